@@ -1,0 +1,52 @@
+import type { ProtocolVersion } from '../mqtt/codec/packet.js';
+import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
+
+/** Where a connection came from; filled in by the transport. */
+export interface ConnectionInfo {
+  readonly transport: 'tcp' | 'tls' | 'ws' | 'wss';
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+}
+
+/** What the authenticator sees of a CONNECT. */
+export interface ConnectRequest {
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: Buffer;
+  readonly protocolVersion: ProtocolVersion;
+  readonly connection: ConnectionInfo;
+}
+
+/** Who a connection is, once authenticated. Later layers attach their own attributes. */
+export interface ClientIdentity {
+  readonly clientId: string;
+  readonly username?: string;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+export type AuthResult =
+  | { readonly ok: true; readonly identity: ClientIdentity }
+  | { readonly ok: false; readonly reasonCode: ReasonCode; readonly reasonString?: string };
+
+/** Decides whether a CONNECT may proceed. Pluggable: plain broker files, device tokens, OAuth clients. */
+export interface Authenticator {
+  authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult>;
+}
+
+/** Per-topic permissions. Returning false yields PUBACK/SUBACK 0x87 (v5) or drop / 0x80 (3.1.1). */
+export interface Authorizer {
+  canPublish(identity: ClientIdentity, topic: string): boolean | Promise<boolean>;
+  canSubscribe(identity: ClientIdentity, filter: string): boolean | Promise<boolean>;
+  /** Optional per-delivery read check (mosquitto-style ACLs re-check each matched topic). */
+  canReceive?(identity: ClientIdentity, topic: string): boolean;
+}
+
+/** Lets everyone in and allows everything: `--allow-anonymous` without files. */
+export const allowAll: Authenticator & Authorizer = {
+  authenticate: (request) => ({
+    ok: true,
+    identity: request.username === undefined ? { clientId: request.clientId } : { clientId: request.clientId, username: request.username },
+  }),
+  canPublish: () => true,
+  canSubscribe: () => true,
+};

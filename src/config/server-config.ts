@@ -1,0 +1,36 @@
+import type { Limits } from './limits.js';
+
+/** Plain-broker authentication settings (`devgate broker`). */
+export interface BrokerAuthConfig {
+  /** Accept connections that match no password-file entry (and any when no file is given). */
+  readonly allowAnonymous: boolean;
+  /** mosquitto-style `user:password` file (plain or PBKDF2 hashed entries). */
+  readonly passwordFile?: string;
+  /** mosquitto-style ACL file (`user`, `topic [read|write|readwrite]`, `pattern`). */
+  readonly aclFile?: string;
+}
+
+/** Everything a listening devgate process needs. Port 0 picks a free port; null disables a listener. */
+export interface ServerConfig {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly mqttPort: number | null;
+  readonly mqttsPort: number | null;
+  readonly httpPort: number | null;
+  readonly httpsPorts: readonly number[];
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** Persist sessions, queued/in-flight messages and retained messages in `<dataDir>/engine.sqlite`. */
+  readonly persistence: boolean;
+  readonly limits: Limits;
+  readonly auth: BrokerAuthConfig;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Bound ports, as printed at start-up and written to `<dataDir>/listeners.json`. */
+export interface ListenerAddresses {
+  readonly mqtt?: number;
+  readonly mqtts?: number;
+  readonly http?: number;
+  readonly https: readonly number[];
+}

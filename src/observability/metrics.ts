@@ -19,6 +19,6 @@ export class EngineMetrics {
   droppedExpired = 0;
 
   snapshot(): Record<string, number> {
-    return { ...this };
+    return Object.fromEntries(Object.entries(this).filter((e): e is [string, number] => typeof e[1] === 'number'));
   }
 }

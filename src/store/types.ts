@@ -40,6 +40,8 @@ export interface PersistedOutbound {
   readonly packetId: number | null;
   readonly state: 'queued' | 'publish' | 'pubrel';
   readonly message: BrokerMessage;
+  /** v5 subscription identifiers the message is delivered with [MQTT-3.3.4-3]. */
+  readonly subscriptionIds?: readonly number[];
 }
 
 /** Everything needed to rebuild one session after a restart. */

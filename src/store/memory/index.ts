@@ -1,0 +1,1 @@
+export { openMemoryStores } from './open-memory-stores.js';

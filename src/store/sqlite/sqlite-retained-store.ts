@@ -1,0 +1,62 @@
+import type { Statement } from 'better-sqlite3';
+import type { BrokerMessage } from '../../broker/message.js';
+import { StoreClosedError } from '../errors.js';
+import type { RetainedStore } from '../types.js';
+import { columnsToMessage, type MessageColumns, messageToColumns } from './message-codec.js';
+import { keySeparator, type StoreHandle } from './store-handle.js';
+
+/** RetainedStore on SQLite: one row per topic, writes batched on the shared batcher. */
+export class SqliteRetainedStore implements RetainedStore {
+  readonly #handle: StoreHandle;
+  readonly #put: Statement;
+  readonly #delete: Statement;
+  readonly #selectAll: Statement<[], MessageColumns>;
+  #closed = false;
+
+  constructor(handle: StoreHandle) {
+    this.#handle = handle;
+    this.#put = handle.db.prepare(
+      `INSERT OR REPLACE INTO retained
+         (topic, payload, qos, retain, properties, expires_at, created_at, publisher_id)
+       VALUES (@topic, @payload, @qos, @retain, @properties, @expires_at, @created_at, @publisher_id)`,
+    );
+    this.#delete = handle.db.prepare('DELETE FROM retained WHERE topic = ?');
+    this.#selectAll = handle.db.prepare('SELECT * FROM retained') as Statement<[], MessageColumns>;
+  }
+
+  async loadAll(): Promise<BrokerMessage[]> {
+    this.#assertOpen();
+    this.#handle.batcher.commit();
+    return this.#selectAll.all().map(columnsToMessage);
+  }
+
+  put(message: BrokerMessage): void {
+    this.#assertOpen();
+    const columns = messageToColumns(message);
+    this.#handle.batcher.enqueue(`r${keySeparator}${message.topic}`, undefined, () => this.#put.run(columns));
+  }
+
+  delete(topic: string): void {
+    this.#assertOpen();
+    this.#handle.batcher.enqueue(`r${keySeparator}${topic}`, undefined, () => this.#delete.run(topic));
+  }
+
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    return this.#handle.batcher.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#handle.batcher.flush();
+    } finally {
+      this.#handle.release();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError('sqlite retained store');
+  }
+}

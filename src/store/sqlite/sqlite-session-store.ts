@@ -1,0 +1,216 @@
+import type { Statement } from 'better-sqlite3';
+import { StoreClosedError } from '../errors.js';
+import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
+import {
+  columnsToMessage,
+  decodeSubscriptions,
+  decodeWill,
+  encodeSubscriptions,
+  encodeWill,
+  type MessageColumns,
+  messageToColumns,
+} from './message-codec.js';
+import { type StoreHandle, keySeparator as sep } from './store-handle.js';
+
+interface SessionRow {
+  client_id: string;
+  protocol_version: 3 | 4 | 5;
+  expiry_interval: number;
+  disconnected_at: number | null;
+  subscriptions: string;
+  will: string | null;
+}
+
+interface OutboundRow extends MessageColumns {
+  client_id: string;
+  seq: number;
+  packet_id: number | null;
+  state: PersistedOutbound['state'];
+  subscription_ids: string | null;
+}
+
+interface InboundRow {
+  client_id: string;
+  packet_id: number;
+}
+
+function prepare(handle: StoreHandle) {
+  const { db } = handle;
+  return {
+    putSession: db.prepare(
+      `INSERT OR REPLACE INTO sessions
+         (client_id, protocol_version, expiry_interval, disconnected_at, subscriptions, will)
+       VALUES (@client_id, @protocol_version, @expiry_interval, @disconnected_at, @subscriptions, @will)`,
+    ),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE client_id = ?'),
+    deleteAllOutbound: db.prepare('DELETE FROM outbound WHERE client_id = ?'),
+    deleteAllInbound: db.prepare('DELETE FROM inbound_qos2 WHERE client_id = ?'),
+    putOutbound: db.prepare(
+      `INSERT OR REPLACE INTO outbound (client_id, seq, packet_id, state, topic, payload, qos, retain,
+         properties, expires_at, created_at, publisher_id, subscription_ids)
+       VALUES (@client_id, @seq, @packet_id, @state, @topic, @payload, @qos, @retain,
+         @properties, @expires_at, @created_at, @publisher_id, @subscription_ids)`,
+    ),
+    deleteOutbound: db.prepare('DELETE FROM outbound WHERE client_id = ? AND seq = ?'),
+    addInbound: db.prepare('INSERT OR IGNORE INTO inbound_qos2 (client_id, packet_id) VALUES (?, ?)'),
+    deleteInbound: db.prepare('DELETE FROM inbound_qos2 WHERE client_id = ? AND packet_id = ?'),
+    selectSessions: db.prepare('SELECT * FROM sessions') as Statement<[], SessionRow>,
+    selectOutbound: db.prepare('SELECT * FROM outbound ORDER BY client_id, seq') as Statement<
+      [],
+      OutboundRow
+    >,
+    selectInbound: db.prepare(
+      'SELECT client_id, packet_id FROM inbound_qos2 ORDER BY client_id, packet_id',
+    ) as Statement<[], InboundRow>,
+  };
+}
+
+/**
+ * SessionStore on SQLite. Every write is turned into row parameters at call time (so later
+ * changes to the caller's objects do not leak in) and queued on the shared batcher, keyed so that
+ * repeated writes to one row coalesce. All keys of a client share its id as group, which lets
+ * deleteSession discard the client's pending writes that it would delete anyway.
+ */
+export class SqliteSessionStore implements SessionStore {
+  readonly #handle: StoreHandle;
+  readonly #sql: ReturnType<typeof prepare>;
+  #closed = false;
+
+  constructor(handle: StoreHandle) {
+    this.#handle = handle;
+    this.#sql = prepare(handle);
+  }
+
+  async loadAll(): Promise<LoadedSession[]> {
+    this.#assertOpen();
+    // Apply pending writes without consuming a failure that the next flush() must report.
+    this.#handle.batcher.commit();
+    const outbound = groupBy(this.#sql.selectOutbound.iterate(), rowToOutbound);
+    const inbound = groupBy(this.#sql.selectInbound.iterate(), (row) => row.packet_id);
+    return this.#sql.selectSessions.all().map((row) => ({
+      session: rowToSession(row),
+      outbound: outbound.get(row.client_id) ?? [],
+      inboundQoS2: inbound.get(row.client_id) ?? [],
+    }));
+  }
+
+  putSession(session: PersistedSession): void {
+    this.#assertOpen();
+    const row: SessionRow = {
+      client_id: session.clientId,
+      protocol_version: session.protocolVersion,
+      expiry_interval: session.expiryInterval,
+      disconnected_at: session.disconnectedAt,
+      subscriptions: encodeSubscriptions(session.subscriptions),
+      will: encodeWill(session.will),
+    };
+    this.#enqueue(`s${sep}${session.clientId}`, session.clientId, () => this.#sql.putSession.run(row));
+  }
+
+  deleteSession(clientId: string): void {
+    this.#assertOpen();
+    this.#handle.batcher.supersedeGroup(clientId);
+    this.#enqueue(`d${sep}${clientId}`, clientId, () => {
+      this.#sql.deleteSession.run(clientId);
+      this.#sql.deleteAllOutbound.run(clientId);
+      this.#sql.deleteAllInbound.run(clientId);
+    });
+  }
+
+  putOutbound(clientId: string, outbound: PersistedOutbound): void {
+    this.#assertOpen();
+    const row: OutboundRow = {
+      client_id: clientId,
+      seq: outbound.seq,
+      packet_id: outbound.packetId,
+      state: outbound.state,
+      subscription_ids: outbound.subscriptionIds ? JSON.stringify(outbound.subscriptionIds) : null,
+      ...messageToColumns(outbound.message),
+    };
+    this.#enqueue(`o${sep}${clientId}${sep}${outbound.seq}`, clientId, () => this.#sql.putOutbound.run(row));
+  }
+
+  deleteOutbound(clientId: string, seq: number): void {
+    this.#assertOpen();
+    this.#enqueue(`o${sep}${clientId}${sep}${seq}`, clientId, () =>
+      this.#sql.deleteOutbound.run(clientId, seq),
+    );
+  }
+
+  addInboundQoS2(clientId: string, packetId: number): void {
+    this.#assertOpen();
+    this.#enqueue(`i${sep}${clientId}${sep}${packetId}`, clientId, () =>
+      this.#sql.addInbound.run(clientId, packetId),
+    );
+  }
+
+  deleteInboundQoS2(clientId: string, packetId: number): void {
+    this.#assertOpen();
+    this.#enqueue(`i${sep}${clientId}${sep}${packetId}`, clientId, () =>
+      this.#sql.deleteInbound.run(clientId, packetId),
+    );
+  }
+
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    return this.#handle.batcher.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#handle.batcher.flush();
+    } finally {
+      this.#handle.release();
+    }
+  }
+
+  #enqueue(key: string, clientId: string, apply: () => void): void {
+    this.#handle.batcher.enqueue(key, clientId, apply);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError('sqlite session store');
+  }
+}
+
+function rowToSession(row: SessionRow): PersistedSession {
+  const session: PersistedSession = {
+    clientId: row.client_id,
+    protocolVersion: row.protocol_version,
+    expiryInterval: row.expiry_interval,
+    disconnectedAt: row.disconnected_at,
+    subscriptions: decodeSubscriptions(row.subscriptions),
+  };
+  const will = decodeWill(row.will);
+  return will === undefined ? session : { ...session, will };
+}
+
+function rowToOutbound(row: OutboundRow): PersistedOutbound {
+  const outbound: PersistedOutbound = {
+    seq: row.seq,
+    packetId: row.packet_id,
+    state: row.state,
+    message: columnsToMessage(row),
+  };
+  if (row.subscription_ids === null) return outbound;
+  return { ...outbound, subscriptionIds: JSON.parse(row.subscription_ids) as number[] };
+}
+
+/** Rows arrive sorted by (client_id, key), so each group keeps that order. */
+function groupBy<R extends { client_id: string }, T>(
+  rows: Iterable<R>,
+  map: (row: R) => T,
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    let list = groups.get(row.client_id);
+    if (list === undefined) {
+      list = [];
+      groups.set(row.client_id, list);
+    }
+    list.push(map(row));
+  }
+  return groups;
+}

@@ -45,7 +45,10 @@ export interface Authorizer {
 export const allowAll: Authenticator & Authorizer = {
   authenticate: (request) => ({
     ok: true,
-    identity: request.username === undefined ? { clientId: request.clientId } : { clientId: request.clientId, username: request.username },
+    identity:
+      request.username === undefined
+        ? { clientId: request.clientId }
+        : { clientId: request.clientId, username: request.username },
   }),
   canPublish: () => true,
   canSubscribe: () => true,

@@ -2,11 +2,14 @@ import type { Limits } from './limits.js';
 
 /** Plain-broker authentication settings (`devgate broker`). */
 export interface BrokerAuthConfig {
-  /** Accept connections that match no password-file entry (and any when no file is given). */
+  /**
+   * Accept clients that send no username (mosquitto 2 `allow_anonymous`). A client that sends a
+   * username must still match the password file when one is given.
+   */
   readonly allowAnonymous: boolean;
-  /** mosquitto-style `user:password` file (plain or PBKDF2 hashed entries). */
+  /** mosquitto-style `user:hash` file (`$7$` PBKDF2-SHA512 or `$6$` salted SHA-512 entries). */
   readonly passwordFile?: string;
-  /** mosquitto-style ACL file (`user`, `topic [read|write|readwrite]`, `pattern`). */
+  /** mosquitto-style ACL file (`user`, `topic [read|write|readwrite|deny]`, `pattern`). */
   readonly aclFile?: string;
 }
 

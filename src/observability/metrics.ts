@@ -19,6 +19,8 @@ export class EngineMetrics {
   droppedExpired = 0;
 
   snapshot(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    return Object.fromEntries(
+      Object.entries(this).filter((e): e is [string, number] => typeof e[1] === 'number'),
+    );
   }
 }

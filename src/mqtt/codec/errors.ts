@@ -37,9 +37,15 @@ export class PacketTooLargeError extends MqttError {
   }
 }
 
-/** A CONNECT whose protocol level is not 3, 4 or 5 (0x84). */
+/**
+ * A CONNECT whose protocol name or level is not supported (0x84). `protocolLevel` is the level byte
+ * the client sent, when present, so the channel can pick the CONNACK format [MQTT-3.1.2-2].
+ */
 export class UnsupportedProtocolVersionError extends MqttError {
-  constructor(message: string) {
+  readonly protocolLevel: number | undefined;
+
+  constructor(message: string, protocolLevel?: number) {
     super(ReasonCode.UnsupportedProtocolVersion, message);
+    this.protocolLevel = protocolLevel;
   }
 }

@@ -1,0 +1,300 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Limits } from '../config/limits.js';
+import { MqttConnection } from '../mqtt/transport/mqtt-connection.js';
+import { EngineMetrics } from '../observability/metrics.js';
+import type { EngineStores } from '../store/types.js';
+import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
+import { type Clock, systemClock } from './clock.js';
+import type { BrokerMessage } from './message.js';
+import { RetainedMessages } from './retained.js';
+import { Router } from './router.js';
+import { Session } from './session.js';
+import type { SessionLink } from './session-link.js';
+import { restoreSessions } from './session-restore.js';
+import type { Subscription } from './subscription.js';
+import { type WillSpec, willToMessage } from './will.js';
+
+export interface BrokerOptions {
+  readonly limits: Limits;
+  readonly authenticator: Authenticator;
+  readonly authorizer: Authorizer;
+  readonly logger: Logger;
+  /** Durable stores; absent = sessions and retained messages live in memory only. */
+  readonly stores?: EngineStores | undefined;
+  readonly clock?: Clock;
+  readonly metrics?: EngineMetrics;
+}
+
+export interface OpenSessionRequest {
+  readonly clientId: string;
+  readonly cleanStart: boolean;
+  readonly expiryInterval: number;
+  readonly protocolVersion: 3 | 4 | 5;
+  readonly identity: ClientIdentity;
+}
+
+/**
+ * The routing core: sessions, subscriptions, retained messages and wills. Transport- and
+ * protocol-version-agnostic; channels talk to it, it talks to sessions through SessionLink.
+ */
+export class Broker {
+  readonly limits: Limits;
+  readonly authenticator: Authenticator;
+  readonly authorizer: Authorizer;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: EngineMetrics;
+  readonly retained: RetainedMessages;
+  private readonly stores: EngineStores | undefined;
+  private readonly router = new Router();
+  private readonly sessions = new Map<string, Session>();
+  private readonly identities = new WeakMap<Session, ClientIdentity>();
+  private readonly connections = new Set<MqttConnection>();
+  private closing = false;
+
+  constructor(options: BrokerOptions) {
+    this.limits = options.limits;
+    this.authenticator = options.authenticator;
+    this.authorizer = options.authorizer;
+    this.logger = options.logger;
+    this.stores = options.stores;
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? new EngineMetrics();
+    this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
+  }
+
+  /** Loads persisted retained messages and sessions. */
+  async start(): Promise<void> {
+    if (this.stores === undefined) return;
+    this.retained.load(await this.stores.retained.loadAll());
+    const loaded = await this.stores.sessions.loadAll();
+    restoreSessions(this, loaded);
+    this.logger.info({ sessions: this.sessions.size, retained: this.retained.size }, 'engine state restored');
+  }
+
+  /** Takes ownership of a transport stream and runs MQTT on it until it closes. */
+  handleConnection(stream: Duplex, info: ConnectionInfo): void {
+    if (this.closing) {
+      stream.destroy();
+      return;
+    }
+    const connection = new MqttConnection(stream, info, this, () => this.connections.delete(connection));
+    this.connections.add(connection);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Creates a session object registered in the broker (used by CONNECT and by restore). */
+  createSession(clientId: string, protocolVersion: 3 | 4 | 5, expiryInterval: number): Session {
+    const session = new Session(clientId, protocolVersion, expiryInterval, {
+      limits: this.limits,
+      metrics: this.metrics,
+      store: this.stores?.sessions,
+      onDropped: (id, reason) => this.logger.warn({ clientId: id, reason }, 'message dropped'),
+    });
+    this.sessions.set(clientId, session);
+    return session;
+  }
+
+  /**
+   * Attaches a connection to its session: takes over a live one [MQTT-3.1.4-3], discards it on
+   * clean start [MQTT-3.1.2-4], otherwise resumes it [MQTT-3.1.2-5].
+   */
+  openSession(request: OpenSessionRequest, link: SessionLink): { session: Session; present: boolean } {
+    let session = this.sessions.get(request.clientId);
+    if (session?.link !== undefined) {
+      const previous = session.link;
+      session.link = undefined;
+      previous.takeOver();
+    }
+    if (session !== undefined && request.cleanStart) {
+      this.endSession(session);
+      session = undefined;
+    }
+    const present = session !== undefined;
+    if (session === undefined) {
+      session = this.createSession(request.clientId, request.protocolVersion, request.expiryInterval);
+    } else {
+      session.expiryTimer?.cancel();
+      session.expiryTimer = undefined;
+      this.cancelWill(session); // reconnected within the will delay [MQTT-3.1.3-9]
+      session.protocolVersion = request.protocolVersion;
+    }
+    this.identities.set(session, request.identity);
+    session.link = link;
+    session.disconnectedAt = null;
+    session.setExpiryInterval(request.expiryInterval);
+    session.saveState();
+    return { session, present };
+  }
+
+  /**
+   * A connection ended. `will` is set when the will must be published (no normal DISCONNECT
+   * [MQTT-3.1.2-8]); the session then expires per its interval [MQTT-3.1.2-23].
+   */
+  connectionLost(session: Session, link: SessionLink, will: WillSpec | undefined): void {
+    const takenOver = session.link !== link;
+    if (!takenOver) {
+      session.link = undefined;
+      session.disconnectedAt = this.clock.now();
+    }
+    if (will !== undefined) this.scheduleWill(session, will);
+    if (takenOver) return;
+    if (session.expiryInterval === 0 || this.closing) {
+      if (session.expiryInterval === 0) this.endSession(session);
+      else session.saveState();
+      return;
+    }
+    session.saveState();
+    this.armExpiry(session, session.expiryInterval * 1000);
+  }
+
+  /** Schedules the end of a disconnected session. 0xFFFFFFFF never expires [MQTT-3.1.2-11 v5]. */
+  armExpiry(session: Session, ms: number): void {
+    if (session.expiryInterval === 0xffffffff) return;
+    session.expiryTimer = this.clock.schedule(ms, () => {
+      if (session.link === undefined && this.sessions.get(session.clientId) === session)
+        this.endSession(session);
+    });
+  }
+
+  /** Ends a session: publishes a pending will, drops subscriptions and stored state. */
+  endSession(session: Session): void {
+    session.expiryTimer?.cancel();
+    const will = session.will;
+    this.cancelWill(session);
+    if (will !== undefined) this.publish(will.message);
+    for (const sub of session.subscriptions.values()) this.router.remove(session.clientId, sub);
+    session.subscriptions.clear();
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    session.setExpiryInterval(0);
+  }
+
+  private scheduleWill(session: Session, will: WillSpec): void {
+    const decide = (allowed: boolean): void => {
+      if (!allowed) {
+        this.logger.info({ clientId: session.clientId }, 'will not published: not authorized');
+        return;
+      }
+      // The will waits for its delay or the end of the session, whichever comes first [MQTT-3.1.3-9].
+      const delay = Math.min(will.delay, session.link === undefined ? session.expiryInterval : will.delay);
+      const now = this.clock.now();
+      if (delay === 0 || this.sessions.get(session.clientId) !== session) {
+        this.publish(willToMessage(will, now));
+        return;
+      }
+      const dueAt = now + delay * 1000;
+      this.setPendingWill(session, willToMessage(will, dueAt), dueAt);
+    };
+    const allowed = this.authorizer.canPublish(will.identity, will.topic);
+    if (typeof allowed === 'boolean') decide(allowed);
+    else allowed.then(decide, (err: unknown) => this.logger.error({ err }, 'will authorization failed'));
+  }
+
+  /** Registers a will due at `dueAt` (also used when restoring from the store). */
+  setPendingWill(session: Session, message: BrokerMessage, dueAt: number): void {
+    this.cancelWill(session);
+    const timer = this.clock.schedule(dueAt - this.clock.now(), () => {
+      if (session.will?.message !== message) return;
+      session.will = undefined;
+      session.saveState();
+      this.publish(message);
+    });
+    session.will = { message, dueAt, timer };
+    session.saveState();
+  }
+
+  private cancelWill(session: Session): void {
+    if (session.will === undefined) return;
+    session.will.timer?.cancel();
+    session.will = undefined;
+    session.saveState();
+  }
+
+  /** Stores the retained part of a publication; false when the retained quota is full. */
+  retain(message: BrokerMessage): boolean {
+    return this.retained.set(message);
+  }
+
+  /** Routes a message to every matching session. Returns how many sessions it was given to. */
+  publish(message: BrokerMessage): number {
+    if (message.retain && !this.retain(message))
+      this.logger.warn({ topic: message.topic }, 'retained quota full');
+    return this.route(message);
+  }
+
+  /** Routes without touching retained state (the caller handled it). */
+  route(message: BrokerMessage): number {
+    const now = this.clock.now();
+    if (message.expiresAt !== undefined && message.expiresAt <= now) {
+      this.metrics.droppedExpired++;
+      return 0;
+    }
+    const deliveries = this.router.route(message.topic, message.publisherId, this.isOnline);
+    let delivered = 0;
+    for (const d of deliveries) {
+      const session = this.sessions.get(d.clientId);
+      if (session === undefined) continue;
+      if (this.authorizer.canReceive?.(this.identities.get(session)!, message.topic) === false) continue;
+      const qos = Math.min(message.qos, d.qos); // [MQTT-3.8.4-8] downgrade to granted QoS
+      const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
+      const copy = qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
+      session.deliver(copy, d.subscriptionIds);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  private readonly isOnline = (clientId: string): boolean => this.sessions.get(clientId)?.link !== undefined;
+
+  /** Adds or replaces a session's subscription. Returns true if it is new [MQTT-3.8.4-3]. */
+  subscribe(session: Session, sub: Subscription): boolean {
+    const previous = session.subscriptions.get(sub.filter);
+    if (previous !== undefined) this.router.remove(session.clientId, previous);
+    session.subscriptions.set(sub.filter, sub);
+    this.router.add(session.clientId, sub);
+    return previous === undefined;
+  }
+
+  /** Removes a subscription; false if there was none [MQTT-3.10.4-5]. */
+  unsubscribe(session: Session, filter: string): boolean {
+    const sub = session.subscriptions.get(filter);
+    if (sub === undefined) return false;
+    session.subscriptions.delete(filter);
+    this.router.remove(session.clientId, sub);
+    return true;
+  }
+
+  /** Graceful stop: DISCONNECT 0x8B to v5 clients, close sockets, persist and close stores. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.all([...this.connections].map((c) => c.shutdown()));
+    for (const session of this.sessions.values()) {
+      session.expiryTimer?.cancel();
+      session.will?.timer?.cancel();
+    }
+    if (this.stores !== undefined) {
+      await this.stores.sessions.flush();
+      await this.stores.retained.flush();
+      await this.stores.close();
+    }
+  }
+
+  /** Durability barrier for QoS 1/2 acknowledgements when persistence is on. */
+  flushStores(): Promise<void> | undefined {
+    if (this.stores === undefined) return undefined;
+    return Promise.all([this.stores.sessions.flush(), this.stores.retained.flush()]).then(() => undefined);
+  }
+}

@@ -1,0 +1,230 @@
+import type { Limits } from '../config/limits.js';
+import type { ProtocolVersion } from '../mqtt/codec/packet.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { PersistedOutbound, PersistedSession, SessionStore } from '../store/types.js';
+import type { Timer } from './clock.js';
+import type { BrokerMessage } from './message.js';
+import type { SessionLink } from './session-link.js';
+import type { Subscription } from './subscription.js';
+import type { PendingWill } from './will.js';
+
+/** One outbound QoS 1/2 message: queued (no id yet), sent (`publish`) or released (`pubrel`). */
+export interface OutboundEntry {
+  readonly seq: number;
+  packetId: number | null;
+  state: 'queued' | 'publish' | 'pubrel';
+  readonly message: BrokerMessage;
+  readonly subscriptionIds: readonly number[] | undefined;
+}
+
+export interface SessionDeps {
+  readonly limits: Limits;
+  readonly metrics: EngineMetrics;
+  readonly store: SessionStore | undefined;
+  readonly onDropped: (clientId: string, reason: string) => void;
+}
+
+/**
+ * The state that outlives a connection [MQTT-4.1]: subscriptions, QoS 1/2 messages in flight or
+ * queued, inbound QoS 2 ids. Written through to the store while its expiry interval is above 0.
+ */
+export class Session {
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly inflight = new Map<number, OutboundEntry>();
+  readonly queue: OutboundEntry[] = [];
+  readonly inboundQoS2 = new Set<number>();
+  link: SessionLink | undefined;
+  disconnectedAt: number | null = null;
+  expiryTimer: Timer | undefined;
+  will: PendingWill | undefined;
+  private nextSeq = 1;
+  private nextPacketId = 1;
+
+  constructor(
+    readonly clientId: string,
+    public protocolVersion: ProtocolVersion,
+    private expiry: number,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  get expiryInterval(): number {
+    return this.expiry;
+  }
+
+  private get persistent(): boolean {
+    return this.deps.store !== undefined && this.expiry > 0;
+  }
+
+  /** Changes the expiry interval; moving across 0 writes or deletes the whole session. */
+  setExpiryInterval(seconds: number): void {
+    const wasPersistent = this.persistent;
+    this.expiry = seconds;
+    if (this.persistent) {
+      if (wasPersistent) this.saveState();
+      else this.saveAll();
+    } else if (wasPersistent) this.deps.store?.deleteSession(this.clientId);
+  }
+
+  /** Queues or sends one message copy. `message.qos`/`retain` are already this session's values. */
+  deliver(message: BrokerMessage, subscriptionIds: readonly number[] | undefined): void {
+    if (message.qos === 0) {
+      const link = this.link;
+      if (link === undefined) return; // QoS 0 is not queued for offline sessions [MQTT-3.1.2-5 allows either]
+      if (link.isCongested()) {
+        this.deps.metrics.droppedSlowConsumer++;
+        this.deps.onDropped(this.clientId, 'slow consumer (write buffer full)');
+        return;
+      }
+      link.sendPublish(message, undefined, false, subscriptionIds);
+      return;
+    }
+    if (!this.canSendNow() && this.queue.length >= this.deps.limits.maxQueuedMessages) {
+      this.deps.metrics.droppedQueueFull++;
+      this.deps.onDropped(this.clientId, 'session queue full');
+      return;
+    }
+    const entry: OutboundEntry = {
+      seq: this.nextSeq++,
+      packetId: null,
+      state: 'queued',
+      message,
+      subscriptionIds,
+    };
+    if (this.canSendNow()) {
+      this.send(entry);
+      if (entry.packetId !== null && this.inflight.get(entry.packetId) === entry) this.persistEntry(entry);
+    } else {
+      this.queue.push(entry);
+      this.persistEntry(entry);
+    }
+  }
+
+  private canSendNow(): boolean {
+    return this.link !== undefined && this.queue.length === 0 && this.inflight.size < this.link.sendQuota;
+  }
+
+  private send(entry: OutboundEntry): void {
+    const link = this.link!;
+    entry.packetId = this.allocatePacketId();
+    entry.state = 'publish';
+    this.inflight.set(entry.packetId, entry);
+    if (link.sendPublish(entry.message, entry.packetId, false, entry.subscriptionIds) !== 'sent') {
+      this.complete(entry.packetId); // [MQTT-3.1.2-25] treat as delivered
+    }
+  }
+
+  private allocatePacketId(): number {
+    for (;;) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+
+  /** After (re)connect: resend unacknowledged messages with DUP [MQTT-4.4.0-1], then drain the queue. */
+  resume(): void {
+    const link = this.link;
+    if (link === undefined) return;
+    for (const entry of [...this.inflight.values()]) {
+      if (entry.state === 'pubrel') link.sendPubrel(entry.packetId!);
+      else if (link.sendPublish(entry.message, entry.packetId!, true, entry.subscriptionIds) !== 'sent') {
+        this.complete(entry.packetId!);
+      }
+    }
+    this.drain();
+  }
+
+  /** Sends queued messages while the client's receive window allows [MQTT-4.9.0-2]. */
+  drain(): void {
+    const link = this.link;
+    while (
+      link !== undefined &&
+      this.link === link &&
+      this.queue.length > 0 &&
+      this.inflight.size < link.sendQuota
+    ) {
+      const entry = this.queue.shift()!;
+      this.send(entry);
+      if (this.inflight.get(entry.packetId!) === entry) this.persistEntry(entry);
+    }
+  }
+
+  /** PUBACK (QoS 1) or PUBCOMP (QoS 2) arrived, or a send was abandoned. */
+  complete(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined) return false;
+    this.inflight.delete(packetId);
+    if (this.persistent) this.deps.store!.deleteOutbound(this.clientId, entry.seq);
+    return true;
+  }
+
+  /** PUBREC arrived for a QoS 2 message: it moves to `pubrel`. Returns false for an unknown id. */
+  released(packetId: number): boolean {
+    const entry = this.inflight.get(packetId);
+    if (entry === undefined || entry.message.qos !== 2) return false;
+    entry.state = 'pubrel';
+    this.persistEntry(entry);
+    return true;
+  }
+
+  addInboundQoS2(packetId: number): void {
+    this.inboundQoS2.add(packetId);
+    if (this.persistent) this.deps.store!.addInboundQoS2(this.clientId, packetId);
+  }
+
+  deleteInboundQoS2(packetId: number): boolean {
+    if (!this.inboundQoS2.delete(packetId)) return false;
+    if (this.persistent) this.deps.store!.deleteInboundQoS2(this.clientId, packetId);
+    return true;
+  }
+
+  /** Restores an entry loaded from the store. */
+  restore(outbound: PersistedOutbound, subscriptionIds: readonly number[] | undefined): void {
+    const entry: OutboundEntry = { ...outbound, subscriptionIds };
+    if (entry.packetId !== null && entry.state !== 'queued') this.inflight.set(entry.packetId, entry);
+    else this.queue.push(entry);
+    this.nextSeq = Math.max(this.nextSeq, entry.seq + 1);
+  }
+
+  /** Writes the session row (subscriptions, expiry, will, disconnect time). */
+  saveState(): void {
+    if (this.persistent) this.deps.store!.putSession(this.toPersisted());
+  }
+
+  private saveAll(): void {
+    this.saveState();
+    for (const entry of this.inflight.values()) this.persistEntry(entry);
+    for (const entry of this.queue) this.persistEntry(entry);
+    for (const id of this.inboundQoS2) this.deps.store!.addInboundQoS2(this.clientId, id);
+  }
+
+  private persistEntry(entry: OutboundEntry): void {
+    if (!this.persistent) return;
+    this.deps.store!.putOutbound(this.clientId, {
+      seq: entry.seq,
+      packetId: entry.packetId,
+      state: entry.state,
+      message: entry.message,
+      ...(entry.subscriptionIds === undefined ? {} : { subscriptionIds: entry.subscriptionIds }),
+    });
+  }
+
+  private toPersisted(): PersistedSession {
+    const will = this.will;
+    return {
+      clientId: this.clientId,
+      protocolVersion: this.protocolVersion,
+      expiryInterval: this.expiry,
+      disconnectedAt: this.disconnectedAt,
+      subscriptions: [...this.subscriptions.values()].map((s) => ({
+        filter: s.filter,
+        qos: s.qos,
+        noLocal: s.noLocal,
+        retainAsPublished: s.retainAsPublished,
+        retainHandling: s.retainHandling,
+        ...(s.subscriptionId === undefined ? {} : { subscriptionId: s.subscriptionId }),
+      })),
+      ...(will === undefined ? {} : { will: { message: will.message, dueAt: will.dueAt } }),
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { AuthFileError } from '../auth/errors.js';
+import { refusesEveryone } from '../auth/file-auth.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { ServerConfig } from '../config/server-config.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createServer, type DevgateServer } from '../server.js';
+import { brokerUsage } from './help.js';
+import { type CliIo, ExitCode } from './io.js';
+import { startupSummary } from './summary.js';
+import { packageVersion } from './version.js';
+
+function configFrom(argv: readonly string[], io: CliIo): ServerConfig | ExitCode {
+  try {
+    return loadConfig({ argv, env: io.env, cwd: io.cwd });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr.write(`devgate broker: ${err.message}\nRun 'devgate broker --help' for the options.\n`);
+    return ExitCode.Usage;
+  }
+}
+
+async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<DevgateServer | ExitCode> {
+  try {
+    return await createServer(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'devgate failed to start');
+    io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
+    return err instanceof AuthFileError ? ExitCode.Usage : ExitCode.Failure;
+  }
+}
+
+/**
+ * Resolves with the exit code once SIGTERM/SIGINT closed the server gracefully (0) or the
+ * close failed (1). A second signal during the close exits at once with 1.
+ */
+function untilSignal(server: DevgateServer, logger: Logger): Promise<ExitCode> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without a graceful close');
+        process.exit(ExitCode.Failure);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      server.close().then(
+        () => resolve(ExitCode.Ok),
+        (err: unknown) => {
+          logger.error({ err }, 'graceful close failed');
+          resolve(ExitCode.Failure);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** `devgate broker [options]`: the plain MQTT broker. */
+export async function runBroker(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(brokerUsage());
+    return ExitCode.Ok;
+  }
+  const config = configFrom(argv, io);
+  if (typeof config === 'number') return config;
+  const logger = createLogger({ level: config.logLevel });
+  if (refusesEveryone(config.auth)) {
+    logger.warn('neither --allow-anonymous nor --password-file given: every client will be refused');
+  }
+  const server = await start(config, logger, io);
+  if (typeof server === 'number') return server;
+  io.stdout.write(startupSummary(packageVersion(), config, server));
+  const code = await untilSignal(server, logger);
+  logger.info({ code }, 'devgate stopped');
+  return code;
+}

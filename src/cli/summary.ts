@@ -1,0 +1,40 @@
+import type { ServerConfig } from '../config/server-config.js';
+import type { DevgateServer } from '../server.js';
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function authLine(config: ServerConfig): string {
+  const { allowAnonymous, passwordFile } = config.auth;
+  if (passwordFile !== undefined) {
+    return `password file ${passwordFile}${allowAnonymous ? ' (anonymous clients allowed)' : ''}`;
+  }
+  if (allowAnonymous) return 'anonymous clients allowed (no password file)';
+  return 'NO CREDENTIALS CONFIGURED: every client is refused (use --allow-anonymous or --password-file)';
+}
+
+/** The short human summary the CLI prints once the listeners are bound. */
+export function startupSummary(version: string, config: ServerConfig, server: DevgateServer): string {
+  const host = hostForUrl(config.host);
+  const { mqtt, mqtts, http, https } = server.addresses;
+  const rows: Array<[string, string]> = [['data dir', config.dataDir]];
+  if (mqtt !== undefined) rows.push(['mqtt', `mqtt://${host}:${mqtt}`]);
+  if (mqtts !== undefined) rows.push(['mqtts', `mqtts://${host}:${mqtts}`]);
+  if (http !== undefined) rows.push(['ws', `ws://${host}:${http}/mqtt`]);
+  if (https.length > 0) rows.push(['wss', https.map((port) => `wss://${host}:${port}/mqtt`).join(', ')]);
+  if (server.tlsCertPath !== undefined) {
+    rows.push([
+      'tls cert',
+      `${server.tlsCertPath}${server.tlsSelfSigned ? ' (self-signed, development only)' : ''}`,
+    ]);
+  }
+  rows.push(['auth', authLine(config)]);
+  rows.push(['acl', config.auth.aclFile ?? 'none (everything allowed)']);
+  rows.push([
+    'persistence',
+    config.persistence ? 'on' : 'off (sessions and retained messages are lost on exit)',
+  ]);
+  const body = rows.map(([name, value]) => `  ${name.padEnd(12)} ${value}`).join('\n');
+  return `devgate ${version} broker running\n${body}\nPress Ctrl+C to stop.\n`;
+}

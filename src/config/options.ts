@@ -1,0 +1,110 @@
+import { defaultLimits, type Limits } from './limits.js';
+
+/** How a raw flag, env or file value is parsed. */
+export type OptionKind = 'string' | 'path' | 'port' | 'ports' | 'boolean' | 'integer' | 'logLevel';
+
+/** One setting, reachable as `--flag`, as `DEVGATE_…` and as a key of the JSON config file. */
+export interface OptionSpec {
+  /** The ServerConfig field, dotted for nested objects (`auth.aclFile`, `limits.maxPacketSize`). */
+  readonly key: string;
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: OptionKind;
+  /** Inclusive bounds of an integer. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Human-readable default for help and docs. */
+  readonly defaultText: string;
+  readonly description: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const UINT16 = 65_535;
+const UINT32 = 4_294_967_295;
+/** 268 435 455 bytes of Remaining Length plus a 5-byte fixed header (MQTT 5.0 §2.1.4). */
+const MAX_MQTT_PACKET = 268_435_460;
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function option(key: string, kind: OptionKind, defaultText: string, description: string): OptionSpec {
+  const name = key.slice(key.lastIndexOf('.') + 1);
+  const flag = kebab(name);
+  return {
+    key,
+    flag,
+    env: `DEVGATE_${flag.replace(/-/g, '_').toUpperCase()}`,
+    kind,
+    defaultText,
+    description,
+  };
+}
+
+/**
+ * Bounds per limit: protocol ranges where the spec has one, else "at least 1" (or 0 where 0
+ * means none/off), with a one-line meaning (the full one is in limits.ts).
+ */
+const LIMIT_SPECS: Readonly<Record<keyof Limits, readonly [number, number, string]>> = {
+  maxPacketSize: [64, MAX_MQTT_PACKET, 'largest packet accepted, bytes (v5 Maximum Packet Size)'],
+  connectTimeoutMs: [100, 3_600_000, 'ms a connection may take to send CONNECT'],
+  receiveMaximum: [1, UINT16, 'unacknowledged QoS 1/2 PUBLISHes a client may send us (v5 Receive Maximum)'],
+  maxInflightOutgoing: [1, UINT16, 'unacknowledged QoS 1/2 messages we send per client'],
+  maxQueuedMessages: [
+    0,
+    Number.MAX_SAFE_INTEGER,
+    'QoS 1/2 messages queued per session beyond the inflight window',
+  ],
+  topicAliasMaximum: [0, UINT16, 'topic aliases a client may define towards us (v5)'],
+  outboundTopicAliasMaximum: [0, UINT16, 'topic aliases we use towards a client (v5)'],
+  maxSessionExpiryInterval: [0, UINT32, 'longest session expiry granted, seconds'],
+  maxKeepAlive: [0, UINT16, 'when > 0, keepalives of 0 or above it are replaced by it, seconds'],
+  maxSubscriptionsPerSession: [1, Number.MAX_SAFE_INTEGER, 'subscriptions one session may hold'],
+  maxTopicLevels: [1, UINT16, 'levels in a topic name or filter'],
+  maxWriteBufferBytes: [
+    1024,
+    Number.MAX_SAFE_INTEGER,
+    'socket write backlog above which QoS 0 deliveries are dropped',
+  ],
+  maxPendingPackets: [1, Number.MAX_SAFE_INTEGER, 'packets read but not processed before reading pauses'],
+  maxRetainedMessages: [0, Number.MAX_SAFE_INTEGER, 'retained messages kept in total'],
+  maxConnections: [1, Number.MAX_SAFE_INTEGER, 'concurrent connections'],
+  // [MQTT-3.1.3-5] servers must accept ids of 1 to 23 characters.
+  maxClientIdLength: [23, UINT16, 'longest client id accepted'],
+};
+
+function limitOption(name: keyof Limits): OptionSpec {
+  const [min, max, description] = LIMIT_SPECS[name];
+  return { ...option(`limits.${name}`, 'integer', String(defaultLimits[name]), description), min, max };
+}
+
+/** Every setting of `devgate broker`, in help order. */
+export const OPTIONS: readonly OptionSpec[] = [
+  option('dataDir', 'path', './data', 'directory for engine.sqlite, listeners.json and tls/'),
+  option('host', 'string', '0.0.0.0', 'address every listener binds to'),
+  option('mqttPort', 'port', '1883', 'MQTT over TCP; 0 = any free port, off = disabled'),
+  option('mqttsPort', 'port', '8883', 'MQTT over TLS'),
+  option('httpPort', 'port', '8080', 'plain HTTP with MQTT over WebSocket at /mqtt'),
+  {
+    ...option('httpsPorts', 'ports', '443,9443', 'HTTPS + WSS ports, comma-separated'),
+    flag: 'https-port',
+    env: 'DEVGATE_HTTPS_PORT',
+  },
+  option('tlsCert', 'path', '(self-signed)', 'PEM certificate chain; reloaded when the file changes'),
+  option('tlsKey', 'path', '(self-signed)', 'PEM private key of --tls-cert'),
+  option(
+    'persistence',
+    'boolean',
+    'false',
+    'keep sessions and retained messages in <data-dir>/engine.sqlite',
+  ),
+  option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
+  option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file'),
+  option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file'),
+  option('logLevel', 'logLevel', 'info', LOG_LEVELS.join('|')),
+  ...(Object.keys(defaultLimits) as (keyof Limits)[]).map(limitOption),
+];
+
+/** `--config <file>` / DEVGATE_CONFIG: the JSON file the other settings may come from. */
+export const CONFIG_OPTION = { flag: 'config', env: 'DEVGATE_CONFIG' } as const;

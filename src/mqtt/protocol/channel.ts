@@ -1,0 +1,230 @@
+import type { Logger } from 'pino';
+import type { ClientIdentity, ConnectionInfo } from '../../broker/auth.js';
+import type { Broker } from '../../broker/broker.js';
+import type { BrokerMessage } from '../../broker/message.js';
+import type { Session } from '../../broker/session.js';
+import type { SendOutcome, SessionLink } from '../../broker/session-link.js';
+import type { WillSpec } from '../../broker/will.js';
+import { encodePacket } from '../codec/encoder.js';
+import { MqttError, UnsupportedProtocolVersionError } from '../codec/errors.js';
+import type { Packet, ProtocolVersion } from '../codec/packet.js';
+import { ReasonCode } from '../codec/reason-codes.js';
+import { handlePubrec, handlePubrel } from './ack-handlers.js';
+import { handleConnect } from './connect-handler.js';
+import { handleDisconnect } from './disconnect-handler.js';
+import { connackFor, disconnectFor } from './error-mapping.js';
+import { buildOutboundPublish } from './outbound-publish.js';
+import { handlePublish } from './publish-handler.js';
+import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
+import { InboundTopicAliases, OutboundTopicAliases } from './topic-alias.js';
+
+/** What the channel needs from its transport shell. Nothing here is a socket. */
+export interface ChannelSink {
+  write(bytes: Buffer): void;
+  /** Bytes written but not yet flushed to the network. */
+  bufferedBytes(): number;
+  /** Flush, then close the transport. */
+  end(): void;
+  /** Keepalive the shell enforces from now on, ms (0 = none). */
+  setKeepalive(ms: number): void;
+  /** CONNECT accepted: stop the connect timer. */
+  connected(): void;
+}
+
+type State = 'new' | 'connecting' | 'connected' | 'closed';
+
+/**
+ * One connection's MQTT state machine: packets in, packets out through the sink, session and
+ * routing through the broker. Socket-free, so every rule is testable without a network.
+ */
+export class Channel implements SessionLink {
+  state: State = 'new';
+  protocolVersion: ProtocolVersion = 4;
+  session: Session | undefined;
+  identity: ClientIdentity | undefined;
+  will: WillSpec | undefined;
+  clientId = '';
+  sendQuota: number;
+  clientMaxPacketSize = Number.POSITIVE_INFINITY;
+  /** v5 Request Problem Information: false forbids reason strings outside CONNACK/DISCONNECT/PUBLISH. */
+  problemInformation = true;
+  inboundAliases: InboundTopicAliases;
+  outboundAliases = new OutboundTopicAliases(0);
+  readonly logger: Logger;
+
+  constructor(
+    readonly broker: Broker,
+    private readonly sink: ChannelSink,
+    readonly info: ConnectionInfo,
+  ) {
+    this.sendQuota = broker.limits.maxInflightOutgoing;
+    this.inboundAliases = new InboundTopicAliases(broker.limits.topicAliasMaximum);
+    this.logger = broker.logger;
+  }
+
+  /** Handles one decoded packet. A returned promise must settle before the next packet is handled. */
+  handle(packet: Packet): void | Promise<void> {
+    try {
+      const result = this.dispatch(packet);
+      if (result instanceof Promise) return result.catch((err: unknown) => this.fail(err));
+    } catch (err) {
+      this.fail(err);
+    }
+    return undefined;
+  }
+
+  private dispatch(packet: Packet): void | Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'new') {
+      if (packet.cmd !== 'connect') return this.close(undefined, false); // [MQTT-3.1.0-1]
+      this.state = 'connecting';
+      return handleConnect(this, packet);
+    }
+    if (this.state === 'connecting') return; // packets after CONNECT wait for auth; dropped if it fails
+    switch (packet.cmd) {
+      case 'publish':
+        return handlePublish(this, packet);
+      case 'puback':
+      case 'pubcomp':
+        this.session!.complete(packet.messageId!);
+        this.session!.drain();
+        return;
+      case 'pubrec':
+        return handlePubrec(this, packet);
+      case 'pubrel':
+        return handlePubrel(this, packet);
+      case 'subscribe':
+        return handleSubscribe(this, packet);
+      case 'unsubscribe':
+        return handleUnsubscribe(this, packet);
+      case 'pingreq':
+        this.send({ cmd: 'pingresp' });
+        return;
+      case 'disconnect':
+        return handleDisconnect(this, packet);
+      case 'connect':
+        throw new MqttError(ReasonCode.ProtocolError, 'second CONNECT'); // [MQTT-3.1.0-2]
+      case 'auth':
+        throw new MqttError(ReasonCode.ProtocolError, 'AUTH without an authentication method'); // [MQTT-4.12.0-1]
+      default:
+        throw new MqttError(ReasonCode.ProtocolError, `unexpected ${packet.cmd} from a client`);
+    }
+  }
+
+  /** Encodes and writes a packet in this connection's protocol version. */
+  send(packet: Packet): void {
+    if (this.state === 'closed') return;
+    const bytes = encodePacket(packet, this.protocolVersion);
+    this.broker.metrics.bytesSent += bytes.length;
+    this.sink.write(bytes);
+  }
+
+  /** The connection is accepted: start keepalive and session delivery. */
+  markConnected(keepaliveSeconds: number): void {
+    this.state = 'connected';
+    this.sink.connected();
+    this.sink.setKeepalive(keepaliveSeconds * 1500); // 1.5 x keepalive [MQTT-3.1.2-24]
+  }
+
+  /**
+   * Turns any failure into the wire answer and closes: CONNACK while connecting, DISCONNECT with the
+   * reason code (v5) once connected. The will is published: the close is not a normal DISCONNECT.
+   */
+  fail(err: unknown): void {
+    if (this.state === 'closed') return;
+    const mqttError = err instanceof MqttError ? err : undefined;
+    if (mqttError === undefined) this.logger.error({ err, clientId: this.clientId }, 'connection failed');
+    else this.logger.debug({ clientId: this.clientId, reason: mqttError.message }, 'protocol failure');
+    const code = mqttError?.reasonCode ?? ReasonCode.ImplementationSpecificError;
+    if (err instanceof UnsupportedProtocolVersionError) {
+      // [MQTT-3.1.2-2] answer with the 3.1.1 "unacceptable protocol version" code, then close.
+      this.send(connackFor(ReasonCode.UnsupportedProtocolVersion, 4));
+      this.close(undefined, false);
+      return;
+    }
+    if (this.state === 'connecting' || this.state === 'new') {
+      if (this.state === 'connecting')
+        this.send(connackFor(code, this.protocolVersion, this.reasonString(mqttError)));
+      this.close(undefined, false);
+      return;
+    }
+    this.close(code, true, this.reasonString(mqttError));
+  }
+
+  private reasonString(err: MqttError | undefined): string | undefined {
+    return this.protocolVersion === 5 && err !== undefined ? err.message : undefined;
+  }
+
+  /** Closes the connection, sending a v5 DISCONNECT with `code` first when given. */
+  close(code: ReasonCode | undefined, publishWill: boolean, reasonString?: string): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    if (code !== undefined && wasConnected) {
+      const disconnect = disconnectFor(code, this.protocolVersion, reasonString);
+      if (disconnect !== null) this.send(disconnect);
+    }
+    this.state = 'closed';
+    this.sink.end();
+    this.release(publishWill);
+  }
+
+  private release(publishWill: boolean): void {
+    const session = this.session;
+    if (session === undefined) return;
+    this.session = undefined;
+    const will = publishWill ? this.will : undefined;
+    this.will = undefined;
+    this.broker.connectionLost(session, this, will);
+  }
+
+  /** The transport closed under us (peer, network error): an abnormal end, so the will goes out. */
+  transportClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.release(true);
+  }
+
+  keepaliveExpired(): void {
+    this.logger.debug({ clientId: this.clientId }, 'keepalive timeout');
+    this.close(ReasonCode.KeepAliveTimeout, true); // [MQTT-3.1.2-24]
+  }
+
+  connectTimedOut(): void {
+    if (this.state === 'new' || this.state === 'connecting') this.close(undefined, false);
+  }
+
+  /** Server shutdown: DISCONNECT 0x8B to v5 clients; the session is kept, no will. */
+  shutdown(): void {
+    this.close(ReasonCode.ServerShuttingDown, false);
+  }
+
+  // SessionLink
+
+  /** [MQTT-3.1.4-3] The will is published as for any non-normal close (subject to its delay). */
+  takeOver(): void {
+    this.close(ReasonCode.SessionTakenOver, true);
+  }
+
+  isCongested(): boolean {
+    return this.sink.bufferedBytes() > this.broker.limits.maxWriteBufferBytes;
+  }
+
+  sendPublish(
+    message: BrokerMessage,
+    packetId: number | undefined,
+    dup: boolean,
+    subscriptionIds: readonly number[] | undefined,
+  ): SendOutcome {
+    if (this.state !== 'connected') return 'sent'; // stays in flight until the next connection
+    const outcome = buildOutboundPublish(this, message, packetId, dup, subscriptionIds);
+    if (typeof outcome === 'string') return outcome;
+    this.broker.metrics.messagesSent++;
+    this.broker.metrics.bytesSent += outcome.length;
+    this.sink.write(outcome);
+    return 'sent';
+  }
+
+  sendPubrel(packetId: number): void {
+    this.send({ cmd: 'pubrel', messageId: packetId });
+  }
+}

@@ -1,0 +1,115 @@
+import { isUtf8 } from 'node:buffer';
+import type { BrokerMessage, MessageProperties } from '../../broker/message.js';
+import { MqttError } from '../codec/errors.js';
+import type { PublishPacket } from '../codec/packet.js';
+import { ReasonCode } from '../codec/reason-codes.js';
+import { isValidTopicName } from '../topic/validate.js';
+import type { Channel } from './channel.js';
+
+/**
+ * Inbound PUBLISH: resolve alias → validate topic → QoS 2 duplicate check → authorize →
+ * retain → route → acknowledge (after the store is durable when persistence is on).
+ */
+export function handlePublish(ch: Channel, packet: PublishPacket): void | Promise<void> {
+  const session = ch.session!;
+  const metrics = ch.broker.metrics;
+  metrics.messagesReceived++;
+  const topic = resolveTopic(ch, packet);
+  const packetId = packet.messageId;
+  if (packet.qos === 2 && session.inboundQoS2.has(packetId!)) {
+    ch.send({ cmd: 'pubrec', messageId: packetId! }); // already received: exactly once [MQTT-4.3.3-9]
+    return;
+  }
+  if (packet.qos === 2 && session.inboundQoS2.size >= ch.broker.limits.receiveMaximum) {
+    throw new MqttError(ReasonCode.ReceiveMaximumExceeded, 'too many unacknowledged QoS 2 messages'); // [MQTT-3.3.4-9]
+  }
+  const message = toMessage(ch, packet, topic);
+  if (message.properties.payloadFormatIndicator === true && !isUtf8(message.payload)) {
+    return acknowledge(ch, packet, ReasonCode.PayloadFormatInvalid); // [MQTT-3.3.2-4] may be refused
+  }
+  const allowed = ch.broker.authorizer.canPublish(ch.identity!, topic);
+  if (typeof allowed === 'boolean') return accept(ch, packet, message, allowed);
+  return allowed.then((ok) => accept(ch, packet, message, ok));
+}
+
+function resolveTopic(ch: Channel, packet: PublishPacket): string {
+  if (packet.properties?.subscriptionIdentifier !== undefined) {
+    throw new MqttError(ReasonCode.ProtocolError, 'Subscription Identifier in a client PUBLISH'); // [MQTT-3.3.4-6]
+  }
+  const alias = ch.protocolVersion === 5 ? packet.properties?.topicAlias : undefined;
+  const topic = alias === undefined ? packet.topic : ch.inboundAliases.resolve(packet.topic, alias);
+  if (!isValidTopicName(topic, ch.broker.limits.maxTopicLevels)) {
+    // [MQTT-3.3.2-1/2] an empty topic without alias is a protocol error; wildcards are invalid
+    throw new MqttError(
+      topic === '' ? ReasonCode.ProtocolError : ReasonCode.TopicNameInvalid,
+      `invalid topic name '${topic}'`,
+    );
+  }
+  return topic;
+}
+
+function toMessage(ch: Channel, packet: PublishPacket, topic: string): BrokerMessage {
+  const now = ch.broker.clock.now();
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+  let properties: MessageProperties = {};
+  let expiresAt: number | undefined;
+  if (ch.protocolVersion === 5 && packet.properties !== undefined) {
+    const { topicAlias, subscriptionIdentifier, messageExpiryInterval, ...passThrough } = packet.properties;
+    properties = passThrough; // [MQTT-3.3.2-17/18/20] forwarded unaltered
+    if (messageExpiryInterval !== undefined) expiresAt = now + messageExpiryInterval * 1000;
+  }
+  return {
+    topic,
+    payload,
+    qos: packet.qos,
+    retain: packet.retain,
+    properties,
+    createdAt: now,
+    publisherId: ch.clientId,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+}
+
+function accept(
+  ch: Channel,
+  packet: PublishPacket,
+  message: BrokerMessage,
+  allowed: boolean,
+): void | Promise<void> {
+  if (ch.state !== 'connected') return;
+  if (!allowed) {
+    ch.logger.debug({ clientId: ch.clientId, topic: message.topic }, 'publish not authorized');
+    // v5: PUBACK/PUBREC 0x87; 3.1.1 has no negative ack, so the message is acknowledged and dropped.
+    return acknowledge(ch, packet, ch.protocolVersion === 5 ? ReasonCode.NotAuthorized : ReasonCode.Success);
+  }
+  const broker = ch.broker;
+  if (message.retain && !broker.retain(message)) {
+    return acknowledge(ch, packet, ReasonCode.QuotaExceeded);
+  }
+  const matched = broker.route(message);
+  const code =
+    matched === 0 && ch.protocolVersion === 5 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
+  if (packet.qos === 2) ch.session!.addInboundQoS2(packet.messageId!);
+  if (packet.qos === 0) return;
+  // Acknowledge only what is durable [MQTT-4.3.2-2 / 4.3.3-2 hold the message for us].
+  const flushed = broker.flushStores();
+  if (flushed === undefined) return acknowledge(ch, packet, code);
+  return flushed.then(
+    () => acknowledge(ch, packet, code),
+    (err: unknown) => {
+      ch.logger.error({ err }, 'store flush failed');
+      acknowledge(ch, packet, ReasonCode.ImplementationSpecificError);
+    },
+  );
+}
+
+/** PUBACK (QoS 1) or PUBREC (QoS 2); QoS 0 has no acknowledgement. */
+function acknowledge(ch: Channel, packet: PublishPacket, code: ReasonCode): void {
+  if (packet.qos === 0) return;
+  const cmd = packet.qos === 1 ? 'puback' : 'pubrec';
+  if (ch.protocolVersion !== 5 || code === ReasonCode.Success) {
+    ch.send({ cmd, messageId: packet.messageId! });
+    return;
+  }
+  ch.send({ cmd, messageId: packet.messageId!, reasonCode: code });
+}

@@ -1,0 +1,98 @@
+import type { BrokerMessage } from '../../broker/message.js';
+import type { Subscription } from '../../broker/subscription.js';
+import { MqttError } from '../codec/errors.js';
+import type {
+  QoS,
+  SubscribePacket,
+  UnsubscribePacket,
+  Subscription as WireSubscription,
+} from '../codec/packet.js';
+import { ReasonCode, toV3SubackCode } from '../codec/reason-codes.js';
+import { parseSharedFilter, type SharedFilter } from '../topic/shared.js';
+import { isValidTopicFilter } from '../topic/validate.js';
+import type { Channel } from './channel.js';
+
+interface Granted {
+  readonly code: number;
+  readonly retained: readonly BrokerMessage[];
+  readonly sub?: Subscription;
+}
+
+/**
+ * SUBSCRIBE: each filter is validated, authorized and stored; SUBACK lists one code per filter in
+ * order [MQTT-3.8.4-6]; retained messages follow the SUBACK per Retain Handling [MQTT-3.3.1-9..11].
+ */
+export async function handleSubscribe(ch: Channel, packet: SubscribePacket): Promise<void> {
+  const subscriptionId = ch.protocolVersion === 5 ? packet.properties?.subscriptionIdentifier : undefined;
+  const results: Granted[] = [];
+  for (const wire of packet.subscriptions) results.push(await subscribeOne(ch, wire, subscriptionId));
+  if (ch.state !== 'connected') return;
+  ch.session!.saveState();
+  const codes = results.map((r) => (ch.protocolVersion === 5 ? r.code : toV3SubackCode(r.code)));
+  ch.send({ cmd: 'suback', messageId: packet.messageId!, granted: codes });
+  const session = ch.session!;
+  for (const { retained, sub } of results) {
+    if (sub === undefined) continue;
+    for (const message of retained) {
+      const qos = Math.min(message.qos, sub.qos) as QoS;
+      // [MQTT-3.3.1-8] retained messages sent because of a new subscription keep RETAIN=1
+      session.deliver(
+        { ...message, qos, retain: true },
+        sub.subscriptionId === undefined ? undefined : [sub.subscriptionId],
+      );
+    }
+  }
+}
+
+async function subscribeOne(
+  ch: Channel,
+  wire: WireSubscription,
+  subscriptionId: number | undefined,
+): Promise<Granted> {
+  const limits = ch.broker.limits;
+  const filter = wire.topic;
+  const fail = (code: number): Granted => ({ code, retained: [] });
+  let shared: SharedFilter | null;
+  try {
+    shared = parseSharedFilter(filter, limits.maxTopicLevels);
+  } catch {
+    return fail(ReasonCode.TopicFilterInvalid); // [MQTT-4.8.2-1/2]
+  }
+  const topicFilter = shared === null ? filter : shared.filter;
+  if (!isValidTopicFilter(topicFilter, limits.maxTopicLevels)) return fail(ReasonCode.TopicFilterInvalid);
+  if (shared !== null && wire.nl === true) {
+    throw new MqttError(ReasonCode.ProtocolError, 'No Local on a shared subscription'); // [MQTT-3.8.3-4]
+  }
+  const session = ch.session!;
+  if (!session.subscriptions.has(filter) && session.subscriptions.size >= limits.maxSubscriptionsPerSession) {
+    return fail(ReasonCode.QuotaExceeded);
+  }
+  if (!(await ch.broker.authorizer.canSubscribe(ch.identity!, filter))) return fail(ReasonCode.NotAuthorized);
+  if (ch.state !== 'connected') return fail(ReasonCode.UnspecifiedError);
+  const sub: Subscription = {
+    filter,
+    topicFilter,
+    qos: wire.qos,
+    noLocal: ch.protocolVersion === 5 && wire.nl === true,
+    retainAsPublished: ch.protocolVersion === 5 && wire.rap === true,
+    retainHandling: (ch.protocolVersion === 5 ? (wire.rh ?? 0) : 0) as 0 | 1 | 2,
+    ...(shared === null ? {} : { shareName: shared.shareName }),
+    ...(subscriptionId === undefined ? {} : { subscriptionId }),
+  };
+  const isNew = ch.broker.subscribe(session, sub);
+  // Shared subscriptions get no retained messages [MQTT-4.8.2 v5 "retained messages are not sent"].
+  const wantsRetained = shared === null && (sub.retainHandling === 0 || (sub.retainHandling === 1 && isNew));
+  const retained = wantsRetained ? ch.broker.retained.match(topicFilter, ch.broker.clock.now()) : [];
+  return { code: sub.qos, retained, sub };
+}
+
+/** UNSUBSCRIBE: v5 answers 0x00 or 0x11 per filter [MQTT-3.11.3-1]; 3.1.1 UNSUBACK has no payload. */
+export function handleUnsubscribe(ch: Channel, packet: UnsubscribePacket): void {
+  const session = ch.session!;
+  const codes = packet.unsubscriptions.map((filter) =>
+    ch.broker.unsubscribe(session, filter) ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted,
+  );
+  session.saveState();
+  if (ch.protocolVersion === 5) ch.send({ cmd: 'unsuback', messageId: packet.messageId!, granted: codes });
+  else ch.send({ cmd: 'unsuback', messageId: packet.messageId!, granted: [] });
+}

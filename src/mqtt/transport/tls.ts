@@ -1,0 +1,54 @@
+import type { Socket } from 'node:net';
+import { createServer, type TLSSocket } from 'node:tls';
+import type { Logger } from '../../observability/logger.js';
+import { connectionInfo } from './connection-info.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import { closeOnce, listenOn } from './listen.js';
+import type { TlsCredentials } from './tls-credentials.js';
+import type { BindAddress, ConnectionHandler, Listener } from './types.js';
+
+export interface TlsListenerOptions extends BindAddress {
+  readonly credentials: TlsCredentials;
+  readonly onConnection: ConnectionHandler;
+  readonly logger: Logger;
+  /** A handshake not finished within this time is dropped (slow or idle clients). */
+  readonly handshakeTimeoutMs: number;
+}
+
+/** MQTT over TLS 1.2/1.3 (mqtts). The certificate follows `credentials` reloads. */
+export async function listenTls(options: TlsListenerOptions): Promise<Listener> {
+  const tracker = new ConnectionTracker();
+  const server = createServer({
+    ...options.credentials.serverOptions(),
+    handshakeTimeout: options.handshakeTimeoutMs,
+  });
+  // Raw sockets too, so close() also ends handshakes still in progress.
+  server.on('connection', (socket: Socket) => tracker.add(socket));
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.setNoDelay(true);
+    socket.on('error', (err) => options.logger.debug({ err: err.message }, 'tls socket error'));
+    tracker.add(socket);
+    options.onConnection(socket, connectionInfo('tls', socket));
+  });
+  // Failed handshakes (old TLS versions, scanners, plain MQTT on the TLS port): not our errors.
+  server.on('tlsClientError', (err, socket) =>
+    options.logger.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'tls handshake failed'),
+  );
+  const port = await listenOn(server, options.host, options.port);
+  server.on('error', (err) => options.logger.error({ err }, 'tls listener error'));
+  options.credentials.attach(server);
+  const stop = closeOnce(server);
+  return {
+    port,
+    stopAccepting: () => {
+      options.credentials.detach(server);
+      void stop();
+    },
+    async close() {
+      options.credentials.detach(server);
+      const closed = stop();
+      tracker.destroyAll();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createFileAuth } from './auth/file-auth.js';
+import type { Authenticator, Authorizer } from './broker/auth.js';
+import { Broker } from './broker/broker.js';
+import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
+import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
+import { ensureSelfSignedCert } from './mqtt/transport/self-signed.js';
+import { listenTcp } from './mqtt/transport/tcp.js';
+import { listenTls } from './mqtt/transport/tls.js';
+import { TlsCredentials, type TlsFiles } from './mqtt/transport/tls-credentials.js';
+import type { ConnectionHandler, Listener } from './mqtt/transport/types.js';
+import { listenWebSocket } from './mqtt/transport/websocket.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { openSqliteStores } from './store/sqlite/index.js';
+import type { EngineStores } from './store/types.js';
+
+export interface ServerDeps {
+  readonly logger?: Logger;
+  /** Replace the file-based plain-broker auth (e.g. device tokens). */
+  readonly authenticator?: Authenticator;
+  readonly authorizer?: Authorizer;
+  /** Plain HTTP(S) requests on the HTTP listeners (404 until the HTTP API is mounted). */
+  readonly httpHandler?: HttpRequestHandler;
+  /** How often certificate files are polled for changes (ms). */
+  readonly tlsWatchIntervalMs?: number;
+}
+
+/** A running devgate process: broker plus listeners. */
+export interface DevgateServer {
+  readonly addresses: ListenerAddresses;
+  readonly broker: Broker;
+  /** The certificate in use when a TLS listener is enabled (configured or self-signed). */
+  readonly tlsCertPath?: string;
+  /** True when `tlsCertPath` was generated (self-signed) rather than configured. */
+  readonly tlsSelfSigned: boolean;
+  /** Present with TLS listeners; emits 'reload' / 'reloadError' when the files change. */
+  readonly tls?: TlsCredentials;
+  /** Stops accepting, closes the broker (DISCONNECT, flush stores), closes listeners. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const LISTENERS_FILE = 'listeners.json';
+
+/**
+ * With persistence the engine writes through to SQLite; without it the broker keeps its state in
+ * its own maps and needs no store at all (no copies, no flush barrier on the publish path).
+ */
+function openStores(config: ServerConfig, logger: Logger): EngineStores | undefined {
+  return config.persistence ? openSqliteStores(join(config.dataDir, 'engine.sqlite'), { logger }) : undefined;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(value)}\n`);
+  await rename(temp, path);
+}
+
+function needsTls(config: ServerConfig): boolean {
+  return config.mqttsPort !== null || config.httpsPorts.length > 0;
+}
+
+async function tlsFiles(config: ServerConfig, logger: Logger): Promise<TlsFiles & { selfSigned: boolean }> {
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    return { certPath: config.tlsCert, keyPath: config.tlsKey, selfSigned: false };
+  }
+  const generated = await ensureSelfSignedCert(config.dataDir);
+  logger.warn(
+    { cert: generated.certPath, created: generated.created },
+    'no --tls-cert configured: using a self-signed certificate (development only)',
+  );
+  return { certPath: generated.certPath, keyPath: generated.keyPath, selfSigned: true };
+}
+
+interface ListenerPlan {
+  readonly config: ServerConfig;
+  readonly onConnection: ConnectionHandler;
+  readonly logger: Logger;
+  readonly credentials: TlsCredentials | undefined;
+  readonly httpHandler: HttpRequestHandler | undefined;
+  /** Filled as listeners bind, so a failure half-way can close those already open. */
+  readonly started: Listener[];
+}
+
+async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
+  const { config, onConnection, logger, credentials, started } = plan;
+  const host = config.host;
+  const timeoutMs = config.limits.connectTimeoutMs;
+  const track = (listener: Listener): number => {
+    started.push(listener);
+    return listener.port;
+  };
+  const web = { onConnection, logger, maxPayload: config.limits.maxPacketSize, timeoutMs };
+  const httpHandler = plan.httpHandler === undefined ? {} : { httpHandler: plan.httpHandler };
+  const addresses: { mqtt?: number; mqtts?: number; http?: number; https: number[] } = { https: [] };
+  if (config.mqttPort !== null) {
+    addresses.mqtt = track(await listenTcp({ host, port: config.mqttPort, onConnection, logger }));
+  }
+  if (config.mqttsPort !== null && credentials !== undefined) {
+    const options = {
+      host,
+      port: config.mqttsPort,
+      credentials,
+      onConnection,
+      logger,
+      handshakeTimeoutMs: timeoutMs,
+    };
+    addresses.mqtts = track(await listenTls(options));
+  }
+  if (config.httpPort !== null) {
+    addresses.http = track(await listenWebSocket({ host, port: config.httpPort, ...web, ...httpHandler }));
+  }
+  for (const port of credentials === undefined ? [] : config.httpsPorts) {
+    addresses.https.push(track(await listenWebSocket({ host, port, credentials, ...web, ...httpHandler })));
+  }
+  return addresses;
+}
+
+async function resolveAuth(
+  config: ServerConfig,
+  deps: ServerDeps,
+): Promise<{ authenticator: Authenticator; authorizer: Authorizer }> {
+  if (deps.authenticator !== undefined && deps.authorizer !== undefined) {
+    return { authenticator: deps.authenticator, authorizer: deps.authorizer };
+  }
+  const files = await createFileAuth(config.auth);
+  return {
+    authenticator: deps.authenticator ?? files.authenticator,
+    authorizer: deps.authorizer ?? files.authorizer,
+  };
+}
+
+/** The listeners.json shape: bound ports, disabled listeners left out. */
+function listenersJson(addresses: ListenerAddresses): Record<string, number | readonly number[]> {
+  const { https, ...single } = addresses;
+  return https.length === 0 ? { ...single } : { ...single, https };
+}
+
+async function startBroker(config: ServerConfig, deps: ServerDeps, logger: Logger): Promise<Broker> {
+  const auth = await resolveAuth(config, deps);
+  const stores = openStores(config, logger);
+  const broker = new Broker({ limits: config.limits, ...auth, logger, stores });
+  try {
+    await broker.start();
+  } catch (err) {
+    await stores?.close().catch(() => undefined);
+    throw err;
+  }
+  return broker;
+}
+
+interface LoadedTls {
+  readonly files: TlsFiles & { readonly selfSigned: boolean };
+  readonly credentials: TlsCredentials;
+}
+
+/** The certificate for mqtts/https, when one of them is enabled. */
+async function loadTls(
+  config: ServerConfig,
+  deps: ServerDeps,
+  logger: Logger,
+): Promise<LoadedTls | undefined> {
+  if (!needsTls(config)) return undefined;
+  const files = await tlsFiles(config, logger);
+  const interval = deps.tlsWatchIntervalMs === undefined ? {} : { watchIntervalMs: deps.tlsWatchIntervalMs };
+  return { files, credentials: await TlsCredentials.load(files, { logger, ...interval }) };
+}
+
+interface Running {
+  readonly broker: Broker;
+  readonly listeners: readonly Listener[];
+  readonly credentials: TlsCredentials | undefined;
+  readonly listenersPath: string;
+}
+
+/** Stop accepting everywhere first, so nobody connects to a broker that is shutting down. */
+async function shutdown(running: Running): Promise<void> {
+  for (const listener of running.listeners) listener.stopAccepting();
+  try {
+    await running.broker.close();
+  } finally {
+    await Promise.all(running.listeners.map((listener) => listener.close()));
+    running.credentials?.close();
+    await rm(running.listenersPath, { force: true });
+  }
+}
+
+/**
+ * The composition root: data dir, stores, auth, broker, then listeners. `<dataDir>/listeners.json`
+ * is written once every listener is bound (and removed on close), so scripts can wait for it.
+ */
+export async function createServer(config: ServerConfig, deps: ServerDeps = {}): Promise<DevgateServer> {
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true });
+  const listenersPath = join(config.dataDir, LISTENERS_FILE);
+  await rm(listenersPath, { force: true });
+  const broker = await startBroker(config, deps, logger);
+  const started: Listener[] = [];
+  let tls: LoadedTls | undefined;
+  const running = (): Running => ({
+    broker,
+    listeners: started,
+    credentials: tls?.credentials,
+    listenersPath,
+  });
+  try {
+    tls = await loadTls(config, deps, logger);
+    const credentials = tls?.credentials;
+    const onConnection: ConnectionHandler = (stream, info) => broker.handleConnection(stream, info);
+    const plan = { config, onConnection, logger, credentials, httpHandler: deps.httpHandler, started };
+    const addresses = await startListeners(plan);
+    await writeJsonAtomic(listenersPath, listenersJson(addresses));
+    logger.info({ listeners: listenersJson(addresses), dataDir: config.dataDir }, 'devgate listening');
+    let closing: Promise<void> | undefined;
+    return {
+      addresses,
+      broker,
+      ...(tls === undefined ? {} : { tlsCertPath: tls.files.certPath, tls: tls.credentials }),
+      tlsSelfSigned: tls?.files.selfSigned ?? false,
+      close: () => {
+        closing ??= shutdown(running());
+        return closing;
+      },
+    };
+  } catch (err) {
+    await shutdown(running()).catch(() => undefined);
+    throw err;
+  }
+}

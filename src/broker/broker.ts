@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Limits } from '../config/limits.js';
+import type { QoS } from '../mqtt/codec/packet.js';
 import { MqttConnection } from '../mqtt/transport/mqtt-connection.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
@@ -247,7 +248,7 @@ export class Broker {
       const session = this.sessions.get(d.clientId);
       if (session === undefined) continue;
       if (this.authorizer.canReceive?.(this.identities.get(session)!, message.topic) === false) continue;
-      const qos = Math.min(message.qos, d.qos); // [MQTT-3.8.4-8] downgrade to granted QoS
+      const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
       const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
       const copy = qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
       session.deliver(copy, d.subscriptionIds);

@@ -135,3 +135,19 @@ test('[MQTT-4.6.0-5] an asynchronous authorizer does not reorder one client’s 
     Array.from({ length: 20 }, (_, i) => String(i)),
   );
 });
+
+test('[MQTT-3.1.2-29] v5: with Request Problem Information 0 a PUBACK carries no Reason String', async (t) => {
+  const srv = await startServer(t, { deps: { authorizer: policy() } });
+  const { raw } = await RawClient.connected(t, srv.port, {
+    protocolVersion: 5,
+    properties: { requestProblemInformation: false },
+  });
+  raw.send({ cmd: 'publish', topic: 'deny/t', qos: 1, messageId: 1, payload: 'x', dup: false, retain: false });
+  const puback = await raw.expect('puback');
+  assert.equal(puback.reasonCode, 0x87);
+  assert.equal(puback.properties?.reasonString, undefined);
+  assert.equal(puback.properties?.userProperties, undefined);
+  raw.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'deny/s', qos: 0 }] });
+  const suback = await raw.expect('suback');
+  assert.equal(suback.properties?.reasonString, undefined);
+});

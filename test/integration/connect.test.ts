@@ -233,3 +233,30 @@ test('[MQTT-3.1.4-2] takeover with Clean Start 0 keeps the session: subscription
     ['after takeover'],
   );
 });
+
+test('[MQTT-3.1.3-5] 1 to 23 alphanumeric client ids are always allowed', async (t) => {
+  const srv = await startServer(t);
+  for (const clientId of ['a', '0123456789abcdefghijKLM']) {
+    const c = await connectClient(t, srv.port, { protocolVersion: 4, clientId });
+    assert.equal(connackCode(c.connack), 0);
+  }
+});
+
+test('[MQTT-3.14.2-2] v5: the takeover DISCONNECT carries no Session Expiry Interval', async (t) => {
+  const srv = await startServer(t);
+  const clientId = uniqueId('noexp');
+  const first = await RawClient.connected(t, srv.port, { protocolVersion: 5, clientId });
+  await connectClient(t, srv.port, { protocolVersion: 5, clientId });
+  const closed = await first.raw.expectClosed();
+  assert.equal(closed.disconnect?.reasonCode, 0x8e);
+  assert.equal(closed.disconnect?.properties?.sessionExpiryInterval, undefined);
+});
+
+test('[MQTT-3.1.2-28] v5: no Response Information unless requested', async (t) => {
+  const srv = await startServer(t);
+  const { connack } = await connectClient(t, srv.port, {
+    protocolVersion: 5,
+    properties: { requestResponseInformation: false },
+  });
+  assert.equal(connack.properties?.responseInformation, undefined);
+});

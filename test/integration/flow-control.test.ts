@@ -150,3 +150,63 @@ test('v5 [MQTT-3.1.2-24] a retained message too large for the client is not sent
   assert.deepEqual(await untilMarker(pub.client, small), []);
   assert.deepEqual(small.errors, []);
 });
+
+test('v5 [MQTT-4.3.3-4 / MQTT-4.4.0-2] a PUBREC with an error code ends the QoS 2 flow and frees the quota', async (t) => {
+  const srv = await startServer(t);
+  const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 5, properties: { receiveMaximum: 1 } });
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'pubrecerr/t', qos: 2 }] });
+  await raw.expect('suback');
+  const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
+  await pub.client.publishAsync('pubrecerr/t', 'refused', { qos: 2 });
+  await pub.client.publishAsync('pubrecerr/t', 'next', { qos: 2 });
+  const first = await raw.expect('publish');
+  raw.send({ cmd: 'pubrec', messageId: first.messageId, reasonCode: 0x80 });
+  const next = await raw.expect('publish');
+  assert.equal(next.payload.toString(), 'next', 'no PUBREL for a refused message; quota returned');
+});
+
+test('v5 [MQTT-4.4.0-2] a message refused with PUBACK >= 0x80 is not redelivered on reconnect', async (t) => {
+  const srv = await startServer(t);
+  const clientId = 'puback-refuser';
+  const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 60 } };
+  const { raw } = await RawClient.connected(t, srv.port, opts);
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'pubackerr/t', qos: 1 }] });
+  await raw.expect('suback');
+  const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
+  await pub.client.publishAsync('pubackerr/t', 'refused', { qos: 1 });
+  const p = await raw.expect('publish');
+  raw.send({ cmd: 'puback', messageId: p.messageId, reasonCode: 0x80 });
+  raw.send({ cmd: 'pingreq' });
+  await raw.expect('pingresp');
+  raw.destroy();
+  await raw.closed;
+  const again = await RawClient.connected(t, srv.port, opts);
+  assert.equal(again.connack.sessionPresent, true);
+  await again.raw.expectOpenAndQuiet(300);
+});
+
+test('v5 [MQTT-4.9.0-1/2] in-flight messages resent on reconnect respect the new Receive Maximum', async (t) => {
+  const srv = await startServer(t);
+  const clientId = 'resend-quota';
+  const opts = { protocolVersion: 5 as const, clientId, clean: false };
+  const { raw } = await RawClient.connected(t, srv.port, {
+    ...opts,
+    properties: { sessionExpiryInterval: 60, receiveMaximum: 10 },
+  });
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'resendq/t', qos: 1 }] });
+  await raw.expect('suback');
+  const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
+  for (const m of ['a', 'b', 'c']) await pub.client.publishAsync('resendq/t', m, { qos: 1 });
+  for (let i = 0; i < 3; i += 1) await raw.expect('publish');
+  raw.destroy();
+  await raw.closed;
+  const again = await RawClient.connected(t, srv.port, {
+    ...opts,
+    properties: { sessionExpiryInterval: 60, receiveMaximum: 1 },
+  });
+  const first = await again.raw.expect('publish');
+  assert.equal(first.payload.toString(), 'a', 'resent in the original order');
+  await again.raw.expectOpenAndQuiet(300);
+  again.raw.send({ cmd: 'puback', messageId: first.messageId });
+  assert.equal((await again.raw.expect('publish')).payload.toString(), 'b');
+});

@@ -225,3 +225,25 @@ test('v5 Clean Start 1 with an existing session starts empty even with a non-zer
   await pub.client.publishAsync('cs1/t', 'x', { qos: 1 });
   assert.deepEqual(await untilMarker(pub.client, second), []);
 });
+
+test('[MQTT-4.6.0-5] v5: queued messages are delivered before messages published after the resume', async (t) => {
+  const srv = await startServer(t);
+  const clientId = uniqueId('order');
+  const first = await connectClient(t, srv.port, keep(5, clientId));
+  await first.client.subscribeAsync('order/t', { qos: 1 });
+  await first.client.endAsync();
+  const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
+  for (let i = 0; i < 5; i += 1) await pub.client.publishAsync('order/t', `queued ${i}`, { qos: 1 });
+  const back = await connectClient(t, srv.port, keep(5, clientId));
+  for (let i = 0; i < 3; i += 1) await pub.client.publishAsync('order/t', `live ${i}`, { qos: 1 });
+  assert.deepEqual(payloads(await back.inbox.take(8)), [
+    'queued 0',
+    'queued 1',
+    'queued 2',
+    'queued 3',
+    'queued 4',
+    'live 0',
+    'live 1',
+    'live 2',
+  ]);
+});

@@ -260,3 +260,44 @@ test('[MQTT-3.8.4-3] v5: a replaced subscription uses the new subscription ident
     ],
   );
 });
+
+test('[MQTT-3.3.4-3] v5: retained messages sent on subscribe carry the subscription identifier', async (t) => {
+  const srv = await startServer(t);
+  const c = await connectClient(t, srv.port, { protocolVersion: 5 });
+  await c.client.publishAsync('subidret/t', 'kept', { qos: 1, retain: true });
+  await c.client.subscribeAsync('subidret/+', { qos: 1, properties: { subscriptionIdentifier: 77 } });
+  const got = await c.inbox.next();
+  assert.equal(got.packet.retain, true);
+  assert.deepEqual(subscriptionIds(got.packet), [77]);
+});
+
+for (const protocolVersion of versions) {
+  test(`[MQTT-4.7.3-1] v${protocolVersion}: an empty topic filter is refused (SUBACK failure or close)`, async (t) => {
+    const srv = await startServer(t);
+    const { raw } = await RawClient.connected(t, srv.port, { protocolVersion });
+    raw.sendRaw(subscribeBytes(protocolVersion, 1, [['', 0]]));
+    const answer = await Promise.race([raw.next(), raw.closed.then(() => undefined)]);
+    if (answer !== undefined && answer.cmd === 'suback') {
+      assert.ok(((answer.granted as number[])[0] ?? 0) >= 0x80, 'refused in SUBACK');
+    } else if (answer !== undefined) {
+      assert.equal(answer.cmd, 'disconnect');
+      await raw.expectClosed();
+    }
+  });
+
+  test(`maxTopicLevels v${protocolVersion}: a publish deeper than the limit is refused, not forwarded`, async (t) => {
+    const srv = await startServer(t, { limits: { maxTopicLevels: 3 } });
+    const sub = await connectClient(t, srv.port, { protocolVersion });
+    await sub.client.subscribeAsync('#', { qos: 1 });
+    const { raw } = await RawClient.connected(t, srv.port, { protocolVersion });
+    raw.send({ cmd: 'publish', topic: 'a/b/c/d', qos: 1, messageId: 1, payload: 'deep', dup: false, retain: false });
+    const answer = await Promise.race([raw.next(), raw.closed.then(() => undefined)]);
+    if (protocolVersion === 5) {
+      assert.ok(answer !== undefined, 'v5 gets a reason code');
+      const code = answer.cmd === 'puback' || answer.cmd === 'disconnect' ? (answer.reasonCode ?? 0) : -1;
+      assert.equal(code, 0x90, `${answer.cmd} 0x${code.toString(16)}: Topic Name invalid`);
+    }
+    const pub = await connectClient(t, srv.port, { protocolVersion });
+    assert.ok(!(await untilMarker(pub.client, sub)).some((m) => m.topic === 'a/b/c/d'));
+  });
+}

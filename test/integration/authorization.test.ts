@@ -69,6 +69,13 @@ for (const protocolVersion of versions) {
     assert.deepEqual(codes, [1, protocolVersion === 5 ? 0x87 : 0x80, 1]);
   });
 
+  test(`${v}: a subscribe denial cannot be bypassed with a $share/{group}/ prefix`, async (t) => {
+    const srv = await startServer(t, { deps: { authorizer: policy() } });
+    const c = await connectClient(t, srv.port, { protocolVersion });
+    const codes = await subscribeCodes(c.client, ['$share/g/deny/b', '$share/g/ok/b'], { qos: 1 });
+    assert.deepEqual(codes, [protocolVersion === 5 ? 0x87 : 0x80, 1]);
+  });
+
   test(`Authorizer.canReceive ${v}: deliveries are checked per matched topic`, async (t) => {
     const srv = await startServer(t, { deps: { authorizer: policy() } });
     const c = await connectClient(t, srv.port, { protocolVersion, clientId: `nosecret-${protocolVersion}` });
@@ -142,7 +149,15 @@ test('[MQTT-3.1.2-29] v5: with Request Problem Information 0 a PUBACK carries no
     protocolVersion: 5,
     properties: { requestProblemInformation: false },
   });
-  raw.send({ cmd: 'publish', topic: 'deny/t', qos: 1, messageId: 1, payload: 'x', dup: false, retain: false });
+  raw.send({
+    cmd: 'publish',
+    topic: 'deny/t',
+    qos: 1,
+    messageId: 1,
+    payload: 'x',
+    dup: false,
+    retain: false,
+  });
   const puback = await raw.expect('puback');
   assert.equal(puback.reasonCode, 0x87);
   assert.equal(puback.properties?.reasonString, undefined);

@@ -153,7 +153,10 @@ test('v5 [MQTT-3.1.2-24] a retained message too large for the client is not sent
 
 test('v5 [MQTT-4.3.3-4 / MQTT-4.4.0-2] a PUBREC with an error code ends the QoS 2 flow and frees the quota', async (t) => {
   const srv = await startServer(t);
-  const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 5, properties: { receiveMaximum: 1 } });
+  const { raw } = await RawClient.connected(t, srv.port, {
+    protocolVersion: 5,
+    properties: { receiveMaximum: 1 },
+  });
   raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'pubrecerr/t', qos: 2 }] });
   await raw.expect('suback');
   const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
@@ -168,7 +171,12 @@ test('v5 [MQTT-4.3.3-4 / MQTT-4.4.0-2] a PUBREC with an error code ends the QoS 
 test('v5 [MQTT-4.4.0-2] a message refused with PUBACK >= 0x80 is not redelivered on reconnect', async (t) => {
   const srv = await startServer(t);
   const clientId = 'puback-refuser';
-  const opts = { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 60 } };
+  const opts = {
+    protocolVersion: 5 as const,
+    clientId,
+    clean: false,
+    properties: { sessionExpiryInterval: 60 },
+  };
   const { raw } = await RawClient.connected(t, srv.port, opts);
   raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'pubackerr/t', qos: 1 }] });
   await raw.expect('suback');

@@ -290,7 +290,15 @@ for (const protocolVersion of versions) {
     const sub = await connectClient(t, srv.port, { protocolVersion });
     await sub.client.subscribeAsync('#', { qos: 1 });
     const { raw } = await RawClient.connected(t, srv.port, { protocolVersion });
-    raw.send({ cmd: 'publish', topic: 'a/b/c/d', qos: 1, messageId: 1, payload: 'deep', dup: false, retain: false });
+    raw.send({
+      cmd: 'publish',
+      topic: 'a/b/c/d',
+      qos: 1,
+      messageId: 1,
+      payload: 'deep',
+      dup: false,
+      retain: false,
+    });
     const answer = await Promise.race([raw.next(), raw.closed.then(() => undefined)]);
     if (protocolVersion === 5) {
       assert.ok(answer !== undefined, 'v5 gets a reason code');

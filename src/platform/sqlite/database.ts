@@ -1,0 +1,22 @@
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { openDatabase } from '../../store/sqlite/database.js';
+import type { Migration } from '../../store/sqlite/migrations.js';
+import { platformMigrations } from './migrations.js';
+
+/**
+ * Opens the platform database (WAL, migrated to the current schema; a newer schema or a corrupt
+ * file is refused with a typed StoreError). Foreign keys are enforced.
+ */
+export function openPlatformDatabase(
+  file: string,
+  options: { logger?: Logger; migrations?: readonly Migration[] } = {},
+): Database {
+  const db = openDatabase(file, {
+    busyTimeoutMs: 5000,
+    migrations: options.migrations ?? platformMigrations,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  db.pragma('foreign_keys = ON');
+  return db;
+}

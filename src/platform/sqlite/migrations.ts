@@ -1,0 +1,18 @@
+import type { Migration } from '../../store/sqlite/migrations.js';
+import { deviceSchema } from './schema/devices.js';
+import { orgSchema } from './schema/orgs.js';
+import { templateSchema } from './schema/templates.js';
+
+/**
+ * The platform database's schema steps (`<data-dir>/platform.sqlite`), applied in order and tracked
+ * with PRAGMA user_version. Never edit a shipped step: append one.
+ */
+export const platformMigrations: readonly Migration[] = [
+  { version: 1, description: 'organizations, OAuth clients, access and refresh tokens', up: orgSchema },
+  { version: 2, description: 'templates, datastreams, events, metadata fields', up: templateSchema },
+  {
+    version: 3,
+    description: 'devices, tokens, static tokens, current values, history, properties, metadata values, events',
+    up: deviceSchema,
+  },
+];

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import { pino } from 'pino';
+import type { Clock } from '../../src/broker/clock.js';
+import { defaultPlatformOptions, type PlatformOptions } from '../../src/platform/options.js';
+import { openPlatform, type Platform } from '../../src/platform/platform.js';
+import type { Caller } from '../../src/platform/services.js';
+
+/** A platform on an in-memory SQLite database, closed after the test. */
+export async function openTestPlatform(
+  t: TestContext | undefined,
+  overrides: { options?: Partial<PlatformOptions>; clock?: Clock; file?: string } = {},
+): Promise<Platform> {
+  const platform = await openPlatform({
+    file: overrides.file ?? ':memory:',
+    options: { ...defaultPlatformOptions, ...overrides.options },
+    logger: pino({ level: 'silent' }),
+    tokenKey: randomBytes(32),
+    ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+  });
+  t?.after(() => platform.close());
+  return platform;
+}
+
+/** A caller acting for `orgId` (as an OAuth client of that org would). */
+export function callerFor(orgId: number, actor = 'test'): Caller {
+  return { orgId, actor };
+}

@@ -33,10 +33,24 @@ export interface Authenticator {
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult>;
 }
 
-/** Per-topic permissions. Returning false yields PUBACK/SUBACK 0x87 (v5) or drop / 0x80 (3.1.1). */
+/**
+ * A subscription decision: true, false (refused without saying why: SUBACK 0x80, as the Paho
+ * interoperability suite expects), or a specific v5 failure code such as 0x87 or 0xA2.
+ */
+export type SubscribeDecision = boolean | ReasonCode;
+
+/** Per-topic permissions. A refused publish gets PUBACK 0x87 (v5) or is dropped (3.1.1). */
 export interface Authorizer {
   canPublish(identity: ClientIdentity, topic: string): boolean | Promise<boolean>;
-  canSubscribe(identity: ClientIdentity, filter: string): boolean | Promise<boolean>;
+  /**
+   * `filter` is the topic filter to match: for `$share/{group}/{filter}` the part after the share
+   * name, so a share prefix can never widen what a rule allows; `shareName` tells the two apart.
+   */
+  canSubscribe(
+    identity: ClientIdentity,
+    filter: string,
+    shareName?: string,
+  ): SubscribeDecision | Promise<SubscribeDecision>;
   /** Optional per-delivery read check (mosquitto-style ACLs re-check each matched topic). */
   canReceive?(identity: ClientIdentity, topic: string): boolean;
 }

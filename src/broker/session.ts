@@ -33,6 +33,8 @@ export class Session {
   readonly inflight = new Map<number, OutboundEntry>();
   readonly queue: OutboundEntry[] = [];
   readonly inboundQoS2 = new Set<number>();
+  /** In-flight entries of a previous connection not yet resent on this one (receive window full). */
+  private readonly awaitingResend: OutboundEntry[] = [];
   link: SessionLink | undefined;
   disconnectedAt: number | null = null;
   expiryTimer: Timer | undefined;
@@ -99,8 +101,18 @@ export class Session {
     }
   }
 
+  /** Unacknowledged messages actually on the wire (resends still waiting for the window excluded). */
+  private get sentCount(): number {
+    return this.inflight.size - this.awaitingResend.length;
+  }
+
   private canSendNow(): boolean {
-    return this.link !== undefined && this.queue.length === 0 && this.inflight.size < this.link.sendQuota;
+    return (
+      this.link !== undefined &&
+      this.queue.length === 0 &&
+      this.awaitingResend.length === 0 &&
+      this.sentCount < this.link.sendQuota
+    );
   }
 
   private send(entry: OutboundEntry): void {
@@ -121,31 +133,38 @@ export class Session {
     }
   }
 
-  /** After (re)connect: resend unacknowledged messages with DUP [MQTT-4.4.0-1], then drain the queue. */
+  /**
+   * After (re)connect: resend unacknowledged PUBLISH (DUP) and PUBREL with their original packet
+   * ids [MQTT-4.4.0-1], in order and within the new connection's receive window [MQTT-4.9.0-1];
+   * then drain the queue.
+   */
   resume(): void {
-    const link = this.link;
-    if (link === undefined) return;
-    for (const entry of [...this.inflight.values()]) {
-      if (entry.state === 'pubrel') link.sendPubrel(entry.packetId!);
-      else if (link.sendPublish(entry.message, entry.packetId!, true, entry.subscriptionIds) !== 'sent') {
-        this.complete(entry.packetId!);
-      }
-    }
+    this.awaitingResend.length = 0;
+    for (const entry of this.inflight.values()) this.awaitingResend.push(entry);
     this.drain();
   }
 
-  /** Sends queued messages while the client's receive window allows [MQTT-4.9.0-2]. */
+  /** Sends resends, then queued messages, while the client's receive window allows [MQTT-4.9.0-2]. */
   drain(): void {
     const link = this.link;
-    while (
-      link !== undefined &&
-      this.link === link &&
-      this.queue.length > 0 &&
-      this.inflight.size < link.sendQuota
-    ) {
-      const entry = this.queue.shift()!;
+    while (link !== undefined && this.link === link && this.sentCount < link.sendQuota) {
+      const resend = this.awaitingResend.shift();
+      if (resend !== undefined) {
+        this.resend(link, resend);
+        continue;
+      }
+      const entry = this.queue.shift();
+      if (entry === undefined) return;
       this.send(entry);
       if (this.inflight.get(entry.packetId!) === entry) this.persistEntry(entry);
+    }
+  }
+
+  private resend(link: SessionLink, entry: OutboundEntry): void {
+    if (this.inflight.get(entry.packetId!) !== entry) return; // completed meanwhile
+    if (entry.state === 'pubrel') link.sendPubrel(entry.packetId!);
+    else if (link.sendPublish(entry.message, entry.packetId!, true, entry.subscriptionIds) !== 'sent') {
+      this.complete(entry.packetId!);
     }
   }
 
@@ -154,6 +173,8 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry === undefined) return false;
     this.inflight.delete(packetId);
+    const waiting = this.awaitingResend.indexOf(entry);
+    if (waiting !== -1) this.awaitingResend.splice(waiting, 1);
     if (this.persistent) this.deps.store!.deleteOutbound(this.clientId, entry.seq);
     return true;
   }

@@ -1,9 +1,18 @@
-import { CONFIG_OPTION, OPTIONS, type OptionSpec } from '../config/options.js';
+import { CONFIG_OPTION, OPTIONS, type OptionSpec, START_OPTIONS } from '../config/options.js';
 
 export const MAIN_USAGE = `Usage: devgate <command> [options]
 
 Commands:
-  broker [options]               run the MQTT 3.1.1/5.0 broker (see: devgate broker --help)
+  start [options]                run the platform: MQTT broker, device tokens, OAuth clients,
+                                 HTTP API (see: devgate start --help; --demo for a demo setup)
+  broker [options]               run the plain MQTT 3.1.1/5.0 broker (see: devgate broker --help)
+  org <action>                   organizations: list, create, get, delete
+  template <action>              device templates: list, get, create, update, delete
+  device <action>                devices: list, create, get, token, rotate-token, delete
+  oauth-client <action>          OAuth clients: list, create, disable, enable, delete
+                                 (these work on a running server, or with --offline on the data
+                                 directory; see: devgate device --help)
+  apply <file>                   create or update orgs, templates and devices from YAML/JSON
   passwd <file> <username>       add or update a user in a password file
                                  (password from stdin, or --password <p>; --iterations <n>)
 
@@ -18,15 +27,15 @@ function flagText(spec: OptionSpec): string {
   return `--${spec.flag} ${value}`;
 }
 
-/** Help for `devgate broker`, generated from the option table so it cannot drift. */
-export function brokerUsage(): string {
-  const rows = OPTIONS.map((spec) => {
+function optionsUsage(command: string, table: readonly OptionSpec[], intro: readonly string[]): string {
+  const rows = table.map((spec) => {
     const left = `  ${flagText(spec)}`.padEnd(42);
     return `${left} ${spec.env}\n${' '.repeat(43)}${spec.description} (default ${spec.defaultText})`;
   });
   return [
-    'Usage: devgate broker [options]',
+    `Usage: devgate ${command} [options]`,
     '',
+    ...intro,
     'Every option may also come from its environment variable or from a JSON config file;',
     'precedence: flags > environment > config file > defaults. Docs: docs/configuration.md',
     '',
@@ -35,4 +44,19 @@ export function brokerUsage(): string {
     ...rows,
     '',
   ].join('\n');
+}
+
+/** Help for `devgate broker`, generated from the option table so it cannot drift. */
+export function brokerUsage(): string {
+  return optionsUsage('broker', OPTIONS, []);
+}
+
+/** Help for `devgate start`, generated from its option table. */
+export function startUsage(): string {
+  return optionsUsage('start', START_OPTIONS, [
+    'Runs the broker with the platform on top: device tokens, OAuth clients and the HTTP API.',
+    'Data (platform.sqlite, secret.key, admin-credentials.json) lives in --data-dir. The first start',
+    'creates the root organization and an admin OAuth client. Docs: docs/cli.md',
+    '',
+  ]);
 }

@@ -21,17 +21,17 @@ export interface ConfigSources {
 
 type Flags = Record<string, string | boolean | undefined>;
 
-function argsConfig(): ParseArgsConfig['options'] {
+function argsConfig(table: readonly OptionSpec[]): ParseArgsConfig['options'] {
   const options: NonNullable<ParseArgsConfig['options']> = { [CONFIG_OPTION.flag]: { type: 'string' } };
-  for (const spec of OPTIONS) options[spec.flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  for (const spec of table) options[spec.flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
   return options;
 }
 
-function parseFlags(argv: readonly string[]): Flags {
+function parseFlags(argv: readonly string[], table: readonly OptionSpec[]): Flags {
   try {
     const { values } = parseArgs({
       args: [...argv],
-      options: argsConfig(),
+      options: argsConfig(table),
       strict: true,
       allowPositionals: false,
       allowNegative: true,
@@ -47,15 +47,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Flattens the JSON file into option keys (`limits.maxPacketSize`), refusing unknown keys. */
-function flattenFile(json: unknown, file: string): Map<string, unknown> {
-  const known = new Set(OPTIONS.map((spec) => spec.key));
+function flattenFile(json: unknown, file: string, table: readonly OptionSpec[]): Map<string, unknown> {
+  const known = new Set(table.map((spec) => spec.key));
   const out = new Map<string, unknown>();
   const walk = (node: unknown, prefix: string): void => {
     if (!isPlainObject(node)) throw new ConfigError(`${file}: ${prefix || 'top level'} must be an object`);
     for (const [name, value] of Object.entries(node)) {
       const key = prefix === '' ? name : `${prefix}.${name}`;
       if (known.has(key)) out.set(key, value);
-      else if (OPTIONS.some((spec) => spec.key.startsWith(`${key}.`))) walk(value, key);
+      else if (table.some((spec) => spec.key.startsWith(`${key}.`))) walk(value, key);
       else throw new ConfigError(`${file}: unknown setting "${key}"`);
     }
   };
@@ -63,7 +63,11 @@ function flattenFile(json: unknown, file: string): Map<string, unknown> {
   return out;
 }
 
-function readConfigFile(path: string, readFile: (path: string) => string): Map<string, unknown> {
+function readConfigFile(
+  path: string,
+  readFile: (path: string) => string,
+  table: readonly OptionSpec[],
+): Map<string, unknown> {
   let text: string;
   try {
     text = readFile(path);
@@ -71,7 +75,7 @@ function readConfigFile(path: string, readFile: (path: string) => string): Map<s
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return flattenFile(JSON.parse(text), path);
+    return flattenFile(JSON.parse(text), path, table);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
@@ -104,9 +108,12 @@ interface FileValues {
   readonly values: Map<string, unknown>;
 }
 
-/** Resolves every option (flags > env > config file > defaults) into a ServerConfig. */
-export function loadConfig(sources: ConfigSources): ServerConfig {
-  const flags = parseFlags(sources.argv);
+/**
+ * The parsed value of every option of `table` that was given (flags > env > config file), keyed
+ * by option key; absent keys take their defaults.
+ */
+export function resolveValues(sources: ConfigSources, table: readonly OptionSpec[]): Map<string, unknown> {
+  const flags = parseFlags(sources.argv, table);
   const configFlag = flags[CONFIG_OPTION.flag];
   const configPath =
     typeof configFlag === 'string' ? configFlag : sources.env[CONFIG_OPTION.env] || undefined;
@@ -115,19 +122,26 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
       ? undefined
       : (() => {
           const path = resolve(sources.cwd, configPath);
-          return { path, values: readConfigFile(path, sources.readFile ?? ((p) => readFileSync(p, 'utf8'))) };
+          const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+          return { path, values: readConfigFile(path, read, table) };
         })();
   const values = new Map<string, unknown>();
-  for (const spec of OPTIONS) {
+  for (const spec of table) {
     const raw = rawFor(spec, flags, sources, file);
     if (raw !== undefined) values.set(spec.key, parseValue(spec, raw));
   }
-  const config = assemble(values, sources.cwd);
-  validate(config);
+  return values;
+}
+
+/** Resolves every option (flags > env > config file > defaults) into a ServerConfig. */
+export function loadConfig(sources: ConfigSources): ServerConfig {
+  const config = assembleServerConfig(resolveValues(sources, OPTIONS), sources.cwd);
+  validateServerConfig(config);
   return config;
 }
 
-function assemble(values: Map<string, unknown>, cwd: string): ServerConfig {
+/** The ServerConfig part of resolved values (keys of OPTIONS); others are ignored. */
+export function assembleServerConfig(values: Map<string, unknown>, cwd: string): ServerConfig {
   const get = <T>(key: string, fallback: T): T => (values.has(key) ? (values.get(key) as T) : fallback);
   const limits: Record<string, number> = { ...defaultLimits };
   for (const [key, value] of values)
@@ -155,7 +169,7 @@ function assemble(values: Map<string, unknown>, cwd: string): ServerConfig {
 }
 
 /** Rules between settings that no single value can check. */
-function validate(config: ServerConfig): void {
+export function validateServerConfig(config: ServerConfig): void {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError('--tls-cert and --tls-key must be given together');
   }

@@ -1,3 +1,4 @@
+import { defaultPlatformOptions } from '../platform/options.js';
 import { defaultLimits, type Limits } from './limits.js';
 
 /** How a raw flag, env or file value is parsed. */
@@ -108,3 +109,62 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 /** `--config <file>` / DEVGATE_CONFIG: the JSON file the other settings may come from. */
 export const CONFIG_OPTION = { flag: 'config', env: 'DEVGATE_CONFIG' } as const;
+
+function bounded(spec: OptionSpec, min: number, max: number): OptionSpec {
+  return { ...spec, min, max };
+}
+
+function named(spec: OptionSpec, flag: string): OptionSpec {
+  return { ...spec, flag, env: `DEVGATE_${flag.replace(/-/g, '_').toUpperCase()}` };
+}
+
+const DAY_SEC = 86_400;
+const platformDefault = (name: keyof typeof defaultPlatformOptions): string =>
+  String(defaultPlatformOptions[name]);
+
+/** Settings only `devgate start` has: platform rules (config file section `platform`) and `demo`. */
+export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
+  bounded(
+    option('platform.orgDepthLimit', 'integer', platformDefault('orgDepthLimit'), 'deepest organization level, root = 1'),
+    1,
+    64,
+  ),
+  bounded(
+    named(
+      option('platform.accessTokenTtlSec', 'integer', platformDefault('accessTokenTtlSec'), 'bearer access token lifetime, seconds'),
+      'access-token-ttl',
+    ),
+    60,
+    365 * DAY_SEC,
+  ),
+  bounded(
+    named(
+      option('platform.refreshTokenTtlSec', 'integer', platformDefault('refreshTokenTtlSec'), 'refresh token lifetime, seconds (single use)'),
+      'refresh-token-ttl',
+    ),
+    60,
+    365 * DAY_SEC,
+  ),
+  bounded(
+    option('platform.historyRetentionDays', 'integer', platformDefault('historyRetentionDays'), 'datastream history older than this is pruned, days'),
+    1,
+    36_500,
+  ),
+  bounded(
+    option('platform.maxDatastreamsPerTemplate', 'integer', platformDefault('maxDatastreamsPerTemplate'), 'datastreams one template may define'),
+    1,
+    100_000,
+  ),
+  named(option('platform.rootOrgName', 'string', 'My Organization', 'name of the root organization made on first start'), 'org-name'),
+  named(option('platform.rootOrgTz', 'string', 'UTC', 'IANA time zone of the root organization made on first start'), 'tz'),
+  option('demo', 'boolean', 'false', 'also create a demo template and three devices (once) and print how to use them'),
+];
+
+/**
+ * Every setting of `devgate start`: the broker's, minus the file-based auth (the platform
+ * authenticates with device tokens and OAuth clients), plus the platform's.
+ */
+export const START_OPTIONS: readonly OptionSpec[] = [
+  ...OPTIONS.filter((spec) => !spec.key.startsWith('auth.')),
+  ...PLATFORM_OPTIONS,
+];

@@ -101,6 +101,15 @@ export class RawClient {
     this.socket.end();
   }
 
+  /** Stops reading from the socket (the server's writes back up); `resume()` undoes it. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** Abrupt close without DISCONNECT. */
   destroy(): void {
     this.socket.destroy();

@@ -136,7 +136,7 @@ describe('devgate CLI', () => {
     });
     t.after(() => alice.endAsync(true));
     assert.deepEqual(await subscribeCodes(alice, 'alice/#', { qos: 1 }), [1]);
-    assert.deepEqual(await subscribeCodes(alice, 'bob/#', { qos: 1 }), [0x87]);
+    assert.deepEqual(await subscribeCodes(alice, 'bob/#', { qos: 1 }), [0x80]); // ACL refusal: unspecified
     // Allowed publish is delivered (the per-delivery read check passes); a denied one gets PUBACK 0x87.
     const message = new Promise<string>((resolve) => alice.once('message', (topic) => resolve(topic)));
     await alice.publishAsync('alice/x', 'mine', { qos: 1 });

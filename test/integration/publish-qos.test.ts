@@ -292,3 +292,46 @@ test('[MQTT-3.4.2-1] v5: QoS 1 to a topic without subscribers is acknowledged (0
     `reason 0x${(puback.reasonCode ?? 0).toString(16)}`,
   );
 });
+
+test('[MQTT-3.1.4-2 / MQTT-4.4.0-1] takeover hands in-flight messages to the new connection', async (t) => {
+  const srv = await startServer(t);
+  const clientId = uniqueId('handover');
+  const old = await RawClient.connected(t, srv.port, persistent(5, clientId));
+  old.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'handover/t', qos: 1 }] });
+  await old.raw.expect('suback');
+  const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
+  await pub.client.publishAsync('handover/t', 'in flight', { qos: 1 });
+  const first = await old.raw.expect('publish');
+  const fresh = await RawClient.connected(t, srv.port, persistent(5, clientId));
+  assert.equal(fresh.connack.sessionPresent, true);
+  await old.raw.expectClosed();
+  const resent = await fresh.raw.expect('publish');
+  assert.equal(resent.messageId, first.messageId);
+  assert.equal(resent.dup, true);
+});
+
+test('maxWriteBufferBytes: QoS 0 to a consumer that stops reading is dropped and counted, others unaffected', async (t) => {
+  const srv = await startServer(t, { limits: { maxWriteBufferBytes: 64 * 1024 } });
+  const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 4 });
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'slowq0/t', qos: 0 }] });
+  await raw.expect('suback');
+  raw.pause();
+  const fast = await connectClient(t, srv.port, { protocolVersion: 4 });
+  await fast.client.subscribeAsync('slowq0/t', { qos: 0 });
+  const pub = await connectClient(t, srv.port, { protocolVersion: 4 });
+  const payload = Buffer.alloc(8 * 1024, 0x61);
+  const count = 1500; // ~12 MB: more than socket buffers absorb
+  // Publish in small batches paced by the fast consumer, so only the paused one can fall behind.
+  const batch = 4;
+  for (let i = 0; i < count; i += batch) {
+    for (let j = 0; j < batch; j += 1) pub.client.publish('slowq0/t', payload, { qos: 0 });
+    await fast.inbox.take(batch);
+  }
+  await untilMarker(pub.client, fast);
+  assert.equal(
+    fast.inbox.all.filter((m) => m.topic === 'slowq0/t').length,
+    count,
+    'the fast consumer got all',
+  );
+  assert.ok(srv.metrics.droppedSlowConsumer > 0, `droppedSlowConsumer = ${srv.metrics.droppedSlowConsumer}`);
+});

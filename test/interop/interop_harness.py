@@ -464,6 +464,32 @@ class RawClient:
         return None
 
 
+def publish_without_acking_deliveries(raw, filter_, publications):
+    """Subscribes and publishes QoS 1/2 on `raw`, completing its own flows but never acknowledging
+    the deliveries it receives (the Paho test's paused client). Returns the deliveries seen."""
+    raw.subscribe(1, [(filter_, 2)])
+    pid = 10
+    pending = set()
+    for topic, qos in publications:
+        pid += 1
+        raw.publish(topic, b"", qos, pid)
+        pending.add(pid)
+    deliveries = []
+    deadline = time.monotonic() + WAIT
+    while (pending or len(deliveries) < len(publications)) and time.monotonic() < deadline:
+        p = raw.recv(max(0.0, deadline - time.monotonic()))
+        if p is None:
+            break
+        if p.type == PUBLISH:  # PUBLISH towards us: deliberately left unacknowledged
+            deliveries.append(p)
+        elif p.type == PUBREC:  # PUBREC for our QoS 2 publish
+            raw.ack(PUBREL, p.packet_id())
+        elif p.type in (PUBACK, PUBCOMP):  # PUBACK / PUBCOMP
+            pending.discard(p.packet_id())
+    check(not pending, "own publications not acknowledged: %s" % pending)
+    return deliveries
+
+
 # ---------------------------------------------------------------------------------------------
 # Runner
 

@@ -67,7 +67,8 @@ async function subscribeOne(
   if (!session.subscriptions.has(filter) && session.subscriptions.size >= limits.maxSubscriptionsPerSession) {
     return fail(ReasonCode.QuotaExceeded);
   }
-  if (!(await ch.broker.authorizer.canSubscribe(ch.identity!, filter))) return fail(ReasonCode.NotAuthorized);
+  const decision = await ch.broker.authorizer.canSubscribe(ch.identity!, topicFilter, shared?.shareName);
+  if (decision !== true) return fail(decision === false ? ReasonCode.UnspecifiedError : decision);
   if (ch.state !== 'connected') return fail(ReasonCode.UnspecifiedError);
   const sub: Subscription = {
     filter,

@@ -1,0 +1,113 @@
+import type {
+  Authenticator,
+  Authorizer,
+  AuthResult,
+  ClientIdentity,
+  ConnectRequest,
+} from '../broker/auth.js';
+import { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import type { Logger } from '../observability/logger.js';
+import { DeviceStatus } from '../platform/model.js';
+import type { Platform } from '../platform/platform.js';
+
+/** Device API login (spec §2.1). */
+export const DEVICE_USERNAME = 'device';
+/** Gateway API login with the gateway device's own token (spec §2.3). */
+export const GATEWAY_DEVICE_USERNAME = 'mgmt_device';
+/** spec §2.4: longer client ids are refused with 0x85 (3.1.1: 0x02). */
+export const MAX_PLATFORM_CLIENT_ID = 64;
+
+/** What a platform connection is; stored in `ClientIdentity.attributes`. */
+export interface PlatformIdentityAttributes {
+  readonly kind: 'device' | 'gateway-device' | 'oauth-client';
+  readonly deviceId?: number;
+  readonly orgId: number;
+  /** The OAuth client id (not the MQTT client id). */
+  readonly clientId?: string;
+}
+
+const refused = (reasonCode: ReasonCode): AuthResult => ({ ok: false, reasonCode });
+const badCredentials = refused(ReasonCode.BadUserNameOrPassword);
+const notAuthorized = refused(ReasonCode.NotAuthorized);
+
+/** Statuses whose token may not log in as a gateway: not yet provisioned or claimed (spec §2.3). */
+const NOT_YET_OWNED: ReadonlySet<string> = new Set([DeviceStatus.Pending, DeviceStatus.Unclaimed]);
+
+function accepted(request: ConnectRequest, attributes: PlatformIdentityAttributes): AuthResult {
+  const identity: ClientIdentity = {
+    clientId: request.clientId,
+    ...(request.username === undefined ? {} : { username: request.username }),
+    attributes,
+  };
+  return { ok: true, identity };
+}
+
+type PlatformView = Pick<Platform, 'devices' | 'templates' | 'oauth'>;
+
+async function deviceLogin(platform: PlatformView, request: ConnectRequest, token: string): Promise<AuthResult> {
+  const device = await platform.devices.authenticateToken(token);
+  if (device === undefined) return badCredentials;
+  return accepted(request, { kind: 'device', deviceId: device.id, orgId: device.orgId });
+}
+
+async function gatewayDeviceLogin(
+  platform: PlatformView,
+  request: ConnectRequest,
+  token: string,
+): Promise<AuthResult> {
+  const device = await platform.devices.authenticateToken(token);
+  if (device === undefined) return badCredentials;
+  const template = platform.templates.byId(device.templateId);
+  if (template?.gatewayEnabled !== true || NOT_YET_OWNED.has(device.status)) return notAuthorized;
+  return accepted(request, { kind: 'gateway-device', deviceId: device.id, orgId: device.orgId });
+}
+
+async function oauthClientLogin(
+  platform: PlatformView,
+  request: ConnectRequest,
+  clientId: string,
+  secret: string,
+): Promise<AuthResult> {
+  const client = await platform.oauth.verifyClient(clientId, secret);
+  if (client === undefined) return badCredentials;
+  if (!client.isActive) return notAuthorized;
+  return accepted(request, { kind: 'oauth-client', orgId: client.orgId, clientId: client.clientId });
+}
+
+/**
+ * The platform's MQTT login (spec §2): `device` + device token, `mgmt_device` + gateway device
+ * token, any other username = OAuth client id + secret. Unknown credentials get 0x86 (3.1.1: 4),
+ * valid ones without the right get 0x87 (3.1.1: 5); the answer never tells whether a token exists.
+ * Tokens and secrets are never logged.
+ */
+export function createPlatformAuthenticator(platform: PlatformView, logger: Logger): Authenticator {
+  return {
+    async authenticate(request) {
+      // spec §2.4 [CHOICE]: the engine allows longer ids; the platform does not.
+      if (request.clientId.length > MAX_PLATFORM_CLIENT_ID) return refused(ReasonCode.ClientIdentifierNotValid);
+      const { username, password } = request;
+      if (username === undefined || password === undefined) return badCredentials;
+      const secret = password.toString('utf8');
+      try {
+        if (username === DEVICE_USERNAME) return await deviceLogin(platform, request, secret);
+        if (username === GATEWAY_DEVICE_USERNAME) return await gatewayDeviceLogin(platform, request, secret);
+        return await oauthClientLogin(platform, request, username, secret);
+      } catch (err) {
+        logger.error({ err, clientId: request.clientId, username }, 'platform authentication failed');
+        return refused(ReasonCode.ServerUnavailable);
+      }
+    },
+  };
+}
+
+/**
+ * Topic rules for platform identities. Topic mounting for the device and gateway APIs comes with
+ * those APIs; until then an authenticated platform identity may use every topic.
+ */
+export function createPlatformAuthorizer(): Authorizer {
+  const isPlatform = (identity: ClientIdentity): boolean => identity.attributes?.kind !== undefined;
+  return {
+    canPublish: isPlatform,
+    canSubscribe: isPlatform,
+  };
+}

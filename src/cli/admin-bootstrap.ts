@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AdminCredentials, type BootstrapResult, ensureRootAndAdmin } from '../platform/bootstrap.js';
+import type { Platform } from '../platform/platform.js';
+
+export const SECRET_KEY_FILE = 'secret.key';
+export const ADMIN_CREDENTIALS_FILE = 'admin-credentials.json';
+export const PLATFORM_DB_FILE = 'platform.sqlite';
+const KEY_BYTES = 32;
+
+/** A data-directory file that exists but cannot be used; the message names it, never its content. */
+export class DataFileError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'DataFileError';
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** Writes JSON readable only by the owner (0600), atomically (temp file + rename). */
+export async function writePrivateJson(path: string, value: unknown): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    await chmod(temp, 0o600); // the mode above is subject to the umask; this is not
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * The 32-byte key that encrypts device tokens at rest: read from `<dataDir>/secret.key`, or created
+ * there (mode 0600, exclusive create so two processes cannot both make one).
+ */
+export async function loadOrCreateTokenKey(dataDir: string): Promise<{ key: Buffer; created: boolean }> {
+  const path = join(dataDir, SECRET_KEY_FILE);
+  try {
+    const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+    if (key.length !== KEY_BYTES) throw new DataFileError(path, `expected ${KEY_BYTES} base64-encoded bytes`);
+    return { key, created: false };
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+  const key = randomBytes(KEY_BYTES);
+  try {
+    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Lost a race with another process: use the key it wrote.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateTokenKey(dataDir);
+    throw err;
+  }
+  await chmod(path, 0o600);
+  return { key, created: true };
+}
+
+function isCredentials(value: unknown): value is AdminCredentials {
+  const v = value as Partial<AdminCredentials> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isSafeInteger(v.orgId) &&
+    typeof v.clientId === 'string' &&
+    typeof v.clientSecret === 'string'
+  );
+}
+
+/** `<dataDir>/admin-credentials.json`, or undefined when absent. DataFileError when unreadable. */
+export async function readAdminCredentials(dataDir: string): Promise<AdminCredentials | undefined> {
+  const path = join(dataDir, ADMIN_CREDENTIALS_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DataFileError(path, 'not valid JSON');
+  }
+  if (!isCredentials(value)) throw new DataFileError(path, 'expected {"orgId", "clientId", "clientSecret"}');
+  return { orgId: value.orgId, clientId: value.clientId, clientSecret: value.clientSecret };
+}
+
+export interface AdminBootstrap extends BootstrapResult {
+  readonly credentialsPath: string;
+}
+
+/**
+ * First start (and every start): root organization plus admin client, with the credentials kept
+ * in `<dataDir>/admin-credentials.json` (0600). Reuses the file while its credentials work.
+ */
+export async function bootstrapAdmin(
+  platform: Pick<Platform, 'orgs' | 'oauth'>,
+  dataDir: string,
+  rootOrg: { readonly name: string; readonly tz: string },
+): Promise<AdminBootstrap> {
+  const credentialsPath = join(dataDir, ADMIN_CREDENTIALS_FILE);
+  const existing = await readAdminCredentials(dataDir).catch((err: unknown) => {
+    if (err instanceof DataFileError) return undefined; // unusable: replaced below
+    throw err;
+  });
+  const result = await ensureRootAndAdmin(platform, {
+    rootOrg,
+    ...(existing === undefined ? {} : { existing }),
+  });
+  if (result.clientCreated) await writePrivateJson(credentialsPath, result.credentials);
+  return { ...result, credentialsPath };
+}

@@ -1,0 +1,137 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPlatformAuthenticator, createPlatformAuthorizer } from '../auth/platform-authenticator.js';
+import { ConfigError } from '../config/load.js';
+import { loadStartConfig, type StartConfig } from '../config/start-config.js';
+import { buildHttpApp, toRequestHandler } from '../http/app.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { openPlatform, type Platform } from '../platform/platform.js';
+import { createServer, type DevgateServer } from '../server.js';
+import {
+  type AdminBootstrap,
+  bootstrapAdmin,
+  DataFileError,
+  loadOrCreateTokenKey,
+  PLATFORM_DB_FILE,
+  writePrivateJson,
+} from './admin-bootstrap.js';
+import { DEMO_FILE, ensureDemo } from './demo.js';
+import { connectHost, demoCommands, demoText } from './demo-commands.js';
+import { startUsage } from './help.js';
+import { type CliIo, ExitCode } from './io.js';
+import { startSummary } from './start-summary.js';
+import { packageVersion } from './version.js';
+
+/** Something to close on shutdown, last opened first. */
+type Closer = () => Promise<void> | void;
+
+async function closeAll(closers: Closer[], logger: Logger): Promise<boolean> {
+  let ok = true;
+  for (const close of closers.reverse()) {
+    try {
+      await close();
+    } catch (err) {
+      ok = false;
+      logger.error({ err }, 'close failed');
+    }
+  }
+  return ok;
+}
+
+/** Resolves once SIGTERM/SIGINT arrived; a second signal exits at once with 1. */
+function nextSignal(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received) {
+        logger.warn({ signal }, 'second signal: exiting without a graceful close');
+        process.exit(ExitCode.Failure);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function openDataDir(config: StartConfig, logger: Logger): Promise<Platform> {
+  const { dataDir } = config.server;
+  await mkdir(dataDir, { recursive: true });
+  const { key, created } = await loadOrCreateTokenKey(dataDir);
+  if (created) logger.info({ dataDir }, 'created secret.key (keep it with the database: it decrypts device tokens)');
+  return openPlatform({ file: join(dataDir, PLATFORM_DB_FILE), options: config.platform, logger, tokenKey: key });
+}
+
+async function printDemo(
+  platform: Platform,
+  config: StartConfig,
+  server: DevgateServer,
+  admin: AdminBootstrap,
+): Promise<string> {
+  const demo = await ensureDemo(platform, { orgId: admin.root.id, actor: 'system' });
+  const { mqtt, http } = server.addresses;
+  const groups = demoCommands(demo, {
+    host: connectHost(config.server.host),
+    ...(mqtt === undefined ? {} : { mqttPort: mqtt }),
+    ...(http === undefined ? {} : { httpPort: http }),
+    admin: admin.credentials,
+  });
+  const path = join(config.server.dataDir, DEMO_FILE);
+  await writePrivateJson(path, { ...demo, commands: groups });
+  return demoText(demo, groups, path);
+}
+
+/** Opens everything in order; every opened part is pushed onto `closers` so a failure can undo it. */
+async function launch(config: StartConfig, logger: Logger, io: CliIo, closers: Closer[]): Promise<void> {
+  const platform = await openDataDir(config, logger);
+  closers.push(() => platform.close());
+  const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
+  const app = await buildHttpApp({ platform, logger });
+  closers.push(() => app.close());
+  const server = await createServer(config.server, {
+    logger,
+    authenticator: createPlatformAuthenticator(platform, logger),
+    authorizer: createPlatformAuthorizer(),
+    httpHandler: toRequestHandler(app),
+  });
+  closers.push(() => server.close());
+  io.stdout.write(startSummary(packageVersion(), config, server, admin));
+  if (config.demo) io.stdout.write(`\n${await printDemo(platform, config, server, admin)}`);
+  io.stdout.write('Press Ctrl+C to stop.\n');
+}
+
+function configFrom(argv: readonly string[], io: CliIo): StartConfig | ExitCode {
+  try {
+    return loadStartConfig({ argv, env: io.env, cwd: io.cwd });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr.write(`devgate start: ${err.message}\nRun 'devgate start --help' for the options.\n`);
+    return ExitCode.Usage;
+  }
+}
+
+/** `devgate start [options]`: the platform (HTTP API, device tokens, OAuth clients) on the broker. */
+export async function runStart(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(startUsage());
+    return ExitCode.Ok;
+  }
+  const config = configFrom(argv, io);
+  if (typeof config === 'number') return config;
+  const logger = createLogger({ level: config.server.logLevel });
+  const closers: Closer[] = [];
+  const signal = nextSignal(logger);
+  try {
+    await launch(config, logger, io, closers);
+  } catch (err) {
+    logger.fatal({ err }, 'devgate failed to start');
+    io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
+    await closeAll(closers, logger);
+    return err instanceof DataFileError ? ExitCode.Usage : ExitCode.Failure;
+  }
+  logger.info({ signal: await signal }, 'shutting down');
+  const code = (await closeAll(closers, logger)) ? ExitCode.Ok : ExitCode.Failure;
+  logger.info({ code }, 'devgate stopped');
+  return code;
+}

@@ -1,0 +1,41 @@
+import type { StartConfig } from '../config/start-config.js';
+import type { DevgateServer } from '../server.js';
+import type { AdminBootstrap } from './admin-bootstrap.js';
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listenerRows(config: StartConfig, server: DevgateServer): Array<[string, string]> {
+  const host = hostForUrl(config.server.host);
+  const { mqtt, mqtts, http, https } = server.addresses;
+  const rows: Array<[string, string]> = [['data dir', config.server.dataDir]];
+  if (mqtt !== undefined) rows.push(['mqtt', `mqtt://${host}:${mqtt}`]);
+  if (mqtts !== undefined) rows.push(['mqtts', `mqtts://${host}:${mqtts}`]);
+  if (http !== undefined) rows.push(['http', `http://${host}:${http} (API; MQTT over WebSocket at /mqtt)`]);
+  if (https.length > 0) rows.push(['https', https.map((port) => `https://${host}:${port}`).join(', ')]);
+  if (server.tlsCertPath !== undefined) {
+    const note = server.tlsSelfSigned ? ' (self-signed, development only)' : '';
+    rows.push(['tls cert', `${server.tlsCertPath}${note}`]);
+  }
+  return rows;
+}
+
+/** The human summary `devgate start` prints once the listeners are bound. Never prints a secret. */
+export function startSummary(
+  version: string,
+  config: StartConfig,
+  server: DevgateServer,
+  admin: AdminBootstrap,
+): string {
+  const rows = listenerRows(config, server);
+  rows.push(['organization', `${admin.root.name} (#${admin.root.id})${admin.rootCreated ? ', created now' : ''}`]);
+  const credentials = admin.clientCreated ? 'new admin OAuth client written to' : 'admin OAuth client in';
+  rows.push(['admin', `${credentials} ${admin.credentialsPath} (owner-only; keep it secret)`]);
+  rows.push([
+    'persistence',
+    config.server.persistence ? 'on' : 'off (MQTT sessions and retained messages are lost on exit)',
+  ]);
+  const body = rows.map(([name, value]) => `  ${name.padEnd(12)} ${value}`).join('\n');
+  return `devgate ${version} running\n${body}\n`;
+}

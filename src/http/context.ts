@@ -1,0 +1,12 @@
+import type { Platform } from '../platform/platform.js';
+
+/** Who is connected right now; supplied by the device API once presence exists. */
+export interface Presence {
+  isOnline(deviceId: number): boolean;
+}
+
+/** What the route modules need. */
+export interface RouteContext {
+  readonly platform: Platform;
+  readonly presence?: Presence | undefined;
+}

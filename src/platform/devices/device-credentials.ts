@@ -1,0 +1,78 @@
+import { type Device, DeviceStatus } from '../model.js';
+import type { DeviceService } from '../services.js';
+import type { DeviceContext } from './device-context.js';
+import { createDevice } from './device-crud.js';
+import { deviceNotFound, found } from './device-rules.js';
+import { hashDeviceToken, isDeviceTokenShaped, issueDeviceToken, openDeviceToken } from './device-token.js';
+
+type DeviceCredentials = Pick<
+  DeviceService,
+  | 'revealToken'
+  | 'rotateToken'
+  | 'authenticateToken'
+  | 'byId'
+  | 'createProvisioningToken'
+  | 'activate'
+  | 'setHardwareInfo'
+  | 'recordConnection'
+>;
+
+/**
+ * Tokens, provisioning and connection bookkeeping (spec §2.1, §5.9, §9 "Tokens and secrets").
+ * Tokens are never logged: log lines carry the device id only.
+ */
+export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
+  const { stores, cache } = ctx;
+  return {
+    async revealToken(caller, deviceId) {
+      await ctx.scoped(caller, deviceId);
+      const secret = found(await stores.devices.tokenSecret(deviceId), deviceId);
+      ctx.deps.logger.info({ deviceId, actor: caller.actor }, 'device token revealed');
+      return openDeviceToken(ctx.deps.tokenKey, secret.tokenCipher, secret.tokenHash);
+    },
+
+    async rotateToken(caller, deviceId) {
+      await ctx.scoped(caller, deviceId);
+      const { token, tokenHash, tokenCipher } = issueDeviceToken(ctx.deps.tokenKey);
+      const stored = await stores.devices.setToken(deviceId, tokenHash, tokenCipher, ctx.now());
+      if (!stored) throw deviceNotFound(deviceId);
+      // The old token stops working at once: drop its cached entry.
+      cache.invalidate(deviceId);
+      ctx.deps.logger.info({ deviceId, actor: caller.actor }, 'device token rotated');
+      return token;
+    },
+
+    async authenticateToken(token) {
+      // Reject malformed input before hashing or touching the store.
+      if (typeof token !== 'string' || !isDeviceTokenShaped(token)) return undefined;
+      const tokenHash = hashDeviceToken(token);
+      const cached = cache.get(tokenHash);
+      if (cached !== undefined) return cached;
+      const device = await stores.devices.byTokenHash(tokenHash);
+      if (device !== undefined) cache.set(tokenHash, device);
+      return device;
+    },
+
+    byId: (deviceId) => stores.devices.get(deviceId),
+
+    createProvisioningToken: (caller, input) => createDevice(ctx, caller, input, DeviceStatus.Pending),
+
+    async activate(deviceId, hardwareInfo) {
+      const device = await ctx.existing(deviceId);
+      if (device.status !== DeviceStatus.Pending) return device;
+      const patch = { status: DeviceStatus.Activated, activatedAt: ctx.now(), hardwareInfo };
+      const activated = await stores.devices.update(deviceId, patch, ctx.now());
+      ctx.deps.logger.info({ deviceId }, 'device activated');
+      return found(ctx.changed(activated), deviceId);
+    },
+
+    async setHardwareInfo(deviceId, hardwareInfo) {
+      found(ctx.changed(await stores.devices.update(deviceId, { hardwareInfo }, ctx.now())), deviceId);
+    },
+
+    async recordConnection(deviceId, event) {
+      const updated: Device | undefined = await stores.devices.recordConnection(deviceId, event);
+      found(ctx.changed(updated), deviceId);
+    },
+  };
+}

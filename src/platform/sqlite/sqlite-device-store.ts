@@ -1,0 +1,86 @@
+import type { Database } from 'better-sqlite3';
+import type { DevicePatch, DeviceQuery, DeviceStore, NewDevice } from '../devices/device-store.js';
+import type { Device, Page } from '../model.js';
+import { type DeviceRow, deviceColumns, insertDevice, prepareDeviceStatements, toDevice } from './device-rows.js';
+
+/** Org ids travel as one JSON parameter, so one prepared statement serves any subtree size. */
+const inOrgs = 'org_id IN (SELECT value FROM json_each(@orgIds))';
+const nameMatch = "(@needle IS NULL OR instr(lower(name), lower(@needle)) > 0)";
+
+/** DeviceStore on the platform SQLite database (schema: sqlite/schema/devices.ts). */
+export function createSqliteDeviceStore(db: Database): DeviceStore {
+  const shared = prepareDeviceStatements(db);
+  const s = {
+    byHash: db.prepare<[string], DeviceRow>(`SELECT ${deviceColumns} FROM devices WHERE token_hash = ?`),
+    secret: db.prepare<[number], { token_hash: string; token_enc: Buffer }>(
+      'SELECT token_hash, token_enc FROM devices WHERE id = ?',
+    ),
+    setToken: db.prepare('UPDATE devices SET token_hash = ?, token_enc = ?, last_modified_ts = ? WHERE id = ?'),
+    page: db.prepare<object, DeviceRow>(
+      `SELECT ${deviceColumns} FROM devices WHERE ${inOrgs} AND ${nameMatch} ORDER BY id LIMIT @limit OFFSET @offset`,
+    ),
+    count: db.prepare<object, { n: number }>(`SELECT count(*) AS n FROM devices WHERE ${inOrgs} AND ${nameMatch}`),
+    update: db.prepare(`
+      UPDATE devices SET name = @name, org_id = @org_id, owner_user_id = @owner_user_id, status = @status,
+        hardware_info = @hardware_info, activated_at = @activated_at, last_modified_ts = @last_modified_ts
+      WHERE id = @id`),
+    connected: db.prepare(`
+      UPDATE devices SET connect_time = @at, first_connect_time = coalesce(first_connect_time, @at),
+        ip = coalesce(@ip, ip), last_modified_ts = @at WHERE id = @id`),
+    disconnected: db.prepare('UPDATE devices SET disconnect_time = @at, last_modified_ts = @at WHERE id = @id'),
+    countByTemplate: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM devices WHERE template_id = ?'),
+    delete: db.prepare('DELETE FROM devices WHERE id = ?'),
+  };
+  const read = (id: number): Device | undefined => {
+    const row = shared.get.get(id);
+    return row === undefined ? undefined : toDevice(row);
+  };
+  const update = db.transaction((id: number, patch: DevicePatch, at: number): Device | undefined => {
+    const row = shared.get.get(id);
+    if (row === undefined) return undefined;
+    s.update.run({
+      ...row,
+      name: patch.name ?? row.name,
+      org_id: patch.orgId ?? row.org_id,
+      owner_user_id: patch.ownerUserId === undefined ? row.owner_user_id : patch.ownerUserId,
+      status: patch.status ?? row.status,
+      hardware_info: patch.hardwareInfo === undefined ? row.hardware_info : JSON.stringify(patch.hardwareInfo),
+      activated_at: patch.activatedAt ?? row.activated_at,
+      last_modified_ts: at,
+    });
+    return read(id);
+  });
+
+  return {
+    insert: async (device: NewDevice) => insertDevice(shared, device),
+    get: async (id) => read(id),
+    byTokenHash: async (hash) => {
+      const row = s.byHash.get(hash);
+      return row === undefined ? undefined : toDevice(row);
+    },
+    tokenSecret: async (id) => {
+      const row = s.secret.get(id);
+      return row === undefined ? undefined : { tokenHash: row.token_hash, tokenCipher: row.token_enc };
+    },
+    setToken: async (id, hash, cipher, at) => s.setToken.run(hash, cipher, at, id).changes > 0,
+    list: async (query: DeviceQuery): Promise<Page<Device>> => {
+      const params = {
+        orgIds: JSON.stringify(query.orgIds),
+        needle: query.nameContains ?? null,
+        limit: query.limit,
+        offset: query.offset,
+      };
+      const content = s.page.all(params).map(toDevice);
+      const { n } = s.count.get(params) ?? { n: 0 };
+      return { content, totalElements: n };
+    },
+    update: async (id, patch, at) => update(id, patch, at),
+    recordConnection: async (id, event) => {
+      const statement = event.connected ? s.connected : s.disconnected;
+      const changed = statement.run({ id, at: event.at, ip: event.ip ?? null }).changes > 0;
+      return changed ? read(id) : undefined;
+    },
+    countByTemplate: async (templateId) => s.countByTemplate.get(templateId)?.n ?? 0,
+    delete: async (id) => s.delete.run(id).changes > 0,
+  };
+}

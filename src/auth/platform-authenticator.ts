@@ -18,13 +18,13 @@ export const GATEWAY_DEVICE_USERNAME = 'mgmt_device';
 export const MAX_PLATFORM_CLIENT_ID = 64;
 
 /** What a platform connection is; stored in `ClientIdentity.attributes`. */
-export interface PlatformIdentityAttributes {
+export type PlatformIdentityAttributes = {
   readonly kind: 'device' | 'gateway-device' | 'oauth-client';
   readonly deviceId?: number;
   readonly orgId: number;
   /** The OAuth client id (not the MQTT client id). */
   readonly clientId?: string;
-}
+};
 
 const refused = (reasonCode: ReasonCode): AuthResult => ({ ok: false, reasonCode });
 const badCredentials = refused(ReasonCode.BadUserNameOrPassword);
@@ -44,7 +44,11 @@ function accepted(request: ConnectRequest, attributes: PlatformIdentityAttribute
 
 type PlatformView = Pick<Platform, 'devices' | 'templates' | 'oauth'>;
 
-async function deviceLogin(platform: PlatformView, request: ConnectRequest, token: string): Promise<AuthResult> {
+async function deviceLogin(
+  platform: PlatformView,
+  request: ConnectRequest,
+  token: string,
+): Promise<AuthResult> {
   const device = await platform.devices.authenticateToken(token);
   if (device === undefined) return badCredentials;
   return accepted(request, { kind: 'device', deviceId: device.id, orgId: device.orgId });
@@ -84,7 +88,8 @@ export function createPlatformAuthenticator(platform: PlatformView, logger: Logg
   return {
     async authenticate(request) {
       // spec §2.4 [CHOICE]: the engine allows longer ids; the platform does not.
-      if (request.clientId.length > MAX_PLATFORM_CLIENT_ID) return refused(ReasonCode.ClientIdentifierNotValid);
+      if (request.clientId.length > MAX_PLATFORM_CLIENT_ID)
+        return refused(ReasonCode.ClientIdentifierNotValid);
       const { username, password } = request;
       if (username === undefined || password === undefined) return badCredentials;
       const secret = password.toString('utf8');

@@ -50,7 +50,6 @@ export class Broker {
   private readonly stores: EngineStores | undefined;
   private readonly router = new Router();
   private readonly sessions = new Map<string, Session>();
-  private readonly identities = new WeakMap<Session, ClientIdentity>();
   private readonly connections = new Set<MqttConnection>();
   private closing = false;
 
@@ -119,7 +118,9 @@ export class Broker {
       session.link = undefined;
       previous.takeOver();
     }
-    if (session !== undefined && request.cleanStart) {
+    // Clean start, or a session that ends with its connection (expiry 0), is not resumed
+    // [MQTT-3.1.2-4], [MQTT-3.1.2-6 (3.1.1)], [MQTT-3.1.4-4].
+    if (session !== undefined && (request.cleanStart || session.expiryInterval === 0)) {
       this.endSession(session);
       session = undefined;
     }
@@ -132,7 +133,7 @@ export class Broker {
       this.cancelWill(session); // reconnected within the will delay [MQTT-3.1.3-9]
       session.protocolVersion = request.protocolVersion;
     }
-    this.identities.set(session, request.identity);
+    session.identity = request.identity;
     session.link = link;
     session.disconnectedAt = null;
     session.setExpiryInterval(request.expiryInterval);
@@ -247,7 +248,7 @@ export class Broker {
     for (const d of deliveries) {
       const session = this.sessions.get(d.clientId);
       if (session === undefined) continue;
-      if (this.authorizer.canReceive?.(this.identities.get(session)!, message.topic) === false) continue;
+      if (this.authorizer.canReceive?.(session.identity, message.topic) === false) continue;
       const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
       const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
       const copy = qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };

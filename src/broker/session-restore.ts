@@ -13,6 +13,7 @@ export function restoreSessions(broker: Broker, loaded: readonly LoadedSession[]
     const expiry = Math.min(stored.expiryInterval, broker.limits.maxSessionExpiryInterval);
     const session = broker.createSession(stored.clientId, stored.protocolVersion, expiry);
     session.disconnectedAt = stored.disconnectedAt ?? now;
+    if (stored.identity !== undefined) session.identity = stored.identity;
     for (const persisted of stored.subscriptions) {
       const shared = parseSharedFilter(persisted.filter);
       const sub: Subscription = {

@@ -2,6 +2,7 @@ import type { Limits } from '../config/limits.js';
 import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { PersistedOutbound, PersistedSession, SessionStore } from '../store/types.js';
+import type { ClientIdentity } from './auth.js';
 import type { Timer } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import type { SessionLink } from './session-link.js';
@@ -36,6 +37,8 @@ export class Session {
   /** In-flight entries of a previous connection not yet resent on this one (receive window full). */
   private readonly awaitingResend: OutboundEntry[] = [];
   link: SessionLink | undefined;
+  /** The identity of the connection that last owned the session (per-delivery read checks). */
+  identity: ClientIdentity;
   disconnectedAt: number | null = null;
   expiryTimer: Timer | undefined;
   will: PendingWill | undefined;
@@ -47,7 +50,9 @@ export class Session {
     public protocolVersion: ProtocolVersion,
     private expiry: number,
     private readonly deps: SessionDeps,
-  ) {}
+  ) {
+    this.identity = { clientId };
+  }
 
   get expiryInterval(): number {
     return this.expiry;
@@ -184,6 +189,8 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry === undefined || entry.message.qos !== 2) return false;
     entry.state = 'pubrel';
+    const waiting = this.awaitingResend.indexOf(entry);
+    if (waiting !== -1) this.awaitingResend.splice(waiting, 1); // its PUBREL goes out now, not again
     this.persistEntry(entry);
     return true;
   }
@@ -246,6 +253,7 @@ export class Session {
         ...(s.subscriptionId === undefined ? {} : { subscriptionId: s.subscriptionId }),
       })),
       ...(will === undefined ? {} : { will: { message: will.message, dueAt: will.dueAt } }),
+      identity: this.identity,
     };
   }
 }

@@ -15,9 +15,29 @@ export const DEMO_TEMPLATE: TemplateInput = {
   connectionType: 'WI_FI',
   gatewayEnabled: true,
   datastreams: [
-    { name: 'Temperature', pin: 0, type: 'Double', min: -40, max: 125, units: '°C', decimals: 1, isSync: true, isRaw: true },
+    {
+      name: 'Temperature',
+      pin: 0,
+      type: 'Double',
+      min: -40,
+      max: 125,
+      units: '°C',
+      decimals: 1,
+      isSync: true,
+      isRaw: true,
+    },
     { name: 'Power', pin: 1, type: 'Integer', min: 0, max: 1, defaultValue: 0, isSync: true, isRaw: false },
-    { name: 'Set Temperature', pin: 2, type: 'Double', min: 10, max: 30, defaultValue: 21, units: '°C', isSync: true, isRaw: false },
+    {
+      name: 'Set Temperature',
+      pin: 2,
+      type: 'Double',
+      min: 10,
+      max: 30,
+      defaultValue: 21,
+      units: '°C',
+      isSync: true,
+      isRaw: false,
+    },
     {
       name: 'Mode',
       pin: 3,
@@ -70,7 +90,8 @@ async function demoDevice(
   name: string,
 ): Promise<DemoData['devices'][number]> {
   const found = existing.find((d) => d.templateId === template.id && d.name === name);
-  if (found !== undefined) return { id: found.id, name, token: await platform.devices.revealToken(caller, found.id) };
+  if (found !== undefined)
+    return { id: found.id, name, token: await platform.devices.revealToken(caller, found.id) };
   const { device, token } = await platform.devices.create(caller, {
     templateId: template.id,
     name,
@@ -83,13 +104,22 @@ async function demoDevice(
  * Creates the demo template and its three devices in the caller's org, once: later runs find
  * them by name and return them again (with their current tokens).
  */
-export async function ensureDemo(platform: Pick<Platform, 'templates' | 'devices'>, caller: Caller): Promise<DemoData> {
+export async function ensureDemo(
+  platform: Pick<Platform, 'templates' | 'devices'>,
+  caller: Caller,
+): Promise<DemoData> {
   const template = await demoTemplate(platform, caller);
   const existing = await allPages((page) =>
     platform.devices.list(caller, { orgId: caller.orgId, includeSubOrgDevices: false, page, size: PAGE }),
   );
   const devices = [];
-  for (const name of DEMO_DEVICE_NAMES) devices.push(await demoDevice(platform, caller, existing, template, name));
-  const datastreams = template.datastreams.map((ds: Datastream) => ({ id: ds.id, name: ds.name, pin: ds.pin, type: ds.type }));
+  for (const name of DEMO_DEVICE_NAMES)
+    devices.push(await demoDevice(platform, caller, existing, template, name));
+  const datastreams = template.datastreams.map((ds: Datastream) => ({
+    id: ds.id,
+    name: ds.name,
+    pin: ds.pin,
+    type: ds.type,
+  }));
   return { templateId: template.templateId, datastreams, devices };
 }

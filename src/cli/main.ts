@@ -1,14 +1,23 @@
 #!/usr/bin/env node
+import { runApply } from './apply-command.js';
 import { runBroker } from './broker-command.js';
 import { MAIN_USAGE } from './help.js';
 import { type CliIo, ExitCode, processIo } from './io.js';
+import { RESOURCES, runManage } from './manage-command.js';
 import { runPasswd } from './passwd-command.js';
+import { runStart } from './start-command.js';
 import { packageVersion } from './version.js';
 
 /** Dispatches `devgate <command>`; resolves with the process exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const [command, ...rest] = argv;
+  const resource = command === undefined ? undefined : RESOURCES[command];
+  if (resource !== undefined) return runManage(resource, rest, io);
   switch (command) {
+    case 'start':
+      return runStart(rest, io);
+    case 'apply':
+      return runApply(rest, io);
     case 'broker':
       return runBroker(rest, io);
     case 'passwd':

@@ -39,7 +39,10 @@ export interface ParsedArgs {
 }
 
 /** Parses `argv` against the common flags plus `own`; unknown flags are usage errors. */
-export function parseCommandArgs(argv: readonly string[], own: Readonly<Record<string, FlagType>> = {}): ParsedArgs {
+export function parseCommandArgs(
+  argv: readonly string[],
+  own: Readonly<Record<string, FlagType>> = {},
+): ParsedArgs {
   const options: Record<string, { type: FlagType }> = {};
   for (const [name, type] of Object.entries({ ...COMMON_FLAGS, ...own })) options[name] = { type };
   try {
@@ -83,7 +86,8 @@ export function requiredFlag(flags: Flags, name: string): string {
 
 /** Exactly `count` positionals (names for the message), or a usage error. */
 export function expectPositionals(args: ParsedArgs, names: readonly string[]): readonly string[] {
-  if (args.positionals.length < names.length) throw new UsageError(`missing ${names[args.positionals.length]}`);
+  if (args.positionals.length < names.length)
+    throw new UsageError(`missing ${names[args.positionals.length]}`);
   if (args.positionals.length > names.length) {
     throw new UsageError(`unexpected argument "${args.positionals[names.length]}"`);
   }

@@ -8,7 +8,7 @@ import { openPlatform, type Platform } from '../platform/platform.js';
 import type { Caller } from '../platform/services.js';
 import { LISTENERS_FILE } from '../server.js';
 import { loadOrCreateTokenKey, PLATFORM_DB_FILE, SECRET_KEY_FILE } from './admin-bootstrap.js';
-import { ApiError, allPages, LIST_PAGE_SIZE as size, type ManagementApi } from './manage-api.js';
+import { ApiError, allPages, type ManagementApi, LIST_PAGE_SIZE as size } from './manage-api.js';
 
 /** Bound ports as `listeners.json` lists them. */
 export interface ListenersFile {
@@ -119,7 +119,10 @@ export async function openOfflineApi(
   const dbPath = join(dataDir, PLATFORM_DB_FILE);
   const keyPath = join(dataDir, SECRET_KEY_FILE);
   if (!(await exists(dbPath)) || !(await exists(keyPath))) {
-    throw new ApiError(`${dataDir} holds no platform data yet: run 'devgate start --data-dir ${dataDir}' once`, 0);
+    throw new ApiError(
+      `${dataDir} holds no platform data yet: run 'devgate start --data-dir ${dataDir}' once`,
+      0,
+    );
   }
   const { key: tokenKey } = await loadOrCreateTokenKey(dataDir);
   const platform = await openPlatform({ file: dbPath, options, logger, tokenKey });

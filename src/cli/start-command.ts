@@ -57,10 +57,17 @@ function nextSignal(logger: Logger): Promise<NodeJS.Signals> {
 
 async function openDataDir(config: StartConfig, logger: Logger): Promise<Platform> {
   const { dataDir } = config.server;
-  await mkdir(dataDir, { recursive: true });
+  // Owner-only when we create it: it holds the token key, the credentials and the database.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const { key, created } = await loadOrCreateTokenKey(dataDir);
-  if (created) logger.info({ dataDir }, 'created secret.key (keep it with the database: it decrypts device tokens)');
-  return openPlatform({ file: join(dataDir, PLATFORM_DB_FILE), options: config.platform, logger, tokenKey: key });
+  if (created)
+    logger.info({ dataDir }, 'created secret.key (keep it with the database: it decrypts device tokens)');
+  return openPlatform({
+    file: join(dataDir, PLATFORM_DB_FILE),
+    options: config.platform,
+    logger,
+    tokenKey: key,
+  });
 }
 
 async function printDemo(
@@ -82,23 +89,40 @@ async function printDemo(
   return demoText(demo, groups, path);
 }
 
-/** Opens everything in order; every opened part is pushed onto `closers` so a failure can undo it. */
-async function launch(config: StartConfig, logger: Logger, io: CliIo, closers: Closer[]): Promise<void> {
-  const platform = await openDataDir(config, logger);
-  closers.push(() => platform.close());
-  const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
-  const app = await buildHttpApp({ platform, logger });
-  closers.push(() => app.close());
-  const server = await createServer(config.server, {
-    logger,
-    authenticator: createPlatformAuthenticator(platform, logger),
-    authorizer: createPlatformAuthorizer(),
-    httpHandler: toRequestHandler(app),
-  });
-  closers.push(() => server.close());
-  io.stdout.write(startSummary(packageVersion(), config, server, admin));
-  if (config.demo) io.stdout.write(`\n${await printDemo(platform, config, server, admin)}`);
-  io.stdout.write('Press Ctrl+C to stop.\n');
+/** A started platform server: what `devgate start` runs until a signal (also used by tests). */
+export interface RunningPlatform {
+  readonly server: DevgateServer;
+  readonly platform: Platform;
+  readonly admin: AdminBootstrap;
+  /** Closes the listeners, the HTTP app and the database; false when a part failed to close. */
+  close(): Promise<boolean>;
+}
+
+/**
+ * Opens the data directory, bootstraps the root org and admin client, and starts the listeners
+ * with the HTTP API and the platform authenticator. On failure, whatever was opened is closed.
+ */
+export async function startPlatform(config: StartConfig, logger: Logger): Promise<RunningPlatform> {
+  const closers: Closer[] = [];
+  try {
+    const platform = await openDataDir(config, logger);
+    closers.push(() => platform.close());
+    const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
+    const app = await buildHttpApp({ platform, logger });
+    closers.push(() => app.close());
+    const server = await createServer(config.server, {
+      logger,
+      authenticator: createPlatformAuthenticator(platform, logger),
+      authorizer: createPlatformAuthorizer(),
+      httpHandler: toRequestHandler(app),
+    });
+    closers.push(() => server.close());
+    let closing: Promise<boolean> | undefined;
+    return { server, platform, admin, close: () => (closing ??= closeAll(closers, logger)) };
+  } catch (err) {
+    await closeAll(closers, logger);
+    throw err;
+  }
 }
 
 function configFrom(argv: readonly string[], io: CliIo): StartConfig | ExitCode {
@@ -120,18 +144,28 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
   const config = configFrom(argv, io);
   if (typeof config === 'number') return config;
   const logger = createLogger({ level: config.server.logLevel });
-  const closers: Closer[] = [];
   const signal = nextSignal(logger);
+  let running: RunningPlatform;
   try {
-    await launch(config, logger, io, closers);
+    running = await startPlatform(config, logger);
   } catch (err) {
     logger.fatal({ err }, 'devgate failed to start');
     io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
-    await closeAll(closers, logger);
     return err instanceof DataFileError ? ExitCode.Usage : ExitCode.Failure;
   }
+  try {
+    io.stdout.write(startSummary(packageVersion(), config, running.server, running.admin));
+    if (config.demo)
+      io.stdout.write(`\n${await printDemo(running.platform, config, running.server, running.admin)}`);
+    io.stdout.write('Press Ctrl+C to stop.\n');
+  } catch (err) {
+    logger.fatal({ err }, 'devgate failed to start');
+    io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
+    await running.close();
+    return ExitCode.Failure;
+  }
   logger.info({ signal: await signal }, 'shutting down');
-  const code = (await closeAll(closers, logger)) ? ExitCode.Ok : ExitCode.Failure;
+  const code = (await running.close()) ? ExitCode.Ok : ExitCode.Failure;
   logger.info({ code }, 'devgate stopped');
   return code;
 }

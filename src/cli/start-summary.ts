@@ -29,7 +29,10 @@ export function startSummary(
   admin: AdminBootstrap,
 ): string {
   const rows = listenerRows(config, server);
-  rows.push(['organization', `${admin.root.name} (#${admin.root.id})${admin.rootCreated ? ', created now' : ''}`]);
+  rows.push([
+    'organization',
+    `${admin.root.name} (#${admin.root.id})${admin.rootCreated ? ', created now' : ''}`,
+  ]);
   const credentials = admin.clientCreated ? 'new admin OAuth client written to' : 'admin OAuth client in';
   rows.push(['admin', `${credentials} ${admin.credentialsPath} (owner-only; keep it secret)`]);
   rows.push([

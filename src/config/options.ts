@@ -125,13 +125,23 @@ const platformDefault = (name: keyof typeof defaultPlatformOptions): string =>
 /** Settings only `devgate start` has: platform rules (config file section `platform`) and `demo`. */
 export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
   bounded(
-    option('platform.orgDepthLimit', 'integer', platformDefault('orgDepthLimit'), 'deepest organization level, root = 1'),
+    option(
+      'platform.orgDepthLimit',
+      'integer',
+      platformDefault('orgDepthLimit'),
+      'deepest organization level, root = 1',
+    ),
     1,
     64,
   ),
   bounded(
     named(
-      option('platform.accessTokenTtlSec', 'integer', platformDefault('accessTokenTtlSec'), 'bearer access token lifetime, seconds'),
+      option(
+        'platform.accessTokenTtlSec',
+        'integer',
+        platformDefault('accessTokenTtlSec'),
+        'bearer access token lifetime, seconds',
+      ),
       'access-token-ttl',
     ),
     60,
@@ -139,25 +149,61 @@ export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
   ),
   bounded(
     named(
-      option('platform.refreshTokenTtlSec', 'integer', platformDefault('refreshTokenTtlSec'), 'refresh token lifetime, seconds (single use)'),
+      option(
+        'platform.refreshTokenTtlSec',
+        'integer',
+        platformDefault('refreshTokenTtlSec'),
+        'refresh token lifetime, seconds (single use)',
+      ),
       'refresh-token-ttl',
     ),
     60,
     365 * DAY_SEC,
   ),
   bounded(
-    option('platform.historyRetentionDays', 'integer', platformDefault('historyRetentionDays'), 'datastream history older than this is pruned, days'),
+    option(
+      'platform.historyRetentionDays',
+      'integer',
+      platformDefault('historyRetentionDays'),
+      'datastream history older than this is pruned, days',
+    ),
     1,
     36_500,
   ),
   bounded(
-    option('platform.maxDatastreamsPerTemplate', 'integer', platformDefault('maxDatastreamsPerTemplate'), 'datastreams one template may define'),
+    option(
+      'platform.maxDatastreamsPerTemplate',
+      'integer',
+      platformDefault('maxDatastreamsPerTemplate'),
+      'datastreams one template may define',
+    ),
     1,
     100_000,
   ),
-  named(option('platform.rootOrgName', 'string', 'My Organization', 'name of the root organization made on first start'), 'org-name'),
-  named(option('platform.rootOrgTz', 'string', 'UTC', 'IANA time zone of the root organization made on first start'), 'tz'),
-  option('demo', 'boolean', 'false', 'also create a demo template and three devices (once) and print how to use them'),
+  named(
+    option(
+      'platform.rootOrgName',
+      'string',
+      'My Organization',
+      'name of the root organization made on first start',
+    ),
+    'org-name',
+  ),
+  named(
+    option(
+      'platform.rootOrgTz',
+      'string',
+      'UTC',
+      'IANA time zone of the root organization made on first start',
+    ),
+    'tz',
+  ),
+  option(
+    'demo',
+    'boolean',
+    'false',
+    'also create a demo template and three devices (once) and print how to use them',
+  ),
 ];
 
 /**

@@ -31,7 +31,8 @@ export function requireBearer(scope: FastifyInstance, oauth: OAuthService): void
     if (header === undefined) return refuse(reply, 'No token provided.', 'Bearer realm="devgate"');
     const token = bearerToken(header);
     const caller = token === undefined ? undefined : await oauth.authenticateBearer(token);
-    if (caller === undefined) return refuse(reply, 'Invalid token.', 'Bearer realm="devgate", error="invalid_token"');
+    if (caller === undefined)
+      return refuse(reply, 'Invalid token.', 'Bearer realm="devgate", error="invalid_token"');
     request.caller = caller;
     return undefined;
   });

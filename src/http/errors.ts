@@ -30,7 +30,11 @@ export class OAuthError extends Error {
   /** Set when the client authenticated with a header scheme: the 401 must name it. */
   readonly wwwAuthenticate: string | undefined;
 
-  constructor(error: OAuthErrorCode, description: string, options: { status?: number; wwwAuthenticate?: string } = {}) {
+  constructor(
+    error: OAuthErrorCode,
+    description: string,
+    options: { status?: number; wwwAuthenticate?: string } = {},
+  ) {
     super(description);
     this.name = 'OAuthError';
     this.error = error;
@@ -52,7 +56,10 @@ function fieldPath(instancePath: string, last?: string): string {
   if (last !== undefined) parts.push(last);
   return parts
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '');
+    .reduce(
+      (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`),
+      '',
+    );
 }
 
 /** One clear sentence naming the offending field (the first schema violation). */
@@ -62,10 +69,14 @@ export function formatValidationError(errors: FastifySchemaValidationError[], da
   if (first === undefined) return new Error(`${container} is invalid.`);
   const params = first.params as Record<string, unknown>;
   if (first.keyword === 'required') {
-    return new Error(`Missing required ${field} '${fieldPath(first.instancePath, String(params.missingProperty))}'.`);
+    return new Error(
+      `Missing required ${field} '${fieldPath(first.instancePath, String(params.missingProperty))}'.`,
+    );
   }
   if (first.keyword === 'additionalProperties') {
-    return new Error(`Unknown ${field} '${fieldPath(first.instancePath, String(params.additionalProperty))}'.`);
+    return new Error(
+      `Unknown ${field} '${fieldPath(first.instancePath, String(params.additionalProperty))}'.`,
+    );
   }
   const path = fieldPath(first.instancePath);
   const subject = path === '' ? container : `${field[0]?.toUpperCase()}${field.slice(1)} '${path}'`;
@@ -85,14 +96,19 @@ function fastifyRequestError(err: FastifyError, bodyLimit: number): Classified |
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, message: 'Malformed JSON in request body.', oauth: invalid };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, message: 'Request body is empty but content-type is application/json.', oauth: invalid };
+      return {
+        status: 400,
+        message: 'Request body is empty but content-type is application/json.',
+        oauth: invalid,
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, message: `Request body is larger than ${bodyLimit} bytes.`, oauth: invalid };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, message: 'Unsupported content type.', oauth: invalid };
   }
   const status = err.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) return { status, message: err.message, oauth: invalid };
+  if (status !== undefined && status >= 400 && status < 500)
+    return { status, message: err.message, oauth: invalid };
   return undefined;
 }
 

@@ -29,7 +29,10 @@ export function parsePin(text: string): number {
 /** `a,b&x=c` style lists: repeated parameters and comma-separated values alike; blanks dropped. */
 export function listParam(values: readonly string[] | undefined): string[] {
   if (values === undefined) return [];
-  return values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+  return values
+    .flatMap((value) => value.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** A comma-separated list of numeric ids. */

@@ -67,13 +67,20 @@ function noClient(): OAuthError {
  * Reads a token request: grant parameters from the query or the body; client credentials from
  * HTTP Basic or from `client_id`/`client_secret`, but not both at once (RFC 6749 §2.3).
  */
-export function readTokenRequest(query: TokenParams, body: TokenParams | undefined, authorization?: string): TokenRequest {
+export function readTokenRequest(
+  query: TokenParams,
+  body: TokenParams | undefined,
+  authorization?: string,
+): TokenRequest {
   const params = mergeParams(query, body ?? {});
   if (params.grant_type === undefined) throw invalidRequest("Missing 'grant_type' parameter.");
   const basic = basicCredentials(authorization);
   const common = { grantType: params.grant_type, refreshToken: params.refresh_token };
   if (basic !== undefined) {
-    if (params.client_secret !== undefined || (params.client_id !== undefined && params.client_id !== basic.id)) {
+    if (
+      params.client_secret !== undefined ||
+      (params.client_id !== undefined && params.client_id !== basic.id)
+    ) {
       throw invalidRequest('Use only one client authentication method.');
     }
     return { ...common, clientId: basic.id, clientSecret: basic.secret, basic: true };

@@ -35,7 +35,7 @@ async function stillValid(
 ): Promise<boolean> {
   if (existing === undefined || existing.orgId !== root.id) return false;
   const client = await oauth.verifyClient(existing.clientId, existing.clientSecret);
-  return client !== undefined && client.isActive && client.orgId === root.id;
+  return client?.isActive === true && client.orgId === root.id;
 }
 
 /**

@@ -61,7 +61,12 @@ export interface OrgService {
   list(caller: Caller, page?: PageRequest): Promise<Page<Organization>>;
   /** Case-insensitive substring search on name within the scope. */
   search(caller: Caller, query: string, page?: PageRequest): Promise<Page<Organization>>;
-  update(caller: Caller, orgId: number, patch: Partial<OrgInput> & { readonly isActive?: boolean }): Promise<Organization>;
+  /** `parentOrganizationId` moves the org (new parent in scope, no cycle, depth limit, type rules). */
+  update(
+    caller: Caller,
+    orgId: number,
+    patch: Partial<OrgInput> & { readonly isActive?: boolean; readonly parentOrganizationId?: number },
+  ): Promise<Organization>;
   /** Refuses the caller's own org, the root, and any org with sub-orgs or devices (spec §5.1). */
   delete(caller: Caller, orgId: number): Promise<void>;
   /**
@@ -117,7 +122,13 @@ export interface OAuthService {
 // ── Templates ───────────────────────────────────────────────────────────────
 
 export type DatastreamInput = Omit<Datastream, 'id'> & { readonly id?: number };
-export type TemplateEventInput = { readonly id?: number; readonly code: string; readonly name?: string; readonly type?: EventType; readonly description?: string };
+export type TemplateEventInput = {
+  readonly id?: number;
+  readonly code: string;
+  readonly name?: string;
+  readonly type?: EventType;
+  readonly description?: string;
+};
 export type MetaFieldInput = Omit<MetaField, 'id' | 'builtIn'> & { readonly id?: number };
 
 export interface TemplateInput {
@@ -173,9 +184,16 @@ export interface DeviceService {
   /** Creates a device and its token (32 URL-safe chars from a CSPRNG); the token is returned once here. */
   create(caller: Caller, input: DeviceInput): Promise<{ device: Device; token: string }>;
   get(caller: Caller, deviceId: number): Promise<Device>;
-  list(caller: Caller, query: { orgId?: number; includeSubOrgDevices?: boolean } & PageRequest): Promise<Page<Device>>;
+  list(
+    caller: Caller,
+    query: { orgId?: number; includeSubOrgDevices?: boolean } & PageRequest,
+  ): Promise<Page<Device>>;
   search(caller: Caller, query: string, page?: PageRequest): Promise<Page<Device>>;
-  update(caller: Caller, deviceId: number, patch: { readonly name?: string; readonly ownerUserId?: number | null }): Promise<Device>;
+  update(
+    caller: Caller,
+    deviceId: number,
+    patch: { readonly name?: string; readonly ownerUserId?: number | null },
+  ): Promise<Device>;
   delete(caller: Caller, deviceId: number): Promise<void>;
   /** Moves a device to another org in the caller's scope; the target must see the device's template. */
   transfer(caller: Caller, deviceId: number, newOrgId: number): Promise<Device>;
@@ -200,7 +218,11 @@ export interface DeviceService {
   ): Promise<Array<{ staticToken: StaticToken; deviceToken: string }>>;
   listStaticTokens(caller: Caller, query: { orgId?: number } & PageRequest): Promise<Page<StaticToken>>;
   /** Claims by QR token into `orgId` (default caller's org); ConflictError if already claimed. */
-  claimStaticToken(caller: Caller, qrToken: string, input?: { orgId?: number; name?: string; ownerUserId?: number }): Promise<Device>;
+  claimStaticToken(
+    caller: Caller,
+    qrToken: string,
+    input?: { orgId?: number; name?: string; ownerUserId?: number },
+  ): Promise<Device>;
   /** Deletes a static token; its device token stops working; a claimed device is deleted. */
   deleteStaticToken(caller: Caller, id: number): Promise<void>;
 
@@ -227,13 +249,19 @@ export interface DeviceService {
 
   /** Widget properties per datastream (spec §5.7); an empty list erases the property. */
   setProperty(deviceId: number, dataStreamId: number, name: string, values: readonly string[]): Promise<void>;
-  properties(deviceId: number): Promise<ReadonlyArray<{ dataStreamId: number; name: string; values: readonly string[] }>>;
+  properties(
+    deviceId: number,
+  ): Promise<ReadonlyArray<{ dataStreamId: number; name: string; values: readonly string[] }>>;
   /** Metadata values (spec §5.5); unset fields read as the field's default. */
   setMetaValue(deviceId: number, metaFieldId: number, value: string): Promise<void>;
   metaValues(deviceId: number): Promise<ReadonlyArray<{ metaFieldId: number; value: string }>>;
   /** Event log (spec §5.6). */
   logEvent(deviceId: number, eventId: number, description: string, ts?: number): Promise<DeviceEventRecord>;
-  events(caller: Caller, deviceId: number, query: { from?: number; to?: number } & PageRequest): Promise<Page<DeviceEventRecord>>;
+  events(
+    caller: Caller,
+    deviceId: number,
+    query: { from?: number; to?: number } & PageRequest,
+  ): Promise<Page<DeviceEventRecord>>;
 }
 
 export type { DatastreamCurrentValue, TemplateEvent };

@@ -1,3 +1,4 @@
+import type { ClientIdentity } from '../broker/auth.js';
 import type { BrokerMessage } from '../broker/message.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 
@@ -28,6 +29,8 @@ export interface PersistedSession {
   readonly disconnectedAt: number | null;
   readonly subscriptions: readonly PersistedSubscription[];
   readonly will?: PersistedWill;
+  /** Who the session belongs to (JSON-serializable), so per-delivery checks work before it reconnects. */
+  readonly identity?: ClientIdentity;
 }
 
 /**

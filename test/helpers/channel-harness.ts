@@ -1,7 +1,6 @@
 import { pino } from 'pino';
-import { allowAll, type Authenticator, type Authorizer } from '../../src/broker/auth.js';
+import { type Authenticator, type Authorizer, allowAll } from '../../src/broker/auth.js';
 import { Broker } from '../../src/broker/broker.js';
-import type { Clock, Timer } from '../../src/broker/clock.js';
 import { defaultLimits, type Limits } from '../../src/config/limits.js';
 import { PacketDecoder } from '../../src/mqtt/codec/decoder.js';
 import { encodePacket } from '../../src/mqtt/codec/encoder.js';
@@ -18,60 +17,12 @@ import { Channel, type ChannelSink } from '../../src/mqtt/protocol/channel.js';
 import { EngineMetrics } from '../../src/observability/metrics.js';
 import { openMemoryStores } from '../../src/store/memory/index.js';
 import type { EngineStores } from '../../src/store/types.js';
+import { FakeClock } from './fake-clock.js';
+
+export { FakeClock } from './fake-clock.js';
 
 /** The largest frame MQTT can express; the recording side never refuses a packet for size. */
 const MAX_FRAME = 268_435_455 + 5;
-
-interface FakeTimer {
-  readonly at: number;
-  readonly seq: number;
-  readonly fn: () => void;
-  live: boolean;
-}
-
-/** A manual clock: time moves only through `advance`, which fires due timers in (time, order) order. */
-export class FakeClock implements Clock {
-  #now: number;
-  #seq = 0;
-  #timers: FakeTimer[] = [];
-
-  constructor(start = 1_700_000_000_000) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  schedule(ms: number, fn: () => void): Timer {
-    const timer: FakeTimer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn, live: true };
-    this.#timers.push(timer);
-    return { cancel: () => void (timer.live = false) };
-  }
-
-  /** Moves time forward by `ms`, firing every timer due on the way (also ones scheduled meanwhile). */
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (;;) {
-      this.#timers = this.#timers.filter((t) => t.live);
-      let next: FakeTimer | undefined;
-      for (const t of this.#timers) {
-        if (t.at <= target && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
-          next = t;
-      }
-      if (next === undefined) break;
-      next.live = false;
-      this.#now = next.at;
-      next.fn();
-    }
-    this.#now = target;
-  }
-
-  /** Timers scheduled and neither fired nor cancelled. */
-  get pending(): number {
-    return this.#timers.filter((t) => t.live).length;
-  }
-}
 
 /** A ChannelSink that decodes every write back into packets, as the client would see them. */
 export class RecordingSink implements ChannelSink {
@@ -205,7 +156,8 @@ export class TestClient {
     subscriptions: readonly Subscription[] | string,
     options: { messageId?: number; subscriptionId?: number } = {},
   ): Promise<number[]> {
-    const list = typeof subscriptions === 'string' ? [{ topic: subscriptions, qos: 1 as QoS }] : subscriptions;
+    const list =
+      typeof subscriptions === 'string' ? [{ topic: subscriptions, qos: 1 as QoS }] : subscriptions;
     const messageId = options.messageId ?? 1;
     await this.send({
       cmd: 'subscribe',

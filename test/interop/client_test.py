@@ -153,7 +153,7 @@ def offline_message_queueing_test():
 def will_message_test():
     callback2.clear()
     a = aclient()
-    a.open(clean=True, keepalive=2, will={"topic": TOPICS[2], "payload": b"client not disconnected"})
+    a.open(clean=True, keepalive=2, will={"topic": TOPICS[2], "payload": b"client not disconnected", "qos": 2})
     b = bclient()
     b.open(clean=False)
     b.subscribe([TOPICS[2]], 2)
@@ -183,7 +183,7 @@ def keepalive_test():
     callback2.clear()
     a = aclient()
     start = time.monotonic()
-    a.open(clean=True, keepalive=5, will={"topic": TOPICS[4], "payload": b"keepalive expiry"})
+    a.open(clean=True, keepalive=5, will={"topic": TOPICS[4], "payload": b"keepalive expiry", "qos": 2})
     b = bclient()
     b.open(clean=True, keepalive=0)
     b.subscribe([TOPICS[4]], 2)

@@ -61,6 +61,7 @@ export function fullSession(clientId = 'client-full'): PersistedSession {
       { filter: '#', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 },
     ],
     will: { dueAt: 1_700_000_200_000, message: fullMessage('wills/client-full') },
+    identity: { clientId: 'client-full', username: 'alice', attributes: { kind: 'device', deviceId: 7 } },
   };
 }
 

@@ -1,3 +1,4 @@
+import { maxStaticTokensPerCall } from '../../platform/devices/device-rules.js';
 import { idParam, nullableInteger, timestamp } from './common.js';
 import { templateRefParam } from './device.js';
 
@@ -12,7 +13,11 @@ const oauthClientProperties = {
 } as const;
 
 /** spec §5.8 (never the secret). */
-export const oauthClientSchema = { $id: 'OAuthClient', type: 'object', properties: oauthClientProperties } as const;
+export const oauthClientSchema = {
+  $id: 'OAuthClient',
+  type: 'object',
+  properties: oauthClientProperties,
+} as const;
 
 /** The create answer: the only time the secret is shown. */
 export const oauthClientCreatedSchema = {
@@ -58,7 +63,11 @@ const staticTokenProperties = {
 } as const;
 
 /** spec §5.9 */
-export const staticTokenSchema = { $id: 'StaticToken', type: 'object', properties: staticTokenProperties } as const;
+export const staticTokenSchema = {
+  $id: 'StaticToken',
+  type: 'object',
+  properties: staticTokenProperties,
+} as const;
 
 export const generatedStaticTokenSchema = {
   $id: 'GeneratedStaticToken',
@@ -73,7 +82,7 @@ export const staticTokenGenerateBody = {
   properties: {
     templateId: templateRefParam,
     orgId: { ...idParam, description: "defaults to the caller's organization" },
-    count: { type: 'integer', minimum: 1, maximum: 1000 },
+    count: { type: 'integer', minimum: 1, maximum: maxStaticTokensPerCall },
   },
 } as const;
 

@@ -1,3 +1,5 @@
+import { MAX_PAGE_SIZE } from '../../platform/orgs/paging.js';
+
 /**
  * Building blocks shared by the route schemas: the error envelopes, id and paging query
  * parameters, and the `{content, totalElements}` page shape (spec §6.4).
@@ -50,7 +52,7 @@ export const timestamp = { type: 'integer', minimum: 0 } as const;
 /** `page` is 0-based; `size` defaults to 50, at most 1000 (spec §6.4). */
 export const pageParams = {
   page: { type: 'integer', minimum: 0, maximum: 1_000_000, description: '0-based page number' },
-  size: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 50)' },
+  size: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, description: 'page size (default 50)' },
 } as const;
 
 /** A querystring schema with the given properties; unknown parameters are refused. */

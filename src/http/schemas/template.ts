@@ -1,4 +1,8 @@
 import { DatastreamType, EventType, MetaFieldType } from '../../platform/model.js';
+import { MAX_DATASTREAM_NAME, MAX_PIN } from '../../platform/templates/datastream-validation.js';
+import { MAX_EVENTS } from '../../platform/templates/event-validation.js';
+import { BUILT_IN_META_FIELDS, MAX_META_FIELDS } from '../../platform/templates/meta-field-validation.js';
+import { MAX_OFFLINE_DELAY_SEC, MAX_TEMPLATE_NAME } from '../../platform/templates/template-validation.js';
 import { idParam, timestamp } from './common.js';
 
 const anyValue = { description: 'number, string, boolean or [lon, lat]; checked against the type' } as const;
@@ -11,15 +15,15 @@ const enumEntry = {
 } as const;
 
 const datastreamProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 255 },
-  alias: { type: 'string', maxLength: 255 },
-  pin: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+  name: { type: 'string', minLength: 1, maxLength: MAX_DATASTREAM_NAME },
+  alias: { type: 'string', maxLength: 50 },
+  pin: { type: 'integer', minimum: 0, maximum: MAX_PIN },
   type: { type: 'string', enum: Object.values(DatastreamType) },
   min: { type: 'number' },
   max: { type: 'number' },
   defaultValue: anyValue,
-  units: { type: 'string', maxLength: 64 },
-  decimals: { type: 'integer', minimum: 0, maximum: 20 },
+  units: { type: 'string', maxLength: 50 },
+  decimals: { type: 'integer', minimum: 0, maximum: 10 },
   isSync: { type: 'boolean' },
   isRaw: { type: 'boolean' },
   enumValues: { type: 'array', items: enumEntry },
@@ -47,9 +51,9 @@ export const templateEventSchema = {
 } as const;
 
 const metaFieldInputProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 255 },
+  name: { type: 'string', minLength: 1, maxLength: 50 },
   type: { type: 'string', enum: Object.values(MetaFieldType) },
-  defaultValue: { type: 'string', maxLength: 1024 },
+  defaultValue: { type: 'string', maxLength: 255 },
   min: { type: 'number' },
   max: { type: 'number' },
   options: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 255 } },
@@ -103,29 +107,36 @@ const eventInput = {
   properties: {
     id: idParam,
     code: { type: 'string', minLength: 1, maxLength: 50 },
-    name: { type: 'string', maxLength: 255 },
+    name: { type: 'string', maxLength: 100 },
     type: { type: 'string', enum: Object.values(EventType) },
     description: { type: 'string', maxLength: 250 },
   },
 } as const;
 
+/** Built-in fields (as read back from a template) may be sent again: they are kept, not changed. */
 const metaFieldInput = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'type'],
-  properties: { id: idParam, ...metaFieldInputProperties },
+  properties: { id: idParam, builtIn: { type: 'boolean' }, ...metaFieldInputProperties },
 } as const;
 
 const templateInputProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 100 },
+  name: { type: 'string', minLength: 1, maxLength: MAX_TEMPLATE_NAME },
   description: { type: 'string', maxLength: 1000 },
-  boardType: { type: 'string', maxLength: 64 },
-  connectionType: { type: 'string', maxLength: 64 },
+  boardType: { type: 'string', maxLength: 50 },
+  connectionType: { type: 'string', maxLength: 50 },
   gatewayEnabled: { type: 'boolean' },
-  offlineDelaySec: { type: 'integer', minimum: 0, maximum: 31_536_000 },
+  offlineDelaySec: { type: 'integer', minimum: 0, maximum: MAX_OFFLINE_DELAY_SEC },
+  // The datastream count limit is a platform option (maxDatastreamsPerTemplate): the service checks it.
   datastreams: { type: 'array', items: datastreamInput },
-  events: { type: 'array', items: eventInput },
-  metaFields: { type: 'array', items: metaFieldInput, description: 'custom fields; built-ins are kept' },
+  events: { type: 'array', maxItems: MAX_EVENTS, items: eventInput },
+  metaFields: {
+    type: 'array',
+    maxItems: MAX_META_FIELDS + BUILT_IN_META_FIELDS.length,
+    items: metaFieldInput,
+    description: 'custom fields; the five built-ins are always kept',
+  },
 } as const;
 
 export const templateCreateBody = {
@@ -139,9 +150,13 @@ export const templateCreateBody = {
   },
 } as const;
 
-/** Lists given here replace the stored ones; ids keep identity. */
+/** Lists given here replace the stored ones; ids keep identity. `orgId`/`templateId` may be repeated, not changed. */
 export const templateUpdateBody = {
   type: 'object',
   additionalProperties: false,
-  properties: templateInputProperties,
+  properties: {
+    ...templateInputProperties,
+    orgId: idParam,
+    templateId: { type: 'string', maxLength: 64 },
+  },
 } as const;

@@ -23,8 +23,12 @@ export function buildOutboundPublish(
   if (message.expiresAt !== undefined) {
     remainingExpiry = Math.ceil((message.expiresAt - ch.broker.clock.now()) / 1000);
     if (remainingExpiry <= 0) {
-      metrics.droppedExpired++;
-      return 'expired';
+      // A resend continues a delivery that already started, which expiry may not cut [MQTT-3.3.2-5].
+      if (!dup) {
+        metrics.droppedExpired++;
+        return 'expired';
+      }
+      remainingExpiry = 1;
     }
   }
   const packet: PublishPacket = {

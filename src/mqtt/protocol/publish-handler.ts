@@ -56,7 +56,10 @@ function toMessage(ch: Channel, packet: PublishPacket, topic: string): BrokerMes
   if (ch.protocolVersion === 5 && packet.properties !== undefined) {
     const { topicAlias, subscriptionIdentifier, messageExpiryInterval, ...passThrough } = packet.properties;
     properties = passThrough; // [MQTT-3.3.2-17/18/20] forwarded unaltered
-    if (messageExpiryInterval !== undefined) expiresAt = now + messageExpiryInterval * 1000;
+    // An interval of 0 is read as "no expiry", as mosquitto does: it could never be delivered otherwise.
+    if (messageExpiryInterval !== undefined && messageExpiryInterval > 0) {
+      expiresAt = now + messageExpiryInterval * 1000;
+    }
   }
   return {
     topic,

@@ -12,7 +12,12 @@ export interface MetaValueRow {
 /** Per-device widget properties (spec §5.7) and metadata values (spec §5.5). */
 export interface AttributeStore {
   /** Sets (non-empty list) or erases (empty list) one property; false when the device is unknown. */
-  setProperty(deviceId: number, dataStreamId: number, name: string, values: readonly string[]): Promise<boolean>;
+  setProperty(
+    deviceId: number,
+    dataStreamId: number,
+    name: string,
+    values: readonly string[],
+  ): Promise<boolean>;
   /** Ordered by datastream id, then name. */
   properties(deviceId: number): Promise<readonly PropertyRow[]>;
   /** false when the device is unknown. */

@@ -67,7 +67,9 @@ export function createDeviceContext(
       } catch (err) {
         // spec §5.4: the target org must have the device's template.
         if (err instanceof NotFoundError) {
-          throw new ValidationError(`Organization ${orgId} does not have the device's template ${templateId}.`);
+          throw new ValidationError(
+            `Organization ${orgId} does not have the device's template ${templateId}.`,
+          );
         }
         throw err;
       }

@@ -48,8 +48,9 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
       const tokenHash = hashDeviceToken(token);
       const cached = cache.get(tokenHash);
       if (cached !== undefined) return cached;
+      const generation = cache.generation;
       const device = await stores.devices.byTokenHash(tokenHash);
-      if (device !== undefined) cache.set(tokenHash, device);
+      if (device !== undefined) cache.set(tokenHash, device, generation);
       return device;
     },
 

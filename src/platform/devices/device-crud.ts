@@ -1,11 +1,14 @@
-import { ValidationError } from '../errors.js';
 import { type Device, DeviceStatus } from '../model.js';
+import { pageBounds } from '../orgs/paging.js';
 import type { Caller, DeviceInput, DeviceService } from '../services.js';
 import type { DeviceContext } from './device-context.js';
-import { deviceNotFound, found, pageWindow, validateDeviceName } from './device-rules.js';
+import { deviceNotFound, found, validateDeviceName } from './device-rules.js';
 import { issueDeviceToken } from './device-token.js';
 
-type DeviceCrud = Pick<DeviceService, 'create' | 'get' | 'list' | 'search' | 'update' | 'delete' | 'transfer'>;
+type DeviceCrud = Pick<
+  DeviceService,
+  'create' | 'get' | 'list' | 'search' | 'update' | 'delete' | 'transfer'
+>;
 
 /** Creates a device with a fresh token in `status` (CREATED, or PENDING for dynamic provisioning). */
 export async function createDevice(
@@ -41,16 +44,21 @@ export function deviceCrud(ctx: DeviceContext): DeviceCrud {
     get: (caller, deviceId) => ctx.scoped(caller, deviceId),
 
     async list(caller, query) {
-      const window = pageWindow(query);
+      const window = pageBounds(query);
       const orgId = await ctx.targetOrg(caller, query.orgId ?? caller.orgId);
       const orgIds = query.includeSubOrgDevices === true ? ctx.orgs.subtree(orgId) : [orgId];
       return stores.devices.list({ orgIds, ...window });
     },
 
     async search(caller, text, page) {
-      const window = pageWindow(page);
-      if (typeof text !== 'string' || text.length === 0) throw new ValidationError('query must not be empty.');
-      return stores.devices.list({ orgIds: ctx.orgs.subtree(caller.orgId), nameContains: text, ...window });
+      const window = pageBounds(page);
+      // An empty query matches every device in scope (as the org search does).
+      const needle = String(text ?? '').trim();
+      return stores.devices.list({
+        orgIds: ctx.orgs.subtree(caller.orgId),
+        ...(needle === '' ? {} : { nameContains: needle }),
+        ...window,
+      });
     },
 
     async update(caller, deviceId, patch) {
@@ -93,7 +101,10 @@ export function deviceCrud(ctx: DeviceContext): DeviceCrud {
       await ctx.targetOrg(caller, newOrgId);
       await ctx.templateReachable(caller, newOrgId, device.templateId);
       const moved = await stores.devices.update(deviceId, { orgId: newOrgId }, ctx.now());
-      ctx.deps.logger.info({ deviceId, from: device.orgId, to: newOrgId, actor: caller.actor }, 'device transferred');
+      ctx.deps.logger.info(
+        { deviceId, from: device.orgId, to: newOrgId, actor: caller.actor },
+        'device transferred',
+      );
       return found(ctx.changed(moved), deviceId);
     },
   };

@@ -1,9 +1,5 @@
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { PageRequest } from '../services.js';
 
-/** spec §6.4 paging. */
-export const defaultPageSize = 50;
-export const maxPageSize = 1000;
 /** Static tokens generated per call. */
 export const maxStaticTokensPerCall = 1000;
 /** spec §5.6/§7.1: an event occurrence's description. */
@@ -18,37 +14,31 @@ const deviceName = /^[\p{L}\p{N} '_-]{1,50}$/u;
 
 /** The one answer for a missing device and for one outside the caller's scope (spec §6.4). */
 export function deviceNotFound(deviceId: number): NotFoundError {
-  return new NotFoundError(`Device with identifier ${deviceId} is not found or belong to another organization.`);
+  return new NotFoundError(
+    `Device with identifier ${deviceId} is not found or belong to another organization.`,
+  );
 }
 
 export function staticTokenNotFound(id: number | string): NotFoundError {
-  return new NotFoundError(`Static token with identifier ${id} is not found or belong to another organization.`);
+  return new NotFoundError(
+    `Static token with identifier ${id} is not found or belong to another organization.`,
+  );
 }
 
 export function validateDeviceName(name: string): string {
   if (typeof name !== 'string' || !deviceName.test(name) || name.trim() === '') {
     throw new ValidationError(
-      "Device name must be 1 to 50 characters: letters, digits, spaces, apostrophes, underscores, hyphens.",
+      'Device name must be 1 to 50 characters: letters, digits, spaces, apostrophes, underscores, hyphens.',
     );
   }
   return name;
 }
 
-/** page (0-based) and size (default 50, at most 1000) → rows to skip and take. */
-export function pageWindow(request: PageRequest = {}): { offset: number; limit: number } {
-  const page = request.page ?? 0;
-  const size = request.size ?? defaultPageSize;
-  if (!Number.isSafeInteger(page) || page < 0) throw new ValidationError('page must be an integer ≥ 0.');
-  if (!Number.isSafeInteger(size) || size < 1 || size > maxPageSize) {
-    throw new ValidationError(`size must be an integer from 1 to ${maxPageSize}.`);
-  }
-  return { offset: page * size, limit: size };
-}
-
 /** An optional from/to window, checked. */
 export function timeWindow(query: { from?: number; to?: number }): { from?: number; to?: number } {
   for (const bound of [query.from, query.to]) {
-    if (bound !== undefined && !Number.isSafeInteger(bound)) throw new ValidationError('from/to must be epoch milliseconds.');
+    if (bound !== undefined && !Number.isSafeInteger(bound))
+      throw new ValidationError('from/to must be epoch milliseconds.');
   }
   return {
     ...(query.from === undefined ? {} : { from: query.from }),
@@ -60,7 +50,10 @@ export function validateProperty(name: string, values: readonly string[]): void 
   if (name.length === 0 || name.length > maxPropertyNameLength) {
     throw new ValidationError(`Property name must be 1 to ${maxPropertyNameLength} characters.`);
   }
-  if (values.length > maxPropertyValues || values.some((v) => typeof v !== 'string' || v.length > maxPropertyValueLength)) {
+  if (
+    values.length > maxPropertyValues ||
+    values.some((v) => typeof v !== 'string' || v.length > maxPropertyValueLength)
+  ) {
     throw new ValidationError(
       `A property holds at most ${maxPropertyValues} values of at most ${maxPropertyValueLength} characters.`,
     );

@@ -49,7 +49,10 @@ export interface DeviceStore {
   list(query: DeviceQuery): Promise<Page<Device>>;
   update(id: number, patch: DevicePatch, at: number): Promise<Device | undefined>;
   /** Connect sets connectTime (and firstConnectTime once) and ip; disconnect sets disconnectTime. */
-  recordConnection(id: number, event: { connected: boolean; at: number; ip?: string }): Promise<Device | undefined>;
+  recordConnection(
+    id: number,
+    event: { connected: boolean; at: number; ip?: string },
+  ): Promise<Device | undefined>;
   /** Devices using a template (template deletion refuses while > 0). */
   countByTemplate(templateId: number): Promise<number>;
   /** Removes the device and its data; false when unknown. */

@@ -43,7 +43,9 @@ export function openDeviceToken(key: Buffer, sealed: Buffer, tokenHash: string):
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, ivBytes));
   decipher.setAAD(Buffer.from(tokenHash, 'utf8'));
   decipher.setAuthTag(sealed.subarray(ivBytes, ivBytes + tagBytes));
-  return Buffer.concat([decipher.update(sealed.subarray(ivBytes + tagBytes)), decipher.final()]).toString('utf8');
+  return Buffer.concat([decipher.update(sealed.subarray(ivBytes + tagBytes)), decipher.final()]).toString(
+    'utf8',
+  );
 }
 
 /** A new token with its stored forms. */

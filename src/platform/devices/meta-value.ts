@@ -17,7 +17,8 @@ export function validateMetaValue(field: MetaField, value: string): void {
     case MetaFieldType.Number: {
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) throw invalid();
-      if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) throw invalid();
+      if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max))
+        throw invalid();
       return;
     }
     case MetaFieldType.List:

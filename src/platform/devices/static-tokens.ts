@@ -1,8 +1,9 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { DeviceStatus } from '../model.js';
+import { pageBounds } from '../orgs/paging.js';
 import type { DeviceService } from '../services.js';
 import type { DeviceContext } from './device-context.js';
-import { maxStaticTokensPerCall, pageWindow, staticTokenNotFound, validateDeviceName } from './device-rules.js';
+import { maxStaticTokensPerCall, staticTokenNotFound, validateDeviceName } from './device-rules.js';
 import { generateQrToken, issueDeviceToken } from './device-token.js';
 import type { NewStaticToken } from './static-token-store.js';
 
@@ -34,7 +35,15 @@ export function staticTokens(ctx: DeviceContext): StaticTokens {
         const { token, tokenHash, tokenCipher } = issueDeviceToken(ctx.deps.tokenKey);
         tokens.push(token);
         const name = template.name.slice(0, maxNameLength);
-        const device = { name, templateId: template.id, orgId, ownerUserId: null, tokenHash, tokenCipher, createdAt };
+        const device = {
+          name,
+          templateId: template.id,
+          orgId,
+          ownerUserId: null,
+          tokenHash,
+          tokenCipher,
+          createdAt,
+        };
         return {
           token: generateQrToken(),
           orgId,
@@ -44,19 +53,23 @@ export function staticTokens(ctx: DeviceContext): StaticTokens {
         };
       });
       const created = await stores.staticTokens.createMany(items);
-      ctx.deps.logger.info({ orgId, templateId: template.id, count, actor: caller.actor }, 'static tokens generated');
+      ctx.deps.logger.info(
+        { orgId, templateId: template.id, count, actor: caller.actor },
+        'static tokens generated',
+      );
       return created.map((row, i) => ({ staticToken: row.staticToken, deviceToken: tokens[i] ?? '' }));
     },
 
     async listStaticTokens(caller, query) {
-      const window = pageWindow(query);
+      const window = pageBounds(query);
       const orgId = await ctx.targetOrg(caller, query.orgId ?? caller.orgId);
       return stores.staticTokens.list({ orgIds: [orgId], ...window });
     },
 
     async claimStaticToken(caller, qrToken, input = {}) {
       // The QR token is the claim secret: it is not echoed in errors or logs.
-      const staticToken = typeof qrToken === 'string' ? await stores.staticTokens.byToken(qrToken) : undefined;
+      const staticToken =
+        typeof qrToken === 'string' ? await stores.staticTokens.byToken(qrToken) : undefined;
       if (staticToken === undefined) throw new NotFoundError('Static token is not found.');
       if (staticToken.status === 'CLAIMED') throw new ConflictError('Static token is already claimed.');
       const name = input.name === undefined ? undefined : validateDeviceName(input.name);
@@ -71,7 +84,10 @@ export function staticTokens(ctx: DeviceContext): StaticTokens {
       // A concurrent claim won the race.
       if (claimed === undefined) throw new ConflictError('Static token is already claimed.');
       ctx.changed(claimed.device);
-      ctx.deps.logger.info({ staticTokenId: staticToken.id, deviceId: claimed.device.id, orgId, actor: caller.actor }, 'static token claimed');
+      ctx.deps.logger.info(
+        { staticTokenId: staticToken.id, deviceId: claimed.device.id, orgId, actor: caller.actor },
+        'static token claimed',
+      );
       return claimed.device;
     },
 
@@ -83,7 +99,10 @@ export function staticTokens(ctx: DeviceContext): StaticTokens {
       // spec §5.9: the device token stops working; the device (claimed or not) is deleted.
       await stores.staticTokens.delete(id);
       ctx.cache.invalidate(staticToken.deviceId);
-      ctx.deps.logger.info({ staticTokenId: id, deviceId: staticToken.deviceId, actor: caller.actor }, 'static token deleted');
+      ctx.deps.logger.info(
+        { staticTokenId: id, deviceId: staticToken.deviceId, actor: caller.actor },
+        'static token deleted',
+      );
     },
   };
 }

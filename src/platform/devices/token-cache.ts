@@ -11,6 +11,7 @@ export class TokenCache {
   readonly #max: number;
   readonly #byHash = new Map<string, Device>();
   readonly #hashById = new Map<number, string>();
+  #generation = 0;
 
   constructor(max = defaultTokenCacheSize) {
     this.#max = Math.max(1, max);
@@ -18,6 +19,14 @@ export class TokenCache {
 
   get size(): number {
     return this.#byHash.size;
+  }
+
+  /**
+   * Bumped by every refresh/invalidate. A lookup notes it before reading the store and passes it
+   * to `set`, so a device read before a concurrent change (rotation, transfer) is never cached.
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   get(tokenHash: string): Device | undefined {
@@ -30,8 +39,9 @@ export class TokenCache {
     return device;
   }
 
-  set(tokenHash: string, device: Device): void {
-    this.invalidate(device.id);
+  set(tokenHash: string, device: Device, generation = this.#generation): void {
+    if (generation !== this.#generation) return;
+    this.#drop(device.id);
     this.#byHash.delete(tokenHash);
     while (this.#byHash.size >= this.#max) {
       const oldest = this.#byHash.entries().next().value;
@@ -45,12 +55,18 @@ export class TokenCache {
 
   /** Replaces a cached device's snapshot (same token), if it is cached. */
   refresh(device: Device): void {
+    this.#generation += 1;
     const hash = this.#hashById.get(device.id);
     if (hash !== undefined) this.#byHash.set(hash, device);
   }
 
   /** Forgets a device (token rotated, device or static token deleted). */
   invalidate(deviceId: number): void {
+    this.#generation += 1;
+    this.#drop(deviceId);
+  }
+
+  #drop(deviceId: number): void {
     const hash = this.#hashById.get(deviceId);
     if (hash === undefined) return;
     this.#hashById.delete(deviceId);

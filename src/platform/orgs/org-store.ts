@@ -27,11 +27,14 @@ export interface OrgStore {
   /** Every organization's place in the tree, for the in-memory copy. */
   loadNodes(): Promise<OrgNode[]>;
   get(id: number): Promise<Organization | undefined>;
-  /** Inserts and returns the stored org. ConflictError when a second root is inserted. */
+  /** Inserts and returns the stored org (ids are never reused). ConflictError for a second root. */
   insert(org: NewOrganization): Promise<Organization>;
   /** Replaces every field of an existing org; undefined when it does not exist. */
   replace(org: Organization): Promise<Organization | undefined>;
-  /** Deletes one org (its users and OAuth clients go with it); false when it did not exist. */
+  /**
+   * Deletes one org (its users and OAuth clients go with it); false when it did not exist.
+   * ConflictError while sub-orgs, templates or devices still reference it.
+   */
   delete(id: number): Promise<boolean>;
   /** Orgs among `ids` (optionally matching a name), ordered by id, one page of them. */
   list(query: OrgListQuery): Promise<Page<Organization>>;

@@ -12,7 +12,8 @@ export const platformMigrations: readonly Migration[] = [
   { version: 2, description: 'templates, datastreams, events, metadata fields', up: templateSchema },
   {
     version: 3,
-    description: 'devices, tokens, static tokens, current values, history, properties, metadata values, events',
+    description:
+      'devices, tokens, static tokens, current values, history, properties, metadata values, events',
     up: deviceSchema,
   },
 ];

@@ -8,7 +8,9 @@ export function createSqliteAttributeStore(db: Database): AttributeStore {
     setProperty: db.prepare(`
       INSERT INTO properties (device_id, datastream_id, name, value_list) VALUES (?, ?, ?, ?)
       ON CONFLICT (device_id, datastream_id, name) DO UPDATE SET value_list = excluded.value_list`),
-    eraseProperty: db.prepare('DELETE FROM properties WHERE device_id = ? AND datastream_id = ? AND name = ?'),
+    eraseProperty: db.prepare(
+      'DELETE FROM properties WHERE device_id = ? AND datastream_id = ? AND name = ?',
+    ),
     properties: db.prepare<[number], { datastream_id: number; name: string; value_list: string }>(
       'SELECT datastream_id, name, value_list FROM properties WHERE device_id = ? ORDER BY datastream_id, name',
     ),
@@ -21,12 +23,14 @@ export function createSqliteAttributeStore(db: Database): AttributeStore {
     clearProperties: db.prepare('DELETE FROM properties WHERE device_id = ?'),
     clearMeta: db.prepare('DELETE FROM meta_values WHERE device_id = ?'),
   };
-  const setProperty = db.transaction((deviceId: number, dataStreamId: number, name: string, values: readonly string[]) => {
-    if (s.exists.get(deviceId) === undefined) return false;
-    if (values.length === 0) s.eraseProperty.run(deviceId, dataStreamId, name);
-    else s.setProperty.run(deviceId, dataStreamId, name, JSON.stringify(values));
-    return true;
-  });
+  const setProperty = db.transaction(
+    (deviceId: number, dataStreamId: number, name: string, values: readonly string[]) => {
+      if (s.exists.get(deviceId) === undefined) return false;
+      if (values.length === 0) s.eraseProperty.run(deviceId, dataStreamId, name);
+      else s.setProperty.run(deviceId, dataStreamId, name, JSON.stringify(values));
+      return true;
+    },
+  );
   const setMeta = db.transaction((deviceId: number, metaFieldId: number, value: string) => {
     if (s.exists.get(deviceId) === undefined) return false;
     s.setMeta.run(deviceId, metaFieldId, value);
@@ -38,7 +42,8 @@ export function createSqliteAttributeStore(db: Database): AttributeStore {
   });
 
   return {
-    setProperty: async (deviceId, dataStreamId, name, values) => setProperty(deviceId, dataStreamId, name, values),
+    setProperty: async (deviceId, dataStreamId, name, values) =>
+      setProperty(deviceId, dataStreamId, name, values),
     properties: async (deviceId) =>
       s.properties.all(deviceId).map((row) => ({
         dataStreamId: row.datastream_id,

@@ -1,25 +1,37 @@
 import type { Database } from 'better-sqlite3';
 import type { DevicePatch, DeviceQuery, DeviceStore, NewDevice } from '../devices/device-store.js';
 import type { Device, Page } from '../model.js';
-import { type DeviceRow, deviceColumns, insertDevice, prepareDeviceStatements, toDevice } from './device-rows.js';
+import {
+  type DeviceRow,
+  deviceColumns,
+  insertDevice,
+  prepareDeviceStatements,
+  toDevice,
+} from './device-rows.js';
 
 /** Org ids travel as one JSON parameter, so one prepared statement serves any subtree size. */
 const inOrgs = 'org_id IN (SELECT value FROM json_each(@orgIds))';
-const nameMatch = "(@needle IS NULL OR instr(lower(name), lower(@needle)) > 0)";
+// JS lower-casing: case-insensitive beyond ASCII (SQLite's lower() folds ASCII only).
+const nameMatch = '(@needle IS NULL OR instr(devgate_lower(name), @needle) > 0)';
 
 /** DeviceStore on the platform SQLite database (schema: sqlite/schema/devices.ts). */
 export function createSqliteDeviceStore(db: Database): DeviceStore {
+  db.function('devgate_lower', { deterministic: true }, (text) => String(text).toLowerCase());
   const shared = prepareDeviceStatements(db);
   const s = {
     byHash: db.prepare<[string], DeviceRow>(`SELECT ${deviceColumns} FROM devices WHERE token_hash = ?`),
     secret: db.prepare<[number], { token_hash: string; token_enc: Buffer }>(
       'SELECT token_hash, token_enc FROM devices WHERE id = ?',
     ),
-    setToken: db.prepare('UPDATE devices SET token_hash = ?, token_enc = ?, last_modified_ts = ? WHERE id = ?'),
+    setToken: db.prepare(
+      'UPDATE devices SET token_hash = ?, token_enc = ?, last_modified_ts = ? WHERE id = ?',
+    ),
     page: db.prepare<object, DeviceRow>(
       `SELECT ${deviceColumns} FROM devices WHERE ${inOrgs} AND ${nameMatch} ORDER BY id LIMIT @limit OFFSET @offset`,
     ),
-    count: db.prepare<object, { n: number }>(`SELECT count(*) AS n FROM devices WHERE ${inOrgs} AND ${nameMatch}`),
+    count: db.prepare<object, { n: number }>(
+      `SELECT count(*) AS n FROM devices WHERE ${inOrgs} AND ${nameMatch}`,
+    ),
     update: db.prepare(`
       UPDATE devices SET name = @name, org_id = @org_id, owner_user_id = @owner_user_id, status = @status,
         hardware_info = @hardware_info, activated_at = @activated_at, last_modified_ts = @last_modified_ts
@@ -27,8 +39,12 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
     connected: db.prepare(`
       UPDATE devices SET connect_time = @at, first_connect_time = coalesce(first_connect_time, @at),
         ip = coalesce(@ip, ip), last_modified_ts = @at WHERE id = @id`),
-    disconnected: db.prepare('UPDATE devices SET disconnect_time = @at, last_modified_ts = @at WHERE id = @id'),
-    countByTemplate: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM devices WHERE template_id = ?'),
+    disconnected: db.prepare(
+      'UPDATE devices SET disconnect_time = @at, last_modified_ts = @at WHERE id = @id',
+    ),
+    countByTemplate: db.prepare<[number], { n: number }>(
+      'SELECT count(*) AS n FROM devices WHERE template_id = ?',
+    ),
     delete: db.prepare('DELETE FROM devices WHERE id = ?'),
   };
   const read = (id: number): Device | undefined => {
@@ -44,7 +60,8 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
       org_id: patch.orgId ?? row.org_id,
       owner_user_id: patch.ownerUserId === undefined ? row.owner_user_id : patch.ownerUserId,
       status: patch.status ?? row.status,
-      hardware_info: patch.hardwareInfo === undefined ? row.hardware_info : JSON.stringify(patch.hardwareInfo),
+      hardware_info:
+        patch.hardwareInfo === undefined ? row.hardware_info : JSON.stringify(patch.hardwareInfo),
       activated_at: patch.activatedAt ?? row.activated_at,
       last_modified_ts: at,
     });
@@ -66,7 +83,7 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
     list: async (query: DeviceQuery): Promise<Page<Device>> => {
       const params = {
         orgIds: JSON.stringify(query.orgIds),
-        needle: query.nameContains ?? null,
+        needle: query.nameContains === undefined ? null : query.nameContains.toLowerCase(),
         limit: query.limit,
         offset: query.offset,
       };

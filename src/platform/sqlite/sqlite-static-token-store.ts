@@ -66,7 +66,13 @@ export function createSqliteStaticTokenStore(db: Database): StaticTokenStore {
   const createMany = db.transaction((items: readonly NewStaticToken[]) =>
     items.map((item) => {
       const device: Device = insertDevice(devices, item.device);
-      const { lastInsertRowid } = s.insert.run(item.token, item.orgId, item.productId, device.id, item.createdAt);
+      const { lastInsertRowid } = s.insert.run(
+        item.token,
+        item.orgId,
+        item.productId,
+        device.id,
+        item.createdAt,
+      );
       const row = s.get.get(Number(lastInsertRowid));
       if (row === undefined) throw new Error('static token row vanished after insert');
       return { staticToken: toStaticToken(row), device };
@@ -83,7 +89,14 @@ export function createSqliteStaticTokenStore(db: Database): StaticTokenStore {
     if (s.unclaim.run(id).changes === 0) return undefined;
     const row = s.get.get(id);
     if (row === undefined) return undefined;
-    s.moveDevice.run({ orgId: row.org_id, ownerId: null, status: 'UNCLAIMED', name: null, at, id: row.device_id });
+    s.moveDevice.run({
+      orgId: row.org_id,
+      ownerId: null,
+      status: 'UNCLAIMED',
+      name: null,
+      at,
+      id: row.device_id,
+    });
     return pair(row);
   });
   // Deleting the device cascades to its token row (and to the device's data).

@@ -69,7 +69,9 @@ export function createSqliteValueStore(db: Database): ValueStore {
         limit: query.limit,
         offset: query.offset,
       };
-      const content = s.page.all(params).map((row) => ({ ts: row.ts, value: JSON.parse(row.value) as DatastreamValue }));
+      const content = s.page
+        .all(params)
+        .map((row) => ({ ts: row.ts, value: JSON.parse(row.value) as DatastreamValue }));
       return { content, totalElements: s.count.get(params)?.n ?? 0 };
     },
     pruneBefore: async (before) => s.prune.run(before).changes,

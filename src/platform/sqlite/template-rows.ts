@@ -103,13 +103,21 @@ function toDatastream(row: DatastreamRow): Datastream {
     ...(row.decimals === null ? {} : { decimals: row.decimals }),
     isSync: row.is_sync === 1,
     isRaw: row.is_raw === 1,
-    ...(row.enum_values === null ? {} : { enumValues: JSON.parse(row.enum_values) as Datastream['enumValues'] }),
+    ...(row.enum_values === null
+      ? {}
+      : { enumValues: JSON.parse(row.enum_values) as Datastream['enumValues'] }),
     ...(row.enum_fallback === null ? {} : { enumFallback: row.enum_fallback }),
   };
 }
 
 function toEvent(row: EventRow): TemplateEvent {
-  return { id: row.id, code: row.code, name: row.name, type: row.type as EventType, description: row.description };
+  return {
+    id: row.id,
+    code: row.code,
+    name: row.name,
+    type: row.type as EventType,
+    description: row.description,
+  };
 }
 
 function toMetaField(row: MetaFieldRow): MetaField {

@@ -5,7 +5,11 @@ import { ValidationError } from '../errors.js';
  * ids are ignored, so a copied template gets fresh ones; on update an id must name an item of this
  * template, and keeps that item's identity.
  */
-export function childId(value: unknown, existing: ReadonlySet<number> | undefined, what: string): number | undefined {
+export function childId(
+  value: unknown,
+  existing: ReadonlySet<number> | undefined,
+  what: string,
+): number | undefined {
   if (value === undefined || value === null || existing === undefined) return undefined;
   if (typeof value !== 'number' || !existing.has(value)) {
     throw new ValidationError(`${what} id ${String(value)} does not belong to this template.`);

@@ -31,16 +31,34 @@ export function validateDatastreams(
   if (Array.isArray(input) && input.length > maxCount) {
     throw new ValidationError(`A template may have at most ${maxCount} datastreams.`);
   }
-  const drafts = checkList(input, 'datastreams', maxCount).map((item, i) => validateDatastream(item, i, existing));
+  const drafts = checkList(input, 'datastreams', maxCount).map((item, i) =>
+    validateDatastream(item, i, existing),
+  );
   checkDistinctIds(drafts, 'Datastream');
-  checkUnique(drafts, (d) => d.name, (name) => `Datastream name "${name}" is used twice.`);
-  checkUnique(drafts, (d) => d.pin, (pin) => `Pin ${pin} is used by two datastreams.`);
+  checkUnique(
+    drafts,
+    (d) => d.name,
+    (name) => `Datastream name "${name}" is used twice.`,
+  );
+  checkUnique(
+    drafts,
+    (d) => d.pin,
+    (pin) => `Pin ${pin} is used by two datastreams.`,
+  );
   const aliased = drafts.filter((d) => d.alias !== undefined);
-  checkUnique(aliased, (d) => d.alias, (alias) => `Datastream alias "${alias}" is used twice.`);
+  checkUnique(
+    aliased,
+    (d) => d.alias,
+    (alias) => `Datastream alias "${alias}" is used twice.`,
+  );
   return drafts;
 }
 
-function validateDatastream(item: unknown, index: number, existing: ReadonlySet<number> | undefined): DatastreamDraft {
+function validateDatastream(
+  item: unknown,
+  index: number,
+  existing: ReadonlySet<number> | undefined,
+): DatastreamDraft {
   const obj = checkObject(item, `Datastream #${index + 1}`);
   const name = checkTopicName(obj.name, 'Datastream name', MAX_DATASTREAM_NAME);
   const label = `Datastream "${name}"`;
@@ -77,7 +95,11 @@ function checkAlias(value: unknown, label: string): string {
   return value;
 }
 
-function validateBounds(obj: Record<string, unknown>, type: DatastreamType, label: string): { min?: number; max?: number } {
+function validateBounds(
+  obj: Record<string, unknown>,
+  type: DatastreamType,
+  label: string,
+): { min?: number; max?: number } {
   const given = [obj.min, obj.max].some((v) => v !== undefined && v !== null);
   if (type !== DatastreamType.Integer && type !== DatastreamType.Double) {
     if (given) throw new ValidationError(`${label} of type ${type} cannot have min or max.`);
@@ -85,8 +107,13 @@ function validateBounds(obj: Record<string, unknown>, type: DatastreamType, labe
   }
   // spec §3.5: Integer is 32-bit signed, so its bounds are too.
   const check = (v: unknown, what: string) =>
-    type === DatastreamType.Integer ? checkInteger(v, `${label} ${what}`, INT32_MIN, INT32_MAX) : checkNumber(v, `${label} ${what}`);
-  const bounds = { ...optional('min', obj.min, (v) => check(v, 'min')), ...optional('max', obj.max, (v) => check(v, 'max')) };
+    type === DatastreamType.Integer
+      ? checkInteger(v, `${label} ${what}`, INT32_MIN, INT32_MAX)
+      : checkNumber(v, `${label} ${what}`);
+  const bounds = {
+    ...optional('min', obj.min, (v) => check(v, 'min')),
+    ...optional('max', obj.max, (v) => check(v, 'max')),
+  };
   if (bounds.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
     throw new ValidationError(`${label} min must not be greater than max.`);
   }
@@ -115,7 +142,11 @@ function validateEnum(
       label: checkText(e.label, `${label} Enum label`, 1, 100),
     };
   });
-  checkUnique(entries, (e) => e.value, (v) => `${label} has Enum value ${v} twice.`);
+  checkUnique(
+    entries,
+    (e) => e.value,
+    (v) => `${label} has Enum value ${v} twice.`,
+  );
   const fallback = hasFallback ? obj.enumFallback : entries[0]?.value;
   if (!entries.some((e) => e.value === fallback)) {
     throw new ValidationError(`${label} Enum fallback must be one of its Enum values.`);

@@ -8,7 +8,9 @@ import { ValidationError } from '../errors.js';
 export function checkText(value: unknown, what: string, min: number, max: number): string {
   if (typeof value !== 'string') throw new ValidationError(`${what} must be a string.`);
   if (value.length < min || value.length > max) {
-    throw new ValidationError(min > 0 ? `${what} must be ${min}-${max} characters.` : `${what} must be at most ${max} characters.`);
+    throw new ValidationError(
+      min > 0 ? `${what} must be ${min}-${max} characters.` : `${what} must be at most ${max} characters.`,
+    );
   }
   if (min > 0 && value.trim() === '') throw new ValidationError(`${what} must not be blank.`);
   return value;
@@ -26,7 +28,8 @@ export function checkInteger(value: unknown, what: string, min: number, max: num
 }
 
 export function checkNumber(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${what} must be a finite number.`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ValidationError(`${what} must be a finite number.`);
   return value;
 }
 
@@ -36,7 +39,11 @@ export function checkBoolean(value: unknown, what: string, fallback: boolean): b
   return value;
 }
 
-export function checkOneOf<T extends string>(value: unknown, what: string, allowed: Readonly<Record<string, T>>): T {
+export function checkOneOf<T extends string>(
+  value: unknown,
+  what: string,
+  allowed: Readonly<Record<string, T>>,
+): T {
   const values = Object.values(allowed);
   if (typeof value !== 'string' || !values.includes(value as T)) {
     throw new ValidationError(`${what} must be one of ${values.join(', ')}.`);
@@ -58,7 +65,7 @@ export function checkObject(value: unknown, what: string): Record<string, unknow
 }
 
 /** Characters that would make `ds/NAME/...`, `meta/NAME` or a `get/ds` list ambiguous (spec §3.8). */
-const topicUnsafe = /[/+#,\u0000-\u001f\u007f]/;
+const topicUnsafe = /[/+#,\p{Cc}]/u;
 
 /**
  * A name used in topics (datastreams, metadata fields): 1..max characters, none of `/ + # ,`, NUL or
@@ -69,12 +76,17 @@ export function checkTopicName(value: unknown, what: string, max: number): strin
   if (topicUnsafe.test(name)) {
     throw new ValidationError(`${what} "${printable(name)}" must not contain / + # , or control characters.`);
   }
-  if (name.trim() !== name) throw new ValidationError(`${what} "${name}" must not start or end with a space.`);
+  if (name.trim() !== name)
+    throw new ValidationError(`${what} "${name}" must not start or end with a space.`);
   return name;
 }
 
 /** Throws when two items share a key; `describe` names the duplicate. */
-export function checkUnique<T, K>(items: readonly T[], key: (item: T) => K, describe: (k: K) => string): void {
+export function checkUnique<T, K>(
+  items: readonly T[],
+  key: (item: T) => K,
+  describe: (k: K) => string,
+): void {
   const seen = new Set<K>();
   for (const item of items) {
     const k = key(item);
@@ -84,5 +96,5 @@ export function checkUnique<T, K>(items: readonly T[], key: (item: T) => K, desc
 }
 
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\0' ? '\\0' : '?'));
+  return text.replace(/\p{Cc}/gu, (c) => (c === '\0' ? '\\0' : '?'));
 }

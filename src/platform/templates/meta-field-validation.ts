@@ -1,7 +1,14 @@
 import { ValidationError } from '../errors.js';
 import { type MetaField, MetaFieldType } from '../model.js';
 import { checkDistinctIds, childId } from './child-ids.js';
-import { checkList, checkNumber, checkObject, checkText, checkTopicName, checkUnique } from './field-checks.js';
+import {
+  checkList,
+  checkNumber,
+  checkObject,
+  checkText,
+  checkTopicName,
+  checkUnique,
+} from './field-checks.js';
 import type { MetaFieldDraft } from './template-store.js';
 
 /** spec §5.5: every template has these five, first, with ids that never change. */
@@ -27,7 +34,10 @@ const MAX_META_VALUE = 255;
  * followed by the validated custom fields. Items describing a built-in (its id, or `builtIn: true`,
  * as a template read back and sent again has them) are skipped rather than refused.
  */
-export function validateMetaFields(input: unknown, current: readonly MetaField[] | undefined): MetaFieldDraft[] {
+export function validateMetaFields(
+  input: unknown,
+  current: readonly MetaField[] | undefined,
+): MetaFieldDraft[] {
   const builtIns: MetaFieldDraft[] = current
     ? current.filter((f) => f.builtIn)
     : BUILT_IN_META_FIELDS.map((f) => ({ ...f, builtIn: true }));
@@ -39,14 +49,22 @@ export function validateMetaFields(input: unknown, current: readonly MetaField[]
   });
   const customs = items.map((item) => validateCustom(item as Record<string, unknown>, customIds));
   checkDistinctIds(customs, 'Metadata field');
-  checkUnique(customs, (f) => f.name, (name) => `Metadata field name "${name}" is used twice.`);
+  checkUnique(
+    customs,
+    (f) => f.name,
+    (name) => `Metadata field name "${name}" is used twice.`,
+  );
   return [...builtIns, ...customs];
 }
 
-function validateCustom(obj: Record<string, unknown>, existing: ReadonlySet<number> | undefined): MetaFieldDraft {
+function validateCustom(
+  obj: Record<string, unknown>,
+  existing: ReadonlySet<number> | undefined,
+): MetaFieldDraft {
   // Names travel in `meta/NAME` and comma-separated `get/meta` lists: the datastream name rules apply.
   const name = checkTopicName(obj.name, 'Metadata field name', 50);
-  if (builtInNames.has(name)) throw new ValidationError(`Metadata field name "${name}" is reserved for a built-in field.`);
+  if (builtInNames.has(name))
+    throw new ValidationError(`Metadata field name "${name}" is reserved for a built-in field.`);
   const label = `Metadata field "${name}"`;
   const id = childId(obj.id, existing, 'Metadata field');
   if (typeof obj.type !== 'string' || !(Object.values(customTypes) as string[]).includes(obj.type)) {
@@ -55,15 +73,27 @@ function validateCustom(obj: Record<string, unknown>, existing: ReadonlySet<numb
   const type = obj.type as MetaFieldType;
   const bounds = validateBounds(obj, type, label);
   const options = validateOptions(obj, type, label);
-  const field: MetaFieldDraft = { ...(id === undefined ? {} : { id }), name, type, builtIn: false, ...bounds, ...options };
+  const field: MetaFieldDraft = {
+    ...(id === undefined ? {} : { id }),
+    name,
+    type,
+    builtIn: false,
+    ...bounds,
+    ...options,
+  };
   if (obj.defaultValue === undefined || obj.defaultValue === null) return field;
   return { ...field, defaultValue: checkDefault(obj.defaultValue, field, label) };
 }
 
-function validateBounds(obj: Record<string, unknown>, type: MetaFieldType, label: string): { min?: number; max?: number } {
+function validateBounds(
+  obj: Record<string, unknown>,
+  type: MetaFieldType,
+  label: string,
+): { min?: number; max?: number } {
   const has = (v: unknown) => v !== undefined && v !== null;
   if (!has(obj.min) && !has(obj.max)) return {};
-  if (type !== MetaFieldType.Number) throw new ValidationError(`${label} of type ${type} cannot have min or max.`);
+  if (type !== MetaFieldType.Number)
+    throw new ValidationError(`${label} of type ${type} cannot have min or max.`);
   const bounds = {
     ...(has(obj.min) ? { min: checkNumber(obj.min, `${label} min`) } : {}),
     ...(has(obj.max) ? { max: checkNumber(obj.max, `${label} max`) } : {}),
@@ -74,7 +104,11 @@ function validateBounds(obj: Record<string, unknown>, type: MetaFieldType, label
   return bounds;
 }
 
-function validateOptions(obj: Record<string, unknown>, type: MetaFieldType, label: string): { options?: readonly string[] } {
+function validateOptions(
+  obj: Record<string, unknown>,
+  type: MetaFieldType,
+  label: string,
+): { options?: readonly string[] } {
   const given = obj.options !== undefined && obj.options !== null;
   if (type !== MetaFieldType.List) {
     if (given) throw new ValidationError(`${label} of type ${type} cannot have options.`);
@@ -83,8 +117,14 @@ function validateOptions(obj: Record<string, unknown>, type: MetaFieldType, labe
   if (!Array.isArray(obj.options) || obj.options.length === 0) {
     throw new ValidationError(`${label} of type List needs at least one option.`);
   }
-  const options = checkList(obj.options, `${label} options`, 100).map((o) => checkText(o, `${label} option`, 1, 100));
-  checkUnique(options, (o) => o, (o) => `${label} has option "${o}" twice.`);
+  const options = checkList(obj.options, `${label} options`, 100).map((o) =>
+    checkText(o, `${label} option`, 1, 100),
+  );
+  checkUnique(
+    options,
+    (o) => o,
+    (o) => `${label} has option "${o}" twice.`,
+  );
   return { options };
 }
 
@@ -92,7 +132,8 @@ function checkDefault(value: unknown, field: MetaFieldDraft, label: string): str
   const text = checkText(value, `${label} default value`, 0, MAX_META_VALUE);
   if (field.type === MetaFieldType.Number && text !== '') {
     const n = Number(text);
-    const inRange = (field.min === undefined || n >= field.min) && (field.max === undefined || n <= field.max);
+    const inRange =
+      (field.min === undefined || n >= field.min) && (field.max === undefined || n <= field.max);
     if (!/^[+-]?(?:\d+\.?\d*|\.\d+)$/.test(text) || !inRange) {
       throw new ValidationError(`${label} default value must be a number within min and max.`);
     }

@@ -48,7 +48,12 @@ export interface TemplateStore {
    * to this template are updated in place, the others inserted with new ids, the missing deleted.
    * Undefined when the template does not exist.
    */
-  update(id: number, fields: Partial<TemplateFields>, children: TemplateChildren, at: number): Promise<Template | undefined>;
+  update(
+    id: number,
+    fields: Partial<TemplateFields>,
+    children: TemplateChildren,
+    at: number,
+  ): Promise<Template | undefined>;
   /** Deletes a template and its children unless a device uses it (checked in the same transaction). */
   delete(id: number): Promise<TemplateDeleteResult>;
 }

@@ -28,7 +28,10 @@ export function validateNewFields(input: Record<string, unknown>): EditableField
 }
 
 /** Only the fields a patch gives; identity fields may be repeated but not changed. */
-export function validatePatchFields(patch: Record<string, unknown>, current: Template): Partial<EditableFields> {
+export function validatePatchFields(
+  patch: Record<string, unknown>,
+  current: Template,
+): Partial<EditableFields> {
   if (patch.orgId !== undefined && patch.orgId !== current.orgId) {
     throw new ValidationError('A template cannot be moved to another organization.');
   }
@@ -60,7 +63,11 @@ export function validateChildren(
     -readonly [K in keyof TemplateChildren]: TemplateChildren[K];
   } = {};
   if (given(input.datastreams) || !current) {
-    children.datastreams = validateDatastreams(input.datastreams ?? [], maxDatastreams, ids(current?.datastreams));
+    children.datastreams = validateDatastreams(
+      input.datastreams ?? [],
+      maxDatastreams,
+      ids(current?.datastreams),
+    );
   }
   if (given(input.events) || !current) {
     children.events = validateEvents(input.events ?? [], ids(current?.events));

@@ -16,7 +16,10 @@ export type ValueResult =
   | { readonly ok: false; readonly reason: string };
 
 /** Only the fields typing looks at, so callers may pass a Datastream or a datastream being defined. */
-export type TypedDatastream = Pick<Datastream, 'name' | 'type' | 'min' | 'max' | 'enumValues' | 'enumFallback'>;
+export type TypedDatastream = Pick<
+  Datastream,
+  'name' | 'type' | 'min' | 'max' | 'enumValues' | 'enumFallback'
+>;
 
 export const INT32_MIN = -2_147_483_648;
 export const INT32_MAX = 2_147_483_647;
@@ -26,9 +29,13 @@ export const MAX_STRING_BYTES = 1024;
 const integerText = /^[+-]?\d+$/;
 const decimalText = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** Parses a text payload (`ds/NAME`, HTTP `value=`); multi-value items arrive NUL-separated or as an array. */
+/**
+ * Parses a text payload (`ds/NAME`, HTTP `value=`). Multi-value items arrive NUL-separated or as an
+ * array: Location takes two, the others one (a String keeps a NUL-separated payload whole).
+ */
 export function parseValue(ds: TypedDatastream, raw: string | readonly string[]): ValueResult {
-  if (ds.type === DatastreamType.Location) return parseLocation(ds, typeof raw === 'string' ? raw.split('\0') : raw);
+  if (ds.type === DatastreamType.Location)
+    return parseLocation(ds, typeof raw === 'string' ? raw.split('\0') : raw);
   let text: string;
   if (typeof raw === 'string') text = raw;
   else if (raw.length === 1) text = raw[0] as string;
@@ -55,15 +62,19 @@ export function parseValue(ds: TypedDatastream, raw: string | readonly string[])
 export function coerceJsonValue(ds: TypedDatastream, json: unknown): ValueResult {
   switch (ds.type) {
     case DatastreamType.Integer:
-      return typeof json === 'number' && Number.isInteger(json) ? checkInteger(ds, json, String(json)) : mismatch(ds, json);
+      return typeof json === 'number' && Number.isInteger(json)
+        ? checkInteger(ds, json, json)
+        : mismatch(ds, json);
     case DatastreamType.Double:
-      return typeof json === 'number' ? checkDouble(ds, json, String(json)) : mismatch(ds, json);
+      return typeof json === 'number' ? checkDouble(ds, json, json) : mismatch(ds, json);
     case DatastreamType.Boolean:
       return typeof json === 'boolean' ? accept(json) : mismatch(ds, json);
     case DatastreamType.String:
       return typeof json === 'string' ? checkString(ds, json) : mismatch(ds, json);
     case DatastreamType.Enum:
-      return typeof json === 'number' && Number.isInteger(json) ? checkEnum(ds, json, String(json)) : mismatch(ds, json);
+      return typeof json === 'number' && Number.isInteger(json)
+        ? checkEnum(ds, json, json)
+        : mismatch(ds, json);
     case DatastreamType.Location:
       if (!Array.isArray(json) || json.length !== 2 || !json.every((n) => typeof n === 'number')) {
         return mismatch(ds, json);
@@ -85,7 +96,9 @@ export function formatValue(ds: Pick<Datastream, 'type'>, value: DatastreamValue
     case DatastreamType.Boolean:
       return typeof value === 'boolean' ? (value ? '1' : '0') : formatScalar(value);
     case DatastreamType.Location:
-      return typeof value === 'object' ? `${formatNumber(value[0])}\0${formatNumber(value[1])}` : formatScalar(value);
+      return typeof value === 'object'
+        ? `${formatNumber(value[0])}\0${formatNumber(value[1])}`
+        : formatScalar(value);
     default:
       return exhausted(ds.type);
   }
@@ -103,16 +116,16 @@ function formatNumber(n: number): string {
   return Object.is(n, -0) ? '0' : String(n);
 }
 
-function checkInteger(ds: TypedDatastream, n: number, text: string): ValueResult {
+function checkInteger(ds: TypedDatastream, n: number, shown: unknown): ValueResult {
   // spec §3.5: Integer is 32-bit signed; a number that does not fit is not an Integer at all.
   if (n < INT32_MIN || n > INT32_MAX) {
-    return refuse(`Value ${quote(text)} is outside the 32-bit Integer range for datastream "${ds.name}"`);
+    return refuse(`Value ${quote(shown)} is outside the 32-bit Integer range for datastream "${ds.name}"`);
   }
   return clamp(ds, n + 0);
 }
 
-function checkDouble(ds: TypedDatastream, n: number, text: string): ValueResult {
-  if (!Number.isFinite(n)) return mismatch(ds, text);
+function checkDouble(ds: TypedDatastream, n: number, shown: unknown): ValueResult {
+  if (!Number.isFinite(n)) return mismatch(ds, shown);
   return clamp(ds, n + 0);
 }
 
@@ -123,8 +136,8 @@ function checkString(ds: TypedDatastream, text: string): ValueResult {
   return accept(text);
 }
 
-function checkEnum(ds: TypedDatastream, n: number, text: string): ValueResult {
-  if (n < INT32_MIN || n > INT32_MAX) return mismatch(ds, text);
+function checkEnum(ds: TypedDatastream, n: number, shown: unknown): ValueResult {
+  if (n < INT32_MIN || n > INT32_MAX) return mismatch(ds, shown);
   const code = n + 0;
   if (ds.enumValues?.some((entry) => entry.value === code)) return accept(code);
   // spec §3.5: an unmapped code becomes the fallback.
@@ -171,9 +184,12 @@ function mismatch(ds: TypedDatastream, value: unknown): ValueResult {
 /** A short, printable rendering of an offending value for diag texts. */
 function quote(value: unknown): string {
   const isText = typeof value === 'string';
-  let text = isText ? value : value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+  let text =
+    isText || typeof value === 'number' || value === undefined
+      ? String(value)
+      : (JSON.stringify(value) ?? String(value));
   // Control characters (NUL separators included) would garble a diag line.
-  text = text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\0' ? '\\0' : '?'));
+  text = text.replace(/\p{Cc}/gu, (c) => (c === '\0' ? '\\0' : '?'));
   if (text.length > 40) text = `${text.slice(0, 40)}…`;
   return isText ? `"${text}"` : text;
 }

@@ -43,6 +43,7 @@ export function copySession(session: PersistedSession): PersistedSession {
   if (session.will !== undefined) {
     copy.will = { dueAt: session.will.dueAt, message: copyMessage(session.will.message) };
   }
+  if (session.identity !== undefined) copy.identity = structuredClone(session.identity);
   return copy;
 }
 

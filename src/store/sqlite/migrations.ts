@@ -16,7 +16,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   {
     version: 1,
-    description: 'sessions, outbound queue, inbound QoS 2 ids, retained messages',
+    description: 'sessions (with owner identity), outbound queue, inbound QoS 2 ids, retained messages',
     up: (db) =>
       db.exec(`
         CREATE TABLE sessions (
@@ -24,8 +24,12 @@ export const migrations: readonly Migration[] = [
           protocol_version INTEGER NOT NULL,
           expiry_interval  INTEGER NOT NULL,
           disconnected_at  INTEGER,
-          subscriptions    TEXT NOT NULL, -- JSON array of PersistedSubscription
-          will             TEXT           -- JSON PersistedWill (payload base64), NULL when none
+          -- JSON array of PersistedSubscription
+          subscriptions    TEXT NOT NULL,
+          -- JSON PersistedWill (payload base64), NULL when none
+          will             TEXT,
+          -- JSON ClientIdentity of the owner, NULL when unknown
+          identity         TEXT
         );
         CREATE TABLE outbound (
           client_id    TEXT NOT NULL,

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import type { ClientIdentity } from '../../broker/auth.js';
 import { StoreClosedError } from '../errors.js';
 import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
 import {
@@ -19,6 +20,7 @@ interface SessionRow {
   disconnected_at: number | null;
   subscriptions: string;
   will: string | null;
+  identity: string | null;
 }
 
 interface OutboundRow extends MessageColumns {
@@ -39,8 +41,8 @@ function prepare(handle: StoreHandle) {
   return {
     putSession: db.prepare(
       `INSERT OR REPLACE INTO sessions
-         (client_id, protocol_version, expiry_interval, disconnected_at, subscriptions, will)
-       VALUES (@client_id, @protocol_version, @expiry_interval, @disconnected_at, @subscriptions, @will)`,
+         (client_id, protocol_version, expiry_interval, disconnected_at, subscriptions, will, identity)
+       VALUES (@client_id, @protocol_version, @expiry_interval, @disconnected_at, @subscriptions, @will, @identity)`,
     ),
     deleteSession: db.prepare('DELETE FROM sessions WHERE client_id = ?'),
     deleteAllOutbound: db.prepare('DELETE FROM outbound WHERE client_id = ?'),
@@ -103,6 +105,7 @@ export class SqliteSessionStore implements SessionStore {
       disconnected_at: session.disconnectedAt,
       subscriptions: encodeSubscriptions(session.subscriptions),
       will: encodeWill(session.will),
+      identity: session.identity === undefined ? null : JSON.stringify(session.identity),
     };
     this.#enqueue(`s${sep}${session.clientId}`, session.clientId, () => this.#sql.putSession.run(row));
   }
@@ -184,7 +187,12 @@ function rowToSession(row: SessionRow): PersistedSession {
     subscriptions: decodeSubscriptions(row.subscriptions),
   };
   const will = decodeWill(row.will);
-  return will === undefined ? session : { ...session, will };
+  const identity = row.identity === null ? undefined : (JSON.parse(row.identity) as ClientIdentity);
+  return {
+    ...session,
+    ...(will === undefined ? {} : { will }),
+    ...(identity === undefined ? {} : { identity }),
+  };
 }
 
 function rowToOutbound(row: OutboundRow): PersistedOutbound {

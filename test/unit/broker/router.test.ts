@@ -28,7 +28,14 @@ type Row = [clientId: string, qos: QoS, rap: boolean, ids: number[] | undefined]
 
 const rows = (ds: readonly Delivery[]): Row[] =>
   ds
-    .map((d): Row => [d.clientId, d.qos, d.retainAsPublished, d.subscriptionIds && [...d.subscriptionIds].sort()])
+    .map(
+      (d): Row => [
+        d.clientId,
+        d.qos,
+        d.retainAsPublished,
+        d.subscriptionIds && [...d.subscriptionIds].sort((x, y) => x - y),
+      ],
+    )
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 const online = (): boolean => true;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { allowAll, type Authenticator } from '../../../src/broker/auth.js';
+import { type Authenticator, allowAll } from '../../../src/broker/auth.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { Channel } from '../../../src/mqtt/protocol/channel.js';
 import { connect, connected, createHarness, ofType, RecordingSink } from '../../helpers/channel-harness.js';
@@ -10,7 +10,7 @@ const refuse: Authenticator = {
 };
 
 describe('CONNECT pipeline (channel unit)', () => {
-  test('[MQTT-3.2.2-2] v4 CONNACK: return code 0, session present 0 on a clean session', async (t) => {
+  test('[MQTT-3.2.2-1 3.1.1] CONNACK: return code 0, session present 0 on a clean session', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
     const { client, connack } = await connect(h, { clientId: 'c1' });
@@ -24,7 +24,7 @@ describe('CONNECT pipeline (channel unit)', () => {
     assert.equal(h.metrics.connectionsAccepted, 1);
   });
 
-  test('[MQTT-3.2.2-3] v5 CONNACK advertises the server limits truthfully', async (t) => {
+  test('[§3.2.2.3 v5] CONNACK advertises the server limits truthfully', async (t) => {
     const h = createHarness({ limits: { receiveMaximum: 7, maxPacketSize: 4096, topicAliasMaximum: 3 } });
     t.after(() => h.broker.close());
     const { connack } = await connect(h, { clientId: 'c5', protocolVersion: 5 });
@@ -43,7 +43,7 @@ describe('CONNECT pipeline (channel unit)', () => {
     assert.equal(p.serverKeepAlive, undefined);
   });
 
-  test('[MQTT-3.2.2-16] v5 empty client id: an identifier is assigned and returned', async (t) => {
+  test('[MQTT-3.1.3-6 / §3.2.2.3.7 v5] empty client id: an identifier is assigned and returned', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
     const { client, connack } = await connect(h, { clientId: '', protocolVersion: 5 });
@@ -73,7 +73,7 @@ describe('CONNECT pipeline (channel unit)', () => {
     assert.equal(clean.connack?.sessionPresent, false, '[MQTT-3.2.2-1] clean start means present 0');
   });
 
-  test('[MQTT-3.1.2-11 v5] Session Expiry above the maximum is granted as the maximum in CONNACK', async (t) => {
+  test('[§3.2.2.3.2 v5] Session Expiry above the maximum is granted as the maximum in CONNACK', async (t) => {
     const h = createHarness({ limits: { maxSessionExpiryInterval: 60 } });
     t.after(() => h.broker.close());
     const { client, connack } = await connect(h, {
@@ -85,7 +85,7 @@ describe('CONNECT pipeline (channel unit)', () => {
     assert.equal(client.channel.session?.expiryInterval, 60);
   });
 
-  test('[MQTT-3.2.2-21 v5] Server Keep Alive replaces keepalive 0 when a maximum is configured', async (t) => {
+  test('[MQTT-3.2.2-21/22 v5] Server Keep Alive replaces keepalive 0 when a maximum is configured', async (t) => {
     const h = createHarness({ limits: { maxKeepAlive: 30 } });
     t.after(() => h.broker.close());
     const { client, connack } = await connect(h, { clientId: 'k', protocolVersion: 5, keepalive: 0 });
@@ -106,7 +106,7 @@ describe('CONNECT pipeline (channel unit)', () => {
     [5, ReasonCode.BadUserNameOrPassword],
     [4, 4],
   ] as const) {
-    test(`[MQTT-3.2.2-6] v${version}: authenticator refusal → CONNACK ${expected}, sink ended, no session`, async (t) => {
+    test(`[MQTT-3.2.2-6/7] v${version}: authenticator refusal → CONNACK ${expected}, sink ended, no session`, async (t) => {
       const h = createHarness({ authenticator: refuse });
       t.after(() => h.broker.close());
       const { client, connack } = await connect(h, { clientId: 'bad', protocolVersion: version });
@@ -134,12 +134,12 @@ describe('CONNECT pipeline (channel unit)', () => {
     assert.equal(h.broker.sessionCount, 0);
   });
 
-  test('[MQTT-3.1.2-1..] asynchronous authenticator: the CONNACK waits for it', async (t) => {
+  test('[§3.1.4 / architecture: CONNECT pipeline] the CONNACK waits for an asynchronous authenticator', async (t) => {
     let release: (() => void) | undefined;
     const slow: Authenticator = {
       authenticate: (request) =>
         new Promise((resolve) => {
-          release = () => resolve(allowAll.authenticate(request) as never);
+          release = () => resolve(allowAll.authenticate(request));
         }),
     };
     const h = createHarness({ authenticator: slow });
@@ -147,6 +147,7 @@ describe('CONNECT pipeline (channel unit)', () => {
     const pending = connect(h, { clientId: 'slow' });
     await Promise.resolve();
     assert.ok(release !== undefined);
+    assert.equal(h.broker.sessionCount, 0, 'no session before the authenticator answers');
     release();
     const { connack } = await pending;
     assert.equal(connack?.returnCode, 0);
@@ -167,13 +168,20 @@ describe('CONNECT pipeline (channel unit)', () => {
     const h = createHarness();
     t.after(() => h.broker.close());
     const client = await connected(h, { clientId: 'twice', protocolVersion: 5 });
-    await client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'twice', clean: true, keepalive: 0 });
+    await client.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 5,
+      clientId: 'twice',
+      clean: true,
+      keepalive: 0,
+    });
     const [disconnect] = ofType(client.take(), 'disconnect');
     assert.equal(disconnect?.reasonCode, ReasonCode.ProtocolError);
     assert.ok(client.sink.ended);
   });
 
-  test('[MQTT-3.2.2 v5 §3.1.2.11.3] Receive Maximum 0 in CONNECT is a protocol error (CONNACK 0x82)', async (t) => {
+  test('[§3.1.2.11.3 v5] Receive Maximum 0 in CONNECT is a protocol error (CONNACK 0x82)', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
     const { client, connack } = await connect(

@@ -16,7 +16,12 @@ async function offlineSubscriber(h: ReturnType<typeof createHarness>, topic: str
 }
 
 const resume = (h: ReturnType<typeof createHarness>) =>
-  connect(h, { clientId: 'sub', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+  connect(h, {
+    clientId: 'sub',
+    protocolVersion: 5,
+    clean: false,
+    properties: { sessionExpiryInterval: 3600 },
+  });
 
 describe('message expiry (fake clock)', () => {
   test('[MQTT-3.3.2-5] a queued message that expires before reconnect is not delivered', async (t) => {
@@ -120,7 +125,11 @@ describe('session expiry (fake clock)', () => {
   test('[§3.14.2.2.2 v5] DISCONNECT may change the Session Expiry Interval', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
-    const c = await connected(h, { clientId: 'c', protocolVersion: 5, properties: { sessionExpiryInterval: 10 } });
+    const c = await connected(h, {
+      clientId: 'c',
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 10 },
+    });
     await c.send({ cmd: 'disconnect', properties: { sessionExpiryInterval: 100 } });
     h.clock.advance(50_000);
     assert.equal(h.broker.sessionCount, 1);

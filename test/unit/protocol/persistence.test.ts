@@ -4,9 +4,20 @@ import { AclAuthorizer } from '../../../src/auth/acl-authorizer.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { openMemoryStores } from '../../../src/store/memory/index.js';
 import type { EngineStores, LoadedSession, SessionStore } from '../../../src/store/types.js';
-import { connect, connected, createHarness, type Harness, ofType, payloadsOf } from '../../helpers/channel-harness.js';
+import {
+  connect,
+  connected,
+  createHarness,
+  type Harness,
+  ofType,
+  payloadsOf,
+} from '../../helpers/channel-harness.js';
 
-const persistent5 = { protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } } as const;
+const persistent5 = {
+  protocolVersion: 5,
+  clean: false,
+  properties: { sessionExpiryInterval: 3600 },
+} as const;
 
 async function stored(h: Harness, clientId: string): Promise<LoadedSession | undefined> {
   const all = await h.stores!.sessions.loadAll();
@@ -102,7 +113,12 @@ describe('persistence through the stores (unit, memory stores)', () => {
     const temp = await connected(h, { clientId: 'temp', protocolVersion: 5 });
     await temp.subscribe('a');
     assert.equal(await stored(h, 'temp'), undefined);
-    const keep = await connected(h, { clientId: 'keep', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 10 } });
+    const keep = await connected(h, {
+      clientId: 'keep',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 10 },
+    });
     await keep.send({ cmd: 'disconnect' });
     assert.notEqual(await stored(h, 'keep'), undefined);
     h.clock.advance(10_000);
@@ -127,7 +143,15 @@ describe('persistence through the stores (unit, memory stores)', () => {
     const h = createHarness({ stores: gated.stores });
     t.after(() => h.broker.close());
     const pub = await connected(h, { clientId: 'pub' });
-    const handled = pub.send({ cmd: 'publish', topic: 'd', payload: Buffer.from('x'), qos: 1, messageId: 5, retain: false, dup: false });
+    const handled = pub.send({
+      cmd: 'publish',
+      topic: 'd',
+      payload: Buffer.from('x'),
+      qos: 1,
+      messageId: 5,
+      retain: false,
+      dup: false,
+    });
     await Promise.resolve();
     assert.equal(gated.flushes(), 1);
     assert.deepEqual(pub.sink.packets, [], 'no PUBACK before the flush');
@@ -139,7 +163,7 @@ describe('persistence through the stores (unit, memory stores)', () => {
     );
   });
 
-  test('[Broker.start] a new broker restores sessions, queue, subscriptions and pending wills from the stores', async (t) => {
+  test('[Broker.start] a new broker restores sessions, queue, subscriptions, pending wills and retained messages', async (t) => {
     const h1 = createHarness({ stores: true });
     const sub = await connected(h1, { clientId: 'sub', ...persistent5 });
     await sub.subscribe([{ topic: 'r/#', qos: 1 }]);
@@ -149,9 +173,21 @@ describe('persistence through the stores (unit, memory stores)', () => {
     const dying = await connected(h1, {
       clientId: 'dying',
       ...persistent5,
-      will: { topic: 'r/will', payload: Buffer.from('late will'), qos: 1, retain: false, properties: { willDelayInterval: 30 } },
+      will: {
+        topic: 'r/will',
+        payload: Buffer.from('late will'),
+        qos: 1,
+        retain: false,
+        properties: { willDelayInterval: 30 },
+      },
     });
     dying.channel.transportClosed();
+    assert.equal(
+      (await stored(h1, 'dying'))?.session.will?.dueAt,
+      h1.clock.now() + 30_000,
+      'pending will stored',
+    );
+    await pub.publish('kept/r', 'retained', { qos: 1, retain: true, messageId: 2 });
     h1.clock.advance(10_000);
 
     // "Restart": a second broker over the same store objects, the same clock.
@@ -167,6 +203,10 @@ describe('persistence through the stores (unit, memory stores)', () => {
     assert.deepEqual(payloadsOf(client.take()), ['after-restart'], 'restored subscription routes');
     h2.clock.advance(20_000);
     assert.deepEqual(payloadsOf(client.take()), ['late will'], 'restored will fires at its due time');
+    assert.equal((await stored(h2, 'dying'))?.session.will, undefined, 'published will removed from the row');
+    const late = await connected(h2, { clientId: 'late' });
+    await late.subscribe('kept/r');
+    assert.deepEqual(payloadsOf(late.take()), ['retained'], 'retained messages restored');
   });
 
   test('[Broker.start + canReceive] routing to a restored, not yet reconnected session works with the ACL authorizer', async (t) => {
@@ -186,7 +226,11 @@ describe('persistence through the stores (unit, memory stores)', () => {
     const pub = await connected(h2, { clientId: 'pub', protocolVersion: 5 });
     await pub.publish('acl/t', 'x', { qos: 1 });
     const packets = pub.take();
-    assert.equal(ofType(packets, 'disconnect')[0]?.reasonCode, undefined, 'the publisher is not disconnected');
+    assert.equal(
+      ofType(packets, 'disconnect')[0]?.reasonCode,
+      undefined,
+      'the publisher is not disconnected',
+    );
     assert.deepEqual(
       packets.map((p) => [p.cmd, 'reasonCode' in p ? p.reasonCode : undefined]),
       [['puback', ReasonCode.Success]],

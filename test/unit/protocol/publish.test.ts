@@ -4,8 +4,22 @@ import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { connected, createHarness, ofType, payloadsOf } from '../../helpers/channel-harness.js';
 
 /** The fields of a PUBLISH a subscriber sees, for exact comparisons. */
-function shape(p: { topic: string; payload: Buffer | string; qos: number; dup: boolean; retain: boolean; messageId?: number | undefined }) {
-  return { topic: p.topic, payload: p.payload.toString(), qos: p.qos, dup: p.dup, retain: p.retain, messageId: p.messageId };
+function shape(p: {
+  topic: string;
+  payload: Buffer | string;
+  qos: number;
+  dup: boolean;
+  retain: boolean;
+  messageId?: number | undefined;
+}) {
+  return {
+    topic: p.topic,
+    payload: p.payload.toString(),
+    qos: p.qos,
+    dup: p.dup,
+    retain: p.retain,
+    messageId: p.messageId,
+  };
 }
 
 describe('PUBLISH between two channels (unit)', () => {
@@ -35,7 +49,14 @@ describe('PUBLISH between two channels (unit)', () => {
     );
     const [publish] = sub.takePublishes();
     assert.ok(publish);
-    assert.deepEqual(shape(publish), { topic: 'a/b', payload: 'one', qos: 1, dup: false, retain: false, messageId: 1 });
+    assert.deepEqual(shape(publish), {
+      topic: 'a/b',
+      payload: 'one',
+      qos: 1,
+      dup: false,
+      retain: false,
+      messageId: 1,
+    });
     assert.equal(sub.channel.session?.inflight.size, 1);
     await sub.send({ cmd: 'puback', messageId: 1 });
     assert.equal(sub.channel.session?.inflight.size, 0);
@@ -125,18 +146,28 @@ describe('PUBLISH between two channels (unit)', () => {
   test('[MQTT-4.9.0-2] outbound receive window: Receive Maximum 2 holds the third message until a PUBACK', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
-    const sub = await connected(h, { clientId: 'sub', protocolVersion: 5, properties: { receiveMaximum: 2 } });
+    const sub = await connected(h, {
+      clientId: 'sub',
+      protocolVersion: 5,
+      properties: { receiveMaximum: 2 },
+    });
     await sub.subscribe([{ topic: 'w', qos: 1 }]);
     const pub = await connected(h, { clientId: 'pub' });
     for (const [i, payload] of ['m1', 'm2', 'm3'].entries()) {
       await pub.publish('w', payload, { qos: 1, messageId: i + 1 });
     }
     const first = sub.takePublishes();
-    assert.deepEqual(first.map((p) => p.payload.toString()), ['m1', 'm2']);
+    assert.deepEqual(
+      first.map((p) => p.payload.toString()),
+      ['m1', 'm2'],
+    );
     assert.equal(sub.channel.session?.queue.length, 1);
     await sub.send({ cmd: 'puback', messageId: first[0]!.messageId! });
     const next = sub.takePublishes();
-    assert.deepEqual(next.map((p) => p.payload.toString()), ['m3']);
+    assert.deepEqual(
+      next.map((p) => p.payload.toString()),
+      ['m3'],
+    );
     assert.notEqual(next[0]?.messageId, first[1]?.messageId, 'ids of in-flight messages are unique');
   });
 
@@ -180,35 +211,6 @@ describe('PUBLISH between two channels (unit)', () => {
     );
     assert.equal(ofType(packets, 'disconnect')[0]?.reasonCode, ReasonCode.ReceiveMaximumExceeded);
     assert.ok(pub.sink.ended);
-  });
-
-  test('[MQTT-4.4.0-1] unacknowledged PUBLISH and PUBREL are re-sent on reconnect, PUBLISH with DUP', async (t) => {
-    const h = createHarness();
-    t.after(() => h.broker.close());
-    const sub = await connected(h, { clientId: 'sub', clean: false });
-    await sub.subscribe([
-      { topic: 'r1', qos: 1 },
-      { topic: 'r2', qos: 2 },
-    ]);
-    const pub = await connected(h, { clientId: 'pub' });
-    await pub.publish('r1', 'unacked', { qos: 1, messageId: 1 });
-    await pub.publish('r2', 'released', { qos: 2, messageId: 2 });
-    const sent = sub.takePublishes();
-    assert.deepEqual(sent.map((p) => p.dup), [false, false]);
-    const q2 = sent.find((p) => p.qos === 2)!;
-    await sub.send({ cmd: 'pubrec', messageId: q2.messageId! });
-    sub.take();
-    sub.channel.transportClosed();
-    const again = await connected(h, { clientId: 'sub', clean: false });
-    const resent = again.take();
-    const q1 = sent.find((p) => p.qos === 1)!;
-    assert.deepEqual(
-      resent.map((p) => [p.cmd, 'messageId' in p ? p.messageId : undefined, 'dup' in p ? p.dup : undefined]),
-      [
-        ['publish', q1.messageId, true],
-        ['pubrel', q2.messageId, false],
-      ],
-    );
   });
 
   test('[MQTT-4.6.0-5] messages from one publisher arrive in the order they were published', async (t) => {

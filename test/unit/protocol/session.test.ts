@@ -3,7 +3,11 @@ import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { connect, connected, createHarness, ofType, payloadsOf } from '../../helpers/channel-harness.js';
 
-const persistent5 = { protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } } as const;
+const persistent5 = {
+  protocolVersion: 5,
+  clean: false,
+  properties: { sessionExpiryInterval: 3600 },
+} as const;
 
 describe('sessions and takeover (unit)', () => {
   test('[MQTT-3.1.4-3] takeover: the old sink gets DISCONNECT 0x8E and end; the new one session present', async (t) => {

@@ -62,7 +62,12 @@ describe('subscriptions (unit)', () => {
   test('[MQTT-4.8.2-2 v5] shared subscription: an offline member is skipped while another is online', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
-    const m1 = await connected(h, { clientId: 'm1', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 60 } });
+    const m1 = await connected(h, {
+      clientId: 'm1',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     const m2 = await connected(h, { clientId: 'm2', protocolVersion: 5 });
     await m1.subscribe([{ topic: '$share/g/jobs', qos: 1 }]);
     await m2.subscribe([{ topic: '$share/g/jobs', qos: 1 }]);
@@ -104,7 +109,11 @@ describe('subscriptions (unit)', () => {
     const h = createHarness();
     t.after(() => h.broker.close());
     const c = await connected(h, { clientId: 'c', protocolVersion: 5 });
-    await c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/t', qos: 0, nl: true }] });
+    await c.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: '$share/g/t', qos: 0, nl: true }],
+    });
     assert.equal(ofType(c.take(), 'disconnect')[0]?.reasonCode, ReasonCode.ProtocolError);
   });
 

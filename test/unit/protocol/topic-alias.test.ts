@@ -46,10 +46,20 @@ describe('topic aliases (unit)', () => {
   test('[MQTT-3.3.2-14 v5] inbound aliases do not survive the connection', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
-    const first = await connected(h, { clientId: 'pub', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 60 } });
+    const first = await connected(h, {
+      clientId: 'pub',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     await first.publish('t', 'x', { properties: { topicAlias: 1 } });
     await first.send({ cmd: 'disconnect' });
-    const second = await connected(h, { clientId: 'pub', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 60 } });
+    const second = await connected(h, {
+      clientId: 'pub',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     await second.publish('', 'y', { properties: { topicAlias: 1 } });
     assert.equal(ofType(second.take(), 'disconnect')[0]?.reasonCode, ReasonCode.ProtocolError);
   });
@@ -57,7 +67,11 @@ describe('topic aliases (unit)', () => {
   test('[MQTT-3.3.2-10/11 v5] outbound: aliases up to the client maximum, topic sent once per alias', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
-    const sub = await connected(h, { clientId: 'sub', protocolVersion: 5, properties: { topicAliasMaximum: 2 } });
+    const sub = await connected(h, {
+      clientId: 'sub',
+      protocolVersion: 5,
+      properties: { topicAliasMaximum: 2 },
+    });
     await sub.subscribe([{ topic: 'o/#', qos: 0 }]);
     const pub = await connected(h, { clientId: 'pub' });
     for (const topic of ['o/x', 'o/x', 'o/y', 'o/z', 'o/y']) await pub.publish(topic, topic);
@@ -133,7 +147,11 @@ describe('client Maximum Packet Size (unit)', () => {
   test('[MQTT-3.1.2-25 v5] QoS 0 over the maximum is skipped too; later messages still flow', async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
-    const sub = await connected(h, { clientId: 'small', protocolVersion: 5, properties: { maximumPacketSize: 64 } });
+    const sub = await connected(h, {
+      clientId: 'small',
+      protocolVersion: 5,
+      properties: { maximumPacketSize: 64 },
+    });
     await sub.subscribe([{ topic: 'big', qos: 0 }]);
     const pub = await connected(h, { clientId: 'pub' });
     await pub.publish('big', Buffer.alloc(100));

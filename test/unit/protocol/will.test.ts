@@ -85,7 +85,12 @@ describe('will messages (fake clock)', () => {
     const d = await dying(h, 10, 3600);
     d.channel.transportClosed();
     h.clock.advance(5_000);
-    const { connack } = await connect(h, { clientId: 'dying', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    const { connack } = await connect(h, {
+      clientId: 'dying',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    });
     assert.equal(connack?.sessionPresent, true);
     h.clock.advance(3_600_000);
     assert.deepEqual(w.take(), []);
@@ -143,7 +148,14 @@ describe('will messages (fake clock)', () => {
     t.after(() => h.broker.close());
     const w = await watcher(h);
     const d = await connected(h, { clientId: 'bad', protocolVersion: 5, will: will() });
-    await d.handle({ cmd: 'publish', topic: 'a/+', payload: Buffer.from('x'), qos: 0, retain: false, dup: false });
+    await d.handle({
+      cmd: 'publish',
+      topic: 'a/+',
+      payload: Buffer.from('x'),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
     assert.equal(ofType(d.take(), 'disconnect')[0]?.reasonCode, ReasonCode.TopicNameInvalid);
     assert.deepEqual(payloadsOf(w.take()), ['gone']);
   });
@@ -171,12 +183,17 @@ describe('will messages (fake clock)', () => {
     assert.equal(publish?.properties?.messageExpiryInterval, 30);
   });
 
-  test('[MQTT-3.1.4-3] takeover: the old connection\'s will (delay 0) is published', async (t) => {
+  test("[MQTT-3.1.4-3] takeover: the old connection's will (delay 0) is published", async (t) => {
     const h = createHarness();
     t.after(() => h.broker.close());
     const w = await watcher(h);
     await dying(h, 0, 3600);
-    await connected(h, { clientId: 'dying', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    await connected(h, {
+      clientId: 'dying',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    });
     assert.deepEqual(payloadsOf(w.take()), ['gone']);
   });
 
@@ -185,7 +202,12 @@ describe('will messages (fake clock)', () => {
     t.after(() => h.broker.close());
     const w = await watcher(h);
     await dying(h, 10, 3600);
-    await connected(h, { clientId: 'dying', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    await connected(h, {
+      clientId: 'dying',
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+    });
     h.clock.advance(60_000);
     assert.deepEqual(w.take(), []);
   });

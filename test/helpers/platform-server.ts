@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type RunningPlatform, startPlatform } from '../../src/cli/start-command.js';
+import { loadStartConfig } from '../../src/config/start-config.js';
+import { silentLogger } from '../../src/observability/logger.js';
+
+/** A temporary data directory, removed after the test. */
+export async function tempDataDir(t: TestContext, prefix = 'devgate-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `devgate start` in-process on `dataDir` (MQTT + HTTP on free ports, no TLS); closed after the test. */
+export async function startPlatformServer(
+  t: TestContext,
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<RunningPlatform & { readonly httpUrl: string }> {
+  const ports = [
+    '--host',
+    '127.0.0.1',
+    '--mqtt-port',
+    '0',
+    '--mqtts-port',
+    'off',
+    '--http-port',
+    '0',
+    '--https-port',
+    'off',
+  ];
+  const config = loadStartConfig({
+    argv: ['--data-dir', dataDir, ...ports, ...extraArgs],
+    env: {},
+    cwd: dataDir,
+  });
+  const running = await startPlatform(config, silentLogger());
+  t.after(() => running.close());
+  return { ...running, close: running.close, httpUrl: `http://127.0.0.1:${running.server.addresses.http}` };
+}

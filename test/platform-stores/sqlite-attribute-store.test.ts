@@ -1,0 +1,4 @@
+import { describeAttributeStoreContract } from './attribute-store.contract.js';
+import { openSqliteDeviceFixture } from './sqlite-device-harness.js';
+
+describeAttributeStoreContract('sqlite', openSqliteDeviceFixture);

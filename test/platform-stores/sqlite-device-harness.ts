@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { defaultPlatformOptions } from '../../src/platform/options.js';
+import { createOrgService } from '../../src/platform/orgs/org-service.js';
+import type { PlatformDeps } from '../../src/platform/platform.js';
+import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
+import { openSqliteDeviceStores } from '../../src/platform/sqlite/open-device-stores.js';
+import { createTemplateService } from '../../src/platform/templates/template-service.js';
+import { FakeClock } from '../helpers/channel-harness.js';
+import type { OpenDeviceStores } from './device-store-fixture.js';
+
+/**
+ * The device stores on a fresh in-memory platform database (every migration applied). The orgs
+ * and templates they reference are made through the real services, so the harness does not
+ * depend on those tables' columns.
+ */
+export const openSqliteDeviceFixture: OpenDeviceStores = async (t) => {
+  const db = openPlatformDatabase(':memory:');
+  t.after(() => db.close());
+  const deps: PlatformDeps = {
+    db,
+    options: defaultPlatformOptions,
+    clock: new FakeClock(),
+    logger: pino({ level: 'silent' }),
+    tokenKey: randomBytes(32),
+  };
+  const orgs = await createOrgService(deps);
+  const root = await orgs.createRoot({ name: 'Root' });
+  const system = { orgId: root.id, actor: 'test' };
+  const a = await orgs.create(system, { name: 'Org A' });
+  const b = await orgs.create(system, { name: 'Org B' });
+  const templates = await createTemplateService(deps, orgs);
+  const first = await templates.create(system, { name: 'Sensor' });
+  const second = await templates.create(system, { name: 'Relay' });
+  return {
+    stores: openSqliteDeviceStores(db),
+    orgIds: [root.id, a.id, b.id],
+    templateIds: [first.id, second.id],
+  };
+};

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import { type DeviceStoreFixture, newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
+
+async function device(f: DeviceStoreFixture): Promise<number> {
+  return (await f.stores.devices.insert(newDevice(f))).id;
+}
+
+const all = { offset: 0, limit: 1000 };
+
+/** The ValueStore contract (src/platform/devices/value-store.ts), run once per backend. */
+export function describeValueStoreContract(backend: string, open: OpenDeviceStores): void {
+  const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
+    test(`ValueStore contract (${backend}) - ${what}`, fn);
+
+  it('write sets current values and appends history; every value type round-trips', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    const values = [21.5, 'hello "world"', true, [30.5, 50.45] as const, -7];
+    assert.equal(
+      await f.stores.values.write(
+        id,
+        values.map((value, i) => ({ dataStreamId: 5 - i, value, ts: T0 + i })),
+      ),
+      true,
+    );
+    assert.deepEqual(await f.stores.values.current(id), [
+      { dataStreamId: 1, value: -7, updatedAt: T0 + 4 },
+      { dataStreamId: 2, value: [30.5, 50.45], updatedAt: T0 + 3 },
+      { dataStreamId: 3, value: true, updatedAt: T0 + 2 },
+      { dataStreamId: 4, value: 'hello "world"', updatedAt: T0 + 1 },
+      { dataStreamId: 5, value: 21.5, updatedAt: T0 },
+    ]);
+    assert.deepEqual(await f.stores.values.history(id, { dataStreamId: 2, ...all }), {
+      content: [{ ts: T0 + 3, value: [30.5, 50.45] }],
+      totalElements: 1,
+    });
+  });
+
+  it('the newest point is the current value; a back-filled older point only joins history', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    await f.stores.values.write(id, [{ dataStreamId: 1, value: 2, ts: T0 + 100 }]);
+    await f.stores.values.write(id, [{ dataStreamId: 1, value: 1, ts: T0 }]);
+    assert.deepEqual(await f.stores.values.current(id), [{ dataStreamId: 1, value: 2, updatedAt: T0 + 100 }]);
+    // Same timestamp: the later write wins.
+    await f.stores.values.write(id, [{ dataStreamId: 1, value: 3, ts: T0 + 100 }]);
+    assert.deepEqual(await f.stores.values.current(id), [{ dataStreamId: 1, value: 3, updatedAt: T0 + 100 }]);
+    assert.equal((await f.stores.values.history(id, { dataStreamId: 1, ...all })).totalElements, 3);
+  });
+
+  it('several points of one stream in one write: every one in history, the newest current', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    await f.stores.values.write(id, [
+      { dataStreamId: 1, value: 'b', ts: T0 + 2 },
+      { dataStreamId: 1, value: 'c', ts: T0 + 3 },
+      { dataStreamId: 1, value: 'a', ts: T0 + 1 },
+    ]);
+    assert.deepEqual(await f.stores.values.current(id), [{ dataStreamId: 1, value: 'c', updatedAt: T0 + 3 }]);
+    const history = await f.stores.values.history(id, { dataStreamId: 1, ...all });
+    assert.deepEqual(
+      history.content.map((p) => p.value),
+      ['c', 'b', 'a'],
+    );
+  });
+
+  it('history is newest first (ties: latest written first), windowed, paged, per stream', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    const other = await device(f);
+    for (let i = 0; i < 10; i++)
+      await f.stores.values.write(id, [{ dataStreamId: 1, value: i, ts: T0 + i * 10 }]);
+    await f.stores.values.write(id, [{ dataStreamId: 1, value: 'tie', ts: T0 + 90 }]);
+    await f.stores.values.write(id, [{ dataStreamId: 2, value: 'x', ts: T0 + 50 }]);
+    await f.stores.values.write(other, [{ dataStreamId: 1, value: 'y', ts: T0 + 50 }]);
+    const first = await f.stores.values.history(id, { dataStreamId: 1, offset: 0, limit: 3 });
+    assert.deepEqual(first, {
+      content: [
+        { ts: T0 + 90, value: 'tie' },
+        { ts: T0 + 90, value: 9 },
+        { ts: T0 + 80, value: 8 },
+      ],
+      totalElements: 11,
+    });
+    const windowed = await f.stores.values.history(id, {
+      dataStreamId: 1,
+      from: T0 + 20,
+      to: T0 + 50,
+      offset: 1,
+      limit: 2,
+    });
+    assert.deepEqual(windowed, {
+      content: [
+        { ts: T0 + 40, value: 4 },
+        { ts: T0 + 30, value: 3 },
+      ],
+      totalElements: 4,
+    });
+    assert.deepEqual(await f.stores.values.history(id, { dataStreamId: 3, ...all }), {
+      content: [],
+      totalElements: 0,
+    });
+  });
+
+  it('write for an unknown device stores nothing and is false', async (t) => {
+    const f = await open(t);
+    assert.equal(await f.stores.values.write(999_999, [{ dataStreamId: 1, value: 1, ts: T0 }]), false);
+    assert.deepEqual(await f.stores.values.current(999_999), []);
+  });
+
+  it('erase drops the current value and keeps history', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    await f.stores.values.write(id, [
+      { dataStreamId: 1, value: 1, ts: T0 },
+      { dataStreamId: 2, value: 2, ts: T0 },
+    ]);
+    await f.stores.values.erase(id, 1);
+    await f.stores.values.erase(id, 42);
+    assert.deepEqual(await f.stores.values.current(id), [{ dataStreamId: 2, value: 2, updatedAt: T0 }]);
+    assert.equal((await f.stores.values.history(id, { dataStreamId: 1, ...all })).totalElements, 1);
+  });
+
+  it('pruneBefore deletes older history of every device and counts it', async (t) => {
+    const f = await open(t);
+    const a = await device(f);
+    const b = await device(f);
+    await f.stores.values.write(a, [
+      { dataStreamId: 1, value: 1, ts: T0 },
+      { dataStreamId: 1, value: 2, ts: T0 + 10 },
+    ]);
+    await f.stores.values.write(b, [{ dataStreamId: 1, value: 3, ts: T0 + 5 }]);
+    assert.equal(await f.stores.values.pruneBefore(T0 + 10), 2);
+    assert.deepEqual((await f.stores.values.history(a, { dataStreamId: 1, ...all })).content, [
+      { ts: T0 + 10, value: 2 },
+    ]);
+    assert.equal((await f.stores.values.history(b, { dataStreamId: 1, ...all })).totalElements, 0);
+    assert.equal((await f.stores.values.current(b)).length, 1, 'current values are not history');
+  });
+
+  it('clear drops one device’s current values and history', async (t) => {
+    const f = await open(t);
+    const a = await device(f);
+    const b = await device(f);
+    for (const id of [a, b]) await f.stores.values.write(id, [{ dataStreamId: 1, value: 1, ts: T0 }]);
+    await f.stores.values.clear(a);
+    assert.deepEqual(await f.stores.values.current(a), []);
+    assert.equal((await f.stores.values.history(a, { dataStreamId: 1, ...all })).totalElements, 0);
+    assert.equal((await f.stores.values.current(b)).length, 1);
+  });
+
+  it('deleting the device deletes its values', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    await f.stores.values.write(id, [{ dataStreamId: 1, value: 1, ts: T0 }]);
+    await f.stores.devices.delete(id);
+    assert.deepEqual(await f.stores.values.current(id), []);
+    assert.equal((await f.stores.values.history(id, { dataStreamId: 1, ...all })).totalElements, 0);
+  });
+}

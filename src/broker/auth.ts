@@ -1,5 +1,6 @@
 import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import type { ClientAdapter } from './client-adapter.js';
 
 /** Where a connection came from; filled in by the transport. */
 export interface ConnectionInfo {
@@ -25,7 +26,7 @@ export interface ClientIdentity {
 }
 
 export type AuthResult =
-  | { readonly ok: true; readonly identity: ClientIdentity }
+  | { readonly ok: true; readonly identity: ClientIdentity; readonly adapter?: ClientAdapter }
   | { readonly ok: false; readonly reasonCode: ReasonCode; readonly reasonString?: string };
 
 /** Decides whether a CONNECT may proceed. Pluggable: plain broker files, device tokens, OAuth clients. */

@@ -101,6 +101,7 @@ export class Broker {
       limits: this.limits,
       metrics: this.metrics,
       store: this.stores?.sessions,
+      clock: this.clock,
       onDropped: (id, reason) => this.logger.warn({ clientId: id, reason }, 'message dropped'),
     });
     this.sessions.set(clientId, session);
@@ -193,11 +194,13 @@ export class Broker {
       const delay = Math.min(will.delay, session.link === undefined ? session.expiryInterval : will.delay);
       const now = this.clock.now();
       if (delay === 0 || this.sessions.get(session.clientId) !== session) {
-        this.publish(willToMessage(will, now));
+        const message = willToMessage(will, now);
+        if (message !== undefined) this.publish(message);
         return;
       }
       const dueAt = now + delay * 1000;
-      this.setPendingWill(session, willToMessage(will, dueAt), dueAt);
+      const message = willToMessage(will, dueAt);
+      if (message !== undefined) this.setPendingWill(session, message, dueAt);
     };
     const allowed = this.authorizer.canPublish(will.identity, will.topic);
     if (typeof allowed === 'boolean') decide(allowed);
@@ -259,6 +262,27 @@ export class Broker {
   }
 
   private readonly isOnline = (clientId: string): boolean => this.sessions.get(clientId)?.link !== undefined;
+
+  /** True while the session `sessionKey` has a live connection. */
+  isConnected(sessionKey: string): boolean {
+    return this.isOnline(sessionKey);
+  }
+
+  /**
+   * Hands a message straight to one session, whatever it subscribed to: unsolicited downlinks
+   * (`downlink/diag`, `downlink/redirect`, `downlink/ota/json`). False when there is no such session.
+   */
+  deliverTo(sessionKey: string, message: BrokerMessage): boolean {
+    const session = this.sessions.get(sessionKey);
+    if (session === undefined) return false;
+    session.deliver(message, undefined);
+    return true;
+  }
+
+  /** The session's subscriptions (wire filter → subscription), for APIs that answer per subscription. */
+  subscriptionsOf(sessionKey: string): ReadonlyMap<string, Subscription> | undefined {
+    return this.sessions.get(sessionKey)?.subscriptions;
+  }
 
   /** Adds or replaces a session's subscription. Returns true if it is new [MQTT-3.8.4-3]. */
   subscribe(session: Session, sub: Subscription): boolean {

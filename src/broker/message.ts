@@ -25,4 +25,10 @@ export interface BrokerMessage {
   readonly createdAt: number;
   /** Client id of the publisher, for No Local [MQTT-3.8.3-3]; absent for server-originated messages. */
   readonly publisherId?: string;
+  /**
+   * Called when the receiving client acknowledges this copy (PUBACK/PUBCOMP), with the time. Only
+   * for messages handed to one session with `Broker.deliverTo` (e.g. `downlink/ping` round trips);
+   * never persisted.
+   */
+  readonly onAcknowledged?: (at: number) => void;
 }

@@ -1,7 +1,10 @@
 import type { BrokerMessage } from './message.js';
 
-/** Why an outbound PUBLISH was not written. Either way the message counts as delivered [MQTT-3.1.2-25]. */
-export type SendOutcome = 'sent' | 'too-large' | 'expired';
+/**
+ * Why an outbound PUBLISH was not written (too large for the client [MQTT-3.1.2-25], expired, or
+ * not meant for this client's view of the topic space). Either way the message counts as delivered.
+ */
+export type SendOutcome = 'sent' | 'too-large' | 'expired' | 'skipped';
 
 /** What a session needs from the connection it is attached to (implemented by the channel). */
 export interface SessionLink {

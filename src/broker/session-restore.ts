@@ -15,10 +15,11 @@ export function restoreSessions(broker: Broker, loaded: readonly LoadedSession[]
     session.disconnectedAt = stored.disconnectedAt ?? now;
     if (stored.identity !== undefined) session.identity = stored.identity;
     for (const persisted of stored.subscriptions) {
-      const shared = parseSharedFilter(persisted.filter);
+      const { matchFilter, ...rest } = persisted;
+      const shared = matchFilter === undefined ? parseSharedFilter(persisted.filter) : null;
       const sub: Subscription = {
-        ...persisted,
-        topicFilter: shared === null ? persisted.filter : shared.filter,
+        ...rest,
+        topicFilter: matchFilter ?? (shared === null ? persisted.filter : shared.filter),
         ...(shared === null ? {} : { shareName: shared.shareName }),
       };
       broker.subscribe(session, sub);

@@ -3,7 +3,7 @@ import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { PersistedOutbound, PersistedSession, SessionStore } from '../store/types.js';
 import type { ClientIdentity } from './auth.js';
-import type { Timer } from './clock.js';
+import type { Clock, Timer } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import type { SessionLink } from './session-link.js';
 import type { Subscription } from './subscription.js';
@@ -22,6 +22,7 @@ export interface SessionDeps {
   readonly limits: Limits;
   readonly metrics: EngineMetrics;
   readonly store: SessionStore | undefined;
+  readonly clock: Clock;
   readonly onDropped: (clientId: string, reason: string) => void;
 }
 
@@ -178,6 +179,7 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry === undefined) return false;
     this.inflight.delete(packetId);
+    entry.message.onAcknowledged?.(this.deps.clock.now());
     const waiting = this.awaitingResend.indexOf(entry);
     if (waiting !== -1) this.awaitingResend.splice(waiting, 1);
     if (this.persistent) this.deps.store!.deleteOutbound(this.clientId, entry.seq);
@@ -251,6 +253,7 @@ export class Session {
         retainAsPublished: s.retainAsPublished,
         retainHandling: s.retainHandling,
         ...(s.subscriptionId === undefined ? {} : { subscriptionId: s.subscriptionId }),
+        ...(s.shareName === undefined && s.topicFilter !== s.filter ? { matchFilter: s.topicFilter } : {}),
       })),
       ...(will === undefined ? {} : { will: { message: will.message, dueAt: will.dueAt } }),
       identity: this.identity,

@@ -21,20 +21,30 @@ export interface WillSpec {
   /** Seconds (v5 Message Expiry Interval of the will), counted from publication. */
   readonly messageExpiryInterval: number | undefined;
   readonly identity: ClientIdentity;
+  /** Session key of the connection (for No Local). */
+  readonly publisherId: string;
+  /** Set by an adapter: the internal topic the will is routed under, undefined = consumed. */
+  readonly mapTopic?: (message: BrokerMessage) => string | undefined;
 }
 
-/** The application message a will becomes when it is published at `at` (epoch ms). */
-export function willToMessage(will: WillSpec, at: number): BrokerMessage {
-  return {
+/**
+ * The application message a will becomes when it is published at `at` (epoch ms); undefined when
+ * an adapter consumed it.
+ */
+export function willToMessage(will: WillSpec, at: number): BrokerMessage | undefined {
+  const message: BrokerMessage = {
     topic: will.topic,
     payload: will.payload,
     qos: will.qos,
     retain: will.retain,
     properties: will.properties,
     createdAt: at,
-    publisherId: will.identity.clientId,
+    publisherId: will.publisherId,
     ...(will.messageExpiryInterval === undefined
       ? {}
       : { expiresAt: at + will.messageExpiryInterval * 1000 }),
   };
+  if (will.mapTopic === undefined) return message;
+  const topic = will.mapTopic(message);
+  return topic === undefined ? undefined : { ...message, topic };
 }

@@ -89,6 +89,24 @@ async function printDemo(
   return demoText(demo, groups, path);
 }
 
+const PRUNE_EVERY_MS = 3_600_000;
+
+/** Deletes history older than --history-retention-days now and every hour; returns the stopper. */
+function schedulePruning(platform: Platform, logger: Logger): Closer {
+  const prune = (): void => {
+    platform.devices.pruneHistory(Date.now()).then(
+      (removed) => {
+        if (removed > 0) logger.info({ removed }, 'pruned datastream history');
+      },
+      (err: unknown) => logger.error({ err }, 'history pruning failed'),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** A started platform server: what `devgate start` runs until a signal (also used by tests). */
 export interface RunningPlatform {
   readonly server: DevgateServer;
@@ -107,6 +125,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
   try {
     const platform = await openDataDir(config, logger);
     closers.push(() => platform.close());
+    closers.push(schedulePruning(platform, logger));
     const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
     const app = await buildHttpApp({ platform, logger });
     closers.push(() => app.close());

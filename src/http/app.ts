@@ -4,9 +4,10 @@ import type { Logger } from '../observability/logger.js';
 import type { Platform } from '../platform/platform.js';
 import { requireBearer } from './auth.js';
 import type { Presence, RouteContext } from './context.js';
-import { formatValidationError, installErrorHandling } from './errors.js';
+import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { deviceDataRoutes } from './routes/device-data.js';
+import { deviceTokenRoutes } from './routes/device-tokens.js';
 import { deviceRoutes } from './routes/devices.js';
 import { oauthClientRoutes } from './routes/oauth-clients.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
@@ -34,6 +35,7 @@ function newInstance(deps: HttpAppDeps, bodyLimit: number): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     schemaErrorFormatter: formatValidationError,
+    frameworkErrors: frameworkErrorHandler,
     // Unknown fields are an error, not silently dropped; union types (id or TMPL…) are intended.
     ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
   });
@@ -74,6 +76,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     requireBearer(api, deps.platform.oauth);
     organizationRoutes(api, ctx);
     deviceRoutes(api, ctx);
+    deviceTokenRoutes(api, ctx);
     deviceDataRoutes(api, ctx);
     templateRoutes(api, ctx);
     oauthClientRoutes(api, ctx);

@@ -1,4 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
 import { PlatformError } from '../platform/errors.js';
 
 declare module 'fastify' {
@@ -127,6 +133,16 @@ function classify(err: unknown, bodyLimit: number): Classified | undefined {
     return fastifyRequestError(fastifyError, bodyLimit);
   }
   return undefined;
+}
+
+/** Errors before routing (an undecodable URL): the same envelope, never the raw URL. */
+export function frameworkErrorHandler(
+  err: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 400;
+  reply.code(status).send(envelope(err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL.' : 'Bad request.'));
 }
 
 /**

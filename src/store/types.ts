@@ -10,6 +10,8 @@ export interface PersistedSubscription {
   readonly retainAsPublished: boolean;
   readonly retainHandling: 0 | 1 | 2;
   readonly subscriptionId?: number;
+  /** The internal filter the router matches, when an adapter mapped `filter` (absent = `filter`). */
+  readonly matchFilter?: string;
 }
 
 /** A will message waiting for its delay (or for the session to end). */

@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { buildHttpApp } from '../../src/http/app.js';
 import type { Presence } from '../../src/http/context.js';
 import type { Device, Organization, Template } from '../../src/platform/model.js';
@@ -48,6 +48,8 @@ export interface WorldOptions {
   readonly bodyLimit?: number;
   readonly presence?: Presence;
   readonly options?: Partial<PlatformOptions>;
+  /** Silent by default. */
+  readonly logger?: Logger;
 }
 
 export function basicHeader(id: string, secret: string): string {
@@ -88,7 +90,7 @@ export async function openApiWorld(t: TestContext, options: WorldOptions = {}): 
   });
   const app = await buildHttpApp({
     platform,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.presence === undefined ? {} : { presence: options.presence }),
   });

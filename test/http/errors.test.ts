@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorMessage, openApiWorld } from '../helpers/http-api.js';
+import { pino } from 'pino';
+import { basicHeader, errorMessage, openApiWorld } from '../helpers/http-api.js';
 
 test('spec §6.4 no bearer token: 401 "No token provided." with a Bearer challenge (v1 and v2)', async (t) => {
   const world = await openApiWorld(t);
@@ -174,4 +175,37 @@ test('spec §6.1 unexpected failures: 500 without internals', async (t) => {
   });
   assert.equal(response.statusCode, 500);
   assert.deepEqual(response.json(), { error: { message: 'Internal server error.' } });
+});
+
+test('spec §6.1 an undecodable URL is 400 in the error envelope', async (t) => {
+  const world = await openApiWorld(t);
+  const response = await world.call({ url: '/api/v1/organization%zz' });
+  assert.equal(response.statusCode, 400);
+  assert.deepEqual(response.json(), { error: { message: 'Malformed URL.' } });
+});
+
+test('architecture: secrets in query strings and headers never reach the log', async (t) => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+  const world = await openApiWorld(t, { logger });
+  const admin = await world.client(world.orgs.root);
+  await world.call({
+    method: 'POST',
+    url: `/oauth2/token?grant_type=client_credentials&client_id=${admin.clientId}&client_secret=${admin.secret}`,
+  });
+  await world.call({
+    method: 'POST',
+    url: '/oauth2/token?grant_type=client_credentials',
+    headers: { authorization: basicHeader(admin.clientId, admin.secret) },
+  });
+  await world.call({ url: '/api/v1/organization/profile', as: admin });
+  await world.call({ url: `/api/v1/organization/device/token?deviceId=${world.aDevice.id}`, as: admin });
+  await world.call({ url: `/api/v1/nowhere?client_secret=${admin.secret}` });
+  assert.ok(
+    lines.some((line) => line.includes('"route":"/oauth2/token"')),
+    'requests are logged',
+  );
+  const log = lines.join('');
+  assert.ok(!log.includes(admin.secret));
+  assert.ok(!log.includes(admin.accessToken));
 });

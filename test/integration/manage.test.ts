@@ -7,14 +7,28 @@ import { RESOURCES, runManage } from '../../src/cli/manage-command.js';
 import { captureIo } from '../helpers/cli-io.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
 
+/** The fields these tests read from `--json` answers (objects, or lists of them). */
+interface Answer {
+  id: number;
+  name: string;
+  templateId: string;
+  token: string;
+  secret: string;
+  clientId: string;
+  orgId: number;
+  parentOrganizationId: number;
+  isActive: boolean;
+  gatewayEnabled: boolean;
+}
+
 /** A `devgate <resource> …` runner bound to one data directory and connection flags. */
 function cli(dir: string, connection: readonly string[]) {
   return async (resource: string, ...args: string[]) => {
     const io = captureIo(dir);
     const argv = [...args, '--json', '--data-dir', join(dir, 'data'), ...connection];
     const code = await runManage(RESOURCES[resource]!, argv, io);
-    const json = code === ExitCode.Ok ? (JSON.parse(io.out.stdout) as Record<string, unknown>) : undefined;
-    return { code, json: json as Record<string, any>, stderr: io.out.stderr };
+    const json = (code === ExitCode.Ok ? JSON.parse(io.out.stdout) : {}) as Answer & Answer[];
+    return { code, json, stderr: io.out.stderr };
   };
 }
 
@@ -35,7 +49,7 @@ describe('management commands (spec §6.4 Platform API via the CLI)', () => {
     assert.equal(org.code, ExitCode.Ok, org.stderr);
     assert.equal(org.json.parentOrganizationId, running.admin.root.id);
     assert.deepEqual(
-      (await run('org', 'list')).json.map((o: { name: string }) => o.name),
+      (await run('org', 'list')).json.map((o) => o.name),
       ['My Organization', 'Branch One'],
     );
 

@@ -201,7 +201,8 @@ class Conn:
         if not isinstance(opts, list):
             opts = [opts] * len(filters)
         if self.v5:
-            pairs = [(f, o if isinstance(o, SubscribeOptions) else SubscribeOptions(o)) for f, o in zip(filters, opts)]
+            opts = [o if isinstance(o, SubscribeOptions) else SubscribeOptions(o) for o in opts]
+            pairs = list(zip(filters, opts))
             rc, mid = self.client.subscribe(pairs, properties=properties)
         else:
             rc, mid = self.client.subscribe(list(zip(filters, opts)))
@@ -538,7 +539,8 @@ def run_tests(tests, args, setup):
             print("%s: passed in %.1fs%s" % (test.__name__, time.monotonic() - start, extra), flush=True)
         except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
             failed += 1
-            print("%s: FAILED in %.1fs: %s: %s" % (test.__name__, time.monotonic() - start, type(exc).__name__, exc), flush=True)
+            took = time.monotonic() - start
+            print("%s: FAILED in %.1fs: %s: %s" % (test.__name__, took, type(exc).__name__, exc), flush=True)
             if args.verbose:
                 traceback.print_exc()
         finally:

@@ -4,12 +4,11 @@ import type { Datastream, DatastreamValue, Template } from '../../platform/model
 import { callerOf } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { idListParam, listParam, type PageQuery, pageRequest, parsePin } from '../params.js';
-import { bearerSecurity, errorResponses, idParam, pageParams, query, timestamp } from '../schemas/common.js';
+import { errorResponses, idParam, operationsOf, pageParams, query, timestamp } from '../schemas/common.js';
 import { historyPageSchema } from '../schemas/device.js';
 import { dataStreamNotFound, dataStreamValues, metaFieldValues, pinKey, templateOf } from './device-views.js';
 
-const tags = ['device data'];
-const security = bearerSecurity;
+const op = operationsOf('device data');
 const list = { type: 'array', items: { type: 'string', maxLength: 4096 } } as const;
 
 interface HistoryQuery extends PageQuery {
@@ -56,31 +55,33 @@ function byIds(template: Template, ids: readonly number[]): readonly Datastream[
   });
 }
 
-/** Datastream reads, history, connection state and metadata of one device (spec §6.4). */
-export function deviceDataRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const devices = ctx.platform.devices;
+const historyQuery = query(
+  {
+    deviceId: idParam,
+    dataStreamId: idParam,
+    pin: { type: 'string', maxLength: 16 },
+    from: timestamp,
+    to: timestamp,
+    ...pageParams,
+  },
+  ['deviceId'],
+);
+const connected = {
+  type: 'object',
+  required: ['connected'],
+  properties: { connected: { type: 'boolean' } },
+} as const;
 
+/** `GET …/device/datastream/history` (spec §6.4): `{content: [{createdAt, value}], totalElements}`, newest first. */
+function historyRoute(app: FastifyInstance, ctx: RouteContext): void {
+  const devices = ctx.platform.devices;
+  const schema = op('Stored values of one datastream, newest first', {
+    querystring: historyQuery,
+    response: { 200: historyPageSchema, ...errorResponses },
+  });
   app.get<{ Querystring: HistoryQuery }>(
     '/api/v1/organization/device/datastream/history',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Stored values of one datastream, newest first',
-        querystring: query(
-          {
-            deviceId: idParam,
-            dataStreamId: idParam,
-            pin: { type: 'string', maxLength: 16 },
-            from: timestamp,
-            to: timestamp,
-            ...pageParams,
-          },
-          ['deviceId'],
-        ),
-        response: { 200: historyPageSchema, ...errorResponses },
-      },
-    },
+    { schema },
     async (request) => {
       const caller = callerOf(request);
       const q = request.query;
@@ -101,20 +102,20 @@ export function deviceDataRoutes(app: FastifyInstance, ctx: RouteContext): void 
       };
     },
   );
+}
 
+/** Current values: v1 keyed by pin (`{"v1":1}`), v2 with datastream details. */
+function currentValueRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const devices = ctx.platform.devices;
+  const v1 = op('Current values keyed by pin, e.g. {"v1":1}', {
+    querystring: query({ deviceId: idParam, pins: { ...list, description: 'v1,v2 (all when absent)' } }, [
+      'deviceId',
+    ]),
+    response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
+  });
   app.get<{ Querystring: { deviceId: number; pins?: string[] } }>(
     '/api/v1/organization/device/datastreams',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Current values keyed by pin, e.g. {"v1":1}',
-        querystring: query({ deviceId: idParam, pins: { ...list, description: 'v1,v2 (all when absent)' } }, [
-          'deviceId',
-        ]),
-        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses },
-      },
-    },
+    { schema: v1 },
     async (request) => {
       const device = await devices.get(callerOf(request), request.query.deviceId);
       const wanted = byPins(templateOf(ctx, device), listParam(request.query.pins));
@@ -123,59 +124,54 @@ export function deviceDataRoutes(app: FastifyInstance, ctx: RouteContext): void 
       return values;
     },
   );
-
+  const v2 = op('Current values with datastream details', {
+    querystring: query(
+      { deviceId: idParam, dataStreamIds: { ...list, description: '1,2 (all when absent)' } },
+      ['deviceId'],
+    ),
+    response: { 200: { type: 'array', items: { $ref: 'DataStreamValue#' } }, ...errorResponses },
+  });
   app.get<{ Querystring: { deviceId: number; dataStreamIds?: string[] } }>(
     '/api/v2/organization/device/datastreams',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Current values with datastream details',
-        querystring: query(
-          { deviceId: idParam, dataStreamIds: { ...list, description: '1,2 (all when absent)' } },
-          ['deviceId'],
-        ),
-        response: { 200: { type: 'array', items: { $ref: 'DataStreamValue#' } }, ...errorResponses },
-      },
-    },
+    { schema: v2 },
     async (request) => {
       const device = await devices.get(callerOf(request), request.query.deviceId);
       const ids = idListParam(request.query.dataStreamIds, 'dataStreamId');
       return dataStreamValues(ctx, device, byIds(templateOf(ctx, device), ids));
     },
   );
+}
 
+/** Connection state (from presence, when the device API provides it) and metadata values. */
+function statusRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const devices = ctx.platform.devices;
+  const byDeviceId = query({ deviceId: idParam }, ['deviceId']);
+  const online = op('Whether the device is connected', {
+    querystring: byDeviceId,
+    response: { 200: connected, ...errorResponses },
+  });
   app.get<{ Querystring: { deviceId: number } }>(
     '/api/v1/organization/device/online',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Whether the device is connected',
-        querystring: query({ deviceId: idParam }, ['deviceId']),
-        response: {
-          200: { type: 'object', required: ['connected'], properties: { connected: { type: 'boolean' } } },
-          ...errorResponses,
-        },
-      },
-    },
+    { schema: online },
     async (request) => {
       const device = await devices.get(callerOf(request), request.query.deviceId);
       return { connected: ctx.presence?.isOnline(device.id) ?? false };
     },
   );
-
+  const meta = op('Metadata values of the device', {
+    querystring: byDeviceId,
+    response: { 200: { type: 'array', items: { $ref: 'MetaFieldValue#' } }, ...errorResponses },
+  });
   app.get<{ Querystring: { deviceId: number } }>(
     '/api/v1/organization/device/metafield',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Metadata values of the device',
-        querystring: query({ deviceId: idParam }, ['deviceId']),
-        response: { 200: { type: 'array', items: { $ref: 'MetaFieldValue#' } }, ...errorResponses },
-      },
-    },
+    { schema: meta },
     async (request) => metaFieldValues(ctx, await devices.get(callerOf(request), request.query.deviceId)),
   );
+}
+
+/** Datastream reads, history, connection state and metadata of one device (spec §6.4). */
+export function deviceDataRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  historyRoute(app, ctx);
+  currentValueRoutes(app, ctx);
+  statusRoutes(app, ctx);
 }

@@ -5,37 +5,32 @@ import type { RouteContext } from '../context.js';
 import { type PageQuery, pageRequest } from '../params.js';
 import { oauthClientCreateBody } from '../schemas/access.js';
 import {
-  bearerSecurity,
   errorResponses,
   idParam,
   noContent,
+  operationsOf,
   pageOf,
   pageParams,
   query,
 } from '../schemas/common.js';
 
-const tags = ['oauth clients'];
-const security = bearerSecurity;
+const op = operationsOf('oauth clients');
 const byId = query({ id: { ...idParam, description: 'numeric OAuth client id' } }, ['id']);
 const one = { 200: { $ref: 'OAuthClient#' }, ...errorResponses };
+const base = '/api/v1/organization/oauth';
 
 type ById = { Querystring: { id: number } };
 
-/** OAuth clients of the caller's subtree (spec §5.8); the secret is shown once, at creation. */
-export function oauthClientRoutes(app: FastifyInstance, { platform }: RouteContext): void {
+/** Create (the only answer carrying the secret), list, get. */
+function readAndCreateRoutes(app: FastifyInstance, { platform }: RouteContext): void {
   const oauth = platform.oauth;
-
+  const create = op('Create an OAuth client (the only answer carrying its secret)', {
+    body: oauthClientCreateBody,
+    response: { 201: { $ref: 'OAuthClientWithSecret#' }, ...errorResponses },
+  });
   app.post<{ Body: OAuthClientInput }>(
-    '/api/v1/organization/oauth/clients/create',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Create an OAuth client (the only answer carrying its secret)',
-        body: oauthClientCreateBody,
-        response: { 201: { $ref: 'OAuthClientWithSecret#' }, ...errorResponses },
-      },
-    },
+    `${base}/clients/create`,
+    { schema: create },
     async (request, reply) => {
       const { client, secret } = await oauth.createClient(callerOf(request), request.body);
       return reply
@@ -44,61 +39,44 @@ export function oauthClientRoutes(app: FastifyInstance, { platform }: RouteConte
         .send({ ...client, secret });
     },
   );
-
-  app.get<{ Querystring: PageQuery }>(
-    '/api/v1/organization/oauth/clients',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'OAuth clients in scope',
-        querystring: query(pageParams),
-        response: { 200: pageOf('OAuthClient'), ...errorResponses },
-      },
-    },
-    async (request) => oauth.listClients(callerOf(request), pageRequest(request.query)),
+  const list = op('OAuth clients in scope', {
+    querystring: query(pageParams),
+    response: { 200: pageOf('OAuthClient'), ...errorResponses },
+  });
+  app.get<{ Querystring: PageQuery }>(`${base}/clients`, { schema: list }, async (request) =>
+    oauth.listClients(callerOf(request), pageRequest(request.query)),
   );
-
   app.get<ById>(
-    '/api/v1/organization/oauth/client',
-    { schema: { tags, security, summary: 'Get an OAuth client', querystring: byId, response: one } },
+    `${base}/client`,
+    { schema: op('Get an OAuth client', { querystring: byId, response: one }) },
     async (request) => oauth.getClient(callerOf(request), request.query.id),
   );
+}
 
-  app.post<ById>(
-    '/api/v1/organization/oauth/client/disable',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Disable a client: its tokens stop working',
-        querystring: byId,
-        response: one,
-      },
-    },
-    async (request) => oauth.setClientActive(callerOf(request), request.query.id, false),
+/** Disable (its tokens stop working), enable, delete. */
+function lifecycleRoutes(app: FastifyInstance, { platform }: RouteContext): void {
+  const oauth = platform.oauth;
+  const disable = op('Disable a client: its tokens stop working', { querystring: byId, response: one });
+  app.post<ById>(`${base}/client/disable`, { schema: disable }, async (request) =>
+    oauth.setClientActive(callerOf(request), request.query.id, false),
   );
-
   app.post<ById>(
-    '/api/v1/organization/oauth/client/enable',
-    { schema: { tags, security, summary: 'Enable a disabled client', querystring: byId, response: one } },
+    `${base}/client/enable`,
+    { schema: op('Enable a disabled client', { querystring: byId, response: one }) },
     async (request) => oauth.setClientActive(callerOf(request), request.query.id, true),
   );
+  const remove = op('Delete an OAuth client', {
+    querystring: byId,
+    response: { 204: noContent, ...errorResponses },
+  });
+  app.delete<ById>(`${base}/client`, { schema: remove }, async (request, reply) => {
+    await oauth.deleteClient(callerOf(request), request.query.id);
+    return reply.code(204).send();
+  });
+}
 
-  app.delete<ById>(
-    '/api/v1/organization/oauth/client',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Delete an OAuth client',
-        querystring: byId,
-        response: { 204: noContent, ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      await oauth.deleteClient(callerOf(request), request.query.id);
-      return reply.code(204).send();
-    },
-  );
+/** OAuth clients of the caller's subtree (spec §5.8). */
+export function oauthClientRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  readAndCreateRoutes(app, ctx);
+  lifecycleRoutes(app, ctx);
 }

@@ -76,3 +76,13 @@ export function pageOf(itemRef: string) {
 export const noContent = { type: 'null', description: 'No content' } as const;
 
 export const nullableInteger = { type: ['integer', 'null'] } as const;
+
+/** Route schemas of one OpenAPI tag, bearer-protected: `op('Get a device', { querystring, response })`. */
+export function operationsOf(tag: string) {
+  return <T extends object>(summary: string, parts: T) => ({
+    tags: [tag],
+    security: bearerSecurity,
+    summary,
+    ...parts,
+  });
+}

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClientIdentity, ConnectionInfo } from '../../broker/auth.js';
 import type { Broker } from '../../broker/broker.js';
+import type { ClientAdapter } from '../../broker/client-adapter.js';
 import type { BrokerMessage } from '../../broker/message.js';
 import type { Session } from '../../broker/session.js';
 import type { SendOutcome, SessionLink } from '../../broker/session-link.js';
@@ -43,7 +44,11 @@ export class Channel implements SessionLink {
   session: Session | undefined;
   identity: ClientIdentity | undefined;
   will: WillSpec | undefined;
+  /** The API layered on this connection (device/gateway API), if any: maps topics at the edge. */
+  adapter: ClientAdapter | undefined;
   clientId = '';
+  /** The broker's key for this connection's session (the client id unless the adapter says otherwise). */
+  sessionKey = '';
   sendQuota: number;
   clientMaxPacketSize = Number.POSITIVE_INFINITY;
   /** v5 Request Problem Information: false forbids reason strings outside CONNACK/DISCONNECT/PUBLISH. */
@@ -124,6 +129,15 @@ export class Channel implements SessionLink {
     this.state = 'connected';
     this.sink.connected();
     this.sink.setKeepalive(keepaliveSeconds * 1500); // 1.5 x keepalive [MQTT-3.1.2-24]
+    this.adapter?.onConnected?.({
+      clientId: this.clientId,
+      protocolVersion: this.protocolVersion,
+      sessionKey: this.sessionKey,
+      limitOutboundPacketSize: (bytes) => {
+        this.clientMaxPacketSize = Math.min(this.clientMaxPacketSize, bytes);
+      },
+      close: (code, reasonString) => this.close(code, true, reasonString),
+    });
   }
 
   /**
@@ -169,6 +183,9 @@ export class Channel implements SessionLink {
   }
 
   private release(publishWill: boolean): void {
+    const adapter = this.adapter;
+    this.adapter = undefined;
+    adapter?.onDisconnected?.();
     const session = this.session;
     if (session === undefined) return;
     this.session = undefined;

@@ -47,13 +47,15 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
     throw new MqttError(result.reasonCode, result.reasonString ?? 'not authorized');
   }
   ch.identity = result.identity;
+  ch.adapter = result.adapter;
+  ch.sessionKey = result.adapter?.sessionKey ?? clientId;
   applyClientLimits(ch, packet);
   const requestedExpiry =
     version === 5 ? (props.sessionExpiryInterval ?? 0) : packet.clean ? 0 : NEVER_EXPIRES;
   const expiry = Math.min(requestedExpiry, limits.maxSessionExpiryInterval);
   const { session, present } = ch.broker.openSession(
     {
-      clientId,
+      clientId: ch.sessionKey,
       cleanStart: packet.clean !== false,
       expiryInterval: expiry,
       protocolVersion: version,
@@ -125,6 +127,8 @@ function willFrom(packet: ConnectPacket, ch: Channel): WillSpec | undefined {
     delay: willDelayInterval ?? 0,
     messageExpiryInterval,
     identity: ch.identity!,
+    publisherId: ch.sessionKey,
+    ...(ch.adapter?.onWill === undefined ? {} : { mapTopic: ch.adapter.onWill.bind(ch.adapter) }),
   };
 }
 

@@ -31,9 +31,11 @@ export function buildOutboundPublish(
       remainingExpiry = 1;
     }
   }
+  const topic = ch.adapter === undefined ? message.topic : ch.adapter.toWireTopic(message.topic);
+  if (topic === undefined) return 'skipped';
   const packet: PublishPacket = {
     cmd: 'publish',
-    topic: message.topic,
+    topic,
     payload: message.payload,
     qos: message.qos,
     retain: message.retain,
@@ -48,7 +50,7 @@ export function buildOutboundPublish(
       properties.subscriptionIdentifier =
         subscriptionIds.length === 1 ? subscriptionIds[0]! : [...subscriptionIds];
     }
-    const alias = ch.outboundAliases.aliasFor(message.topic);
+    const alias = ch.outboundAliases.aliasFor(topic);
     if (alias !== undefined) {
       properties.topicAlias = alias.alias;
       if (alias.known) packet.topic = '';
@@ -58,7 +60,7 @@ export function buildOutboundPublish(
   }
   const bytes = encodePacket(packet, ch.protocolVersion);
   if (bytes.length > ch.clientMaxPacketSize) {
-    if (freshAlias) ch.outboundAliases.forget(message.topic);
+    if (freshAlias) ch.outboundAliases.forget(topic);
     metrics.droppedTooLarge++;
     ch.logger.warn(
       { clientId: ch.clientId, size: bytes.length },

@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
+import type { PublishDecision } from '../../broker/client-adapter.js';
 import type { BrokerMessage, MessageProperties } from '../../broker/message.js';
 import { MqttError } from '../codec/errors.js';
 import type { PublishPacket } from '../codec/packet.js';
-import { ReasonCode } from '../codec/reason-codes.js';
+import { isFailure, ReasonCode } from '../codec/reason-codes.js';
 import { isValidTopicName } from '../topic/validate.js';
 import type { Channel } from './channel.js';
 
@@ -27,9 +28,27 @@ export function handlePublish(ch: Channel, packet: PublishPacket): void | Promis
   if (message.properties.payloadFormatIndicator === true && !isUtf8(message.payload)) {
     return acknowledge(ch, packet, ReasonCode.PayloadFormatInvalid); // [MQTT-3.3.2-4] may be refused
   }
+  if (ch.adapter !== undefined) {
+    const decision = ch.adapter.onPublish(topic, message);
+    if (decision instanceof Promise) return decision.then((d) => applyDecision(ch, packet, message, d));
+    return applyDecision(ch, packet, message, decision);
+  }
   const allowed = ch.broker.authorizer.canPublish(ch.identity!, topic);
   if (typeof allowed === 'boolean') return accept(ch, packet, message, allowed);
   return allowed.then((ok) => accept(ch, packet, message, ok));
+}
+
+/** An adapter's verdict: route under the mounted topic, or acknowledge a message it consumed. */
+function applyDecision(
+  ch: Channel,
+  packet: PublishPacket,
+  message: BrokerMessage,
+  decision: PublishDecision,
+): void | Promise<void> {
+  if (ch.state !== 'connected') return;
+  if (decision.kind === 'route') return accept(ch, packet, { ...message, topic: decision.topic }, true);
+  if (packet.qos === 2 && !isFailure(decision.reasonCode)) ch.session!.addInboundQoS2(packet.messageId!);
+  acknowledge(ch, packet, decision.reasonCode);
 }
 
 function resolveTopic(ch: Channel, packet: PublishPacket): string {
@@ -68,7 +87,7 @@ function toMessage(ch: Channel, packet: PublishPacket, topic: string): BrokerMes
     retain: packet.retain,
     properties,
     createdAt: now,
-    publisherId: ch.clientId,
+    publisherId: ch.sessionKey,
     ...(expiresAt === undefined ? {} : { expiresAt }),
   };
 }

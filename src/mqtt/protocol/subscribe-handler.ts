@@ -58,8 +58,8 @@ async function subscribeOne(
   } catch {
     return fail(ReasonCode.TopicFilterInvalid); // [MQTT-4.8.2-1/2]
   }
-  const topicFilter = shared === null ? filter : shared.filter;
-  if (!isValidTopicFilter(topicFilter, limits.maxTopicLevels)) return fail(ReasonCode.TopicFilterInvalid);
+  const wireFilter = shared === null ? filter : shared.filter;
+  if (!isValidTopicFilter(wireFilter, limits.maxTopicLevels)) return fail(ReasonCode.TopicFilterInvalid);
   if (shared !== null && wire.nl === true) {
     throw new MqttError(ReasonCode.ProtocolError, 'No Local on a shared subscription'); // [MQTT-3.8.3-4]
   }
@@ -67,13 +67,14 @@ async function subscribeOne(
   if (!session.subscriptions.has(filter) && session.subscriptions.size >= limits.maxSubscriptionsPerSession) {
     return fail(ReasonCode.QuotaExceeded);
   }
-  const decision = await ch.broker.authorizer.canSubscribe(ch.identity!, topicFilter, shared?.shareName);
-  if (decision !== true) return fail(decision === false ? ReasonCode.UnspecifiedError : decision);
+  const target = await resolveTarget(ch, wire, wireFilter, shared);
+  if (typeof target === 'number') return fail(target);
   if (ch.state !== 'connected') return fail(ReasonCode.UnspecifiedError);
+  const { topicFilter, qos } = target;
   const sub: Subscription = {
     filter,
     topicFilter,
-    qos: wire.qos,
+    qos,
     noLocal: ch.protocolVersion === 5 && wire.nl === true,
     retainAsPublished: ch.protocolVersion === 5 && wire.rap === true,
     retainHandling: (ch.protocolVersion === 5 ? (wire.rh ?? 0) : 0) as 0 | 1 | 2,
@@ -85,6 +86,28 @@ async function subscribeOne(
   const wantsRetained = shared === null && (sub.retainHandling === 0 || (sub.retainHandling === 1 && isNew));
   const retained = wantsRetained ? ch.broker.retained.match(topicFilter, ch.broker.clock.now()) : [];
   return { code: sub.qos, retained, sub };
+}
+
+/**
+ * Where the subscription points and at which QoS: the adapter's mapping (device/gateway APIs; no
+ * shared subscriptions there), or the filter itself once the authorizer allows it.
+ */
+async function resolveTarget(
+  ch: Channel,
+  wire: WireSubscription,
+  wireFilter: string,
+  shared: SharedFilter | null,
+): Promise<{ topicFilter: string; qos: QoS } | ReasonCode> {
+  const adapter = ch.adapter;
+  if (adapter !== undefined) {
+    if (shared !== null) return ReasonCode.SharedSubscriptionsNotSupported;
+    const mapping = await adapter.onSubscribe(wireFilter, wire.qos);
+    if (typeof mapping === 'number') return mapping;
+    return { topicFilter: mapping.filter, qos: Math.min(wire.qos, mapping.maxQos) as QoS };
+  }
+  const decision = await ch.broker.authorizer.canSubscribe(ch.identity!, wireFilter, shared?.shareName);
+  if (decision === true) return { topicFilter: wireFilter, qos: wire.qos };
+  return decision === false ? ReasonCode.UnspecifiedError : decision;
 }
 
 /** UNSUBSCRIBE: v5 answers 0x00 or 0x11 per filter [MQTT-3.11.3-1]; 3.1.1 UNSUBACK has no payload. */

@@ -19,7 +19,10 @@ export interface Limits {
   readonly outboundTopicAliasMaximum: number;
   /** Longest session expiry we grant, seconds; larger requests are answered with this value. */
   readonly maxSessionExpiryInterval: number;
-  /** When > 0, keepalives of 0 or above this are replaced by it (v5 Server Keep Alive). */
+  /**
+   * When > 0, a v5 keepalive of 0 or above this is replaced by it (Server Keep Alive); 3.1.1 clients
+   * cannot be told, so theirs is kept. Default 60 s (decision 0003).
+   */
   readonly maxKeepAlive: number;
   /** Subscriptions one session may hold. */
   readonly maxSubscriptionsPerSession: number;
@@ -46,7 +49,7 @@ export const defaultLimits: Limits = {
   topicAliasMaximum: 64,
   outboundTopicAliasMaximum: 64,
   maxSessionExpiryInterval: 7 * 24 * 3600,
-  maxKeepAlive: 0,
+  maxKeepAlive: 60,
   maxSubscriptionsPerSession: 100_000,
   maxTopicLevels: 128,
   maxWriteBufferBytes: 4 * 1024 * 1024,

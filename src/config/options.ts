@@ -60,7 +60,11 @@ const LIMIT_SPECS: Readonly<Record<keyof Limits, readonly [number, number, strin
   topicAliasMaximum: [0, UINT16, 'topic aliases a client may define towards us (v5)'],
   outboundTopicAliasMaximum: [0, UINT16, 'topic aliases we use towards a client (v5)'],
   maxSessionExpiryInterval: [0, UINT32, 'longest session expiry granted, seconds'],
-  maxKeepAlive: [0, UINT16, 'when > 0, keepalives of 0 or above it are replaced by it, seconds'],
+  maxKeepAlive: [
+    0,
+    UINT16,
+    'v5: a keepalive of 0 or above it is replaced by it (Server Keep Alive); 0 = no cap, seconds',
+  ],
   maxSubscriptionsPerSession: [1, Number.MAX_SAFE_INTEGER, 'subscriptions one session may hold'],
   maxTopicLevels: [1, UINT16, 'levels in a topic name or filter'],
   maxWriteBufferBytes: [

@@ -22,6 +22,11 @@ export interface ServerDeps {
   readonly authorizer?: Authorizer;
   /** Plain HTTP(S) requests on the HTTP listeners (404 until the HTTP API is mounted). */
   readonly httpHandler?: HttpRequestHandler;
+  /**
+   * Called with the started broker before any listener accepts a connection, so layers that
+   * publish through it (device/gateway APIs) are wired before the first client arrives.
+   */
+  readonly brokerReady?: (broker: Broker) => void | Promise<void>;
   /** How often certificate files are polled for changes (ms). */
   readonly tlsWatchIntervalMs?: number;
 }
@@ -195,6 +200,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
   const listenersPath = join(config.dataDir, LISTENERS_FILE);
   await rm(listenersPath, { force: true });
   const broker = await startBroker(config, deps, logger);
+  try {
+    await deps.brokerReady?.(broker);
+  } catch (err) {
+    await broker.close();
+    throw err;
+  }
   const started: Listener[] = [];
   let tls: LoadedTls | undefined;
   const running = (): Running => ({

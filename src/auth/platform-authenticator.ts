@@ -5,9 +5,10 @@ import type {
   ClientIdentity,
   ConnectRequest,
 } from '../broker/auth.js';
+import type { ClientAdapter } from '../broker/client-adapter.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
-import { DeviceStatus } from '../platform/model.js';
+import { type Device, DeviceStatus, type OAuthClient } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 
 /** Device API login (spec §2.1). */
@@ -33,29 +34,45 @@ const notAuthorized = refused(ReasonCode.NotAuthorized);
 /** Statuses whose token may not log in as a gateway: not yet provisioned or claimed (spec §2.3). */
 const NOT_YET_OWNED: ReadonlySet<string> = new Set([DeviceStatus.Pending, DeviceStatus.Unclaimed]);
 
-function accepted(request: ConnectRequest, attributes: PlatformIdentityAttributes): AuthResult {
+/**
+ * The device and gateway APIs on the engine's adapter seam: each accepted platform login gets the
+ * adapter that mounts its topics (architecture "mount / unmount").
+ */
+export interface PlatformAdapters {
+  device(device: Device): ClientAdapter;
+  gatewayDevice(device: Device): ClientAdapter;
+  oauthClient(client: OAuthClient): ClientAdapter;
+}
+
+function accepted(
+  request: ConnectRequest,
+  attributes: PlatformIdentityAttributes,
+  adapter: ClientAdapter | undefined,
+): AuthResult {
   const identity: ClientIdentity = {
     clientId: request.clientId,
     ...(request.username === undefined ? {} : { username: request.username }),
     attributes,
   };
-  return { ok: true, identity };
+  return adapter === undefined ? { ok: true, identity } : { ok: true, identity, adapter };
 }
 
 type PlatformView = Pick<Platform, 'devices' | 'templates' | 'oauth'>;
 
 async function deviceLogin(
   platform: PlatformView,
+  adapters: PlatformAdapters | undefined,
   request: ConnectRequest,
   token: string,
 ): Promise<AuthResult> {
   const device = await platform.devices.authenticateToken(token);
   if (device === undefined) return badCredentials;
-  return accepted(request, { kind: 'device', deviceId: device.id, orgId: device.orgId });
+  return accepted(request, { kind: 'device', deviceId: device.id, orgId: device.orgId }, adapters?.device(device));
 }
 
 async function gatewayDeviceLogin(
   platform: PlatformView,
+  adapters: PlatformAdapters | undefined,
   request: ConnectRequest,
   token: string,
 ): Promise<AuthResult> {
@@ -63,11 +80,16 @@ async function gatewayDeviceLogin(
   if (device === undefined) return badCredentials;
   const template = platform.templates.byId(device.templateId);
   if (template?.gatewayEnabled !== true || NOT_YET_OWNED.has(device.status)) return notAuthorized;
-  return accepted(request, { kind: 'gateway-device', deviceId: device.id, orgId: device.orgId });
+  return accepted(
+    request,
+    { kind: 'gateway-device', deviceId: device.id, orgId: device.orgId },
+    adapters?.gatewayDevice(device),
+  );
 }
 
 async function oauthClientLogin(
   platform: PlatformView,
+  adapters: PlatformAdapters | undefined,
   request: ConnectRequest,
   clientId: string,
   secret: string,
@@ -75,7 +97,11 @@ async function oauthClientLogin(
   const client = await platform.oauth.verifyClient(clientId, secret);
   if (client === undefined) return badCredentials;
   if (!client.isActive) return notAuthorized;
-  return accepted(request, { kind: 'oauth-client', orgId: client.orgId, clientId: client.clientId });
+  return accepted(
+    request,
+    { kind: 'oauth-client', orgId: client.orgId, clientId: client.clientId },
+    adapters?.oauthClient(client),
+  );
 }
 
 /**
@@ -84,7 +110,11 @@ async function oauthClientLogin(
  * valid ones without the right get 0x87 (3.1.1: 5); the answer never tells whether a token exists.
  * Tokens and secrets are never logged.
  */
-export function createPlatformAuthenticator(platform: PlatformView, logger: Logger): Authenticator {
+export function createPlatformAuthenticator(
+  platform: PlatformView,
+  logger: Logger,
+  adapters?: PlatformAdapters,
+): Authenticator {
   return {
     async authenticate(request) {
       // spec §2.4 [CHOICE]: the engine allows longer ids; the platform does not.
@@ -94,9 +124,9 @@ export function createPlatformAuthenticator(platform: PlatformView, logger: Logg
       if (username === undefined || password === undefined) return badCredentials;
       const secret = password.toString('utf8');
       try {
-        if (username === DEVICE_USERNAME) return await deviceLogin(platform, request, secret);
-        if (username === GATEWAY_DEVICE_USERNAME) return await gatewayDeviceLogin(platform, request, secret);
-        return await oauthClientLogin(platform, request, username, secret);
+        if (username === DEVICE_USERNAME) return await deviceLogin(platform, adapters, request, secret);
+        if (username === GATEWAY_DEVICE_USERNAME) return await gatewayDeviceLogin(platform, adapters, request, secret);
+        return await oauthClientLogin(platform, adapters, request, username, secret);
       } catch (err) {
         logger.error({ err, clientId: request.clientId, username }, 'platform authentication failed');
         return refused(ReasonCode.ServerUnavailable);

@@ -1,5 +1,6 @@
 import type { QoS } from '../mqtt/codec/packet.js';
 import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import type { ConnectionInfo } from './auth.js';
 import type { BrokerMessage } from './message.js';
 
 /**
@@ -20,6 +21,8 @@ export interface AdapterLink {
   readonly protocolVersion: 3 | 4 | 5;
   /** Session key of this connection (see ClientAdapter.sessionKey). */
   readonly sessionKey: string;
+  /** Transport and peer address (redirects answer in the scheme the client used). */
+  readonly connection: ConnectionInfo;
   /** Lowers the largest packet sent to this client (e.g. `info/mcu` rxbuff); never raises it. */
   limitOutboundPacketSize(bytes: number): void;
   /** Closes the connection (v5: DISCONNECT with `code` first). */

@@ -1,6 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPlatformAuthenticator, createPlatformAuthorizer } from '../auth/platform-authenticator.js';
+import {
+  createPlatformAuthenticator,
+  createPlatformAuthorizer,
+  type PlatformAdapters,
+} from '../auth/platform-authenticator.js';
+import { systemClock } from '../broker/clock.js';
+import { createDeviceAdapter } from '../device-api/device-adapter.js';
+import { createDeviceApiRuntime } from '../device-api/runtime.js';
+import type { DeviceApiRuntime } from '../device-api/types.js';
+import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { ConfigError } from '../config/load.js';
 import { loadStartConfig, type StartConfig } from '../config/start-config.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
@@ -127,13 +136,35 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     closers.push(() => platform.close());
     closers.push(schedulePruning(platform, logger));
     const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
-    const app = await buildHttpApp({ platform, logger });
+    // The device/gateway APIs publish through the broker, which exists once createServer has
+    // started it; brokerReady wires them before the first connection is accepted.
+    let runtime: DeviceApiRuntime | undefined;
+    const ready = (): DeviceApiRuntime => {
+      if (runtime === undefined) throw new Error('device API not started');
+      return runtime;
+    };
+    const adapters: PlatformAdapters = {
+      device: (device) => createDeviceAdapter(ready(), device),
+      gatewayDevice: (device) => createGatewayAdapter(ready(), { kind: 'gateway-device', device }),
+      oauthClient: (client) => createGatewayAdapter(ready(), { kind: 'oauth-client', client }),
+    };
+    const app = await buildHttpApp({ platform, logger, deviceApi: () => runtime });
     closers.push(() => app.close());
     const server = await createServer(config.server, {
       logger,
-      authenticator: createPlatformAuthenticator(platform, logger),
+      authenticator: createPlatformAuthenticator(platform, logger, adapters),
       authorizer: createPlatformAuthorizer(),
       httpHandler: toRequestHandler(app),
+      brokerReady: (broker) => {
+        runtime = createDeviceApiRuntime({
+          platform,
+          broker,
+          options: config.deviceApi,
+          clock: systemClock,
+          logger,
+        });
+        closers.push(() => runtime?.close());
+      },
     });
     closers.push(() => server.close());
     let closing: Promise<boolean> | undefined;

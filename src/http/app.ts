@@ -1,6 +1,7 @@
 import { type FastifyBaseLogger, type FastifyInstance, fastify, LogController } from 'fastify';
 import type { HttpRequestHandler } from '../mqtt/transport/http-server.js';
 import type { Logger } from '../observability/logger.js';
+import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { Platform } from '../platform/platform.js';
 import { requireBearer } from './auth.js';
 import type { Presence, RouteContext } from './context.js';
@@ -25,6 +26,8 @@ export interface HttpAppDeps {
   /** Largest request body, bytes; larger ones are answered 413. */
   readonly bodyLimit?: number;
   readonly presence?: Presence;
+  /** The device API once the broker runs (writes that become downlinks, ping, presence). */
+  readonly deviceApi?: () => DeviceApiRuntime | undefined;
 }
 
 function newInstance(deps: HttpAppDeps, bodyLimit: number): FastifyInstance {
@@ -70,7 +73,11 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.removeContentTypeParser('text/plain');
   await registerOpenApi(app);
   registerSharedSchemas(app);
-  const ctx: RouteContext = { platform: deps.platform, presence: deps.presence };
+  const deviceApi = deps.deviceApi;
+  const presence: Presence | undefined =
+    deps.presence ??
+    (deviceApi === undefined ? undefined : { isOnline: (id) => deviceApi()?.presence.isOnline(id) ?? false });
+  const ctx: RouteContext = { platform: deps.platform, presence, deviceApi: deviceApi ?? (() => undefined) };
   await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth));
   await app.register(async (api) => {
     requireBearer(api, deps.platform.oauth);

@@ -1,3 +1,4 @@
+import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { Platform } from '../platform/platform.js';
 
 /** Who is connected right now; supplied by the device API once presence exists. */
@@ -9,4 +10,6 @@ export interface Presence {
 export interface RouteContext {
   readonly platform: Platform;
   readonly presence?: Presence | undefined;
+  /** The device API (downlinks, value writes, ping); undefined until the broker runs. */
+  readonly deviceApi: () => DeviceApiRuntime | undefined;
 }

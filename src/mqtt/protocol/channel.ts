@@ -133,6 +133,7 @@ export class Channel implements SessionLink {
       clientId: this.clientId,
       protocolVersion: this.protocolVersion,
       sessionKey: this.sessionKey,
+      connection: this.info,
       limitOutboundPacketSize: (bytes) => {
         this.clientMaxPacketSize = Math.min(this.clientMaxPacketSize, bytes);
       },

@@ -1,0 +1,107 @@
+import type { Broker } from '../broker/broker.js';
+import type { Clock } from '../broker/clock.js';
+import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import type { Logger } from '../observability/logger.js';
+import type { Device, Template } from '../platform/model.js';
+import type { Platform } from '../platform/platform.js';
+
+/** Device API settings (spec §9 "Device-API limits"); all configurable. */
+export interface DeviceApiOptions {
+  /** Sustained uplink messages per second per device (default 50). */
+  readonly rateLimitPerSec: number;
+  /** Burst allowance per device (default 100). */
+  readonly rateLimitBurst: number;
+  /** Seconds of continuous excess after which a flooding device is disconnected (default 5). */
+  readonly floodDisconnectSec: number;
+  /** At most one `downlink/diag` per device per this many ms (default 1000). */
+  readonly diagIntervalMs: number;
+  /** Per-connection uplink rate for gateways (default 5000 msg/s). */
+  readonly gatewayRateLimitPerSec: number;
+}
+
+export const defaultDeviceApiOptions: DeviceApiOptions = {
+  rateLimitPerSec: 50,
+  rateLimitBurst: 100,
+  floodDisconnectSec: 5,
+  diagIntervalMs: 1000,
+  gatewayRateLimitPerSec: 5000,
+};
+
+/** The device an uplink acts for, resolved and current. */
+export interface UplinkTarget {
+  readonly device: Device;
+  readonly template: Template;
+}
+
+/**
+ * Where the answers to one uplink go: the device's own connection (topics as the device sees them,
+ * `downlink/…`) or the gateway that sent it (which prefixes `dev/{token}/`).
+ */
+export interface ReplyChannel {
+  /** Sends a device-relative downlink (e.g. `downlink/ds/Power`) to the requester only. */
+  send(topic: string, payload: Buffer | string, qos: 0 | 1): void;
+  /** A short human-readable `downlink/diag` text (QoS 0, no subscription needed), throttled. */
+  diag(text: string): void;
+}
+
+/** Handles the Device API uplink topics (spec §3.2) for one device, from any connection kind. */
+export interface UplinkService {
+  /**
+   * `topic` is device-relative (`ds/Temperature`, `get/ds`, …). Resolves with the v5 PUBACK reason
+   * code of spec §3.7 once the effect is durable (0x00 success; 0x90 unknown topic; 0x99 bad
+   * payload/type; 0x87 not allowed); the caller acknowledges with it.
+   */
+  handle(
+    target: UplinkTarget,
+    topic: string,
+    payload: Buffer,
+    reply: ReplyChannel,
+    via: 'device' | 'gateway',
+  ): Promise<ReasonCode>;
+}
+
+/** Sends downlinks to a device: to its own connection and to every gateway subscribed to it. */
+export interface DownlinkService {
+  /** Publishes `downlink/…` for the device at QoS `qos` (default 1), capped by each subscription. */
+  publish(deviceId: number, topic: string, payload: Buffer | string, qos?: 0 | 1): void;
+  /** `downlink/diag`, `downlink/redirect`, `downlink/ota/json`: reach the device without a subscription, QoS 0. */
+  unsolicited(deviceId: number, topic: string, payload: Buffer | string): void;
+  /** `downlink/ping` at QoS 1; resolves with the PUBACK round trip in ms, or undefined (offline, timeout). */
+  ping(deviceId: number): Promise<number | undefined>;
+}
+
+/** The write path for values set by the platform (HTTP APIs, other devices, automations). */
+export interface ValueWriteService {
+  /**
+   * Validates (type, clamp, enum fallback; spec §3.5), stores as current value and history, and
+   * sends `downlink/ds/NAME` to the device. `value` is JSON-typed (Platform API) or a string
+   * (HTTP device API). Throws ValidationError / NotFoundError (platform errors) on bad input.
+   */
+  write(deviceId: number, writes: ReadonlyArray<{ dataStreamId: number; value: unknown; ts?: number }>): Promise<void>;
+}
+
+/** Online/offline bookkeeping (spec §1.4, §5.10). */
+export interface PresenceService {
+  /** A device's own connection (or mgmt_device login) opened. */
+  connected(deviceId: number): void;
+  /** It closed; Offline follows after the template's offline delay unless it reconnects or sends data. */
+  disconnected(deviceId: number): void;
+  /** Data arrived for the device (direct or through a gateway): Online, and the delay restarts. */
+  seen(deviceId: number): void;
+  isOnline(deviceId: number): boolean;
+}
+
+/** Everything the device API, gateway API and HTTP write paths share. Built once per process. */
+export interface DeviceApiRuntime {
+  readonly platform: Platform;
+  readonly broker: Broker;
+  readonly options: DeviceApiOptions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly uplinks: UplinkService;
+  readonly downlinks: DownlinkService;
+  readonly values: ValueWriteService;
+  readonly presence: PresenceService;
+  /** Stops timers (offline delays, rate-limit windows); idempotent. */
+  close(): void;
+}

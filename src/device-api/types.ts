@@ -2,7 +2,7 @@ import type { Broker } from '../broker/broker.js';
 import type { Clock } from '../broker/clock.js';
 import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
-import type { Device, Template } from '../platform/model.js';
+import type { Device, HardwareInfo, Template } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 
 /** Device API settings (spec §9 "Device-API limits"); all configurable. */
@@ -102,6 +102,11 @@ export interface DeviceApiRuntime {
   readonly downlinks: DownlinkService;
   readonly values: ValueWriteService;
   readonly presence: PresenceService;
+  /**
+   * Listeners called after a device's `info/mcu` was recorded (hardware info incl. version and
+   * firmware type): the OTA service offers pending firmware from here. Listeners must not throw.
+   */
+  readonly deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void>;
   /** Stops timers (offline delays, rate-limit windows); idempotent. */
   close(): void;
 }

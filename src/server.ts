@@ -6,6 +6,7 @@ import { Broker } from './broker/broker.js';
 import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { ensureSelfSignedCert } from './mqtt/transport/self-signed.js';
+import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
 import { listenTcp } from './mqtt/transport/tcp.js';
 import { listenTls } from './mqtt/transport/tls.js';
 import { TlsCredentials, type TlsFiles } from './mqtt/transport/tls-credentials.js';
@@ -217,7 +218,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
   try {
     tls = await loadTls(config, deps, logger);
     const credentials = tls?.credentials;
-    const onConnection: ConnectionHandler = (stream, info) => broker.handleConnection(stream, info);
+    const onConnection: ConnectionHandler = (stream, info) => acceptMqttConnection(broker, stream, info);
     const plan = { config, onConnection, logger, credentials, httpHandler: deps.httpHandler, started };
     const addresses = await startListeners(plan);
     await writeJsonAtomic(listenersPath, listenersJson(addresses));

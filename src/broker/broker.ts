@@ -1,11 +1,9 @@
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Limits } from '../config/limits.js';
 import type { QoS } from '../mqtt/codec/packet.js';
-import { MqttConnection } from '../mqtt/transport/mqtt-connection.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
-import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
+import type { Authenticator, Authorizer, ClientIdentity } from './auth.js';
 import { type Clock, systemClock } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
@@ -14,7 +12,8 @@ import { Session } from './session.js';
 import type { SessionLink } from './session-link.js';
 import { restoreSessions } from './session-restore.js';
 import type { Subscription } from './subscription.js';
-import { type WillSpec, willToMessage } from './will.js';
+import type { WillSpec } from './will.js';
+import { WillScheduler } from './will-scheduler.js';
 
 export interface BrokerOptions {
   readonly limits: Limits;
@@ -25,6 +24,12 @@ export interface BrokerOptions {
   readonly stores?: EngineStores | undefined;
   readonly clock?: Clock;
   readonly metrics?: EngineMetrics;
+}
+
+/** A live transport connection, as the broker sees it: something to shut down gracefully. */
+export interface ManagedConnection {
+  /** Server shutdown: DISCONNECT 0x8B (v5), close, resolve once the socket has closed. */
+  shutdown(): Promise<void>;
 }
 
 export interface OpenSessionRequest {
@@ -50,8 +55,10 @@ export class Broker {
   private readonly stores: EngineStores | undefined;
   private readonly router = new Router();
   private readonly sessions = new Map<string, Session>();
-  private readonly connections = new Set<MqttConnection>();
+  private readonly connections = new Set<ManagedConnection>();
   private closing = false;
+  /** Wills waiting for their delay or the end of their session. */
+  readonly wills: WillScheduler;
 
   constructor(options: BrokerOptions) {
     this.limits = options.limits;
@@ -62,6 +69,13 @@ export class Broker {
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new EngineMetrics();
     this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
+    this.wills = new WillScheduler({
+      clock: this.clock,
+      authorizer: this.authorizer,
+      logger: this.logger,
+      publish: (message) => this.publish(message),
+      isLive: (session) => this.sessions.get(session.clientId) === session,
+    });
   }
 
   /** Loads persisted retained messages and sessions. */
@@ -73,14 +87,14 @@ export class Broker {
     this.logger.info({ sessions: this.sessions.size, retained: this.retained.size }, 'engine state restored');
   }
 
-  /** Takes ownership of a transport stream and runs MQTT on it until it closes. */
-  handleConnection(stream: Duplex, info: ConnectionInfo): void {
-    if (this.closing) {
-      stream.destroy();
-      return;
-    }
-    const connection = new MqttConnection(stream, info, this, () => this.connections.delete(connection));
+  /**
+   * Registers a transport connection (counted for `maxConnections`, shut down by `close()`).
+   * Returns the function that unregisters it, or undefined when the broker is closing.
+   */
+  attach(connection: ManagedConnection): (() => void) | undefined {
+    if (this.closing) return undefined;
     this.connections.add(connection);
+    return () => this.connections.delete(connection);
   }
 
   get connectionCount(): number {
@@ -131,7 +145,7 @@ export class Broker {
     } else {
       session.expiryTimer?.cancel();
       session.expiryTimer = undefined;
-      this.cancelWill(session); // reconnected within the will delay [MQTT-3.1.3-9]
+      this.wills.cancel(session); // reconnected within the will delay [MQTT-3.1.3-9]
       session.protocolVersion = request.protocolVersion;
     }
     session.identity = request.identity;
@@ -152,7 +166,7 @@ export class Broker {
       session.link = undefined;
       session.disconnectedAt = this.clock.now();
     }
-    if (will !== undefined) this.scheduleWill(session, will);
+    if (will !== undefined) this.wills.schedule(session, will);
     if (takenOver) return;
     if (session.expiryInterval === 0 || this.closing) {
       if (session.expiryInterval === 0) this.endSession(session);
@@ -176,55 +190,12 @@ export class Broker {
   endSession(session: Session): void {
     session.expiryTimer?.cancel();
     const will = session.will;
-    this.cancelWill(session);
+    this.wills.cancel(session);
     if (will !== undefined) this.publish(will.message);
     for (const sub of session.subscriptions.values()) this.router.remove(session.clientId, sub);
     session.subscriptions.clear();
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     session.setExpiryInterval(0);
-  }
-
-  private scheduleWill(session: Session, will: WillSpec): void {
-    const decide = (allowed: boolean): void => {
-      if (!allowed) {
-        this.logger.info({ clientId: session.clientId }, 'will not published: not authorized');
-        return;
-      }
-      // The will waits for its delay or the end of the session, whichever comes first [MQTT-3.1.3-9].
-      const delay = Math.min(will.delay, session.link === undefined ? session.expiryInterval : will.delay);
-      const now = this.clock.now();
-      if (delay === 0 || this.sessions.get(session.clientId) !== session) {
-        const message = willToMessage(will, now);
-        if (message !== undefined) this.publish(message);
-        return;
-      }
-      const dueAt = now + delay * 1000;
-      const message = willToMessage(will, dueAt);
-      if (message !== undefined) this.setPendingWill(session, message, dueAt);
-    };
-    const allowed = this.authorizer.canPublish(will.identity, will.topic);
-    if (typeof allowed === 'boolean') decide(allowed);
-    else allowed.then(decide, (err: unknown) => this.logger.error({ err }, 'will authorization failed'));
-  }
-
-  /** Registers a will due at `dueAt` (also used when restoring from the store). */
-  setPendingWill(session: Session, message: BrokerMessage, dueAt: number): void {
-    this.cancelWill(session);
-    const timer = this.clock.schedule(dueAt - this.clock.now(), () => {
-      if (session.will?.message !== message) return;
-      session.will = undefined;
-      session.saveState();
-      this.publish(message);
-    });
-    session.will = { message, dueAt, timer };
-    session.saveState();
-  }
-
-  private cancelWill(session: Session): void {
-    if (session.will === undefined) return;
-    session.will.timer?.cancel();
-    session.will = undefined;
-    session.saveState();
   }
 
   /** Stores the retained part of a publication; false when the retained quota is full. */

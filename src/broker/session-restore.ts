@@ -26,7 +26,7 @@ export function restoreSessions(broker: Broker, loaded: readonly LoadedSession[]
     }
     for (const entry of outbound) session.restore(entry, entry.subscriptionIds);
     for (const id of inboundQoS2) session.inboundQoS2.add(id);
-    if (stored.will !== undefined) broker.setPendingWill(session, stored.will.message, stored.will.dueAt);
+    if (stored.will !== undefined) broker.wills.setPending(session, stored.will.message, stored.will.dueAt);
     const remaining = session.disconnectedAt + expiry * 1000 - now;
     if (expiry !== 0xffffffff && remaining <= 0) broker.endSession(session);
     else broker.armExpiry(session, remaining);

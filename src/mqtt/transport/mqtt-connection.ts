@@ -8,6 +8,17 @@ import { Channel, type ChannelSink } from '../protocol/channel.js';
 /** After we end a connection, how long the peer gets to close before the socket is destroyed. */
 const END_GRACE_MS = 2000;
 
+/** Runs MQTT on a transport stream until it closes (the transports' connection handler). */
+export function acceptMqttConnection(broker: Broker, stream: Duplex, info: ConnectionInfo): void {
+  const connection = new MqttConnection(stream, info, broker);
+  const detach = broker.attach(connection);
+  if (detach === undefined) {
+    stream.destroy(); // shutting down
+    return;
+  }
+  void connection.closed.then(detach);
+}
+
 /**
  * The imperative shell around one channel: bytes in → decoder → channel (one packet at a time,
  * in order) → bytes out. Owns the socket, the keepalive and connect timers and read backpressure.
@@ -22,21 +33,20 @@ export class MqttConnection implements ChannelSink {
   private connectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private endTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private readonly closedPromise: Promise<void>;
+  private isClosed = false;
+  /** Settles once the transport has closed. */
+  readonly closed: Promise<void>;
 
   constructor(
     private readonly stream: Duplex,
     info: ConnectionInfo,
     private readonly broker: Broker,
-    onClose: () => void,
   ) {
     this.decoder = new PacketDecoder({ maxPacketSize: broker.limits.maxPacketSize });
     this.channel = new Channel(broker, this, info);
-    this.closedPromise = new Promise((resolve) => {
+    this.closed = new Promise((resolve) => {
       stream.once('close', () => {
         this.onClosed();
-        onClose();
         resolve();
       });
     });
@@ -48,7 +58,7 @@ export class MqttConnection implements ChannelSink {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed || this.channel.state === 'closed') return;
+    if (this.isClosed || this.channel.state === 'closed') return;
     this.broker.metrics.bytesReceived += chunk.length;
     this.keepaliveTimer?.refresh();
     let packets: Packet[];
@@ -96,7 +106,7 @@ export class MqttConnection implements ChannelSink {
   // ChannelSink
 
   write(bytes: Buffer): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (!this.corked) {
       // Batch every packet written in this tick into one syscall.
       this.corked = true;
@@ -114,7 +124,7 @@ export class MqttConnection implements ChannelSink {
   }
 
   end(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.clearTimers();
     this.stream.end();
     this.endTimer = setTimeout(() => this.stream.destroy(), END_GRACE_MS);
@@ -134,11 +144,11 @@ export class MqttConnection implements ChannelSink {
   /** Server shutdown: DISCONNECT 0x8B (v5), then wait for the socket to close. */
   shutdown(): Promise<void> {
     this.channel.shutdown();
-    return this.closedPromise;
+    return this.closed;
   }
 
   private onClosed(): void {
-    this.closed = true;
+    this.isClosed = true;
     this.clearTimers();
     clearTimeout(this.endTimer);
     this.pending.length = 0;

@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import type { Authorizer } from './auth.js';
+import type { Clock } from './clock.js';
+import type { BrokerMessage } from './message.js';
+import type { Session } from './session.js';
+import { type WillSpec, willToMessage } from './will.js';
+
+export interface WillSchedulerDeps {
+  readonly clock: Clock;
+  readonly authorizer: Authorizer;
+  readonly logger: Logger;
+  readonly publish: (message: BrokerMessage) => void;
+  /** False once the session has ended (its will then goes out at once). */
+  readonly isLive: (session: Session) => boolean;
+}
+
+/**
+ * Will messages [MQTT-3.1.2-8..15]: authorized as publications of their client, published after
+ * the Will Delay Interval or when the session ends, whichever comes first [MQTT-3.1.3-9], and
+ * cancelled when the client reconnects to the session in time.
+ */
+export class WillScheduler {
+  constructor(private readonly deps: WillSchedulerDeps) {}
+
+  /** A connection ended without a normal DISCONNECT: its will goes out now or when due. */
+  schedule(session: Session, will: WillSpec): void {
+    const allowed = this.deps.authorizer.canPublish(will.identity, will.topic);
+    if (typeof allowed === 'boolean') this.decide(session, will, allowed);
+    else
+      allowed.then(
+        (ok) => this.decide(session, will, ok),
+        (err: unknown) => this.deps.logger.error({ err }, 'will authorization failed'),
+      );
+  }
+
+  private decide(session: Session, will: WillSpec, allowed: boolean): void {
+    if (!allowed) {
+      this.deps.logger.info({ clientId: session.clientId }, 'will not published: not authorized');
+      return;
+    }
+    // A session that outlives its connection holds the will for min(delay, expiry).
+    const delay = session.link === undefined ? Math.min(will.delay, session.expiryInterval) : will.delay;
+    const now = this.deps.clock.now();
+    if (delay === 0 || !this.deps.isLive(session)) {
+      const message = willToMessage(will, now);
+      if (message !== undefined) this.deps.publish(message);
+      return;
+    }
+    const dueAt = now + delay * 1000;
+    const message = willToMessage(will, dueAt);
+    if (message !== undefined) this.setPending(session, message, dueAt);
+  }
+
+  /** Registers a will due at `dueAt` (also used when restoring sessions from the store). */
+  setPending(session: Session, message: BrokerMessage, dueAt: number): void {
+    this.cancel(session);
+    const timer = this.deps.clock.schedule(dueAt - this.deps.clock.now(), () => {
+      if (session.will?.message !== message) return;
+      session.will = undefined;
+      session.saveState();
+      this.deps.publish(message);
+    });
+    session.will = { message, dueAt, timer };
+    session.saveState();
+  }
+
+  /** Drops a pending will without publishing it. */
+  cancel(session: Session): void {
+    if (session.will === undefined) return;
+    session.will.timer?.cancel();
+    session.will = undefined;
+    session.saveState();
+  }
+}

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Limits } from '../config/limits.js';
 import type { QoS } from '../mqtt/codec/packet.js';
+import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
 import type { Authenticator, Authorizer, ClientIdentity } from './auth.js';
@@ -57,6 +58,7 @@ export class Broker {
   private readonly sessions = new Map<string, Session>();
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
+  private readonly dropLog: DropLog;
   /** Wills waiting for their delay or the end of their session. */
   readonly wills: WillScheduler;
 
@@ -68,6 +70,7 @@ export class Broker {
     this.stores = options.stores;
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new EngineMetrics();
+    this.dropLog = new DropLog(this.logger);
     this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
     this.wills = new WillScheduler({
       clock: this.clock,
@@ -116,7 +119,7 @@ export class Broker {
       metrics: this.metrics,
       store: this.stores?.sessions,
       clock: this.clock,
-      onDropped: (id, reason) => this.logger.warn({ clientId: id, reason }, 'message dropped'),
+      onDropped: (id, reason) => this.dropLog.record(id, reason),
     });
     this.sessions.set(clientId, session);
     return session;

@@ -51,6 +51,7 @@ export class MqttConnection implements ChannelSink {
       });
     });
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => this.applyBackpressure());
     stream.on('error', (err) =>
       broker.logger.debug({ err, clientId: this.channel.clientId }, 'transport error'),
     );
@@ -92,12 +93,17 @@ export class MqttConnection implements ChannelSink {
     this.applyBackpressure();
   }
 
+  /**
+   * Stops reading while too many packets wait for the channel, or while the peer does not read
+   * what we write (a client sending QoS 1 without reading its PUBACKs must not grow our buffer).
+   */
   private applyBackpressure(): void {
     const limit = this.broker.limits.maxPendingPackets;
-    if (!this.paused && this.pending.length >= limit) {
+    const writeBlocked = this.stream.writableLength > this.broker.limits.maxWriteBufferBytes;
+    if (!this.paused && (this.pending.length >= limit || writeBlocked)) {
       this.paused = true;
       this.stream.pause();
-    } else if (this.paused && this.pending.length < limit / 2) {
+    } else if (this.paused && this.pending.length < limit / 2 && !writeBlocked) {
       this.paused = false;
       this.stream.resume();
     }
@@ -117,6 +123,9 @@ export class MqttConnection implements ChannelSink {
       });
     }
     this.stream.write(bytes);
+    if (!this.paused && this.stream.writableLength > this.broker.limits.maxWriteBufferBytes) {
+      this.applyBackpressure();
+    }
   }
 
   bufferedBytes(): number {

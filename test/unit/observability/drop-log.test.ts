@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { DropLog } from '../../../src/observability/drop-log.js';
 
-function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'warn' }, { write: (s: string) => lines.push(JSON.parse(s)) });
   return { logger, lines };

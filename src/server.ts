@@ -13,6 +13,8 @@ import { TlsCredentials, type TlsFiles } from './mqtt/transport/tls-credentials.
 import type { ConnectionHandler, Listener } from './mqtt/transport/types.js';
 import { listenWebSocket } from './mqtt/transport/websocket.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { EngineMetrics } from './observability/metrics.js';
+import { timeStoreFlushes } from './observability/store-timing.js';
 import { openSqliteStores } from './store/sqlite/index.js';
 import type { EngineStores } from './store/types.js';
 
@@ -144,8 +146,9 @@ function listenersJson(addresses: ListenerAddresses): Record<string, number | re
 
 async function startBroker(config: ServerConfig, deps: ServerDeps, logger: Logger): Promise<Broker> {
   const auth = await resolveAuth(config, deps);
-  const stores = openStores(config, logger);
-  const broker = new Broker({ limits: config.limits, ...auth, logger, stores });
+  const metrics = new EngineMetrics();
+  const stores = timeStoreFlushes(openStores(config, logger), metrics);
+  const broker = new Broker({ limits: config.limits, ...auth, logger, stores, metrics });
   try {
     await broker.start();
   } catch (err) {

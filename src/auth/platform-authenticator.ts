@@ -41,7 +41,8 @@ const NOT_YET_OWNED: ReadonlySet<string> = new Set([DeviceStatus.Pending, Device
 export interface PlatformAdapters {
   device(device: Device): ClientAdapter;
   gatewayDevice(device: Device): ClientAdapter;
-  oauthClient(client: OAuthClient): ClientAdapter;
+  /** `mqttClientId`: the connection's (possibly assigned) client id; one session per client id. */
+  oauthClient(client: OAuthClient, mqttClientId: string): ClientAdapter;
 }
 
 function accepted(
@@ -100,7 +101,7 @@ async function oauthClientLogin(
   return accepted(
     request,
     { kind: 'oauth-client', orgId: client.orgId, clientId: client.clientId },
-    adapters?.oauthClient(client),
+    adapters?.oauthClient(client, request.clientId),
   );
 }
 

@@ -4,7 +4,7 @@ import type { QoS } from '../mqtt/codec/packet.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
-import type { Authenticator, Authorizer, ClientIdentity } from './auth.js';
+import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
 import { type Clock, systemClock } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
@@ -31,6 +31,14 @@ export interface BrokerOptions {
 export interface ManagedConnection {
   /** Server shutdown: DISCONNECT 0x8B (v5), close, resolve once the socket has closed. */
   shutdown(): Promise<void>;
+  /** Transport and protocol version once CONNECT was accepted (metrics); undefined before. */
+  describe?(): ConnectionDescription | undefined;
+}
+
+/** One accepted connection as the metrics see it: no client id, no address. */
+export interface ConnectionDescription {
+  readonly transport: ConnectionInfo['transport'];
+  readonly protocolVersion: 3 | 4 | 5;
 }
 
 export interface OpenSessionRequest {
@@ -102,6 +110,20 @@ export class Broker {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Accepted connections per transport and protocol version (walked on each metrics scrape). */
+  connectionStats(): Map<string, { description: ConnectionDescription; count: number }> {
+    const stats = new Map<string, { description: ConnectionDescription; count: number }>();
+    for (const connection of this.connections) {
+      const description = connection.describe?.();
+      if (description === undefined) continue;
+      const key = `${description.transport}/${description.protocolVersion}`;
+      const entry = stats.get(key);
+      if (entry === undefined) stats.set(key, { description, count: 1 });
+      else entry.count++;
+    }
+    return stats;
   }
 
   get sessionCount(): number {
@@ -273,6 +295,17 @@ export class Broker {
     if (sub === undefined) return false;
     session.subscriptions.delete(filter);
     this.router.remove(session.clientId, sub);
+    return true;
+  }
+
+  /**
+   * Removes a subscription of the session `sessionKey` on the server's initiative (an API revoking
+   * access, e.g. a gateway target moved out of scope); false if there was none.
+   */
+  unsubscribeKey(sessionKey: string, filter: string): boolean {
+    const session = this.sessions.get(sessionKey);
+    if (session === undefined || !this.unsubscribe(session, filter)) return false;
+    session.saveState();
     return true;
   }
 

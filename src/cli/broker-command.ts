@@ -2,7 +2,9 @@ import { AuthFileError } from '../auth/errors.js';
 import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
+import { notFoundHandler } from '../mqtt/transport/http-server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { Operations, operationsHandler } from '../observability/operations.js';
 import { createServer, type DevgateServer } from '../server.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
@@ -19,10 +21,20 @@ function configFrom(argv: readonly string[], io: CliIo): ServerConfig | ExitCode
   }
 }
 
+/**
+ * The plain broker has no HTTP API; its HTTP(S) ports answer `/metrics`, `/healthz` and `/readyz`
+ * (the same code as `devgate start`), and 404 to anything else.
+ */
 async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<DevgateServer | ExitCode> {
+  let listening: DevgateServer | undefined;
+  const operations = new Operations({ server: () => listening, metricsToken: config.metricsToken });
   try {
-    return await createServer(config, { logger });
+    const httpHandler = operationsHandler(operations, notFoundHandler);
+    listening = await createServer(config, { logger, httpHandler });
+    const server = listening;
+    return { ...server, close: () => server.close().finally(() => operations.close()) };
   } catch (err) {
+    operations.close();
     logger.fatal({ err }, 'devgate failed to start');
     io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
     return err instanceof AuthFileError ? ExitCode.Usage : ExitCode.Failure;

@@ -14,6 +14,8 @@ import { ConfigError } from '../config/load.js';
 import { loadStartConfig, type StartConfig } from '../config/start-config.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { openOtaService } from '../ota/ota-service.js';
+import type { OtaService } from '../ota/types.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
 import {
@@ -116,6 +118,35 @@ function schedulePruning(platform: Platform, logger: Logger): Closer {
   return () => clearInterval(timer);
 }
 
+/**
+ * Blynk.Air on the data directory. Download URLs use --public-url, else the local HTTP listener
+ * (HTTPS when plain HTTP is off), known once the listeners are bound.
+ */
+async function openOta(
+  config: StartConfig,
+  platform: Platform,
+  logger: Logger,
+  server: () => DevgateServer | undefined,
+): Promise<OtaService> {
+  const { dataDir, host } = config.server;
+  const { key } = await loadOrCreateTokenKey(dataDir);
+  const localUrl = (): string => {
+    const addresses = server()?.addresses;
+    const [https] = addresses?.https ?? [];
+    if (addresses?.http !== undefined) return `http://${connectHost(host)}:${addresses.http}`;
+    return https === undefined ? 'http://localhost' : `https://${connectHost(host)}:${https}`;
+  };
+  return openOtaService({
+    dataDir,
+    dbFile: join(dataDir, PLATFORM_DB_FILE),
+    platform,
+    tokenKey: key,
+    options: config.ota,
+    publicUrl: () => config.ota.publicUrl ?? localUrl(),
+    logger,
+  });
+}
+
 /** A started platform server: what `devgate start` runs until a signal (also used by tests). */
 export interface RunningPlatform {
   readonly server: DevgateServer;
@@ -146,9 +177,21 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     const adapters: PlatformAdapters = {
       device: (device) => createDeviceAdapter(ready(), device),
       gatewayDevice: (device) => createGatewayAdapter(ready(), { kind: 'gateway-device', device }),
-      oauthClient: (client) => createGatewayAdapter(ready(), { kind: 'oauth-client', client }),
+      oauthClient: (client, mqttClientId) =>
+        createGatewayAdapter(ready(), { kind: 'oauth-client', client, mqttClientId }),
     };
-    const app = await buildHttpApp({ platform, logger, deviceApi: () => runtime });
+    // Set once every listener is bound: /readyz and /metrics look at the running server.
+    let listening: DevgateServer | undefined;
+    const ota = await openOta(config, platform, logger, () => listening);
+    closers.push(() => ota.close());
+    const app = await buildHttpApp({
+      platform,
+      logger,
+      deviceApi: () => runtime,
+      server: () => listening,
+      metricsToken: config.server.metricsToken,
+      ota: { service: ota, maxFirmwareBytes: config.ota.maxFirmwareBytes },
+    });
     closers.push(() => app.close());
     const server = await createServer(config.server, {
       logger,
@@ -164,8 +207,10 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
           logger,
         });
         closers.push(() => runtime?.close());
+        ota.attach(runtime);
       },
     });
+    listening = server;
     closers.push(() => server.close());
     let closing: Promise<boolean> | undefined;
     return { server, platform, admin, close: () => (closing ??= closeAll(closers, logger)) };

@@ -165,6 +165,7 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
       ...optional('auth.aclFile', 'aclFile'),
     },
     logLevel: get<ServerConfig['logLevel']>('logLevel', 'info'),
+    ...optional('metricsToken', 'metricsToken'),
   };
 }
 

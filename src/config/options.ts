@@ -1,3 +1,5 @@
+import { defaultDeviceApiOptions } from '../device-api/types.js';
+import { defaultOtaOptions } from '../ota/options.js';
 import { defaultPlatformOptions } from '../platform/options.js';
 import { defaultLimits, type Limits } from './limits.js';
 
@@ -108,6 +110,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file'),
   option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file'),
   option('logLevel', 'logLevel', 'info', LOG_LEVELS.join('|')),
+  option(
+    'metricsToken',
+    'string',
+    '(none: open)',
+    'bearer token GET /metrics requires (prefer the env variable)',
+  ),
   ...(Object.keys(defaultLimits) as (keyof Limits)[]).map(limitOption),
 ];
 
@@ -210,6 +218,118 @@ export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
   ),
 ];
 
+const deviceApiDefault = (name: keyof typeof defaultDeviceApiOptions): string =>
+  String(defaultDeviceApiOptions[name] ?? '(none)');
+
+/** An integer device API setting (config file section `deviceApi`). */
+function deviceApiInteger(
+  name: keyof typeof defaultDeviceApiOptions,
+  flag: string,
+  [min, max]: readonly [number, number],
+  description: string,
+): OptionSpec {
+  return bounded(
+    named(option(`deviceApi.${name}`, 'integer', deviceApiDefault(name), description), flag),
+    min,
+    max,
+  );
+}
+
+/** Device and gateway API limits (spec §9 "Device-API limits"), config file section `deviceApi`. */
+export const DEVICE_API_OPTIONS: readonly OptionSpec[] = [
+  deviceApiInteger(
+    'rateLimitPerSec',
+    'device-rate-limit',
+    [1, 1_000_000],
+    'uplink messages per second per device',
+  ),
+  deviceApiInteger(
+    'rateLimitBurst',
+    'device-rate-burst',
+    [1, 1_000_000],
+    'uplink burst per device, messages',
+  ),
+  deviceApiInteger(
+    'floodDisconnectSec',
+    'flood-disconnect-sec',
+    [1, 3600],
+    'seconds of sustained excess before a flooding device is disconnected',
+  ),
+  deviceApiInteger(
+    'diagIntervalMs',
+    'diag-interval-ms',
+    [0, 3_600_000],
+    'at most one downlink/diag per device per this many ms',
+  ),
+  deviceApiInteger(
+    'gatewayRateLimitPerSec',
+    'gateway-rate-limit',
+    [1, 10_000_000],
+    'uplink messages per second per gateway connection',
+  ),
+  named(
+    option(
+      'deviceApi.regionUrl',
+      'string',
+      '(none: never redirect)',
+      "this server's public base URL; devices of orgs homed elsewhere get downlink/redirect",
+    ),
+    'region-url',
+  ),
+];
+
+/** Blynk.Air settings, config file section `ota`. */
+export const OTA_OPTIONS: readonly OptionSpec[] = [
+  named(
+    option(
+      'ota.publicUrl',
+      'string',
+      'http://<host>:<http port>',
+      'base URL devices download firmware from (downlink/ota/json url)',
+    ),
+    'public-url',
+  ),
+  bounded(
+    named(
+      option(
+        'ota.maxFirmwareBytes',
+        'integer',
+        String(defaultOtaOptions.maxFirmwareBytes),
+        'largest firmware upload, bytes',
+      ),
+      'max-firmware-bytes',
+    ),
+    1024,
+    1024 * 1024 * 1024,
+  ),
+  bounded(
+    named(
+      option(
+        'ota.downloadTokenTtlSec',
+        'integer',
+        String(defaultOtaOptions.downloadTokenTtlSec),
+        'lifetime of a firmware download URL, seconds',
+      ),
+      'ota-token-ttl',
+    ),
+    30,
+    7 * DAY_SEC,
+  ),
+  bounded(
+    named(
+      option(
+        'ota.downloadsPerDay',
+        'integer',
+        String(defaultOtaOptions.downloadsPerDay),
+        'firmware downloads per device per 24 h',
+      ),
+      'ota-downloads-per-day',
+    ),
+    1,
+    10_000,
+  ),
+];
+
 /**
  * Every setting of `devgate start`: the broker's, minus the file-based auth (the platform
  * authenticates with device tokens and OAuth clients), plus the platform's.
@@ -217,4 +337,6 @@ export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
 export const START_OPTIONS: readonly OptionSpec[] = [
   ...OPTIONS.filter((spec) => !spec.key.startsWith('auth.')),
   ...PLATFORM_OPTIONS,
+  ...DEVICE_API_OPTIONS,
+  ...OTA_OPTIONS,
 ];

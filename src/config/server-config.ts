@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly limits: Limits;
   readonly auth: BrokerAuthConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken?: string;
 }
 
 /** Bound ports, as printed at start-up and written to `<dataDir>/listeners.json`. */

@@ -1,3 +1,5 @@
+import { type DeviceApiOptions, defaultDeviceApiOptions } from '../device-api/types.js';
+import { defaultOtaOptions, type OtaOptions } from '../ota/options.js';
 import { defaultPlatformOptions, type PlatformOptions } from '../platform/options.js';
 import { ConfigError } from './config-error.js';
 import { assembleServerConfig, type ConfigSources, resolveValues, validateServerConfig } from './load.js';
@@ -16,6 +18,10 @@ export interface StartConfig {
   readonly server: ServerConfig;
   readonly platform: PlatformOptions;
   readonly rootOrg: RootOrgSettings;
+  /** Device and gateway API limits and the region URL (spec §9). */
+  readonly deviceApi: DeviceApiOptions;
+  /** Blynk.Air: download URL base, upload size, token lifetime, download limit. */
+  readonly ota: OtaOptions;
   /** Create (once) and print the demo template and devices. */
   readonly demo: boolean;
 }
@@ -47,6 +53,64 @@ function platformFrom(values: Map<string, unknown>): PlatformOptions {
   };
 }
 
+/** `--region-url`: an absolute http(s) URL; only its host (and port) matter for redirects. */
+function regionUrlOf(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError(`--region-url: "${text}" is not a URL (e.g. https://fra1.example.com)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`--region-url: "${text}" must start with http:// or https://`);
+  return url.origin;
+}
+
+function deviceApiFrom(values: Map<string, unknown>): DeviceApiOptions {
+  const pick = <K extends keyof DeviceApiOptions>(name: K): DeviceApiOptions[K] => {
+    const key = `deviceApi.${name}`;
+    return values.has(key) ? (values.get(key) as DeviceApiOptions[K]) : defaultDeviceApiOptions[name];
+  };
+  const regionUrl = values.get('deviceApi.regionUrl') as string | undefined;
+  return {
+    rateLimitPerSec: pick('rateLimitPerSec'),
+    rateLimitBurst: pick('rateLimitBurst'),
+    floodDisconnectSec: pick('floodDisconnectSec'),
+    diagIntervalMs: pick('diagIntervalMs'),
+    gatewayRateLimitPerSec: pick('gatewayRateLimitPerSec'),
+    ...(regionUrl === undefined ? {} : { regionUrl: regionUrlOf(regionUrl) }),
+  };
+}
+
+/** `--public-url`: an absolute http(s) URL, kept without a trailing slash (a path prefix is allowed). */
+function publicUrlOf(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError(`--public-url: "${text}" is not a URL (e.g. https://iot.example.com)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`--public-url: "${text}" must start with http:// or https://`);
+  if (url.search !== '' || url.hash !== '')
+    throw new ConfigError(`--public-url: "${text}" must not have a query or fragment`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function otaFrom(values: Map<string, unknown>): OtaOptions {
+  const pick = <K extends keyof OtaOptions>(name: K): OtaOptions[K] => {
+    const key = `ota.${name}`;
+    return values.has(key) ? (values.get(key) as OtaOptions[K]) : defaultOtaOptions[name];
+  };
+  const publicUrl = values.get('ota.publicUrl') as string | undefined;
+  return {
+    maxFirmwareBytes: pick('maxFirmwareBytes'),
+    downloadTokenTtlSec: pick('downloadTokenTtlSec'),
+    downloadsPerDay: pick('downloadsPerDay'),
+    ...(publicUrl === undefined ? {} : { publicUrl: publicUrlOf(publicUrl) }),
+  };
+}
+
 /** Resolves `devgate start`'s options (flags > env > config file > defaults). */
 export function loadStartConfig(sources: ConfigSources): StartConfig {
   const values = resolveValues(sources, START_OPTIONS);
@@ -59,5 +123,12 @@ export function loadStartConfig(sources: ConfigSources): StartConfig {
   if (!isTimeZone(rootOrg.tz)) {
     throw new ConfigError(`--tz: "${rootOrg.tz}" is not an IANA time zone (e.g. UTC, Europe/Kyiv)`);
   }
-  return { server, platform: platformFrom(values), rootOrg, demo: values.get('demo') === true };
+  return {
+    server,
+    platform: platformFrom(values),
+    rootOrg,
+    deviceApi: deviceApiFrom(values),
+    ota: otaFrom(values),
+    demo: values.get('demo') === true,
+  };
 }

@@ -4,6 +4,8 @@ import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
 import type { Device, HardwareInfo, Template } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
+import type { DiagThrottle } from './diag-throttle.js';
+import type { DeviceApiMetrics } from './metrics.js';
 
 /** Device API settings (spec §9 "Device-API limits"); all configurable. */
 export interface DeviceApiOptions {
@@ -17,6 +19,12 @@ export interface DeviceApiOptions {
   readonly diagIntervalMs: number;
   /** Per-connection uplink rate for gateways (default 5000 msg/s). */
   readonly gatewayRateLimitPerSec: number;
+  /**
+   * This server's public base URL (e.g. `https://fra1.example.com`): devices of an organization
+   * whose home region URL names another host get `downlink/redirect` (spec §2.5). Absent = never
+   * redirect.
+   */
+  readonly regionUrl?: string;
 }
 
 export const defaultDeviceApiOptions: DeviceApiOptions = {
@@ -42,6 +50,11 @@ export interface ReplyChannel {
   send(topic: string, payload: Buffer | string, qos: 0 | 1): void;
   /** A short human-readable `downlink/diag` text (QoS 0, no subscription needed), throttled. */
   diag(text: string): void;
+  /**
+   * `info/mcu` announced the device's receive buffer (`rxbuff`): a device connection lowers its
+   * outbound packet size to it (spec §3.4); gateways ignore it (optional).
+   */
+  limitPacketSize?(bytes: number): void;
 }
 
 /** Handles the Device API uplink topics (spec §3.2) for one device, from any connection kind. */
@@ -49,7 +62,10 @@ export interface UplinkService {
   /**
    * `topic` is device-relative (`ds/Temperature`, `get/ds`, …). Resolves with the v5 PUBACK reason
    * code of spec §3.7 once the effect is durable (0x00 success; 0x90 unknown topic; 0x99 bad
-   * payload/type; 0x87 not allowed); the caller acknowledges with it.
+   * payload/type; 0x87 not allowed; 0x97 over the device's rate limit); the caller acknowledges
+   * with it. 0x96 means the device has been flooding for `floodDisconnectSec`: a device
+   * connection closes with DISCONNECT 0x96, a gateway answers 0x97 (0x96 is no PUBACK code).
+   * `via: 'gateway'` also marks the device seen (online for the template's delay, spec §4.2).
    */
   handle(
     target: UplinkTarget,
@@ -77,13 +93,16 @@ export interface ValueWriteService {
    * sends `downlink/ds/NAME` to the device. `value` is JSON-typed (Platform API) or a string
    * (HTTP device API). Throws ValidationError / NotFoundError (platform errors) on bad input.
    */
-  write(deviceId: number, writes: ReadonlyArray<{ dataStreamId: number; value: unknown; ts?: number }>): Promise<void>;
+  write(
+    deviceId: number,
+    writes: ReadonlyArray<{ dataStreamId: number; value: unknown; ts?: number }>,
+  ): Promise<void>;
 }
 
 /** Online/offline bookkeeping (spec §1.4, §5.10). */
 export interface PresenceService {
-  /** A device's own connection (or mgmt_device login) opened. */
-  connected(deviceId: number): void;
+  /** A device's own connection (or mgmt_device login) opened; `ip` is recorded when given. */
+  connected(deviceId: number, ip?: string): void;
   /** It closed; Offline follows after the template's offline delay unless it reconnects or sends data. */
   disconnected(deviceId: number): void;
   /** Data arrived for the device (direct or through a gateway): Online, and the delay restarts. */
@@ -107,6 +126,10 @@ export interface DeviceApiRuntime {
    * firmware type): the OTA service offers pending firmware from here. Listeners must not throw.
    */
   readonly deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void>;
+  /** Counters (uplinks, refusals, rate limiting, diags, redirects, downlinks). */
+  readonly metrics: DeviceApiMetrics;
+  /** At most one `downlink/diag` per key per `diagIntervalMs`; keys: device ids, or a gateway's own. */
+  readonly diagThrottle: DiagThrottle;
   /** Stops timers (offline delays, rate-limit windows); idempotent. */
   close(): void;
 }

@@ -1,18 +1,30 @@
 import { type FastifyBaseLogger, type FastifyInstance, fastify, LogController } from 'fastify';
+import { type Clock, systemClock } from '../broker/clock.js';
+import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { HttpRequestHandler } from '../mqtt/transport/http-server.js';
 import type { Logger } from '../observability/logger.js';
-import type { DeviceApiRuntime } from '../device-api/types.js';
+import { Operations } from '../observability/operations.js';
+import type { OperatedServer } from '../observability/readiness.js';
+import type { OtaService } from '../ota/types.js';
 import type { Platform } from '../platform/platform.js';
 import { requireBearer } from './auth.js';
 import type { Presence, RouteContext } from './context.js';
 import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
+import { PingLog } from './ping-log.js';
+import { deviceCommandRoutes } from './routes/device-commands.js';
 import { deviceDataRoutes } from './routes/device-data.js';
+import { deviceReadRoutes } from './routes/device-reads.js';
 import { deviceTokenRoutes } from './routes/device-tokens.js';
+import { deviceWriteRoutes } from './routes/device-writes.js';
 import { deviceRoutes } from './routes/devices.js';
+import { EXTERNAL_API_PREFIX, externalApiRoutes } from './routes/external/external-api.js';
+import { firmwareDownloadRoutes } from './routes/firmware-download.js';
 import { oauthClientRoutes } from './routes/oauth-clients.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
+import { operationsRoutes, platformCheck } from './routes/operations.js';
 import { organizationRoutes } from './routes/organizations.js';
+import { otaRoutes } from './routes/ota.js';
 import { staticTokenRoutes } from './routes/static-tokens.js';
 import { templateRoutes } from './routes/templates.js';
 import { registerSharedSchemas } from './schemas/shared.js';
@@ -28,6 +40,17 @@ export interface HttpAppDeps {
   readonly presence?: Presence;
   /** The device API once the broker runs (writes that become downlinks, ping, presence). */
   readonly deviceApi?: () => DeviceApiRuntime | undefined;
+  /** Blynk.Air: firmware, shipments and `GET /static/{file}` (absent: not served). */
+  readonly ota?: { readonly service: OtaService; readonly maxFirmwareBytes: number };
+  /** Time for request checks (e.g. the import window); defaults to the system clock. */
+  readonly clock?: Clock;
+  /**
+   * The running server once its listeners are bound: enables `/metrics`, `/healthz` and
+   * `/readyz` (not served without it).
+   */
+  readonly server?: () => OperatedServer | undefined;
+  /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
+  readonly metricsToken?: string | undefined;
 }
 
 function newInstance(deps: HttpAppDeps, bodyLimit: number): FastifyInstance {
@@ -49,7 +72,10 @@ function installRequestHooks(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     const headers = request.headers;
     const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
-    if (hasBody && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    // The Device HTTPS API requires the header (spec §6.2 row 6: `Unknown content type.`).
+    const isDeviceApi = request.url.startsWith(EXTERNAL_API_PREFIX);
+    if (hasBody && headers['content-type'] === undefined && !isDeviceApi)
+      headers['content-type'] = 'application/json';
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
@@ -77,18 +103,38 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   const presence: Presence | undefined =
     deps.presence ??
     (deviceApi === undefined ? undefined : { isOnline: (id) => deviceApi()?.presence.isOnline(id) ?? false });
-  const ctx: RouteContext = { platform: deps.platform, presence, deviceApi: deviceApi ?? (() => undefined) };
+  const ctx: RouteContext = {
+    platform: deps.platform,
+    presence,
+    deviceApi: deviceApi ?? (() => undefined),
+    pings: new PingLog(),
+    clock: deps.clock ?? systemClock,
+  };
   await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth));
+  // Device HTTPS API: the device token in the query string, no bearer (spec §6.2).
+  await app.register(async (scope) => externalApiRoutes(scope, ctx));
   await app.register(async (api) => {
     requireBearer(api, deps.platform.oauth);
     organizationRoutes(api, ctx);
     deviceRoutes(api, ctx);
     deviceTokenRoutes(api, ctx);
     deviceDataRoutes(api, ctx);
+    deviceReadRoutes(api, ctx);
+    deviceWriteRoutes(api, ctx);
+    deviceCommandRoutes(api, ctx);
     templateRoutes(api, ctx);
     oauthClientRoutes(api, ctx);
     staticTokenRoutes(api, ctx);
+    const ota = deps.ota;
+    // Its own plugin: the raw-body parser and the larger body limit stay with the upload route.
+    if (ota !== undefined) await api.register(async (scope) => otaRoutes(scope, ota.service, ota));
   });
+  const ota = deps.ota;
+  if (ota !== undefined) await app.register(async (scope) => firmwareDownloadRoutes(scope, ota.service));
+  if (deps.server !== undefined) {
+    const checks = [platformCheck(deps.platform)];
+    operationsRoutes(app, new Operations({ server: deps.server, checks, metricsToken: deps.metricsToken }));
+  }
   openApiRoute(app);
   await app.ready();
   return app;

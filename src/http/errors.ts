@@ -151,7 +151,8 @@ export function frameworkErrorHandler(
  */
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err, request, reply) => {
-    const known = classify(err, bodyLimit);
+    // A route may have its own limit (firmware upload).
+    const known = classify(err, request.routeOptions.bodyLimit ?? bodyLimit);
     if (known === undefined) request.log.error({ err }, 'unexpected HTTP API error');
     const { status, message, oauth } = known ?? {
       status: 500,

@@ -1,3 +1,34 @@
+/** MQTT control packet types (MQTT 5.0 §2.1.2): the label of the per-kind packet counters. */
+export const PACKET_KINDS = [
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+  'auth',
+] as const;
+export type PacketKind = (typeof PACKET_KINDS)[number];
+
+/** Which engine store a flush timing is about. */
+export type EngineStoreName = 'sessions' | 'retained';
+
+function zeroPerKind(): Record<PacketKind, number> {
+  return Object.fromEntries(PACKET_KINDS.map((kind) => [kind, 0])) as Record<PacketKind, number>;
+}
+
+function countIn(counts: Map<number, number>, code: number): void {
+  counts.set(code, (counts.get(code) ?? 0) + 1);
+}
+
 /**
  * Engine counters. Plain numbers so the hot path pays one increment; exporters (log, $SYS,
  * /metrics) read them.
@@ -17,6 +48,24 @@ export class EngineMetrics {
   droppedTooLarge = 0;
   /** Messages discarded because their Message Expiry Interval elapsed. */
   droppedExpired = 0;
+  /** Packets handled by channels, per type (same-shape objects: one increment each). */
+  readonly packetsReceived = zeroPerKind();
+  /** Non-PUBLISH packets written (PUBLISHes written are `messagesSent`). */
+  readonly packetsSent = zeroPerKind();
+  /** CONNECTs refused, by CONNACK reason code (authentication failures included). Not hot. */
+  readonly connectsRefused = new Map<number, number>();
+  /** Authenticator refusals, by reason code. Not hot. */
+  readonly authFailures = new Map<number, number>();
+  /** Set by the /metrics registry: told how long each engine store flush took. */
+  onStoreFlush: ((store: EngineStoreName, seconds: number) => void) | undefined;
+
+  connectRefused(reasonCode: number): void {
+    countIn(this.connectsRefused, reasonCode);
+  }
+
+  authFailed(reasonCode: number): void {
+    countIn(this.authFailures, reasonCode);
+  }
 
   snapshot(): Record<string, number> {
     return Object.fromEntries(

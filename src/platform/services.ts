@@ -231,6 +231,12 @@ export interface DeviceService {
    * unknown tokens. Constant-time with respect to which part of a token is wrong.
    */
   authenticateToken(token: string): Promise<Device | undefined>;
+  /**
+   * Synchronous token → device from the authentication cache only (no store read): undefined when
+   * the token is unknown, rotated, deleted or simply not cached. Lets the gateway API re-check a
+   * target's current org on every delivery (spec §9 "Gateway scope").
+   */
+  peekToken(token: string): Device | undefined;
   /** Internal lookup (no scope). */
   byId(deviceId: number): Promise<Device | undefined>;
 
@@ -238,6 +244,11 @@ export interface DeviceService {
   writeValues(deviceId: number, values: readonly ValueWrite[]): Promise<void>;
   /** Clears the current value (`ds/NAME/erase`); history stays. */
   eraseValue(deviceId: number, dataStreamId: number): Promise<void>;
+  /**
+   * Erases the device's data (Platform API `device/clear`): current values, history, widget
+   * properties and the event log. Metadata, name and token stay.
+   */
+  clearData(caller: Caller, deviceId: number): Promise<void>;
   currentValues(deviceId: number): Promise<readonly DatastreamCurrentValue[]>;
   history(
     caller: Caller,

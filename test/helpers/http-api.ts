@@ -1,6 +1,7 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Logger, pino } from 'pino';
+import type { DeviceApiRuntime } from '../../src/device-api/types.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import type { Presence } from '../../src/http/context.js';
 import type { Device, Organization, Template } from '../../src/platform/model.js';
@@ -47,6 +48,8 @@ export interface ApiWorld {
 export interface WorldOptions {
   readonly bodyLimit?: number;
   readonly presence?: Presence;
+  /** The device API the write/command routes use (a fake in HTTP tests); absent = not ready. */
+  readonly deviceApi?: () => DeviceApiRuntime | undefined;
   readonly options?: Partial<PlatformOptions>;
   /** Silent by default. */
   readonly logger?: Logger;
@@ -93,6 +96,8 @@ export async function openApiWorld(t: TestContext, options: WorldOptions = {}): 
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.presence === undefined ? {} : { presence: options.presence }),
+    ...(options.deviceApi === undefined ? {} : { deviceApi: options.deviceApi }),
+    clock,
   });
   t.after(() => app.close());
   const tree = await buildTree(platform);

@@ -28,6 +28,18 @@ const EXPECTED = [
   'GET /api/v2/organization/device/datastreams',
   'GET /api/v1/organization/device/online',
   'GET /api/v1/organization/device/metafield',
+  'GET /api/v1/organization/device/datastreams/batch',
+  'GET /api/v1/organization/device/events',
+  'POST /api/v1/organization/device/datastream',
+  'POST /api/v1/organization/device/datastreams',
+  'POST /api/v1/organization/device/datastream/property',
+  'POST /api/v1/organization/device/metafield',
+  'POST /api/v1/organization/device/trigger-event',
+  'POST /api/v1/organization/device/import/batch',
+  'DELETE /api/v1/organization/device/clear',
+  'POST /api/v1/organization/device/ping',
+  'POST /api/v1/organization/device/reboot',
+  'POST /api/v1/organization/device/reconfigure',
   'GET /api/v1/organization/templates',
   'GET /api/v1/organization/template',
   'GET /api/v1/organization/template/datastreams',
@@ -47,6 +59,9 @@ const EXPECTED = [
   'POST /api/v1/organization/static-tokens/claim',
   'DELETE /api/v1/organization/static-tokens',
 ].sort();
+
+/** Device commands take only `?deviceId=`. */
+const COMMANDS = /\/device\/(ping|reboot|reconfigure)$/;
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
@@ -121,7 +136,8 @@ test('spec §6.4 every operation documents its security, success and error respo
       `${name} success response`,
     );
     assert.ok('4XX' in op.responses, `${name} error response`);
-    if (name.startsWith('POST') && !name.includes('token') && !name.includes('/oauth/client/')) {
+    const bodyless = name.includes('token') || name.includes('/oauth/client/') || COMMANDS.test(name);
+    if (name.startsWith('POST') && !bodyless) {
       assert.ok(op.requestBody !== undefined, `${name} request body`);
     }
   }

@@ -6,6 +6,7 @@ import type { RouteContext } from '../context.js';
 import { idListParam, listParam, type PageQuery, pageRequest, parsePin } from '../params.js';
 import { errorResponses, idParam, operationsOf, pageParams, query, timestamp } from '../schemas/common.js';
 import { historyPageSchema } from '../schemas/device.js';
+import { onlineSchema } from '../schemas/device-write.js';
 import { dataStreamNotFound, dataStreamValues, metaFieldValues, pinKey, templateOf } from './device-views.js';
 
 const op = operationsOf('device data');
@@ -66,11 +67,6 @@ const historyQuery = query(
   },
   ['deviceId'],
 );
-const connected = {
-  type: 'object',
-  required: ['connected'],
-  properties: { connected: { type: 'boolean' } },
-} as const;
 
 /** `GET …/device/datastream/history` (spec §6.4): `{content: [{createdAt, value}], totalElements}`, newest first. */
 function historyRoute(app: FastifyInstance, ctx: RouteContext): void {
@@ -142,20 +138,23 @@ function currentValueRoutes(app: FastifyInstance, ctx: RouteContext): void {
   );
 }
 
-/** Connection state (from presence, when the device API provides it) and metadata values. */
+/** Connection state (presence, when the device API provides it; last ping round trip) and metadata values. */
 function statusRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const devices = ctx.platform.devices;
   const byDeviceId = query({ deviceId: idParam }, ['deviceId']);
   const online = op('Whether the device is connected', {
     querystring: byDeviceId,
-    response: { 200: connected, ...errorResponses },
+    response: { 200: onlineSchema, ...errorResponses },
   });
   app.get<{ Querystring: { deviceId: number } }>(
     '/api/v1/organization/device/online',
     { schema: online },
     async (request) => {
       const device = await devices.get(callerOf(request), request.query.deviceId);
-      return { connected: ctx.presence?.isOnline(device.id) ?? false };
+      return {
+        connected: ctx.presence?.isOnline(device.id) ?? false,
+        lastPingRttMs: ctx.pings.lastRttMs(device.id),
+      };
     },
   );
   const meta = op('Metadata values of the device', {

@@ -69,6 +69,7 @@ export class Channel implements SessionLink {
 
   /** Handles one decoded packet. A returned promise must settle before the next packet is handled. */
   handle(packet: Packet): void | Promise<void> {
+    this.broker.metrics.packetsReceived[packet.cmd]++;
     try {
       const result = this.dispatch(packet);
       if (result instanceof Promise) return result.catch((err: unknown) => this.fail(err));
@@ -120,6 +121,7 @@ export class Channel implements SessionLink {
   send(packet: Packet): void {
     if (this.state === 'closed') return;
     const bytes = encodePacket(packet, this.protocolVersion);
+    this.broker.metrics.packetsSent[packet.cmd]++;
     this.broker.metrics.bytesSent += bytes.length;
     this.sink.write(bytes);
   }
@@ -151,6 +153,7 @@ export class Channel implements SessionLink {
     if (mqttError === undefined) this.logger.error({ err, clientId: this.clientId }, 'connection failed');
     else this.logger.debug({ clientId: this.clientId, reason: mqttError.message }, 'protocol failure');
     const code = mqttError?.reasonCode ?? ReasonCode.ImplementationSpecificError;
+    if (this.state !== 'connected') this.broker.metrics.connectRefused(code);
     if (err instanceof UnsupportedProtocolVersionError) {
       // [MQTT-3.1.2-2] answer with the 3.1.1 "unacceptable protocol version" code, then close.
       this.send(connackFor(ReasonCode.UnsupportedProtocolVersion, 4));

@@ -44,6 +44,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
   if (ch.state !== 'connecting') return; // closed while authenticating
   if (!result.ok) {
     ch.broker.metrics.connectionsRejected++;
+    ch.broker.metrics.authFailed(result.reasonCode);
     throw new MqttError(result.reasonCode, result.reasonString ?? 'not authorized');
   }
   ch.identity = result.identity;

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ConnectionInfo } from '../../broker/auth.js';
-import type { Broker } from '../../broker/broker.js';
+import type { Broker, ConnectionDescription } from '../../broker/broker.js';
 import { PacketDecoder } from '../codec/decoder.js';
 import type { Packet } from '../codec/packet.js';
 import { Channel, type ChannelSink } from '../protocol/channel.js';
@@ -154,6 +154,13 @@ export class MqttConnection implements ChannelSink {
   shutdown(): Promise<void> {
     this.channel.shutdown();
     return this.closed;
+  }
+
+  /** For connection metrics: only accepted connections count. */
+  describe(): ConnectionDescription | undefined {
+    const channel = this.channel;
+    if (channel.state !== 'connected') return undefined;
+    return { transport: channel.info.transport, protocolVersion: channel.protocolVersion };
   }
 
   private onClosed(): void {

@@ -10,6 +10,7 @@ type DeviceCredentials = Pick<
   | 'revealToken'
   | 'rotateToken'
   | 'authenticateToken'
+  | 'peekToken'
   | 'byId'
   | 'createProvisioningToken'
   | 'activate'
@@ -52,6 +53,11 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
       const device = await stores.devices.byTokenHash(tokenHash);
       if (device !== undefined) cache.set(tokenHash, device, generation);
       return device;
+    },
+
+    peekToken(token) {
+      if (typeof token !== 'string' || !isDeviceTokenShaped(token)) return undefined;
+      return cache.get(hashDeviceToken(token));
     },
 
     byId: (deviceId) => stores.devices.get(deviceId),

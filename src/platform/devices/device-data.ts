@@ -17,6 +17,7 @@ type DeviceData = Pick<
   DeviceService,
   | 'writeValues'
   | 'eraseValue'
+  | 'clearData'
   | 'currentValues'
   | 'history'
   | 'pruneHistory'
@@ -47,6 +48,18 @@ export function deviceData(ctx: DeviceContext): DeviceData {
 
     async eraseValue(deviceId, dataStreamId) {
       await stores.values.erase(deviceId, dataStreamId);
+    },
+
+    async clearData(caller, deviceId) {
+      await ctx.scoped(caller, deviceId);
+      // Properties go one by one: the attribute store's clear would take the metadata with them.
+      const properties = await stores.attributes.properties(deviceId);
+      await Promise.all([
+        stores.values.clear(deviceId),
+        stores.events.clear(deviceId),
+        ...properties.map((p) => stores.attributes.setProperty(deviceId, p.dataStreamId, p.name, [])),
+      ]);
+      ctx.deps.logger.info({ deviceId, actor: caller.actor }, 'device data erased');
     },
 
     currentValues: (deviceId) => stores.values.current(deviceId),

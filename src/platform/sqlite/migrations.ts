@@ -1,6 +1,7 @@
 import type { Migration } from '../../store/sqlite/migrations.js';
 import { deviceSchema } from './schema/devices.js';
 import { orgSchema } from './schema/orgs.js';
+import { otaSchema } from './schema/ota.js';
 import { templateSchema } from './schema/templates.js';
 
 /**
@@ -16,4 +17,5 @@ export const platformMigrations: readonly Migration[] = [
       'devices, tokens, static tokens, current values, history, properties, metadata values, events',
     up: deviceSchema,
   },
+  { version: 4, description: 'firmware, shipments, shipment devices', up: otaSchema },
 ];

@@ -1,0 +1,83 @@
+import type { BrokerName } from '../brokers/broker-process.js';
+
+export interface BenchArgs {
+  readonly quick: boolean;
+  /** Scenario numbers to run (1..4). */
+  readonly scenarios: readonly number[];
+  readonly brokers: readonly BrokerName[];
+  /** Load-generator processes. */
+  readonly workers: number;
+  /** Where devgate writes a V8 CPU profile per broker start (node --cpu-prof). */
+  readonly cpuProfDir?: string;
+  /** Scenario 4 connection counts. */
+  readonly connections: readonly number[];
+  /** Re-run scenario 1 against mosquitto with 1 and 2 generator processes. */
+  readonly generatorCheck: boolean;
+  readonly outDir?: string;
+  /** Multiplies every closed-loop window (tuning aid). */
+  readonly windowScale: number;
+  /** Only run scenario 1 cases whose id contains this. */
+  readonly caseFilter?: string;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick                 short run (under 5 minutes): fewer cases, shorter phases
+  --scenarios 1,2,3,4     which scenarios (default: all)
+  --brokers devgate,mosquitto,aedes
+  --workers N             load-generator processes (default 2)
+  --connections 10000,19000   scenario 4 sizes (default: 5000 quick, 10000,19000 full)
+  --generator-check       scenario 1 against mosquitto with 1 and 2 generator processes
+  --cpu-prof DIR          devgate writes a CPU profile per start into DIR
+  --out DIR               results directory (default bench/results)
+  --case ID               only scenario 1 cases whose id contains ID (p2p-q0, fanin, …)
+  --window-scale X        multiply the closed-loop windows (tuning)
+`;
+
+function list(value: string | undefined, flag: string): string[] {
+  if (value === undefined) throw new Error(`${flag} needs a value`);
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
+  let quick = false;
+  let scenarios = [1, 2, 3, 4];
+  let brokers: BrokerName[] = ['devgate', 'mosquitto', 'aedes'];
+  let workers = 2;
+  let connections: number[] | undefined;
+  let generatorCheck = false;
+  let cpuProfDir: string | undefined;
+  let outDir: string | undefined;
+  let windowScale = 1;
+  let caseFilter: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = (): string | undefined => argv[++i];
+    if (arg === '--help' || arg === '-h') return 'help';
+    else if (arg === '--quick') quick = true;
+    else if (arg === '--scenarios') scenarios = list(next(), arg).map(Number);
+    else if (arg === '--brokers') brokers = list(next(), arg) as BrokerName[];
+    else if (arg === '--workers') workers = Number(next());
+    else if (arg === '--connections') connections = list(next(), arg).map(Number);
+    else if (arg === '--generator-check') generatorCheck = true;
+    else if (arg === '--cpu-prof') cpuProfDir = next();
+    else if (arg === '--out') outDir = next();
+    else if (arg === '--window-scale') windowScale = Number(next());
+    else if (arg === '--case') caseFilter = next();
+    else throw new Error(`unknown option ${arg}\n\n${USAGE}`);
+  }
+  for (const b of brokers) if (!['devgate', 'mosquitto', 'aedes'].includes(b)) throw new Error(`unknown broker ${b}`);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
+  return {
+    quick,
+    scenarios,
+    brokers,
+    workers,
+    connections: connections ?? (quick ? [5000] : [10_000, 19_000]),
+    generatorCheck: generatorCheck || !quick,
+    ...(cpuProfDir === undefined ? {} : { cpuProfDir }),
+    ...(outDir === undefined ? {} : { outDir }),
+    windowScale,
+    ...(caseFilter === undefined ? {} : { caseFilter }),
+  };
+}

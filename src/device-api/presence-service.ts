@@ -1,0 +1,114 @@
+import type { Clock, Timer } from '../broker/clock.js';
+import type { Logger } from '../observability/logger.js';
+import type { Platform } from '../platform/platform.js';
+import type { PresenceService } from './types.js';
+
+/** Used when the device or its template can no longer be found (spec §5.10 default). */
+const DEFAULT_DELAY_SEC = 60;
+
+interface State {
+  /** Direct connections (device / mgmt_device) open now; normally 0 or 1 (takeover overlaps). */
+  connections: number;
+  /** When the last data or disconnect happened: the offline delay counts from here. */
+  lastActivity: number;
+  timer?: Timer;
+  /** Offline delay in ms, resolved from the template when first needed. */
+  delayMs?: number;
+}
+
+export interface PresenceDeps {
+  readonly platform: Platform;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Online/offline (spec §1.4, §5.10): Online on connect or data; after the last connection ends
+ * (the engine already waited 1.5 × keepalive for a silent one), Offline follows once the
+ * template's offline delay passed without a reconnect or data. One entry per online device; it
+ * goes when the device goes offline.
+ */
+export function createPresenceService(deps: PresenceDeps): PresenceService & { close(): void } {
+  const { platform, clock, logger } = deps;
+  const states = new Map<number, State>();
+  let closed = false;
+
+  const record = (deviceId: number, connected: boolean, at: number, ip?: string): void => {
+    const event = ip === undefined ? { connected, at } : { connected, at, ip };
+    platform.devices.recordConnection(deviceId, event).catch((err: unknown) => {
+      if (!closed) logger.warn({ err, deviceId }, 'could not record the connection status');
+    });
+  };
+
+  const delayOf = async (deviceId: number): Promise<number> => {
+    const device = await platform.devices.byId(deviceId).catch(() => undefined);
+    const template = device === undefined ? undefined : platform.templates.byId(device.templateId);
+    return (template?.offlineDelaySec ?? DEFAULT_DELAY_SEC) * 1000;
+  };
+
+  /** Checks the state when its timer fires: offline, or re-armed for the rest of the delay. */
+  const expire = (deviceId: number, state: State): void => {
+    state.timer = undefined;
+    if (closed || states.get(deviceId) !== state || state.connections > 0) return;
+    const due = state.lastActivity + (state.delayMs ?? 0);
+    if (clock.now() < due) {
+      state.timer = clock.schedule(due - clock.now(), () => expire(deviceId, state));
+      return;
+    }
+    states.delete(deviceId);
+    record(deviceId, false, state.lastActivity);
+  };
+
+  const arm = (deviceId: number, state: State): void => {
+    if (state.timer !== undefined || state.connections > 0 || closed) return;
+    if (state.delayMs !== undefined) {
+      state.timer = clock.schedule(state.delayMs, () => expire(deviceId, state));
+      return;
+    }
+    delayOf(deviceId).then(
+      (ms) => {
+        state.delayMs = ms;
+        if (states.get(deviceId) === state) arm(deviceId, state);
+      },
+      () => undefined,
+    );
+  };
+
+  const stateOf = (deviceId: number): { state: State; fresh: boolean } => {
+    const existing = states.get(deviceId);
+    if (existing !== undefined) return { state: existing, fresh: false };
+    const state: State = { connections: 0, lastActivity: clock.now() };
+    states.set(deviceId, state);
+    return { state, fresh: true };
+  };
+
+  return {
+    connected(deviceId, ip) {
+      const { state } = stateOf(deviceId);
+      state.connections++;
+      state.lastActivity = clock.now();
+      state.timer?.cancel();
+      state.timer = undefined;
+      record(deviceId, true, state.lastActivity, ip);
+    },
+    disconnected(deviceId) {
+      const state = states.get(deviceId);
+      if (state === undefined) return;
+      state.connections = Math.max(0, state.connections - 1);
+      state.lastActivity = clock.now();
+      arm(deviceId, state);
+    },
+    seen(deviceId) {
+      const { state, fresh } = stateOf(deviceId);
+      state.lastActivity = clock.now();
+      if (fresh) record(deviceId, true, state.lastActivity);
+      arm(deviceId, state);
+    },
+    isOnline: (deviceId) => states.has(deviceId),
+    close() {
+      closed = true;
+      for (const state of states.values()) state.timer?.cancel();
+      states.clear();
+    },
+  };
+}

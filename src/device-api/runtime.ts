@@ -1,0 +1,75 @@
+import type { Broker } from '../broker/broker.js';
+import type { Clock } from '../broker/clock.js';
+import type { Logger } from '../observability/logger.js';
+import type { HardwareInfo } from '../platform/model.js';
+import type { Platform } from '../platform/platform.js';
+import { DiagThrottle } from './diag-throttle.js';
+import { createDownlinkService } from './downlink-service.js';
+import { DeviceApiMetrics } from './metrics.js';
+import { createPresenceService } from './presence-service.js';
+import { KeyedRateLimiter } from './rate-limiter.js';
+import { type DeviceApiOptions, type DeviceApiRuntime, defaultDeviceApiOptions } from './types.js';
+import { createUplinkService } from './uplink-service.js';
+import { createValueWriteService } from './value-write-service.js';
+
+/** What the composition root hands the device API. */
+export interface DeviceApiDeps {
+  readonly platform: Platform;
+  readonly broker: Broker;
+  /** Defaults to defaultDeviceApiOptions. */
+  readonly options?: DeviceApiOptions;
+  /** Offline delays, diag throttle, rate limits, redirect grace and ping timeouts run on it. */
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Builds the services the device API, the gateway API and the HTTP write paths share, once per
+ * process: uplinks (with the per-device rate limit), downlinks, platform value writes and
+ * presence. `close()` stops every timer.
+ */
+export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
+  const { platform, broker, clock } = deps;
+  const options = deps.options ?? defaultDeviceApiOptions;
+  const logger = deps.logger.child({ component: 'device-api' });
+  const metrics = new DeviceApiMetrics();
+  const rates = new KeyedRateLimiter({
+    ratePerSec: options.rateLimitPerSec,
+    burst: options.rateLimitBurst,
+    floodMs: options.floodDisconnectSec * 1000,
+    clock,
+  });
+  const presence = createPresenceService({ platform, clock, logger });
+  const downlinks = createDownlinkService({ broker, clock, metrics });
+  const deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void> = [];
+  const uplinks = createUplinkService({
+    platform,
+    clock,
+    logger,
+    deviceInfoListeners,
+    metrics,
+    rates,
+    presence,
+  });
+  let closed = false;
+  return {
+    platform,
+    broker,
+    options,
+    clock,
+    logger,
+    uplinks,
+    downlinks,
+    values: createValueWriteService({ platform, downlinks }),
+    presence,
+    deviceInfoListeners,
+    metrics,
+    diagThrottle: new DiagThrottle(options.diagIntervalMs, clock),
+    close() {
+      if (closed) return;
+      closed = true;
+      presence.close();
+      downlinks.close();
+    },
+  };
+}

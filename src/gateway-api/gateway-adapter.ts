@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AdapterLink,
+  ClientAdapter,
+  PublishDecision,
+  SubscribeMapping,
+} from '../broker/client-adapter.js';
+import type { Timer } from '../broker/clock.js';
+import type { BrokerMessage } from '../broker/message.js';
+import { createDeviceAdapter } from '../device-api/device-adapter.js';
+import { deviceSessionKey, deviceTopic, parseDeviceTopic } from '../device-api/internal-topics.js';
+import type { DeviceApiRuntime, ReplyChannel } from '../device-api/types.js';
+import type { QoS } from '../mqtt/codec/packet.js';
+import { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import { topicMatches } from '../mqtt/topic/match.js';
+import { DeviceBook } from './device-book.js';
+import { type GatewayPrincipal, PrincipalState } from './gateway-principal.js';
+import { RevokedError, TargetAccess } from './gateway-targets.js';
+import { classifyFilter, isDownlink, prefixedTopic, splitPrefixed } from './gateway-topics.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type { GatewayPrincipal } from './gateway-principal.js';
+
+/** Internal topic of the connection's own `downlink/diag`; only ever handed over with deliverTo. */
+const GATEWAY_DIAG_TOPIC = '$gateway/diag';
+/** How often the login is re-read while no traffic does it (a subscribe-only gateway is cut off too). */
+export const PRINCIPAL_RECHECK_MS = 5000;
+
+const UNPREFIXED_DIAG = 'An OAuth client connection has no device of its own: use dev/{token}/…';
+
+const handled = (reasonCode: ReasonCode): PublishDecision => ({ kind: 'handled', reasonCode });
+
+/** The parts of the device API runtime a gateway connection uses. */
+export type GatewayRuntime = Pick<
+  DeviceApiRuntime,
+  'platform' | 'broker' | 'options' | 'clock' | 'logger' | 'uplinks' | 'presence'
+>;
+
+/**
+ * The MQTT Gateway API mount for one connection (spec §4): `dev/{token}/…` acts for the device
+ * with that token when it is in the login's scope. OAuth client logins get one session per MQTT
+ * client id; `mgmt_device` logins share the gateway device's own session key (one live connection
+ * per token, newest wins) and use its Device API for unprefixed topics.
+ */
+export function createGatewayAdapter(runtime: DeviceApiRuntime, principal: GatewayPrincipal): ClientAdapter {
+  const own = principal.kind === 'gateway-device' ? createDeviceAdapter(runtime, principal.device) : undefined;
+  return new GatewayConnection(runtime, principal, own);
+}
+
+/** The adapter with the gateway device's own Device API adapter given (tests pass a fake). */
+export class GatewayConnection implements ClientAdapter {
+  readonly sessionKey: string;
+  readonly #runtime: GatewayRuntime;
+  readonly #own: ClientAdapter | undefined;
+  readonly #ownId: number | undefined;
+  readonly #principal: PrincipalState;
+  readonly #book = new DeviceBook();
+  readonly #access: TargetAccess;
+  readonly #bucket: TokenBucket;
+  #link: AdapterLink | undefined;
+  #timer: Timer | undefined;
+  #closed = false;
+  #diagAt = Number.NEGATIVE_INFINITY;
+
+  constructor(runtime: GatewayRuntime, principal: GatewayPrincipal, own: ClientAdapter | undefined) {
+    this.#runtime = runtime;
+    this.#own = own;
+    this.#ownId = principal.kind === 'gateway-device' ? principal.device.id : undefined;
+    this.sessionKey =
+      principal.kind === 'gateway-device'
+        ? deviceSessionKey(principal.device.id)
+        : `oauth:${principal.client.clientId}:${principal.mqttClientId ?? randomUUID()}`;
+    this.#principal = new PrincipalState(runtime.platform, principal);
+    this.#access = new TargetAccess({
+      platform: runtime.platform,
+      broker: runtime.broker,
+      logger: runtime.logger,
+      principal: this.#principal,
+      book: this.#book,
+      sessionKey: () => this.sessionKey,
+    });
+    const rate = runtime.options.gatewayRateLimitPerSec;
+    this.#bucket = new TokenBucket(rate, rate, () => runtime.clock.now());
+  }
+
+  onConnected(link: AdapterLink): void {
+    this.#link = link;
+    this.#own?.onConnected?.(link);
+    this.#restoreSubscriptions();
+    this.#armRecheck();
+  }
+
+  onDisconnected(): void {
+    this.#closed = true;
+    this.#timer?.cancel();
+    this.#own?.onDisconnected?.();
+  }
+
+  onPublish(topic: string, message: BrokerMessage): PublishDecision | Promise<PublishDecision> {
+    if (!this.#bucket.take()) {
+      // 0x97 Quota exceeded: the PUBACK code closest to "rate too high" (0x96 is DISCONNECT-only).
+      this.#gatewayDiag('Gateway rate limit exceeded');
+      return handled(ReasonCode.QuotaExceeded);
+    }
+    const prefixed = splitPrefixed(topic);
+    if (prefixed !== undefined) return this.#publishFor(prefixed.token, prefixed.relative, message.payload);
+    if (this.#own !== undefined) return this.#own.onPublish(topic, message);
+    this.#gatewayDiag(UNPREFIXED_DIAG); // spec §4.2: no device identity on an OAuth connection
+    return handled(ReasonCode.NotAuthorized);
+  }
+
+  /** A will on `dev/{token}/…` acts for that device when it is due, like a publish would. */
+  onWill(message: BrokerMessage): string | undefined {
+    const prefixed = splitPrefixed(message.topic);
+    if (prefixed === undefined) return this.#own?.onWill?.(message);
+    void this.#publishFor(prefixed.token, prefixed.relative, message.payload);
+    return undefined;
+  }
+
+  async onSubscribe(filter: string, qos: QoS): Promise<SubscribeMapping> {
+    const wanted = classifyFilter(filter);
+    if (wanted.kind === 'refused') {
+      this.#gatewayDiag(wanted.diag);
+      return wanted.code;
+    }
+    if (wanted.kind === 'own') {
+      if (this.#own !== undefined) return this.#own.onSubscribe(filter, qos);
+      this.#gatewayDiag(UNPREFIXED_DIAG);
+      return ReasonCode.NotAuthorized;
+    }
+    const target = await this.#resolve(wanted.token);
+    if (typeof target === 'number') return target;
+    this.#pruneBook();
+    this.#book.addFilter(wanted.token, target.device.id, filter);
+    // spec §3.1 [CHOICE]: downlinks are granted at most QoS 1.
+    return { filter: deviceTopic(target.device.id, wanted.relative), maxQos: 1 };
+  }
+
+  toWireTopic(internalTopic: string): string | undefined {
+    if (internalTopic === GATEWAY_DIAG_TOPIC) return 'downlink/diag';
+    const parsed = parseDeviceTopic(internalTopic);
+    if (parsed === undefined) return undefined;
+    if (parsed.deviceId === this.#ownId) return this.#own?.toWireTopic(internalTopic);
+    if (!isDownlink(parsed.relative)) return undefined;
+    const token = this.#book.tokenFor(parsed.deviceId);
+    if (token === undefined || !this.#access.mayDeliver(token, parsed.deviceId)) return undefined;
+    return prefixedTopic(token, parsed.relative);
+  }
+
+  async #publishFor(token: string, relative: string, payload: Buffer): Promise<PublishDecision> {
+    const target = await this.#resolve(token);
+    if (typeof target === 'number') return handled(target);
+    const deviceId = target.device.id;
+    this.#book.noteUse(token, deviceId);
+    // spec §4.2: data through a gateway marks the target online; its own connection is untouched.
+    this.#runtime.presence.seen(deviceId);
+    try {
+      const reply = this.#replyFor(token, deviceId);
+      const code = await this.#runtime.uplinks.handle(target, relative, payload, reply, 'gateway');
+      // A flooding target is dropped like any rate-limited one: the gateway carries other devices
+      // too, so it is not disconnected (0x96 is not a PUBACK code).
+      return handled(code === ReasonCode.MessageRateTooHigh ? ReasonCode.QuotaExceeded : code);
+    } catch (err) {
+      this.#runtime.logger.error({ err, deviceId }, 'gateway uplink failed');
+      return handled(ReasonCode.UnspecifiedError);
+    }
+  }
+
+  /** The in-scope target, or the code to answer: 0x87 for every kind of unreachable token. */
+  async #resolve(token: string) {
+    try {
+      return (await this.#access.resolve(token)) ?? ReasonCode.NotAuthorized;
+    } catch (err) {
+      if (err instanceof RevokedError) {
+        this.#revoked();
+        return ReasonCode.NotAuthorized;
+      }
+      this.#runtime.logger.error({ err, sessionKey: this.sessionKey }, 'gateway target lookup failed');
+      return ReasonCode.UnspecifiedError;
+    }
+  }
+
+  /**
+   * Answers to one uplink go to this connection only, as `dev/{token}/downlink/…`: like a device's
+   * own answers (spec §3.3), only where it subscribed for that token, at the QoS it was granted.
+   */
+  #replyFor(token: string, deviceId: number): ReplyChannel {
+    return {
+      send: (topic, payload, qos) => {
+        const internal = deviceTopic(deviceId, topic);
+        const granted = this.#grantedQos(token, internal);
+        if (granted !== undefined) this.#deliver(internal, payload, Math.min(qos, granted) as 0 | 1);
+      },
+      diag: (text) => {
+        const { clock, options } = this.#runtime;
+        if (this.#book.mayDiag(token, clock.now(), options.diagIntervalMs))
+          this.#deliver(deviceTopic(deviceId, 'downlink/diag'), text, 0);
+      },
+    };
+  }
+
+  #grantedQos(token: string, internalTopic: string): QoS | undefined {
+    const subscriptions = this.#runtime.broker.subscriptionsOf(this.sessionKey);
+    let best: QoS | undefined;
+    for (const filter of this.#book.filtersOf(token)) {
+      const sub = subscriptions?.get(filter);
+      if (sub !== undefined && topicMatches(sub.topicFilter, internalTopic) && (best ?? -1) < sub.qos)
+        best = sub.qos;
+    }
+    return best;
+  }
+
+  /** A throttled `downlink/diag` about the gateway connection itself (not about a target). */
+  #gatewayDiag(text: string): void {
+    const now = this.#runtime.clock.now();
+    if (now - this.#diagAt < this.#runtime.options.diagIntervalMs) return;
+    this.#diagAt = now;
+    this.#deliver(GATEWAY_DIAG_TOPIC, text, 0);
+  }
+
+  #deliver(topic: string, payload: Buffer | string, qos: 0 | 1): void {
+    this.#runtime.broker.deliverTo(this.sessionKey, {
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos,
+      retain: false,
+      properties: {},
+      createdAt: this.#runtime.clock.now(),
+    });
+  }
+
+  /** The client may have unsubscribed meanwhile (the engine does not tell adapters): bound the book. */
+  #pruneBook(): void {
+    const live = this.#runtime.broker.subscriptionsOf(this.sessionKey);
+    if (this.#book.filterCount <= 2 * (live?.size ?? 0) + 64) return;
+    this.#book.prune((filter) => live?.has(filter) === true);
+  }
+
+  /** A resumed session keeps its subscriptions: learn their tokens and re-check each target. */
+  #restoreSubscriptions(): void {
+    const subscriptions = this.#runtime.broker.subscriptionsOf(this.sessionKey);
+    if (subscriptions === undefined) return;
+    for (const [filter, sub] of subscriptions) {
+      const wire = splitPrefixed(filter);
+      const internal = parseDeviceTopic(sub.topicFilter);
+      if (wire !== undefined && internal !== undefined) this.#book.addFilter(wire.token, internal.deviceId, filter);
+    }
+    for (const { token, deviceId } of this.#book.subscribedTokens()) this.#access.recheck(token, deviceId);
+  }
+
+  #armRecheck(): void {
+    this.#timer = this.#runtime.clock.schedule(PRINCIPAL_RECHECK_MS, () => {
+      if (this.#closed) return;
+      this.#principal.refresh().then(
+        (scopeOrg) => (scopeOrg === undefined ? this.#revoked() : this.#armRecheck()),
+        (err: unknown) => {
+          this.#runtime.logger.error({ err, sessionKey: this.sessionKey }, 'gateway login re-check failed');
+          this.#armRecheck();
+        },
+      );
+    });
+  }
+
+  /** The login lost its right (spec §2.4 "valid credentials without the right"): 0x87 and close. */
+  #revoked(): void {
+    if (this.#closed || this.#link === undefined) return;
+    this.#runtime.logger.info({ sessionKey: this.sessionKey }, 'gateway login revoked: closing');
+    this.#link.close(ReasonCode.NotAuthorized, 'not authorized');
+  }
+}

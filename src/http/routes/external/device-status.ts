@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../../context.js';
+import { authenticate, DeviceApiError, hidden, oneOf, queryOf, type RawQuery } from './device-request.js';
+import { runUplink } from './device-uplink.js';
+
+/**
+ * `provision` parameters (spec §6.2 row 13) as the `info/mcu` JSON they stand for (spec §3.4):
+ * `type` there is the firmware type, HTTP's `fwType` (HTTP's own `type` is MCU|NCP, not kept).
+ */
+const INFO_KEYS: ReadonlyArray<readonly [param: string, key: string]> = [
+  ['templateId', 'tmpl'],
+  ['ver', 'ver'],
+  ['build', 'build'],
+  ['fwType', 'type'],
+  ['blVer', 'blynk'],
+  ['boType', 'board'],
+];
+
+function infoJson(query: RawQuery): string {
+  const info: Record<string, string> = {};
+  for (const [param, key] of INFO_KEYS) {
+    const value = oneOf(query, param);
+    if (value !== undefined && value !== '') info[key] = value;
+  }
+  return JSON.stringify(info);
+}
+
+/** `isHardwareConnected`, `provision` and `upload` (spec §6.2 rows 12–14). */
+export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/external/api/isHardwareConnected', hidden, async (request, reply) => {
+    const { device } = await authenticate(ctx, queryOf(request));
+    const online = ctx.deviceApi()?.presence.isOnline(device.id) ?? false;
+    return reply.type('application/json').send(online ? 'true' : 'false');
+  });
+  app.get('/external/api/provision', hidden, async (request, reply) => {
+    const query = queryOf(request);
+    const target = await authenticate(ctx, query);
+    // The HTTP twin of the first `info/mcu` (spec §5.9): activates a PENDING device, records the
+    // hardware info and tells the OTA listeners, in the device API's own handler.
+    await runUplink(ctx, target, 'info/mcu', infoJson(query), {});
+    return reply.send();
+  });
+  // spec §6.2 row 14 needs a multipart parser (@fastify/multipart), which devgate does not ship yet.
+  app.post('/external/api/upload', hidden, async (request) => {
+    await authenticate(ctx, queryOf(request));
+    throw new DeviceApiError('File uploads are not supported by this server.', 501);
+  });
+}

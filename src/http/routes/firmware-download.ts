@@ -1,0 +1,41 @@
+import { open } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { OtaService } from '../../ota/types.js';
+import { errorResponses } from '../schemas/common.js';
+
+const schema = {
+  tags: ['ota'],
+  summary: 'Download a firmware package with the token from downlink/ota/json (no bearer)',
+  params: {
+    type: 'object',
+    required: ['file'],
+    properties: { file: { type: 'string', maxLength: 128, description: '{sha256}.bin' } },
+  },
+  // Lenient: a device may append parameters of its own; only `token` is read.
+  querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 256 } } },
+  response: {
+    200: { type: 'string', format: 'binary', description: 'the firmware image' },
+    ...errorResponses,
+  },
+} as const;
+
+type Download = { Params: { file: string }; Querystring: { token?: string } };
+
+/**
+ * `GET /static/{file}?token=…` (spec §6.2 note, §3.4 headers): the URL of `downlink/ota/json`.
+ * The token authorizes; a missing, bad or expired one is 403 `Invalid token.`. HEAD answers the
+ * headers without counting a download.
+ */
+export function firmwareDownloadRoutes(app: FastifyInstance, ota: OtaService): void {
+  const url = '/static/:file';
+  // An explicit HEAD (before GET, so Fastify adds none) keeps the real content-length.
+  app.head<Download>(url, { schema: { ...schema, hide: true } }, async (request, reply) => {
+    const served = ota.authorizeDownload(request.params.file, request.query.token ?? '', false);
+    return reply.headers(served.headers).header('content-length', served.size).send();
+  });
+  app.get<Download>(url, { schema }, async (request, reply) => {
+    const served = ota.authorizeDownload(request.params.file, request.query.token ?? '', true);
+    const file = await open(served.path);
+    return reply.headers(served.headers).header('content-length', served.size).send(file.createReadStream());
+  });
+}

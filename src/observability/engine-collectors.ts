@@ -1,0 +1,192 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Broker } from '../broker/broker.js';
+import { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import { type EngineMetrics, PACKET_KINDS } from './metrics.js';
+
+/**
+ * The engine's counters as Prometheus metrics. Values are read from EngineMetrics (plain
+ * numbers the hot path increments) when scraped, never pushed. Labels are closed sets only
+ * (transport, protocol version, packet kind, reason name): no client id, token or device name.
+ */
+
+type BrokerSource = () => Broker | undefined;
+
+/** `BadUserNameOrPassword` → `bad_user_name_or_password`; unknown codes as `0x..`. */
+const REASON_NAMES = new Map<number, string>(
+  Object.entries(ReasonCode).map(([name, code]) => [
+    code,
+    name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`)),
+  ]),
+);
+
+export function reasonName(code: number): string {
+  return REASON_NAMES.get(code) ?? `0x${code.toString(16).padStart(2, '0')}`;
+}
+
+/** Wire protocol level → the MQTT version users know. */
+export function protocolName(level: 3 | 4 | 5): string {
+  return level === 3 ? '3.1' : level === 4 ? '3.1.1' : '5.0';
+}
+
+const DROP_REASONS = {
+  queue_full: 'droppedQueueFull',
+  slow_consumer: 'droppedSlowConsumer',
+  too_large: 'droppedTooLarge',
+  expired: 'droppedExpired',
+} as const satisfies Record<string, keyof EngineMetrics>;
+
+/** A counter whose value is a number read at scrape time. */
+function readCounter(
+  registry: Registry,
+  broker: BrokerSource,
+  name: string,
+  help: string,
+  read: (m: EngineMetrics) => number,
+): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Counter) {
+      this.reset();
+      const metrics = broker()?.metrics;
+      this.inc(metrics === undefined ? 0 : read(metrics));
+    },
+  });
+}
+
+function labelledCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  read: (m: EngineMetrics) => Iterable<readonly [string, number]>,
+  broker: BrokerSource,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect(this: Counter<string>) {
+      this.reset();
+      const metrics = broker()?.metrics;
+      if (metrics === undefined) return;
+      for (const [value, count] of read(metrics)) this.inc({ [label]: value }, count);
+    },
+  });
+}
+
+function reasonCounts(counts: ReadonlyMap<number, number>): Array<[string, number]> {
+  return [...counts].map(([code, count]) => [reasonName(code), count]);
+}
+
+function gauges(registry: Registry, broker: BrokerSource): void {
+  new Gauge({
+    name: 'devgate_mqtt_connections',
+    help: 'Accepted MQTT connections open now, by transport and protocol version',
+    labelNames: ['transport', 'protocol'],
+    registers: [registry],
+    collect(this: Gauge<string>) {
+      this.reset();
+      for (const { description, count } of broker()?.connectionStats().values() ?? []) {
+        this.set(
+          { transport: description.transport, protocol: protocolName(description.protocolVersion) },
+          count,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'devgate_mqtt_sessions',
+    help: 'MQTT sessions held (connected or waiting for their expiry)',
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(broker()?.sessionCount ?? 0);
+    },
+  });
+}
+
+function connectCounters(registry: Registry, broker: BrokerSource): void {
+  readCounter(
+    registry,
+    broker,
+    'devgate_mqtt_connects_accepted_total',
+    'CONNECTs accepted',
+    (m) => m.connectionsAccepted,
+  );
+  labelledCounter(
+    registry,
+    'devgate_mqtt_connects_refused_total',
+    'CONNECTs refused, by reason (authentication failures included)',
+    'reason',
+    (m) => reasonCounts(m.connectsRefused),
+    broker,
+  );
+  labelledCounter(
+    registry,
+    'devgate_mqtt_auth_failures_total',
+    'CONNECTs the authenticator refused, by reason',
+    'reason',
+    (m) => reasonCounts(m.authFailures),
+    broker,
+  );
+}
+
+function trafficCounters(registry: Registry, broker: BrokerSource): void {
+  labelledCounter(
+    registry,
+    'devgate_mqtt_packets_received_total',
+    'MQTT control packets received, by kind',
+    'kind',
+    (m) => PACKET_KINDS.map((kind) => [kind, m.packetsReceived[kind]] as const),
+    broker,
+  );
+  labelledCounter(
+    registry,
+    'devgate_mqtt_packets_sent_total',
+    'MQTT control packets sent, by kind',
+    'kind',
+    (m) =>
+      PACKET_KINDS.map(
+        (kind) => [kind, m.packetsSent[kind] + (kind === 'publish' ? m.messagesSent : 0)] as const,
+      ),
+    broker,
+  );
+  readCounter(
+    registry,
+    broker,
+    'devgate_mqtt_bytes_received_total',
+    'Bytes read from MQTT clients',
+    (m) => m.bytesReceived,
+  );
+  readCounter(
+    registry,
+    broker,
+    'devgate_mqtt_bytes_sent_total',
+    'Bytes written to MQTT clients',
+    (m) => m.bytesSent,
+  );
+  readCounter(
+    registry,
+    broker,
+    'devgate_mqtt_deliveries_total',
+    'PUBLISHes delivered to subscribers (downlinks included)',
+    (m) => m.messagesSent,
+  );
+  labelledCounter(
+    registry,
+    'devgate_mqtt_deliveries_dropped_total',
+    'Deliveries dropped, by reason',
+    'reason',
+    (m) => Object.entries(DROP_REASONS).map(([reason, field]) => [reason, m[field]] as const),
+    broker,
+  );
+}
+
+/** Registers the engine metrics on `registry`; each scrape reads the broker `broker()` returns. */
+export function registerEngineCollectors(registry: Registry, broker: BrokerSource): void {
+  gauges(registry, broker);
+  connectCounters(registry, broker);
+  trafficCounters(registry, broker);
+}

@@ -1,0 +1,55 @@
+import { ForbiddenError } from '../platform/errors.js';
+import { downloadTokenKey, verifyDownloadToken } from './download-token.js';
+import { FIRMWARE_FILE } from './firmware-files.js';
+import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, ShipmentStatus } from './model.js';
+import { DOWNLOAD_WINDOW_MS } from './options.js';
+import type { OtaDeps, ServedFirmware } from './types.js';
+
+/** Every refusal but the limit reads the same: nothing tells a prober which part was wrong. */
+const invalidToken = (): ForbiddenError => new ForbiddenError('Invalid token.');
+
+/** spec §3.4 download response headers. */
+export function firmwareHeaders(firmware: Firmware): Record<string, string> {
+  return {
+    'content-type': 'application/octet-stream',
+    'cache-control': 'no-store',
+    'x-sha256': Buffer.from(firmware.sha256, 'hex').toString('base64'),
+    'x-md5': firmware.md5,
+    ...(firmware.fwType === undefined ? {} : { 'x-fw-type': firmware.fwType }),
+    ...(firmware.version === undefined ? {} : { 'x-fw-ver': firmware.version }),
+    ...(firmware.build === undefined ? {} : { 'x-fw-build': firmware.build }),
+  };
+}
+
+/**
+ * The download check (spec §6.2 note): the token must be ours, unexpired, for this file, for an
+ * unfinished entry of a running shipment; each counted download uses one of the device's
+ * downloads per 24 h, and one past the limit ends the device's part in the shipment.
+ */
+export function downloadAuthorizer(deps: OtaDeps) {
+  const { store, files, clock, options, logger } = deps;
+  const key = downloadTokenKey(deps.tokenKey);
+  return (file: string, token: string, count: boolean): ServedFirmware => {
+    const now = clock.now();
+    const claims = FIRMWARE_FILE.test(file) ? verifyDownloadToken(key, token, file, now) : undefined;
+    if (claims === undefined) throw invalidToken();
+    const { shipmentId, deviceId } = claims;
+    const entry = store.entry(shipmentId, deviceId);
+    const firmware = entry && store.firmware(entry.firmwareId);
+    if (entry === undefined || firmware === undefined || files.fileName(firmware.sha256) !== file)
+      throw invalidToken();
+    if (entry.status === DeviceOtaStatus.DownloadLimitReached)
+      throw new ForbiddenError('Download limit reached.');
+    if (entry.shipmentStatus !== ShipmentStatus.Running || FINAL_STATUSES.has(entry.status))
+      throw invalidToken();
+    if (count) {
+      if (!store.tryCountDownload(entry, now, now - DOWNLOAD_WINDOW_MS, options.downloadsPerDay)) {
+        store.setStatus(shipmentId, deviceId, DeviceOtaStatus.DownloadLimitReached, now);
+        logger.warn({ deviceId, shipmentId }, 'ota: download limit reached');
+        throw new ForbiddenError('Download limit reached.');
+      }
+      store.setStatus(shipmentId, deviceId, DeviceOtaStatus.FirmwareDownloaded, now);
+    }
+    return { path: files.pathOf(firmware.sha256), size: firmware.size, headers: firmwareHeaders(firmware) };
+  };
+}

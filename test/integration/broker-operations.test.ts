@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connectAsync } from 'mqtt';
+import { tempDataDir } from '../helpers/platform-server.js';
+import { parseExposition, sampleValue } from '../helpers/prometheus.js';
+import { within } from '../helpers/wait.js';
+
+/** The built CLI next to this compiled test (works in dist/ and in private build folders). */
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const START_MS = 10_000;
+
+/** `devgate broker` as a child process; resolves with its bound ports once it says it runs. */
+async function startBroker(
+  t: TestContext,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; mqtt: number; http: number }> {
+  const args = ['broker', '--data-dir', dataDir, '--log-level', 'warn', '--host', '127.0.0.1'];
+  const ports = ['--mqtt-port', '0', '--mqtts-port', 'off', '--http-port', '0', '--https-port', 'off'];
+  const child = spawn(process.execPath, [MAIN, ...args, ...ports, '--allow-anonymous', '--persistence'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await within(
+    new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Press Ctrl+C to stop.')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    }),
+    START_MS,
+    'the broker to start',
+  );
+  const listeners = JSON.parse(await readFile(join(dataDir, 'listeners.json'), 'utf8')) as {
+    mqtt: number;
+    http: number;
+  };
+  return { child, ...listeners };
+}
+
+test('Operations on devgate broker: /healthz, /readyz and token-protected /metrics over real HTTP', async (t) => {
+  const dataDir = await tempDataDir(t);
+  const { child, mqtt, http } = await startBroker(t, dataDir, { DEVGATE_METRICS_TOKEN: 'broker-scrape' });
+  const base = `http://127.0.0.1:${http}`;
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok' });
+  const ready = await fetch(`${base}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: 'ok', checks: { listeners: 'ok', 'engine-store': 'ok' } });
+  assert.equal((await fetch(`${base}/elsewhere`)).status, 404);
+  assert.equal((await fetch(`${base}/metrics`)).status, 401);
+
+  const auth = { authorization: 'Bearer broker-scrape' };
+  await fetch(`${base}/metrics`, { headers: auth }); // the first scrape starts timing store flushes
+  const clientId = 'ops-probe-client-77';
+  const client = await connectAsync(`mqtt://127.0.0.1:${mqtt}`, {
+    reconnectPeriod: 0,
+    protocolVersion: 5,
+    clientId,
+  });
+  t.after(() => client.endAsync(true));
+  await client.subscribeAsync('ops/t', { qos: 1 });
+  await client.publishAsync('ops/t', 'x', { qos: 1 });
+
+  const response = await fetch(`${base}/metrics`, { headers: auth });
+  assert.equal(response.status, 200);
+  const text = await response.text();
+  assert.ok(!text.includes(clientId));
+  const metrics = parseExposition(text);
+  assert.equal(sampleValue(metrics, 'devgate_mqtt_connections', { transport: 'tcp', protocol: '5.0' }), 1);
+  assert.equal(sampleValue(metrics, 'devgate_mqtt_packets_received_total', { kind: 'subscribe' }), 1);
+  assert.equal(sampleValue(metrics, 'devgate_mqtt_packets_sent_total', { kind: 'suback' }), 1);
+  assert.ok((sampleValue(metrics, 'devgate_mqtt_deliveries_total') ?? 0) >= 1);
+  assert.ok((sampleValue(metrics, 'devgate_store_flush_seconds_count', { store: 'sessions' }) ?? 0) >= 1);
+  assert.ok(sampleValue(metrics, 'process_resident_memory_bytes') !== undefined);
+
+  child.kill('SIGTERM');
+  assert.equal(await within(new Promise((r) => child.once('exit', r)), START_MS, 'exit'), 0);
+});

@@ -1,0 +1,159 @@
+import type { TestContext } from 'node:test';
+import type { Authenticator } from '../../../src/broker/auth.js';
+import type { ClientAdapter } from '../../../src/broker/client-adapter.js';
+import { deviceTopic, parseDeviceTopic } from '../../../src/device-api/internal-topics.js';
+import {
+  type DeviceApiOptions,
+  type DeviceApiRuntime,
+  defaultDeviceApiOptions,
+} from '../../../src/device-api/types.js';
+import {
+  GatewayConnection,
+  type GatewayPrincipal,
+  type GatewayRuntime,
+} from '../../../src/gateway-api/gateway-adapter.js';
+import type { ProtocolVersion } from '../../../src/mqtt/codec/packet.js';
+import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import type { Device } from '../../../src/platform/model.js';
+import type { Platform } from '../../../src/platform/platform.js';
+import { connected, createHarness, type Harness, type TestClient } from '../../helpers/channel-harness.js';
+import { buildGatewayWorld, type GatewayWorld } from '../../helpers/gateway-world.js';
+import { openTestPlatform } from '../../helpers/platform.js';
+
+/** One uplink the fake UplinkService was asked to handle. */
+export interface HandledUplink {
+  readonly deviceId: number;
+  readonly topic: string;
+  readonly payload: string;
+  readonly via: 'device' | 'gateway';
+}
+
+/**
+ * A fake UplinkService: records every call; `get/ds` answers `downlink/ds/Power` = 42 through the
+ * reply channel, `ds/Nope` is refused with a diag and 0x90, `ds/Flood` answers 0x96 (the device
+ * flood verdict), everything else succeeds.
+ */
+function fakeUplinks(handled: HandledUplink[]): DeviceApiRuntime['uplinks'] {
+  return {
+    async handle(target, topic, payload, reply, via) {
+      handled.push({ deviceId: target.device.id, topic, payload: payload.toString(), via });
+      if (topic === 'get/ds') reply.send('downlink/ds/Power', '42', 1);
+      if (topic === 'ds/Flood') return ReasonCode.MessageRateTooHigh;
+      if (topic === 'ds/Nope') {
+        reply.diag('Unknown datastream "Nope"');
+        return ReasonCode.TopicNameInvalid;
+      }
+      return ReasonCode.Success;
+    },
+  };
+}
+
+/** The gateway device's own Device API, faked: publishes are recorded, `downlink/…` is mounted. */
+function fakeOwnAdapter(device: Device, handled: HandledUplink[]): ClientAdapter {
+  return {
+    onPublish: (topic, message) => {
+      handled.push({ deviceId: device.id, topic, payload: message.payload.toString(), via: 'device' });
+      return { kind: 'handled', reasonCode: ReasonCode.Success };
+    },
+    onSubscribe: (filter) =>
+      filter.startsWith('downlink/') ? { filter: deviceTopic(device.id, filter), maxQos: 1 } : ReasonCode.NotAuthorized,
+    toWireTopic: (internal) => {
+      const parsed = parseDeviceTopic(internal);
+      return parsed?.deviceId === device.id ? parsed.relative : undefined;
+    },
+  };
+}
+
+export interface GatewayHarness {
+  readonly harness: Harness;
+  readonly platform: Platform;
+  readonly world: GatewayWorld;
+  readonly runtime: GatewayRuntime;
+  readonly handled: HandledUplink[];
+  readonly seen: number[];
+  /** The adapters created, by MQTT client id. */
+  readonly adapters: Map<string, GatewayConnection>;
+  /** Connects as the OAuth client (`oauth`) or as `mgmt_device` (`mgmt`). */
+  connect(login: 'oauth' | 'mgmt', version: ProtocolVersion, clientId?: string): Promise<TestClient>;
+  /** Publishes `downlink/…` for a device as the DownlinkService does. */
+  downlink(deviceId: number, relative: string, payload: string): number;
+}
+
+let counter = 0;
+
+/** A real broker (fake clock, no sockets) and a real in-memory platform; the device API is faked. */
+export async function gatewayHarness(
+  t: TestContext,
+  options: Partial<DeviceApiOptions> = {},
+): Promise<GatewayHarness> {
+  const handled: HandledUplink[] = [];
+  const seen: number[] = [];
+  const adapters = new Map<string, GatewayConnection>();
+  let runtime: GatewayRuntime | undefined;
+  let world: GatewayWorld | undefined;
+  const authenticator: Authenticator = {
+    authenticate: (request) => {
+      if (runtime === undefined || world === undefined) throw new Error('harness not ready');
+      const principal: GatewayPrincipal =
+        request.username === 'mgmt'
+          ? { kind: 'gateway-device', device: world.gateway.device }
+          : { kind: 'oauth-client', client: world.oauth.client, mqttClientId: request.clientId };
+      const own = principal.kind === 'gateway-device' ? fakeOwnAdapter(principal.device, handled) : undefined;
+      const adapter = new GatewayConnection(runtime, principal, own);
+      adapters.set(request.clientId, adapter);
+      return { ok: true, identity: { clientId: request.clientId }, adapter };
+    },
+  };
+  const harness = createHarness({ authenticator });
+  t.after(() => harness.broker.close());
+  const platform = await openTestPlatform(t, { clock: harness.clock });
+  world = await buildGatewayWorld(platform);
+  const broker = harness.broker;
+  const rt: GatewayRuntime = {
+    platform,
+    broker,
+    options: { ...defaultDeviceApiOptions, ...options },
+    clock: harness.clock,
+    logger: silentLogger(),
+    uplinks: fakeUplinks(handled),
+    presence: {
+      connected: () => undefined,
+      disconnected: () => undefined,
+      seen: (id) => seen.push(id),
+      isOnline: () => false,
+    },
+  };
+  runtime = rt;
+  return {
+    harness,
+    platform,
+    world,
+    runtime: rt,
+    handled,
+    seen,
+    adapters,
+    connect: (login, version, clientId) => {
+      counter += 1;
+      return connected(harness, {
+        clientId: clientId ?? `gw-${counter}`,
+        username: login,
+        protocolVersion: version,
+      });
+    },
+    downlink: (deviceId, relative, payload) =>
+      broker.publish({
+        topic: deviceTopic(deviceId, relative),
+        payload: Buffer.from(payload),
+        qos: 1,
+        retain: false,
+        properties: {},
+        createdAt: harness.clock.now(),
+      }),
+  };
+}
+
+/** Flushes pending promise callbacks (background re-checks, deferred unsubscribes). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}

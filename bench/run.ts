@@ -31,31 +31,35 @@ interface Results {
   generatorCheck: PlainResult[];
 }
 
+/**
+ * Scenario 1. All brokers run at once (idle ones cost nothing) and each case is run against them
+ * back to back, so a disturbance on the machine hits them alike and the ratios stay comparable.
+ */
 async function scenarioPlain(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
   const timing = args.quick
     ? { warmupMs: 1000, measureMs: 3000, latencyMs: 3000 }
     : { warmupMs: 2000, measureMs: 10_000, latencyMs: 10_000 };
   const pool = await WorkerPool.start(args.workers);
+  const brokers: BrokerHandle[] = [];
   try {
     for (const name of args.brokers) {
       progress.step(`[1] starting ${name}`);
-      const broker = await startBroker(name, args);
-      try {
-        const cases = plainCases(!args.quick).filter((c) => args.caseFilter === undefined || c.id.includes(args.caseFilter));
-        for (const c of cases) {
-          const scaled = { ...c, window: Math.max(1, Math.round(c.window * args.windowScale)) };
-          const result = await runPlainCase(pool, broker, scaled, timing, progress);
-          results.plain.push(result);
-          const t = result.throughput;
-          progress.done(
-            `[1] ${broker.label.padEnd(9)} ${c.name.padEnd(26)} ${t === undefined ? `error: ${result.error}` : `${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s (broker CPU ${Math.round(t.brokerCpu)} %)`}`,
-          );
-        }
-      } finally {
-        await broker.stop();
+      brokers.push(await startBroker(name, args));
+    }
+    const cases = plainCases(!args.quick).filter((c) => args.caseFilter === undefined || c.id.includes(args.caseFilter));
+    for (const c of cases) {
+      const scaled = { ...c, window: Math.max(1, Math.round(c.window * args.windowScale)) };
+      for (const broker of brokers) {
+        const result = await runPlainCase(pool, broker, scaled, timing, progress);
+        results.plain.push(result);
+        const t = result.throughput;
+        progress.done(
+          `[1] ${c.name.padEnd(26)} ${broker.label.padEnd(10)} ${t === undefined ? `error: ${result.error}` : `${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s (broker CPU ${Math.round(t.brokerCpu)} %)`}`,
+        );
       }
     }
   } finally {
+    await Promise.all(brokers.map((b) => b.stop()));
     await pool.close();
   }
 }

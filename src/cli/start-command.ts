@@ -6,12 +6,12 @@ import {
   type PlatformAdapters,
 } from '../auth/platform-authenticator.js';
 import { systemClock } from '../broker/clock.js';
+import { ConfigError } from '../config/load.js';
+import { loadStartConfig, type StartConfig } from '../config/start-config.js';
 import { createDeviceAdapter } from '../device-api/device-adapter.js';
 import { createDeviceApiRuntime } from '../device-api/runtime.js';
 import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
-import { ConfigError } from '../config/load.js';
-import { loadStartConfig, type StartConfig } from '../config/start-config.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openOtaService } from '../ota/ota-service.js';

@@ -218,6 +218,9 @@ export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
   ),
 ];
 
+/** spec §9 "Device-API limits": `devgate start` accepts packets up to 64 KiB unless told otherwise. */
+export const START_MAX_PACKET_SIZE = 64 * 1024;
+
 const deviceApiDefault = (name: keyof typeof defaultDeviceApiOptions): string =>
   String(defaultDeviceApiOptions[name] ?? '(none)');
 
@@ -335,7 +338,9 @@ export const OTA_OPTIONS: readonly OptionSpec[] = [
  * authenticates with device tokens and OAuth clients), plus the platform's.
  */
 export const START_OPTIONS: readonly OptionSpec[] = [
-  ...OPTIONS.filter((spec) => !spec.key.startsWith('auth.')),
+  ...OPTIONS.filter((spec) => !spec.key.startsWith('auth.')).map((spec) =>
+    spec.key === 'limits.maxPacketSize' ? { ...spec, defaultText: String(START_MAX_PACKET_SIZE) } : spec,
+  ),
   ...PLATFORM_OPTIONS,
   ...DEVICE_API_OPTIONS,
   ...OTA_OPTIONS,

@@ -65,6 +65,15 @@ export async function handleGetDsAll(deps: UplinkDeps, up: Uplink): Promise<Reas
   return OK;
 }
 
+/** spec §5.5: this name answers with the device's own token unless a real field is called so. */
+export const AUTH_TOKEN_META = 'Auth Token';
+
+/** The device's token, for the `Auth Token` reserved name: sent only to who asks for it. */
+async function ownToken(deps: UplinkDeps, up: Uplink): Promise<string> {
+  const { id, orgId } = up.target.device;
+  return deps.platform.devices.revealToken({ orgId, actor: 'device-api' }, id);
+}
+
 /** `get/meta Name,…`: one `downlink/meta/NAME` per readable field that has a value (spec §3.2). */
 export async function handleGetMeta(deps: UplinkDeps, up: Uplink): Promise<ReasonCode> {
   const names = nameList(up.payload, MAX_NAMES);
@@ -74,7 +83,9 @@ export async function handleGetMeta(deps: UplinkDeps, up: Uplink): Promise<Reaso
   );
   for (const name of names) {
     const field = up.target.template.metaFields.find((f) => f.name === name);
-    if (field === undefined) up.reply.diag(diagText.unknownMeta(name));
+    if (field === undefined && name === AUTH_TOKEN_META)
+      up.reply.send(`downlink/meta/${name}`, await ownToken(deps, up), 1);
+    else if (field === undefined) up.reply.diag(diagText.unknownMeta(name));
     else if (!READABLE_META.has(field.type)) up.reply.diag(diagText.metaNotReadable(name));
     else {
       const value = stored.get(field.id) ?? '';

@@ -9,11 +9,11 @@ import type { Timer } from '../broker/clock.js';
 import type { BrokerMessage } from '../broker/message.js';
 import { createDeviceAdapter } from '../device-api/device-adapter.js';
 import { deviceSessionKey, deviceTopic, parseDeviceTopic } from '../device-api/internal-topics.js';
-import type { DeviceApiRuntime, ReplyChannel } from '../device-api/types.js';
+import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
-import { topicMatches } from '../mqtt/topic/match.js';
 import { DeviceBook } from './device-book.js';
+import { GATEWAY_DIAG_TOPIC, GatewayOutbox } from './gateway-outbox.js';
 import { type GatewayPrincipal, PrincipalState } from './gateway-principal.js';
 import { RevokedError, TargetAccess } from './gateway-targets.js';
 import { classifyFilter, isDownlink, prefixedTopic, splitPrefixed } from './gateway-topics.js';
@@ -21,8 +21,6 @@ import { TokenBucket } from './token-bucket.js';
 
 export type { GatewayPrincipal } from './gateway-principal.js';
 
-/** Internal topic of the connection's own `downlink/diag`; only ever handed over with deliverTo. */
-const GATEWAY_DIAG_TOPIC = '$gateway/diag';
 /** How often the login is re-read while no traffic does it (a subscribe-only gateway is cut off too). */
 export const PRINCIPAL_RECHECK_MS = 5000;
 
@@ -43,7 +41,8 @@ export type GatewayRuntime = Pick<
  * per token, newest wins) and use its Device API for unprefixed topics.
  */
 export function createGatewayAdapter(runtime: DeviceApiRuntime, principal: GatewayPrincipal): ClientAdapter {
-  const own = principal.kind === 'gateway-device' ? createDeviceAdapter(runtime, principal.device) : undefined;
+  const own =
+    principal.kind === 'gateway-device' ? createDeviceAdapter(runtime, principal.device) : undefined;
   return new GatewayConnection(runtime, principal, own);
 }
 
@@ -57,10 +56,10 @@ export class GatewayConnection implements ClientAdapter {
   readonly #book = new DeviceBook();
   readonly #access: TargetAccess;
   readonly #bucket: TokenBucket;
+  readonly #outbox: GatewayOutbox;
   #link: AdapterLink | undefined;
   #timer: Timer | undefined;
   #closed = false;
-  #diagAt = Number.NEGATIVE_INFINITY;
 
   constructor(runtime: GatewayRuntime, principal: GatewayPrincipal, own: ClientAdapter | undefined) {
     this.#runtime = runtime;
@@ -78,6 +77,13 @@ export class GatewayConnection implements ClientAdapter {
       principal: this.#principal,
       book: this.#book,
       sessionKey: () => this.sessionKey,
+    });
+    this.#outbox = new GatewayOutbox({
+      broker: runtime.broker,
+      clock: runtime.clock,
+      options: runtime.options,
+      book: this.#book,
+      sessionKey: this.sessionKey,
     });
     const rate = runtime.options.gatewayRateLimitPerSec;
     this.#bucket = new TokenBucket(rate, rate, () => runtime.clock.now());
@@ -99,13 +105,13 @@ export class GatewayConnection implements ClientAdapter {
   onPublish(topic: string, message: BrokerMessage): PublishDecision | Promise<PublishDecision> {
     if (!this.#bucket.take()) {
       // 0x97 Quota exceeded: the PUBACK code closest to "rate too high" (0x96 is DISCONNECT-only).
-      this.#gatewayDiag('Gateway rate limit exceeded');
+      this.#outbox.gatewayDiag('Gateway rate limit exceeded');
       return handled(ReasonCode.QuotaExceeded);
     }
     const prefixed = splitPrefixed(topic);
     if (prefixed !== undefined) return this.#publishFor(prefixed.token, prefixed.relative, message.payload);
     if (this.#own !== undefined) return this.#own.onPublish(topic, message);
-    this.#gatewayDiag(UNPREFIXED_DIAG); // spec §4.2: no device identity on an OAuth connection
+    this.#outbox.gatewayDiag(UNPREFIXED_DIAG); // spec §4.2: no device identity on an OAuth connection
     return handled(ReasonCode.NotAuthorized);
   }
 
@@ -120,12 +126,12 @@ export class GatewayConnection implements ClientAdapter {
   async onSubscribe(filter: string, qos: QoS): Promise<SubscribeMapping> {
     const wanted = classifyFilter(filter);
     if (wanted.kind === 'refused') {
-      this.#gatewayDiag(wanted.diag);
+      this.#outbox.gatewayDiag(wanted.diag);
       return wanted.code;
     }
     if (wanted.kind === 'own') {
       if (this.#own !== undefined) return this.#own.onSubscribe(filter, qos);
-      this.#gatewayDiag(UNPREFIXED_DIAG);
+      this.#outbox.gatewayDiag(UNPREFIXED_DIAG);
       return ReasonCode.NotAuthorized;
     }
     const target = await this.#resolve(wanted.token);
@@ -155,7 +161,7 @@ export class GatewayConnection implements ClientAdapter {
     // spec §4.2: data through a gateway marks the target online; its own connection is untouched.
     this.#runtime.presence.seen(deviceId);
     try {
-      const reply = this.#replyFor(token, deviceId);
+      const reply = this.#outbox.replyFor(token, deviceId);
       const code = await this.#runtime.uplinks.handle(target, relative, payload, reply, 'gateway');
       // A flooding target is dropped like any rate-limited one: the gateway carries other devices
       // too, so it is not disconnected (0x96 is not a PUBACK code).
@@ -180,55 +186,6 @@ export class GatewayConnection implements ClientAdapter {
     }
   }
 
-  /**
-   * Answers to one uplink go to this connection only, as `dev/{token}/downlink/…`: like a device's
-   * own answers (spec §3.3), only where it subscribed for that token, at the QoS it was granted.
-   */
-  #replyFor(token: string, deviceId: number): ReplyChannel {
-    return {
-      send: (topic, payload, qos) => {
-        const internal = deviceTopic(deviceId, topic);
-        const granted = this.#grantedQos(token, internal);
-        if (granted !== undefined) this.#deliver(internal, payload, Math.min(qos, granted) as 0 | 1);
-      },
-      diag: (text) => {
-        const { clock, options } = this.#runtime;
-        if (this.#book.mayDiag(token, clock.now(), options.diagIntervalMs))
-          this.#deliver(deviceTopic(deviceId, 'downlink/diag'), text, 0);
-      },
-    };
-  }
-
-  #grantedQos(token: string, internalTopic: string): QoS | undefined {
-    const subscriptions = this.#runtime.broker.subscriptionsOf(this.sessionKey);
-    let best: QoS | undefined;
-    for (const filter of this.#book.filtersOf(token)) {
-      const sub = subscriptions?.get(filter);
-      if (sub !== undefined && topicMatches(sub.topicFilter, internalTopic) && (best ?? -1) < sub.qos)
-        best = sub.qos;
-    }
-    return best;
-  }
-
-  /** A throttled `downlink/diag` about the gateway connection itself (not about a target). */
-  #gatewayDiag(text: string): void {
-    const now = this.#runtime.clock.now();
-    if (now - this.#diagAt < this.#runtime.options.diagIntervalMs) return;
-    this.#diagAt = now;
-    this.#deliver(GATEWAY_DIAG_TOPIC, text, 0);
-  }
-
-  #deliver(topic: string, payload: Buffer | string, qos: 0 | 1): void {
-    this.#runtime.broker.deliverTo(this.sessionKey, {
-      topic,
-      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-      qos,
-      retain: false,
-      properties: {},
-      createdAt: this.#runtime.clock.now(),
-    });
-  }
-
   /** The client may have unsubscribed meanwhile (the engine does not tell adapters): bound the book. */
   #pruneBook(): void {
     const live = this.#runtime.broker.subscriptionsOf(this.sessionKey);
@@ -243,7 +200,8 @@ export class GatewayConnection implements ClientAdapter {
     for (const [filter, sub] of subscriptions) {
       const wire = splitPrefixed(filter);
       const internal = parseDeviceTopic(sub.topicFilter);
-      if (wire !== undefined && internal !== undefined) this.#book.addFilter(wire.token, internal.deviceId, filter);
+      if (wire !== undefined && internal !== undefined)
+        this.#book.addFilter(wire.token, internal.deviceId, filter);
     }
     for (const { token, deviceId } of this.#book.subscribedTokens()) this.#access.recheck(token, deviceId);
   }

@@ -1,5 +1,5 @@
-import { type Device, DeviceStatus, type OAuthClient } from '../platform/model.js';
 import { NotFoundError } from '../platform/errors.js';
+import { type Device, DeviceStatus, type OAuthClient } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 
 /** Who logged in to the Gateway API (spec §2.2, §2.3). */

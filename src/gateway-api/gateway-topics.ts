@@ -43,7 +43,8 @@ function refused(code: ReasonCode, why: string): GatewayFilter {
 export function classifyFilter(filter: string): GatewayFilter {
   const levels = filter.split('/');
   const first = levels[0];
-  if (first === '#' || first === '+') return refused(ReasonCode.WildcardSubscriptionsNotSupported, 'wildcard');
+  if (first === '#' || first === '+')
+    return refused(ReasonCode.WildcardSubscriptionsNotSupported, 'wildcard');
   if (first !== 'dev') return { kind: 'own' };
   const token = levels[1];
   if (token === undefined) return refused(ReasonCode.NotAuthorized, 'no device token');

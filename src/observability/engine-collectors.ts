@@ -57,11 +57,11 @@ function readCounter(
 
 function labelledCounter(
   registry: Registry,
+  broker: BrokerSource,
   name: string,
   help: string,
   label: string,
   read: (m: EngineMetrics) => Iterable<readonly [string, number]>,
-  broker: BrokerSource,
 ): void {
   new Counter({
     name,
@@ -117,33 +117,34 @@ function connectCounters(registry: Registry, broker: BrokerSource): void {
   );
   labelledCounter(
     registry,
+    broker,
     'devgate_mqtt_connects_refused_total',
     'CONNECTs refused, by reason (authentication failures included)',
     'reason',
     (m) => reasonCounts(m.connectsRefused),
-    broker,
   );
   labelledCounter(
     registry,
+    broker,
     'devgate_mqtt_auth_failures_total',
     'CONNECTs the authenticator refused, by reason',
     'reason',
     (m) => reasonCounts(m.authFailures),
-    broker,
   );
 }
 
 function trafficCounters(registry: Registry, broker: BrokerSource): void {
   labelledCounter(
     registry,
+    broker,
     'devgate_mqtt_packets_received_total',
     'MQTT control packets received, by kind',
     'kind',
     (m) => PACKET_KINDS.map((kind) => [kind, m.packetsReceived[kind]] as const),
-    broker,
   );
   labelledCounter(
     registry,
+    broker,
     'devgate_mqtt_packets_sent_total',
     'MQTT control packets sent, by kind',
     'kind',
@@ -151,7 +152,6 @@ function trafficCounters(registry: Registry, broker: BrokerSource): void {
       PACKET_KINDS.map(
         (kind) => [kind, m.packetsSent[kind] + (kind === 'publish' ? m.messagesSent : 0)] as const,
       ),
-    broker,
   );
   readCounter(
     registry,
@@ -176,11 +176,11 @@ function trafficCounters(registry: Registry, broker: BrokerSource): void {
   );
   labelledCounter(
     registry,
+    broker,
     'devgate_mqtt_deliveries_dropped_total',
     'Deliveries dropped, by reason',
     'reason',
     (m) => Object.entries(DROP_REASONS).map(([reason, field]) => [reason, m[field]] as const),
-    broker,
   );
 }
 

@@ -32,8 +32,6 @@ export interface OtaStore {
   firmwarePage(query: ScopedPage): Page<Firmware>;
   /** Deletes the row (its shipments go with it); returns how many rows still use its file. */
   deleteFirmware(id: number): { readonly sameFileRows: number };
-  /** Rows per file hash (files without rows may be removed). */
-  firmwareRowsWithSha256(sha256: string): number;
   hasRunningShipment(firmwareId: number): boolean;
 
   /**

@@ -216,7 +216,6 @@ export function createSqliteOtaStore(db: Database): OtaStore {
       s.deleteFirmware.run(id);
       return { sameFileRows: row === undefined ? 0 : (s.sameSha.get(row.sha256)?.n ?? 0) };
     },
-    firmwareRowsWithSha256: (sha256) => s.sameSha.get(sha256)?.n ?? 0,
     hasRunningShipment: (firmwareId) => (s.running.get(firmwareId)?.n ?? 0) > 0,
     createShipment(input) {
       const row = s.shipment.get(createShipment(input));

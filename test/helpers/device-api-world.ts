@@ -1,12 +1,19 @@
 import type { TestContext } from 'node:test';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { IPubackPacket } from 'mqtt-packet';
-import { createPlatformAuthenticator, createPlatformAuthorizer } from '../../src/auth/platform-authenticator.js';
+import {
+  createPlatformAuthenticator,
+  createPlatformAuthorizer,
+} from '../../src/auth/platform-authenticator.js';
 import type { ClientAdapter } from '../../src/broker/client-adapter.js';
 import type { Clock } from '../../src/broker/clock.js';
 import { createDeviceAdapter } from '../../src/device-api/device-adapter.js';
 import { createDeviceApiRuntime } from '../../src/device-api/runtime.js';
-import { type DeviceApiOptions, type DeviceApiRuntime, defaultDeviceApiOptions } from '../../src/device-api/types.js';
+import {
+  type DeviceApiOptions,
+  type DeviceApiRuntime,
+  defaultDeviceApiOptions,
+} from '../../src/device-api/types.js';
 import { ReasonCode } from '../../src/mqtt/codec/reason-codes.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Device, Template } from '../../src/platform/model.js';
@@ -98,7 +105,12 @@ async function thermostat(platform: Platform, orgId: number): Promise<Template> 
       { name: 'Counter', pin: 7, type: 'Integer', isSync: true, isRaw: false },
     ],
     events: [
-      { code: 'overheat', name: 'Overheat', type: 'WARNING', description: 'Temperature above the safe range' },
+      {
+        code: 'overheat',
+        name: 'Overheat',
+        type: 'WARNING',
+        description: 'Temperature above the safe range',
+      },
       { code: 'door_open', name: 'Door open' },
     ],
     metaFields: [
@@ -174,7 +186,11 @@ export async function currentValue(world: DeviceWorld, deviceId: number, name: s
 }
 
 /** Publishes at QoS 1 and resolves with the PUBACK reason code (0 when absent, as in 3.1.1). */
-export async function pubackCode(client: MqttClient, topic: string, payload: string | Buffer): Promise<number> {
+export async function pubackCode(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+): Promise<number> {
   const puback = await nextPacketOf<IPubackPacket>(client, 'puback', () => {
     client.publish(topic, payload, { qos: 1 }, () => undefined);
   });

@@ -40,7 +40,10 @@ export interface WorldDevice {
  * target device per org, plus an unknown, a deleted and a malformed token.
  */
 export interface GatewayWorld {
-  readonly orgs: Record<'root' | 'scope' | 'child' | 'grandchild' | 'sibling' | 'otherBranch' | 'other', number>;
+  readonly orgs: Record<
+    'root' | 'scope' | 'child' | 'grandchild' | 'sibling' | 'otherBranch' | 'other',
+    number
+  >;
   /** Gateway-enabled template (inherited from root) with Power, Temperature, Label; event `alarm`; meta `Serial`. */
   readonly template: Template;
   readonly oauth: { readonly client: OAuthClient; readonly secret: string };

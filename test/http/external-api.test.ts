@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import type { DeviceApiRuntime } from '../../src/device-api/types.js';
+import { type DeviceApiRuntime, defaultDeviceApiOptions } from '../../src/device-api/types.js';
 import {
   currentValues,
   type DeviceHttpWorld,
@@ -13,6 +13,7 @@ import {
 } from '../helpers/device-http.js';
 import { type FakeDeviceApi, fakeDeviceApi } from '../helpers/fake-device-api.js';
 import { type ApiWorld, errorMessage, openApiWorld, type WorldOptions } from '../helpers/http-api.js';
+import { callerFor } from '../helpers/platform.js';
 
 /** The Device HTTPS API (spec §6.2) through app.inject, on a fake device API runtime. */
 interface World extends DeviceHttpWorld {
@@ -21,11 +22,16 @@ interface World extends DeviceHttpWorld {
   get(path: string, query?: string, token?: string): Promise<LightMyRequestResponse>;
 }
 
-async function openWorld(t: TestContext, options: WorldOptions = {}): Promise<World> {
+/** `regionUrl`: this server's region URL (spec §2.5/§6.1 redirects); none by default. */
+async function openWorld(t: TestContext, options: WorldOptions = {}, regionUrl?: string): Promise<World> {
   let runtime: DeviceApiRuntime | undefined;
   const api = await openApiWorld(t, { ...options, deviceApi: () => runtime });
   const fake = fakeDeviceApi(api.platform);
-  runtime = withRealUplinks(fake, api.platform, api.clock);
+  const real = withRealUplinks(fake, api.platform, api.clock);
+  runtime = {
+    ...real,
+    options: { ...defaultDeviceApiOptions, ...(regionUrl === undefined ? {} : { regionUrl }) },
+  };
   const seeded = await seedDeviceHttpWorld(api.platform, api.orgs.a.id);
   const get = (path: string, query = '', token = seeded.token) =>
     api.call({ method: 'GET', url: `/external/api/${path}?token=${token}${query}` });
@@ -374,6 +380,26 @@ test('spec §6.2 row 14 upload: token checked; no multipart support yet (501)', 
     });
   assertError(await upload('bad'), 'Invalid token.');
   assertError(await upload(w.token), 'File uploads are not supported by this server.', 501);
+});
+
+test('spec §6.1 wrong region: 308 to the same path and query on the home region, empty body', async (t) => {
+  const w = await openWorld(t, {}, 'https://here.example.com');
+  assert.equal((await w.get('get', '&v1')).body, '20', 'no home region set: served here');
+  const caller = callerFor(w.api.orgs.root.id);
+  await w.api.platform.orgs.update(caller, w.api.orgs.root.id, { homeRegionUrl: 'https://here.example.com' });
+  assert.equal((await w.get('get', '&v1')).statusCode, 200, 'home is this region');
+  await w.api.platform.orgs.update(caller, w.api.orgs.a.id, {
+    homeRegionUrl: 'https://fra1.example.com:9443',
+  });
+  const moved = await w.get('update', '&v4=5');
+  assert.equal(moved.statusCode, 308);
+  assert.equal(moved.body, '');
+  assert.equal(
+    moved.headers.location,
+    `https://fra1.example.com:9443/external/api/update?token=${w.token}&v4=5`,
+  );
+  assert.equal((await currentValues(w.api.platform, w.device.id)).size, 0, 'nothing written here');
+  assertError(await w.get('get', '&v1', 'x'.repeat(32)), 'Invalid token.');
 });
 
 test('spec §6.1 paths and parameter names are case-sensitive', async (t) => {

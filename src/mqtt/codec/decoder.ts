@@ -1,5 +1,6 @@
 import { parser as createParser, type Parser } from 'mqtt-packet';
 import { MalformedPacketError, MqttError } from './errors.js';
+import { decodePublishFast } from './fast-path.js';
 import { type FixedHeader, PacketType, readFixedHeader } from './fixed-header.js';
 import type { ConnectPacket, Packet, ProtocolVersion, UserProperties } from './packet.js';
 import { collectUserProperties, WILL_PROPERTIES } from './properties.js';
@@ -150,7 +151,12 @@ export class PacketDecoder {
     const bytes = offset === 0 && end === buf.length ? buf : buf.subarray(offset, end);
     const r = new WireReader(bytes, header.headerLength, header.total);
     if (header.type !== PacketType.Connect) {
-      validateBody(r, header, this.#version ?? 4);
+      const version = this.#version ?? 4;
+      validateBody(r, header, version);
+      if (header.type === PacketType.Publish) {
+        const fast = decodePublishFast(bytes, header.headerLength, header.remainingLength, r.pos, version);
+        if (fast !== undefined) return fast;
+      }
       // mqtt-packet rejects the empty 5.0 AUTH that means Success (MQTT 5.0 §3.15.2.1).
       if (header.type === PacketType.Auth && header.remainingLength === 0) {
         return { cmd: 'auth', reasonCode: 0 };

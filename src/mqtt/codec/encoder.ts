@@ -1,5 +1,6 @@
 import { generate } from 'mqtt-packet';
 import { MqttError } from './errors.js';
+import { encodeAckFast, encodePublishFast } from './fast-path.js';
 import { readFixedHeader } from './fixed-header.js';
 import type { ConnackPacket, ConnectPacket, Packet, ProtocolVersion, SubackPacket } from './packet.js';
 import { ReasonCode, toV3ConnectReturnCode, toV3SubackCode } from './reason-codes.js';
@@ -13,6 +14,10 @@ const MAX_FRAME = 268_435_455 + 5;
  * and this adapts the rest (CONNACK and SUBACK codes, protocol name and level).
  */
 export function encodePacket(packet: Packet, protocolVersion: ProtocolVersion): Buffer {
+  // The per-message packets first, without mqtt-packet's general writer (fast-path.ts).
+  const fast =
+    packet.cmd === 'publish' ? encodePublishFast(packet, protocolVersion) : encodeAckFast(packet, protocolVersion);
+  if (fast !== undefined) return fast;
   const prepared = prepare(packet, protocolVersion);
   let out: Buffer;
   try {

@@ -35,7 +35,10 @@ for (const protocolVersion of [4, 5] as const) {
         { dataStreamId: dsId(world, 'Place'), value: [30.5, 50.25] },
       ]);
       const [set, place] = await inbox.take(2);
-      assert.deepEqual([set!.topic, set!.payload.toString(), set!.packet.qos], ['downlink/ds/Set Temperature', '30', 1]);
+      assert.deepEqual(
+        [set!.topic, set!.payload.toString(), set!.packet.qos],
+        ['downlink/ds/Set Temperature', '30', 1],
+      );
       assert.deepEqual([place!.topic, place!.payload.toString()], ['downlink/ds/Place', '30.5\x0050.25']);
       assert.equal(set!.packet.retain, false);
       assert.equal(await currentValue(world, world.a.device.id, 'Set Temperature'), 30);
@@ -89,7 +92,9 @@ for (const protocolVersion of [4, 5] as const) {
       await subscribeCodes(client, 'downlink/#', { qos: 1 });
       await pubackCode(client, 'info/mcu', JSON.stringify({ rxbuff: 128 }));
       const message = dsId(world, 'Message');
-      await world.runtime.values.write(world.a.device.id, [{ dataStreamId: message, value: 'x'.repeat(200) }]);
+      await world.runtime.values.write(world.a.device.id, [
+        { dataStreamId: message, value: 'x'.repeat(200) },
+      ]);
       await world.runtime.values.write(world.a.device.id, [{ dataStreamId: message, value: 'short' }]);
       const got = await inbox.next();
       assert.equal(got.payload.toString(), 'short');
@@ -107,7 +112,13 @@ for (const protocolVersion of [4, 5] as const) {
       });
       if (v5) assert.ok(typeof connack.properties?.assignedClientIdentifier === 'string');
       assert.deepEqual(await subscribeCodes(client, 'downlink/#', { qos: 0 }), [0]);
-      const info = { tmpl: world.template.templateId, ver: '0.1.0', build: 'Jan 01 2026 00:00:00', type: world.template.templateId, rxbuff: 1024 };
+      const info = {
+        tmpl: world.template.templateId,
+        ver: '0.1.0',
+        build: 'Jan 01 2026 00:00:00',
+        type: world.template.templateId,
+        rxbuff: 1024,
+      };
       client.publish('info/mcu', JSON.stringify(info));
       client.publish('get/ds', 'Power,Set Temperature');
       const got = await inbox.take(2);

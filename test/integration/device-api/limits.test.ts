@@ -29,11 +29,16 @@ for (const protocolVersion of [4, 5] as const) {
       const { client } = await world.connect(t, world.a.token, { protocolVersion });
       const closed = serverClose(client);
       let open = true;
-      closed.then(() => (open = false), () => undefined);
+      closed.then(
+        () => (open = false),
+        () => undefined,
+      );
       for (let step = 0; step < 12 && open; step++) {
         for (let i = 0; i < 15 && open; i++) {
           // No timer here: the last PUBACK never comes, the connection closes instead.
-          const acked = new Promise<void>((resolve) => client.publish('ds/Power', '1', { qos: 1 }, () => resolve()));
+          const acked = new Promise<void>((resolve) =>
+            client.publish('ds/Power', '1', { qos: 1 }, () => resolve()),
+          );
           await Promise.race([acked, closed]);
         }
         world.clock.advance(250);

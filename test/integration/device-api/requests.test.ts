@@ -30,7 +30,10 @@ for (const protocolVersion of [4, 5] as const) {
         { dataStreamId: world.template.datastreams[0]!.id, value: 19.5 },
       ]);
       const { client, inbox } = await subscribed(t, world);
-      expectCode(await pubackCode(client, 'get/ds', 'Temperature,Set Temperature,Counter,Nope'), ReasonCode.Success);
+      expectCode(
+        await pubackCode(client, 'get/ds', 'Temperature,Set Temperature,Counter,Nope'),
+        ReasonCode.Success,
+      );
       const [first, second, third] = await inbox.take(3);
       assert.deepEqual(
         [first, second].map((m) => [m!.topic, m!.payload.toString()]),
@@ -40,7 +43,10 @@ for (const protocolVersion of [4, 5] as const) {
         ],
       );
       assert.equal(first!.packet.qos, 1);
-      assert.deepEqual([third!.topic, third!.payload.toString()], ['downlink/diag', 'Unknown datastream "Nope"']);
+      assert.deepEqual(
+        [third!.topic, third!.payload.toString()],
+        ['downlink/diag', 'Unknown datastream "Nope"'],
+      );
       await inbox.expectNone();
     });
 
@@ -75,7 +81,10 @@ for (const protocolVersion of [4, 5] as const) {
       const world = await startDeviceWorld(t);
       await world.platform.devices.setMetaValue(world.a.device.id, metaId(world, 'Serial'), 'SN-1');
       const { client, inbox } = await subscribed(t, world);
-      expectCode(await pubackCode(client, 'get/meta', 'Device Name,Serial,Coordinates,Nope'), ReasonCode.Success);
+      expectCode(
+        await pubackCode(client, 'get/meta', 'Device Name,Serial,Coordinates,Nope'),
+        ReasonCode.Success,
+      );
       const got = await inbox.take(4);
       assert.deepEqual(
         got.map((m) => [m.topic, m.payload.toString()]),
@@ -88,17 +97,33 @@ for (const protocolVersion of [4, 5] as const) {
       );
     });
 
+    test('spec §5.5 get/meta Auth Token (reserved name) answers the device its own token', async (t) => {
+      const world = await startDeviceWorld(t);
+      const { client, inbox } = await subscribed(t, world);
+      await pubackCode(client, 'get/meta', 'Auth Token');
+      const answer = await inbox.next();
+      assert.deepEqual(
+        [answer.topic, answer.payload.toString()],
+        ['downlink/meta/Auth Token', world.a.token],
+      );
+    });
+
     test('spec §3.2 meta/NAME writes writable types only', async (t) => {
       const world = await startDeviceWorld(t);
       const { client, inbox } = await world.connect(t, world.a.token, { protocolVersion });
       const id = world.a.device.id;
       expectCode(await pubackCode(client, 'meta/Serial', 'SN-42'), ReasonCode.Success);
       expectCode(await pubackCode(client, 'meta/Time Zone', 'Europe/Kyiv'), ReasonCode.Success);
-      const values = new Map((await world.platform.devices.metaValues(id)).map((m) => [m.metaFieldId, m.value]));
+      const values = new Map(
+        (await world.platform.devices.metaValues(id)).map((m) => [m.metaFieldId, m.value]),
+      );
       assert.equal(values.get(metaId(world, 'Serial')), 'SN-42');
       assert.equal(values.get(metaId(world, 'Time Zone')), 'Europe/Kyiv');
       expectCode(await pubackCode(client, 'meta/Device Name', 'Renamed'), ReasonCode.NotAuthorized);
-      assert.equal((await inbox.next()).payload.toString(), 'Metadata "Device Name" is not writable by devices');
+      assert.equal(
+        (await inbox.next()).payload.toString(),
+        'Metadata "Device Name" is not writable by devices',
+      );
       expectCode(await pubackCode(client, 'meta/Rating', '11'), ReasonCode.PayloadFormatInvalid);
       assert.equal((await inbox.next()).payload.toString(), 'Invalid value for metadata "Rating"');
       expectCode(await pubackCode(client, 'meta/Nope', 'x'), ReasonCode.TopicNameInvalid);
@@ -116,7 +141,10 @@ for (const protocolVersion of [4, 5] as const) {
       ]);
       expectCode(await pubackCode(client, 'event/flood', ''), ReasonCode.TopicNameInvalid);
       assert.equal((await inbox.next()).payload.toString(), 'Unknown event "flood"');
-      expectCode(await pubackCode(client, 'event/overheat', 'x'.repeat(301)), ReasonCode.PayloadFormatInvalid);
+      expectCode(
+        await pubackCode(client, 'event/overheat', 'x'.repeat(301)),
+        ReasonCode.PayloadFormatInvalid,
+      );
       assert.equal((await inbox.next()).payload.toString(), 'Event description longer than 300 characters');
     });
 
@@ -152,7 +180,13 @@ for (const protocolVersion of [4, 5] as const) {
     test('spec §3.4 info/mcu records the hardware info; a foreign tmpl is accepted with a diag', async (t) => {
       const world = await startDeviceWorld(t);
       const { client, inbox } = await world.connect(t, world.a.token, { protocolVersion });
-      const info = { tmpl: world.template.templateId, ver: '1.2.3', build: 'Mar 19 2026 22:57:31', type: 'TMPLx', rxbuff: 1024 };
+      const info = {
+        tmpl: world.template.templateId,
+        ver: '1.2.3',
+        build: 'Mar 19 2026 22:57:31',
+        type: 'TMPLx',
+        rxbuff: 1024,
+      };
       const seen: unknown[] = [];
       world.runtime.deviceInfoListeners.push((id, hw) => seen.push([id, hw.version]));
       expectCode(await pubackCode(client, 'info/mcu', JSON.stringify(info)), ReasonCode.Success);
@@ -165,7 +199,10 @@ for (const protocolVersion of [4, 5] as const) {
         rxbuff: 1024,
       });
       assert.deepEqual(seen, [[world.a.device.id, '1.2.3']]);
-      expectCode(await pubackCode(client, 'info/mcu', JSON.stringify({ tmpl: 'TMPLother1' })), ReasonCode.Success);
+      expectCode(
+        await pubackCode(client, 'info/mcu', JSON.stringify({ tmpl: 'TMPLother1' })),
+        ReasonCode.Success,
+      );
       assert.equal(
         (await inbox.next()).payload.toString(),
         'Template ID "TMPLother1" does not match this device\'s template',
@@ -175,10 +212,13 @@ for (const protocolVersion of [4, 5] as const) {
 
     test('spec §5.9 a dynamically provisioned device is activated by its first info/mcu', async (t) => {
       const world = await startDeviceWorld(t);
-      const { device, token } = await world.platform.devices.createProvisioningToken(callerFor(world.rootOrgId), {
-        templateId: world.template.id,
-        name: 'New one',
-      });
+      const { device, token } = await world.platform.devices.createProvisioningToken(
+        callerFor(world.rootOrgId),
+        {
+          templateId: world.template.id,
+          name: 'New one',
+        },
+      );
       assert.equal(device.status, DeviceStatus.Pending);
       const { client } = await world.connect(t, token, { protocolVersion });
       await pubackCode(client, 'info/mcu', JSON.stringify({ tmpl: world.template.templateId, ver: '0.1' }));

@@ -168,7 +168,13 @@ for (const protocolVersion of [4, 5] as const) {
     test('spec §3.7 unknown topics: 0x90 with a diag; the connection stays', async (t) => {
       const world = await startDeviceWorld(t);
       const { client, inbox } = await world.connect(t, world.a.token, { protocolVersion });
-      for (const topic of ['hello', 'ds/Power/extra', 'ds/Power/prop', 'get/everything', 'downlink/ds/Power']) {
+      for (const topic of [
+        'hello',
+        'ds/Power/extra',
+        'ds/Power/prop',
+        'get/everything',
+        'downlink/ds/Power',
+      ]) {
         expectCode(await pubackCode(client, topic, '1'), ReasonCode.TopicNameInvalid);
         assert.equal((await inbox.next()).payload.toString(), `Unknown topic ${JSON.stringify(topic)}`);
       }

@@ -17,7 +17,10 @@ describe('MQTT Gateway API end to end with real clients (spec §4)', () => {
         const { client } = await s.gateway(login, version);
         const grand = s.world.targets[TargetKind.Descendant]!;
         assert.equal(await publishCode(client, `dev/${grand.token}/ds/Power`, '42'), 0);
-        assert.equal(await publishCode(client, `dev/${grand.token}/batch_ds`, '{"Temperature":21.5,"Label":"hi"}'), 0);
+        assert.equal(
+          await publishCode(client, `dev/${grand.token}/batch_ds`, '{"Temperature":21.5,"Label":"hi"}'),
+          0,
+        );
         assert.deepEqual(await s.values(grand.device.id), { v1: 42, v2: 21.5, v3: 'hi' });
         // spec §4.2: the data marked the target online.
         const online = await s.api('GET', `/api/v1/organization/device/online?deviceId=${grand.device.id}`);
@@ -44,7 +47,10 @@ describe('MQTT Gateway API end to end with real clients (spec §4)', () => {
         // spec §3.9 flow 3 through the prefix: get/ds answers come back prefixed.
         assert.equal(await publishCode(client, `dev/${child.token}/get/ds`, 'Power'), 0);
         const answer = await inbox.next();
-        assert.deepEqual([answer.topic, answer.payload.toString()], [`dev/${child.token}/downlink/ds/Power`, '77']);
+        assert.deepEqual(
+          [answer.topic, answer.payload.toString()],
+          [`dev/${child.token}/downlink/ds/Power`, '77'],
+        );
       });
     }
   }
@@ -91,7 +97,9 @@ describe('MQTT Gateway API end to end with real clients (spec §4)', () => {
       for (const filter of filters) codes.push(await subscribeCode(client, filter));
       const wildcard = ReasonCode.WildcardSubscriptionsNotSupported;
       const expected =
-        version === 5 ? [wildcard, wildcard, wildcard, wildcard, ReasonCode.NotAuthorized] : filters.map(() => 0x80);
+        version === 5
+          ? [wildcard, wildcard, wildcard, wildcard, ReasonCode.NotAuthorized]
+          : filters.map(() => 0x80);
       assert.deepEqual(codes, expected, `v${version}`);
     }
   });
@@ -99,7 +107,11 @@ describe('MQTT Gateway API end to end with real clients (spec §4)', () => {
   test('spec §4.2 fan-out: the device’s own connection gets downlink/…, the gateway dev/{token}/downlink/…; gateway data does not take it over', async (t) => {
     const s = await startGatewayServer(t);
     const same = s.world.targets[TargetKind.Same]!;
-    const direct = await connectClient(t, s.mqttPort, { username: 'device', password: same.token, protocolVersion: 5 });
+    const direct = await connectClient(t, s.mqttPort, {
+      username: 'device',
+      password: same.token,
+      protocolVersion: 5,
+    });
     await direct.client.subscribeAsync('downlink/#', { qos: 1 });
     const gw = await s.gateway('mgmt', 4);
     assert.equal(await subscribeCode(gw.client, `dev/${same.token}/downlink/ds/#`), 1);
@@ -113,11 +125,34 @@ describe('MQTT Gateway API end to end with real clients (spec §4)', () => {
     await direct.inbox.expectNone();
   });
 
+  test('spec §4.2 unprefixed topics act for the gateway device on mgmt_device and are refused on OAuth', async (t) => {
+    const s = await startGatewayServer(t);
+    const mgmt = await s.gateway('mgmt', 5);
+    await mgmt.client.subscribeAsync('downlink/#', { qos: 1 });
+    assert.equal(await publishCode(mgmt.client, 'ds/Power', '12'), 0);
+    assert.deepEqual(await s.values(s.world.gateway.device.id), { v1: 12 });
+    await s.write(s.world.gateway.device.id, 'Label', 'to the gateway itself');
+    const own = await mgmt.inbox.next();
+    assert.deepEqual([own.topic, own.payload.toString()], ['downlink/ds/Label', 'to the gateway itself']);
+    for (const version of VERSIONS) {
+      const oauth = await s.gateway('oauth', version);
+      assert.equal(
+        await publishCode(oauth.client, 'ds/Power', '13'),
+        version === 5 ? ReasonCode.NotAuthorized : 0,
+      );
+    }
+    assert.deepEqual(await s.values(s.world.gateway.device.id), { v1: 12, v3: 'to the gateway itself' });
+  });
+
   test('spec §4.2 mgmt_device shares the gateway device’s session: the newest login wins', async (t) => {
     const s = await startGatewayServer(t);
     const first = await s.gateway('mgmt', 5);
     const closed = serverClose(first.client);
-    await connectClient(t, s.mqttPort, { username: 'device', password: s.world.gateway.token, protocolVersion: 5 });
+    await connectClient(t, s.mqttPort, {
+      username: 'device',
+      password: s.world.gateway.token,
+      protocolVersion: 5,
+    });
     assert.equal((await closed).disconnect?.reasonCode, ReasonCode.SessionTakenOver);
     // Several OAuth connections of one client coexist (one session per MQTT client id).
     const one = await s.gateway('oauth', 5);
@@ -129,7 +164,11 @@ describe('MQTT Gateway API end to end with real clients (spec §4)', () => {
     const s = await startGatewayServer(t);
     const live = await s.gateway('oauth', 5);
     const closed = serverClose(live.client);
-    await s.running.platform.oauth.setClientActive(callerFor(s.world.orgs.root), s.world.oauth.client.id, false);
+    await s.running.platform.oauth.setClientActive(
+      callerFor(s.world.orgs.root),
+      s.world.oauth.client.id,
+      false,
+    );
     for (const version of VERSIONS) {
       const connack = await connectRefused(t, s.mqttPort, s.loginOptions('oauth', version));
       assert.equal(connack && connackCode(connack), version === 5 ? ReasonCode.NotAuthorized : 5);

@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test';
 import type { IClientOptions } from 'mqtt';
 import type { RunningPlatform } from '../../../src/cli/start-command.js';
 import { buildGatewayWorld, datastreamId, type GatewayWorld } from '../../helpers/gateway-world.js';
-import { connectClient, type Connected } from '../../helpers/mqtt-client.js';
+import { type Connected, connectClient } from '../../helpers/mqtt-client.js';
 import { startPlatformServer, tempDataDir } from '../../helpers/platform-server.js';
 
 export type Login = 'oauth' | 'mgmt';
@@ -37,7 +37,10 @@ async function bearerToken(httpUrl: string, clientId: string, secret: string): P
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-export async function startGatewayServer(t: TestContext, extraArgs: readonly string[] = []): Promise<GatewayServer> {
+export async function startGatewayServer(
+  t: TestContext,
+  extraArgs: readonly string[] = [],
+): Promise<GatewayServer> {
   const running = await startPlatformServer(t, await tempDataDir(t, 'devgate-gw-'), extraArgs);
   const world = await buildGatewayWorld(running.platform, running.admin.root.id);
   const { clientId, clientSecret } = running.admin.credentials;
@@ -71,12 +74,18 @@ export async function startGatewayServer(t: TestContext, extraArgs: readonly str
     api,
     async write(deviceId, datastream, value) {
       const dataStreamId = datastreamId(world.template, datastream);
-      const result = await api('POST', '/api/v1/organization/device/datastream', { deviceId, dataStreamId, value });
-      if (result.status !== 204) throw new Error(`write failed: ${result.status} ${JSON.stringify(result.json)}`);
+      const result = await api('POST', '/api/v1/organization/device/datastream', {
+        deviceId,
+        dataStreamId,
+        value,
+      });
+      if (result.status !== 204)
+        throw new Error(`write failed: ${result.status} ${JSON.stringify(result.json)}`);
     },
     async values(deviceId) {
       const result = await api('GET', `/api/v1/organization/device/datastreams?deviceId=${deviceId}`);
-      if (result.status !== 200) throw new Error(`read failed: ${result.status} ${JSON.stringify(result.json)}`);
+      if (result.status !== 200)
+        throw new Error(`read failed: ${result.status} ${JSON.stringify(result.json)}`);
       return result.json as Record<string, unknown>;
     },
   };

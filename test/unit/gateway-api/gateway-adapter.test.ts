@@ -16,7 +16,9 @@ describe('gateway adapter: publish for a device (spec §4.1)', () => {
         const client = await g.connect(login, version);
         const same = g.world.targets[TargetKind.Same]!;
         await client.publish(`dev/${same.token}/ds/Power`, '7', { qos: 1, messageId: 3 });
-        assert.deepEqual(g.handled, [{ deviceId: same.device.id, topic: 'ds/Power', payload: '7', via: 'gateway' }]);
+        assert.deepEqual(g.handled, [
+          { deviceId: same.device.id, topic: 'ds/Power', payload: '7', via: 'gateway' },
+        ]);
         assert.deepEqual(g.seen, [same.device.id], 'spec §4.2: gateway data marks the target online');
         const [ack] = ofType(client.take(), 'puback');
         assert.equal(ack?.messageId, 3);
@@ -85,7 +87,9 @@ describe('gateway adapter: publish for a device (spec §4.1)', () => {
     const g = await gatewayHarness(t);
     const mgmt = await g.connect('mgmt', 5);
     await mgmt.publish('ds/Power', '3', { qos: 1 });
-    assert.deepEqual(g.handled, [{ deviceId: g.world.gateway.device.id, topic: 'ds/Power', payload: '3', via: 'device' }]);
+    assert.deepEqual(g.handled, [
+      { deviceId: g.world.gateway.device.id, topic: 'ds/Power', payload: '3', via: 'device' },
+    ]);
     const oauth = await g.connect('oauth', 5);
     await oauth.publish('ds/Power', '3', { qos: 1, messageId: 9 });
     const packets = oauth.take();
@@ -114,7 +118,8 @@ describe('gateway adapter: publish for a device (spec §4.1)', () => {
     const g = await gatewayHarness(t, { gatewayRateLimitPerSec: 3 });
     const client = await g.connect('oauth', 5);
     const same = g.world.targets[TargetKind.Same]!;
-    for (let id = 1; id <= 5; id++) await client.publish(`dev/${same.token}/ds/Power`, '1', { qos: 1, messageId: id });
+    for (let id = 1; id <= 5; id++)
+      await client.publish(`dev/${same.token}/ds/Power`, '1', { qos: 1, messageId: id });
     const packets = client.take();
     assert.deepEqual(
       ofType(packets, 'puback').map((a) => a.reasonCode ?? 0),
@@ -137,11 +142,18 @@ describe('gateway adapter: publish for a device (spec §4.1)', () => {
       clientId: 'will-gw',
       username: 'oauth',
       protocolVersion: 5,
-      will: { topic: `dev/${same.token}/ds/Label`, payload: Buffer.from('gateway lost'), qos: 0, retain: false },
+      will: {
+        topic: `dev/${same.token}/ds/Label`,
+        payload: Buffer.from('gateway lost'),
+        qos: 0,
+        retain: false,
+      },
     });
     client.channel.transportClosed();
     await settle();
-    assert.deepEqual(g.handled, [{ deviceId: same.device.id, topic: 'ds/Label', payload: 'gateway lost', via: 'gateway' }]);
+    assert.deepEqual(g.handled, [
+      { deviceId: same.device.id, topic: 'ds/Label', payload: 'gateway lost', via: 'gateway' },
+    ]);
   });
 });
 
@@ -180,7 +192,14 @@ describe('gateway adapter: subscriptions and deliveries (spec §4.1, §4.2)', ()
       const g = await gatewayHarness(t);
       const client = await g.connect('oauth', version);
       const same = g.world.targets[TargetKind.Same]!.token;
-      const filters = ['dev/+/downlink/ds/Temperature', 'dev/#', '#', '+/downlink/#', `dev/${same}/ds/#`, 'downlink/#'];
+      const filters = [
+        'dev/+/downlink/ds/Temperature',
+        'dev/#',
+        '#',
+        '+/downlink/#',
+        `dev/${same}/ds/#`,
+        'downlink/#',
+      ];
       const codes = await client.subscribe(filters.map((topic) => ({ topic, qos: 0 as const })));
       const wildcard = ReasonCode.WildcardSubscriptionsNotSupported;
       const expected =
@@ -196,7 +215,10 @@ describe('gateway adapter: subscriptions and deliveries (spec §4.1, §4.2)', ()
     const client = await g.connect('mgmt', 5);
     assert.deepEqual(await client.subscribe([{ topic: 'downlink/#', qos: 1 }]), [1]);
     g.downlink(g.world.gateway.device.id, 'downlink/ds/Power', '1');
-    assert.deepEqual(client.takePublishes().map((p) => p.topic), ['downlink/ds/Power']);
+    assert.deepEqual(
+      client.takePublishes().map((p) => p.topic),
+      ['downlink/ds/Power'],
+    );
   });
 
   test('spec §4.2 several gateways subscribed to one device each get the downlink', async (t) => {

@@ -57,7 +57,9 @@ function fakeOwnAdapter(device: Device, handled: HandledUplink[]): ClientAdapter
       return { kind: 'handled', reasonCode: ReasonCode.Success };
     },
     onSubscribe: (filter) =>
-      filter.startsWith('downlink/') ? { filter: deviceTopic(device.id, filter), maxQos: 1 } : ReasonCode.NotAuthorized,
+      filter.startsWith('downlink/')
+        ? { filter: deviceTopic(device.id, filter), maxQos: 1 }
+        : ReasonCode.NotAuthorized,
     toWireTopic: (internal) => {
       const parsed = parseDeviceTopic(internal);
       return parsed?.deviceId === device.id ? parsed.relative : undefined;

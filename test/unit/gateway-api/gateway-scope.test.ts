@@ -21,7 +21,8 @@ describe('gateway scope (spec §2.2, §2.3, §4.2, §9 "Gateway scope")', () => 
           messageId += 1;
           await client.publish(`dev/${token}/ds/Power`, '1', { qos: 1, messageId });
           const acks = ofType(client.take(), 'puback');
-          const expected = REACHABLE.has(kind) || version === 4 ? ReasonCode.Success : ReasonCode.NotAuthorized;
+          const expected =
+            REACHABLE.has(kind) || version === 4 ? ReasonCode.Success : ReasonCode.NotAuthorized;
           assert.deepEqual(
             acks.map((a) => [a.messageId, a.reasonCode ?? 0]),
             [[messageId, expected]],
@@ -93,7 +94,10 @@ describe('gateway scope (spec §2.2, §2.3, §4.2, §9 "Gateway scope")', () => 
     assert.equal(g.harness.broker.subscriptionsOf(key)?.size, 0);
     assert.deepEqual(await client.subscribe(`dev/${fresh}/#`), [1]);
     g.downlink(same.device.id, 'downlink/ds/Power', 'z');
-    assert.deepEqual(client.takePublishes().map((p) => p.topic), [`dev/${fresh}/downlink/ds/Power`]);
+    assert.deepEqual(
+      client.takePublishes().map((p) => p.topic),
+      [`dev/${fresh}/downlink/ds/Power`],
+    );
   });
 
   test('spec §2.4 a disabled OAuth client: next publish is refused and the connection closed with 0x87', async (t) => {
@@ -122,14 +126,20 @@ describe('gateway scope (spec §2.2, §2.3, §4.2, §9 "Gateway scope")', () => 
     const client = await g.connect('mgmt', 5);
     const root = callerFor(g.world.orgs.root);
     await g.platform.devices.transfer(root, g.world.gateway.device.id, g.world.orgs.other);
-    await client.publish(`dev/${g.world.tokens[TargetKind.OtherTree]}/ds/Power`, '1', { qos: 1, messageId: 1 });
+    await client.publish(`dev/${g.world.tokens[TargetKind.OtherTree]}/ds/Power`, '1', {
+      qos: 1,
+      messageId: 1,
+    });
     await client.publish(`dev/${g.world.tokens[TargetKind.Same]}/ds/Power`, '1', { qos: 1, messageId: 2 });
     assert.deepEqual(
       ofType(client.take(), 'puback').map((a) => a.reasonCode ?? 0),
       [ReasonCode.Success, ReasonCode.NotAuthorized],
     );
     await g.platform.templates.update(root, g.world.template.id, { gatewayEnabled: false });
-    await client.publish(`dev/${g.world.tokens[TargetKind.OtherTree]}/ds/Power`, '1', { qos: 1, messageId: 3 });
+    await client.publish(`dev/${g.world.tokens[TargetKind.OtherTree]}/ds/Power`, '1', {
+      qos: 1,
+      messageId: 3,
+    });
     assert.equal(ofType(client.take(), 'disconnect')[0]?.reasonCode, ReasonCode.NotAuthorized);
   });
 });

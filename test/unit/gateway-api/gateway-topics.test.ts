@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DeviceBook } from '../../../src/gateway-api/device-book.js';
-import { classifyFilter, isDownlink, prefixedTopic, splitPrefixed } from '../../../src/gateway-api/gateway-topics.js';
+import {
+  classifyFilter,
+  isDownlink,
+  prefixedTopic,
+  splitPrefixed,
+} from '../../../src/gateway-api/gateway-topics.js';
 import { TokenBucket } from '../../../src/gateway-api/token-bucket.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 
@@ -9,7 +14,10 @@ const T = 'ObArJM-PmArETx2gCEQxYqRri8CidcdL';
 
 describe('gateway topic grammar (spec §4.1)', () => {
   test('spec §4.1 dev/{token}/<uplink> splits into token and device-relative topic', () => {
-    assert.deepEqual(splitPrefixed(`dev/${T}/ds/Set Temperature`), { token: T, relative: 'ds/Set Temperature' });
+    assert.deepEqual(splitPrefixed(`dev/${T}/ds/Set Temperature`), {
+      token: T,
+      relative: 'ds/Set Temperature',
+    });
     assert.deepEqual(splitPrefixed(`dev/${T}/batch_ds`), { token: T, relative: 'batch_ds' });
     assert.deepEqual(splitPrefixed(`dev/${T}`), { token: T, relative: '' });
     assert.deepEqual(splitPrefixed('dev//ds/x'), { token: '', relative: 'ds/x' });

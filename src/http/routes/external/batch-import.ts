@@ -59,7 +59,7 @@ function pointsOf(ds: Datastream, body: unknown, now: number): Point[] {
 export function batchImportRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/external/api/batch/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     const ds = datastreamAt(target.template, requirePinKey(oneOf(query, 'pin')));
     if (ds === undefined) throw new DeviceApiError(DeviceApiText.noDatastreamForPin);
     requireJson(request);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { homeRegionOf, sameRegion } from '../../../device-api/redirect.js';
 import type { DeviceApiRuntime, UplinkTarget } from '../../../device-api/types.js';
 import { PlatformError } from '../../../platform/errors.js';
 import type { RouteContext } from '../../context.js';
@@ -62,18 +63,41 @@ export function oneOf(query: RawQuery, name: string): string | undefined {
   return allOf(query, name).at(-1);
 }
 
+/** spec §6.1: the device belongs to another region; answered 308 with `Location`, empty body. */
+export class RegionRedirect extends Error {
+  readonly location: string;
+
+  constructor(location: string) {
+    super('device belongs to another region');
+    this.location = location;
+  }
+}
+
 /**
- * The device named by `token` (spec §6.2): `No token provided.` without one, `Invalid token.` for
- * any token that does not authenticate (unknown, revoked, deleted device); the two unknown cases
- * are indistinguishable, and the token itself is never logged or echoed.
+ * spec §6.1 wrong region: when this server has a region URL and the device's organization names
+ * another home region, the same path and query on that region (as MQTT `downlink/redirect`).
  */
-export async function authenticate(ctx: RouteContext, query: RawQuery): Promise<UplinkTarget> {
-  const tokens = allOf(query, 'token');
+async function redirectIfElsewhere(ctx: RouteContext, request: FastifyRequest, orgId: number): Promise<void> {
+  const here = ctx.deviceApi()?.options.regionUrl;
+  if (here === undefined) return;
+  const home = await homeRegionOf(ctx.platform, orgId);
+  if (home === undefined || sameRegion(home, here)) return;
+  throw new RegionRedirect(new URL(request.url, home).toString());
+}
+
+/**
+ * The device named by the `token` query parameter (spec §6.2): `No token provided.` without one,
+ * `Invalid token.` for any token that does not authenticate (unknown, revoked, deleted device);
+ * the two unknown cases are indistinguishable, and the token itself is never logged or echoed.
+ */
+export async function authenticate(ctx: RouteContext, request: FastifyRequest): Promise<UplinkTarget> {
+  const tokens = allOf(queryOf(request), 'token');
   if (tokens.length === 0 || tokens.every((t) => t === '')) throw new DeviceApiError(DeviceApiText.noToken);
   const token = tokens.length === 1 ? tokens[0] : undefined;
   const device = token === undefined ? undefined : await ctx.platform.devices.authenticateToken(token);
   const template = device === undefined ? undefined : ctx.platform.templates.byId(device.templateId);
   if (device === undefined || template === undefined) throw new DeviceApiError(DeviceApiText.invalidToken);
+  await redirectIfElsewhere(ctx, request, device.orgId);
   return { device, template };
 }
 

@@ -28,13 +28,13 @@ function infoJson(query: RawQuery): string {
 /** `isHardwareConnected`, `provision` and `upload` (spec §6.2 rows 12–14). */
 export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/isHardwareConnected', hidden, async (request, reply) => {
-    const { device } = await authenticate(ctx, queryOf(request));
+    const { device } = await authenticate(ctx, request);
     const online = ctx.deviceApi()?.presence.isOnline(device.id) ?? false;
     return reply.type('application/json').send(online ? 'true' : 'false');
   });
   app.get('/external/api/provision', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     // The HTTP twin of the first `info/mcu` (spec §5.9): activates a PENDING device, records the
     // hardware info and tells the OTA listeners, in the device API's own handler.
     await runUplink(ctx, target, 'info/mcu', infoJson(query), {});
@@ -42,7 +42,7 @@ export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
   // spec §6.2 row 14 needs a multipart parser (@fastify/multipart), which devgate does not ship yet.
   app.post('/external/api/upload', hidden, async (request) => {
-    await authenticate(ctx, queryOf(request));
+    await authenticate(ctx, request);
     throw new DeviceApiError('File uploads are not supported by this server.', 501);
   });
 }

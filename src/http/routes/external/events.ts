@@ -11,7 +11,7 @@ import { runUplink } from './device-uplink.js';
 export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/logEvent', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     const code = oneOf(query, 'code');
     if (code === undefined || code === '') throw new DeviceApiError(DeviceApiText.noEventCode);
     // A code with `/` could never name an event: it is unknown, not a different topic.

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../../context.js';
 import { batchImportRoute } from './batch-import.js';
+import { RegionRedirect } from './device-request.js';
 import { deviceStatusRoutes } from './device-status.js';
 import { eventRoutes } from './events.js';
 import { metadataRoutes } from './metadata.js';
@@ -21,6 +22,11 @@ export const EXTERNAL_API_PREFIX = '/external/api/';
 export function externalApiRoutes(scope: FastifyInstance, ctx: RouteContext): void {
   // Any body reaches the handlers as bytes, so a wrong type is the documented
   // `Unknown content type.` (spec §6.2 row 6) rather than a 415; JSON keeps the JSON parser.
+  scope.setErrorHandler((err, _request, reply) => {
+    if (err instanceof RegionRedirect) return reply.code(308).header('location', err.location).send();
+    // Everything else: the application's handler (the `{"error":{"message"}}` envelope).
+    throw err;
+  });
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   valueReadRoutes(scope, ctx);
   valueWriteRoutes(scope, ctx);

@@ -60,7 +60,7 @@ function latLonText(value: string): string {
 function readRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/device/meta', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const { device, template } = await authenticate(ctx, query);
+    const { device, template } = await authenticate(ctx, request);
     const wanted = fieldOf(template, query, READ_TEXTS);
     const field =
       wanted === LAT_LON ? template.metaFields.find((f) => f.type === MetaFieldType.Location) : wanted;
@@ -88,7 +88,7 @@ const WRITE_FAILURES = {
 function updateRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/device/meta/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     const field = fieldOf(target.template, query, WRITE_TEXTS);
     const value = oneOf(query, 'value');
     if (field === LAT_LON || value === undefined) throw new DeviceApiError(DeviceApiText.wrongValue);

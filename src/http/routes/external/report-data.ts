@@ -35,7 +35,7 @@ function baseUrl(request: FastifyRequest): string {
 function reportRoute(app: FastifyInstance, ctx: RouteContext, links: ReportLinks): void {
   app.get('/external/api/data/get', hidden, async (request, reply) => {
     const raw = queryOf(request);
-    const { device, template } = await authenticate(ctx, raw);
+    const { device, template } = await authenticate(ctx, request);
     const query = reportQueryOf(template, raw);
     if (query.output === 'FILE') {
       await rowsOf(ctx, device, query);

@@ -73,7 +73,7 @@ function sendText(reply: FastifyReply, text: string): FastifyReply {
 function getRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/get', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     const wanted = wantedOf(target, query);
     const values = await valuesOf(ctx, target);
     const [only] = wanted;
@@ -94,7 +94,7 @@ function getRoute(app: FastifyInstance, ctx: RouteContext): void {
 /** `GET /external/api/getAll` (spec §6.2 row 3): every datastream that has a value, keyed `v{pin}`. */
 function getAllRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/getAll', hidden, async (request, reply) => {
-    const target = await authenticate(ctx, queryOf(request));
+    const target = await authenticate(ctx, request);
     const values = await valuesOf(ctx, target);
     const body: Record<string, DatastreamValue> = {};
     const byPin = [...target.template.datastreams].sort((a, b) => a.pin - b.pin);

@@ -17,7 +17,7 @@ import {
 import { datastreamAt, datastreamById, requirePinKey } from './pins.js';
 
 /** One datastream write as the device sent it: the text value(s) of one pin. */
-export interface TextWrite {
+interface TextWrite {
   readonly ds: Datastream;
   /** Repeated parameters are a multi-value (`value=lon&value=lat`), as NUL-separated on MQTT. */
   readonly values: readonly string[];
@@ -35,7 +35,7 @@ function requireDatastream(ds: Datastream | undefined): Datastream {
  * The writes an `update` names (spec §6.2 row 4): `dataStreamId={id}&value=…` or `pin=V1&value=…`,
  * and/or `{pin}={value}` pairs; a key that is no pin is `Wrong pin format.`
  */
-export function textWritesOf(target: UplinkTarget, query: RawQuery): TextWrite[] {
+function textWritesOf(target: UplinkTarget, query: RawQuery): TextWrite[] {
   const writes: TextWrite[] = [];
   const id = oneOf(query, 'dataStreamId');
   const pin = oneOf(query, 'pin');
@@ -62,7 +62,7 @@ export function textWritesOf(target: UplinkTarget, query: RawQuery): TextWrite[]
  * (spec §3.5 typing, clamping, enum fallback; history; `downlink/ds/NAME` to the device and its
  * gateways), then marks the device as having reported data (spec §5.10).
  */
-export async function writeTextValues(
+async function writeTextValues(
   ctx: RouteContext,
   target: UplinkTarget,
   writes: readonly TextWrite[],
@@ -86,13 +86,13 @@ export async function writeTextValues(
 export function valueWriteRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     await writeTextValues(ctx, target, textWritesOf(target, query), DeviceApiText.valueMismatch);
     return reply.send();
   });
   app.get('/external/api/batch/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, query);
+    const target = await authenticate(ctx, request);
     await writeTextValues(ctx, target, textWritesOf(target, query), DeviceApiText.valueMismatchNoDot);
     return reply.send();
   });

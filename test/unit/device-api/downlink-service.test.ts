@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Broker } from '../../../src/broker/broker.js';
+import type { BrokerMessage } from '../../../src/broker/message.js';
+import type { Subscription } from '../../../src/broker/subscription.js';
+import { createDownlinkService, PING_TIMEOUT_MS } from '../../../src/device-api/downlink-service.js';
+import { DeviceApiMetrics } from '../../../src/device-api/metrics.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+
+/** The parts of the broker the downlink service uses, recording what it was given. */
+function fakeBroker(clock: FakeClock, subscriptions: Subscription[] = []) {
+  const published: BrokerMessage[] = [];
+  const delivered: Array<{ key: string; message: BrokerMessage }> = [];
+  const broker = {
+    clock,
+    publish: (message: BrokerMessage) => published.push(message),
+    deliverTo: (key: string, message: BrokerMessage) => {
+      delivered.push({ key, message });
+      return true;
+    },
+    isConnected: (key: string) => key === 'device:7',
+    subscriptionsOf: () => new Map(subscriptions.map((s) => [s.filter, s])),
+  } as unknown as Broker;
+  return { broker, published, delivered };
+}
+
+const sub = (filter: string, topicFilter: string): Subscription => ({
+  filter,
+  topicFilter,
+  qos: 1,
+  noLocal: false,
+  retainAsPublished: false,
+  retainHandling: 0,
+});
+
+test('spec §3.1 downlinks: QoS ≤ 1, never retained, under $dev/{id}/', () => {
+  const clock = new FakeClock();
+  const { broker, published } = fakeBroker(clock);
+  const service = createDownlinkService({ broker, clock, metrics: new DeviceApiMetrics() });
+  service.publish(7, 'downlink/ds/Power', '1');
+  service.publish(7, 'downlink/reboot', '', 0);
+  assert.deepEqual(
+    published.map((m) => [m.topic, m.payload.toString(), m.qos, m.retain]),
+    [
+      ['$dev/7/downlink/ds/Power', '1', 1, false],
+      ['$dev/7/downlink/reboot', '', 0, false],
+    ],
+  );
+});
+
+test('spec §3.1 unsolicited: delivered directly unless subscribed, and published for gateways', () => {
+  const clock = new FakeClock();
+  const unsubscribed = fakeBroker(clock);
+  createDownlinkService({ broker: unsubscribed.broker, clock, metrics: new DeviceApiMetrics() }).unsolicited(
+    7,
+    'downlink/diag',
+    'x',
+  );
+  assert.equal(unsubscribed.delivered.length, 1);
+  assert.equal(unsubscribed.delivered[0]?.message.qos, 0);
+  assert.equal(unsubscribed.published.length, 1);
+  const subscribed = fakeBroker(clock, [sub('downlink/#', '$dev/7/downlink/#')]);
+  createDownlinkService({ broker: subscribed.broker, clock, metrics: new DeviceApiMetrics() }).unsolicited(
+    7,
+    'downlink/diag',
+    'x',
+  );
+  assert.equal(subscribed.delivered.length, 0);
+  assert.equal(subscribed.published.length, 1);
+});
+
+test('spec §3.3 ping: QoS 1, RTT from the PUBACK; timeout and offline give undefined', async () => {
+  const clock = new FakeClock(0);
+  const { broker, delivered } = fakeBroker(clock);
+  const service = createDownlinkService({ broker, clock, metrics: new DeviceApiMetrics() });
+  const answered = service.ping(7);
+  const ping = delivered[0]?.message;
+  assert.deepEqual([ping?.topic, ping?.qos], ['$dev/7/downlink/ping', 1]);
+  ping?.onAcknowledged?.(42);
+  assert.equal(await answered, 42);
+  const silent = service.ping(7);
+  clock.advance(PING_TIMEOUT_MS);
+  assert.equal(await silent, undefined);
+  assert.equal(await service.ping(8), undefined);
+  const pending = service.ping(7);
+  service.close();
+  assert.equal(await pending, undefined);
+  assert.equal(clock.pending, 0);
+});

@@ -45,6 +45,9 @@ async function scenarioPlain(args: BenchArgs, progress: Progress, results: Resul
     for (const name of args.brokers) {
       progress.step(`[1] starting ${name}`);
       brokers.push(await startBroker(name, args));
+      if (name === 'devgate' && args.baselineCli !== undefined) {
+        brokers.push(await startDevgate({ command: 'broker', cli: args.baselineCli, label: 'devgate-baseline' }));
+      }
     }
     const cases = plainCases(!args.quick).filter((c) => args.caseFilter === undefined || c.id.includes(args.caseFilter));
     for (const c of cases) {

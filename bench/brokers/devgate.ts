@@ -16,6 +16,8 @@ export interface DevgateOptions {
   readonly cpuProfDir?: string;
   readonly extraArgs?: readonly string[];
   readonly label?: string;
+  /** Another build's CLI (before/after comparisons); default: this build's. */
+  readonly cli?: string;
 }
 
 /** Starts devgate from the built CLI on a free loopback port; the port comes from listeners.json. */
@@ -26,7 +28,7 @@ export async function startDevgate(options: DevgateOptions): Promise<BrokerHandl
   if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
   const args = [
     ...nodeArgs,
-    DEVGATE_CLI,
+    options.cli ?? DEVGATE_CLI,
     options.command,
     ...(options.command === 'broker' ? ['--allow-anonymous'] : []),
     '--host',

@@ -18,6 +18,8 @@ export interface BenchArgs {
   readonly windowScale: number;
   /** Only run scenario 1 cases whose id contains this. */
   readonly caseFilter?: string;
+  /** Another devgate build's CLI, run as broker `devgate-baseline` beside devgate (before/after). */
+  readonly baselineCli?: string;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -32,6 +34,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out DIR               results directory (default bench/results)
   --case ID               only scenario 1 cases whose id contains ID (p2p-q0, fanin, …)
   --window-scale X        multiply the closed-loop windows (tuning)
+  --baseline-cli PATH     also run another devgate build (its dist/src/cli/main.js) as
+                          "devgate-baseline", interleaved with devgate (before/after figures)
 `;
 
 function list(value: string | undefined, flag: string): string[] {
@@ -50,6 +54,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
   let outDir: string | undefined;
   let windowScale = 1;
   let caseFilter: string | undefined;
+  let baselineCli: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = (): string | undefined => argv[++i];
@@ -64,6 +69,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     else if (arg === '--out') outDir = next();
     else if (arg === '--window-scale') windowScale = Number(next());
     else if (arg === '--case') caseFilter = next();
+    else if (arg === '--baseline-cli') baselineCli = next();
     else throw new Error(`unknown option ${arg}\n\n${USAGE}`);
   }
   for (const b of brokers) if (!['devgate', 'mosquitto', 'aedes'].includes(b)) throw new Error(`unknown broker ${b}`);
@@ -79,5 +85,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     ...(outDir === undefined ? {} : { outDir }),
     windowScale,
     ...(caseFilter === undefined ? {} : { caseFilter }),
+    ...(baselineCli === undefined ? {} : { baselineCli }),
   };
 }

@@ -119,7 +119,9 @@ export class GatewayConnection implements ClientAdapter {
   onWill(message: BrokerMessage): string | undefined {
     const prefixed = splitPrefixed(message.topic);
     if (prefixed === undefined) return this.#own?.onWill?.(message);
-    void this.#publishFor(prefixed.token, prefixed.relative, message.payload);
+    this.#publishFor(prefixed.token, prefixed.relative, message.payload).catch((err: unknown) =>
+      this.#runtime.logger.error({ err, sessionKey: this.sessionKey }, 'gateway will failed'),
+    );
     return undefined;
   }
 

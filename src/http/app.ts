@@ -60,6 +60,8 @@ function newInstance(deps: HttpAppDeps, bodyLimit: number): FastifyInstance {
     // Fastify's request lines carry the raw URL, whose query may hold a client secret.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
+    // No implicit HEAD for GET routes: several device-API GETs write (`/external/api/update`).
+    exposeHeadRoutes: false,
     schemaErrorFormatter: formatValidationError,
     frameworkErrors: frameworkErrorHandler,
     // Unknown fields are an error, not silently dropped; union types (id or TMPL…) are intended.

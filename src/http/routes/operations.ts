@@ -14,9 +14,14 @@ export function platformCheck(platform: Platform): ReadinessCheck {
  */
 export function operationsRoutes(app: FastifyInstance, operations: Operations): void {
   for (const path of OPERATIONS_PATHS) {
-    app.get(path, { schema: { hide: true } }, async (request, reply) => {
-      const answer = await operations.respond(path, request.headers.authorization);
-      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: path,
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        const answer = await operations.respond(path, request.headers.authorization);
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      },
     });
   }
   app.addHook('onClose', async () => operations.close());

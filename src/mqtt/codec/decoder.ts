@@ -1,6 +1,6 @@
 import { parser as createParser, type Parser } from 'mqtt-packet';
 import { MalformedPacketError, MqttError } from './errors.js';
-import { decodePublishFast } from './fast-path.js';
+import { decodeAckFast, decodePublishFast } from './fast-path.js';
 import { type FixedHeader, PacketType, readFixedHeader } from './fixed-header.js';
 import type { ConnectPacket, Packet, ProtocolVersion, UserProperties } from './packet.js';
 import { collectUserProperties, WILL_PROPERTIES } from './properties.js';
@@ -153,10 +153,14 @@ export class PacketDecoder {
     if (header.type !== PacketType.Connect) {
       const version = this.#version ?? 4;
       validateBody(r, header, version);
-      if (header.type === PacketType.Publish) {
-        const fast = decodePublishFast(bytes, header.headerLength, header.remainingLength, r.pos, version);
-        if (fast !== undefined) return fast;
-      }
+      // The per-message packets skip mqtt-packet's parser (fast-path.ts).
+      const fast =
+        header.type === PacketType.Publish
+          ? decodePublishFast(bytes, header.headerLength, header.remainingLength, r.pos, version)
+          : header.type >= PacketType.Puback && header.type <= PacketType.Pubcomp
+            ? decodeAckFast(bytes, header.type, header.remainingLength, version)
+            : undefined;
+      if (fast !== undefined) return fast;
       // mqtt-packet rejects the empty 5.0 AUTH that means Success (MQTT 5.0 §3.15.2.1).
       if (header.type === PacketType.Auth && header.remainingLength === 0) {
         return { cmd: 'auth', reasonCode: 0 };

@@ -119,3 +119,27 @@ export function decodePublishFast(
   if (qos > 0) packet.messageId = bytes.readUInt16BE(topicEnd);
   return packet;
 }
+
+const ACK_COMMANDS = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const;
+
+/**
+ * PUBACK/PUBREC/PUBREL/PUBCOMP in the 2-byte body form (already validated), shaped as
+ * mqtt-packet's parser shapes it (its Packet defaults included; 5.0 reads the omitted reason code
+ * as 0x00 Success, MQTT 5.0 §3.4.2.1). Undefined for the longer 5.0 forms.
+ */
+export function decodeAckFast(bytes: Buffer, type: number, remainingLength: number, version: ProtocolVersion): Packet | undefined {
+  if (remainingLength !== 2) return undefined;
+  const cmd = ACK_COMMANDS[type - 4]!;
+  const packet = {
+    cmd,
+    retain: false,
+    qos: cmd === 'pubrel' ? 1 : 0,
+    dup: false,
+    length: 2,
+    topic: null,
+    payload: null,
+    messageId: bytes.readUInt16BE(2),
+    ...(version === 5 ? { reasonCode: 0 } : {}),
+  };
+  return packet as unknown as Packet;
+}

@@ -17,7 +17,7 @@ const versions: ProtocolVersion[] = [3, 4, 5];
 
 /** Topic names, ASCII and not (the fast path picks latin1 for ASCII). */
 const topic = fc.oneof(
-  fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[#+\u0000]/.test(s)),
+  fc.string({ minLength: 1, maxLength: 200 }).filter((s) => !/[#+\u0000]/.test(s)),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((s) => !/[#+\u0000]/.test(s)),
 );
 const payload = fc.oneof(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), fc.string({ maxLength: 50 }));
@@ -93,6 +93,18 @@ test('fast PUBLISH decoding yields what mqtt-packet parses, length included', ()
   );
 });
 
+test('Remaining Length boundaries (1 to 4 byte varints, MQTT 5.0 §1.5.5) encode and decode like mqtt-packet', () => {
+  for (const size of [0, 121, 122, 16_377, 16_378, 2_097_145, 2_097_146]) {
+    for (const version of versions) {
+      const packet: PublishPacket = { cmd: 'publish', topic: 'a/b', payload: Buffer.alloc(size, 7), qos: 0, dup: false, retain: true };
+      const bytes = encodePublishFast(packet, version);
+      assert.deepEqual(bytes, reference(packet, version), `size ${size}, level ${version}`);
+      const [decoded] = new PacketDecoder({ maxPacketSize: 1 << 24, protocolVersion: version }).push(bytes!);
+      assert.deepStrictEqual({ ...decoded }, { ...referenceParse(bytes!, version) });
+    }
+  }
+});
+
 test('5.0 PUBLISH with properties takes the general path both ways', () => {
   const packet: PublishPacket = {
     cmd: 'publish',
@@ -143,6 +155,22 @@ test('acknowledgements: fast form equals mqtt-packet (5.0: Success, no propertie
     }),
     { numRuns: 500 },
   );
+});
+
+test('acknowledgements: fast decoding yields what mqtt-packet parses (Packet defaults included)', () => {
+  for (const version of versions) {
+    for (const cmd of ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const) {
+      for (const messageId of [1, 255, 256, 0xffff]) {
+        const bytes = encodePacket({ cmd, messageId }, version);
+        const [decoded] = new PacketDecoder({ maxPacketSize: 1 << 20, protocolVersion: version }).push(bytes);
+        assert.deepStrictEqual({ ...decoded }, { ...referenceParse(bytes, version) }, `${cmd} level ${version}`);
+      }
+    }
+  }
+  // The long 5.0 form (reason code, properties) still goes through the general parser.
+  const long = encodePacket({ cmd: 'puback', messageId: 3, reasonCode: 0x10 }, 5);
+  const [decoded] = new PacketDecoder({ maxPacketSize: 1 << 20, protocolVersion: 5 }).push(long);
+  assert.deepStrictEqual({ ...decoded }, { ...referenceParse(long, 5) });
 });
 
 test('unusual packets fall back to the general encoder', () => {

@@ -68,7 +68,11 @@ async function deviceLogin(
 ): Promise<AuthResult> {
   const device = await platform.devices.authenticateToken(token);
   if (device === undefined) return badCredentials;
-  return accepted(request, { kind: 'device', deviceId: device.id, orgId: device.orgId }, adapters?.device(device));
+  return accepted(
+    request,
+    { kind: 'device', deviceId: device.id, orgId: device.orgId },
+    adapters?.device(device),
+  );
 }
 
 async function gatewayDeviceLogin(
@@ -126,7 +130,8 @@ export function createPlatformAuthenticator(
       const secret = password.toString('utf8');
       try {
         if (username === DEVICE_USERNAME) return await deviceLogin(platform, adapters, request, secret);
-        if (username === GATEWAY_DEVICE_USERNAME) return await gatewayDeviceLogin(platform, adapters, request, secret);
+        if (username === GATEWAY_DEVICE_USERNAME)
+          return await gatewayDeviceLogin(platform, adapters, request, secret);
         return await oauthClientLogin(platform, adapters, request, username, secret);
       } catch (err) {
         logger.error({ err, clientId: request.clientId, username }, 'platform authentication failed');

@@ -16,7 +16,9 @@ const MAX_FRAME = 268_435_455 + 5;
 export function encodePacket(packet: Packet, protocolVersion: ProtocolVersion): Buffer {
   // The per-message packets first, without mqtt-packet's general writer (fast-path.ts).
   const fast =
-    packet.cmd === 'publish' ? encodePublishFast(packet, protocolVersion) : encodeAckFast(packet, protocolVersion);
+    packet.cmd === 'publish'
+      ? encodePublishFast(packet, protocolVersion)
+      : encodeAckFast(packet, protocolVersion);
   if (fast !== undefined) return fast;
   const prepared = prepare(packet, protocolVersion);
   let out: Buffer;

@@ -12,7 +12,12 @@ import type { Packet, ProtocolVersion, PublishPacket } from './packet.js';
 const MAX_REMAINING = 268_435_455;
 const EMPTY = Buffer.alloc(0);
 
-const ACK_HEADER: Readonly<Record<string, number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+const ACK_HEADER: Readonly<Record<string, number>> = {
+  puback: 0x40,
+  pubrec: 0x50,
+  pubrel: 0x62,
+  pubcomp: 0x70,
+};
 
 function isPacketId(id: unknown): id is number {
   return typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 0xffff;
@@ -61,7 +66,12 @@ export function encodePublishFast(packet: PublishPacket, version: ProtocolVersio
 
 /** PUBACK/PUBREC/PUBREL/PUBCOMP in the 2-byte body form (5.0: Success, no properties). */
 export function encodeAckFast(packet: Packet, version: ProtocolVersion): Buffer | undefined {
-  if (packet.cmd !== 'puback' && packet.cmd !== 'pubrec' && packet.cmd !== 'pubrel' && packet.cmd !== 'pubcomp') {
+  if (
+    packet.cmd !== 'puback' &&
+    packet.cmd !== 'pubrec' &&
+    packet.cmd !== 'pubrel' &&
+    packet.cmd !== 'pubcomp'
+  ) {
     return undefined;
   }
   const { messageId } = packet;
@@ -127,7 +137,12 @@ const ACK_COMMANDS = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const;
  * mqtt-packet's parser shapes it (its Packet defaults included; 5.0 reads the omitted reason code
  * as 0x00 Success, MQTT 5.0 §3.4.2.1). Undefined for the longer 5.0 forms.
  */
-export function decodeAckFast(bytes: Buffer, type: number, remainingLength: number, version: ProtocolVersion): Packet | undefined {
+export function decodeAckFast(
+  bytes: Buffer,
+  type: number,
+  remainingLength: number,
+  version: ProtocolVersion,
+): Packet | undefined {
   if (remainingLength !== 2) return undefined;
   const cmd = ACK_COMMANDS[type - 4]!;
   const packet = {

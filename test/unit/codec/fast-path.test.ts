@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { generate, parser as createParser } from 'mqtt-packet';
+import { parser as createParser, generate } from 'mqtt-packet';
 import { PacketDecoder } from '../../../src/mqtt/codec/decoder.js';
 import { encodePacket } from '../../../src/mqtt/codec/encoder.js';
 import { decodePublishFast, encodeAckFast, encodePublishFast } from '../../../src/mqtt/codec/fast-path.js';
@@ -20,7 +20,10 @@ const topic = fc.oneof(
   fc.string({ minLength: 1, maxLength: 200 }).filter((s) => !/[#+\u0000]/.test(s)),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((s) => !/[#+\u0000]/.test(s)),
 );
-const payload = fc.oneof(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), fc.string({ maxLength: 50 }));
+const payload = fc.oneof(
+  fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+  fc.string({ maxLength: 50 }),
+);
 
 const publishArb = fc.record({
   topic,
@@ -96,7 +99,14 @@ test('fast PUBLISH decoding yields what mqtt-packet parses, length included', ()
 test('Remaining Length boundaries (1 to 4 byte varints, MQTT 5.0 §1.5.5) encode and decode like mqtt-packet', () => {
   for (const size of [0, 121, 122, 16_377, 16_378, 2_097_145, 2_097_146]) {
     for (const version of versions) {
-      const packet: PublishPacket = { cmd: 'publish', topic: 'a/b', payload: Buffer.alloc(size, 7), qos: 0, dup: false, retain: true };
+      const packet: PublishPacket = {
+        cmd: 'publish',
+        topic: 'a/b',
+        payload: Buffer.alloc(size, 7),
+        qos: 0,
+        dup: false,
+        retain: true,
+      };
       const bytes = encodePublishFast(packet, version);
       assert.deepEqual(bytes, reference(packet, version), `size ${size}, level ${version}`);
       const [decoded] = new PacketDecoder({ maxPacketSize: 1 << 24, protocolVersion: version }).push(bytes!);
@@ -146,7 +156,11 @@ test('acknowledgements: fast form equals mqtt-packet (5.0: Success, no propertie
   });
   fc.assert(
     fc.property(ackArb, fc.constantFrom(...versions), (a, version) => {
-      const packet = { cmd: a.cmd, messageId: a.messageId, ...(a.reasonCode === undefined ? {} : { reasonCode: a.reasonCode }) } as Packet;
+      const packet = {
+        cmd: a.cmd,
+        messageId: a.messageId,
+        ...(a.reasonCode === undefined ? {} : { reasonCode: a.reasonCode }),
+      } as Packet;
       const fast = encodeAckFast(packet, version);
       assert.ok(fast !== undefined);
       // The encoder hands mqtt-packet reason code 0 for 5.0 so it uses the short form.
@@ -163,7 +177,11 @@ test('acknowledgements: fast decoding yields what mqtt-packet parses (Packet def
       for (const messageId of [1, 255, 256, 0xffff]) {
         const bytes = encodePacket({ cmd, messageId }, version);
         const [decoded] = new PacketDecoder({ maxPacketSize: 1 << 20, protocolVersion: version }).push(bytes);
-        assert.deepStrictEqual({ ...decoded }, { ...referenceParse(bytes, version) }, `${cmd} level ${version}`);
+        assert.deepStrictEqual(
+          { ...decoded },
+          { ...referenceParse(bytes, version) },
+          `${cmd} level ${version}`,
+        );
       }
     }
   }
@@ -174,11 +192,24 @@ test('acknowledgements: fast decoding yields what mqtt-packet parses (Packet def
 });
 
 test('unusual packets fall back to the general encoder', () => {
-  const base: PublishPacket = { cmd: 'publish', topic: 't', payload: Buffer.alloc(0), qos: 1, dup: false, retain: false };
+  const base: PublishPacket = {
+    cmd: 'publish',
+    topic: 't',
+    payload: Buffer.alloc(0),
+    qos: 1,
+    dup: false,
+    retain: false,
+  };
   assert.equal(encodePublishFast(base, 4), undefined, 'QoS 1 without a packet id');
   assert.equal(encodePublishFast({ ...base, messageId: 70_000 }, 4), undefined, 'packet id out of range');
   assert.equal(encodePublishFast({ ...base, topic: 'x'.repeat(70_000), messageId: 1 }, 4), undefined);
   assert.equal(encodeAckFast({ cmd: 'puback', messageId: 1, reasonCode: 0x10 }, 5), undefined);
-  assert.equal(encodeAckFast({ cmd: 'puback', messageId: 1, properties: { reasonString: 'r' } }, 5), undefined);
-  assert.throws(() => encodePacket({ ...base, topic: 'x'.repeat(70_000), messageId: 1 }, 4), /cannot encode publish/);
+  assert.equal(
+    encodeAckFast({ cmd: 'puback', messageId: 1, properties: { reasonString: 'r' } }, 5),
+    undefined,
+  );
+  assert.throws(
+    () => encodePacket({ ...base, topic: 'x'.repeat(70_000), messageId: 1 }, 4),
+    /cannot encode publish/,
+  );
 });

@@ -45,7 +45,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
   if (!result.ok) {
     ch.broker.metrics.connectionsRejected++;
     ch.broker.metrics.authFailed(result.reasonCode);
-    throw new MqttError(result.reasonCode, result.reasonString ?? 'not authorized');
+    throw new MqttError(result.reasonCode, result.reasonString ?? refusalText(result.reasonCode));
   }
   ch.identity = result.identity;
   ch.adapter = result.adapter;
@@ -155,10 +155,26 @@ function connack(
       retainAvailable: true,
       wildcardSubscriptionAvailable: true,
       subscriptionIdentifiersAvailable: true,
-      sharedSubscriptionAvailable: true,
+      // Adapter connections (device/gateway APIs) are never offered shared subscriptions.
+      sharedSubscriptionAvailable: ch.adapter === undefined,
       ...(expiry === requestedExpiry ? {} : { sessionExpiryInterval: expiry }),
       ...(assignedClientId === undefined ? {} : { assignedClientIdentifier: assignedClientId }),
       ...(keepalive === requestedKeepalive ? {} : { serverKeepAlive: keepalive }),
     },
   };
+}
+
+/** The CONNACK reason string (v5) when the authenticator gave none. */
+function refusalText(code: ReasonCode): string {
+  switch (code) {
+    case ReasonCode.BadUserNameOrPassword:
+      return 'bad user name or password';
+    case ReasonCode.ClientIdentifierNotValid:
+      return 'client identifier not valid';
+    case ReasonCode.ServerUnavailable:
+    case ReasonCode.ServerBusy:
+      return 'server unavailable';
+    default:
+      return 'not authorized';
+  }
 }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { Authenticator } from '../../../src/broker/auth.js';
 import type { AdapterLink, ClientAdapter } from '../../../src/broker/client-adapter.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
-import { connected, createHarness, ofType } from '../../helpers/channel-harness.js';
+import { connect, connected, createHarness, ofType } from '../../helpers/channel-harness.js';
 
 /**
  * A toy API on the adapter seam: user `dev-N` owns the internal namespace `$dev/N/`; it may publish
@@ -125,5 +125,12 @@ describe('client adapter: mount/unmount at the edge (architecture "Mount / unmou
     assert.equal(ping?.topic, 'down/ping');
     await device.send({ cmd: 'puback', messageId: ping!.messageId! });
     assert.equal(acked.length, 1);
+  });
+
+  test('[§3.2.2.3 v5] CONNACK of an adapter connection says Shared Subscription Available = 0 (truthful)', async (t) => {
+    const h = createHarness({ authenticator: mountingAuthenticator([], []) });
+    t.after(() => h.broker.close());
+    const { connack } = await connect(h, { clientId: 'd', username: '7', protocolVersion: 5 });
+    assert.equal(connack?.properties?.sharedSubscriptionAvailable, false);
   });
 });

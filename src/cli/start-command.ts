@@ -14,8 +14,6 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { openOtaService } from '../ota/ota-service.js';
-import type { OtaService } from '../ota/types.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
 import {
@@ -28,6 +26,7 @@ import {
 } from './admin-bootstrap.js';
 import { DEMO_FILE, ensureDemo } from './demo.js';
 import { connectHost, demoCommands, demoText } from './demo-commands.js';
+import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { startSummary } from './start-summary.js';
@@ -118,35 +117,6 @@ function schedulePruning(platform: Platform, logger: Logger): Closer {
   return () => clearInterval(timer);
 }
 
-/**
- * Blynk.Air on the data directory. Download URLs use --public-url, else the local HTTP listener
- * (HTTPS when plain HTTP is off), known once the listeners are bound.
- */
-async function openOta(
-  config: StartConfig,
-  platform: Platform,
-  logger: Logger,
-  server: () => DevgateServer | undefined,
-): Promise<OtaService> {
-  const { dataDir, host } = config.server;
-  const { key } = await loadOrCreateTokenKey(dataDir);
-  const localUrl = (): string => {
-    const addresses = server()?.addresses;
-    const [https] = addresses?.https ?? [];
-    if (addresses?.http !== undefined) return `http://${connectHost(host)}:${addresses.http}`;
-    return https === undefined ? 'http://localhost' : `https://${connectHost(host)}:${https}`;
-  };
-  return openOtaService({
-    dataDir,
-    dbFile: join(dataDir, PLATFORM_DB_FILE),
-    platform,
-    tokenKey: key,
-    options: config.ota,
-    publicUrl: () => config.ota.publicUrl ?? localUrl(),
-    logger,
-  });
-}
-
 /** A started platform server: what `devgate start` runs until a signal (also used by tests). */
 export interface RunningPlatform {
   readonly server: DevgateServer;
@@ -182,7 +152,8 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     };
     // Set once every listener is bound: /readyz and /metrics look at the running server.
     let listening: DevgateServer | undefined;
-    const ota = await openOta(config, platform, logger, () => listening);
+    const publicUrl = publicUrlOf(config, () => listening);
+    const ota = await openOta(config, platform, logger, publicUrl);
     closers.push(() => ota.close());
     const app = await buildHttpApp({
       platform,
@@ -191,6 +162,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       server: () => listening,
       metricsToken: config.server.metricsToken,
       ota: { service: ota, maxFirmwareBytes: config.ota.maxFirmwareBytes },
+      uploads: await deviceUploads(config, publicUrl),
     });
     closers.push(() => app.close());
     const server = await createServer(config.server, {

@@ -270,6 +270,48 @@ export const DEVICE_API_OPTIONS: readonly OptionSpec[] = [
     [1, 10_000_000],
     'uplink messages per second per gateway connection',
   ),
+  deviceApiInteger(
+    'eventsPerDay',
+    'events-per-day',
+    [1, 1_000_000_000],
+    'events a device may log per UTC day (spec §7.1)',
+  ),
+  deviceApiInteger(
+    'eventIntervalMs',
+    'event-interval-ms',
+    [0, 86_400_000],
+    'least time between two events of the same code from one device, ms',
+  ),
+  deviceApiInteger(
+    'importPointsPerDay',
+    'import-points-per-day',
+    [1, 1_000_000_000],
+    'timestamped points a device may import per UTC day (MQTT, HTTP, Platform API)',
+  ),
+  deviceApiInteger(
+    'httpUpdatesPerDay',
+    'http-updates-per-day',
+    [1, 1_000_000_000],
+    'Device HTTPS API update and batch/update calls per device per UTC day',
+  ),
+  deviceApiInteger(
+    'uploadMaxFiles',
+    'upload-max-files',
+    [0, 100_000],
+    'files kept per device by /external/api/upload, the oldest evicted; 0 = uploads off',
+  ),
+  deviceApiInteger(
+    'uploadMaxBytes',
+    'upload-max-bytes',
+    [1, 1024 * 1024 * 1024],
+    'largest file /external/api/upload accepts, bytes',
+  ),
+  deviceApiInteger(
+    'uploadsPerDay',
+    'uploads-per-day',
+    [1, 1_000_000_000],
+    'file uploads per device per UTC day',
+  ),
   named(
     option(
       'deviceApi.regionUrl',

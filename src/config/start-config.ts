@@ -78,6 +78,13 @@ function deviceApiFrom(values: Map<string, unknown>): DeviceApiOptions {
     floodDisconnectSec: pick('floodDisconnectSec'),
     diagIntervalMs: pick('diagIntervalMs'),
     gatewayRateLimitPerSec: pick('gatewayRateLimitPerSec'),
+    eventsPerDay: pick('eventsPerDay'),
+    eventIntervalMs: pick('eventIntervalMs'),
+    importPointsPerDay: pick('importPointsPerDay'),
+    httpUpdatesPerDay: pick('httpUpdatesPerDay'),
+    uploadMaxFiles: pick('uploadMaxFiles'),
+    uploadMaxBytes: pick('uploadMaxBytes'),
+    uploadsPerDay: pick('uploadsPerDay'),
     ...(regionUrl === undefined ? {} : { regionUrl: regionUrlOf(regionUrl) }),
   };
 }

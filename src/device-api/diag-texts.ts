@@ -31,6 +31,11 @@ export const diagText = {
   subscriptionNotAllowed: (filter: string) => `Subscription to ${quoted(filter)} not allowed`,
   wildcardNotSupported: (filter: string) =>
     `Subscription to ${quoted(filter)} not allowed: "+" wildcards are not supported`,
+  eventsPerDay: (max: number) => `Event limit reached: at most ${max} events per device per day`,
+  eventTooSoon: (code: string, ms: number) =>
+    `Event ${quoted(code)} refused: at most one every ${ms / 1000} s for the same code`,
+  importPerDay: (dropped: number, max: number) =>
+    `Daily import limit reached: ${dropped} point(s) dropped (at most ${max} per device per day)`,
   rateLimit: () => 'Rate limit exceeded',
   flood: () => 'Flooding: disconnecting',
   redirected: () => 'This device belongs to another region: reconnect to the redirect URI',

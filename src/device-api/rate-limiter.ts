@@ -55,8 +55,10 @@ export interface RateLimiterOptions {
 
 /** A gap this long without excess ends a flooding run. */
 const CALM_MS = 1000;
-/** Idle entries are swept once the map grows past this (and past twice its last swept size). */
+/** Idle entries are swept once the map grows past this (and past twice its last swept size)… */
 const SWEEP_FLOOR = 1024;
+/** …and at least this often while it is used, so idle entries do not wait for growth. */
+const SWEEP_EVERY_MS = 60_000;
 
 /**
  * Per-key token buckets with flood detection (spec §8 #16: default 50 msg/s, burst 100). Keys
@@ -66,14 +68,17 @@ const SWEEP_FLOOR = 1024;
 export class KeyedRateLimiter {
   private readonly entries = new Map<number | string, Entry>();
   private sweepAt = SWEEP_FLOOR;
+  private sweptAt: number;
 
-  constructor(private readonly options: RateLimiterOptions) {}
+  constructor(private readonly options: RateLimiterOptions) {
+    this.sweptAt = options.clock.now();
+  }
 
   take(key: number | string): RateVerdict {
     const now = this.options.clock.now();
+    if (this.entries.size >= this.sweepAt || now - this.sweptAt >= SWEEP_EVERY_MS) this.sweep(now);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      if (this.entries.size >= this.sweepAt) this.sweep(now);
       entry = { bucket: new TokenBucket(this.options.ratePerSec, this.options.burst, now) };
       this.entries.set(key, entry);
     }
@@ -101,6 +106,7 @@ export class KeyedRateLimiter {
       const calm = entry.lastExcess === undefined || now - entry.lastExcess > CALM_MS;
       if (calm && entry.bucket.isFull(now)) this.entries.delete(key);
     }
+    this.sweptAt = now;
     this.sweepAt = Math.max(SWEEP_FLOOR, this.entries.size * 2);
   }
 }

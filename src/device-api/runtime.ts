@@ -3,11 +3,11 @@ import type { Clock } from '../broker/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { HardwareInfo } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
+import { DeviceLimits } from './device-limits.js';
 import { DiagThrottle } from './diag-throttle.js';
 import { createDownlinkService } from './downlink-service.js';
 import { DeviceApiMetrics } from './metrics.js';
 import { createPresenceService } from './presence-service.js';
-import { KeyedRateLimiter } from './rate-limiter.js';
 import { type DeviceApiOptions, type DeviceApiRuntime, defaultDeviceApiOptions } from './types.js';
 import { createUplinkService } from './uplink-service.js';
 import { createValueWriteService } from './value-write-service.js';
@@ -26,19 +26,14 @@ export interface DeviceApiDeps {
 /**
  * Builds the services the device API, the gateway API and the HTTP write paths share, once per
  * process: uplinks (with the per-device rate limit), downlinks, platform value writes and
- * presence. `close()` stops every timer.
+ * presence, and the per-device limits. `close()` stops every timer.
  */
 export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
   const { platform, broker, clock } = deps;
   const options = deps.options ?? defaultDeviceApiOptions;
   const logger = deps.logger.child({ component: 'device-api' });
   const metrics = new DeviceApiMetrics();
-  const rates = new KeyedRateLimiter({
-    ratePerSec: options.rateLimitPerSec,
-    burst: options.rateLimitBurst,
-    floodMs: options.floodDisconnectSec * 1000,
-    clock,
-  });
+  const limits = new DeviceLimits(options, clock, metrics);
   const presence = createPresenceService({ platform, clock, logger });
   const downlinks = createDownlinkService({ broker, clock, metrics });
   const deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void> = [];
@@ -48,7 +43,7 @@ export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
     logger,
     deviceInfoListeners,
     metrics,
-    rates,
+    limits,
     presence,
   });
   let closed = false;
@@ -64,6 +59,7 @@ export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
     presence,
     deviceInfoListeners,
     metrics,
+    limits,
     diagThrottle: new DiagThrottle(options.diagIntervalMs, clock),
     close() {
       if (closed) return;

@@ -4,6 +4,7 @@ import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
 import type { Device, HardwareInfo, Template } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
+import type { DeviceLimits } from './device-limits.js';
 import type { DiagThrottle } from './diag-throttle.js';
 import type { DeviceApiMetrics } from './metrics.js';
 
@@ -25,6 +26,20 @@ export interface DeviceApiOptions {
    * redirect.
    */
   readonly regionUrl?: string;
+  /** spec §7.1: events a device may log per UTC day (default 100). */
+  readonly eventsPerDay: number;
+  /** spec §7.1: least time between two events of the same code from one device, ms (default 1000). */
+  readonly eventIntervalMs: number;
+  /** spec §7.1: timestamped points a device may import per UTC day (default 100,000, 2026 changelog). */
+  readonly importPointsPerDay: number;
+  /** spec §6.2/§7.1: Device HTTPS API `update` calls per device per UTC day (default 500,000). */
+  readonly httpUpdatesPerDay: number;
+  /** spec §6.2 row 14: files kept per device, the oldest evicted (default 10; 0 = uploads off). */
+  readonly uploadMaxFiles: number;
+  /** spec §6.2 row 14: largest uploaded file, bytes (default 5 MiB). */
+  readonly uploadMaxBytes: number;
+  /** spec §6.2 row 14: uploads per device per UTC day (default 1,000). */
+  readonly uploadsPerDay: number;
 }
 
 export const defaultDeviceApiOptions: DeviceApiOptions = {
@@ -33,6 +48,13 @@ export const defaultDeviceApiOptions: DeviceApiOptions = {
   floodDisconnectSec: 5,
   diagIntervalMs: 1000,
   gatewayRateLimitPerSec: 5000,
+  eventsPerDay: 100,
+  eventIntervalMs: 1000,
+  importPointsPerDay: 100_000,
+  httpUpdatesPerDay: 500_000,
+  uploadMaxFiles: 10,
+  uploadMaxBytes: 5 * 1024 * 1024,
+  uploadsPerDay: 1000,
 };
 
 /** The device an uplink acts for, resolved and current. */
@@ -73,7 +95,16 @@ export interface UplinkService {
     payload: Buffer,
     reply: ReplyChannel,
     via: 'device' | 'gateway',
+    options?: UplinkOptions,
   ): Promise<ReasonCode>;
+}
+
+export interface UplinkOptions {
+  /**
+   * The caller already took this message from the device's rate (`limits.rate`): the Device
+   * HTTPS API limits every write once per request, also those that do not come through here.
+   */
+  readonly rateTaken?: boolean;
 }
 
 /** Sends downlinks to a device: to its own connection and to every gateway subscribed to it. */
@@ -90,8 +121,9 @@ export interface DownlinkService {
 export interface ValueWriteService {
   /**
    * Validates (type, clamp, enum fallback; spec §3.5), stores as current value and history, and
-   * sends `downlink/ds/NAME` to the device. `value` is JSON-typed (Platform API) or a string
-   * (HTTP device API). Throws ValidationError / NotFoundError (platform errors) on bad input.
+   * sends `downlink/ds/NAME` to the device. `value` is a JSON value (Platform API; the HTTP device
+   * API's texts are strings, a multi-value an array), typed by `coerceJsonValue`. Throws
+   * ValidationError / NotFoundError (platform errors) on bad input.
    */
   write(
     deviceId: number,
@@ -128,6 +160,11 @@ export interface DeviceApiRuntime {
   readonly deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void>;
   /** Counters (uplinks, refusals, rate limiting, diags, redirects, downlinks). */
   readonly metrics: DeviceApiMetrics;
+  /**
+   * Per-device limits (spec §7.1, §9): the message rate every uplink and Device HTTPS API write
+   * takes from, events, import points, HTTP `update` calls, uploads.
+   */
+  readonly limits: DeviceLimits;
   /** At most one `downlink/diag` per key per `diagIntervalMs`; keys: device ids, or a gateway's own. */
   readonly diagThrottle: DiagThrottle;
   /** Stops timers (offline delays, rate-limit windows); idempotent. */

@@ -3,6 +3,7 @@ import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
 import type { Datastream, HardwareInfo } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
+import type { DeviceLimits } from './device-limits.js';
 import type { ReplyChannel, UplinkTarget } from './types.js';
 
 /** What the uplink handlers use. */
@@ -12,6 +13,8 @@ export interface UplinkDeps {
   readonly logger: Logger;
   /** Called after `info/mcu` was recorded (OTA offers firmware from here). */
   readonly deviceInfoListeners: ReadonlyArray<(deviceId: number, info: HardwareInfo) => void>;
+  /** Per-device rate, event and import limits (spec §7.1). */
+  readonly limits: DeviceLimits;
 }
 
 /** One uplink being handled. */

@@ -67,7 +67,10 @@ export async function handleInfo(deps: UplinkDeps, up: Uplink): Promise<ReasonCo
   return OK;
 }
 
-/** `event/CODE`: logs the event; an empty payload takes the event's description (spec §3.2). */
+/**
+ * `event/CODE`: logs the event; an empty payload takes the event's description (spec §3.2). Over
+ * the event limits (spec §7.1) it is dropped with a diag and v5 PUBACK 0x97 Quota exceeded.
+ */
 export async function handleEvent(deps: UplinkDeps, up: Uplink, code: string): Promise<ReasonCode> {
   const event = up.target.template.events.find((e) => e.code === code);
   if (event === undefined) return refuse(up.reply, ReasonCode.TopicNameInvalid, diagText.unknownEvent(code));
@@ -76,6 +79,16 @@ export async function handleEvent(deps: UplinkDeps, up: Uplink, code: string): P
   if ([...given].length > MAX_EVENT_DESCRIPTION)
     return refuse(up.reply, ReasonCode.PayloadFormatInvalid, diagText.eventTooLong(MAX_EVENT_DESCRIPTION));
   const description = given === '' ? event.description : given;
+  // spec §7.1: 100 events per device per day, at least 1 s between events of one code.
+  const verdict = deps.limits.event(up.target.device.id, code);
+  if (verdict !== 'ok') {
+    const { eventsPerDay, eventIntervalMs } = deps.limits.options;
+    const text =
+      verdict === 'daily'
+        ? diagText.eventsPerDay(eventsPerDay)
+        : diagText.eventTooSoon(code, eventIntervalMs);
+    return refuse(up.reply, ReasonCode.QuotaExceeded, text);
+  }
   await deps.platform.devices.logEvent(
     up.target.device.id,
     event.id,

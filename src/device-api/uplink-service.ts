@@ -2,7 +2,6 @@ import { isFailure, ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { PlatformError, ValidationError } from '../platform/errors.js';
 import { diagText } from './diag-texts.js';
 import type { DeviceApiMetrics } from './metrics.js';
-import type { KeyedRateLimiter } from './rate-limiter.js';
 import type { PresenceService, UplinkService } from './types.js';
 import type { Uplink, UplinkDeps } from './uplink-context.js';
 import { handleEvent, handleInfo, handleMeta } from './uplink-device.js';
@@ -13,8 +12,6 @@ import { handleBatch, handleDs, handleErase, handleTimestamped } from './uplink-
 
 export interface UplinkServiceDeps extends UplinkDeps {
   readonly metrics: DeviceApiMetrics;
-  /** Per-device uplink rate (spec §8 #16), shared by direct and gateway traffic. */
-  readonly rates: KeyedRateLimiter;
   readonly presence: PresenceService;
 }
 
@@ -76,12 +73,12 @@ function platformFailure(deps: UplinkDeps, up: Uplink, err: unknown): ReasonCode
 export function createUplinkService(deps: UplinkServiceDeps): UplinkService {
   const { metrics } = deps;
   return {
-    async handle(target, topic, payload, reply, via) {
+    async handle(target, topic, payload, reply, via, options) {
       metrics.uplinks++;
       const deviceId = target.device.id;
-      const verdict = deps.rates.take(deviceId);
+      // spec §8 #16: one rate per device, shared by direct, gateway and HTTP traffic.
+      const verdict = options?.rateTaken === true ? 'ok' : deps.limits.rate(deviceId);
       if (verdict !== 'ok') {
-        metrics.uplinksRateLimited++;
         reply.diag(verdict === 'flood' ? diagText.flood() : diagText.rateLimit());
         return verdict === 'flood' ? ReasonCode.MessageRateTooHigh : ReasonCode.QuotaExceeded;
       }

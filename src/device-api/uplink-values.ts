@@ -1,31 +1,19 @@
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
-import { type Datastream, DatastreamType, type DatastreamValue } from '../platform/model.js';
+import type { Datastream, DatastreamValue } from '../platform/model.js';
 import type { ValueWrite } from '../platform/services.js';
-import { coerceJsonValue, parseValue, type ValueResult } from '../platform/templates/value-typing.js';
+import { coerceJsonValue, parseValue } from '../platform/templates/value-typing.js';
 import { diagText } from './diag-texts.js';
 import { datastreamNamed, OK, parseJson, refuse, type Uplink, type UplinkDeps } from './uplink-context.js';
 
 /** spec §3.2 timestamped_batch: timestamps up to one month either side of now. */
 export const TIMESTAMP_WINDOW_MS = 31 * 86_400_000;
 
-/** A text payload typed for `ds`: Location also takes `lon,lat` (spec §8 #11). */
-function parseText(ds: Datastream, text: string): ValueResult {
-  if (ds.type === DatastreamType.Location && !text.includes('\0')) return parseValue(ds, text.split(','));
-  return parseValue(ds, text);
-}
-
-/** A JSON value typed for `ds`; numeric streams also take numeric strings. */
-function parseJsonValue(ds: Datastream, json: unknown): ValueResult {
-  if (typeof json === 'string' && ds.type !== DatastreamType.String) return parseText(ds, json);
-  return coerceJsonValue(ds, json);
-}
-
 /** `ds/NAME`: validate, clamp, store with the server time; never echoed (spec §3.2, §3.6). */
 export async function handleDs(deps: UplinkDeps, up: Uplink, name: string): Promise<ReasonCode> {
   const ds = datastreamNamed(up, name);
   if (ds === undefined)
     return refuse(up.reply, ReasonCode.TopicNameInvalid, diagText.unknownDatastream(name));
-  const typed = parseText(ds, up.payload.toString('utf8'));
+  const typed = parseValue(ds, up.payload.toString('utf8'));
   if (!typed.ok) return refuse(up.reply, ReasonCode.PayloadFormatInvalid, typed.reason);
   await deps.platform.devices.writeValues(up.target.device.id, [{ dataStreamId: ds.id, value: typed.value }]);
   return OK;
@@ -46,7 +34,7 @@ export async function handleBatch(deps: UplinkDeps, up: Uplink): Promise<ReasonC
       problems.push({ code: ReasonCode.TopicNameInvalid, text: diagText.unknownDatastream(name) });
       continue;
     }
-    const typed = parseJsonValue(ds, raw);
+    const typed = coerceJsonValue(ds, raw);
     if (typed.ok) writes.push({ dataStreamId: ds.id, value: typed.value });
     else problems.push({ code: ReasonCode.PayloadFormatInvalid, text: typed.reason });
   }
@@ -78,7 +66,7 @@ function typedPoints(ds: Datastream, items: readonly unknown[], now: number) {
       outside++;
       continue;
     }
-    const typed = parseJsonValue(ds, raw);
+    const typed = coerceJsonValue(ds, raw);
     if (typed.ok) points.push({ ts, value: typed.value });
     else {
       malformed++;
@@ -88,7 +76,10 @@ function typedPoints(ds: Datastream, items: readonly unknown[], now: number) {
   return { points, outside, malformed, firstReason };
 }
 
-/** `ds/NAME/timestamped_batch`: `[[ts_ms, value], …]` within ±1 month (spec §3.2). */
+/**
+ * `ds/NAME/timestamped_batch`: `[[ts_ms, value], …]` within ±1 month (spec §3.2), at most the
+ * device's daily import allowance (spec §7.1; the rest dropped with a diag, none left: 0x97).
+ */
 export async function handleTimestamped(deps: UplinkDeps, up: Uplink, name: string): Promise<ReasonCode> {
   const ds = datastreamNamed(up, name);
   if (ds === undefined)
@@ -103,9 +94,17 @@ export async function handleTimestamped(deps: UplinkDeps, up: Uplink, name: stri
   if (!Array.isArray(json.value))
     return refuse(up.reply, ReasonCode.PayloadFormatInvalid, diagText.timestampedNotArray());
   const { points, outside, malformed, firstReason } = typedPoints(ds, json.value, deps.clock.now());
-  if (points.length > 0) {
-    const writes = points.map((p) => ({ dataStreamId: ds.id, value: p.value, ts: p.ts }));
-    await deps.platform.devices.writeValues(up.target.device.id, writes);
+  const deviceId = up.target.device.id;
+  // spec §7.1: the device's points of the day are capped; what is left of it is stored.
+  const granted = points.length === 0 ? 0 : deps.limits.importPoints(deviceId, points.length, true);
+  if (granted > 0) {
+    const writes = points.slice(0, granted).map((p) => ({ dataStreamId: ds.id, value: p.value, ts: p.ts }));
+    await deps.platform.devices.writeValues(deviceId, writes);
+  }
+  if (granted < points.length) {
+    const max = deps.limits.options.importPointsPerDay;
+    up.reply.diag(diagText.importPerDay(points.length - granted, max));
+    return granted === 0 ? ReasonCode.QuotaExceeded : OK;
   }
   if (malformed > 0) up.reply.diag(firstReason ?? diagText.badPoints(malformed));
   else if (outside > 0) up.reply.diag(diagText.pointsOutsideWindow(outside));

@@ -2,25 +2,12 @@ import { NotFoundError, ValidationError } from '../platform/errors.js';
 import type { Datastream } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { ValueWrite } from '../platform/services.js';
-import {
-  coerceJsonValue,
-  formatValue,
-  parseValue,
-  type ValueResult,
-} from '../platform/templates/value-typing.js';
+import { coerceJsonValue, formatValue } from '../platform/templates/value-typing.js';
 import type { DownlinkService, ValueWriteService } from './types.js';
 
 export interface ValueWriteDeps {
   readonly platform: Platform;
   readonly downlinks: DownlinkService;
-}
-
-/** Text (HTTP device API) through parseValue, a list of texts as multi-value, JSON through coerceJsonValue. */
-function typed(ds: Datastream, value: unknown): ValueResult {
-  if (typeof value === 'string') return parseValue(ds, value);
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))
-    return parseValue(ds, value as string[]);
-  return coerceJsonValue(ds, value);
 }
 
 /**
@@ -43,7 +30,8 @@ export function createValueWriteService(deps: ValueWriteDeps): ValueWriteService
         const ds = template.datastreams.find((d) => d.id === w.dataStreamId);
         if (ds === undefined)
           throw new NotFoundError(`Data stream with identifier ${w.dataStreamId} is not found!`);
-        const result = typed(ds, w.value);
+        // One typing for every JSON path (spec §3.5); the HTTP device API's texts are JSON strings.
+        const result = coerceJsonValue(ds, w.value);
         if (!result.ok) throw new ValidationError(result.reason);
         const write = {
           dataStreamId: ds.id,

@@ -8,7 +8,7 @@ import type { OperatedServer } from '../observability/readiness.js';
 import type { OtaService } from '../ota/types.js';
 import type { Platform } from '../platform/platform.js';
 import { requireBearer } from './auth.js';
-import type { Presence, RouteContext } from './context.js';
+import type { DeviceUploads, Presence, RouteContext } from './context.js';
 import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { PingLog } from './ping-log.js';
@@ -16,6 +16,7 @@ import { deviceCommandRoutes } from './routes/device-commands.js';
 import { deviceDataRoutes } from './routes/device-data.js';
 import { deviceReadRoutes } from './routes/device-reads.js';
 import { deviceTokenRoutes } from './routes/device-tokens.js';
+import { deviceUploadRoutes } from './routes/device-uploads.js';
 import { deviceWriteRoutes } from './routes/device-writes.js';
 import { deviceRoutes } from './routes/devices.js';
 import { EXTERNAL_API_PREFIX, externalApiRoutes } from './routes/external/external-api.js';
@@ -51,6 +52,8 @@ export interface HttpAppDeps {
   readonly server?: () => OperatedServer | undefined;
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken?: string | undefined;
+  /** Device file uploads and `GET /device_uploads/…` (absent: uploads are refused with 403). */
+  readonly uploads?: DeviceUploads;
 }
 
 function newInstance(deps: HttpAppDeps, bodyLimit: number): FastifyInstance {
@@ -111,6 +114,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     deviceApi: deviceApi ?? (() => undefined),
     pings: new PingLog(),
     clock: deps.clock ?? systemClock,
+    uploads: deps.uploads,
   };
   await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth));
   // Device HTTPS API: the device token in the query string, no bearer (spec §6.2).
@@ -133,9 +137,17 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   });
   const ota = deps.ota;
   if (ota !== undefined) await app.register(async (scope) => firmwareDownloadRoutes(scope, ota.service));
+  const uploads = deps.uploads;
+  if (uploads !== undefined) await app.register(async (scope) => deviceUploadRoutes(scope, uploads.store));
   if (deps.server !== undefined) {
     const checks = [platformCheck(deps.platform)];
-    operationsRoutes(app, new Operations({ server: deps.server, checks, metricsToken: deps.metricsToken }));
+    const operations = new Operations({
+      server: deps.server,
+      checks,
+      metricsToken: deps.metricsToken,
+      ...(deviceApi === undefined ? {} : { deviceApi: () => deviceApi()?.metrics }),
+    });
+    operationsRoutes(app, operations);
   }
   openApiRoute(app);
   await app.ready();

@@ -1,6 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
+import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';
 
 export interface MetricsRegistryOptions {
@@ -8,6 +9,8 @@ export interface MetricsRegistryOptions {
   readonly broker: () => Broker | undefined;
   /** prom-client's process_* and nodejs_* metrics (memory, CPU, handles, GC); on by default. */
   readonly processMetrics?: boolean;
+  /** The device API's counters (`devgate start`); absent in the plain broker. */
+  readonly deviceApi?: DeviceApiMetricsSource;
 }
 
 /** Store flushes take from well under a millisecond (idle) to seconds (a stalled disk). */
@@ -16,7 +19,8 @@ const NS_PER_SECOND = 1e9;
 
 /**
  * The `/metrics` registry of one process: engine counters (read from the broker's EngineMetrics
- * at scrape time), engine store flush latency, event-loop lag and process metrics. One per
+ * at scrape time), the device API's counters when it runs, engine store flush latency,
+ * event-loop lag and process metrics. One per
  * HTTP app or plain broker; `close()` stops the event-loop monitor.
  */
 export class MetricsRegistry {
@@ -30,6 +34,7 @@ export class MetricsRegistry {
   constructor(options: MetricsRegistryOptions) {
     this.broker = options.broker;
     registerEngineCollectors(this.registry, () => this.currentBroker());
+    if (options.deviceApi !== undefined) registerDeviceApiCollectors(this.registry, options.deviceApi);
     this.flushSeconds = new Histogram({
       name: 'devgate_store_flush_seconds',
       help: 'Engine store flush latency (the durability barrier of QoS 1/2 acknowledgements)',

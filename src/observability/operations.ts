@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeviceApiMetricsSource } from './device-api-collectors.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { checkReadiness, type OperatedServer, type ReadinessCheck, serverChecks } from './readiness.js';
 
@@ -14,6 +15,8 @@ export interface OperationsOptions {
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken?: string | undefined;
   readonly processMetrics?: boolean;
+  /** The device API's counters, exported on `/metrics` (`devgate start`). */
+  readonly deviceApi?: DeviceApiMetricsSource;
 }
 
 export interface OperationsResponse {
@@ -47,6 +50,7 @@ export class Operations {
     this.metrics = new MetricsRegistry({
       broker: () => options.server()?.broker,
       ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
+      ...(options.deviceApi === undefined ? {} : { deviceApi: options.deviceApi }),
     });
     this.checks = [...serverChecks(options.server), ...(options.checks ?? [])];
     this.metricsToken = options.metricsToken;

@@ -1,8 +1,12 @@
 import { pino } from 'pino';
 import type { Clock } from '../../src/broker/clock.js';
+import { DeviceLimits } from '../../src/device-api/device-limits.js';
 import { DeviceApiMetrics } from '../../src/device-api/metrics.js';
-import { KeyedRateLimiter } from '../../src/device-api/rate-limiter.js';
-import type { DeviceApiRuntime } from '../../src/device-api/types.js';
+import {
+  type DeviceApiOptions,
+  type DeviceApiRuntime,
+  defaultDeviceApiOptions,
+} from '../../src/device-api/types.js';
 import { createUplinkService } from '../../src/device-api/uplink-service.js';
 import { createValueWriteService } from '../../src/device-api/value-write-service.js';
 import type { Device, HardwareInfo, Template } from '../../src/platform/model.js';
@@ -106,21 +110,29 @@ export async function currentValues(platform: Platform, deviceId: number): Promi
 }
 
 /**
- * The fake device API runtime of the HTTP tests with the real UplinkService and ValueWriteService
- * (the Device HTTPS API writes through them), on the fake's downlink recorder and presence.
+ * The fake device API runtime of the HTTP tests with the real UplinkService, ValueWriteService and
+ * limits (the Device HTTPS API writes through them), on the fake's downlink recorder and presence.
  */
-export function withRealUplinks(fake: FakeDeviceApi, platform: Platform, clock: Clock): DeviceApiRuntime {
+export function withRealUplinks(
+  fake: FakeDeviceApi,
+  platform: Platform,
+  clock: Clock,
+  overrides: Partial<DeviceApiOptions> = {},
+): DeviceApiRuntime {
   const runtime = fake.runtime;
   const deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void> = [];
+  const metrics = new DeviceApiMetrics();
+  const options = { ...defaultDeviceApiOptions, ...overrides };
+  const limits = new DeviceLimits(options, clock, metrics);
   const uplinks = createUplinkService({
     platform,
     clock,
     logger: pino({ level: 'silent' }),
     deviceInfoListeners,
-    metrics: new DeviceApiMetrics(),
-    rates: new KeyedRateLimiter({ ratePerSec: 50, burst: 100, floodMs: 5000, clock }),
+    metrics,
+    limits,
     presence: runtime.presence,
   });
   const values = createValueWriteService({ platform, downlinks: runtime.downlinks });
-  return { ...runtime, uplinks, values, deviceInfoListeners };
+  return { ...runtime, options, uplinks, values, deviceInfoListeners, metrics, limits };
 }

@@ -1,7 +1,10 @@
-import type { DeviceApiRuntime } from '../../src/device-api/types.js';
+import { systemClock } from '../../src/broker/clock.js';
+import { DeviceLimits } from '../../src/device-api/device-limits.js';
+import { DeviceApiMetrics } from '../../src/device-api/metrics.js';
+import { type DeviceApiRuntime, defaultDeviceApiOptions } from '../../src/device-api/types.js';
 import { NotFoundError, ValidationError } from '../../src/platform/errors.js';
 import type { Platform } from '../../src/platform/platform.js';
-import { coerceJsonValue, formatValue, parseValue } from '../../src/platform/templates/value-typing.js';
+import { coerceJsonValue, formatValue } from '../../src/platform/templates/value-typing.js';
 
 export interface PublishedDownlink {
   readonly deviceId: number;
@@ -26,6 +29,7 @@ export interface FakeDeviceApi {
 
 export function fakeDeviceApi(platform: Platform): FakeDeviceApi {
   const published: PublishedDownlink[] = [];
+  const metrics = new DeviceApiMetrics();
   const online = new Set<number>();
   const fake: FakeDeviceApi = {
     published,
@@ -45,7 +49,7 @@ export function fakeDeviceApi(platform: Platform): FakeDeviceApi {
       const ds = template.datastreams.find((d) => d.id === w.dataStreamId);
       if (ds === undefined)
         throw new NotFoundError(`Data stream with identifier ${w.dataStreamId} is not found!`);
-      const result = typeof w.value === 'string' ? parseValue(ds, w.value) : coerceJsonValue(ds, w.value);
+      const result = coerceJsonValue(ds, w.value);
       if (!result.ok) throw new ValidationError(result.reason);
       return { ds, value: result.value };
     });
@@ -75,6 +79,10 @@ export function fakeDeviceApi(platform: Platform): FakeDeviceApi {
       seen: (id: number) => online.add(id),
       isOnline: (id: number) => online.has(id),
     },
+    options: defaultDeviceApiOptions,
+    metrics,
+    // Real limits with the defaults (writes take from the device's rate, imports count).
+    limits: new DeviceLimits(defaultDeviceApiOptions, systemClock, metrics),
     close: () => {},
   };
   (fake as { runtime: DeviceApiRuntime }).runtime = runtime as unknown as DeviceApiRuntime;

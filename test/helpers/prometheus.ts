@@ -30,8 +30,11 @@ function parseLabels(text: string, line: string): Record<string, string> {
 function parseValue(text: string, line: string): number {
   if (text === '+Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  // Prometheus parses values as Go's ParseFloat does: `NaN` in any case (prom-client prints `Nan`
+  // for an event-loop lag without samples).
+  if (text.toLowerCase() === 'nan') return Number.NaN;
   const value = Number(text);
-  if (text !== 'NaN' && Number.isNaN(value)) throw new Error(`bad value in: ${line}`);
+  if (Number.isNaN(value)) throw new Error(`bad value in: ${line}`);
   return value;
 }
 

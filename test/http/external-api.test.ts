@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
-import { type DeviceApiRuntime, defaultDeviceApiOptions } from '../../src/device-api/types.js';
+import type { DeviceApiOptions, DeviceApiRuntime } from '../../src/device-api/types.js';
 import {
   currentValues,
   type DeviceHttpWorld,
@@ -22,15 +22,23 @@ interface World extends DeviceHttpWorld {
   get(path: string, query?: string, token?: string): Promise<LightMyRequestResponse>;
 }
 
-/** `regionUrl`: this server's region URL (spec §2.5/§6.1 redirects); none by default. */
-async function openWorld(t: TestContext, options: WorldOptions = {}, regionUrl?: string): Promise<World> {
+/**
+ * `regionUrl`: this server's region URL (spec §2.5/§6.1 redirects); none by default. `limits`:
+ * device API options other than the defaults (spec §7.1 limits).
+ */
+async function openWorld(
+  t: TestContext,
+  options: WorldOptions = {},
+  regionUrl?: string,
+  limits: Partial<DeviceApiOptions> = {},
+): Promise<World> {
   let runtime: DeviceApiRuntime | undefined;
   const api = await openApiWorld(t, { ...options, deviceApi: () => runtime });
   const fake = fakeDeviceApi(api.platform);
-  const real = withRealUplinks(fake, api.platform, api.clock);
+  const real = withRealUplinks(fake, api.platform, api.clock, limits);
   runtime = {
     ...real,
-    options: { ...defaultDeviceApiOptions, ...(regionUrl === undefined ? {} : { regionUrl }) },
+    options: { ...real.options, ...(regionUrl === undefined ? {} : { regionUrl }) },
   };
   const seeded = await seedDeviceHttpWorld(api.platform, api.orgs.a.id);
   const get = (path: string, query = '', token = seeded.token) =>
@@ -277,6 +285,7 @@ test('spec §6.2 row 7 update/property: stored per datastream, multi-values repe
 test('spec §6.2 row 8 logEvent: logged with the description or the default', async (t) => {
   const w = await openWorld(t);
   assert.equal((await w.get('logEvent', '&code=overheat&description=Boiler%20at%2095')).statusCode, 200);
+  w.api.clock.advance(1000); // spec §7.1: at least 1 s between events of one code
   assert.equal((await w.get('logEvent', '&code=overheat')).statusCode, 200);
   const caller = { orgId: w.device.orgId, actor: 'test' };
   const events = await w.api.platform.devices.events(caller, w.device.id, {});
@@ -368,7 +377,7 @@ test('spec §6.2 row 13 / §5.9 provision: activates a PENDING device and record
   assert.equal(created?.hardwareInfo?.version, '2.0');
 });
 
-test('spec §6.2 row 14 upload: token checked; no multipart support yet (501)', async (t) => {
+test('spec §6.2 row 14 upload: token checked; without an upload store, refused (403)', async (t) => {
   const w = await openWorld(t);
   const upload = (token: string) =>
     w.api.call({
@@ -379,7 +388,7 @@ test('spec §6.2 row 14 upload: token checked; no multipart support yet (501)', 
       headers: { 'content-type': 'multipart/form-data; boundary=x' },
     });
   assertError(await upload('bad'), 'Invalid token.');
-  assertError(await upload(w.token), 'File uploads are not supported by this server.', 501);
+  assertError(await upload(w.token), 'File uploads limit has been reached.', 403);
 });
 
 test('spec §6.1 wrong region: 308 to the same path and query on the home region, empty body', async (t) => {
@@ -427,4 +436,71 @@ test('spec §9 tokens and secrets: the device token never reaches the log', asyn
   await postBatch(w, 'v1', '{', 'application/json');
   assert.ok(lines.length > 0, 'the requests were logged');
   for (const line of lines) assert.ok(!line.includes(w.token), `token in log line ${line}`);
+});
+
+test('spec §8 #16 Device HTTPS API writes take from the device rate its MQTT uplinks use: over it 429', async (t) => {
+  const w = await openWorld(t, {}, undefined, { rateLimitPerSec: 1, rateLimitBurst: 3 });
+  assert.equal((await w.get('get', '&v1')).statusCode, 200, 'reads are not limited');
+  assert.equal((await w.get('update', '&v4=1')).statusCode, 200);
+  assert.equal((await w.get('update/property', '&pin=v1&label=Hall')).statusCode, 200);
+  assert.equal((await w.get('logEvent', '&code=overheat')).statusCode, 200);
+  for (const [path, query] of [
+    ['update', '&v4=2'],
+    ['batch/update', '&v4=2'],
+    ['logEvent', '&code=overheat'],
+    ['device/meta/update', '&metaFieldName=Serial&value=SN'],
+    ['provision', ''],
+  ] as const) {
+    assertError(
+      await w.get(path, query),
+      'Too many requests for this device: at most 1 messages per second.',
+      429,
+    );
+  }
+  assert.equal((await w.get('getAll')).statusCode, 200, 'reads still answer');
+  assert.equal(
+    (await w.get('update', '&v4=3', w.otherToken)).statusCode,
+    200,
+    'another device is not held back',
+  );
+  w.api.clock.advance(1000);
+  assert.equal((await w.get('update', '&v4=4')).statusCode, 200);
+  assert.equal((await currentValues(w.api.platform, w.device.id)).get(w.ds.Power), 4);
+});
+
+test('spec §7.1 logEvent: the event limits answer 400 with the reason', async (t) => {
+  const w = await openWorld(t, {}, undefined, { eventsPerDay: 2 });
+  assert.equal((await w.get('logEvent', '&code=overheat')).statusCode, 200);
+  assertError(
+    await w.get('logEvent', '&code=overheat'),
+    'Event "overheat" refused: at most one every 1 s for the same code',
+  );
+  w.api.clock.advance(1000);
+  assert.equal((await w.get('logEvent', '&code=overheat')).statusCode, 200);
+  w.api.clock.advance(1000);
+  assertError(
+    await w.get('logEvent', '&code=overheat'),
+    'Event limit reached: at most 2 events per device per day',
+  );
+  const caller = { orgId: w.device.orgId, actor: 'test' };
+  assert.equal((await w.api.platform.devices.events(caller, w.device.id, {})).content.length, 2);
+});
+
+test('spec §6.2/§7.1 update calls and imported points per device per day: 400 over the limit', async (t) => {
+  const w = await openWorld(t, {}, undefined, { httpUpdatesPerDay: 2, importPointsPerDay: 3 });
+  assert.equal((await w.get('update', '&v4=1')).statusCode, 200);
+  assert.equal((await w.get('batch/update', '&v4=2&v1=3')).statusCode, 200);
+  assertError(
+    await w.get('update', '&v4=3'),
+    'Too many update requests for this device today: at most 2 per day.',
+  );
+  assert.equal((await w.get('update', '&v4=3', w.otherToken)).statusCode, 200);
+  const now = w.api.clock.now();
+  const points = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => [now - i, i]));
+  assert.equal((await postBatch(w, 'v4', points(2), 'application/json')).statusCode, 200);
+  const over = await postBatch(w, 'v4', points(2), 'application/json');
+  assertError(over, 'Too many points imported for this device today: at most 3 per day.');
+  assert.equal((await postBatch(w, 'v4', points(1), 'application/json')).statusCode, 200);
+  w.api.clock.advance(86_400_000);
+  assert.equal((await w.get('update', '&v4=5')).statusCode, 200);
 });

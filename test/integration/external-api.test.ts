@@ -181,13 +181,19 @@ const CASES: readonly Case[] = [
     expect: '',
   },
   {
-    name: 'row 14 upload: no multipart parser yet',
+    name: 'row 14 upload: stored, answered with the URL it is served at',
     method: 'POST',
     path: 'upload?token={T}',
-    body: () => '--b\r\ncontent-disposition: form-data; name="upfile"; filename="a"\r\n\r\nx\r\n--b--\r\n',
+    body: () =>
+      '--b\r\ncontent-disposition: form-data; name="upfile"; filename="poem.txt"\r\n\r\nhello\r\n--b--\r\n',
     type: 'multipart/form-data; boundary=b',
-    status: 501,
-    expect: error('File uploads are not supported by this server.'),
+    expect: async (answer, s) => {
+      const url = new URL(answer.body);
+      assert.match(url.pathname, new RegExp(`^/device_uploads/${s.device.id}/[A-Za-z0-9_-]{32}\\.txt$`));
+      const served = await s.call('GET', url.pathname);
+      assert.equal(served.status, 200);
+      assert.equal(served.body, 'hello');
+    },
   },
   // spec §7.2, each text at least once.
   { name: '§7.2 No token provided.', path: 'get?v1', status: 400, expect: error('No token provided.') },

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { TIMESTAMP_WINDOW_MS } from '../../device-api/uplink-values.js';
+import { NotFoundError, PlatformError, ValidationError } from '../../platform/errors.js';
 import type { Datastream, Device, Template } from '../../platform/model.js';
-import { coerceJsonValue, parseValue, type ValueResult } from '../../platform/templates/value-typing.js';
+import { coerceJsonValue } from '../../platform/templates/value-typing.js';
 import { callerOf } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { errorResponses, idParam, noContent, operationsOf, query } from '../schemas/common.js';
@@ -21,9 +22,6 @@ import { dataStreamNotFound, templateOf } from './device-views.js';
 const op = operationsOf('device data');
 const done = { 204: noContent, ...errorResponses };
 const url = '/api/v1/organization/device';
-/** spec §6.4: imported points are at most one month old (and, as for MQTT, at most one month ahead). */
-export const IMPORT_WINDOW_MS = 31 * 86_400_000;
-
 type Scalar = string | number | boolean;
 
 function isScalar(value: unknown): value is Scalar {
@@ -162,11 +160,6 @@ function triggerEventRoute(app: FastifyInstance, ctx: RouteContext): void {
   );
 }
 
-/** A point's value: text as the device APIs parse it, other JSON by its JSON type (spec §3.5). */
-function typedPoint(ds: Datastream, value: unknown): ValueResult {
-  return typeof value === 'string' ? parseValue(ds, value) : coerceJsonValue(ds, value);
-}
-
 type ImportBody = { deviceId: number; dataStreamId: number; values: Array<{ value: unknown; ts: number }> };
 
 /**
@@ -188,16 +181,32 @@ function importRoute(app: FastifyInstance, ctx: RouteContext): void {
     }
     const now = ctx.clock.now();
     const points = values.map(({ value, ts }, i) => {
-      if (Math.abs(ts - now) > IMPORT_WINDOW_MS) {
+      // spec §6.4: at most one month old (and, as for MQTT, at most one month ahead).
+      if (Math.abs(ts - now) > TIMESTAMP_WINDOW_MS) {
         throw new ValidationError(`values[${i}].ts ${ts} is more than one month away from now.`);
       }
-      const typed = typedPoint(ds, value);
+      const typed = coerceJsonValue(ds, value);
       if (!typed.ok) throw new ValidationError(`values[${i}]: ${typed.reason}.`);
       return { dataStreamId: ds.id, value: typed.value, ts };
     });
+    takeImportPoints(ctx, device.id, points.length);
     await devices.writeValues(device.id, points);
     return reply.code(204).send();
   });
+}
+
+/**
+ * spec §7.1: a device's timestamped points per day, shared with its own imports (MQTT, Device
+ * HTTPS API); over it, 429 (spec §6.4's status for limits). No device API yet: nothing counted.
+ */
+function takeImportPoints(ctx: RouteContext, deviceId: number, count: number): void {
+  const limits = ctx.deviceApi()?.limits;
+  if (limits === undefined || count === 0 || limits.importPoints(deviceId, count, false) === count) return;
+  throw new PlatformError(
+    'LIMIT',
+    429,
+    `Too many points imported for device ${deviceId} today: at most ${limits.options.importPointsPerDay} per day.`,
+  );
 }
 
 /** `DELETE …/device/clear` (spec §6.4 "erase all data"); nothing is sent to the device (spec §8 #19). */

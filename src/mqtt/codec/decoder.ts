@@ -1,6 +1,6 @@
 import { parser as createParser, type Parser } from 'mqtt-packet';
 import { MalformedPacketError, MqttError } from './errors.js';
-import { decodeAckFast, decodePublishFast } from './fast-path.js';
+import { decodeAckFast, decodePingFast, decodePublishFast } from './fast-path.js';
 import { type FixedHeader, PacketType, readFixedHeader } from './fixed-header.js';
 import type { ConnectPacket, Packet, ProtocolVersion, UserProperties } from './packet.js';
 import { collectUserProperties, WILL_PROPERTIES } from './properties.js';
@@ -32,9 +32,11 @@ const EMPTY = Buffer.alloc(0);
 export class PacketDecoder {
   #maxPacketSize: number;
   #version: ProtocolVersion | undefined;
-  readonly #parser: VersionedParser;
-  #parsed: Packet | undefined;
-  #parseError: unknown;
+  /**
+   * What mqtt-packet needs to know between packets. Its parser (about 1.5 KB) is made per packet
+   * that needs it, not kept: most packets take the fast path and idle connections stay small.
+   */
+  #settings: VersionedParser['settings'];
   #failure: MqttError | undefined;
   /** A partial packet: bytes so far, and its header once complete. Bounded by maxPacketSize. */
   #pending: Buffer = EMPTY;
@@ -44,14 +46,7 @@ export class PacketDecoder {
   constructor(options: DecoderOptions) {
     this.#maxPacketSize = options.maxPacketSize;
     this.#version = options.protocolVersion;
-    const settings = this.#version === undefined ? {} : { protocolVersion: this.#version };
-    this.#parser = createParser(settings) as VersionedParser;
-    this.#parser.on('packet', (packet) => {
-      this.#parsed = packet;
-    });
-    this.#parser.on('error', (error) => {
-      this.#parseError = error;
-    });
+    this.#settings = this.#version === undefined ? {} : { protocolVersion: this.#version };
   }
 
   set maxPacketSize(bytes: number) {
@@ -159,7 +154,9 @@ export class PacketDecoder {
           ? decodePublishFast(bytes, header.headerLength, header.remainingLength, r.pos, version)
           : header.type >= PacketType.Puback && header.type <= PacketType.Pubcomp
             ? decodeAckFast(bytes, header.type, header.remainingLength, version)
-            : undefined;
+            : header.type === PacketType.Pingreq || header.type === PacketType.Pingresp
+              ? decodePingFast(header.type)
+              : undefined;
       if (fast !== undefined) return fast;
       // mqtt-packet rejects the empty 5.0 AUTH that means Success (MQTT 5.0 §3.15.2.1).
       if (header.type === PacketType.Auth && header.remainingLength === 0) {
@@ -174,28 +171,38 @@ export class PacketDecoder {
     const version = readProtocol(r);
     if (first) this.#version = version;
     walkConnect(r, version);
-    const before = this.#parser.settings;
-    const packet = fixUserProperties(this.#parse(bytes), r);
+    const { packet, settings } = this.#parseWith(bytes);
     // mqtt-packet keeps the whole CONNECT (password included) as its settings: keep only what it needs.
-    const bridgeMode = this.#parser.settings.bridgeMode === true;
-    this.#parser.settings = first ? { protocolVersion: version, bridgeMode } : before;
-    return packet;
+    if (first) this.#settings = { protocolVersion: version, bridgeMode: settings.bridgeMode === true };
+    return fixUserProperties(packet, r);
   }
 
   #parse(bytes: Buffer): Packet {
-    this.#parsed = undefined;
-    this.#parseError = undefined;
+    return this.#parseWith(bytes).packet;
+  }
+
+  /** One packet through a fresh mqtt-packet parser; also returns the settings it leaves behind. */
+  #parseWith(bytes: Buffer): { packet: Packet; settings: VersionedParser['settings'] } {
+    const parser = createParser({ ...this.#settings }) as VersionedParser;
+    let parsed: Packet | undefined;
+    let parseError: unknown;
+    parser.on('packet', (packet) => {
+      parsed = packet;
+    });
+    parser.on('error', (error) => {
+      parseError = error;
+    });
     let left: number;
     try {
-      left = this.#parser.parse(bytes);
+      left = parser.parse(bytes);
     } catch (err) {
       throw new MalformedPacketError(`undecodable packet: ${describe(err)}`, { cause: err });
     }
-    if (this.#parseError !== undefined) {
-      throw new MalformedPacketError(describe(this.#parseError), { cause: this.#parseError });
+    if (parseError !== undefined) {
+      throw new MalformedPacketError(describe(parseError), { cause: parseError });
     }
-    if (this.#parsed === undefined || left !== 0) throw new MalformedPacketError('packet not fully parsed');
-    return this.#parsed;
+    if (parsed === undefined || left !== 0) throw new MalformedPacketError('packet not fully parsed');
+    return { packet: parsed, settings: parser.settings };
   }
 }
 

@@ -158,3 +158,17 @@ export function decodeAckFast(
   };
   return packet as unknown as Packet;
 }
+
+/** PINGREQ / PINGRESP (no body), shaped as mqtt-packet's parser shapes them. */
+export function decodePingFast(type: number): Packet {
+  const packet = {
+    cmd: type === 12 ? 'pingreq' : 'pingresp',
+    retain: false,
+    qos: 0,
+    dup: false,
+    length: 0,
+    topic: null,
+    payload: null,
+  };
+  return packet as unknown as Packet;
+}

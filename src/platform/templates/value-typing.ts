@@ -1,10 +1,11 @@
 import { type Datastream, DatastreamType, type DatastreamValue } from '../model.js';
 
 /**
- * Datastream value typing (spec §3.5), shared by the device API, the device HTTP API and the
- * Platform API. Pure functions: a value that does not fit the type is refused with a short reason
- * (it becomes a `downlink/diag` text), a number outside [min, max] is clamped, an unknown Enum code
- * is replaced by the fallback.
+ * Datastream value typing (spec §3.5), shared by the device API, the gateway API, the device HTTP
+ * API and the Platform API: `parseValue` for text payloads (`ds/NAME`), `coerceJsonValue` for
+ * every JSON value, `formatValue` for downlink text. Pure functions: a value that does not fit the
+ * type is refused with a short reason (it becomes a `downlink/diag` text), a number outside
+ * [min, max] is clamped, an unknown Enum code is replaced by the fallback.
  */
 export type ValueResult =
   | {
@@ -31,58 +32,101 @@ const decimalText = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * Parses a text payload (`ds/NAME`, HTTP `value=`). Multi-value items arrive NUL-separated or as an
- * array: Location takes two, the others one (a String keeps a NUL-separated payload whole).
+ * array: Location takes two (`lon\0lat`; one text `lon,lat` is accepted too, spec §8 #11), the
+ * others one (a String keeps a NUL-separated payload whole).
  */
 export function parseValue(ds: TypedDatastream, raw: string | readonly string[]): ValueResult {
-  if (ds.type === DatastreamType.Location)
-    return parseLocation(ds, typeof raw === 'string' ? raw.split('\0') : raw);
-  let text: string;
-  if (typeof raw === 'string') text = raw;
-  else if (raw.length === 1) text = raw[0] as string;
-  else return refuse(`Datastream "${ds.name}" expects one value, got ${raw.length}`);
+  if (ds.type === DatastreamType.Location) return parseLocation(ds, locationParts(raw));
+  if (typeof raw === 'string') return parseText(ds, raw, raw);
+  if (raw.length === 1) return parseText(ds, raw[0] as string, raw[0]);
+  return refuse(`Datastream "${ds.name}" expects one value, got ${raw.length}`);
+}
+
+function locationParts(raw: string | readonly string[]): readonly string[] {
+  if (typeof raw !== 'string') return raw;
+  return raw.includes('\0') ? raw.split('\0') : raw.split(',');
+}
+
+/** One text item of a non-Location type; `shown` is what a refusal quotes. */
+function parseText(ds: TypedDatastream, text: string, shown: unknown): ValueResult {
   switch (ds.type) {
     case DatastreamType.Integer:
-      return integerText.test(text) ? checkInteger(ds, Number(text), text) : mismatch(ds, text);
+      return integerText.test(text) ? checkInteger(ds, Number(text), shown) : mismatch(ds, shown);
     case DatastreamType.Double:
-      return decimalText.test(text) ? checkDouble(ds, Number(text), text) : mismatch(ds, text);
+      return decimalText.test(text) ? checkDouble(ds, Number(text), shown) : mismatch(ds, shown);
     case DatastreamType.Boolean:
       if (text === '1' || text === 'true') return accept(true);
       if (text === '0' || text === 'false') return accept(false);
-      return mismatch(ds, text);
+      return mismatch(ds, shown);
     case DatastreamType.String:
       return checkString(ds, text);
     case DatastreamType.Enum:
-      return integerText.test(text) ? checkEnum(ds, Number(text), text) : mismatch(ds, text);
+      return integerText.test(text) ? checkEnum(ds, Number(text), shown) : mismatch(ds, shown);
+    case DatastreamType.Location:
+      return parseLocation(ds, locationParts(text));
     default:
       return exhausted(ds.type);
   }
 }
 
-/** Types a JSON value (`batch_ds`, HTTP/Platform API bodies): string→String, number→Integer/Double/Enum, boolean→Boolean, [lon, lat]→Location. */
+/**
+ * THE typing of a JSON value, for every path that carries JSON: `batch_ds` and
+ * `ds/NAME/timestamped_batch` (MQTT and gateways), the Device HTTPS API (its query texts and
+ * `POST batch/update` points), the Platform API writes and imports, template default values.
+ *
+ * A value of the datastream's own JSON type is typed directly (spec §3.2 batch_ds: string→String,
+ * number→Integer/Double/Enum, `true`/`false`→Boolean, `[lon, lat]`→Location). A scalar of another
+ * JSON type is typed by its text, exactly as a `ds/NAME` payload would be (spec §3.5: a value is
+ * ignored only when it "does not parse as the datastream's type"): `"21.5"` fits a Double, `1`
+ * a Boolean, `"lon,lat"` or `["lon", "lat"]` a Location, `5` a String (`"5"`). Objects, `null`
+ * and arrays for other types never fit. Refusals quote the value as it was sent.
+ */
 export function coerceJsonValue(ds: TypedDatastream, json: unknown): ValueResult {
   switch (ds.type) {
     case DatastreamType.Integer:
-      return typeof json === 'number' && Number.isInteger(json)
-        ? checkInteger(ds, json, json)
-        : mismatch(ds, json);
-    case DatastreamType.Double:
-      return typeof json === 'number' ? checkDouble(ds, json, json) : mismatch(ds, json);
-    case DatastreamType.Boolean:
-      return typeof json === 'boolean' ? accept(json) : mismatch(ds, json);
-    case DatastreamType.String:
-      return typeof json === 'string' ? checkString(ds, json) : mismatch(ds, json);
     case DatastreamType.Enum:
-      return typeof json === 'number' && Number.isInteger(json)
-        ? checkEnum(ds, json, json)
-        : mismatch(ds, json);
-    case DatastreamType.Location:
-      if (!Array.isArray(json) || json.length !== 2 || !json.every((n) => typeof n === 'number')) {
-        return mismatch(ds, json);
+      if (typeof json === 'number') {
+        if (!Number.isInteger(json)) return mismatch(ds, json);
+        return ds.type === DatastreamType.Integer ? checkInteger(ds, json, json) : checkEnum(ds, json, json);
       }
-      return checkLocation(ds, json[0] as number, json[1] as number);
+      break;
+    case DatastreamType.Double:
+      if (typeof json === 'number') return checkDouble(ds, json, json);
+      break;
+    case DatastreamType.Boolean:
+      if (typeof json === 'boolean') return accept(json);
+      break;
+    case DatastreamType.String:
+      if (typeof json === 'string') return checkString(ds, json);
+      break;
+    case DatastreamType.Location:
+      return jsonLocation(ds, json);
     default:
       return exhausted(ds.type);
   }
+  const text = scalarText(json);
+  return text === undefined ? mismatch(ds, json) : parseText(ds, text, json);
+}
+
+/** `[lon, lat]` (numbers or numeric texts), or one text `lon,lat` / `lon\0lat`. */
+function jsonLocation(ds: TypedDatastream, json: unknown): ValueResult {
+  if (typeof json === 'string') return parseLocation(ds, locationParts(json));
+  if (!Array.isArray(json) || json.length !== 2) return mismatch(ds, json);
+  const [lon, lat] = json as unknown[];
+  if (typeof lon === 'number' && typeof lat === 'number') return checkLocation(ds, lon, lat);
+  if (!json.every((n) => typeof n === 'number' || typeof n === 'string')) return mismatch(ds, json);
+  return parseLocation(
+    ds,
+    json.map((n) => scalarText(n) ?? ''),
+  );
+}
+
+/** The text a JSON scalar stands for (numbers in their shortest form), else undefined. */
+function scalarText(json: unknown): string | undefined {
+  if (typeof json === 'string') return json;
+  if (typeof json === 'number') return Number.isFinite(json) ? formatNumber(json) : undefined;
+  if (typeof json === 'boolean') return json ? 'true' : 'false';
+  return undefined;
 }
 
 /** Downlink text for a typed value: Boolean `1`/`0`, numbers without trailing zeros, Location `lon\0lat`. */

@@ -133,6 +133,7 @@ for (const protocolVersion of [4, 5] as const) {
       const world = await startDeviceWorld(t);
       const { client, inbox } = await world.connect(t, world.a.token, { protocolVersion });
       expectCode(await pubackCode(client, 'event/overheat', 'Boiler at 97 °C'), ReasonCode.Success);
+      world.clock.advance(1000); // spec §7.1: at least 1 s between events of one code
       expectCode(await pubackCode(client, 'event/overheat', ''), ReasonCode.Success);
       const events = await world.platform.devices.events(callerFor(world.rootOrgId), world.a.device.id, {});
       assert.deepEqual(events.content.map((e) => e.description).sort(), [

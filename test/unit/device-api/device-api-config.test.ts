@@ -19,11 +19,33 @@ test('spec §9 device API limits: defaults (packets up to 64 KiB)', () => {
   assert.equal(load(['--max-packet-size', '1024']).server.limits.maxPacketSize, 1024);
 });
 
-test('spec §9 device API limits from flags, env and the config file section deviceApi', () => {
+test('spec §9, §7.1 device API limits from flags, env and the config file section deviceApi', () => {
   const config = load(
-    ['--device-rate-limit', '20', '--region-url', 'https://fra1.example.com/some/path'],
-    { DEVGATE_DEVICE_RATE_BURST: '40', DEVGATE_DIAG_INTERVAL_MS: '500' },
-    { deviceApi: { floodDisconnectSec: 9, gatewayRateLimitPerSec: 100 } },
+    [
+      '--device-rate-limit',
+      '20',
+      '--region-url',
+      'https://fra1.example.com/some/path',
+      '--events-per-day',
+      '7',
+      '--upload-max-bytes',
+      '1024',
+    ],
+    {
+      DEVGATE_DEVICE_RATE_BURST: '40',
+      DEVGATE_DIAG_INTERVAL_MS: '500',
+      DEVGATE_EVENT_INTERVAL_MS: '0',
+      DEVGATE_IMPORT_POINTS_PER_DAY: '10000',
+      DEVGATE_UPLOADS_PER_DAY: '3',
+    },
+    {
+      deviceApi: {
+        floodDisconnectSec: 9,
+        gatewayRateLimitPerSec: 100,
+        httpUpdatesPerDay: 1000,
+        uploadMaxFiles: 0,
+      },
+    },
   );
   assert.deepEqual(config.deviceApi, {
     rateLimitPerSec: 20,
@@ -32,12 +54,23 @@ test('spec §9 device API limits from flags, env and the config file section dev
     diagIntervalMs: 500,
     gatewayRateLimitPerSec: 100,
     regionUrl: 'https://fra1.example.com',
+    eventsPerDay: 7,
+    eventIntervalMs: 0,
+    importPointsPerDay: 10_000,
+    httpUpdatesPerDay: 1000,
+    uploadMaxFiles: 0,
+    uploadMaxBytes: 1024,
+    uploadsPerDay: 3,
   });
 });
 
 test('spec §9 device API limits are checked', () => {
   assert.throws(() => load(['--device-rate-limit', '0']), ConfigError);
   assert.throws(() => load(['--flood-disconnect-sec', 'x']), ConfigError);
+  assert.throws(() => load(['--events-per-day', '0']), ConfigError);
+  assert.throws(() => load(['--event-interval-ms', '-1']), ConfigError);
+  assert.throws(() => load(['--import-points-per-day', '1.5']), ConfigError);
+  assert.throws(() => load(['--upload-max-files', '-1']), ConfigError);
   assert.throws(() => load(['--region-url', 'fra1.example.com']), /not a URL/);
   assert.throws(() => load(['--region-url', 'mqtt://fra1.example.com']), /http/);
 });

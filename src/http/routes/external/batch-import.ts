@@ -5,13 +5,14 @@ import { coerceJsonValue } from '../../../platform/templates/value-typing.js';
 import type { RouteContext } from '../../context.js';
 import { MAX_IMPORT_POINTS } from '../../schemas/device-write.js';
 import {
-  authenticate,
+  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
   markSeen,
   oneOf,
   queryOf,
+  runtimeOf,
 } from './device-request.js';
 import { datastreamAt, requirePinKey } from './pins.js';
 
@@ -51,6 +52,14 @@ function pointsOf(ds: Datastream, body: unknown, now: number): Point[] {
   });
 }
 
+/** spec §7.1: the device's timestamped points per day (shared with MQTT and the Platform API). */
+function takeImportPoints(ctx: RouteContext, deviceId: number, count: number): void {
+  const runtime = runtimeOf(ctx);
+  if (count === 0 || runtime.limits.importPoints(deviceId, count, false) === count) return;
+  const max = runtime.options.importPointsPerDay;
+  throw new DeviceApiError(`Too many points imported for this device today: at most ${max} per day.`);
+}
+
 /**
  * `POST /external/api/batch/update?token=…&pin=v1` (spec §6.2 row 6): back-filled history of one
  * datastream. As the Platform API import, a point newer than the current value becomes it, and
@@ -59,11 +68,12 @@ function pointsOf(ds: Datastream, body: unknown, now: number): Point[] {
 export function batchImportRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/external/api/batch/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, request);
+    const target = await authenticateWrite(ctx, request);
     const ds = datastreamAt(target.template, requirePinKey(oneOf(query, 'pin')));
     if (ds === undefined) throw new DeviceApiError(DeviceApiText.noDatastreamForPin);
     requireJson(request);
     const points = pointsOf(ds, request.body, ctx.clock.now());
+    takeImportPoints(ctx, target.device.id, points.length);
     if (points.length > 0) await ctx.platform.devices.writeValues(target.device.id, points);
     markSeen(ctx, target.device.id);
     return reply.send();

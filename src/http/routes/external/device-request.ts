@@ -108,6 +108,24 @@ export function runtimeOf(ctx: RouteContext): DeviceApiRuntime {
   return runtime;
 }
 
+/**
+ * A write authenticated as {@link authenticate} does, then taken from the device's message rate,
+ * the one its MQTT uplinks and gateways take from too (spec §8 #16): over it, 429 (spec §6.4 uses
+ * 429 for rate limits; the Device HTTPS API documents none of its own).
+ */
+export async function authenticateWrite(ctx: RouteContext, request: FastifyRequest): Promise<UplinkTarget> {
+  const target = await authenticate(ctx, request);
+  const runtime = runtimeOf(ctx);
+  if (runtime.limits.rate(target.device.id) !== 'ok') {
+    const { rateLimitPerSec } = runtime.options;
+    throw new DeviceApiError(
+      `Too many requests for this device: at most ${rateLimitPerSec} messages per second.`,
+      429,
+    );
+  }
+  return target;
+}
+
 /** Route options: the Device HTTPS API stays out of the Platform API's OpenAPI document. */
 export const hidden = { schema: { hide: true } } as const;
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../../context.js';
-import { authenticate, DeviceApiError, hidden, oneOf, queryOf, type RawQuery } from './device-request.js';
+import { authenticate, authenticateWrite, hidden, oneOf, queryOf, type RawQuery } from './device-request.js';
 import { runUplink } from './device-uplink.js';
 
 /**
@@ -25,7 +25,7 @@ function infoJson(query: RawQuery): string {
   return JSON.stringify(info);
 }
 
-/** `isHardwareConnected`, `provision` and `upload` (spec §6.2 rows 12–14). */
+/** `isHardwareConnected` and `provision` (spec §6.2 rows 12–13). */
 export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/isHardwareConnected', hidden, async (request, reply) => {
     const { device } = await authenticate(ctx, request);
@@ -34,15 +34,10 @@ export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
   app.get('/external/api/provision', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, request);
+    const target = await authenticateWrite(ctx, request);
     // The HTTP twin of the first `info/mcu` (spec §5.9): activates a PENDING device, records the
     // hardware info and tells the OTA listeners, in the device API's own handler.
     await runUplink(ctx, target, 'info/mcu', infoJson(query), {});
     return reply.send();
-  });
-  // spec §6.2 row 14 needs a multipart parser (@fastify/multipart), which devgate does not ship yet.
-  app.post('/external/api/upload', hidden, async (request) => {
-    await authenticate(ctx, request);
-    throw new DeviceApiError('File uploads are not supported by this server.', 501);
   });
 }

@@ -21,9 +21,11 @@ export type FailureTexts = Partial<Record<ReasonCode, string>>;
 
 /**
  * Runs a Device API uplink (`event/CODE`, `meta/NAME`, `ds/NAME/prop/P`, `info/mcu`) for an HTTP
- * request, through the same UplinkService as MQTT and gateways: the same checks, the same
- * per-device rate limit, the same platform writes (spec §6.2 "one code path"). A refusal becomes
- * the endpoint's documented error text; the rate limit a 429. Success marks the device seen.
+ * request, through the same UplinkService as MQTT and gateways: the same checks and limits, the
+ * same platform writes (spec §6.2 "one code path"). The request must come from
+ * `authenticateWrite`, which took it from the device's rate already. A refusal becomes the
+ * endpoint's documented error text, else the diag text (e.g. the event limits: 400). Success
+ * marks the device seen.
  */
 export async function runUplink(
   ctx: RouteContext,
@@ -39,13 +41,11 @@ export async function runUplink(
     Buffer.from(payload, 'utf8'),
     reply,
     'device',
+    { rateTaken: true },
   );
   if (code === ReasonCode.Success) {
     markSeen(ctx, target.device.id);
     return;
-  }
-  if (code === ReasonCode.QuotaExceeded || code === ReasonCode.MessageRateTooHigh) {
-    throw new DeviceApiError('Too many requests for this device.', 429);
   }
   const text = texts[code] ?? reply.diags[0];
   if (text === undefined) throw new DeviceApiError('Internal server error.', 500);

@@ -7,6 +7,7 @@ import { eventRoutes } from './events.js';
 import { metadataRoutes } from './metadata.js';
 import { propertyRoutes } from './properties.js';
 import { reportRoutes } from './report-data.js';
+import { uploadRoutes, uploadsOffRoute } from './upload.js';
 import { valueReadRoutes } from './value-reads.js';
 import { valueWriteRoutes } from './value-writes.js';
 
@@ -19,7 +20,7 @@ export const EXTERNAL_API_PREFIX = '/external/api/';
  * `{"error":{"message":…}}` with the exact texts of spec §7.2. The raw URL (it holds the token)
  * is never logged: the request log line names the route only.
  */
-export function externalApiRoutes(scope: FastifyInstance, ctx: RouteContext): void {
+export async function externalApiRoutes(scope: FastifyInstance, ctx: RouteContext): Promise<void> {
   // Any body reaches the handlers as bytes, so a wrong type is the documented
   // `Unknown content type.` (spec §6.2 row 6) rather than a 415; JSON keeps the JSON parser.
   scope.setErrorHandler((err, _request, reply) => {
@@ -36,4 +37,8 @@ export function externalApiRoutes(scope: FastifyInstance, ctx: RouteContext): vo
   reportRoutes(scope, ctx);
   metadataRoutes(scope, ctx);
   deviceStatusRoutes(scope, ctx);
+  const uploads = ctx.uploads;
+  // Its own plugin: the multipart parser stays with the upload route.
+  if (uploads === undefined) uploadsOffRoute(scope, ctx);
+  else await scope.register(async (child) => uploadRoutes(child, ctx, uploads));
 }

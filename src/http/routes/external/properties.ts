@@ -3,7 +3,7 @@ import { ReasonCode } from '../../../mqtt/codec/reason-codes.js';
 import type { RouteContext } from '../../context.js';
 import {
   allOf,
-  authenticate,
+  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
@@ -45,7 +45,7 @@ const FAILURES = {
 export function propertyRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/update/property', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, request);
+    const target = await authenticateWrite(ctx, request);
     const ds = datastreamAt(target.template, requirePinKey(oneOf(query, 'pin')));
     if (ds === undefined) throw new DeviceApiError(DeviceApiText.noDatastreamForPin);
     for (const { name, values } of propertiesOf(query)) {

@@ -5,7 +5,7 @@ import type { Datastream } from '../../../platform/model.js';
 import type { RouteContext } from '../../context.js';
 import {
   allOf,
-  authenticate,
+  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
@@ -70,8 +70,16 @@ async function writeTextValues(
 ): Promise<void> {
   const runtime = runtimeOf(ctx);
   if (writes.some((w) => w.values.length === 0)) throw new DeviceApiError(mismatchText);
-  // Text values, typed by the service as MQTT payloads are; several are a multi-value (Location).
-  const values = writes.map((w) => ({ dataStreamId: w.ds.id, value: w.values }));
+  // spec §6.2/§7.1: `update` calls per device per day.
+  if (!runtime.limits.update(target.device.id)) {
+    const max = runtime.options.httpUpdatesPerDay;
+    throw new DeviceApiError(`Too many update requests for this device today: at most ${max} per day.`);
+  }
+  // Texts, typed by the service as `ds/NAME` payloads are; several are a multi-value (Location).
+  const values = writes.map((w) => ({
+    dataStreamId: w.ds.id,
+    value: w.values.length === 1 ? w.values[0] : w.values,
+  }));
   try {
     await runtime.values.write(target.device.id, values);
   } catch (err) {
@@ -86,13 +94,13 @@ async function writeTextValues(
 export function valueWriteRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, request);
+    const target = await authenticateWrite(ctx, request);
     await writeTextValues(ctx, target, textWritesOf(target, query), DeviceApiText.valueMismatch);
     return reply.send();
   });
   app.get('/external/api/batch/update', hidden, async (request, reply) => {
     const query = queryOf(request);
-    const target = await authenticate(ctx, request);
+    const target = await authenticateWrite(ctx, request);
     await writeTextValues(ctx, target, textWritesOf(target, query), DeviceApiText.valueMismatchNoDot);
     return reply.send();
   });

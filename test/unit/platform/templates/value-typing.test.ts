@@ -129,7 +129,8 @@ const parseRows: readonly Row[] = [
   [loc, '30.5', no('Location for datastream "Where" needs two values, lon and lat, got 1')],
   [loc, ['1', '2', '3'], no('Location for datastream "Where" needs two values, lon and lat, got 3')],
   [loc, ['east', '2'], no('Value "east,2" does not match type Location for datastream "Where"')],
-  [loc, '30.5,50.25', no('Location for datastream "Where" needs two values, lon and lat, got 1')],
+  [loc, '30.5,50.25', ok([30.5, 50.25])],
+  [loc, '1,2,3', no('Location for datastream "Where" needs two values, lon and lat, got 3')],
 ];
 
 test('spec §3.5 parseValue: text payloads per type, clamping and Enum fallback', () => {
@@ -152,7 +153,9 @@ const jsonRows: readonly JsonRow[] = [
   [int, -2147483648, ok(-2147483648)],
   [int, 2147483648, no('Value 2147483648 is outside the 32-bit Integer range for datastream "Power"')],
   [int, 1.5, no('Value 1.5 does not match type Integer for datastream "Power"')],
-  [int, '5', no('Value "5" does not match type Integer for datastream "Power"')],
+  [int, '5', ok(5)],
+  [int, '1.5', no('Value "1.5" does not match type Integer for datastream "Power"')],
+  [intRange, '500', ok(100, true)],
   [int, true, no('Value true does not match type Integer for datastream "Power"')],
   [int, null, no('Value null does not match type Integer for datastream "Power"')],
   [int, undefined, no('Value undefined does not match type Integer for datastream "Power"')],
@@ -162,36 +165,58 @@ const jsonRows: readonly JsonRow[] = [
   [dbl, -0, ok(0)],
   [dbl, Number.POSITIVE_INFINITY, no('Value Infinity does not match type Double for datastream "Temp"')],
   [dbl, Number.NaN, no('Value NaN does not match type Double for datastream "Temp"')],
-  [dbl, '1.25', no('Value "1.25" does not match type Double for datastream "Temp"')],
+  [dbl, '1.25', ok(1.25)],
+  [dbl, 'warm', no('Value "warm" does not match type Double for datastream "Temp"')],
+  [dbl, false, no('Value false does not match type Double for datastream "Temp"')],
+  [dbl, [1], no('Value [1] does not match type Double for datastream "Temp"')],
   [dblRange, 100, ok(30.25, true)],
   [bool, true, ok(true)],
   [bool, false, ok(false)],
-  [bool, 1, no('Value 1 does not match type Boolean for datastream "Switch"')],
-  [bool, 'true', no('Value "true" does not match type Boolean for datastream "Switch"')],
+  [bool, 1, ok(true)],
+  [bool, 0, ok(false)],
+  [bool, 'true', ok(true)],
+  [bool, '0', ok(false)],
+  [bool, 2, no('Value 2 does not match type Boolean for datastream "Switch"')],
+  [bool, 'yes', no('Value "yes" does not match type Boolean for datastream "Switch"')],
+  [bool, null, no('Value null does not match type Boolean for datastream "Switch"')],
   [str, 'text', ok('text')],
   [str, '', ok('')],
-  [str, 5, no('Value 5 does not match type String for datastream "Label"')],
+  [str, 5, ok('5')],
+  [str, 12.5, ok('12.5')],
+  [str, true, ok('true')],
+  [str, null, no('Value null does not match type String for datastream "Label"')],
+  [str, ['a'], no('Value ["a"] does not match type String for datastream "Label"')],
+  [str, { a: 1 }, no('Value {"a":1} does not match type String for datastream "Label"')],
   [str, 'x'.repeat(1025), no('Value for datastream "Label" is longer than 1024 bytes')],
   [enm, 0, ok(0)],
   [enm, 4, ok(2, true)],
   [enm, 2.5, no('Value 2.5 does not match type Enum for datastream "Mode"')],
-  [enm, '0', no('Value "0" does not match type Enum for datastream "Mode"')],
+  [enm, '0', ok(0)],
+  [enm, '7', ok(2, true)],
+  [enm, 'Eco', no('Value "Eco" does not match type Enum for datastream "Mode"')],
   [loc, [30.5, 50.25], ok([30.5, 50.25])],
   [loc, [-180, 90], ok([-180, 90])],
   [loc, [181, 0], no('Location 181,0 is out of range (lon ±180, lat ±90) for datastream "Where"')],
   [loc, [0, 91], no('Location 0,91 is out of range (lon ±180, lat ±90) for datastream "Where"')],
   [loc, [1], no('Value [1] does not match type Location for datastream "Where"')],
   [loc, [1, 2, 3], no('Value [1,2,3] does not match type Location for datastream "Where"')],
-  [loc, ['1', '2'], no('Value ["1","2"] does not match type Location for datastream "Where"')],
+  [loc, ['1', '2'], ok([1, 2])],
+  [loc, ['1', 2], ok([1, 2])],
+  [loc, [true, 2], no('Value [true,2] does not match type Location for datastream "Where"')],
+  [loc, ['east', '2'], no('Value "east,2" does not match type Location for datastream "Where"')],
+  [loc, ['181', '0'], no('Location 181,0 is out of range (lon ±180, lat ±90) for datastream "Where"')],
   [
     loc,
     { lon: 1, lat: 2 },
     no('Value {"lon":1,"lat":2} does not match type Location for datastream "Where"'),
   ],
-  [loc, '1,2', no('Value "1,2" does not match type Location for datastream "Where"')],
+  [loc, '1,2', ok([1, 2])],
+  [loc, '1\u00002', ok([1, 2])],
+  [loc, '1', no('Location for datastream "Where" needs two values, lon and lat, got 1')],
+  [loc, 5, no('Value 5 does not match type Location for datastream "Where"')],
 ];
 
-test('spec §3.2 batch_ds coerceJsonValue: string→String, number→Integer/Double/Enum, boolean→Boolean, [lon, lat]→Location', () => {
+test('spec §3.2 batch_ds / §6.2 rows 4–6 / §6.4 coerceJsonValue: own JSON type direct, other scalars by their text', () => {
   for (const [ds, json, expected] of jsonRows) {
     assert.deepEqual(coerceJsonValue(ds, json), expected, `${ds.type} ${String(json)}`);
   }
@@ -258,6 +283,33 @@ test('spec §3.5 parseValue never throws and never yields a value outside [min, 
           assert.ok(ds.min === undefined || result.value >= ds.min);
           assert.ok(ds.max === undefined || result.value <= ds.max);
         }
+      },
+    ),
+  );
+});
+
+test('spec §3.5 one typing: a JSON text is typed exactly as the same ds/NAME payload (property)', () => {
+  const kinds = [int, intRange, dbl, dblRange, bool, str, enm, loc];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...kinds),
+      fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String)),
+      (ds, text) => assert.deepEqual(coerceJsonValue(ds, text), parseValue(ds, text)),
+    ),
+  );
+});
+
+test('spec §3.5 one typing: a JSON number is accepted iff its text is, with the same value (property)', () => {
+  const kinds = [int, intRange, dbl, dblRange, bool, str, enm];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...kinds),
+      fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, 1, 2)),
+      (ds, n) => {
+        const json = coerceJsonValue(ds, n);
+        const text = parseValue(ds, Object.is(n, -0) ? '0' : String(n));
+        assert.equal(json.ok, text.ok, `${ds.type} ${n}`);
+        if (json.ok && text.ok) assert.deepEqual(json.value, text.value);
       },
     ),
   );

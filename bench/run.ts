@@ -1,71 +1,35 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAedes } from './brokers/aedes.js';
-import type { BrokerHandle, BrokerName } from './brokers/broker-process.js';
-import { startDevgate } from './brokers/devgate.js';
-import { startMosquitto } from './brokers/mosquitto.js';
-import { type BenchArgs, parseArgs, USAGE } from './lib/args.js';
+import { parseArgs, USAGE } from './lib/args.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
-import { WorkerPool } from './lib/worker-pool.js';
-import { type PlainResult, plainCases, runPlainCase } from './scenarios/plain.js';
-import { plainReport } from './scenarios/plain-report.js';
+import { connectionsReport } from './scenarios/connections-report.js';
+import { generatorReport, plainReport } from './scenarios/plain-report.js';
+import { downlinkReport, ingestReport } from './scenarios/platform-report.js';
+import {
+  generatorCheck,
+  type Results,
+  scenarioConnections,
+  scenarioPlain,
+  scenarioPlatform,
+} from './suites.js';
+
+/** Formats written results as the repository's linter wants them (best effort: skipped without biome). */
+function formatWithBiome(files: readonly string[]): void {
+  try {
+    const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+    execFileSync(process.execPath, [biome, 'format', '--write', ...files], { stdio: 'ignore' });
+  } catch {
+    // not installed (production install): the files are still valid JSON and Markdown
+  }
+}
 
 /** Source folder bench/ (this file runs from dist/bench/). */
 const BENCH_SRC = fileURLToPath(new URL('../../bench/', import.meta.url));
-
-export function startBroker(name: BrokerName, args: BenchArgs): Promise<BrokerHandle> {
-  switch (name) {
-    case 'devgate':
-      return startDevgate({ command: 'broker', ...(args.cpuProfDir === undefined ? {} : { cpuProfDir: args.cpuProfDir }) });
-    case 'mosquitto':
-      return startMosquitto();
-    case 'aedes':
-      return startAedes();
-  }
-}
-
-interface Results {
-  plain: PlainResult[];
-  generatorCheck: PlainResult[];
-}
-
-/**
- * Scenario 1. All brokers run at once (idle ones cost nothing) and each case is run against them
- * back to back, so a disturbance on the machine hits them alike and the ratios stay comparable.
- */
-async function scenarioPlain(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
-  const timing = args.quick
-    ? { warmupMs: 1000, measureMs: 3000, latencyMs: 3000 }
-    : { warmupMs: 2000, measureMs: 10_000, latencyMs: 10_000 };
-  const pool = await WorkerPool.start(args.workers);
-  const brokers: BrokerHandle[] = [];
-  try {
-    for (const name of args.brokers) {
-      progress.step(`[1] starting ${name}`);
-      brokers.push(await startBroker(name, args));
-      if (name === 'devgate' && args.baselineCli !== undefined) {
-        brokers.push(await startDevgate({ command: 'broker', cli: args.baselineCli, label: 'devgate-baseline' }));
-      }
-    }
-    const cases = plainCases(!args.quick).filter((c) => args.caseFilter === undefined || c.id.includes(args.caseFilter));
-    for (const c of cases) {
-      const scaled = { ...c, window: Math.max(1, Math.round(c.window * args.windowScale)) };
-      for (const broker of brokers) {
-        const result = await runPlainCase(pool, broker, scaled, timing, progress);
-        results.plain.push(result);
-        const t = result.throughput;
-        progress.done(
-          `[1] ${c.name.padEnd(26)} ${broker.label.padEnd(10)} ${t === undefined ? `error: ${result.error}` : `${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s (broker CPU ${Math.round(t.brokerCpu)} %)`}`,
-        );
-      }
-    }
-  } finally {
-    await Promise.all(brokers.map((b) => b.stop()));
-    await pool.close();
-  }
-}
 
 async function main(): Promise<number> {
   const parsed = parseArgs(process.argv.slice(2));
@@ -74,26 +38,52 @@ async function main(): Promise<number> {
     return 0;
   }
   const args = parsed;
+  if (args.cpuProfDir !== undefined) process.env.BENCH_CPU_PROF = args.cpuProfDir;
   const progress = new Progress();
   const started = new Date();
   const machine = machineInfo();
-  const results: Results = { plain: [], generatorCheck: [] };
-  progress.done(`devgate bench${args.quick ? ' --quick' : ''}: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
+  const loadBefore = loadavg();
+  const results: Results = { plain: [], generatorCheck: [], ingest: [], downlinks: [], connections: [] };
+  progress.done(
+    `devgate bench${args.quick ? ' --quick' : ''}: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`,
+  );
   if (args.scenarios.includes(1)) await scenarioPlain(args, progress, results);
+  if (args.generatorCheck && args.brokers.includes('mosquitto'))
+    await generatorCheck(args, progress, results);
+  if (args.brokers.includes('devgate') && (args.scenarios.includes(2) || args.scenarios.includes(3))) {
+    await scenarioPlatform(args, progress, results);
+  }
+  if (args.scenarios.includes(4)) await scenarioConnections(args, progress, results);
   const markdown = [
     `## Results ${started.toISOString()}${args.quick ? ' (quick)' : ''}`,
     '',
-    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, mosquitto ${machine.mosquitto ?? 'not installed'}, aedes ${machine.aedes ?? 'not installed'}; load generator: ${args.workers} processes.`,
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, mosquitto ${machine.mosquitto ?? 'not installed'}, aedes ${machine.aedes ?? 'not installed'}; load generator: ${args.workers} process(es); open files limit ${machine.openFilesLimit ?? 'unknown'}.`,
+    `Load average (1 min) at start ${loadBefore[0]!.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}: anything above ~0.3 means other work shared the cores and figures are noisier.`,
     '',
     results.plain.length > 0 ? plainReport(results.plain) : '',
+    '',
+    results.generatorCheck.length > 0 ? generatorReport(results.generatorCheck) : '',
+    '',
+    results.ingest.length > 0 ? ingestReport(results.ingest) : '',
+    '',
+    results.downlinks.length > 0 ? downlinkReport(results.downlinks) : '',
+    '',
+    results.connections.length > 0 ? connectionsReport(results.connections) : '',
   ].join('\n');
   const outDir = args.outDir ?? join(BENCH_SRC, 'results');
   mkdirSync(outDir, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   const base = join(outDir, `${stamp}${args.quick ? '-quick' : ''}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ date: started.toISOString(), args, machine, results }, null, 2)}\n`);
+  const load = { start: loadBefore, end: loadavg() };
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ date: started.toISOString(), args, machine, load, results }, null, 2)}\n`,
+  );
   writeFileSync(`${base}.md`, `${markdown}\n`);
-  process.stdout.write(`\n${markdown}\n\nWritten: ${base}.json, ${base}.md (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)\n`);
+  formatWithBiome([`${base}.json`, `${base}.md`]);
+  process.stdout.write(
+    `\n${markdown}\n\nWritten: ${base}.json, ${base}.md (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)\n`,
+  );
   return 0;
 }
 

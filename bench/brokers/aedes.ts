@@ -1,17 +1,25 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrokerHandle, brokerHandle, outputTail, PROBE_MODULE, spawnBroker, waitFor } from './broker-process.js';
+import {
+  type BrokerHandle,
+  brokerHandle,
+  outputTail,
+  PROBE_MODULE,
+  spawnBroker,
+  waitFor,
+} from './broker-process.js';
 
 const SERVER = fileURLToPath(new URL('./aedes-server.js', import.meta.url));
 
 export function aedesVersion(): string | undefined {
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve('aedes/package.json');
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+    // aedes' exports map hides package.json: find it beside the resolved entry point.
+    const entry = createRequire(import.meta.url).resolve('aedes');
+    return (JSON.parse(readFileSync(join(dirname(entry), 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return undefined;
   }
@@ -20,7 +28,9 @@ export function aedesVersion(): string | undefined {
 export async function startAedes(): Promise<BrokerHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'aedes-bench-'));
   const probeFile = join(dir, 'probe.json');
-  const child = spawnBroker(process.execPath, ['--import', PROBE_MODULE, SERVER], { BENCH_PROBE_FILE: probeFile });
+  const child = spawnBroker(process.execPath, ['--import', PROBE_MODULE, SERVER], {
+    BENCH_PROBE_FILE: probeFile,
+  });
   const port = await waitFor(
     child,
     () => {

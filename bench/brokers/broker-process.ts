@@ -31,7 +31,11 @@ export interface BrokerHandle {
 export const PROBE_MODULE = new URL('./loop-probe.js', import.meta.url).href;
 
 /** Spawns a broker process; its stderr is kept (last lines) for error messages. */
-export function spawnBroker(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function spawnBroker(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (chunk: Buffer): void => {
@@ -48,7 +52,11 @@ export function outputTail(child: ChildProcess): string {
 }
 
 /** Waits until `ready()` returns a value, the child exits, or `timeoutMs` passes. */
-export async function waitFor<T>(child: ChildProcess, ready: () => T | undefined, timeoutMs: number): Promise<T> {
+export async function waitFor<T>(
+  child: ChildProcess,
+  ready: () => T | undefined,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = ready();

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrokerHandle, brokerHandle, PROBE_MODULE, readJson, spawnBroker, waitFor } from './broker-process.js';
+import {
+  type BrokerHandle,
+  brokerHandle,
+  PROBE_MODULE,
+  readJson,
+  spawnBroker,
+  waitFor,
+} from './broker-process.js';
 
 /** The built CLI, next to the built bench: dist/bench/brokers → dist/src/cli/main.js. */
 export const DEVGATE_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -25,7 +32,9 @@ export async function startDevgate(options: DevgateOptions): Promise<BrokerHandl
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'devgate-bench-'));
   const probeFile = join(dataDir, 'bench-probe.json');
   const nodeArgs = ['--import', PROBE_MODULE];
-  if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir);
+  // --cpu-prof DIR on the bench command line reaches every devgate start through the environment.
+  const cpuProfDir = options.cpuProfDir ?? process.env.BENCH_CPU_PROF;
+  if (cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
   const args = [
     ...nodeArgs,
     options.cli ?? DEVGATE_CLI,
@@ -48,7 +57,11 @@ export async function startDevgate(options: DevgateOptions): Promise<BrokerHandl
     ...(options.extraArgs ?? []),
   ];
   const child = spawnBroker(process.execPath, args, { BENCH_PROBE_FILE: probeFile });
-  const listeners = await waitFor(child, () => readJson<{ mqtt?: number; http?: number }>(join(dataDir, 'listeners.json')), 60_000);
+  const listeners = await waitFor(
+    child,
+    () => readJson<{ mqtt?: number; http?: number }>(join(dataDir, 'listeners.json')),
+    60_000,
+  );
   if (listeners.mqtt === undefined) throw new Error('devgate started without an MQTT listener');
   const handle = brokerHandle({
     name: 'devgate',

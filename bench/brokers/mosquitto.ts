@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { type BrokerHandle, brokerHandle, spawnBroker, waitFor } from './broker-process.js';
 
 export const MOSQUITTO = process.env.BENCH_MOSQUITTO ?? 'mosquitto';

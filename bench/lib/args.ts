@@ -27,12 +27,12 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick                 short run (under 5 minutes): fewer cases, shorter phases
   --scenarios 1,2,3,4     which scenarios (default: all)
   --brokers devgate,mosquitto,aedes
-  --workers N             load-generator processes (default 2)
+  --workers N             load-generator processes (default 1: on 2 cores the broker gets one)
   --connections 10000,19000   scenario 4 sizes (default: 5000 quick, 10000,19000 full)
   --generator-check       scenario 1 against mosquitto with 1 and 2 generator processes
   --cpu-prof DIR          devgate writes a CPU profile per start into DIR
   --out DIR               results directory (default bench/results)
-  --case ID               only scenario 1 cases whose id contains ID (p2p-q0, fanin, …)
+  --case ID               only cases whose id contains ID (p2p-q0, fanin, devices-q1, gateway, …)
   --window-scale X        multiply the closed-loop windows (tuning)
   --baseline-cli PATH     also run another devgate build (its dist/src/cli/main.js) as
                           "devgate-baseline", interleaved with devgate (before/after figures)
@@ -40,14 +40,17 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 function list(value: string | undefined, flag: string): string[] {
   if (value === undefined) throw new Error(`${flag} needs a value`);
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
   let quick = false;
   let scenarios = [1, 2, 3, 4];
   let brokers: BrokerName[] = ['devgate', 'mosquitto', 'aedes'];
-  let workers = 2;
+  let workers = 1;
   let connections: number[] | undefined;
   let generatorCheck = false;
   let cpuProfDir: string | undefined;
@@ -72,7 +75,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     else if (arg === '--baseline-cli') baselineCli = next();
     else throw new Error(`unknown option ${arg}\n\n${USAGE}`);
   }
-  for (const b of brokers) if (!['devgate', 'mosquitto', 'aedes'].includes(b)) throw new Error(`unknown broker ${b}`);
+  for (const b of brokers)
+    if (!['devgate', 'mosquitto', 'aedes'].includes(b)) throw new Error(`unknown broker ${b}`);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
   return {
     quick,

@@ -34,6 +34,6 @@ export function machineInfo(): MachineInfo {
     kernel: procLine('/proc/version', /Linux version (\S+)/) ?? 'unknown',
     ...(mosquitto === undefined ? {} : { mosquitto }),
     ...(aedes === undefined ? {} : { aedes }),
-    ...(openFiles === undefined ? {} : { openFilesLimit: openFiles.replace(/\s+/, ' soft / ') + ' hard' }),
+    ...(openFiles === undefined ? {} : { openFilesLimit: `${openFiles.replace(/\s+/, ' soft / ')} hard` }),
   };
 }

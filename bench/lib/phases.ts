@@ -1,11 +1,11 @@
 import type { QoS } from '../../src/mqtt/codec/packet.js';
 import { sleep } from './clock.js';
-import { byWorker, type ClientRef, type Fleet } from './fleet.js';
+import type { ClientRef, Fleet } from './fleet.js';
 import { Histogram, type HistogramSummary } from './histogram.js';
 import { cpuPercent, sampleProcess } from './proc-stats.js';
 import type { Progress } from './progress.js';
-import type { Pacing, PublishResult, ReceiveFormat, ReceiveResult } from './worker-protocol.js';
 import type { PayloadKind } from './wire.js';
+import type { Pacing, PublishResult, ReceiveFormat, ReceiveResult } from './worker-protocol.js';
 
 export interface PublishPlan {
   readonly publishers: readonly ClientRef[];
@@ -37,15 +37,21 @@ export interface LatencyResult {
   readonly ackLatency: HistogramSummary;
 }
 
-function publishCommands(fleet: Fleet, plan: PublishPlan, pacing: Pacing, durationMs: number) {
+export function publishCommands(fleet: Fleet, plan: PublishPlan, pacing: Pacing, durationMs: number) {
   const workers = fleet.pool.size;
-  const perWorker: { client: number; topics: readonly string[] }[][] = Array.from({ length: workers }, () => []);
-  plan.publishers.forEach((ref, i) => perWorker[ref.worker]!.push({ client: ref.client, topics: plan.topics(i) }));
+  const perWorker: { client: number; topics: readonly string[] }[][] = Array.from(
+    { length: workers },
+    () => [],
+  );
+  plan.publishers.forEach((ref, i) => {
+    perWorker[ref.worker]!.push({ client: ref.client, topics: plan.topics(i) });
+  });
   const active = perWorker.filter((list) => list.length > 0).length;
   return (w: number) => {
     if (perWorker[w]!.length === 0) return undefined;
     // A rate is split between the workers that publish; a window is per worker.
-    const split: Pacing = pacing.kind === 'rate' ? { kind: 'rate', perSecond: pacing.perSecond / active } : pacing;
+    const split: Pacing =
+      pacing.kind === 'rate' ? { kind: 'rate', perSecond: pacing.perSecond / active } : pacing;
     return {
       op: 'publish' as const,
       publishers: perWorker[w]!,
@@ -59,12 +65,15 @@ function publishCommands(fleet: Fleet, plan: PublishPlan, pacing: Pacing, durati
   };
 }
 
-async function resetReceivers(fleet: Fleet, format: ReceiveFormat, credits: boolean): Promise<void> {
+export async function resetReceivers(fleet: Fleet, format: ReceiveFormat, credits: boolean): Promise<void> {
   if (credits) fleet.pool.resetDeliveries();
   await fleet.pool.each(() => ({ op: 'recv-reset', format, credits }));
 }
 
-async function receiverStats(fleet: Fleet, stop: boolean): Promise<{ perSec: number; received: number; hist: Histogram }> {
+export async function receiverStats(
+  fleet: Fleet,
+  stop: boolean,
+): Promise<{ perSec: number; received: number; hist: Histogram }> {
   const results = await fleet.pool.each<ReceiveResult>(() => ({ op: 'recv-stats', stop }));
   const hist = new Histogram();
   let perSec = 0;
@@ -78,7 +87,7 @@ async function receiverStats(fleet: Fleet, stop: boolean): Promise<{ perSec: num
   return { perSec, received, hist };
 }
 
-function mergePublish(results: readonly (PublishResult | undefined)[]) {
+export function mergePublish(results: readonly (PublishResult | undefined)[]) {
   const ack = new Histogram();
   let sent = 0;
   let lost = 0;
@@ -116,7 +125,12 @@ export async function measureThroughput(
   progress: Progress,
 ): Promise<ThroughputResult> {
   await resetReceivers(fleet, plan.format, true);
-  const command = publishCommands(fleet, plan, { kind: 'window', window: timing.window }, timing.warmupMs + timing.measureMs + 200);
+  const command = publishCommands(
+    fleet,
+    plan,
+    { kind: 'window', window: timing.window },
+    timing.warmupMs + timing.measureMs + 200,
+  );
   const publishing = fleet.pool.each<PublishResult>(command);
   const ticker = progress.track(() => fleet.pool.deliveredTotal);
   await sleep(timing.warmupMs);
@@ -151,7 +165,12 @@ export async function measureLatency(
 ): Promise<LatencyResult> {
   await resetReceivers(fleet, plan.format, true);
   const ticker = progress.track(() => fleet.pool.deliveredTotal);
-  const command = publishCommands(fleet, plan, { kind: 'rate', perSecond: timing.ratePerSec }, timing.durationMs);
+  const command = publishCommands(
+    fleet,
+    plan,
+    { kind: 'rate', perSecond: timing.ratePerSec },
+    timing.durationMs,
+  );
   const published = mergePublish(await fleet.pool.each<PublishResult>(command));
   await settle(fleet);
   ticker.stop();
@@ -164,5 +183,3 @@ export async function measureLatency(
     ackLatency: published.ack.summary(),
   };
 }
-
-export { byWorker };

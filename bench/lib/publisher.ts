@@ -1,6 +1,6 @@
 import type { BenchClient } from './bench-client.js';
 import { nowMicros } from './clock.js';
-import { type PublishTemplate, fillPublish, publishTemplate } from './wire.js';
+import { fillPublish, type PublishTemplate, publishTemplate } from './wire.js';
 import type { PublishResult, WorkerCommand } from './worker-protocol.js';
 
 type PublishCommand = Extract<WorkerCommand, { op: 'publish' }>;
@@ -92,7 +92,10 @@ export class PublishPhase {
   private turn(): void {
     const now = nowMicros();
     const elapsedMs = (now - this.startedAt) / 1000;
-    if (elapsedMs >= this.cmd.durationMs) return this.end(elapsedMs);
+    if (elapsedMs >= this.cmd.durationMs) {
+      this.end(elapsedMs);
+      return;
+    }
     const budget = this.allowance(elapsedMs, now);
     let allowed = Math.min(MAX_BATCH, budget);
     let idle = 0;
@@ -112,11 +115,12 @@ export class PublishPhase {
     }
     // More was allowed than one turn writes: continue at once. Otherwise a credit, a drain or the
     // 1 ms timer wakes us.
-    if (allowed === 0 && budget > MAX_BATCH) this.wake();
+    if (allowed === 0 && budget >= MAX_BATCH) this.wake();
   }
 
   private allowance(elapsedMs: number, now: number): number {
     const pacing = this.cmd.pacing;
+    if (pacing.kind === 'inflight') return MAX_BATCH;
     if (pacing.kind === 'rate') return Math.floor((elapsedMs / 1000) * pacing.perSecond) - this.sent;
     const fanout = this.cmd.fanout;
     const delivered = this.credit + this.ownDelivered();

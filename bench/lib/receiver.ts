@@ -25,9 +25,12 @@ export class Receiver implements ClientSink {
   /** Called on each delivery of our own messages (the publisher's window may open). */
   onOwnDelivery: (() => void) | undefined;
 
+  /** Deliveries not attributable to a publishing worker (platform downlinks, plain counting). */
+  private other = 0;
+
   constructor(
     private readonly self: number,
-    private readonly report: (counts: number[]) => void,
+    private readonly report: (counts: number[], other: number) => void,
   ) {}
 
   /**
@@ -42,6 +45,7 @@ export class Receiver implements ClientSink {
     if (credits) {
       this.perOrigin = [];
       this.ownDelivered = 0;
+      this.other = 0;
       this.dirty = false;
     }
     this.timer ??= setInterval(() => this.flush(), REPORT_EVERY_MS);
@@ -69,7 +73,10 @@ export class Receiver implements ClientSink {
         this.perOrigin[origin] = (this.perOrigin[origin] ?? 0) + 1;
       }
       this.dirty = true;
-    } else if (this.format === 'text-micros') {
+    } else {
+      this.other++;
+      this.dirty = true;
+      if (this.format !== 'text-micros') return;
       const stamp = Number(buf.toString('latin1', offset, offset + length));
       if (Number.isFinite(stamp) && stamp > 0) this.latency.record(nowMicros() - stamp);
     }
@@ -85,7 +92,8 @@ export class Receiver implements ClientSink {
     // The own count travels too (progress, settling); the orchestrator does not relay it back.
     const counts: number[] = [];
     const length = Math.max(this.perOrigin.length, this.self + 1);
-    for (let i = 0; i < length; i++) counts.push(i === this.self ? this.ownDelivered : (this.perOrigin[i] ?? 0));
-    this.report(counts);
+    for (let i = 0; i < length; i++)
+      counts.push(i === this.self ? this.ownDelivered : (this.perOrigin[i] ?? 0));
+    this.report(counts, this.other);
   }
 }

@@ -18,6 +18,8 @@ export class WorkerPool {
   /** delivered[receiver][origin], cumulative since resetDeliveries(). */
   private delivered: number[][] = [];
   private credited: number[] = [];
+  /** Deliveries without an origin worker, by receiving worker. */
+  private other: number[] = [];
 
   private constructor(private readonly workers: ChildProcess[]) {
     workers.forEach((worker, index) => {
@@ -59,6 +61,7 @@ export class WorkerPool {
   get deliveredTotal(): number {
     let total = 0;
     for (const row of this.delivered) for (const n of row ?? []) total += n ?? 0;
+    for (const n of this.other) total += n ?? 0;
     return total;
   }
 
@@ -83,6 +86,7 @@ export class WorkerPool {
   resetDeliveries(): void {
     this.delivered = [];
     this.credited = [];
+    this.other = [];
   }
 
   async close(): Promise<void> {
@@ -100,7 +104,11 @@ export class WorkerPool {
   }
 
   private onReply(index: number, reply: WorkerReply): void {
-    if (reply.op === 'delivered') return this.relay(index, reply.counts);
+    if (reply.op === 'delivered') {
+      this.other[index] = reply.other;
+      this.relay(index, reply.counts);
+      return;
+    }
     if (reply.op !== 'done' && reply.op !== 'error') return;
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;

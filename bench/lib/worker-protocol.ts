@@ -25,8 +25,12 @@ export interface SubscriberSpec {
 /**
  * `window`: closed loop, at most `window` messages per worker not yet seen by the subscribers
  * (saturation throughput). `rate`: open loop, a fixed number of messages per second (latency).
+ * `inflight`: as fast as each connection's QoS 1 window (maxInflight unacknowledged) allows.
  */
-export type Pacing = { readonly kind: 'window'; readonly window: number } | { readonly kind: 'rate'; readonly perSecond: number };
+export type Pacing =
+  | { readonly kind: 'window'; readonly window: number }
+  | { readonly kind: 'rate'; readonly perSecond: number }
+  | { readonly kind: 'inflight' };
 
 /** How a subscriber reads a payload: binary stamp, decimal µs text, or not at all. */
 export type ReceiveFormat = 'stamp' | 'text-micros' | 'none';
@@ -42,7 +46,12 @@ export type WorkerCommand =
       readonly keepalive: number;
       readonly timeoutMs: number;
     }
-  | { readonly op: 'subscribe'; readonly id: number; readonly subs: readonly SubscriberSpec[]; readonly qos: QoS }
+  | {
+      readonly op: 'subscribe';
+      readonly id: number;
+      readonly subs: readonly SubscriberSpec[];
+      readonly qos: QoS;
+    }
   | {
       readonly op: 'publish';
       readonly id: number;
@@ -57,7 +66,12 @@ export type WorkerCommand =
       readonly maxInflight: number;
     }
   | { readonly op: 'credit'; readonly delivered: number }
-  | { readonly op: 'recv-reset'; readonly id: number; readonly format: ReceiveFormat; readonly credits: boolean }
+  | {
+      readonly op: 'recv-reset';
+      readonly id: number;
+      readonly format: ReceiveFormat;
+      readonly credits: boolean;
+    }
   | { readonly op: 'recv-stats'; readonly id: number; readonly stop: boolean }
   | { readonly op: 'ping'; readonly id: number; readonly sample: number }
   | { readonly op: 'close'; readonly id: number }
@@ -93,5 +107,5 @@ export type WorkerReply =
   | { readonly op: 'done'; readonly id: number; readonly result: unknown }
   | { readonly op: 'error'; readonly id: number; readonly message: string }
   /** Cumulative deliveries since the last recv-reset, by origin worker. */
-  | { readonly op: 'delivered'; readonly counts: number[] }
+  | { readonly op: 'delivered'; readonly counts: number[]; readonly other: number }
   | { readonly op: 'progress'; readonly sent: number; readonly received: number };

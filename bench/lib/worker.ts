@@ -14,7 +14,7 @@ const clients: BenchClient[] = [];
 const send = (reply: WorkerReply): void => {
   process.send?.(reply);
 };
-const receiver = new Receiver(origin, (counts) => send({ op: 'delivered', counts }));
+const receiver = new Receiver(origin, (counts, other) => send({ op: 'delivered', counts, other }));
 let phase: PublishPhase | undefined;
 
 type Op<K extends WorkerCommand['op']> = Extract<WorkerCommand, { op: K }>;
@@ -35,7 +35,13 @@ async function connectAll(cmd: Op<'connect'>): Promise<ConnectResult> {
       clients.push(client);
       const start = nowMicros();
       try {
-        const code = await client.connect({ ...spec, host: cmd.host, port: cmd.port, keepalive: cmd.keepalive, timeoutMs: cmd.timeoutMs });
+        const code = await client.connect({
+          ...spec,
+          host: cmd.host,
+          port: cmd.port,
+          keepalive: cmd.keepalive,
+          timeoutMs: cmd.timeoutMs,
+        });
         const end = nowMicros();
         if (code !== 0) {
           refused++;

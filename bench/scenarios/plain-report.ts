@@ -15,14 +15,25 @@ export function plainReport(results: readonly PlainResult[]): string {
       name,
       ...brokers.map((b) => {
         const r = results.find((x) => x.case === id && x.broker === b);
-        return r?.throughput === undefined ? `error: ${r?.error ?? 'not run'}` : int(r.throughput.deliveredPerSec);
+        return r?.throughput === undefined
+          ? `error: ${r?.error ?? 'not run'}`
+          : int(r.throughput.deliveredPerSec);
       }),
       ratio(rate(results, id, 'devgate'), rate(results, id, 'aedes')),
       ratio(rate(results, id, 'devgate'), rate(results, id, 'mosquitto')),
     ]),
   );
   const details = table(
-    ['case', 'broker', 'delivered/s', 'published/s', 'broker CPU', 'generator CPU', 'p50 / p99 at saturation (ms)', 'lost'],
+    [
+      'case',
+      'broker',
+      'delivered/s',
+      'published/s',
+      'broker CPU',
+      'generator CPU',
+      'p50 / p99 at saturation (ms)',
+      'lost',
+    ],
     results
       .filter((r) => r.throughput !== undefined)
       .map((r) => {
@@ -70,5 +81,21 @@ export function plainReport(results: readonly PlainResult[]): string {
     'End-to-end latency at a fixed publish rate (timestamp in the payload):',
     '',
     latency,
+  ].join('\n');
+}
+
+/** The generator check: mosquitto with 1 and 2 load-generator processes. */
+export function generatorReport(results: readonly PlainResult[]): string {
+  const rows = results.map((r) => [
+    r.name,
+    String(r.workers),
+    r.throughput === undefined ? `error: ${r.error}` : int(r.throughput.deliveredPerSec),
+    r.throughput === undefined ? '' : pct(r.throughput.brokerCpu),
+    r.throughput === undefined ? '' : pct(r.throughput.generatorCpu),
+  ]);
+  return [
+    '### Generator check: mosquitto with 1 and 2 load-generator processes',
+    '',
+    table(['case', 'generator processes', 'mosquitto msg/s', 'mosquitto CPU', 'generator CPU'], rows),
   ].join('\n');
 }

@@ -44,16 +44,64 @@ export interface PlainResult {
 
 export function plainCases(full: boolean): PlainCase[] {
   const cases: PlainCase[] = [
-    { id: 'p2p-q0', name: '1 → 1, QoS 0', publishers: 1, subscribers: 1, qos: 0, latencyRate: 10_000, window: 1000 },
-    { id: 'p2p-q1', name: '1 → 1, QoS 1', publishers: 1, subscribers: 1, qos: 1, latencyRate: 10_000, window: 1000 },
-    { id: 'fanin-q0', name: 'fan-in 1000 → 1, QoS 0', publishers: 1000, subscribers: 1, qos: 0, latencyRate: 10_000, window: 2000 },
-    { id: 'fanout-q0', name: 'fan-out 1 → 1000, QoS 0', publishers: 1, subscribers: 1000, qos: 0, latencyRate: 20, window: 40 },
+    {
+      id: 'p2p-q0',
+      name: '1 → 1, QoS 0',
+      publishers: 1,
+      subscribers: 1,
+      qos: 0,
+      latencyRate: 10_000,
+      window: 2000,
+    },
+    {
+      id: 'p2p-q1',
+      name: '1 → 1, QoS 1',
+      publishers: 1,
+      subscribers: 1,
+      qos: 1,
+      latencyRate: 10_000,
+      window: 2000,
+    },
+    {
+      id: 'fanin-q0',
+      name: 'fan-in 1000 → 1, QoS 0',
+      publishers: 1000,
+      subscribers: 1,
+      qos: 0,
+      latencyRate: 10_000,
+      window: 8000,
+    },
+    {
+      id: 'fanout-q0',
+      name: 'fan-out 1 → 1000, QoS 0',
+      publishers: 1,
+      subscribers: 1000,
+      qos: 0,
+      latencyRate: 20,
+      window: 40,
+    },
   ];
   if (!full) return cases;
   return [
     ...cases,
-    { id: 'fanin-q1', name: 'fan-in 1000 → 1, QoS 1', publishers: 1000, subscribers: 1, qos: 1, latencyRate: 10_000, window: 2000 },
-    { id: 'fanout-q1', name: 'fan-out 1 → 1000, QoS 1', publishers: 1, subscribers: 1000, qos: 1, latencyRate: 20, window: 40 },
+    {
+      id: 'fanin-q1',
+      name: 'fan-in 1000 → 1, QoS 1',
+      publishers: 1000,
+      subscribers: 1,
+      qos: 1,
+      latencyRate: 10_000,
+      window: 8000,
+    },
+    {
+      id: 'fanout-q1',
+      name: 'fan-out 1 → 1000, QoS 1',
+      publishers: 1,
+      subscribers: 1000,
+      qos: 1,
+      latencyRate: 20,
+      window: 40,
+    },
   ];
 }
 
@@ -65,16 +113,23 @@ function topicsFor(c: PlainCase): { filter: string; topic: (i: number) => string
 async function connectCase(fleet: Fleet, c: PlainCase): Promise<{ publishers: ClientRef[] }> {
   const workers = fleet.pool.size;
   // Subscribers start on the last worker, publishers on the first: 1 → 1 spans two processes.
-  const subs = await fleet.connect(fleet.place(c.subscribers, workers - 1), (i) => ({ clientId: `s-${c.id}-${i}` }));
+  const subs = await fleet.connect(fleet.place(c.subscribers, workers - 1), (i) => ({
+    clientId: `s-${c.id}-${i}`,
+  }));
   const pubs = await fleet.connect(fleet.place(c.publishers, 0), (i) => ({ clientId: `p-${c.id}-${i}` }));
   const failures = subs.summary.failed + subs.summary.refused + pubs.summary.failed + pubs.summary.refused;
-  if (failures > 0) throw new Error(`${failures} connections failed: ${[...subs.summary.errors, ...pubs.summary.errors].join('; ')}`);
+  if (failures > 0)
+    throw new Error(
+      `${failures} connections failed: ${[...subs.summary.errors, ...pubs.summary.errors].join('; ')}`,
+    );
   const { filter } = topicsFor(c);
   const perWorker = new Map<number, number[]>();
   for (const ref of subs.refs) perWorker.set(ref.worker, [...(perWorker.get(ref.worker) ?? []), ref.client]);
   await fleet.pool.each((w) => {
     const list = perWorker.get(w);
-    return list === undefined ? undefined : { op: 'subscribe', qos: c.qos, subs: list.map((client) => ({ client, filters: [filter] })) };
+    return list === undefined
+      ? undefined
+      : { op: 'subscribe', qos: c.qos, subs: list.map((client) => ({ client, filters: [filter] })) };
   });
   return { publishers: pubs.refs };
 }
@@ -88,7 +143,14 @@ export async function runPlainCase(
   progress: Progress,
 ): Promise<PlainResult> {
   const fleet = new Fleet(pool, broker);
-  const base = { scenario: 'plain' as const, case: c.id, name: c.name, broker: broker.label, workers: pool.size, subscribers: c.subscribers };
+  const base = {
+    scenario: 'plain' as const,
+    case: c.id,
+    name: c.name,
+    broker: broker.label,
+    workers: pool.size,
+    subscribers: c.subscribers,
+  };
   try {
     const { publishers } = await connectCase(fleet, c);
     const { topic } = topicsFor(c);
@@ -104,7 +166,12 @@ export async function runPlainCase(
     progress.step(`[1] ${broker.label}: ${c.name}: throughput`);
     const throughput = await measureThroughput(fleet, plan, { ...timing, window: c.window }, progress);
     progress.step(`[1] ${broker.label}: ${c.name}: latency at ${c.latencyRate} msg/s`);
-    const latency = await measureLatency(fleet, plan, { ratePerSec: c.latencyRate, durationMs: timing.latencyMs }, progress);
+    const latency = await measureLatency(
+      fleet,
+      plan,
+      { ratePerSec: c.latencyRate, durationMs: timing.latencyMs },
+      progress,
+    );
     return { ...base, throughput, latency };
   } catch (err) {
     return { ...base, error: (err as Error).message };

@@ -23,7 +23,11 @@ function time(label: string, run: (n: number) => void): void {
   const start = process.hrtime.bigint();
   run(iterations);
   const ns = Number(process.hrtime.bigint() - start) / iterations;
-  process.stdout.write(`${label.padEnd(34)} ${ns.toFixed(0).padStart(6)} ns/op  ${Math.round(1e9 / ns).toLocaleString('en-US').padStart(11)} op/s\n`);
+  process.stdout.write(
+    `${label.padEnd(34)} ${ns.toFixed(0).padStart(6)} ns/op  ${Math.round(1e9 / ns)
+      .toLocaleString('en-US')
+      .padStart(11)} op/s\n`,
+  );
 }
 
 let sink = 0;

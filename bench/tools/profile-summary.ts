@@ -52,7 +52,8 @@ function main(): void {
   const print = (title: string, map: Map<string, number>): void => {
     process.stdout.write(`\n${title} (of ${busy} busy samples)\n`);
     const rows = [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-    for (const [name, count] of rows) process.stdout.write(`${((100 * count) / busy).toFixed(1).padStart(6)} %  ${name}\n`);
+    for (const [name, count] of rows)
+      process.stdout.write(`${((100 * count) / busy).toFixed(1).padStart(6)} %  ${name}\n`);
   };
   print('self time', self);
   print('total time', total);

@@ -1,0 +1,189 @@
+import type { QoS } from '../../src/mqtt/codec/packet.js';
+import { BENCH_DATASTREAM } from '../brokers/devgate-platform.js';
+import { sleep } from '../lib/clock.js';
+import { type ClientRef, Fleet } from '../lib/fleet.js';
+import type { HistogramSummary } from '../lib/histogram.js';
+import { mergePublish, type PublishPlan, publishCommands } from '../lib/phases.js';
+import { cpuPercent } from '../lib/proc-stats.js';
+import type { Progress } from '../lib/progress.js';
+import type { WorkerPool } from '../lib/worker-pool.js';
+import type { Pacing, PublishResult } from '../lib/worker-protocol.js';
+import { historyRows, type RunningPlatform, startPlatform } from './platform-target.js';
+
+/** Scenario 2: device ingest through `devgate start` (values persisted to platform.sqlite). */
+export interface IngestCase {
+  readonly id: string;
+  readonly name: string;
+  /** Device connections publishing `ds/Temperature`, or 0 for the gateway case. */
+  readonly devices: number;
+  /** Gateway case: devices one `mgmt_device` connection publishes for (`dev/{token}/ds/…`). */
+  readonly gatewayDevices: number;
+  readonly qos: QoS;
+  /** QoS 0: messages per second offered; QoS 1: undefined (as fast as the PUBACK windows allow). */
+  readonly rate?: number;
+  readonly maxInflight: number;
+}
+
+export interface IngestResult {
+  readonly scenario: 'ingest';
+  readonly case: string;
+  readonly name: string;
+  readonly sent?: number;
+  readonly acked?: number;
+  /** History rows in platform.sqlite after the server stopped. */
+  readonly persisted?: number;
+  readonly persistedPerSec?: number;
+  readonly ackedPerSec?: number;
+  readonly pubackLatency?: HistogramSummary;
+  readonly brokerCpu?: number;
+  /** Every acknowledged value was found in the store (PUBACK only after durable). */
+  readonly ackedAllPersisted?: boolean;
+  readonly error?: string;
+}
+
+export function ingestCases(full: boolean): IngestCase[] {
+  const cases: IngestCase[] = [
+    {
+      id: 'devices-q1',
+      name: '1000 devices, QoS 1',
+      devices: 1000,
+      gatewayDevices: 0,
+      qos: 1,
+      maxInflight: 20,
+    },
+    {
+      id: 'devices-q0',
+      name: '1000 devices, QoS 0 at 100k/s',
+      devices: 1000,
+      gatewayDevices: 0,
+      qos: 0,
+      rate: 100_000,
+      maxInflight: 0,
+    },
+    {
+      id: 'gateway-q1',
+      name: '1 gateway × 10,000 devices, QoS 1',
+      devices: 0,
+      gatewayDevices: 10_000,
+      qos: 1,
+      maxInflight: 1000,
+    },
+  ];
+  if (!full) return cases;
+  return [
+    ...cases,
+    {
+      id: 'gateway-q0',
+      name: '1 gateway × 10,000 devices, QoS 0 at 100k/s',
+      devices: 0,
+      gatewayDevices: 10_000,
+      qos: 0,
+      rate: 100_000,
+      maxInflight: 0,
+    },
+  ];
+}
+
+/** Devices the platform must hold for these cases. */
+export function ingestDevices(cases: readonly IngestCase[]): number {
+  return Math.max(...cases.map((c) => Math.max(c.devices, c.gatewayDevices)));
+}
+
+async function connectPublishers(
+  fleet: Fleet,
+  platform: RunningPlatform,
+  c: IngestCase,
+): Promise<{ refs: ClientRef[]; topics: (i: number) => string[] }> {
+  const { tokens, gateway } = platform.prepared;
+  if (c.devices > 0) {
+    const { refs, summary } = await fleet.connect(fleet.place(c.devices), (i) => ({
+      clientId: `dev-${i}`,
+      username: 'device',
+      password: tokens[i]!,
+    }));
+    if (summary.ok !== c.devices)
+      throw new Error(`${c.devices - summary.ok} devices failed to connect: ${summary.errors.join('; ')}`);
+    return { refs, topics: () => [`ds/${BENCH_DATASTREAM}`] };
+  }
+  const { refs, summary } = await fleet.connect([0], () => ({
+    clientId: 'gateway',
+    username: 'mgmt_device',
+    password: gateway.token,
+  }));
+  if (summary.ok !== 1) throw new Error(`gateway failed to connect: ${summary.errors.join('; ')}`);
+  const topics = tokens.slice(0, c.gatewayDevices).map((t) => `dev/${t}/ds/${BENCH_DATASTREAM}`);
+  return { refs, topics: () => topics };
+}
+
+/** Polls the store until the row count stops growing; returns when it last grew (ms). */
+async function waitPersisted(dataDir: string, quietMs = 1000, maxMs = 60_000): Promise<number> {
+  const deadline = performance.now() + maxMs;
+  let last = -1;
+  let grewAt = performance.now();
+  while (performance.now() < deadline) {
+    const rows = historyRows(dataDir);
+    if (rows !== last) {
+      last = rows;
+      grewAt = performance.now();
+    } else if (performance.now() - grewAt >= quietMs) {
+      break;
+    }
+    await sleep(200);
+  }
+  return grewAt;
+}
+
+export async function runIngestCase(
+  pool: WorkerPool,
+  c: IngestCase,
+  durationMs: number,
+  progress: Progress,
+): Promise<IngestResult> {
+  const base = { scenario: 'ingest' as const, case: c.id, name: c.name };
+  let platform: RunningPlatform | undefined;
+  try {
+    platform = await startPlatform(ingestDevices([c]), (t) => progress.step(`[2] ${t}`));
+    const fleet = new Fleet(pool, platform.broker);
+    progress.step(`[2] ${c.name}: connecting`);
+    const { refs, topics } = await connectPublishers(fleet, platform, c);
+    const plan: PublishPlan = {
+      publishers: refs,
+      topics,
+      qos: c.qos,
+      payload: 'digits',
+      fanout: 1,
+      maxInflight: c.maxInflight,
+      format: 'none',
+    };
+    const pacing: Pacing = c.rate === undefined ? { kind: 'inflight' } : { kind: 'rate', perSecond: c.rate };
+    progress.step(`[2] ${c.name}: publishing`);
+    const before = platform.broker.sample();
+    const started = performance.now();
+    const published = mergePublish(
+      await pool.each<PublishResult>(publishCommands(fleet, plan, pacing, durationMs)),
+    );
+    const after = platform.broker.sample();
+    const lastGrowth = await waitPersisted(platform.prepared.dataDir);
+    await fleet.closeAll();
+    await platform.stop();
+    const persisted = historyRows(platform.prepared.dataDir);
+    const acked = published.ack.count;
+    const seconds = Math.max(published.elapsedMs, lastGrowth - started) / 1000;
+    return {
+      ...base,
+      sent: published.sent,
+      acked,
+      persisted,
+      persistedPerSec: persisted / seconds,
+      ackedPerSec: acked / (published.elapsedMs / 1000),
+      pubackLatency: published.ack.summary(),
+      brokerCpu: cpuPercent(before, after),
+      ackedAllPersisted: persisted >= acked,
+    };
+  } catch (err) {
+    return { ...base, error: (err as Error).message };
+  } finally {
+    await platform?.stop();
+    platform?.prepared.cleanup();
+  }
+}

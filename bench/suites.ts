@@ -1,0 +1,189 @@
+import { startAedes } from './brokers/aedes.js';
+import type { BrokerHandle, BrokerName } from './brokers/broker-process.js';
+import { startDevgate } from './brokers/devgate.js';
+import { type PreparedPlatform, preparePlatform } from './brokers/devgate-platform.js';
+import { startMosquitto } from './brokers/mosquitto.js';
+import type { BenchArgs } from './lib/args.js';
+import type { Progress } from './lib/progress.js';
+import { WorkerPool } from './lib/worker-pool.js';
+import { type ConnectionsResult, type ConnectionsTarget, runConnections } from './scenarios/connections.js';
+import { type DownlinkResult, downlinkCases, runDownlinkCase } from './scenarios/downlinks.js';
+import { type IngestResult, ingestCases, runIngestCase } from './scenarios/ingest.js';
+import { type PlainResult, plainCases, runPlainCase } from './scenarios/plain.js';
+
+/** The scenario runners of `npm run bench`: each appends its results. */
+export function startBroker(name: BrokerName, args: BenchArgs): Promise<BrokerHandle> {
+  switch (name) {
+    case 'devgate':
+      return startDevgate({
+        command: 'broker',
+        ...(args.cpuProfDir === undefined ? {} : { cpuProfDir: args.cpuProfDir }),
+      });
+    case 'mosquitto':
+      return startMosquitto();
+    case 'aedes':
+      return startAedes();
+  }
+}
+
+export interface Results {
+  plain: PlainResult[];
+  generatorCheck: PlainResult[];
+  ingest: IngestResult[];
+  downlinks: DownlinkResult[];
+  connections: ConnectionsResult[];
+}
+
+/**
+ * Scenario 1. All brokers run at once (idle ones cost nothing) and each case is run against them
+ * back to back, so a disturbance on the machine hits them alike and the ratios stay comparable.
+ */
+export async function scenarioPlain(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
+  const timing = args.quick
+    ? { warmupMs: 1000, measureMs: 3000, latencyMs: 3000 }
+    : { warmupMs: 2000, measureMs: 10_000, latencyMs: 10_000 };
+  const pool = await WorkerPool.start(args.workers);
+  const brokers: BrokerHandle[] = [];
+  try {
+    for (const name of args.brokers) {
+      progress.step(`[1] starting ${name}`);
+      brokers.push(await startBroker(name, args));
+      if (name === 'devgate' && args.baselineCli !== undefined) {
+        brokers.push(
+          await startDevgate({ command: 'broker', cli: args.baselineCli, label: 'devgate-baseline' }),
+        );
+      }
+    }
+    const cases = plainCases(!args.quick).filter(
+      (c) => args.caseFilter === undefined || c.id.includes(args.caseFilter),
+    );
+    for (const c of cases) {
+      const scaled = { ...c, window: Math.max(1, Math.round(c.window * args.windowScale)) };
+      for (const broker of brokers) {
+        const result = await runPlainCase(pool, broker, scaled, timing, progress);
+        results.plain.push(result);
+        const t = result.throughput;
+        progress.done(
+          `[1] ${c.name.padEnd(26)} ${broker.label.padEnd(10)} ${t === undefined ? `error: ${result.error}` : `${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s (broker CPU ${Math.round(t.brokerCpu)} %)`}`,
+        );
+      }
+    }
+  } finally {
+    await Promise.all(brokers.map((b) => b.stop()));
+    await pool.close();
+  }
+}
+
+/**
+ * Is the generator the limit? mosquitto, the fastest broker, measured with 1 and 2 generator
+ * processes: if a second process does not raise its figure, the generator is not what limits it.
+ */
+export async function generatorCheck(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
+  const timing = { warmupMs: 1000, measureMs: args.quick ? 3000 : 5000, latencyMs: 1000 };
+  const cases = plainCases(false).filter((c) => c.id.endsWith('-q0'));
+  const broker = await startMosquitto();
+  try {
+    for (const workers of [1, 2]) {
+      const pool = await WorkerPool.start(workers);
+      try {
+        for (const c of cases) {
+          progress.step(`[gen] mosquitto, ${workers} generator process(es): ${c.name}`);
+          const result = await runPlainCase(pool, broker, c, timing, progress);
+          results.generatorCheck.push(result);
+          progress.done(
+            `[gen] ${c.name.padEnd(26)} ${workers} process(es): ${Math.round(result.throughput?.deliveredPerSec ?? 0).toLocaleString('en-US')} msg/s`,
+          );
+        }
+      } finally {
+        await pool.close();
+      }
+    }
+  } finally {
+    await broker.stop();
+  }
+}
+
+/** Scenarios 2 and 3: devgate only (the platform has no equivalent in mosquitto or aedes). */
+export async function scenarioPlatform(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
+  const durationMs = args.quick ? 5000 : 15_000;
+  const pool = await WorkerPool.start(args.workers);
+  try {
+    if (args.scenarios.includes(2)) {
+      for (const c of ingestCases(!args.quick).filter(
+        (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
+      )) {
+        const r = await runIngestCase(pool, c, durationMs, progress);
+        results.ingest.push(r);
+        progress.done(
+          `[2] ${c.name.padEnd(44)} ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s persisted` : `error: ${r.error}`}`,
+        );
+      }
+    }
+    if (args.scenarios.includes(3)) {
+      for (const c of downlinkCases().filter(
+        (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
+      )) {
+        const r = await runDownlinkCase(pool, c, durationMs, progress);
+        results.downlinks.push(r);
+        progress.done(
+          `[3] ${c.name.padEnd(44)} ${r.error === undefined ? `p99 ${((r.latency?.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.received}/${r.sent} received` : `error: ${r.error}`}`,
+        );
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Scenario 4: every broker anonymous, and devgate start with device tokens (the target). */
+export async function scenarioConnections(
+  args: BenchArgs,
+  progress: Progress,
+  results: Results,
+): Promise<void> {
+  const largest = Math.max(...args.connections);
+  let platform: PreparedPlatform | undefined;
+  if (args.brokers.includes('devgate')) {
+    try {
+      platform = await preparePlatform(largest, (text) => progress.step(`[4] ${text}`));
+    } catch (err) {
+      progress.done(`[4] devgate start: devices could not be prepared: ${(err as Error).message}`);
+    }
+  }
+  const targets: ConnectionsTarget[] = args.brokers.map((name) => ({
+    start: () => startBroker(name, args),
+    auth: 'anonymous',
+  }));
+  if (platform !== undefined) {
+    const prepared = platform;
+    targets.push({
+      // A fresh copy per start: nothing of one run leaks into the next.
+      start: async () => {
+        const copy = await preparePlatform(largest, () => undefined);
+        const handle = await startDevgate({ command: 'start', dataDir: copy.dataDir });
+        return {
+          ...handle,
+          stop: async () => {
+            await handle.stop();
+            copy.cleanup();
+          },
+        };
+      },
+      auth: 'device token',
+      credentials: (i) => ({ username: 'device', password: prepared.tokens[i]! }),
+    });
+  }
+  try {
+    for (const n of args.connections) {
+      for (const target of targets) {
+        const result = await runConnections(target, n, progress);
+        results.connections.push(result);
+        progress.done(
+          `[4] ${result.broker.padEnd(14)} ${n.toLocaleString('en-US').padStart(7)} ${result.connected === undefined ? `error: ${result.error}` : `${result.connected.toLocaleString('en-US')} connected, ${Math.round(result.connectPerSec ?? 0).toLocaleString('en-US')} CONNECT/s, ${((result.rssPerConnection ?? 0) / 1024).toFixed(1)} KiB RSS/conn`}`,
+        );
+      }
+    }
+  } finally {
+    platform?.cleanup();
+  }
+}

@@ -37,11 +37,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
   }
 }
 
-// stdout/stderr are synchronous for files, pipes and terminals on POSIX: exiting loses nothing.
-main(process.argv.slice(2), processIo()).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`devgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(ExitCode.Failure);
-  },
-);
+/** Exits once stdout and stderr have flushed: a large `--json` answer read through a pipe is never cut. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2), processIo()).then(exitAfterFlush, (err: unknown) => {
+  process.stderr.write(`devgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  exitAfterFlush(ExitCode.Failure);
+});

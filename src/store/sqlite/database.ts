@@ -27,7 +27,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions): Databa
   return withDatabase(db, file, () => {
     configure(db, file, options);
     const { from, to } = migrate(db, file, options.migrations ?? migrations);
-    if (from !== to) options.logger?.info({ file, from, to }, 'engine store migrated');
+    if (from !== to) options.logger?.info({ file, from, to }, 'database migrated');
     return db;
   });
 }
@@ -51,7 +51,7 @@ function configure(db: Database, file: string, options: OpenDatabaseOptions): vo
   // WAL lets readers (backups, the CLI) run beside the writer; NORMAL skips the fsync per commit,
   // so a power cut may lose the last commits but never corrupts the file.
   const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') options.logger?.warn({ file, mode }, 'engine store is not in WAL mode');
+  if (mode !== 'wal') options.logger?.warn({ file, mode }, 'database is not in WAL mode');
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
   // Reading the schema touches page 1 beyond the header: a damaged file fails here, not later.

@@ -60,36 +60,25 @@ function accepted(
 
 type PlatformView = Pick<Platform, 'devices' | 'templates' | 'oauth'>;
 
-async function deviceLogin(
+/**
+ * `device` and `mgmt_device` logins: the device's token authenticates; a gateway login also needs
+ * a gateway-enabled template and a device that is provisioned or claimed (spec §2.3).
+ */
+async function deviceTokenLogin(
   platform: PlatformView,
   adapters: PlatformAdapters | undefined,
   request: ConnectRequest,
   token: string,
+  kind: 'device' | 'gateway-device',
 ): Promise<AuthResult> {
   const device = await platform.devices.authenticateToken(token);
   if (device === undefined) return badCredentials;
-  return accepted(
-    request,
-    { kind: 'device', deviceId: device.id, orgId: device.orgId },
-    adapters?.device(device),
-  );
-}
-
-async function gatewayDeviceLogin(
-  platform: PlatformView,
-  adapters: PlatformAdapters | undefined,
-  request: ConnectRequest,
-  token: string,
-): Promise<AuthResult> {
-  const device = await platform.devices.authenticateToken(token);
-  if (device === undefined) return badCredentials;
-  const template = platform.templates.byId(device.templateId);
-  if (template?.gatewayEnabled !== true || NOT_YET_OWNED.has(device.status)) return notAuthorized;
-  return accepted(
-    request,
-    { kind: 'gateway-device', deviceId: device.id, orgId: device.orgId },
-    adapters?.gatewayDevice(device),
-  );
+  if (kind === 'gateway-device') {
+    const template = platform.templates.byId(device.templateId);
+    if (template?.gatewayEnabled !== true || NOT_YET_OWNED.has(device.status)) return notAuthorized;
+  }
+  const adapter = kind === 'device' ? adapters?.device(device) : adapters?.gatewayDevice(device);
+  return accepted(request, { kind, deviceId: device.id, orgId: device.orgId }, adapter);
 }
 
 async function oauthClientLogin(
@@ -129,9 +118,10 @@ export function createPlatformAuthenticator(
       if (username === undefined || password === undefined) return badCredentials;
       const secret = password.toString('utf8');
       try {
-        if (username === DEVICE_USERNAME) return await deviceLogin(platform, adapters, request, secret);
+        if (username === DEVICE_USERNAME)
+          return await deviceTokenLogin(platform, adapters, request, secret, 'device');
         if (username === GATEWAY_DEVICE_USERNAME)
-          return await gatewayDeviceLogin(platform, adapters, request, secret);
+          return await deviceTokenLogin(platform, adapters, request, secret, 'gateway-device');
         return await oauthClientLogin(platform, adapters, request, username, secret);
       } catch (err) {
         logger.error({ err, clientId: request.clientId, username }, 'platform authentication failed');

@@ -1,5 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { DeviceApiMetrics } from '../device-api/metrics.js';
+import { scrapedCounter, scrapedLabelledCounter } from './scrape-counters.js';
 
 /**
  * The device API's own counters (`runtime.metrics`) as Prometheus metrics, read at scrape time
@@ -66,30 +67,15 @@ const LABELLED: ReadonlyArray<
 ];
 
 export function registerDeviceApiCollectors(registry: Registry, source: DeviceApiMetricsSource): void {
-  for (const [name, help, read] of PLAIN) {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect(this: Counter) {
-        this.reset();
-        const metrics = source();
-        this.inc(metrics === undefined ? 0 : read(metrics));
-      },
-    });
-  }
+  for (const [name, help, read] of PLAIN) scrapedCounter(registry, source, name, help, read);
   for (const [name, help, label, values] of LABELLED) {
-    new Counter({
-      name,
-      help,
-      labelNames: [label],
-      registers: [registry],
-      collect(this: Counter<string>) {
-        this.reset();
-        const metrics = source();
-        for (const [value, read] of Object.entries(values))
-          this.inc({ [label]: value }, metrics === undefined ? 0 : read(metrics));
-      },
+    // Every label value reads 0 while the device API is absent, so each series always exists.
+    scrapedLabelledCounter(registry, name, help, label, () => {
+      const metrics = source();
+      return Object.entries(values).map(([value, read]) => [
+        value,
+        metrics === undefined ? 0 : read(metrics),
+      ]);
     });
   }
 }

@@ -1,7 +1,8 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { type EngineMetrics, PACKET_KINDS } from './metrics.js';
+import { type LabelledCounts, scrapedCounter, scrapedLabelledCounter } from './scrape-counters.js';
 
 /**
  * The engine's counters as Prometheus metrics. Values are read from EngineMetrics (plain
@@ -43,37 +44,21 @@ function readCounter(
   help: string,
   read: (m: EngineMetrics) => number,
 ): void {
-  new Counter({
-    name,
-    help,
-    registers: [registry],
-    collect(this: Counter) {
-      this.reset();
-      const metrics = broker()?.metrics;
-      this.inc(metrics === undefined ? 0 : read(metrics));
-    },
-  });
+  scrapedCounter(registry, () => broker()?.metrics, name, help, read);
 }
 
+/** A labelled counter with no samples while no broker runs. */
 function labelledCounter(
   registry: Registry,
   broker: BrokerSource,
   name: string,
   help: string,
   label: string,
-  read: (m: EngineMetrics) => Iterable<readonly [string, number]>,
+  read: (m: EngineMetrics) => LabelledCounts,
 ): void {
-  new Counter({
-    name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect(this: Counter<string>) {
-      this.reset();
-      const metrics = broker()?.metrics;
-      if (metrics === undefined) return;
-      for (const [value, count] of read(metrics)) this.inc({ [label]: value }, count);
-    },
+  scrapedLabelledCounter(registry, name, help, label, () => {
+    const metrics = broker()?.metrics;
+    return metrics === undefined ? [] : read(metrics);
   });
 }
 

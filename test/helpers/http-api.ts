@@ -103,27 +103,33 @@ export async function openApiWorld(t: TestContext, options: WorldOptions = {}): 
   const tree = await buildTree(platform);
   const call = ({ as, ...rest }: InjectOptions & { as?: ApiClient }) =>
     app.inject({ ...rest, headers: { ...as?.headers, ...rest.headers } });
-  const client = async (org: Organization): Promise<ApiClient> => {
-    const { client: created, secret } = await platform.oauth.createClient(callerFor(org.id), {
-      name: `client of ${org.id}`,
-    });
-    const response = await app.inject({
-      method: 'POST',
-      url: '/oauth2/token?grant_type=client_credentials',
-      headers: { authorization: basicHeader(created.clientId, secret) },
-    });
-    if (response.statusCode !== 200) throw new Error(`token request failed: ${response.body}`);
-    const tokens = response.json() as { access_token: string; refresh_token: string };
-    return {
-      orgId: org.id,
-      clientId: created.clientId,
-      secret,
-      accessToken: tokens.access_token,
-      refreshToken: tokens.refresh_token,
-      headers: { authorization: `Bearer ${tokens.access_token}` },
-    };
-  };
+  const client = (org: Organization) => issueApiClient(platform, app, org, `client of ${org.id}`);
   return { app, platform, clock, ...tree, client, call };
+}
+
+/** A new OAuth client of `org` named `name`, with a client-credentials token issued through `app`. */
+export async function issueApiClient(
+  platform: Platform,
+  app: FastifyInstance,
+  org: Organization,
+  name: string,
+): Promise<ApiClient> {
+  const { client, secret } = await platform.oauth.createClient(callerFor(org.id), { name });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth2/token?grant_type=client_credentials',
+    headers: { authorization: basicHeader(client.clientId, secret) },
+  });
+  if (response.statusCode !== 200) throw new Error(`token request failed: ${response.body}`);
+  const tokens = response.json() as { access_token: string; refresh_token: string };
+  return {
+    orgId: org.id,
+    clientId: client.clientId,
+    secret,
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  };
 }
 
 /** The `{"error":{"message"}}` text of a response. */

@@ -13,7 +13,7 @@ import type { OtaDeviceLink, OtaService } from '../../src/ota/types.js';
 import type { Device, HardwareInfo, Organization, Template } from '../../src/platform/model.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { FakeClock } from './fake-clock.js';
-import { type ApiClient, basicHeader } from './http-api.js';
+import { type ApiClient, issueApiClient } from './http-api.js';
 import { callerFor, openTestPlatform } from './platform.js';
 
 export const PUBLIC_URL = 'https://ota.example.test';
@@ -84,27 +84,6 @@ async function buildTree(platform: Platform) {
   return { orgs: { root, a, a1, b }, template, otherTemplate, devices };
 }
 
-async function issueClient(platform: Platform, app: FastifyInstance, org: Organization): Promise<ApiClient> {
-  const { client, secret } = await platform.oauth.createClient(callerFor(org.id), {
-    name: `client ${org.id}`,
-  });
-  const response = await app.inject({
-    method: 'POST',
-    url: '/oauth2/token?grant_type=client_credentials',
-    headers: { authorization: basicHeader(client.clientId, secret) },
-  });
-  if (response.statusCode !== 200) throw new Error(`token request failed: ${response.body}`);
-  const tokens = response.json() as { access_token: string; refresh_token: string };
-  return {
-    orgId: org.id,
-    clientId: client.clientId,
-    secret,
-    accessToken: tokens.access_token,
-    refreshToken: tokens.refresh_token,
-    headers: { authorization: `Bearer ${tokens.access_token}` },
-  };
-}
-
 /** Platform + OTA service on one temporary data directory, an HTTP app, a fake device API. */
 export async function openOtaWorld(t: TestContext, options: Partial<OtaOptions> = {}): Promise<OtaWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'devgate-ota-'));
@@ -144,7 +123,7 @@ export async function openOtaWorld(t: TestContext, options: Partial<OtaOptions> 
     clock,
     app,
     ...tree,
-    client: (org) => issueClient(platform, app, org),
+    client: (org) => issueApiClient(platform, app, org, `client ${org.id}`),
     call,
   };
 }

@@ -5,6 +5,7 @@ import type { TestContext } from 'node:test';
 import { type RunningPlatform, startPlatform } from '../../src/cli/start-command.js';
 import { loadStartConfig } from '../../src/config/start-config.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { localPortArgs } from './spawn-cli.js';
 
 /** A temporary data directory, removed after the test. */
 export async function tempDataDir(t: TestContext, prefix = 'devgate-'): Promise<string> {
@@ -19,20 +20,8 @@ export async function startPlatformServer(
   dataDir: string,
   extraArgs: readonly string[] = [],
 ): Promise<RunningPlatform & { readonly httpUrl: string }> {
-  const ports = [
-    '--host',
-    '127.0.0.1',
-    '--mqtt-port',
-    '0',
-    '--mqtts-port',
-    'off',
-    '--http-port',
-    '0',
-    '--https-port',
-    'off',
-  ];
   const config = loadStartConfig({
-    argv: ['--data-dir', dataDir, ...ports, ...extraArgs],
+    argv: ['--data-dir', dataDir, ...localPortArgs('0'), ...extraArgs],
     env: {},
     cwd: dataDir,
   });

@@ -3,8 +3,10 @@ import type { TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { Clock } from '../../src/broker/clock.js';
 import { defaultPlatformOptions, type PlatformOptions } from '../../src/platform/options.js';
-import { openPlatform, type Platform } from '../../src/platform/platform.js';
+import { openPlatform, type Platform, type PlatformDeps } from '../../src/platform/platform.js';
 import type { Caller } from '../../src/platform/services.js';
+import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
+import { FakeClock } from './channel-harness.js';
 
 /** A platform on an in-memory SQLite database, closed after the test. */
 export async function openTestPlatform(
@@ -20,6 +22,25 @@ export async function openTestPlatform(
   });
   t?.after(() => platform.close());
   return platform;
+}
+
+/**
+ * The dependencies the platform services are built from, on a real platform database (in-memory
+ * unless `file` is given; every migration applied), closed after the test.
+ */
+export function openPlatformDeps(
+  t: TestContext,
+  overrides: { options?: Partial<PlatformOptions>; clock?: Clock; file?: string } = {},
+): PlatformDeps {
+  const db = openPlatformDatabase(overrides.file ?? ':memory:');
+  t.after(() => db.close());
+  return {
+    db,
+    options: { ...defaultPlatformOptions, ...overrides.options },
+    clock: overrides.clock ?? new FakeClock(),
+    logger: pino({ level: 'silent' }),
+    tokenKey: randomBytes(32),
+  };
 }
 
 /** A caller acting for `orgId` (as an OAuth client of that org would). */

@@ -1,7 +1,31 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
-import { basicHeader, errorMessage, openApiWorld } from '../helpers/http-api.js';
+import {
+  type ApiClient,
+  type ApiWorld,
+  basicHeader,
+  errorMessage,
+  openApiWorld,
+  type WorldOptions,
+} from '../helpers/http-api.js';
+
+/** An API world and an OAuth client of its root org. */
+async function openAsRoot(t: TestContext, options?: WorldOptions) {
+  const world = await openApiWorld(t, options);
+  return { world, admin: await world.client(world.orgs.root) };
+}
+
+/** POST /api/v1/organization/create with a raw `payload` sent as `contentType`. */
+function createOrgRaw(world: ApiWorld, admin: ApiClient, contentType: string, payload: string) {
+  return world.call({
+    method: 'POST',
+    url: '/api/v1/organization/create',
+    as: admin,
+    headers: { 'content-type': contentType },
+    payload,
+  });
+}
 
 test('spec §6.4 no bearer token: 401 "No token provided." with a Bearer challenge (v1 and v2)', async (t) => {
   const world = await openApiWorld(t);
@@ -35,32 +59,18 @@ test('spec §6.1 unknown route: 404 in the error envelope, without echoing the q
 });
 
 test('spec §6.1 malformed JSON: 400, nothing created', async (t) => {
-  const world = await openApiWorld(t);
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t);
   const before = (await world.call({ url: '/api/v1/organization/list', as: admin })).body;
-  const response = await world.call({
-    method: 'POST',
-    url: '/api/v1/organization/create',
-    as: admin,
-    headers: { 'content-type': 'application/json' },
-    payload: '{"name": "Broken Org",',
-  });
+  const response = await createOrgRaw(world, admin, 'application/json', '{"name": "Broken Org",');
   assert.equal(response.statusCode, 400);
   assert.equal(errorMessage(response), 'Malformed JSON in request body.');
-  const empty = await world.call({
-    method: 'POST',
-    url: '/api/v1/organization/create',
-    as: admin,
-    headers: { 'content-type': 'application/json' },
-    payload: '',
-  });
+  const empty = await createOrgRaw(world, admin, 'application/json', '');
   assert.equal(empty.statusCode, 400);
   assert.equal((await world.call({ url: '/api/v1/organization/list', as: admin })).body, before);
 });
 
 test('spec §6.1 request body over the limit: 413, nothing created', async (t) => {
-  const world = await openApiWorld(t, { bodyLimit: 1024 });
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t, { bodyLimit: 1024 });
   const before = (await world.call({ url: '/api/v1/organization/templates', as: admin })).body;
   const response = await world.call({
     method: 'POST',
@@ -74,8 +84,7 @@ test('spec §6.1 request body over the limit: 413, nothing created', async (t) =
 });
 
 test('spec §6.1 the default body limit is 2 MiB', async (t) => {
-  const world = await openApiWorld(t);
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t);
   const payload = JSON.stringify({ name: 'Huge', description: 'x'.repeat(2 * 1024 * 1024) });
   const response = await world.call({
     method: 'POST',
@@ -88,8 +97,7 @@ test('spec §6.1 the default body limit is 2 MiB', async (t) => {
 });
 
 test('spec §6.4 a body without Content-Type is read as JSON; other types are 415', async (t) => {
-  const world = await openApiWorld(t);
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t);
   const plain = await world.app.inject({
     method: 'POST',
     url: '/api/v1/organization/create',
@@ -98,20 +106,13 @@ test('spec §6.4 a body without Content-Type is read as JSON; other types are 41
   });
   assert.equal(plain.statusCode, 201, plain.body);
   assert.equal(plain.json().name, 'No Type Org');
-  const text = await world.call({
-    method: 'POST',
-    url: '/api/v1/organization/create',
-    as: admin,
-    headers: { 'content-type': 'text/plain' },
-    payload: 'name=x',
-  });
+  const text = await createOrgRaw(world, admin, 'text/plain', 'name=x');
   assert.equal(text.statusCode, 415);
   assert.equal(errorMessage(text), 'Unsupported content type.');
 });
 
 test('spec §6.4 schema violations are 400 naming the field', async (t) => {
-  const world = await openApiWorld(t);
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t);
   const cases: Array<[string, string, unknown, string]> = [
     ['POST', '/api/v1/organization/create', {}, "Missing required body field 'name'."],
     [
@@ -167,8 +168,7 @@ test('spec §6.1 unexpected failures: 500 without internals', async (t) => {
       throw new Error('presence table corrupted at /var/lib/devgate/secret');
     },
   };
-  const world = await openApiWorld(t, { presence });
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t, { presence });
   const response = await world.call({
     url: `/api/v1/organization/device/online?deviceId=${world.aDevice.id}`,
     as: admin,
@@ -187,8 +187,7 @@ test('spec §6.1 an undecodable URL is 400 in the error envelope', async (t) => 
 test('architecture: secrets in query strings and headers never reach the log', async (t) => {
   const lines: string[] = [];
   const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
-  const world = await openApiWorld(t, { logger });
-  const admin = await world.client(world.orgs.root);
+  const { world, admin } = await openAsRoot(t, { logger });
   await world.call({
     method: 'POST',
     url: `/oauth2/token?grant_type=client_credentials&client_id=${admin.clientId}&client_secret=${admin.secret}`,

@@ -1,57 +1,33 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
 import { tempDataDir } from '../helpers/platform-server.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus.js';
-import { within } from '../helpers/wait.js';
-
-/** The built CLI next to this compiled test (works in dist/ and in private build folders). */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const START_MS = 10_000;
+import {
+  type Cli,
+  cliExit,
+  cliStarted,
+  localPortArgs,
+  readDataFile,
+  spawnCli,
+} from '../helpers/spawn-cli.js';
 
 /** `devgate broker` as a child process; resolves with its bound ports once it says it runs. */
 async function startBroker(
   t: TestContext,
   dataDir: string,
   env: Record<string, string>,
-): Promise<{ child: ChildProcess; mqtt: number; http: number }> {
-  const args = ['broker', '--data-dir', dataDir, '--log-level', 'warn', '--host', '127.0.0.1'];
-  const ports = ['--mqtt-port', '0', '--mqtts-port', 'off', '--http-port', '0', '--https-port', 'off'];
-  const child = spawn(process.execPath, [MAIN, ...args, ...ports, '--allow-anonymous', '--persistence'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await within(
-    new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes('Press Ctrl+C to stop.')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-    }),
-    START_MS,
-    'the broker to start',
-  );
-  const listeners = JSON.parse(await readFile(join(dataDir, 'listeners.json'), 'utf8')) as {
-    mqtt: number;
-    http: number;
-  };
-  return { child, ...listeners };
+): Promise<{ cli: Cli; mqtt: number; http: number }> {
+  const args = ['broker', '--data-dir', dataDir, '--log-level', 'warn', ...localPortArgs('0')];
+  const cli = spawnCli(t, [...args, '--allow-anonymous', '--persistence'], { env });
+  await cliStarted(cli, 'the broker to start');
+  const listeners = await readDataFile<{ mqtt: number; http: number }>(dataDir, 'listeners.json');
+  return { cli, ...listeners };
 }
 
 test('Operations on devgate broker: /healthz, /readyz and token-protected /metrics over real HTTP', async (t) => {
   const dataDir = await tempDataDir(t);
-  const { child, mqtt, http } = await startBroker(t, dataDir, { DEVGATE_METRICS_TOKEN: 'broker-scrape' });
+  const { cli, mqtt, http } = await startBroker(t, dataDir, { DEVGATE_METRICS_TOKEN: 'broker-scrape' });
   const base = `http://127.0.0.1:${http}`;
   const health = await fetch(`${base}/healthz`);
   assert.equal(health.status, 200);
@@ -86,6 +62,6 @@ test('Operations on devgate broker: /healthz, /readyz and token-protected /metri
   assert.ok((sampleValue(metrics, 'devgate_store_flush_seconds_count', { store: 'sessions' }) ?? 0) >= 1);
   assert.ok(sampleValue(metrics, 'process_resident_memory_bytes') !== undefined);
 
-  child.kill('SIGTERM');
-  assert.equal(await within(new Promise((r) => child.once('exit', r)), START_MS, 'exit'), 0);
+  cli.child.kill('SIGTERM');
+  assert.equal(await cliExit(cli), 0);
 });

@@ -1,76 +1,26 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
 import type { IPubackPacket } from 'mqtt-packet';
 import { connackCode, connectRefused, nextPacketOf, subscribeCodes } from '../helpers/mqtt-client.js';
+import { tempDataDir } from '../helpers/platform-server.js';
+import {
+  type Cli,
+  cliExit,
+  cliStarted,
+  localPortArgs,
+  readDataFile,
+  spawnCli,
+} from '../helpers/spawn-cli.js';
 import { WAIT_MS, within } from '../helpers/wait.js';
 
-/** The built CLI next to this compiled test (works in dist/ and in private build folders). */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const START_MS = 10_000;
-
-interface Cli {
-  readonly child: ChildProcess;
-  readonly output: { stdout: string; stderr: string };
-  readonly exited: Promise<number | null>;
-}
-
 function run(t: TestContext, args: string[], input?: string): Cli {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  if (input !== undefined) child.stdin!.end(input);
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, output, exited };
+  return spawnCli(t, args, { pipeStdin: true, ...(input === undefined ? {} : { input }) });
 }
 
-async function finished(cli: Cli): Promise<number | null> {
-  return within(cli.exited, START_MS, `devgate to exit (stderr: ${cli.output.stderr})`);
-}
-
-/** Resolves once the CLI printed its start-up summary (written after listeners.json). */
-async function started(cli: Cli): Promise<void> {
-  await within(
-    new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (cli.output.stdout.includes('Press Ctrl+C to stop.')) resolve();
-      };
-      cli.child.stdout!.on('data', check);
-      cli.child.once('exit', (code) => reject(new Error(`exited with ${code}: ${cli.output.stderr}`)));
-      check();
-    }),
-    START_MS,
-    'the broker to start',
-  );
-}
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'devgate-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const ONLY_MQTT = [
-  '--host',
-  '127.0.0.1',
-  '--mqtt-port',
-  '0',
-  '--mqtts-port',
-  'off',
-  '--http-port',
-  'off',
-  '--https-port',
-  'off',
-];
+const ONLY_MQTT = localPortArgs('off');
 
 async function startBroker(
   t: TestContext,
@@ -78,14 +28,14 @@ async function startBroker(
   extra: string[],
 ): Promise<{ cli: Cli; port: number }> {
   const cli = run(t, ['broker', '--data-dir', dataDir, '--log-level', 'warn', ...ONLY_MQTT, ...extra]);
-  await started(cli);
-  const listeners = JSON.parse(await readFile(join(dataDir, 'listeners.json'), 'utf8')) as { mqtt: number };
+  await cliStarted(cli, 'the broker to start');
+  const listeners = await readDataFile<{ mqtt: number }>(dataDir, 'listeners.json');
   return { cli, port: listeners.mqtt };
 }
 
 describe('devgate CLI', () => {
   test('broker --allow-anonymous: listeners.json, a round trip, SIGTERM exits 0', async (t) => {
-    const dataDir = await tempDir(t);
+    const dataDir = await tempDataDir(t, 'devgate-cli-');
     const { cli, port } = await startBroker(t, dataDir, ['--allow-anonymous']);
     assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'listeners.json'), 'utf8')), { mqtt: port });
     assert.match(cli.output.stdout, new RegExp(`mqtt +mqtt://127\\.0\\.0\\.1:${port}`));
@@ -99,19 +49,19 @@ describe('devgate CLI', () => {
     assert.equal(await within(message, WAIT_MS, 'the message'), 'hello');
     const disconnected = new Promise<void>((resolve) => client.once('close', () => resolve()));
     cli.child.kill('SIGTERM');
-    assert.equal(await finished(cli), 0);
+    assert.equal(await cliExit(cli), 0);
     await within(disconnected, WAIT_MS, 'the client to be disconnected');
     await assert.rejects(stat(join(dataDir, 'listeners.json')), { code: 'ENOENT' });
   });
 
   test('passwd + password file + ACL: bad credentials refused, unauthorized subscribe denied', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDataDir(t, 'devgate-cli-');
     const passwd = join(dir, 'passwd');
     const acl = join(dir, 'acl');
     const added = run(t, ['passwd', passwd, 'alice', '--password', 'wonderland', '--iterations', '1000']);
-    assert.equal(await finished(added), 0);
+    assert.equal(await cliExit(added), 0);
     const fromStdin = run(t, ['passwd', passwd, 'bob', '--iterations', '1000'], 'builder\n');
-    assert.equal(await finished(fromStdin), 0, fromStdin.output.stderr);
+    assert.equal(await cliExit(fromStdin), 0, fromStdin.output.stderr);
     assert.match(await readFile(passwd, 'utf8'), /^alice:\$7\$1000\$[^\n]+\nbob:\$7\$1000\$/);
     await writeFile(acl, 'user alice\ntopic readwrite alice/#\n');
     const { cli, port } = await startBroker(t, join(dir, 'data'), [
@@ -154,17 +104,17 @@ describe('devgate CLI', () => {
     t.after(() => bob.endAsync(true));
     assert.deepEqual(await subscribeCodes(bob, 'alice/#', { qos: 1 }), [0x80]);
     cli.child.kill('SIGINT');
-    assert.equal(await finished(cli), 0);
+    assert.equal(await cliExit(cli), 0);
   });
 
   test('invalid settings exit with code 2 and say why', async (t) => {
     const bad = run(t, ['broker', '--mqtt-port', 'banana']);
-    assert.equal(await finished(bad), 2);
+    assert.equal(await cliExit(bad), 2);
     assert.match(bad.output.stderr, /--mqtt-port: expected a port 0-65535 or "off", got "banana"/);
     const unknown = run(t, ['broker', '--mqtt-prot', '1']);
-    assert.equal(await finished(unknown), 2);
+    assert.equal(await cliExit(unknown), 2);
     assert.match(unknown.output.stderr, /Unknown option '--mqtt-prot'/);
-    const dir = await tempDir(t);
+    const dir = await tempDataDir(t, 'devgate-cli-');
     const brokenAcl = join(dir, 'acl');
     await writeFile(brokenAcl, 'topic sometimes a/b\n');
     const acl = run(t, [
@@ -176,10 +126,10 @@ describe('devgate CLI', () => {
       brokenAcl,
       ...ONLY_MQTT,
     ]);
-    assert.equal(await finished(acl), 2);
+    assert.equal(await cliExit(acl), 2);
     assert.match(acl.output.stderr, /acl: line 1: access must be read, write, readwrite or deny/);
     const command = run(t, ['serve']);
-    assert.equal(await finished(command), 2);
+    assert.equal(await cliExit(command), 2);
     assert.match(command.output.stderr, /unknown command "serve"/);
   });
 
@@ -188,23 +138,23 @@ describe('devgate CLI', () => {
       await readFile(new URL('../../../package.json', import.meta.url), 'utf8').catch(() => '{}'),
     );
     const version = run(t, ['--version']);
-    assert.equal(await finished(version), 0);
+    assert.equal(await cliExit(version), 0);
     if (typeof pkg.version === 'string') assert.equal(version.output.stdout.trim(), pkg.version);
     assert.match(version.output.stdout, /^\d+\.\d+\.\d+/);
     const help = run(t, ['broker', '--help']);
-    assert.equal(await finished(help), 0);
+    assert.equal(await cliExit(help), 0);
     for (const flag of ['--data-dir', '--https-port', '--max-packet-size', 'DEVGATE_MAX_CLIENT_ID_LENGTH']) {
       assert.ok(help.output.stdout.includes(flag), flag);
     }
   });
 
   test('without --allow-anonymous or a password file every client is refused (0x87) and the summary says so', async (t) => {
-    const dataDir = await tempDir(t);
+    const dataDir = await tempDataDir(t, 'devgate-cli-');
     const { cli, port } = await startBroker(t, dataDir, []);
     assert.match(cli.output.stdout, /NO CREDENTIALS CONFIGURED/);
     const refused = await connectRefused(t, port, { protocolVersion: 5 });
     assert.equal(connackCode(refused!), 0x87);
     cli.child.kill('SIGTERM');
-    assert.equal(await finished(cli), 0);
+    assert.equal(await cliExit(cli), 0);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { IClientOptions } from 'mqtt';
 import { connectClient, uniqueId } from '../helpers/mqtt-client.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -8,6 +8,24 @@ import { payloads, untilMarker } from '../helpers/sync.js';
 import { quietPeriod } from '../helpers/wait.js';
 
 const versions = [4, 5] as const;
+
+/** Connects with `options`, subscribes to `topic` and disconnects (leaving a session, or not). */
+async function subscribeAndLeave(
+  t: TestContext,
+  port: number,
+  options: IClientOptions,
+  topic: string,
+  qos: 0 | 1 | 2 = 1,
+): Promise<void> {
+  const first = await connectClient(t, port, options);
+  await first.client.subscribeAsync(topic, { qos });
+  await first.client.endAsync();
+}
+
+/** v5 options for a session that expires 1 s after its connection ends. */
+function expiringInOneSecond(clientId: string) {
+  return { protocolVersion: 5 as const, clientId, clean: false, properties: { sessionExpiryInterval: 1 } };
+}
 
 /** Options for a session that outlives its connection (v5: expiry 60 s). */
 function keep(protocolVersion: 4 | 5, clientId: string, extra: IClientOptions = {}): IClientOptions {
@@ -33,9 +51,7 @@ for (const protocolVersion of versions) {
   test(`[MQTT-3.2.2-2] ${v}: clean start 1 discards a stored session (Session Present 0, no subscriptions)`, async (t) => {
     const srv = await startServer(t);
     const clientId = uniqueId('clean');
-    const first = await connectClient(t, srv.port, keep(protocolVersion, clientId));
-    await first.client.subscribeAsync('clean/t', { qos: 1 });
-    await first.client.endAsync();
+    await subscribeAndLeave(t, srv.port, keep(protocolVersion, clientId), 'clean/t');
     const second = await connectClient(t, srv.port, { protocolVersion, clientId, clean: true });
     assert.equal(second.connack.sessionPresent, false);
     const pub = await connectClient(t, srv.port, { protocolVersion });
@@ -46,9 +62,7 @@ for (const protocolVersion of versions) {
   test(`[MQTT-3.1.2-5] ${v}: subscriptions of a resumed session keep delivering`, async (t) => {
     const srv = await startServer(t);
     const clientId = uniqueId('resume');
-    const first = await connectClient(t, srv.port, keep(protocolVersion, clientId));
-    await first.client.subscribeAsync('resume/#', { qos: 1 });
-    await first.client.endAsync();
+    await subscribeAndLeave(t, srv.port, keep(protocolVersion, clientId), 'resume/#');
     const second = await connectClient(t, srv.port, keep(protocolVersion, clientId));
     const pub = await connectClient(t, srv.port, { protocolVersion });
     await pub.client.publishAsync('resume/a', 'hello again', { qos: 1 });
@@ -58,9 +72,7 @@ for (const protocolVersion of versions) {
   test(`[MQTT-3.1.2-5] ${v}: QoS 1 and 2 messages are queued while offline and delivered on resume`, async (t) => {
     const srv = await startServer(t);
     const clientId = uniqueId('offline');
-    const first = await connectClient(t, srv.port, keep(protocolVersion, clientId));
-    await first.client.subscribeAsync('offline/+', { qos: 2 });
-    await first.client.endAsync();
+    await subscribeAndLeave(t, srv.port, keep(protocolVersion, clientId), 'offline/+', 2);
     const pub = await connectClient(t, srv.port, { protocolVersion });
     await pub.client.publishAsync('offline/a', 'qos 1', { qos: 1 });
     await pub.client.publishAsync('offline/b', 'qos 2', { qos: 2 });
@@ -82,9 +94,7 @@ for (const protocolVersion of versions) {
   test(`[MQTT-3.1.2-5] ${v}: QoS 0 messages are not queued for an offline session (devgate choice)`, async (t) => {
     const srv = await startServer(t);
     const clientId = uniqueId('offline0');
-    const first = await connectClient(t, srv.port, keep(protocolVersion, clientId));
-    await first.client.subscribeAsync('offline0/t', { qos: 2 });
-    await first.client.endAsync();
+    await subscribeAndLeave(t, srv.port, keep(protocolVersion, clientId), 'offline0/t', 2);
     const pub = await connectClient(t, srv.port, { protocolVersion });
     await pub.client.publishAsync('offline0/t', 'qos 0 while away', { qos: 0 });
     await pub.client.publishAsync('offline0/t', 'qos 1 while away', { qos: 1 });
@@ -95,9 +105,7 @@ for (const protocolVersion of versions) {
   test(`maxQueuedMessages ${v}: an offline queue keeps the oldest N, drops the rest and counts them`, async (t) => {
     const srv = await startServer(t, { limits: { maxQueuedMessages: 5 } });
     const clientId = uniqueId('qlimit');
-    const first = await connectClient(t, srv.port, keep(protocolVersion, clientId));
-    await first.client.subscribeAsync('qlimit/t', { qos: 1 });
-    await first.client.endAsync();
+    await subscribeAndLeave(t, srv.port, keep(protocolVersion, clientId), 'qlimit/t');
     const pub = await connectClient(t, srv.port, { protocolVersion });
     for (let i = 0; i < 8; i += 1) await pub.client.publishAsync('qlimit/t', `m${i}`, { qos: 1 });
     const second = await connectClient(t, srv.port, keep(protocolVersion, clientId));
@@ -127,9 +135,7 @@ for (const protocolVersion of versions) {
 test('v3.1.1 [MQTT-3.1.2-6]: a clean session ends with its connection', async (t) => {
   const srv = await startServer(t);
   const clientId = uniqueId('v4clean');
-  const first = await connectClient(t, srv.port, { protocolVersion: 4, clientId, clean: true });
-  await first.client.subscribeAsync('v4clean/t', { qos: 1 });
-  await first.client.endAsync();
+  await subscribeAndLeave(t, srv.port, { protocolVersion: 4, clientId, clean: true }, 'v4clean/t');
   const second = await connectClient(t, srv.port, { protocolVersion: 4, clientId, clean: false });
   assert.equal(second.connack.sessionPresent, false);
 });
@@ -137,9 +143,7 @@ test('v3.1.1 [MQTT-3.1.2-6]: a clean session ends with its connection', async (t
 test('v5 [MQTT-3.1.2-23]: Session Expiry Interval 0 (absent) ends the session at disconnect', async (t) => {
   const srv = await startServer(t);
   const clientId = uniqueId('exp0');
-  const first = await connectClient(t, srv.port, { protocolVersion: 5, clientId, clean: false });
-  await first.client.subscribeAsync('exp0/t', { qos: 1 });
-  await first.client.endAsync();
+  await subscribeAndLeave(t, srv.port, { protocolVersion: 5, clientId, clean: false }, 'exp0/t');
   const second = await connectClient(t, srv.port, { protocolVersion: 5, clientId, clean: false });
   assert.equal(second.connack.sessionPresent, false);
 });
@@ -147,15 +151,8 @@ test('v5 [MQTT-3.1.2-23]: Session Expiry Interval 0 (absent) ends the session at
 test('v5 [MQTT-4.1.0-2]: a session is kept until its expiry interval passes, then discarded', async (t) => {
   const srv = await startServer(t);
   const clientId = uniqueId('exp1');
-  const options = {
-    protocolVersion: 5 as const,
-    clientId,
-    clean: false,
-    properties: { sessionExpiryInterval: 1 },
-  };
-  const first = await connectClient(t, srv.port, options);
-  await first.client.subscribeAsync('exp1/t', { qos: 1 });
-  await first.client.endAsync();
+  const options = expiringInOneSecond(clientId);
+  await subscribeAndLeave(t, srv.port, options, 'exp1/t');
   const soon = await connectClient(t, srv.port, options);
   assert.equal(soon.connack.sessionPresent, true, 'still there right away');
   await soon.client.endAsync();
@@ -167,12 +164,7 @@ test('v5 [MQTT-4.1.0-2]: a session is kept until its expiry interval passes, the
 test('v5 [MQTT-3.14.2 Session Expiry Interval]: DISCONNECT can change a non-zero expiry (to 0: ends now)', async (t) => {
   const srv = await startServer(t);
   const clientId = uniqueId('discexp');
-  const options = {
-    protocolVersion: 5 as const,
-    clientId,
-    clean: false,
-    properties: { sessionExpiryInterval: 1 },
-  };
+  const options = expiringInOneSecond(clientId);
   const first = await connectClient(t, srv.port, options);
   await first.client.subscribeAsync('discexp/t', { qos: 1 });
   await first.client.endAsync({ reasonCode: 0, properties: { sessionExpiryInterval: 60 } });
@@ -216,9 +208,7 @@ test('v5 Clean Start 1 with an existing session starts empty even with a non-zer
   const srv = await startServer(t);
   const clientId = uniqueId('cs1');
   const opts = { protocolVersion: 5 as const, clientId, properties: { sessionExpiryInterval: 60 } };
-  const first = await connectClient(t, srv.port, { ...opts, clean: false });
-  await first.client.subscribeAsync('cs1/t', { qos: 1 });
-  await first.client.endAsync();
+  await subscribeAndLeave(t, srv.port, { ...opts, clean: false }, 'cs1/t');
   const second = await connectClient(t, srv.port, { ...opts, clean: true });
   assert.equal(second.connack.sessionPresent, false);
   const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
@@ -229,9 +219,7 @@ test('v5 Clean Start 1 with an existing session starts empty even with a non-zer
 test('[MQTT-4.6.0-5] v5: queued messages are delivered before messages published after the resume', async (t) => {
   const srv = await startServer(t);
   const clientId = uniqueId('order');
-  const first = await connectClient(t, srv.port, keep(5, clientId));
-  await first.client.subscribeAsync('order/t', { qos: 1 });
-  await first.client.endAsync();
+  await subscribeAndLeave(t, srv.port, keep(5, clientId), 'order/t');
   const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
   for (let i = 0; i < 5; i += 1) await pub.client.publishAsync('order/t', `queued ${i}`, { qos: 1 });
   const back = await connectClient(t, srv.port, keep(5, clientId));

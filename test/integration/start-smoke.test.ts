@@ -1,67 +1,31 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connackCode, connectClient, connectRefused } from '../helpers/mqtt-client.js';
-import { within } from '../helpers/wait.js';
+import { tempDataDir } from '../helpers/platform-server.js';
+import {
+  type Cli,
+  cliExit,
+  cliStarted,
+  localPortArgs,
+  readDataFile,
+  spawnCli,
+} from '../helpers/spawn-cli.js';
 
-/** The built CLI next to this compiled test (works in dist/ and in private build folders). */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const START_MS = 20_000;
 
-interface Cli {
-  readonly child: ChildProcess;
-  readonly output: { stdout: string; stderr: string };
-  readonly exited: Promise<number | null>;
-}
-
 function run(t: TestContext, args: readonly string[]): Cli {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, output, exited };
-}
-
-function finished(cli: Cli): Promise<number | null> {
-  return within(cli.exited, START_MS, `devgate to exit (stderr: ${cli.output.stderr})`);
+  return spawnCli(t, args, { timeoutMs: START_MS });
 }
 
 /** Resolves once the CLI printed its last start-up line (after listeners.json and demo.json). */
-async function started(cli: Cli): Promise<void> {
-  await within(
-    new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (cli.output.stdout.includes('Press Ctrl+C to stop.')) resolve();
-      };
-      cli.child.stdout!.on('data', check);
-      cli.child.once('exit', (code) => reject(new Error(`exited with ${code}: ${cli.output.stderr}`)));
-      check();
-    }),
-    START_MS,
-    'devgate start',
-  );
+function started(cli: Cli): Promise<void> {
+  return cliStarted(cli, 'devgate start');
 }
 
-const PORTS = [
-  '--host',
-  '127.0.0.1',
-  '--mqtt-port',
-  '0',
-  '--mqtts-port',
-  'off',
-  '--http-port',
-  '0',
-  '--https-port',
-  'off',
-];
+const PORTS = localPortArgs('0');
 
 interface Demo {
   templateId: string;
@@ -77,14 +41,9 @@ interface Credentials {
 async function startDemo(t: TestContext, dataDir: string) {
   const cli = run(t, ['start', '--demo', '--data-dir', dataDir, '--log-level', 'warn', ...PORTS]);
   await started(cli);
-  const listeners = JSON.parse(await readFile(join(dataDir, 'listeners.json'), 'utf8')) as {
-    mqtt: number;
-    http: number;
-  };
-  const demo = JSON.parse(await readFile(join(dataDir, 'demo.json'), 'utf8')) as Demo;
-  const credentials = JSON.parse(
-    await readFile(join(dataDir, 'admin-credentials.json'), 'utf8'),
-  ) as Credentials;
+  const listeners = await readDataFile<{ mqtt: number; http: number }>(dataDir, 'listeners.json');
+  const demo = await readDataFile<Demo>(dataDir, 'demo.json');
+  const credentials = await readDataFile<Credentials>(dataDir, 'admin-credentials.json');
   return { cli, listeners, demo, credentials };
 }
 
@@ -108,8 +67,7 @@ async function accessToken(http: number, credentials: Credentials): Promise<stri
 
 describe('devgate start (built CLI)', () => {
   test('--demo: credentials 0600, OAuth token, device created over the API, MQTT logins, SIGTERM, restart', async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'devgate-start-'));
-    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const dataDir = await tempDataDir(t, 'devgate-start-');
     const { cli, listeners, demo, credentials } = await startDemo(t, dataDir);
 
     // spec §5.8 / issue: credentials readable only by the owner; the secret is not printed.
@@ -182,15 +140,15 @@ describe('devgate start (built CLI)', () => {
 
     // The management CLI finds the running server through listeners.json + admin-credentials.json.
     const list = run(t, ['device', 'list', '--json', '--data-dir', dataDir]);
-    assert.equal(await finished(list), 0, list.output.stderr);
+    assert.equal(await cliExit(list), 0, list.output.stderr);
     const names = (JSON.parse(list.output.stdout) as Array<{ name: string }>).map((d) => d.name);
     assert.deepEqual(names, ['Demo Device 1', 'Demo Device 2', 'Demo Device 3', 'Smoke Device']);
     const offline = run(t, ['device', 'list', '--offline', '--data-dir', dataDir]);
-    assert.equal(await finished(offline), 1);
+    assert.equal(await cliExit(offline), 1);
     assert.match(offline.output.stderr, /a server is running/);
 
     cli.child.kill('SIGTERM');
-    assert.equal(await finished(cli), 0, cli.output.stderr);
+    assert.equal(await cliExit(cli), 0, cli.output.stderr);
 
     // Restart on the same directory: same credentials, same demo template and devices.
     const again = await startDemo(t, dataDir);
@@ -205,12 +163,11 @@ describe('devgate start (built CLI)', () => {
     });
     assert.equal(back.connack.reasonCode ?? 0, 0);
     again.cli.child.kill('SIGINT');
-    assert.equal(await finished(again.cli), 0, again.cli.output.stderr);
+    assert.equal(await cliExit(again.cli), 0, again.cli.output.stderr);
   });
 
   test('without --demo: root org named by --org-name, credentials path printed, secret never printed', async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'devgate-start-'));
-    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const dataDir = await tempDataDir(t, 'devgate-start-');
     const cli = run(t, [
       'start',
       '--data-dir',
@@ -222,16 +179,14 @@ describe('devgate start (built CLI)', () => {
       ...PORTS,
     ]);
     await started(cli);
-    const credentials = JSON.parse(
-      await readFile(join(dataDir, 'admin-credentials.json'), 'utf8'),
-    ) as Credentials;
+    const credentials = await readDataFile<Credentials>(dataDir, 'admin-credentials.json');
     assert.match(cli.output.stdout, /Smoke Org \(#1\), created now/);
     assert.ok(cli.output.stdout.includes(join(dataDir, 'admin-credentials.json')));
     const everything = cli.output.stdout + cli.output.stderr;
     assert.ok(!everything.includes(credentials.clientSecret), 'the secret is not printed or logged');
     await assert.rejects(stat(join(dataDir, 'demo.json')), { code: 'ENOENT' });
     const org = run(t, ['org', 'get', '1', '--json', '--data-dir', dataDir]);
-    assert.equal(await finished(org), 0, org.output.stderr);
+    assert.equal(await cliExit(org), 0, org.output.stderr);
     assert.deepEqual(
       (({ name, tz, type }) => ({ name, tz, type }))(
         JSON.parse(org.output.stdout) as Record<string, unknown>,
@@ -239,18 +194,18 @@ describe('devgate start (built CLI)', () => {
       { name: 'Smoke Org', tz: 'Europe/Kyiv', type: 'ROOT' },
     );
     cli.child.kill('SIGTERM');
-    assert.equal(await finished(cli), 0, cli.output.stderr);
+    assert.equal(await cliExit(cli), 0, cli.output.stderr);
   });
 
   test('invalid start settings exit 2 and say why', async (t) => {
     const badTz = run(t, ['start', '--tz', 'Mars/Olympus', '--data-dir', join(tmpdir(), 'never-created')]);
-    assert.equal(await finished(badTz), 2);
+    assert.equal(await cliExit(badTz), 2);
     assert.match(badTz.output.stderr, /--tz: "Mars\/Olympus" is not an IANA time zone/);
     const depth = run(t, ['start', '--org-depth-limit', '0']);
-    assert.equal(await finished(depth), 2);
+    assert.equal(await cliExit(depth), 2);
     assert.match(depth.output.stderr, /--org-depth-limit: expected an integer 1-64/);
     const help = run(t, ['start', '--help']);
-    assert.equal(await finished(help), 0);
+    assert.equal(await cliExit(help), 0);
     for (const flag of [
       '--[no-]demo',
       '--org-name',

@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { defaultPlatformOptions } from '../../src/platform/options.js';
 import { createOrgService } from '../../src/platform/orgs/org-service.js';
-import type { PlatformDeps } from '../../src/platform/platform.js';
-import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
 import { openSqliteDeviceStores } from '../../src/platform/sqlite/open-device-stores.js';
 import { createTemplateService } from '../../src/platform/templates/template-service.js';
-import { FakeClock } from '../helpers/channel-harness.js';
+import { openPlatformDeps } from '../helpers/platform.js';
 import type { OpenDeviceStores } from './device-store-fixture.js';
 
 /**
@@ -15,15 +10,8 @@ import type { OpenDeviceStores } from './device-store-fixture.js';
  * depend on those tables' columns.
  */
 export const openSqliteDeviceFixture: OpenDeviceStores = async (t) => {
-  const db = openPlatformDatabase(':memory:');
-  t.after(() => db.close());
-  const deps: PlatformDeps = {
-    db,
-    options: defaultPlatformOptions,
-    clock: new FakeClock(),
-    logger: pino({ level: 'silent' }),
-    tokenKey: randomBytes(32),
-  };
+  const deps = openPlatformDeps(t);
+  const { db } = deps;
   const orgs = await createOrgService(deps);
   const root = await orgs.createRoot({ name: 'Root' });
   const system = { orgId: root.id, actor: 'test' };

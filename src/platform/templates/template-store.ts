@@ -8,16 +8,17 @@ export type TemplateEventDraft = Draft<TemplateEvent>;
 export type MetaFieldDraft = Draft<MetaField>;
 
 /** The template's own columns. */
-export interface TemplateFields {
-  readonly templateId: string;
-  readonly orgId: number;
-  readonly name: string;
-  readonly description: string;
-  readonly boardType: string;
-  readonly connectionType: string;
-  readonly gatewayEnabled: boolean;
-  readonly offlineDelaySec: number;
-}
+export type TemplateFields = Pick<
+  Template,
+  | 'templateId'
+  | 'orgId'
+  | 'name'
+  | 'description'
+  | 'boardType'
+  | 'connectionType'
+  | 'gatewayEnabled'
+  | 'offlineDelaySec'
+>;
 
 /** Full replacement lists; an absent list is left as it is. */
 export interface TemplateChildren {

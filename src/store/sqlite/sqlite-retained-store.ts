@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { BrokerMessage } from '../../broker/message.js';
-import { StoreClosedError } from '../errors.js';
 import type { RetainedStore } from '../types.js';
+import { BatchedStoreState } from './batched-store-state.js';
 import { columnsToMessage, type MessageColumns, messageToColumns } from './message-codec.js';
 import { keySeparator, type StoreHandle } from './store-handle.js';
 
@@ -11,10 +11,11 @@ export class SqliteRetainedStore implements RetainedStore {
   readonly #put: Statement;
   readonly #delete: Statement;
   readonly #selectAll: Statement<[], MessageColumns>;
-  #closed = false;
+  readonly #state: BatchedStoreState;
 
   constructor(handle: StoreHandle) {
     this.#handle = handle;
+    this.#state = new BatchedStoreState(handle, 'sqlite retained store');
     this.#put = handle.db.prepare(
       `INSERT OR REPLACE INTO retained
          (topic, payload, qos, retain, properties, expires_at, created_at, publisher_id)
@@ -42,21 +43,14 @@ export class SqliteRetainedStore implements RetainedStore {
   }
 
   async flush(): Promise<void> {
-    this.#assertOpen();
-    return this.#handle.batcher.flush();
+    return this.#state.flush();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.#handle.batcher.flush();
-    } finally {
-      this.#handle.release();
-    }
+    return this.#state.close();
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError('sqlite retained store');
+    this.#state.assertOpen();
   }
 }

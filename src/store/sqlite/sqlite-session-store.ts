@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { ClientIdentity } from '../../broker/auth.js';
-import { StoreClosedError } from '../errors.js';
 import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
+import { BatchedStoreState } from './batched-store-state.js';
 import {
   columnsToMessage,
   decodeSubscriptions,
@@ -76,10 +76,11 @@ function prepare(handle: StoreHandle) {
 export class SqliteSessionStore implements SessionStore {
   readonly #handle: StoreHandle;
   readonly #sql: ReturnType<typeof prepare>;
-  #closed = false;
+  readonly #state: BatchedStoreState;
 
   constructor(handle: StoreHandle) {
     this.#handle = handle;
+    this.#state = new BatchedStoreState(handle, 'sqlite session store');
     this.#sql = prepare(handle);
   }
 
@@ -155,18 +156,11 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async flush(): Promise<void> {
-    this.#assertOpen();
-    return this.#handle.batcher.flush();
+    return this.#state.flush();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.#handle.batcher.flush();
-    } finally {
-      this.#handle.release();
-    }
+    return this.#state.close();
   }
 
   #enqueue(key: string, clientId: string, apply: () => void): void {
@@ -174,7 +168,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError('sqlite session store');
+    this.#state.assertOpen();
   }
 }
 

@@ -4,27 +4,14 @@ import { ConfigError, loadConfig } from '../../../src/config/load.js';
 import { PLATFORM_OPTIONS, START_OPTIONS } from '../../../src/config/options.js';
 import { loadStartConfig } from '../../../src/config/start-config.js';
 import { defaultPlatformOptions } from '../../../src/platform/options.js';
+import { assertConfigError, CONFIG_CWD, fakeConfigSources } from '../../helpers/config-sources.js';
 
-const CWD = '/srv/devgate';
-
-function load(argv: string[] = [], env: Record<string, string> = {}, files: Record<string, string> = {}) {
-  return loadStartConfig({
-    argv,
-    env,
-    cwd: CWD,
-    readFile: (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error(`ENOENT: ${path}`);
-      return text;
-    },
-  });
+function load(...args: Parameters<typeof fakeConfigSources>) {
+  return loadStartConfig(fakeConfigSources(...args));
 }
 
 function rejects(message: RegExp, ...args: Parameters<typeof load>): void {
-  assert.throws(
-    () => load(...args),
-    (err: unknown) => err instanceof ConfigError && message.test(err.message),
-  );
+  assertConfigError(() => load(...args), message);
 }
 
 describe('devgate start settings', () => {
@@ -128,7 +115,13 @@ describe('devgate start settings', () => {
   });
 
   test('devgate broker does not take platform options (its table is unchanged)', () => {
-    assert.throws(() => loadConfig({ argv: ['--demo'], env: {}, cwd: CWD }), /Unknown option '--demo'/);
-    assert.throws(() => loadConfig({ argv: ['--org-depth-limit', '3'], env: {}, cwd: CWD }), ConfigError);
+    assert.throws(
+      () => loadConfig({ argv: ['--demo'], env: {}, cwd: CONFIG_CWD }),
+      /Unknown option '--demo'/,
+    );
+    assert.throws(
+      () => loadConfig({ argv: ['--org-depth-limit', '3'], env: {}, cwd: CONFIG_CWD }),
+      ConfigError,
+    );
   });
 });

@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultLimits } from '../../../src/config/limits.js';
-import { ConfigError, type ConfigSources, loadConfig } from '../../../src/config/load.js';
+import { loadConfig } from '../../../src/config/load.js';
 import { OPTIONS } from '../../../src/config/options.js';
+import { assertConfigError, fakeConfigSources } from '../../helpers/config-sources.js';
 
-const CWD = '/srv/devgate';
-
-function load(argv: string[] = [], env: Record<string, string> = {}, files: Record<string, string> = {}) {
-  const sources: ConfigSources = {
-    argv,
-    env,
-    cwd: CWD,
-    readFile: (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error(`ENOENT: ${path}`);
-      return text;
-    },
-  };
-  return loadConfig(sources);
+function load(...args: Parameters<typeof fakeConfigSources>) {
+  return loadConfig(fakeConfigSources(...args));
 }
 
 function rejects(message: RegExp, ...args: Parameters<typeof load>): void {
-  assert.throws(
-    () => load(...args),
-    (err: unknown) => err instanceof ConfigError && message.test(err.message),
-  );
+  assertConfigError(() => load(...args), message);
 }
 
 describe('config loading', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { type Authorizer, allowAll } from '../../../src/broker/auth.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { connect, connected, createHarness, ofType, payloadsOf } from '../../helpers/channel-harness.js';
@@ -12,17 +12,23 @@ const denySecret: Authorizer = {
 const codes = (packets: readonly { cmd: string }[]) =>
   packets.map((p) => [p.cmd, 'reasonCode' in p ? p.reasonCode : undefined]);
 
+/** A v5 subscriber to `q` (QoS 2) with Receive Maximum 1, and a publisher; closed after the test. */
+async function quotaOfOne(t: TestContext) {
+  const h = createHarness();
+  t.after(() => h.broker.close());
+  const sub = await connected(h, {
+    clientId: 'sub',
+    protocolVersion: 5,
+    properties: { receiveMaximum: 1 },
+  });
+  await sub.subscribe([{ topic: 'q', qos: 2 }]);
+  const pub = await connected(h, { clientId: 'pub' });
+  return { sub, pub };
+}
+
 describe('PUBLISH rules (unit)', () => {
   test('[MQTT-4.9.0 v5] send quota: a QoS 2 message holds its slot until PUBCOMP, not PUBREC', async (t) => {
-    const h = createHarness();
-    t.after(() => h.broker.close());
-    const sub = await connected(h, {
-      clientId: 'sub',
-      protocolVersion: 5,
-      properties: { receiveMaximum: 1 },
-    });
-    await sub.subscribe([{ topic: 'q', qos: 2 }]);
-    const pub = await connected(h, { clientId: 'pub' });
+    const { sub, pub } = await quotaOfOne(t);
     await pub.publish('q', 'first', { qos: 2, messageId: 1 });
     await pub.publish('q', 'second', { qos: 2, messageId: 2 });
     const [first] = sub.takePublishes();
@@ -38,15 +44,7 @@ describe('PUBLISH rules (unit)', () => {
   });
 
   test('[MQTT-4.9.0 v5] a PUBREC with a failure code ends the exchange and frees the slot', async (t) => {
-    const h = createHarness();
-    t.after(() => h.broker.close());
-    const sub = await connected(h, {
-      clientId: 'sub',
-      protocolVersion: 5,
-      properties: { receiveMaximum: 1 },
-    });
-    await sub.subscribe([{ topic: 'q', qos: 2 }]);
-    const pub = await connected(h, { clientId: 'pub' });
+    const { sub, pub } = await quotaOfOne(t);
     await pub.publish('q', 'refused', { qos: 2, messageId: 1 });
     await pub.publish('q', 'next', { qos: 2, messageId: 2 });
     const [first] = sub.takePublishes();

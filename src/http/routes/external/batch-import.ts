@@ -5,14 +5,13 @@ import { coerceJsonValue } from '../../../platform/templates/value-typing.js';
 import type { RouteContext } from '../../context.js';
 import { MAX_IMPORT_POINTS } from '../../schemas/device-write.js';
 import {
-  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
   markSeen,
   oneOf,
-  queryOf,
   runtimeOf,
+  writeRequestOf,
 } from './device-request.js';
 import { datastreamAt, requirePinKey } from './pins.js';
 
@@ -67,8 +66,7 @@ function takeImportPoints(ctx: RouteContext, deviceId: number, count: number): v
  */
 export function batchImportRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/external/api/batch/update', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     const ds = datastreamAt(target.template, requirePinKey(oneOf(query, 'pin')));
     if (ds === undefined) throw new DeviceApiError(DeviceApiText.noDatastreamForPin);
     requireJson(request);

@@ -126,6 +126,15 @@ export async function authenticateWrite(ctx: RouteContext, request: FastifyReque
   return target;
 }
 
+/** Where every device write route starts: its query and the {@link authenticateWrite} target. */
+export async function writeRequestOf(
+  ctx: RouteContext,
+  request: FastifyRequest,
+): Promise<{ readonly query: RawQuery; readonly target: UplinkTarget }> {
+  const query = queryOf(request);
+  return { query, target: await authenticateWrite(ctx, request) };
+}
+
 /** Route options: the Device HTTPS API stays out of the Platform API's OpenAPI document. */
 export const hidden = { schema: { hide: true } } as const;
 

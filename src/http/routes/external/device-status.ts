@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../../context.js';
-import { authenticate, authenticateWrite, hidden, oneOf, queryOf, type RawQuery } from './device-request.js';
+import { authenticate, hidden, oneOf, type RawQuery, writeRequestOf } from './device-request.js';
 import { runUplink } from './device-uplink.js';
 
 /**
@@ -33,8 +33,7 @@ export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return reply.type('application/json').send(online ? 'true' : 'false');
   });
   app.get('/external/api/provision', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     // The HTTP twin of the first `info/mcu` (spec §5.9): activates a PENDING device, records the
     // hardware info and tells the OTA listeners, in the device API's own handler.
     await runUplink(ctx, target, 'info/mcu', infoJson(query), {});

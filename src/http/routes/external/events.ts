@@ -1,13 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../../context.js';
-import {
-  authenticateWrite,
-  DeviceApiError,
-  DeviceApiText,
-  hidden,
-  oneOf,
-  queryOf,
-} from './device-request.js';
+import { DeviceApiError, DeviceApiText, hidden, oneOf, writeRequestOf } from './device-request.js';
 import { runUplink } from './device-uplink.js';
 
 /**
@@ -17,8 +10,7 @@ import { runUplink } from './device-uplink.js';
  */
 export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/logEvent', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     const code = oneOf(query, 'code');
     if (code === undefined || code === '') throw new DeviceApiError(DeviceApiText.noEventCode);
     // A code with `/` could never name an event: it is unknown, not a different topic.

@@ -6,7 +6,6 @@ import { type MetaField, MetaFieldType, type Template } from '../../../platform/
 import type { RouteContext } from '../../context.js';
 import {
   authenticate,
-  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
@@ -14,6 +13,7 @@ import {
   queryOf,
   type RawQuery,
   runtimeOf,
+  writeRequestOf,
 } from './device-request.js';
 import { runUplink } from './device-uplink.js';
 
@@ -88,8 +88,7 @@ const WRITE_FAILURES = {
  */
 function updateRoute(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/device/meta/update', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     const field = fieldOf(target.template, query, WRITE_TEXTS);
     const value = oneOf(query, 'value');
     if (field === LAT_LON || value === undefined) throw new DeviceApiError(DeviceApiText.wrongValue);

@@ -3,13 +3,12 @@ import { ReasonCode } from '../../../mqtt/codec/reason-codes.js';
 import type { RouteContext } from '../../context.js';
 import {
   allOf,
-  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
   oneOf,
-  queryOf,
   type RawQuery,
+  writeRequestOf,
 } from './device-request.js';
 import { runUplink } from './device-uplink.js';
 import { datastreamAt, requirePinKey } from './pins.js';
@@ -44,8 +43,7 @@ const FAILURES = {
  */
 export function propertyRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/update/property', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     const ds = datastreamAt(target.template, requirePinKey(oneOf(query, 'pin')));
     if (ds === undefined) throw new DeviceApiError(DeviceApiText.noDatastreamForPin);
     for (const { name, values } of propertiesOf(query)) {

@@ -5,14 +5,13 @@ import type { Datastream } from '../../../platform/model.js';
 import type { RouteContext } from '../../context.js';
 import {
   allOf,
-  authenticateWrite,
   DeviceApiError,
   DeviceApiText,
   hidden,
   oneOf,
-  queryOf,
   type RawQuery,
   runtimeOf,
+  writeRequestOf,
 } from './device-request.js';
 import { datastreamAt, datastreamById, requirePinKey } from './pins.js';
 
@@ -93,14 +92,12 @@ async function writeTextValues(
 /** `GET /external/api/update` (row 4) and `GET /external/api/batch/update` (row 5): 200, empty body. */
 export function valueWriteRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/update', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     await writeTextValues(ctx, target, textWritesOf(target, query), DeviceApiText.valueMismatch);
     return reply.send();
   });
   app.get('/external/api/batch/update', hidden, async (request, reply) => {
-    const query = queryOf(request);
-    const target = await authenticateWrite(ctx, request);
+    const { query, target } = await writeRequestOf(ctx, request);
     await writeTextValues(ctx, target, textWritesOf(target, query), DeviceApiText.valueMismatchNoDot);
     return reply.send();
   });

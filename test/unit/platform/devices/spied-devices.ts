@@ -1,15 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { pino } from 'pino';
 import { createDeviceService } from '../../../../src/platform/devices/device-service.js';
-import { defaultPlatformOptions } from '../../../../src/platform/options.js';
 import { createOrgService } from '../../../../src/platform/orgs/org-service.js';
-import type { PlatformDeps } from '../../../../src/platform/platform.js';
 import type { Caller, DeviceService } from '../../../../src/platform/services.js';
-import { openPlatformDatabase } from '../../../../src/platform/sqlite/database.js';
 import { openSqliteDeviceStores } from '../../../../src/platform/sqlite/open-device-stores.js';
 import { createTemplateService } from '../../../../src/platform/templates/template-service.js';
-import { FakeClock } from '../../../helpers/channel-harness.js';
+import { openPlatformDeps } from '../../../helpers/platform.js';
 
 export interface SpiedDevices {
   readonly devices: DeviceService;
@@ -26,15 +21,8 @@ export interface SpiedDevices {
  * save), on real SQLite and real org/template services.
  */
 export async function openSpiedDevices(t: TestContext, tokenCacheSize?: number): Promise<SpiedDevices> {
-  const db = openPlatformDatabase(':memory:');
-  t.after(() => db.close());
-  const deps: PlatformDeps = {
-    db,
-    options: defaultPlatformOptions,
-    clock: new FakeClock(),
-    logger: pino({ level: 'silent' }),
-    tokenKey: randomBytes(32),
-  };
+  const deps = openPlatformDeps(t);
+  const { db } = deps;
   const orgs = await createOrgService(deps);
   const root = await orgs.createRoot({ name: 'Root' });
   const caller = { orgId: root.id, actor: 'test' };

@@ -1,14 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { pino } from 'pino';
 import type { Clock } from '../../../../src/broker/clock.js';
 import { createOAuthService } from '../../../../src/platform/oauth/oauth-service.js';
-import { defaultPlatformOptions, type PlatformOptions } from '../../../../src/platform/options.js';
+import type { PlatformOptions } from '../../../../src/platform/options.js';
 import { createOrgService } from '../../../../src/platform/orgs/org-service.js';
-import type { PlatformDeps } from '../../../../src/platform/platform.js';
 import type { Caller, OrgService } from '../../../../src/platform/services.js';
-import { openPlatformDatabase } from '../../../../src/platform/sqlite/database.js';
-import { FakeClock } from '../../../helpers/channel-harness.js';
+import { openPlatformDeps } from '../../../helpers/platform.js';
 
 /**
  * The org and OAuth services built directly on a real in-memory platform database, with the
@@ -18,15 +14,8 @@ export async function openOrgsAndOAuth(
   t: TestContext,
   overrides: { options?: Partial<PlatformOptions>; clock?: Clock; file?: string } = {},
 ) {
-  const db = openPlatformDatabase(overrides.file ?? ':memory:');
-  t.after(() => db.close());
-  const deps: PlatformDeps = {
-    db,
-    options: { ...defaultPlatformOptions, ...overrides.options },
-    clock: overrides.clock ?? new FakeClock(),
-    logger: pino({ level: 'silent' }),
-    tokenKey: randomBytes(32),
-  };
+  const deps = openPlatformDeps(t, overrides);
+  const { db } = deps;
   const orgs = await createOrgService(deps);
   const oauth = createOAuthService(deps, orgs);
   return { db, deps, orgs, oauth };

@@ -6,7 +6,13 @@ import { receiverStats, resetReceivers, settle } from '../lib/phases.js';
 import { cpuPercent } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
 import type { WorkerPool } from '../lib/worker-pool.js';
-import { adminToken, type RunningPlatform, stampDatastreamId, startPlatform } from './platform-target.js';
+import {
+  adminToken,
+  connectDevices,
+  type RunningPlatform,
+  stampDatastreamId,
+  startPlatform,
+} from './platform-target.js';
 
 /**
  * Scenario 3: the Platform API writes a String datastream at a fixed rate; the value is the write's
@@ -66,13 +72,7 @@ async function connectSubscribers(
   const { tokens, gateway, deviceIds } = platform.prepared;
   const pool = fleet.pool;
   if (c.devices > 0) {
-    const { refs, summary } = await fleet.connect(fleet.place(c.devices), (i) => ({
-      clientId: `dev-${i}`,
-      username: 'device',
-      password: tokens[i]!,
-    }));
-    if (summary.ok !== c.devices)
-      throw new Error(`${c.devices - summary.ok} devices failed to connect: ${summary.errors.join('; ')}`);
+    const refs = await connectDevices(fleet, platform, c.devices);
     const groups = byWorker(refs, pool.size);
     await pool.each((w) =>
       groups[w]!.length === 0

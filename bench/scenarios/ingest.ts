@@ -8,7 +8,7 @@ import { cpuPercent } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
 import type { WorkerPool } from '../lib/worker-pool.js';
 import type { Pacing, PublishResult } from '../lib/worker-protocol.js';
-import { historyRows, type RunningPlatform, startPlatform } from './platform-target.js';
+import { connectDevices, historyRows, type RunningPlatform, startPlatform } from './platform-target.js';
 
 /** Scenario 2: device ingest through `devgate start` (values persisted to platform.sqlite). */
 export interface IngestCase {
@@ -96,13 +96,7 @@ async function connectPublishers(
 ): Promise<{ refs: ClientRef[]; topics: (i: number) => string[] }> {
   const { tokens, gateway } = platform.prepared;
   if (c.devices > 0) {
-    const { refs, summary } = await fleet.connect(fleet.place(c.devices), (i) => ({
-      clientId: `dev-${i}`,
-      username: 'device',
-      password: tokens[i]!,
-    }));
-    if (summary.ok !== c.devices)
-      throw new Error(`${c.devices - summary.ok} devices failed to connect: ${summary.errors.join('; ')}`);
+    const refs = await connectDevices(fleet, platform, c.devices);
     return { refs, topics: () => [`ds/${BENCH_DATASTREAM}`] };
   }
   const { refs, summary } = await fleet.connect([0], () => ({

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { BrokerHandle } from '../brokers/broker-process.js';
 import { startDevgate } from '../brokers/devgate.js';
 import { type PreparedPlatform, preparePlatform, STAMP_DATASTREAM } from '../brokers/devgate-platform.js';
+import type { ClientRef, Fleet } from '../lib/fleet.js';
 
 /**
  * Device API limits raised for the platform scenarios: the defaults (50 msg/s per device, 5000/s
@@ -96,4 +97,22 @@ export async function stampDatastreamId(
   if (stamp === undefined)
     throw new Error(`no ${STAMP_DATASTREAM} datastream: ${JSON.stringify(streams).slice(0, 200)}`);
   return stamp.id;
+}
+
+/** Connects the first `count` prepared devices with their tokens (device API login); all must succeed. */
+export async function connectDevices(
+  fleet: Fleet,
+  platform: RunningPlatform,
+  count: number,
+): Promise<ClientRef[]> {
+  const { tokens } = platform.prepared;
+  const { refs, summary } = await fleet.connect(fleet.place(count), (i) => ({
+    clientId: `dev-${i}`,
+    username: 'device',
+    password: tokens[i]!,
+  }));
+  if (summary.ok !== count) {
+    throw new Error(`${count - summary.ok} devices failed to connect: ${summary.errors.join('; ')}`);
+  }
+  return refs;
 }

@@ -10,7 +10,19 @@ import type { BrokerMessage } from './message.js';
  */
 export type PublishDecision =
   | { readonly kind: 'route'; readonly topic: string }
-  | { readonly kind: 'handled'; readonly reasonCode: ReasonCode; readonly reasonString?: string };
+  | { readonly kind: 'handled'; readonly reasonCode: ReasonCode; readonly reasonString?: string }
+  | DeferredDecision;
+
+/**
+ * Consumed, with every order-sensitive effect already started (e.g. the value write queued), but
+ * not yet complete (the write is not yet durable). Returned synchronously, it lets the connection
+ * hand over its next PUBLISH while this one completes; acknowledgements still go out in the order
+ * the PUBLISH packets arrived [MQTT-4.6.0-2]. `reasonCode` must not reject.
+ */
+export interface DeferredDecision {
+  readonly kind: 'deferred';
+  readonly reasonCode: Promise<ReasonCode>;
+}
 
 /** What a SUBSCRIBE filter becomes: an internal filter and the highest QoS granted, or a failure code. */
 export type SubscribeMapping = { readonly filter: string; readonly maxQos: QoS } | ReasonCode;

@@ -7,6 +7,7 @@ import type { PlatformOptions } from './options.js';
 import { createOrgService } from './orgs/org-service.js';
 import type { DeviceService, OAuthService, OrgService, TemplateService } from './services.js';
 import { openPlatformDatabase } from './sqlite/database.js';
+import { openSqliteDeviceStores } from './sqlite/open-device-stores.js';
 import { createTemplateService } from './templates/template-service.js';
 
 /** Everything a service factory may need. */
@@ -51,8 +52,13 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     const orgs = await createOrgService(deps);
     const oauth = createOAuthService(deps, orgs);
     const templates = await createTemplateService(deps, orgs);
-    const devices = createDeviceService(deps, orgs, templates);
-    return { orgs, oauth, templates, devices, close: () => db.close() };
+    const stores = openSqliteDeviceStores(db);
+    const devices = createDeviceService(deps, orgs, templates, { stores });
+    const close = () => {
+      stores.values.flush(); // queued value writes are group-committed: none is left behind
+      db.close();
+    };
+    return { orgs, oauth, templates, devices, close };
   } catch (err) {
     db.close();
     throw err;

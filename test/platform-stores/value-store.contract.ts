@@ -158,4 +158,64 @@ export function describeValueStoreContract(backend: string, open: OpenDeviceStor
     assert.deepEqual(await f.stores.values.current(id), []);
     assert.equal((await f.stores.values.history(id, { dataStreamId: 1, ...all })).totalElements, 0);
   });
+
+  it('writes issued together (not awaited one by one) are all stored, in issue order; a read sees every earlier write', async (t) => {
+    const f = await open(t);
+    const a = await device(f);
+    const b = await device(f);
+    const writes = [];
+    for (let i = 0; i < 300; i++) {
+      const id = i % 2 === 0 ? a : b;
+      writes.push(f.stores.values.write(id, [{ dataStreamId: 1, value: i, ts: T0 + (i >> 1) }]));
+    }
+    // Not awaited: a read issued now must already see all 300.
+    assert.equal((await f.stores.values.history(a, { dataStreamId: 1, ...all })).totalElements, 150);
+    assert.deepEqual(await Promise.all(writes), Array(300).fill(true));
+    assert.deepEqual(await f.stores.values.current(a), [
+      { dataStreamId: 1, value: 298, updatedAt: T0 + 149 },
+    ]);
+    assert.deepEqual(await f.stores.values.current(b), [
+      { dataStreamId: 1, value: 299, updatedAt: T0 + 149 },
+    ]);
+    const page = await f.stores.values.history(b, { dataStreamId: 1, offset: 0, limit: 2 });
+    assert.deepEqual(page.content, [
+      { ts: T0 + 149, value: 299 },
+      { ts: T0 + 148, value: 297 },
+    ]);
+  });
+
+  it('an unknown device among writes issued together fails alone (false), the others are stored', async (t) => {
+    const f = await open(t);
+    const a = await device(f);
+    const results = await Promise.all([
+      f.stores.values.write(a, [{ dataStreamId: 1, value: 1, ts: T0 }]),
+      f.stores.values.write(a + 1000, [{ dataStreamId: 1, value: 2, ts: T0 }]),
+      f.stores.values.write(a, [{ dataStreamId: 2, value: 3, ts: T0 }]),
+    ]);
+    assert.deepEqual(results, [true, false, true]);
+    assert.equal((await f.stores.values.current(a)).length, 2);
+  });
+
+  it('an erase issued after a write applies after it (the current value goes, history stays)', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    const written = f.stores.values.write(id, [{ dataStreamId: 1, value: 1, ts: T0 }]);
+    await f.stores.values.erase(id, 1);
+    assert.equal(await written, true);
+    assert.deepEqual(await f.stores.values.current(id), []);
+    assert.equal((await f.stores.values.history(id, { dataStreamId: 1, ...all })).totalElements, 1);
+  });
+
+  it('flush makes every write issued so far durable before its promise settles', async (t) => {
+    const f = await open(t);
+    const id = await device(f);
+    let settled = false;
+    const written = f.stores.values.write(id, [{ dataStreamId: 1, value: 1, ts: T0 }]).then(() => {
+      settled = true;
+    });
+    f.stores.values.flush();
+    await written;
+    assert.ok(settled);
+    assert.equal((await f.stores.values.current(id)).length, 1);
+  });
 }

@@ -14,8 +14,9 @@ import { handlePubrec, handlePubrel } from './ack-handlers.js';
 import { handleConnect } from './connect-handler.js';
 import { handleDisconnect } from './disconnect-handler.js';
 import { connackFor, disconnectFor } from './error-mapping.js';
+import { OrderedAcks } from './ordered-acks.js';
 import { buildOutboundPublish } from './outbound-publish.js';
-import { handlePublish } from './publish-handler.js';
+import { handlePublish, sendPublishAck } from './publish-handler.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
 import { InboundTopicAliases, OutboundTopicAliases } from './topic-alias.js';
 
@@ -55,6 +56,8 @@ export class Channel implements SessionLink {
   problemInformation = true;
   inboundAliases: InboundTopicAliases;
   outboundAliases = new OutboundTopicAliases(0);
+  /** Inbound PUBLISH acknowledgements, kept in arrival order while deferred ones complete. */
+  readonly acks = new OrderedAcks((packet, code) => sendPublishAck(this, packet, code));
   readonly logger: Logger;
 
   constructor(
@@ -69,6 +72,8 @@ export class Channel implements SessionLink {
 
   /** Handles one decoded packet. A returned promise must settle before the next packet is handled. */
   handle(packet: Packet): void | Promise<void> {
+    const turn = this.waitTurn(packet);
+    if (turn !== undefined) return turn.then(() => this.handle(packet));
     this.broker.metrics.packetsReceived[packet.cmd]++;
     try {
       const result = this.dispatch(packet);
@@ -77,6 +82,18 @@ export class Channel implements SessionLink {
       this.fail(err);
     }
     return undefined;
+  }
+
+  /**
+   * While deferred PUBLISH packets complete, further PUBLISH packets may pass up to Receive
+   * Maximum of them; any other packet waits until all are acknowledged, so it sees (and its
+   * answer follows) everything sent before it.
+   */
+  private waitTurn(packet: Packet): Promise<void> | undefined {
+    const pending = this.acks.size;
+    if (pending === 0 || this.state !== 'connected') return undefined;
+    const below = packet.cmd === 'publish' ? this.broker.limits.receiveMaximum : 1;
+    return pending < below ? undefined : this.acks.whenBelow(below);
   }
 
   private dispatch(packet: Packet): void | Promise<void> {

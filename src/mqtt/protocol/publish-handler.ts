@@ -47,8 +47,28 @@ function applyDecision(
 ): void | Promise<void> {
   if (ch.state !== 'connected') return;
   if (decision.kind === 'route') return accept(ch, packet, { ...message, topic: decision.topic }, true);
+  if (decision.kind === 'deferred') return deferred(ch, packet, decision.reasonCode);
   if (packet.qos === 2 && !isFailure(decision.reasonCode)) ch.session!.addInboundQoS2(packet.messageId!);
   acknowledge(ch, packet, decision.reasonCode);
+}
+
+/**
+ * A message the adapter consumed and is still completing: QoS 0 and 1 let the next PUBLISH in
+ * meanwhile, their acks kept in arrival order; QoS 2 waits, so a resent duplicate is recognised.
+ */
+function deferred(ch: Channel, packet: PublishPacket, reasonCode: Promise<ReasonCode>): void | Promise<void> {
+  const failed = (err: unknown): ReasonCode => {
+    ch.logger.error({ err, clientId: ch.clientId }, 'deferred publish failed');
+    return ReasonCode.ImplementationSpecificError;
+  };
+  if (packet.qos === 2) {
+    return reasonCode.catch(failed).then((code) => {
+      if (ch.state !== 'connected') return;
+      if (!isFailure(code)) ch.session!.addInboundQoS2(packet.messageId!);
+      acknowledge(ch, packet, code);
+    });
+  }
+  void reasonCode.catch(failed).then(ch.acks.defer(packet));
 }
 
 function resolveTopic(ch: Channel, packet: PublishPacket): string {
@@ -125,8 +145,13 @@ function accept(
   );
 }
 
-/** PUBACK (QoS 1) or PUBREC (QoS 2); QoS 0 has no acknowledgement. */
+/** PUBACK (QoS 1) or PUBREC (QoS 2), after any still pending for earlier packets [MQTT-4.6.0-2]. */
 function acknowledge(ch: Channel, packet: PublishPacket, code: ReasonCode): void {
+  ch.acks.now(packet, code);
+}
+
+/** Writes the acknowledgement; QoS 0 has none. Called by the channel's OrderedAcks. */
+export function sendPublishAck(ch: Channel, packet: PublishPacket, code: ReasonCode): void {
   if (packet.qos === 0) return;
   const cmd = packet.qos === 1 ? 'puback' : 'pubrec';
   if (ch.protocolVersion !== 5 || code === ReasonCode.Success) {

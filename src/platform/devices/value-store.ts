@@ -33,4 +33,6 @@ export interface ValueStore {
   pruneBefore(before: number): Promise<number>;
   /** Drops current values and history of a device (its data is erased). */
   clear(deviceId: number): Promise<void>;
+  /** Makes every write issued so far durable now (before the database closes). */
+  flush(): void;
 }

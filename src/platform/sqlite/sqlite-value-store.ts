@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import type { HistoryQuery, ValuePoint, ValueStore } from '../devices/value-store.js';
+import type { HistoryQuery, ValueStore } from '../devices/value-store.js';
 import type { DatastreamValue } from '../model.js';
+import { type QueuedValueWrite, ValueWriteQueue } from './value-write-queue.js';
 
 interface CurrentRow {
   datastream_id: number;
@@ -10,14 +11,33 @@ interface CurrentRow {
 
 const window = 'device_id = @deviceId AND datastream_id = @dataStreamId AND ts BETWEEN @from AND @to';
 
+/** Points queued before a write commits at once instead of on the next turn (bounds memory). */
+const MAX_QUEUED_POINTS = 20_000;
+/** History rows per multi-row INSERT: one statement call per chunk instead of per row. */
+const ROWS_PER_INSERT = 64;
+
+/** Inserts history rows (4 columns each, flattened) in multi-row statements. */
+function historyInserter(db: Database): (rows: ReadonlyArray<number | string>) => void {
+  const tuple = '(?, ?, ?, ?)';
+  const prefix = 'INSERT INTO history (device_id, datastream_id, ts, value) VALUES ';
+  const one = db.prepare(prefix + tuple);
+  const chunk = db.prepare(prefix + Array(ROWS_PER_INSERT).fill(tuple).join(', '));
+  const width = ROWS_PER_INSERT * 4;
+  return (rows) => {
+    let i = 0;
+    for (; i + width <= rows.length; i += width) chunk.run(rows.slice(i, i + width));
+    for (; i < rows.length; i += 4) one.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3]);
+  };
+}
+
 /**
- * ValueStore on SQLite. `write` is the device API's hot path: one transaction per call over
- * statements prepared once; values are JSON text.
+ * ValueStore on SQLite; values are JSON text. `write` is the device API's hot path: writes are
+ * group-committed (ValueWriteQueue: one transaction per event-loop turn, each write settled after
+ * its commit) and every read or erase commits the queue first, so reads see every earlier write.
  */
 export function createSqliteValueStore(db: Database): ValueStore {
   const s = {
     exists: db.prepare<[number], { id: number }>('SELECT id FROM devices WHERE id = ?'),
-    history: db.prepare('INSERT INTO history (device_id, datastream_id, ts, value) VALUES (?, ?, ?, ?)'),
     // The newest point wins; a tie goes to the later write.
     current: db.prepare(`
       INSERT INTO current_values (device_id, datastream_id, value, updated_at) VALUES (?, ?, ?, ?)
@@ -35,32 +55,55 @@ export function createSqliteValueStore(db: Database): ValueStore {
     clearCurrent: db.prepare('DELETE FROM current_values WHERE device_id = ?'),
     clearHistory: db.prepare('DELETE FROM history WHERE device_id = ?'),
   };
-  const write = db.transaction((deviceId: number, points: readonly ValuePoint[]): boolean => {
-    if (s.exists.get(deviceId) === undefined) return false;
-    for (const point of points) {
-      const json = JSON.stringify(point.value);
-      s.history.run(deviceId, point.dataStreamId, point.ts, json);
-      s.current.run(deviceId, point.dataStreamId, json, point.ts);
+  const insertRows = historyInserter(db);
+  const commit = db.transaction((batch: readonly QueuedValueWrite[]) => {
+    const known = new Map<number, boolean>();
+    const rows: Array<number | string> = [];
+    // Only the point that ends up current is upserted: newest ts, a tie to the later write.
+    const newest = new Map<string, { deviceId: number; dataStreamId: number; ts: number; json: string }>();
+    for (const write of batch) {
+      const { deviceId } = write;
+      let exists = known.get(deviceId);
+      if (exists === undefined) {
+        exists = s.exists.get(deviceId) !== undefined;
+        known.set(deviceId, exists);
+      }
+      write.stored = exists;
+      if (!exists) continue;
+      for (const point of write.points) {
+        const json = JSON.stringify(point.value);
+        rows.push(deviceId, point.dataStreamId, point.ts, json);
+        const key = `${deviceId}:${point.dataStreamId}`;
+        const held = newest.get(key);
+        if (held === undefined || held.ts <= point.ts)
+          newest.set(key, { deviceId, dataStreamId: point.dataStreamId, ts: point.ts, json });
+      }
     }
-    return true;
+    insertRows(rows);
+    for (const c of newest.values()) s.current.run(c.deviceId, c.dataStreamId, c.json, c.ts);
   });
+  const queue = new ValueWriteQueue(commit, MAX_QUEUED_POINTS);
   const clear = db.transaction((deviceId: number) => {
     s.clearCurrent.run(deviceId);
     s.clearHistory.run(deviceId);
   });
 
   return {
-    write: async (deviceId, points) => write(deviceId, points),
+    write: (deviceId, points) => queue.enqueue(deviceId, points),
     erase: async (deviceId, dataStreamId) => {
+      queue.flush();
       s.erase.run(deviceId, dataStreamId);
     },
-    current: async (deviceId) =>
-      s.list.all(deviceId).map((row) => ({
+    current: async (deviceId) => {
+      queue.flush();
+      return s.list.all(deviceId).map((row) => ({
         dataStreamId: row.datastream_id,
         value: JSON.parse(row.value) as DatastreamValue,
         updatedAt: row.updated_at,
-      })),
+      }));
+    },
     history: async (deviceId, query: HistoryQuery) => {
+      queue.flush();
       const params = {
         deviceId,
         dataStreamId: query.dataStreamId,
@@ -74,7 +117,14 @@ export function createSqliteValueStore(db: Database): ValueStore {
         .map((row) => ({ ts: row.ts, value: JSON.parse(row.value) as DatastreamValue }));
       return { content, totalElements: s.count.get(params)?.n ?? 0 };
     },
-    pruneBefore: async (before) => s.prune.run(before).changes,
-    clear: async (deviceId) => clear(deviceId),
+    pruneBefore: async (before) => {
+      queue.flush();
+      return s.prune.run(before).changes;
+    },
+    clear: async (deviceId) => {
+      queue.flush();
+      clear(deviceId);
+    },
+    flush: () => queue.flush(),
   };
 }

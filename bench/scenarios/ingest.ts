@@ -4,7 +4,7 @@ import { sleep } from '../lib/clock.js';
 import { type ClientRef, Fleet } from '../lib/fleet.js';
 import type { HistogramSummary } from '../lib/histogram.js';
 import { mergePublish, type PublishPlan, publishCommands } from '../lib/phases.js';
-import { cpuPercent } from '../lib/proc-stats.js';
+import { cpuPercent, sampleProcess } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
 import type { WorkerPool } from '../lib/worker-pool.js';
 import type { Pacing, PublishResult } from '../lib/worker-protocol.js';
@@ -36,6 +36,8 @@ export interface IngestResult {
   readonly ackedPerSec?: number;
   readonly pubackLatency?: HistogramSummary;
   readonly brokerCpu?: number;
+  /** The load generator's processes together, % of one core: near 100 % per process = it may be the limit. */
+  readonly generatorCpu?: number;
   /** Every acknowledged value was found in the store (PUBACK only after durable). */
   readonly ackedAllPersisted?: boolean;
   readonly error?: string;
@@ -152,11 +154,16 @@ export async function runIngestCase(
     const pacing: Pacing = c.rate === undefined ? { kind: 'inflight' } : { kind: 'rate', perSecond: c.rate };
     progress.step(`[2] ${c.name}: publishing`);
     const before = platform.broker.sample();
+    const generatorBefore = pool.pids.map(sampleProcess);
     const started = performance.now();
     const published = mergePublish(
       await pool.each<PublishResult>(publishCommands(fleet, plan, pacing, durationMs)),
     );
     const after = platform.broker.sample();
+    const generatorCpu = pool.pids.reduce(
+      (sum, pid, i) => sum + cpuPercent(generatorBefore[i], sampleProcess(pid)),
+      0,
+    );
     const lastGrowth = await waitPersisted(platform.prepared.dataDir);
     await fleet.closeAll();
     await platform.stop();
@@ -172,6 +179,7 @@ export async function runIngestCase(
       ackedPerSec: acked / (published.elapsedMs / 1000),
       pubackLatency: published.ack.summary(),
       brokerCpu: cpuPercent(before, after),
+      generatorCpu,
       ackedAllPersisted: persisted >= acked,
     };
   } catch (err) {

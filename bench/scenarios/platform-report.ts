@@ -5,7 +5,7 @@ import type { IngestResult } from './ingest.js';
 export function ingestReport(results: readonly IngestResult[]): string {
   const rows = results.map((r) =>
     r.error !== undefined
-      ? [r.name, `error: ${r.error}`, '', '', '', '', '', '']
+      ? [r.name, `error: ${r.error}`, '', '', '', '', '', '', '']
       : [
           r.name,
           int(r.sent ?? 0),
@@ -17,6 +17,7 @@ export function ingestReport(results: readonly IngestResult[]): string {
             : `${ms(r.pubackLatency.p50)} / ${ms(r.pubackLatency.p99)} / ${ms(r.pubackLatency.max)}`,
           r.acked === 0 ? '–' : r.ackedAllPersisted ? 'yes' : 'NO',
           pct(r.brokerCpu ?? 0),
+          pct(r.generatorCpu ?? 0),
         ],
   );
   return [
@@ -35,6 +36,7 @@ export function ingestReport(results: readonly IngestResult[]): string {
         'PUBACK p50 / p99 / max ms',
         'acked ⊆ persisted',
         'server CPU',
+        'generator CPU',
       ],
       rows,
     ),

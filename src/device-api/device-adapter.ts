@@ -1,4 +1,4 @@
-import type { AdapterLink, ClientAdapter } from '../broker/client-adapter.js';
+import type { AdapterLink, ClientAdapter, PublishDecision } from '../broker/client-adapter.js';
 import type { Timer } from '../broker/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
@@ -11,10 +11,18 @@ import { deviceSessionKey, deviceTopic } from './internal-topics.js';
 import { REDIRECT_GRACE_MS, redirectTarget } from './redirect.js';
 import type { DeviceApiRuntime, ReplyChannel, UplinkTarget } from './types.js';
 import { parseUplinkTopic } from './uplink-topic.js';
+import { isValueWrite } from './uplink-values.js';
 
 /** The device as it is now (status, org and template may change while it is connected). */
 async function currentTarget(runtime: DeviceApiRuntime, deviceId: number): Promise<UplinkTarget | undefined> {
   const device = await runtime.platform.devices.byId(deviceId);
+  const template = device === undefined ? undefined : runtime.platform.templates.byId(device.templateId);
+  return device === undefined || template === undefined ? undefined : { device, template };
+}
+
+/** `currentTarget` when both are in memory (the device in the authentication cache); else undefined. */
+function knownTarget(runtime: DeviceApiRuntime, deviceId: number): UplinkTarget | undefined {
+  const device = runtime.platform.devices.peekById(deviceId);
   const template = device === undefined ? undefined : runtime.platform.templates.byId(device.templateId);
   return device === undefined || template === undefined ? undefined : { device, template };
 }
@@ -84,7 +92,37 @@ export function createDeviceAdapter(runtime: DeviceApiRuntime, device: Device): 
   let redirecting = false;
   let graceTimer: Timer | undefined;
   let ready: Promise<void> = Promise.resolve();
+  /** `ready` has settled (tracked so the steady state need not await a resolved promise). */
+  let regionSettled = false;
   const reply = replyChannel(runtime, id, () => link);
+
+  /** 0x96 (flooding, spec §7.1): the connection closes; the PUBACK, if it gets out, says 0x97. */
+  const ackCode = (code: ReasonCode): ReasonCode => {
+    if (code !== ReasonCode.MessageRateTooHigh) return code;
+    runtime.metrics.floodDisconnects++;
+    runtime.logger.warn({ deviceId: id }, 'device flooding: disconnected');
+    link?.close(ReasonCode.MessageRateTooHigh);
+    return ReasonCode.QuotaExceeded;
+  };
+  /** A deferred decision's code must not reject. */
+  const failed = (err: unknown): ReasonCode => {
+    runtime.logger.error({ err, deviceId: id }, 'device uplink failed');
+    return ReasonCode.UnspecifiedError;
+  };
+
+  /** Any uplink, any time: waits for the region check, reads the device if it is not cached. */
+  const publishSlowly = async (topic: string, payload: Buffer): Promise<PublishDecision> => {
+    await ready;
+    // spec §3.4: after a redirect the session's data is not processed.
+    if (redirecting) return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
+    const target = await currentTarget(runtime, id);
+    if (target === undefined) {
+      link?.close(ReasonCode.NotAuthorized, diagText.deviceGone());
+      return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
+    }
+    const code = await runtime.uplinks.handle(target, topic, payload, reply, 'device');
+    return { kind: 'handled', reasonCode: ackCode(code) };
+  };
 
   /** spec §2.5: right after CONNECT, a device of another region gets `downlink/redirect`. */
   const checkRegion = async (l: AdapterLink): Promise<void> => {
@@ -110,28 +148,26 @@ export function createDeviceAdapter(runtime: DeviceApiRuntime, device: Device): 
     onConnected(l) {
       link = l;
       runtime.presence.connected(id, l.connection.remoteAddress);
-      ready = checkRegion(l).catch((err: unknown) =>
-        runtime.logger.error({ err, deviceId: id }, 'region check failed'),
-      );
+      regionSettled = false;
+      ready = checkRegion(l)
+        .catch((err: unknown) => runtime.logger.error({ err, deviceId: id }, 'region check failed'))
+        .finally(() => {
+          if (link === l) regionSettled = true;
+        });
     },
 
-    async onPublish(topic, message) {
-      await ready;
-      // spec §3.4: after a redirect the session's data is not processed.
-      if (redirecting) return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
-      const target = await currentTarget(runtime, id);
-      if (target === undefined) {
-        link?.close(ReasonCode.NotAuthorized, diagText.deviceGone());
-        return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
+    onPublish(topic, message) {
+      // The steady state: region settled, device and template in memory, a value write. Its
+      // effect starts inside `handle` before it first awaits, so the next PUBLISH may be taken
+      // while this one's write becomes durable (the engine keeps the acks in order).
+      if (regionSettled && !redirecting && isValueWrite(topic)) {
+        const target = knownTarget(runtime, id);
+        if (target !== undefined) {
+          const pending = runtime.uplinks.handle(target, topic, message.payload, reply, 'device');
+          return { kind: 'deferred', reasonCode: pending.then(ackCode, failed) };
+        }
       }
-      const code = await runtime.uplinks.handle(target, topic, message.payload, reply, 'device');
-      if (code === ReasonCode.MessageRateTooHigh) {
-        runtime.metrics.floodDisconnects++;
-        runtime.logger.warn({ deviceId: id }, 'device flooding: disconnected');
-        link?.close(ReasonCode.MessageRateTooHigh);
-        return { kind: 'handled', reasonCode: ReasonCode.QuotaExceeded };
-      }
-      return { kind: 'handled', reasonCode: code };
+      return publishSlowly(topic, message.payload);
     },
 
     /** spec §1.2 wills: one on a Device API uplink topic is handled as that uplink; others are dropped. */

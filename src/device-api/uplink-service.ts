@@ -84,6 +84,7 @@ export function createUplinkService(deps: UplinkServiceDeps): UplinkService {
       }
       // spec §4.2: data through a gateway marks the device online for the template's delay.
       if (via === 'gateway') deps.presence.seen(deviceId);
+      // Nothing is awaited before `dispatch`: value writes start synchronously (isValueWrite).
       const parsed = parseUplinkTopic(topic);
       const up: Uplink = { target, payload, reply };
       let code: ReasonCode;

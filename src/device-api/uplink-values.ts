@@ -4,6 +4,20 @@ import type { ValueWrite } from '../platform/services.js';
 import { coerceJsonValue, parseValue } from '../platform/templates/value-typing.js';
 import { diagText } from './diag-texts.js';
 import { datastreamNamed, OK, parseJson, refuse, type Uplink, type UplinkDeps } from './uplink-context.js';
+import { parseUplinkTopic } from './uplink-topic.js';
+
+/**
+ * Uplinks whose every order-sensitive effect happens synchronously when `UplinkService.handle` is
+ * called, before its first await: the value write is queued (an erase applied) at call time, and
+ * only its durability is awaited. A connection may take its next message meanwhile; keep these
+ * handlers free of awaits before their store call.
+ */
+export function isValueWrite(topic: string): boolean {
+  if (topic === 'batch_ds') return true;
+  if (!topic.startsWith('ds/')) return false;
+  const kind = parseUplinkTopic(topic)?.kind;
+  return kind === 'ds' || kind === 'ds-batch' || kind === 'ds-erase';
+}
 
 /** spec §3.2 timestamped_batch: timestamps up to one month either side of now. */
 export const TIMESTAMP_WINDOW_MS = 31 * 86_400_000;

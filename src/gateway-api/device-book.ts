@@ -1,8 +1,10 @@
+import { LruMap } from './lru-map.js';
+
 /** What one gateway connection knows about one target token. */
 interface Entry {
   readonly deviceId: number;
-  /** Wire filters subscribed with this token (kept while the broker still has them). */
-  readonly filters: Set<string>;
+  /** Wire filters subscribed with this token (kept while the broker still has them); made on the first. */
+  filters: Set<string> | undefined;
   /** Last `dev/{token}/downlink/diag` sent (ms), for throttling. */
   diagAt: number;
 }
@@ -20,8 +22,8 @@ export const RECENT_TOKENS_MAX = 4096;
  */
 export class DeviceBook {
   readonly #subscribed = new Map<string, Entry>();
-  /** Publish-only tokens; Map order = recency. */
-  readonly #recent = new Map<string, Entry>();
+  /** Publish-only tokens, least recently used first out. */
+  readonly #recent = new LruMap<string, Entry>();
   readonly #tokenOf = new Map<number, string>();
   readonly #recentMax: number;
   #filterCount = 0;
@@ -52,14 +54,9 @@ export class DeviceBook {
       return;
     }
     const entry = this.#recent.get(token);
-    this.#recent.delete(token);
     this.#recent.set(token, entry?.deviceId === deviceId ? entry : newEntry(deviceId));
     this.#tokenOf.set(deviceId, token);
-    while (this.#recent.size > this.#recentMax) {
-      const oldest = this.#recent.keys().next().value;
-      if (oldest === undefined) break;
-      this.#forget(oldest, this.#recent);
-    }
+    this.#evict();
   }
 
   /** A subscription `filter` for `token` (resolved to `deviceId`) is being granted. */
@@ -72,6 +69,7 @@ export class DeviceBook {
       entry = entry?.deviceId === deviceId ? entry : newEntry(deviceId);
       this.#subscribed.set(token, entry);
     }
+    entry.filters ??= new Set();
     if (!entry.filters.has(filter)) {
       entry.filters.add(filter);
       this.#filterCount++;
@@ -83,7 +81,7 @@ export class DeviceBook {
   revoke(token: string): string[] {
     const entry = this.#subscribed.get(token) ?? this.#recent.get(token);
     if (entry === undefined) return [];
-    const filters = [...entry.filters];
+    const filters = [...(entry.filters ?? NO_FILTERS)];
     this.#forget(token, this.#subscribed);
     this.#forget(token, this.#recent);
     return filters;
@@ -92,21 +90,18 @@ export class DeviceBook {
   /** Drops filters the broker no longer holds (the client unsubscribed); bounds memory. */
   prune(isLive: (filter: string) => boolean): void {
     for (const [token, entry] of this.#subscribed) {
-      for (const filter of entry.filters) {
+      const filters = entry.filters ?? new Set<string>();
+      for (const filter of filters) {
         if (isLive(filter)) continue;
-        entry.filters.delete(filter);
+        filters.delete(filter);
         this.#filterCount--;
       }
-      if (entry.filters.size === 0) {
+      if (filters.size === 0) {
         this.#subscribed.delete(token);
         this.#recent.set(token, entry);
       }
     }
-    while (this.#recent.size > this.#recentMax) {
-      const oldest = this.#recent.keys().next().value;
-      if (oldest === undefined) break;
-      this.#forget(oldest, this.#recent);
-    }
+    this.#evict();
   }
 
   /** The wire filters subscribed with `token`. */
@@ -128,15 +123,24 @@ export class DeviceBook {
     return [...this.#subscribed].map(([token, entry]) => ({ token, deviceId: entry.deviceId }));
   }
 
-  #forget(token: string, from: Map<string, Entry>): void {
+  /** Publish-only tokens beyond the bound go, least recently used first. */
+  #evict(): void {
+    while (this.#recent.size > this.#recentMax) {
+      const oldest = this.#recent.oldest();
+      if (oldest === undefined) break;
+      this.#forget(oldest, this.#recent);
+    }
+  }
+
+  #forget(token: string, from: Map<string, Entry> | LruMap<string, Entry>): void {
     const entry = from.get(token);
     if (entry === undefined) return;
     from.delete(token);
-    this.#filterCount -= entry.filters.size;
+    this.#filterCount -= entry.filters?.size ?? 0;
     if (this.#tokenOf.get(entry.deviceId) === token) this.#tokenOf.delete(entry.deviceId);
   }
 }
 
 function newEntry(deviceId: number): Entry {
-  return { deviceId, filters: new Set(), diagAt: Number.NEGATIVE_INFINITY };
+  return { deviceId, filters: undefined, diagAt: Number.NEGATIVE_INFINITY };
 }

@@ -9,7 +9,8 @@ import type { Timer } from '../broker/clock.js';
 import type { BrokerMessage } from '../broker/message.js';
 import { createDeviceAdapter } from '../device-api/device-adapter.js';
 import { deviceSessionKey, deviceTopic, parseDeviceTopic } from '../device-api/internal-topics.js';
-import type { DeviceApiRuntime } from '../device-api/types.js';
+import type { DeviceApiRuntime, UplinkTarget } from '../device-api/types.js';
+import { isValueWrite } from '../device-api/uplink-values.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { DeviceBook } from './device-book.js';
@@ -109,7 +110,14 @@ export class GatewayConnection implements ClientAdapter {
       return handled(ReasonCode.QuotaExceeded);
     }
     const prefixed = splitPrefixed(topic);
-    if (prefixed !== undefined) return this.#publishFor(prefixed.token, prefixed.relative, message.payload);
+    if (prefixed !== undefined) {
+      const { token, relative } = prefixed;
+      // The steady state: login and target known in memory, a value write whose effect starts
+      // synchronously; the next PUBLISH is taken while it becomes durable (acks stay in order).
+      const target = isValueWrite(relative) ? this.#access.peek(token) : undefined;
+      if (target === undefined) return this.#publishFor(token, relative, message.payload);
+      return { kind: 'deferred', reasonCode: this.#act(token, target, relative, message.payload) };
+    }
     if (this.#own !== undefined) return this.#own.onPublish(topic, message);
     this.#outbox.gatewayDiag(UNPREFIXED_DIAG); // spec §4.2: no device identity on an OAuth connection
     return handled(ReasonCode.NotAuthorized);
@@ -158,19 +166,24 @@ export class GatewayConnection implements ClientAdapter {
   async #publishFor(token: string, relative: string, payload: Buffer): Promise<PublishDecision> {
     const target = await this.#resolve(token);
     if (typeof target === 'number') return handled(target);
+    return handled(await this.#act(token, target, relative, payload));
+  }
+
+  /** Acts for an in-scope target; what it does first (up to the store call) runs synchronously. Never rejects. */
+  async #act(token: string, target: UplinkTarget, relative: string, payload: Buffer): Promise<ReasonCode> {
     const deviceId = target.device.id;
-    this.#book.noteUse(token, deviceId);
-    // spec §4.2: data through a gateway marks the target online; its own connection is untouched.
-    this.#runtime.presence.seen(deviceId);
     try {
+      this.#book.noteUse(token, deviceId);
+      // spec §4.2: data through a gateway marks the target online; its own connection is untouched.
+      this.#runtime.presence.seen(deviceId);
       const reply = this.#outbox.replyFor(token, deviceId);
       const code = await this.#runtime.uplinks.handle(target, relative, payload, reply, 'gateway');
       // A flooding target is dropped like any rate-limited one: the gateway carries other devices
       // too, so it is not disconnected (0x96 is not a PUBACK code).
-      return handled(code === ReasonCode.MessageRateTooHigh ? ReasonCode.QuotaExceeded : code);
+      return code === ReasonCode.MessageRateTooHigh ? ReasonCode.QuotaExceeded : code;
     } catch (err) {
       this.#runtime.logger.error({ err, deviceId }, 'gateway uplink failed');
-      return handled(ReasonCode.UnspecifiedError);
+      return ReasonCode.UnspecifiedError;
     }
   }
 

@@ -16,15 +16,18 @@ export type GatewayPrincipal =
 const NOT_YET_OWNED: ReadonlySet<string> = new Set([DeviceStatus.Pending, DeviceStatus.Unclaimed]);
 
 /**
- * The login's current standing: the org its scope starts from, read again on every publish and
+ * The login's current standing: the org its scope starts from, checked on every publish and
  * subscribe (and periodically), so a disabled or deleted OAuth client, or a gateway device that
  * was deleted, lost its template's gateway flag or moved, takes effect on the live connection.
+ * `peek` answers synchronously when nothing it depends on can have changed; `refresh` reads.
  */
 export class PrincipalState {
   readonly #platform: Platform;
   readonly #principal: GatewayPrincipal;
   #scopeOrg: number | undefined;
   #pending: Promise<number | undefined> | undefined;
+  /** `oauth.clientChanges` when the client was last read (-1: not read since the login). */
+  #readAt = -1;
 
   constructor(platform: Platform, principal: GatewayPrincipal) {
     this.#platform = platform;
@@ -37,13 +40,36 @@ export class PrincipalState {
     return this.#scopeOrg;
   }
 
+  /**
+   * The scope org when it is known without a read, undefined otherwise (then `refresh`). A
+   * client: no client changed since it was read, and its org is still in the tree. A gateway
+   * device: from the authentication cache (exact: every device change refreshes it) and the
+   * template cache. Never answers for a login that lost its right: `refresh` says so.
+   */
+  peek(): number | undefined {
+    if (this.#scopeOrg === undefined) return undefined;
+    const principal = this.#principal;
+    if (principal.kind === 'oauth-client') {
+      const { oauth, orgs } = this.#platform;
+      const current = oauth.clientChanges === this.#readAt;
+      return current && orgs.isInScope(principal.client.orgId, this.#scopeOrg) ? this.#scopeOrg : undefined;
+    }
+    const device = this.#platform.devices.peekById(principal.device.id);
+    const org = device === undefined ? undefined : this.#gatewayOrg(device);
+    if (org !== undefined) this.#scopeOrg = org;
+    return org;
+  }
+
   /** Re-reads the principal (concurrent calls share one read); undefined = revoked for good. */
   refresh(): Promise<number | undefined> {
     if (this.#scopeOrg === undefined) return Promise.resolve(undefined);
+    // Noted before the read: a change while it runs makes the next `peek` read again.
+    const changes = this.#platform.oauth.clientChanges;
     this.#pending ??= this.#read().then(
       (org) => {
         this.#pending = undefined;
         this.#scopeOrg = org;
+        this.#readAt = changes;
         return org;
       },
       (err: unknown) => {
@@ -63,7 +89,12 @@ export class PrincipalState {
       return current?.isActive === true ? current.orgId : undefined;
     }
     const device = await this.#platform.devices.byId(principal.device.id);
-    if (device === undefined || NOT_YET_OWNED.has(device.status)) return undefined;
+    return device === undefined ? undefined : this.#gatewayOrg(device);
+  }
+
+  /** spec §2.3: the device's org while it may act as a gateway; undefined when it may not. */
+  #gatewayOrg(device: Device): number | undefined {
+    if (NOT_YET_OWNED.has(device.status)) return undefined;
     const template = this.#platform.templates.byId(device.templateId);
     return template?.gatewayEnabled === true ? device.orgId : undefined;
   }

@@ -37,13 +37,31 @@ export class TargetAccess {
    * Throws RevokedError when the login itself lost its right.
    */
   async resolve(token: string): Promise<UplinkTarget | undefined> {
-    const scopeOrg = await this.#deps.principal.refresh();
+    const principal = this.#deps.principal;
+    // The login is read again only when something it depends on may have changed (see peek).
+    const scopeOrg = principal.peek() ?? (await principal.refresh());
     if (scopeOrg === undefined) throw new RevokedError();
     const { devices, templates, orgs } = this.#deps.platform;
     const device = await devices.authenticateToken(token);
     const template = device === undefined ? undefined : templates.byId(device.templateId);
     const inScope = device !== undefined && orgs.isInScope(scopeOrg, device.orgId);
     return inScope && template !== undefined ? { device, template } : undefined;
+  }
+
+  /**
+   * `resolve` without a read, for a token this login may use: the in-scope target when the
+   * login's standing and the token's device are both known synchronously (authentication cache,
+   * org tree, template cache). Undefined otherwise, whatever the reason: the caller then takes
+   * `resolve`, the one path unknown, out-of-scope and malformed tokens all take.
+   */
+  peek(token: string): UplinkTarget | undefined {
+    const scopeOrg = this.#deps.principal.peek();
+    if (scopeOrg === undefined) return undefined;
+    const { devices, templates, orgs } = this.#deps.platform;
+    const device = devices.peekToken(token);
+    if (device === undefined || !orgs.isInScope(scopeOrg, device.orgId)) return undefined;
+    const template = templates.byId(device.templateId);
+    return template === undefined ? undefined : { device, template };
   }
 
   /**

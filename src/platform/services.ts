@@ -107,6 +107,11 @@ export interface OAuthService {
   setClientActive(caller: Caller, id: number, isActive: boolean): Promise<OAuthClient>;
   deleteClient(caller: Caller, id: number): Promise<void>;
   /**
+   * Counts client changes (enabled, disabled, deleted), bumped once each change is stored: a
+   * holder of a client read (a gateway login) reads it again only when this moved since.
+   */
+  readonly clientChanges: number;
+  /**
    * Checks a client id + secret (constant time; same cost for unknown ids). Returns the client
    * when the secret matches, whether or not it is active; undefined otherwise.
    */
@@ -237,8 +242,14 @@ export interface DeviceService {
    * target's current org on every delivery (spec §9 "Gateway scope").
    */
   peekToken(token: string): Device | undefined;
-  /** Internal lookup (no scope). */
+  /** Internal lookup (no scope); served from the authentication cache when the device is in it. */
   byId(deviceId: number): Promise<Device | undefined>;
+  /**
+   * Synchronous `byId` from the authentication cache only (no store read): the device as it is
+   * now when cached (every change to a device refreshes or drops its entry), undefined when not
+   * cached (then ask `byId`). The device API's per-uplink lookup.
+   */
+  peekById(deviceId: number): Device | undefined;
 
   /** Stores values as current values and in history (already validated/clamped by the caller). */
   writeValues(deviceId: number, values: readonly ValueWrite[]): Promise<void>;

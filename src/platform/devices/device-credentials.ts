@@ -12,6 +12,7 @@ type DeviceCredentials = Pick<
   | 'authenticateToken'
   | 'peekToken'
   | 'byId'
+  | 'peekById'
   | 'createProvisioningToken'
   | 'activate'
   | 'setHardwareInfo'
@@ -60,7 +61,10 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
       return cache.get(hashDeviceToken(token));
     },
 
-    byId: (deviceId) => stores.devices.get(deviceId),
+    // The cache is exact: every device change refreshes or drops its entry (device-context `changed`).
+    byId: async (deviceId) => cache.byId(deviceId) ?? stores.devices.get(deviceId),
+
+    peekById: (deviceId) => cache.byId(deviceId),
 
     createProvisioningToken: (caller, input) => createDevice(ctx, caller, input, DeviceStatus.Pending),
 

@@ -41,6 +41,8 @@ export function deviceData(ctx: DeviceContext): DeviceData {
   const templateOf = (device: Device): Template | undefined => ctx.templates.byId(device.templateId);
   return {
     async writeValues(deviceId, values) {
+      // The store queues the write at call time: nothing may be awaited before it, so the device
+      // API's deferred acknowledgements keep the order the values arrived in.
       const now = ctx.now();
       const points = values.map((v) => ({ dataStreamId: v.dataStreamId, value: v.value, ts: v.ts ?? now }));
       if (!(await stores.values.write(deviceId, points))) throw deviceNotFound(deviceId);

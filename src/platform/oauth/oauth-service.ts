@@ -65,6 +65,7 @@ class StoredOAuthService implements OAuthService {
   /** Checked against for unknown client ids, so they cost one scrypt like known ones. */
   readonly #dummyHash = dummySecretHash();
   #lastPrune = Number.NEGATIVE_INFINITY;
+  #clientChanges = 0;
 
   constructor(store: OAuthStore, orgs: OrgService, deps: PlatformDeps) {
     this.#store = store;
@@ -74,6 +75,10 @@ class StoredOAuthService implements OAuthService {
     this.#accessTtlSec = deps.options.accessTokenTtlSec;
     this.#refreshTtlSec = deps.options.refreshTokenTtlSec;
     this.#cache = new VerifyCache(() => this.#clock.now());
+  }
+
+  get clientChanges(): number {
+    return this.#clientChanges;
   }
 
   async createClient(caller: Caller, input: OAuthClientInput) {
@@ -102,6 +107,7 @@ class StoredOAuthService implements OAuthService {
       throw new ValidationError('OAuth client isActive must be true or false.');
     const client = await this.#inScope(caller, id);
     const updated = await this.#store.setClientActive(id, isActive);
+    this.#clientChanges++;
     if (updated === undefined) throw clientNotFound(id);
     if (!isActive) this.#cache.invalidate(client.clientId);
     this.#logger.info({ oauthClientId: id, isActive, actor: caller.actor }, 'OAuth client updated');
@@ -111,6 +117,7 @@ class StoredOAuthService implements OAuthService {
   async deleteClient(caller: Caller, id: number): Promise<void> {
     const client = await this.#inScope(caller, id);
     await this.#store.deleteClient(id);
+    this.#clientChanges++;
     this.#cache.invalidate(client.clientId);
     this.#logger.info({ oauthClientId: id, actor: caller.actor }, 'OAuth client deleted');
   }

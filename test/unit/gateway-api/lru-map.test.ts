@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LruMap } from '../../../src/gateway-api/lru-map.js';
+
+test('spec §4.2 bounded token book: LruMap keeps set order (oldest first) like a re-inserting Map', () => {
+  let seed = 11;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const lru = new LruMap<number, number>();
+  const model = new Map<number, number>();
+  for (let step = 0; step < 5000; step++) {
+    const key = random(12);
+    const op = random(4);
+    if (op === 0 || op === 1) {
+      lru.set(key, step);
+      model.delete(key);
+      model.set(key, step);
+    } else if (op === 2) {
+      assert.equal(lru.delete(key), model.delete(key), `step ${step}`);
+    } else {
+      assert.equal(lru.get(key), model.get(key), `step ${step}`);
+    }
+    assert.equal(lru.size, model.size, `step ${step}`);
+    assert.equal(lru.oldest(), model.keys().next().value, `step ${step}`);
+  }
+});

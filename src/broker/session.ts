@@ -31,12 +31,13 @@ export interface SessionDeps {
  * queued, inbound QoS 2 ids. Written through to the store while its expiry interval is above 0.
  */
 export class Session {
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly inflight = new Map<number, OutboundEntry>();
-  readonly queue: OutboundEntry[] = [];
-  readonly inboundQoS2 = new Set<number>();
+  // The collections are made on first use: empty, they would cost ~750 bytes per idle session.
+  private subscriptionMap: Map<string, Subscription> | undefined;
+  private inflightMap: Map<number, OutboundEntry> | undefined;
+  private queued: OutboundEntry[] | undefined;
+  private inboundQoS2Ids: Set<number> | undefined;
   /** In-flight entries of a previous connection not yet resent on this one (receive window full). */
-  private readonly awaitingResend: OutboundEntry[] = [];
+  private awaitingResend: OutboundEntry[] | undefined;
   link: SessionLink | undefined;
   /** The identity of the connection that last owned the session (per-delivery read checks). */
   identity: ClientIdentity;
@@ -57,6 +58,30 @@ export class Session {
 
   get expiryInterval(): number {
     return this.expiry;
+  }
+
+  /** Subscriptions by wire filter. */
+  get subscriptions(): Map<string, Subscription> {
+    this.subscriptionMap ??= new Map();
+    return this.subscriptionMap;
+  }
+
+  /** Outbound QoS 1/2 messages sent and not yet completed, by packet id. */
+  get inflight(): Map<number, OutboundEntry> {
+    this.inflightMap ??= new Map();
+    return this.inflightMap;
+  }
+
+  /** Outbound QoS 1/2 messages waiting for the receive window (no packet id yet). */
+  get queue(): OutboundEntry[] {
+    this.queued ??= [];
+    return this.queued;
+  }
+
+  /** Inbound QoS 2 packet ids received and not yet released (PUBREL). */
+  get inboundQoS2(): Set<number> {
+    this.inboundQoS2Ids ??= new Set();
+    return this.inboundQoS2Ids;
   }
 
   private get persistent(): boolean {
@@ -86,7 +111,7 @@ export class Session {
       link.sendPublish(message, undefined, false, subscriptionIds);
       return;
     }
-    if (!this.canSendNow() && this.queue.length >= this.deps.limits.maxQueuedMessages) {
+    if (!this.canSendNow() && (this.queued?.length ?? 0) >= this.deps.limits.maxQueuedMessages) {
       this.deps.metrics.droppedQueueFull++;
       this.deps.onDropped(this.clientId, 'session queue full');
       return;
@@ -100,7 +125,8 @@ export class Session {
     };
     if (this.canSendNow()) {
       this.send(entry);
-      if (entry.packetId !== null && this.inflight.get(entry.packetId) === entry) this.persistEntry(entry);
+      if (entry.packetId !== null && this.inflightMap?.get(entry.packetId) === entry)
+        this.persistEntry(entry);
     } else {
       this.queue.push(entry);
       this.persistEntry(entry);
@@ -109,14 +135,14 @@ export class Session {
 
   /** Unacknowledged messages actually on the wire (resends still waiting for the window excluded). */
   private get sentCount(): number {
-    return this.inflight.size - this.awaitingResend.length;
+    return (this.inflightMap?.size ?? 0) - (this.awaitingResend?.length ?? 0);
   }
 
   private canSendNow(): boolean {
     return (
       this.link !== undefined &&
-      this.queue.length === 0 &&
-      this.awaitingResend.length === 0 &&
+      (this.queued?.length ?? 0) === 0 &&
+      (this.awaitingResend?.length ?? 0) === 0 &&
       this.sentCount < this.link.sendQuota
     );
   }
@@ -135,7 +161,7 @@ export class Session {
     for (;;) {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
+      if (this.inflightMap?.has(id) !== true) return id;
     }
   }
 
@@ -145,8 +171,8 @@ export class Session {
    * then drain the queue.
    */
   resume(): void {
-    this.awaitingResend.length = 0;
-    for (const entry of this.inflight.values()) this.awaitingResend.push(entry);
+    const inflight = this.inflightMap;
+    this.awaitingResend = inflight === undefined || inflight.size === 0 ? undefined : [...inflight.values()];
     this.drain();
   }
 
@@ -154,20 +180,20 @@ export class Session {
   drain(): void {
     const link = this.link;
     while (link !== undefined && this.link === link && this.sentCount < link.sendQuota) {
-      const resend = this.awaitingResend.shift();
+      const resend = this.awaitingResend?.shift();
       if (resend !== undefined) {
         this.resend(link, resend);
         continue;
       }
-      const entry = this.queue.shift();
+      const entry = this.queued?.shift();
       if (entry === undefined) return;
       this.send(entry);
-      if (this.inflight.get(entry.packetId!) === entry) this.persistEntry(entry);
+      if (this.inflightMap?.get(entry.packetId!) === entry) this.persistEntry(entry);
     }
   }
 
   private resend(link: SessionLink, entry: OutboundEntry): void {
-    if (this.inflight.get(entry.packetId!) !== entry) return; // completed meanwhile
+    if (this.inflightMap?.get(entry.packetId!) !== entry) return; // completed meanwhile
     if (entry.state === 'pubrel') link.sendPubrel(entry.packetId!);
     else if (link.sendPublish(entry.message, entry.packetId!, true, entry.subscriptionIds) !== 'sent') {
       this.complete(entry.packetId!);
@@ -176,25 +202,28 @@ export class Session {
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) arrived, or a send was abandoned. */
   complete(packetId: number): boolean {
-    const entry = this.inflight.get(packetId);
+    const entry = this.inflightMap?.get(packetId);
     if (entry === undefined) return false;
-    this.inflight.delete(packetId);
+    this.inflightMap!.delete(packetId);
     entry.message.onAcknowledged?.(this.deps.clock.now());
-    const waiting = this.awaitingResend.indexOf(entry);
-    if (waiting !== -1) this.awaitingResend.splice(waiting, 1);
+    this.stopAwaitingResend(entry);
     if (this.persistent) this.deps.store!.deleteOutbound(this.clientId, entry.seq);
     return true;
   }
 
   /** PUBREC arrived for a QoS 2 message: it moves to `pubrel`. Returns false for an unknown id. */
   released(packetId: number): boolean {
-    const entry = this.inflight.get(packetId);
+    const entry = this.inflightMap?.get(packetId);
     if (entry === undefined || entry.message.qos !== 2) return false;
     entry.state = 'pubrel';
-    const waiting = this.awaitingResend.indexOf(entry);
-    if (waiting !== -1) this.awaitingResend.splice(waiting, 1); // its PUBREL goes out now, not again
+    this.stopAwaitingResend(entry); // its PUBREL goes out now, not again
     this.persistEntry(entry);
     return true;
+  }
+
+  private stopAwaitingResend(entry: OutboundEntry): void {
+    const waiting = this.awaitingResend?.indexOf(entry) ?? -1;
+    if (waiting !== -1) this.awaitingResend!.splice(waiting, 1);
   }
 
   addInboundQoS2(packetId: number): void {
@@ -203,7 +232,7 @@ export class Session {
   }
 
   deleteInboundQoS2(packetId: number): boolean {
-    if (!this.inboundQoS2.delete(packetId)) return false;
+    if (this.inboundQoS2Ids?.delete(packetId) !== true) return false;
     if (this.persistent) this.deps.store!.deleteInboundQoS2(this.clientId, packetId);
     return true;
   }
@@ -223,9 +252,9 @@ export class Session {
 
   private saveAll(): void {
     this.saveState();
-    for (const entry of this.inflight.values()) this.persistEntry(entry);
-    for (const entry of this.queue) this.persistEntry(entry);
-    for (const id of this.inboundQoS2) this.deps.store!.addInboundQoS2(this.clientId, id);
+    for (const entry of this.inflightMap?.values() ?? []) this.persistEntry(entry);
+    for (const entry of this.queued ?? []) this.persistEntry(entry);
+    for (const id of this.inboundQoS2Ids ?? []) this.deps.store!.addInboundQoS2(this.clientId, id);
   }
 
   private persistEntry(entry: OutboundEntry): void {
@@ -246,7 +275,7 @@ export class Session {
       protocolVersion: this.protocolVersion,
       expiryInterval: this.expiry,
       disconnectedAt: this.disconnectedAt,
-      subscriptions: [...this.subscriptions.values()].map((s) => ({
+      subscriptions: [...(this.subscriptionMap?.values() ?? [])].map((s) => ({
         filter: s.filter,
         qos: s.qos,
         noLocal: s.noLocal,

@@ -22,6 +22,22 @@ export interface DecoderOptions {
 const MAX_HEADER = 5;
 const EMPTY = Buffer.alloc(0);
 
+type Settings = VersionedParser['settings'];
+/** Settings are only ever copied (`#parseWith`), so one object per combination serves every decoder. */
+const SHARED_SETTINGS: Readonly<Settings>[] = [];
+
+function sharedSettings(protocolVersion?: ProtocolVersion, bridgeMode?: boolean): Readonly<Settings> {
+  const key = (protocolVersion ?? 0) * 3 + (bridgeMode === undefined ? 0 : bridgeMode ? 1 : 2);
+  const settings =
+    SHARED_SETTINGS[key] ??
+    Object.freeze({
+      ...(protocolVersion === undefined ? {} : { protocolVersion }),
+      ...(bridgeMode === undefined ? {} : { bridgeMode }),
+    });
+  SHARED_SETTINGS[key] = settings;
+  return settings;
+}
+
 /**
  * Bytes in, packets out, for one connection. Each packet's fixed header is read here first so a
  * too-large packet fails before its body is buffered; the exact packet bytes are then checked
@@ -36,7 +52,7 @@ export class PacketDecoder {
    * What mqtt-packet needs to know between packets. Its parser (about 1.5 KB) is made per packet
    * that needs it, not kept: most packets take the fast path and idle connections stay small.
    */
-  #settings: VersionedParser['settings'];
+  #settings: Readonly<Settings>;
   #failure: MqttError | undefined;
   /** A partial packet: bytes so far, and its header once complete. Bounded by maxPacketSize. */
   #pending: Buffer = EMPTY;
@@ -46,7 +62,7 @@ export class PacketDecoder {
   constructor(options: DecoderOptions) {
     this.#maxPacketSize = options.maxPacketSize;
     this.#version = options.protocolVersion;
-    this.#settings = this.#version === undefined ? {} : { protocolVersion: this.#version };
+    this.#settings = sharedSettings(this.#version);
   }
 
   set maxPacketSize(bytes: number) {
@@ -173,7 +189,7 @@ export class PacketDecoder {
     walkConnect(r, version);
     const { packet, settings } = this.#parseWith(bytes);
     // mqtt-packet keeps the whole CONNECT (password included) as its settings: keep only what it needs.
-    if (first) this.#settings = { protocolVersion: version, bridgeMode: settings.bridgeMode === true };
+    if (first) this.#settings = sharedSettings(version, settings.bridgeMode === true);
     return fixUserProperties(packet, r);
   }
 
@@ -182,7 +198,7 @@ export class PacketDecoder {
   }
 
   /** One packet through a fresh mqtt-packet parser; also returns the settings it leaves behind. */
-  #parseWith(bytes: Buffer): { packet: Packet; settings: VersionedParser['settings'] } {
+  #parseWith(bytes: Buffer): { packet: Packet; settings: Settings } {
     const parser = createParser({ ...this.#settings }) as VersionedParser;
     let parsed: Packet | undefined;
     let parseError: unknown;

@@ -11,6 +11,7 @@ import { MqttError, UnsupportedProtocolVersionError } from '../codec/errors.js';
 import type { Packet, ProtocolVersion } from '../codec/packet.js';
 import { ReasonCode } from '../codec/reason-codes.js';
 import { handlePubrec, handlePubrel } from './ack-handlers.js';
+import { ChannelAdapterLink } from './adapter-link.js';
 import { handleConnect } from './connect-handler.js';
 import { handleDisconnect } from './disconnect-handler.js';
 import { connackFor, disconnectFor } from './error-mapping.js';
@@ -35,6 +36,10 @@ export interface ChannelSink {
 
 type State = 'new' | 'connecting' | 'connected' | 'closed';
 
+/** The largest packet MQTT can frame: 268,435,455 bytes of body plus a 5-byte fixed header. */
+const MAX_FRAME = 268_435_455 + 5;
+const NO_OUTBOUND_ALIASES = new OutboundTopicAliases(0);
+
 /**
  * One connection's MQTT state machine: packets in, packets out through the sink, session and
  * routing through the broker. Socket-free, so every rule is testable without a network.
@@ -51,14 +56,16 @@ export class Channel implements SessionLink {
   /** The broker's key for this connection's session (the client id unless the adapter says otherwise). */
   sessionKey = '';
   sendQuota: number;
-  clientMaxPacketSize = Number.POSITIVE_INFINITY;
+  /** The largest frame MQTT can carry until the client says less (a small integer, not a boxed Infinity). */
+  clientMaxPacketSize = MAX_FRAME;
   /** v5 Request Problem Information: false forbids reason strings outside CONNACK/DISCONNECT/PUBLISH. */
   problemInformation = true;
-  inboundAliases: InboundTopicAliases;
-  outboundAliases = new OutboundTopicAliases(0);
-  /** Inbound PUBLISH acknowledgements, kept in arrival order while deferred ones complete. */
-  readonly acks = new OrderedAcks((packet, code) => sendPublishAck(this, packet, code));
+  /** Until a v5 client allows aliases: the shared table that never assigns one. */
+  outboundAliases = NO_OUTBOUND_ALIASES;
   readonly logger: Logger;
+  // Made when first needed: an idle connection never needs them.
+  private inboundAliasTable: InboundTopicAliases | undefined;
+  private ackQueue: OrderedAcks | undefined;
 
   constructor(
     readonly broker: Broker,
@@ -66,8 +73,19 @@ export class Channel implements SessionLink {
     readonly info: ConnectionInfo,
   ) {
     this.sendQuota = broker.limits.maxInflightOutgoing;
-    this.inboundAliases = new InboundTopicAliases(broker.limits.topicAliasMaximum);
     this.logger = broker.logger;
+  }
+
+  /** Aliases the client defined towards us (v5 §3.3.2.3.4). */
+  get inboundAliases(): InboundTopicAliases {
+    this.inboundAliasTable ??= new InboundTopicAliases(this.broker.limits.topicAliasMaximum);
+    return this.inboundAliasTable;
+  }
+
+  /** Inbound PUBLISH acknowledgements, kept in arrival order while deferred ones complete. */
+  get acks(): OrderedAcks {
+    this.ackQueue ??= new OrderedAcks((packet, code) => sendPublishAck(this, packet, code));
+    return this.ackQueue;
   }
 
   /** Handles one decoded packet. A returned promise must settle before the next packet is handled. */
@@ -90,7 +108,7 @@ export class Channel implements SessionLink {
    * answer follows) everything sent before it.
    */
   private waitTurn(packet: Packet): Promise<void> | undefined {
-    const pending = this.acks.size;
+    const pending = this.ackQueue?.size ?? 0;
     if (pending === 0 || this.state !== 'connected') return undefined;
     const below = packet.cmd === 'publish' ? this.broker.limits.receiveMaximum : 1;
     return pending < below ? undefined : this.acks.whenBelow(below);
@@ -148,16 +166,7 @@ export class Channel implements SessionLink {
     this.state = 'connected';
     this.sink.connected();
     this.sink.setKeepalive(keepaliveSeconds * 1500); // 1.5 x keepalive [MQTT-3.1.2-24]
-    this.adapter?.onConnected?.({
-      clientId: this.clientId,
-      protocolVersion: this.protocolVersion,
-      sessionKey: this.sessionKey,
-      connection: this.info,
-      limitOutboundPacketSize: (bytes) => {
-        this.clientMaxPacketSize = Math.min(this.clientMaxPacketSize, bytes);
-      },
-      close: (code, reasonString) => this.close(code, true, reasonString),
-    });
+    this.adapter?.onConnected?.(new ChannelAdapterLink(this));
   }
 
   /**

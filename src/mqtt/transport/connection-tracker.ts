@@ -6,10 +6,19 @@ import type { Duplex } from 'node:stream';
  */
 export class ConnectionTracker {
   private readonly open = new Set<Duplex>();
+  /** One 'close' listener for every stream (`this` is the stream): no closure per connection. */
+  private readonly onClose: (this: Duplex) => void;
+
+  constructor() {
+    const open = this.open;
+    this.onClose = function (this: Duplex) {
+      open.delete(this);
+    };
+  }
 
   add(stream: Duplex): void {
     this.open.add(stream);
-    stream.once('close', () => this.open.delete(stream));
+    stream.on('close', this.onClose); // 'close' comes once: no `once` wrapper needed
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** Binds `server` and resolves with the bound port; rejects on EADDRINUSE and friends. */
 export function listenOn(server: Server, host: string, port: number): Promise<number> {
@@ -28,4 +29,12 @@ export function closeOnce(server: Server): () => Promise<void> {
     closed ??= new Promise((resolve) => server.close(() => resolve()));
     return closed;
   };
+}
+
+/**
+ * Without an 'error' listener an ECONNRESET would crash the process. The owner normally adds its
+ * own; this one (shared, not a closure per connection) is added only when it did not.
+ */
+export function lastResortErrorHandler(stream: Duplex, onError: (err: Error) => void): void {
+  if (stream.listenerCount('error') === 0) stream.on('error', onError);
 }

@@ -4,9 +4,20 @@ import type { Broker, ConnectionDescription } from '../../broker/broker.js';
 import { PacketDecoder } from '../codec/decoder.js';
 import type { Packet } from '../codec/packet.js';
 import { Channel, type ChannelSink } from '../protocol/channel.js';
+import { TimerWheel, type WheelEntry } from './timer-wheel.js';
 
 /** After we end a connection, how long the peer gets to close before the socket is destroyed. */
 const END_GRACE_MS = 2000;
+
+/**
+ * Connect and keepalive deadlines of every connection in the process: deadlines are late by at
+ * most ~0.3 s, never early; 1,024 slots of 100 ms cover keepalives up to 102 s in one revolution.
+ */
+const deadlines = new TimerWheel({ tickMs: 100, slots: 1024 });
+
+/** The connection a stream belongs to: the stream's listeners are shared, not per-connection closures. */
+const CONNECTION = Symbol('mqttConnection');
+type OwnedStream = Duplex & { [CONNECTION]?: MqttConnection };
 
 /** Runs MQTT on a transport stream until it closes (the transports' connection handler). */
 export function acceptMqttConnection(broker: Broker, stream: Duplex, info: ConnectionInfo): void {
@@ -16,26 +27,36 @@ export function acceptMqttConnection(broker: Broker, stream: Duplex, info: Conne
     stream.destroy(); // shutting down
     return;
   }
-  void connection.closed.then(detach);
+  connection.onClosed = detach;
 }
 
 /**
  * The imperative shell around one channel: bytes in → decoder → channel (one packet at a time,
  * in order) → bytes out. Owns the socket, the keepalive and connect timers and read backpressure.
  */
-export class MqttConnection implements ChannelSink {
+export class MqttConnection implements ChannelSink, WheelEntry {
   private readonly channel: Channel;
   private readonly decoder: PacketDecoder;
   private readonly pending: Packet[] = [];
   private busy = false;
   private paused = false;
   private corked = false;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
   private endTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
-  /** Settles once the transport has closed. */
-  readonly closed: Promise<void>;
+  /** Called once the transport has closed (the broker's detach). */
+  onClosed: (() => void) | undefined;
+  /** Made only when someone waits for the close (server shutdown). */
+  private closedPromise: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  /** Keepalive in wheel ticks; 0 while connecting (the wheel then holds the connect deadline) or when off. */
+  private keepaliveTicks = 0;
+  /** The tick in which bytes last came in (kept while a keepalive runs). */
+  private lastSeen = 0;
+  // WheelEntry: the wheel's links and due tick (timer-wheel.ts).
+  wheelSlot = -1;
+  wheelPrev: WheelEntry | undefined;
+  wheelNext: WheelEntry | undefined;
+  wheelAt = 0;
 
   constructor(
     private readonly stream: Duplex,
@@ -44,24 +65,46 @@ export class MqttConnection implements ChannelSink {
   ) {
     this.decoder = new PacketDecoder({ maxPacketSize: broker.limits.maxPacketSize });
     this.channel = new Channel(broker, this, info);
-    this.closed = new Promise((resolve) => {
-      stream.once('close', () => {
-        this.onClosed();
-        resolve();
-      });
+    (stream as OwnedStream)[CONNECTION] = this;
+    const listeners = MqttConnection.listeners;
+    stream.on('close', listeners.close);
+    stream.on('data', listeners.data);
+    stream.on('drain', listeners.drain);
+    stream.on('error', listeners.error);
+    this.wheelAt = deadlines.after(broker.limits.connectTimeoutMs);
+    deadlines.insert(this);
+  }
+
+  /** Stream listeners shared by every connection (`this` is the stream): no closures per connection. */
+  private static readonly listeners = {
+    data(this: OwnedStream, chunk: Buffer): void {
+      this[CONNECTION]!.onData(chunk);
+    },
+    drain(this: OwnedStream): void {
+      this[CONNECTION]!.applyBackpressure();
+    },
+    error(this: OwnedStream, err: Error): void {
+      const connection = this[CONNECTION]!;
+      connection.broker.logger.debug({ err, clientId: connection.channel.clientId }, 'transport error');
+    },
+    close(this: OwnedStream): void {
+      this[CONNECTION]!.transportClosed();
+    },
+  };
+
+  /** Settles once the transport has closed. */
+  get closed(): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    this.closedPromise ??= new Promise((resolve) => {
+      this.resolveClosed = resolve;
     });
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('drain', () => this.applyBackpressure());
-    stream.on('error', (err) =>
-      broker.logger.debug({ err, clientId: this.channel.clientId }, 'transport error'),
-    );
-    this.connectTimer = setTimeout(() => this.channel.connectTimedOut(), broker.limits.connectTimeoutMs);
+    return this.closedPromise;
   }
 
   private onData(chunk: Buffer): void {
     if (this.isClosed || this.channel.state === 'closed') return;
     this.broker.metrics.bytesReceived += chunk.length;
-    this.keepaliveTimer?.refresh();
+    if (this.keepaliveTicks > 0) this.lastSeen = deadlines.now();
     let packets: Packet[];
     try {
       packets = this.decoder.push(chunk);
@@ -141,13 +184,29 @@ export class MqttConnection implements ChannelSink {
   }
 
   setKeepalive(ms: number): void {
-    clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = ms > 0 ? setTimeout(() => this.channel.keepaliveExpired(), ms) : undefined;
+    deadlines.remove(this);
+    this.keepaliveTicks = ms > 0 ? Math.ceil(ms / deadlines.tickMs) : 0;
+    if (ms <= 0) return;
+    this.lastSeen = deadlines.now();
+    this.wheelAt = deadlines.after(ms);
+    deadlines.insert(this);
   }
 
   connected(): void {
-    clearTimeout(this.connectTimer);
-    this.connectTimer = undefined;
+    deadlines.remove(this);
+  }
+
+  /** The wheel's call at the deadline: keepalive moved on, or expired [MQTT-3.1.2-24]; or connect timeout. */
+  wheelDue(now: number): number {
+    if (this.keepaliveTicks === 0) {
+      this.channel.connectTimedOut();
+      return -1;
+    }
+    // +1: `lastSeen` is the tick the bytes came in, which may have started up to a tick earlier.
+    const due = this.lastSeen + this.keepaliveTicks + 1;
+    if (due > now) return due;
+    this.channel.keepaliveExpired();
+    return -1;
   }
 
   /** Server shutdown: DISCONNECT 0x8B (v5), then wait for the socket to close. */
@@ -163,18 +222,19 @@ export class MqttConnection implements ChannelSink {
     return { transport: channel.info.transport, protocolVersion: channel.protocolVersion };
   }
 
-  private onClosed(): void {
+  private transportClosed(): void {
     this.isClosed = true;
     this.clearTimers();
     clearTimeout(this.endTimer);
     this.pending.length = 0;
     this.channel.transportClosed();
+    this.onClosed?.();
+    this.onClosed = undefined;
+    this.resolveClosed?.();
   }
 
   private clearTimers(): void {
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.keepaliveTimer);
-    this.connectTimer = undefined;
-    this.keepaliveTimer = undefined;
+    deadlines.remove(this);
+    this.keepaliveTicks = 0;
   }
 }

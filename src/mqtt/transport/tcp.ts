@@ -2,7 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import type { Logger } from '../../observability/logger.js';
 import { connectionInfo } from './connection-info.js';
 import { ConnectionTracker } from './connection-tracker.js';
-import { closeOnce, listenOn } from './listen.js';
+import { closeOnce, lastResortErrorHandler, listenOn } from './listen.js';
 import type { BindAddress, ConnectionHandler, Listener } from './types.js';
 
 export interface TcpListenerOptions extends BindAddress {
@@ -13,12 +13,12 @@ export interface TcpListenerOptions extends BindAddress {
 /** Plain MQTT over TCP. */
 export async function listenTcp(options: TcpListenerOptions): Promise<Listener> {
   const tracker = new ConnectionTracker();
+  const onError = (err: Error): void => options.logger.debug({ err: err.message }, 'tcp socket error');
   const server = createServer({ noDelay: true }, (socket: Socket) => {
     socket.setNoDelay(true);
-    // Last-resort handler: the owner adds its own; without one an ECONNRESET would crash the process.
-    socket.on('error', (err) => options.logger.debug({ err: err.message }, 'tcp socket error'));
     tracker.add(socket);
     options.onConnection(socket, connectionInfo('tcp', socket));
+    lastResortErrorHandler(socket, onError);
   });
   const port = await listenOn(server, options.host, options.port);
   server.on('error', (err) => options.logger.error({ err }, 'tcp listener error'));

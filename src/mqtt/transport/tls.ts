@@ -3,7 +3,7 @@ import { createServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../observability/logger.js';
 import { connectionInfo } from './connection-info.js';
 import { ConnectionTracker } from './connection-tracker.js';
-import { closeOnce, listenOn } from './listen.js';
+import { closeOnce, lastResortErrorHandler, listenOn } from './listen.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import type { BindAddress, ConnectionHandler, Listener } from './types.js';
 
@@ -24,11 +24,12 @@ export async function listenTls(options: TlsListenerOptions): Promise<Listener> 
   });
   // Raw sockets too, so close() also ends handshakes still in progress.
   server.on('connection', (socket: Socket) => tracker.add(socket));
+  const onError = (err: Error): void => options.logger.debug({ err: err.message }, 'tls socket error');
   server.on('secureConnection', (socket: TLSSocket) => {
     socket.setNoDelay(true);
-    socket.on('error', (err) => options.logger.debug({ err: err.message }, 'tls socket error'));
     tracker.add(socket);
     options.onConnection(socket, connectionInfo('tls', socket));
+    lastResortErrorHandler(socket, onError);
   });
   // Failed handshakes (old TLS versions, scanners, plain MQTT on the TLS port): not our errors.
   server.on('tlsClientError', (err, socket) =>

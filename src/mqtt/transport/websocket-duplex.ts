@@ -4,6 +4,10 @@ import { type RawData, WebSocket } from 'ws';
 /** WebSocket close code for a frame type we do not accept (RFC 6455 §7.4.1). */
 const UNSUPPORTED_DATA = 1003;
 
+/** The stream a WebSocket feeds: its listeners are shared, not closures per connection. */
+const STREAM = Symbol('webSocketStream');
+type OwnedWebSocket = WebSocket & { [STREAM]?: WebSocketStream };
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -17,42 +21,65 @@ function toBuffer(data: RawData): Buffer {
  * behind; a write completes only once ws handed it to the socket.
  */
 export function webSocketDuplex(ws: WebSocket): Duplex {
-  const duplex = new Duplex({
-    allowHalfOpen: false,
-    read() {
-      if (ws.isPaused && ws.readyState === WebSocket.OPEN) ws.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      send(ws, chunk, callback);
-    },
-    writev(chunks, callback) {
-      send(ws, Buffer.concat(chunks.map((c) => c.chunk as Buffer)), callback);
-    },
-    final(callback) {
-      ws.close(1000);
-      callback();
-    },
-    destroy(err, callback) {
-      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-      callback(err);
-    },
-  });
+  return new WebSocketStream(ws);
+}
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (duplex.destroyed) return;
-    if (!isBinary) {
-      // [MQTT-6.0.0-1] MQTT Control Packets travel in binary frames only; close on anything else.
-      ws.close(UNSUPPORTED_DATA, 'binary frames only');
-      duplex.destroy();
-      return;
-    }
-    if (!duplex.push(toBuffer(data))) ws.pause();
-  });
-  ws.once('close', () => {
-    if (!duplex.destroyed) duplex.push(null);
-  });
-  ws.once('error', (err) => duplex.destroy(err));
-  return duplex;
+class WebSocketStream extends Duplex {
+  /** WebSocket listeners shared by every stream (`this` is the WebSocket). */
+  private static readonly listeners = {
+    message(this: OwnedWebSocket, data: RawData, isBinary: boolean): void {
+      const stream = this[STREAM]!;
+      if (stream.destroyed) return;
+      if (!isBinary) {
+        // [MQTT-6.0.0-1] MQTT Control Packets travel in binary frames only; close on anything else.
+        this.close(UNSUPPORTED_DATA, 'binary frames only');
+        stream.destroy();
+        return;
+      }
+      if (!stream.push(toBuffer(data))) this.pause();
+    },
+    close(this: OwnedWebSocket): void {
+      const stream = this[STREAM]!;
+      if (!stream.destroyed) stream.push(null);
+    },
+    error(this: OwnedWebSocket, err: Error): void {
+      this[STREAM]!.destroy(err);
+    },
+  };
+
+  constructor(private readonly ws: WebSocket) {
+    super({ allowHalfOpen: false });
+    (ws as OwnedWebSocket)[STREAM] = this;
+    const listeners = WebSocketStream.listeners;
+    ws.on('message', listeners.message);
+    ws.on('close', listeners.close); // ws emits each of these once: no `once` wrappers needed
+    ws.on('error', listeners.error);
+  }
+
+  override _read(): void {
+    if (this.ws.isPaused && this.ws.readyState === WebSocket.OPEN) this.ws.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    send(this.ws, chunk, callback);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (err?: Error | null) => void,
+  ): void {
+    send(this.ws, Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.ws.close(1000);
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+    callback(err);
+  }
 }
 
 function send(ws: WebSocket, data: Buffer, callback: (err?: Error | null) => void): void {

@@ -5,7 +5,7 @@ import type { Logger } from '../../observability/logger.js';
 import { connectionInfo } from './connection-info.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { createHttpServer, type HttpRequestHandler } from './http-server.js';
-import { closeOnce, listenOn } from './listen.js';
+import { closeOnce, lastResortErrorHandler, listenOn } from './listen.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import type { BindAddress, ConnectionHandler, Listener } from './types.js';
 import { webSocketDuplex } from './websocket-duplex.js';
@@ -68,6 +68,8 @@ function upgradeHandler(
     maxPayload: options.maxPayload,
     handleProtocols: (offered) => selectProtocol(offered),
   });
+  const onError = (err: Error): void =>
+    options.logger.debug({ err: err.message }, `${transport} stream error`);
   return (request, socket, head) => {
     if (pathOf(request.url) !== MQTT_WS_PATH) {
       refuseUpgrade(socket, '404 Not Found');
@@ -75,9 +77,9 @@ function upgradeHandler(
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const stream = webSocketDuplex(ws);
-      stream.on('error', (err) => options.logger.debug({ err: err.message }, `${transport} stream error`));
       tracker.add(stream);
       options.onConnection(stream, connectionInfo(transport, request.socket));
+      lastResortErrorHandler(stream, onError);
     });
   };
 }

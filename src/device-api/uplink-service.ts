@@ -72,30 +72,40 @@ function platformFailure(deps: UplinkDeps, up: Uplink, err: unknown): ReasonCode
  */
 export function createUplinkService(deps: UplinkServiceDeps): UplinkService {
   const { metrics } = deps;
+  const counted = (code: ReasonCode): ReasonCode => {
+    if (isFailure(code)) metrics.uplinksRefused++;
+    return code;
+  };
   return {
-    async handle(target, topic, payload, reply, via, options) {
+    // Not async, and nothing awaited before `dispatch`: value writes start synchronously
+    // (isValueWrite), and the hot path allocates no suspended frame.
+    handle(target, topic, payload, reply, via, options) {
       metrics.uplinks++;
       const deviceId = target.device.id;
       // spec §8 #16: one rate per device, shared by direct, gateway and HTTP traffic.
       const verdict = options?.rateTaken === true ? 'ok' : deps.limits.rate(deviceId);
       if (verdict !== 'ok') {
         reply.diag(verdict === 'flood' ? diagText.flood() : diagText.rateLimit());
-        return verdict === 'flood' ? ReasonCode.MessageRateTooHigh : ReasonCode.QuotaExceeded;
+        // Counted as rate limited (by the limiter), not as refused.
+        return Promise.resolve(
+          verdict === 'flood' ? ReasonCode.MessageRateTooHigh : ReasonCode.QuotaExceeded,
+        );
       }
       // spec §4.2: data through a gateway marks the device online for the template's delay.
       if (via === 'gateway') deps.presence.seen(deviceId);
-      // Nothing is awaited before `dispatch`: value writes start synchronously (isValueWrite).
       const parsed = parseUplinkTopic(topic);
-      const up: Uplink = { target, payload, reply };
-      let code: ReasonCode;
       if (parsed === undefined) {
         reply.diag(diagText.unknownTopic(topic));
-        code = ReasonCode.TopicNameInvalid;
-      } else {
-        code = await dispatch(deps, parsed, up).catch((err: unknown) => platformFailure(deps, up, err));
+        return Promise.resolve(counted(ReasonCode.TopicNameInvalid));
       }
-      if (isFailure(code)) metrics.uplinksRefused++;
-      return code;
+      const up: Uplink = { target, payload, reply };
+      let pending: Promise<ReasonCode>;
+      try {
+        pending = dispatch(deps, parsed, up);
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      return pending.then(counted, (err: unknown) => counted(platformFailure(deps, up, err)));
     },
   };
 }

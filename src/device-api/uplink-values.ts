@@ -23,14 +23,16 @@ export function isValueWrite(topic: string): boolean {
 export const TIMESTAMP_WINDOW_MS = 31 * 86_400_000;
 
 /** `ds/NAME`: validate, clamp, store with the server time; never echoed (spec §3.2, §3.6). */
-export async function handleDs(deps: UplinkDeps, up: Uplink, name: string): Promise<ReasonCode> {
+export function handleDs(deps: UplinkDeps, up: Uplink, name: string): Promise<ReasonCode> {
+  // Not async: the hottest uplink allocates one promise chain link, not a suspended frame.
   const ds = datastreamNamed(up, name);
   if (ds === undefined)
-    return refuse(up.reply, ReasonCode.TopicNameInvalid, diagText.unknownDatastream(name));
+    return Promise.resolve(refuse(up.reply, ReasonCode.TopicNameInvalid, diagText.unknownDatastream(name)));
   const typed = parseValue(ds, up.payload.toString('utf8'));
-  if (!typed.ok) return refuse(up.reply, ReasonCode.PayloadFormatInvalid, typed.reason);
-  await deps.platform.devices.writeValues(up.target.device.id, [{ dataStreamId: ds.id, value: typed.value }]);
-  return OK;
+  if (!typed.ok) return Promise.resolve(refuse(up.reply, ReasonCode.PayloadFormatInvalid, typed.reason));
+  return deps.platform.devices
+    .writeValues(up.target.device.id, [{ dataStreamId: ds.id, value: typed.value }])
+    .then(() => OK);
 }
 
 /** `batch_ds`: `{name: value, …}` in one write with one timestamp (spec §3.2). */

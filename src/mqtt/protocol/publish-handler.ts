@@ -68,7 +68,8 @@ function deferred(ch: Channel, packet: PublishPacket, reasonCode: Promise<Reason
       acknowledge(ch, packet, code);
     });
   }
-  void reasonCode.catch(failed).then(ch.acks.defer(packet));
+  const settle = ch.acks.defer(packet);
+  void reasonCode.then(settle, (err: unknown) => settle(failed(err)));
 }
 
 function resolveTopic(ch: Channel, packet: PublishPacket): string {

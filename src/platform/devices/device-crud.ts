@@ -82,12 +82,13 @@ export function deviceCrud(ctx: DeviceContext): DeviceCrud {
         // spec §5.9: the owner deleting a claimed device returns it to the token's org, unclaimed,
         // with the owner's data erased; the firmware's token keeps working.
         await stores.staticTokens.unclaim(staticToken.id, ctx.now());
+        // Refresh the cached row first: the old owner's connections must lose it before the clears.
+        ctx.changed(await stores.devices.get(deviceId));
         await Promise.all([
           stores.values.clear(deviceId),
           stores.attributes.clear(deviceId),
           stores.events.clear(deviceId),
         ]);
-        ctx.changed(await stores.devices.get(deviceId));
       } else {
         // An unclaimed static-token device goes with its token (the token row cascades).
         if (!(await stores.devices.delete(deviceId))) throw deviceNotFound(deviceId);

@@ -40,12 +40,19 @@ export function deviceData(ctx: DeviceContext): DeviceData {
   const { stores } = ctx;
   const templateOf = (device: Device): Template | undefined => ctx.templates.byId(device.templateId);
   return {
-    async writeValues(deviceId, values) {
+    writeValues(deviceId, values) {
       // The store queues the write at call time: nothing may be awaited before it, so the device
-      // API's deferred acknowledgements keep the order the values arrived in.
-      const now = ctx.now();
-      const points = values.map((v) => ({ dataStreamId: v.dataStreamId, value: v.value, ts: v.ts ?? now }));
-      if (!(await stores.values.write(deviceId, points))) throw deviceNotFound(deviceId);
+      // API's deferred acknowledgements keep the order the values arrived in. (Not async: the
+      // device API's hot path; a throw here still reaches the caller as a rejection.)
+      try {
+        const now = ctx.now();
+        const points = values.map((v) => ({ dataStreamId: v.dataStreamId, value: v.value, ts: v.ts ?? now }));
+        return stores.values.write(deviceId, points).then((stored) => {
+          if (!stored) throw deviceNotFound(deviceId);
+        });
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
 
     async eraseValue(deviceId, dataStreamId) {

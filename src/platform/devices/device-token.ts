@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 
 /** spec §2.1: 24 random bytes in URL-safe base64 = 32 characters. */
 const tokenBytes = 24;
@@ -23,7 +23,8 @@ export function isDeviceTokenShaped(token: string): boolean {
 
 /** The lookup key stored in `devices.token_hash`. */
 export function hashDeviceToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot hash: no Hash object per call (it runs on every gateway publish).
+  return hash('sha256', token, 'hex');
 }
 
 /**

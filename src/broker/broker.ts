@@ -9,7 +9,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
 import { Router } from './router.js';
-import { Session } from './session.js';
+import { Session, type SessionDeps } from './session.js';
 import type { SessionLink } from './session-link.js';
 import { restoreSessions } from './session-restore.js';
 import type { Subscription } from './subscription.js';
@@ -67,6 +67,8 @@ export class Broker {
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
   private readonly dropLog: DropLog;
+  /** What every session needs from the broker: one object shared by all of them. */
+  private readonly sessionDeps: SessionDeps;
   /** Wills waiting for their delay or the end of their session. */
   readonly wills: WillScheduler;
 
@@ -79,6 +81,14 @@ export class Broker {
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new EngineMetrics();
     this.dropLog = new DropLog(this.logger);
+    const dropLog = this.dropLog;
+    this.sessionDeps = {
+      limits: this.limits,
+      metrics: this.metrics,
+      store: this.stores?.sessions,
+      clock: this.clock,
+      onDropped: (id, reason) => dropLog.record(id, reason),
+    };
     this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
     this.wills = new WillScheduler({
       clock: this.clock,
@@ -99,13 +109,17 @@ export class Broker {
   }
 
   /**
-   * Registers a transport connection (counted for `maxConnections`, shut down by `close()`).
-   * Returns the function that unregisters it, or undefined when the broker is closing.
+   * Registers a transport connection (counted for `maxConnections`, shut down by `close()`);
+   * false when the broker is closing. `detach` unregisters it (no closure per connection).
    */
-  attach(connection: ManagedConnection): (() => void) | undefined {
-    if (this.closing) return undefined;
+  attach(connection: ManagedConnection): boolean {
+    if (this.closing) return false;
     this.connections.add(connection);
-    return () => this.connections.delete(connection);
+    return true;
+  }
+
+  detach(connection: ManagedConnection): void {
+    this.connections.delete(connection);
   }
 
   get connectionCount(): number {
@@ -136,13 +150,7 @@ export class Broker {
 
   /** Creates a session object registered in the broker (used by CONNECT and by restore). */
   createSession(clientId: string, protocolVersion: 3 | 4 | 5, expiryInterval: number): Session {
-    const session = new Session(clientId, protocolVersion, expiryInterval, {
-      limits: this.limits,
-      metrics: this.metrics,
-      store: this.stores?.sessions,
-      clock: this.clock,
-      onDropped: (id, reason) => this.dropLog.record(id, reason),
-    });
+    const session = new Session(clientId, protocolVersion, expiryInterval, this.sessionDeps);
     this.sessions.set(clientId, session);
     return session;
   }

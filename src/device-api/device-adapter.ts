@@ -1,5 +1,11 @@
-import type { AdapterLink, ClientAdapter, PublishDecision } from '../broker/client-adapter.js';
+import type {
+  AdapterLink,
+  ClientAdapter,
+  PublishDecision,
+  SubscribeMapping,
+} from '../broker/client-adapter.js';
 import type { Timer } from '../broker/clock.js';
+import type { BrokerMessage } from '../broker/message.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { topicMatches } from '../mqtt/topic/match.js';
@@ -48,29 +54,6 @@ export function deviceDiag(runtime: DeviceApiRuntime, deviceId: number, text: st
   runtime.downlinks.unsolicited(deviceId, 'downlink/diag', text);
 }
 
-/**
- * Answers to this connection's requests (`get/ds` → `downlink/ds/…`): to this session only, and
- * only where it subscribed (spec §3.3), at the QoS it was granted.
- */
-function replyChannel(
-  runtime: DeviceApiRuntime,
-  deviceId: number,
-  linkOf: () => AdapterLink | undefined,
-): ReplyChannel {
-  const key = deviceSessionKey(deviceId);
-  return {
-    send(topic, payload, qos) {
-      const internal = deviceTopic(deviceId, topic);
-      const granted = grantedQos(runtime, key, internal);
-      if (granted === undefined) return;
-      const effective = Math.min(qos, granted) as QoS;
-      runtime.broker.deliverTo(key, downlinkMessage(runtime.clock, internal, payload, effective));
-    },
-    diag: (text) => deviceDiag(runtime, deviceId, text),
-    limitPacketSize: (bytes) => linkOf()?.limitOutboundPacketSize(bytes),
-  };
-}
-
 /** Wills go nowhere to answer: replies are dropped, diags logged. */
 function willReply(runtime: DeviceApiRuntime, deviceId: number): ReplyChannel {
   return {
@@ -79,129 +62,172 @@ function willReply(runtime: DeviceApiRuntime, deviceId: number): ReplyChannel {
   };
 }
 
+/** A settled region check (the steady state keeps no promise chain per connection). */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /**
  * The Device MQTT API mount for one device connection (spec §3): topics are device-relative on
  * the wire and `$dev/{id}/…` inside; the session key is the device, so one token has one live
  * connection and the newest wins (the engine's takeover: DISCONNECT 0x8E in v5).
+ *
+ * One object per connection with its methods on the prototype (idle connections are many). It is
+ * also the connection's ReplyChannel: answers to its requests (`get/ds` → `downlink/ds/…`) go to
+ * this session only, and only where it subscribed (spec §3.3), at the QoS it was granted.
  */
-export function createDeviceAdapter(runtime: DeviceApiRuntime, device: Device): ClientAdapter {
-  const id = device.id;
-  const sessionKey = deviceSessionKey(id);
-  const prefix = deviceTopic(id, '');
-  let link: AdapterLink | undefined;
-  let redirecting = false;
-  let graceTimer: Timer | undefined;
-  let ready: Promise<void> = Promise.resolve();
+class DeviceAdapter implements ClientAdapter, ReplyChannel {
+  readonly sessionKey: string;
+  /** `$dev/{id}/`: outbound topics lose it on the wire. */
+  private readonly prefix: string;
+  private link: AdapterLink | undefined;
+  private redirecting = false;
+  private graceTimer: Timer | undefined;
+  private ready: Promise<void> = SETTLED;
   /** `ready` has settled (tracked so the steady state need not await a resolved promise). */
-  let regionSettled = false;
-  const reply = replyChannel(runtime, id, () => link);
+  private regionSettled = false;
+  /** The fast path's settle callbacks: made on the first deferred uplink, then reused. */
+  private settle: ((code: ReasonCode) => ReasonCode) | undefined;
+  private fail: ((err: unknown) => ReasonCode) | undefined;
+
+  constructor(
+    private readonly runtime: DeviceApiRuntime,
+    private readonly id: number,
+    /** The org at CONNECT (the region check's input); the row itself stays in the platform cache. */
+    private readonly orgId: number,
+  ) {
+    this.sessionKey = deviceSessionKey(id);
+    this.prefix = deviceTopic(id, '');
+  }
+
+  send(topic: string, payload: Buffer | string, qos: 0 | 1): void {
+    const internal = deviceTopic(this.id, topic);
+    const granted = grantedQos(this.runtime, this.sessionKey, internal);
+    if (granted === undefined) return;
+    const effective = Math.min(qos, granted) as QoS;
+    this.runtime.broker.deliverTo(
+      this.sessionKey,
+      downlinkMessage(this.runtime.clock, internal, payload, effective),
+    );
+  }
+
+  diag(text: string): void {
+    deviceDiag(this.runtime, this.id, text);
+  }
+
+  limitPacketSize(bytes: number): void {
+    this.link?.limitOutboundPacketSize(bytes);
+  }
+
+  onConnected(l: AdapterLink): void {
+    this.link = l;
+    this.runtime.presence.connected(this.id, l.connection.remoteAddress);
+    this.regionSettled = false;
+    this.ready = this.checkRegion(l)
+      .catch((err: unknown) => this.runtime.logger.error({ err, deviceId: this.id }, 'region check failed'))
+      .finally(() => {
+        if (this.link !== l) return;
+        this.regionSettled = true;
+        this.ready = SETTLED;
+      });
+  }
+
+  onPublish(topic: string, message: BrokerMessage): PublishDecision | Promise<PublishDecision> {
+    // The steady state: region settled, device and template in memory, a value write. Its
+    // effect starts inside `handle` before it first awaits, so the next PUBLISH may be taken
+    // while this one's write becomes durable (the engine keeps the acks in order).
+    if (this.regionSettled && !this.redirecting && isValueWrite(topic)) {
+      const target = knownTarget(this.runtime, this.id);
+      if (target !== undefined) {
+        const pending = this.runtime.uplinks.handle(target, topic, message.payload, this, 'device');
+        this.settle ??= (code) => this.ackCode(code);
+        this.fail ??= (err) => this.failed(err);
+        return { kind: 'deferred', reasonCode: pending.then(this.settle, this.fail) };
+      }
+    }
+    return this.publishSlowly(topic, message.payload);
+  }
+
+  /** spec §1.2 wills: one on a Device API uplink topic is handled as that uplink; others are dropped. */
+  onWill(message: BrokerMessage): undefined {
+    if (parseUplinkTopic(message.topic) === undefined) return undefined;
+    const { runtime, id } = this;
+    currentTarget(runtime, id)
+      .then((target) =>
+        target === undefined
+          ? undefined
+          : runtime.uplinks.handle(target, message.topic, message.payload, willReply(runtime, id), 'device'),
+      )
+      .catch((err: unknown) => runtime.logger.error({ err, deviceId: id }, 'device will failed'));
+    return undefined;
+  }
+
+  onSubscribe(filter: string): SubscribeMapping {
+    const mapping = mapDeviceFilter(this.id, filter);
+    if (mapping.ok) return { filter: mapping.filter, maxQos: mapping.maxQos };
+    this.diag(mapping.diag);
+    return mapping.code;
+  }
+
+  toWireTopic(internal: string): string | undefined {
+    const prefix = this.prefix;
+    return internal.startsWith(prefix) ? internal.slice(prefix.length) : undefined;
+  }
+
+  onDisconnected(): void {
+    this.graceTimer?.cancel();
+    this.link = undefined;
+    this.runtime.presence.disconnected(this.id);
+  }
 
   /** 0x96 (flooding, spec §7.1): the connection closes; the PUBACK, if it gets out, says 0x97. */
-  const ackCode = (code: ReasonCode): ReasonCode => {
+  private ackCode(code: ReasonCode): ReasonCode {
     if (code !== ReasonCode.MessageRateTooHigh) return code;
-    runtime.metrics.floodDisconnects++;
-    runtime.logger.warn({ deviceId: id }, 'device flooding: disconnected');
-    link?.close(ReasonCode.MessageRateTooHigh);
+    this.runtime.metrics.floodDisconnects++;
+    this.runtime.logger.warn({ deviceId: this.id }, 'device flooding: disconnected');
+    this.link?.close(ReasonCode.MessageRateTooHigh);
     return ReasonCode.QuotaExceeded;
-  };
+  }
+
   /** A deferred decision's code must not reject. */
-  const failed = (err: unknown): ReasonCode => {
-    runtime.logger.error({ err, deviceId: id }, 'device uplink failed');
+  private failed(err: unknown): ReasonCode {
+    this.runtime.logger.error({ err, deviceId: this.id }, 'device uplink failed');
     return ReasonCode.UnspecifiedError;
-  };
+  }
 
   /** Any uplink, any time: waits for the region check, reads the device if it is not cached. */
-  const publishSlowly = async (topic: string, payload: Buffer): Promise<PublishDecision> => {
-    await ready;
+  private async publishSlowly(topic: string, payload: Buffer): Promise<PublishDecision> {
+    await this.ready;
     // spec §3.4: after a redirect the session's data is not processed.
-    if (redirecting) return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
-    const target = await currentTarget(runtime, id);
+    if (this.redirecting) return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
+    const target = await currentTarget(this.runtime, this.id);
     if (target === undefined) {
-      link?.close(ReasonCode.NotAuthorized, diagText.deviceGone());
+      this.link?.close(ReasonCode.NotAuthorized, diagText.deviceGone());
       return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
     }
-    const code = await runtime.uplinks.handle(target, topic, payload, reply, 'device');
-    return { kind: 'handled', reasonCode: ackCode(code) };
-  };
+    const code = await this.runtime.uplinks.handle(target, topic, payload, this, 'device');
+    return { kind: 'handled', reasonCode: this.ackCode(code) };
+  }
 
   /** spec §2.5: right after CONNECT, a device of another region gets `downlink/redirect`. */
-  const checkRegion = async (l: AdapterLink): Promise<void> => {
+  private async checkRegion(l: AdapterLink): Promise<void> {
+    const runtime = this.runtime;
     const uri = await redirectTarget(
       runtime.platform,
       runtime.options.regionUrl,
-      device.orgId,
+      this.orgId,
       l.connection.transport,
     );
-    if (uri === undefined || link !== l) return;
-    redirecting = true;
+    if (uri === undefined || this.link !== l) return;
+    this.redirecting = true;
     runtime.metrics.redirects++;
-    runtime.logger.info({ deviceId: id, uri }, 'device redirected to its home region');
+    runtime.logger.info({ deviceId: this.id, uri }, 'device redirected to its home region');
     runtime.broker.deliverTo(
-      sessionKey,
-      downlinkMessage(runtime.clock, deviceTopic(id, 'downlink/redirect'), uri, 0),
+      this.sessionKey,
+      downlinkMessage(runtime.clock, deviceTopic(this.id, 'downlink/redirect'), uri, 0),
     );
-    graceTimer = runtime.clock.schedule(REDIRECT_GRACE_MS, () => l.close(ReasonCode.UseAnotherServer));
-  };
+    this.graceTimer = runtime.clock.schedule(REDIRECT_GRACE_MS, () => l.close(ReasonCode.UseAnotherServer));
+  }
+}
 
-  return {
-    sessionKey,
-    onConnected(l) {
-      link = l;
-      runtime.presence.connected(id, l.connection.remoteAddress);
-      regionSettled = false;
-      ready = checkRegion(l)
-        .catch((err: unknown) => runtime.logger.error({ err, deviceId: id }, 'region check failed'))
-        .finally(() => {
-          if (link === l) regionSettled = true;
-        });
-    },
-
-    onPublish(topic, message) {
-      // The steady state: region settled, device and template in memory, a value write. Its
-      // effect starts inside `handle` before it first awaits, so the next PUBLISH may be taken
-      // while this one's write becomes durable (the engine keeps the acks in order).
-      if (regionSettled && !redirecting && isValueWrite(topic)) {
-        const target = knownTarget(runtime, id);
-        if (target !== undefined) {
-          const pending = runtime.uplinks.handle(target, topic, message.payload, reply, 'device');
-          return { kind: 'deferred', reasonCode: pending.then(ackCode, failed) };
-        }
-      }
-      return publishSlowly(topic, message.payload);
-    },
-
-    /** spec §1.2 wills: one on a Device API uplink topic is handled as that uplink; others are dropped. */
-    onWill(message) {
-      if (parseUplinkTopic(message.topic) === undefined) return undefined;
-      currentTarget(runtime, id)
-        .then((target) =>
-          target === undefined
-            ? undefined
-            : runtime.uplinks.handle(
-                target,
-                message.topic,
-                message.payload,
-                willReply(runtime, id),
-                'device',
-              ),
-        )
-        .catch((err: unknown) => runtime.logger.error({ err, deviceId: id }, 'device will failed'));
-      return undefined;
-    },
-
-    onSubscribe(filter) {
-      const mapping = mapDeviceFilter(id, filter);
-      if (mapping.ok) return { filter: mapping.filter, maxQos: mapping.maxQos };
-      reply.diag(mapping.diag);
-      return mapping.code;
-    },
-
-    toWireTopic: (internal) => (internal.startsWith(prefix) ? internal.slice(prefix.length) : undefined),
-
-    onDisconnected() {
-      graceTimer?.cancel();
-      link = undefined;
-      runtime.presence.disconnected(id);
-    },
-  };
+export function createDeviceAdapter(runtime: DeviceApiRuntime, device: Device): ClientAdapter {
+  return new DeviceAdapter(runtime, device.id, device.orgId);
 }

@@ -1,4 +1,4 @@
-import { generate } from 'mqtt-packet';
+import { generate, writeToStream } from 'mqtt-packet';
 import { MqttError } from './errors.js';
 import { encodeAckFast, encodePublishFast } from './fast-path.js';
 import { readFixedHeader } from './fixed-header.js';
@@ -7,6 +7,10 @@ import { ReasonCode, toV3ConnectReturnCode, toV3SubackCode } from './reason-code
 
 /** The largest packet MQTT can frame: 268,435,455 bytes of body plus a 5-byte fixed header. */
 const MAX_FRAME = 268_435_455 + 5;
+
+// mqtt-packet otherwise builds a 65,536-Buffer number cache (~7 MB) on its first use; the
+// packets it still writes (CONNACK, SUBACK, …) are per connection, not per message.
+writeToStream.cacheNumbers = false;
 
 /**
  * Serialises a packet for a connection speaking `protocolVersion`. 3.1.1 / 3.1 output never

@@ -104,9 +104,9 @@ function applyClientLimits(ch: Channel, packet: ConnectPacket): void {
   const limits = ch.broker.limits;
   ch.sendQuota = Math.min(props.receiveMaximum ?? 65535, limits.maxInflightOutgoing);
   if (props.maximumPacketSize !== undefined) ch.clientMaxPacketSize = props.maximumPacketSize;
-  ch.outboundAliases = new OutboundTopicAliases(
-    Math.min(props.topicAliasMaximum ?? 0, limits.outboundTopicAliasMaximum),
-  );
+  // 0 (the default) keeps the channel's shared no-alias table [MQTT-3.3.2-9].
+  const aliases = Math.min(props.topicAliasMaximum ?? 0, limits.outboundTopicAliasMaximum);
+  if (aliases > 0) ch.outboundAliases = new OutboundTopicAliases(aliases);
   ch.problemInformation = props.requestProblemInformation !== false;
 }
 

@@ -22,12 +22,7 @@ type OwnedStream = Duplex & { [CONNECTION]?: MqttConnection };
 /** Runs MQTT on a transport stream until it closes (the transports' connection handler). */
 export function acceptMqttConnection(broker: Broker, stream: Duplex, info: ConnectionInfo): void {
   const connection = new MqttConnection(stream, info, broker);
-  const detach = broker.attach(connection);
-  if (detach === undefined) {
-    stream.destroy(); // shutting down
-    return;
-  }
-  connection.onClosed = detach;
+  if (!broker.attach(connection)) stream.destroy(); // shutting down
 }
 
 /**
@@ -43,8 +38,6 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   private corked = false;
   private endTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
-  /** Called once the transport has closed (the broker's detach). */
-  onClosed: (() => void) | undefined;
   /** Made only when someone waits for the close (server shutdown). */
   private closedPromise: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
@@ -228,8 +221,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     clearTimeout(this.endTimer);
     this.pending.length = 0;
     this.channel.transportClosed();
-    this.onClosed?.();
-    this.onClosed = undefined;
+    this.broker.detach(this);
     this.resolveClosed?.();
   }
 

@@ -153,7 +153,11 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
   app.setErrorHandler((err, request, reply) => {
     // A route may have its own limit (firmware upload).
     const known = classify(err, request.routeOptions.bodyLimit ?? bodyLimit);
-    if (known === undefined) request.log.error({ err }, 'unexpected HTTP API error');
+    if (known === undefined)
+      request.log.error(
+        { err, method: request.method, route: request.routeOptions.url ?? 'unknown' },
+        'unexpected HTTP API error',
+      );
     const { status, message, oauth } = known ?? {
       status: 500,
       message: 'Internal server error.',

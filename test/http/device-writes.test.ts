@@ -471,6 +471,29 @@ test('spec §6.4 scope: a sub-org caller gets the same 404 for parent, sibling a
   assert.equal(fake.pinged.length, 2);
 });
 
+test('spec §6.4 scope: a connected device (in the device cache) is still a 404 for a caller outside its org', async (t) => {
+  const w = await openWriteWorld(t);
+  const fake = w.fake as FakeDeviceApi;
+  const { orgs, platform } = w.world;
+  const created = await platform.devices.create(callerFor(orgs.b.id), {
+    templateId: w.world.rootTemplate.id,
+    name: 'Connected B Device',
+  });
+  // A device login puts the device in the cache the write routes read first.
+  assert.equal((await platform.devices.authenticateToken(created.token))?.id, created.device.id);
+  const payload = { deviceId: created.device.id, dataStreamId: w.ds.Temperature, value: 7 };
+  const url = `${base}/datastream`;
+  for (const org of [orgs.a, orgs.a1]) {
+    const response = await w.world.call({ method: 'POST', url, payload, as: await w.world.client(org) });
+    assert.equal(response.statusCode, 404, org.name);
+    assert.equal(response.body, JSON.stringify({ error: { message: notFound(created.device.id) } }));
+  }
+  assert.deepEqual(fake.published, []);
+  const own = await w.world.call({ method: 'POST', url, payload, as: await w.world.client(orgs.b) });
+  assert.equal(own.statusCode, 204, own.body);
+  assert.equal((await values(w, created.device.id)).get(w.ds.Temperature), 7);
+});
+
 test('ping log: last outcome per device, least recently pinged evicted beyond the limit', () => {
   const log = new PingLog(2);
   log.record(1, 10);

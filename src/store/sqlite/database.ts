@@ -4,6 +4,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreCorruptError, StoreError } from '../errors.js';
 import { type Migration, migrate, migrations } from './migrations.js';
+import { attachCheckpointer, type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY } from './wal-checkpointer.js';
 
 export interface OpenDatabaseOptions {
   /** How long a statement waits for a lock held by another connection before SQLITE_BUSY. */
@@ -11,6 +12,11 @@ export interface OpenDatabaseOptions {
   readonly logger?: Logger;
   /** Test seam: the schema steps to apply (defaults to the shipped ones). */
   readonly migrations?: readonly Migration[];
+  /**
+   * WAL checkpoints on a worker thread (wal-checkpointer.ts; default DEFAULT_CHECKPOINT_POLICY),
+   * or `false` for SQLite's own auto-checkpoint inside commits.
+   */
+  readonly checkpoint?: CheckpointPolicy | false;
 }
 
 /** SQLite result codes that mean "this file is not a database we can read". */
@@ -25,9 +31,12 @@ export function openDatabase(file: string, options: OpenDatabaseOptions): Databa
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new BetterSqlite3(file);
   return withDatabase(db, file, () => {
-    configure(db, file, options);
+    const wal = configure(db, file, options);
     const { from, to } = migrate(db, file, options.migrations ?? migrations);
     if (from !== to) options.logger?.info({ file, from, to }, 'database migrated');
+    const policy = options.checkpoint ?? DEFAULT_CHECKPOINT_POLICY;
+    if (wal && file !== ':memory:' && file !== '' && policy !== false)
+      attachCheckpointer(db, file, policy, options.logger);
     return db;
   });
 }
@@ -47,7 +56,8 @@ export function withDatabase<T>(db: Database, file: string, setUp: () => T): T {
   }
 }
 
-function configure(db: Database, file: string, options: OpenDatabaseOptions): void {
+/** Configures the connection; true when it is in WAL mode. */
+function configure(db: Database, file: string, options: OpenDatabaseOptions): boolean {
   // WAL lets readers (backups, the CLI) run beside the writer; NORMAL skips the fsync per commit,
   // so a power cut may lose the last commits but never corrupts the file.
   const mode = db.pragma('journal_mode = WAL', { simple: true });
@@ -56,6 +66,7 @@ function configure(db: Database, file: string, options: OpenDatabaseOptions): vo
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
   // Reading the schema touches page 1 beyond the header: a damaged file fails here, not later.
   db.prepare('SELECT count(*) FROM sqlite_schema').get();
+  return mode === 'wal';
 }
 
 function isSqliteError(err: unknown): err is Error & { code: string } {

@@ -6,7 +6,13 @@ import { startMosquitto } from './brokers/mosquitto.js';
 import type { BenchArgs } from './lib/args.js';
 import type { Progress } from './lib/progress.js';
 import { WorkerPool } from './lib/worker-pool.js';
-import { type ConnectionsResult, type ConnectionsTarget, runConnections } from './scenarios/connections.js';
+import {
+  baselineBrokerTarget,
+  type ConnectionsResult,
+  type ConnectionsTarget,
+  platformTarget,
+  runConnections,
+} from './scenarios/connections.js';
 import { type DownlinkResult, downlinkCases, runDownlinkCase } from './scenarios/downlinks.js';
 import { type IngestResult, ingestCases, runIngestCase } from './scenarios/ingest.js';
 import { type PlainResult, plainCases, runPlainCase } from './scenarios/plain.js';
@@ -123,11 +129,14 @@ export async function scenarioPlatform(args: BenchArgs, progress: Progress, resu
       for (const c of downlinkCases().filter(
         (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
       )) {
-        const r = await runDownlinkCase(pool, c, durationMs, progress);
-        results.downlinks.push(r);
-        progress.done(
-          `[3] ${c.name.padEnd(44)} ${r.error === undefined ? `p99 ${((r.latency?.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.received}/${r.sent} received` : `error: ${r.error}`}`,
-        );
+        // With --baseline-cli the other build runs the same case right after: before/after.
+        for (const baseline of args.baselineCli === undefined ? [undefined] : [undefined, args.baselineCli]) {
+          const r = await runDownlinkCase(pool, c, durationMs, progress, baseline);
+          results.downlinks.push(r);
+          progress.done(
+            `[3] ${r.name.padEnd(44)} ${r.error === undefined ? `p99 ${((r.latency?.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.received}/${r.sent} received` : `error: ${r.error}`}`,
+          );
+        }
       }
     }
   } finally {
@@ -150,28 +159,15 @@ export async function scenarioConnections(
       progress.done(`[4] devgate start: devices could not be prepared: ${(err as Error).message}`);
     }
   }
-  const targets: ConnectionsTarget[] = args.brokers.map((name) => ({
-    start: () => startBroker(name, args),
-    auth: 'anonymous',
-  }));
+  // With --baseline-cli the other build runs each devgate case right after this one: before/after.
+  const baseline = args.baselineCli;
+  const targets: ConnectionsTarget[] = args.brokers.flatMap((name) => [
+    { start: () => startBroker(name, args), auth: 'anonymous' as const },
+    ...(name === 'devgate' && baseline !== undefined ? [baselineBrokerTarget(baseline)] : []),
+  ]);
   if (platform !== undefined) {
-    const prepared = platform;
-    targets.push({
-      // A fresh copy per start: nothing of one run leaks into the next.
-      start: async () => {
-        const copy = await preparePlatform(largest, () => undefined);
-        const handle = await startDevgate({ command: 'start', dataDir: copy.dataDir });
-        return {
-          ...handle,
-          stop: async () => {
-            await handle.stop();
-            copy.cleanup();
-          },
-        };
-      },
-      auth: 'device token',
-      credentials: (i) => ({ username: 'device', password: prepared.tokens[i]! }),
-    });
+    targets.push(platformTarget(platform, largest));
+    if (baseline !== undefined) targets.push(platformTarget(platform, largest, baseline));
   }
   try {
     for (const n of args.connections) {
@@ -179,7 +175,7 @@ export async function scenarioConnections(
         const result = await runConnections(target, n, progress);
         results.connections.push(result);
         progress.done(
-          `[4] ${result.broker.padEnd(14)} ${n.toLocaleString('en-US').padStart(7)} ${result.connected === undefined ? `error: ${result.error}` : `${result.connected.toLocaleString('en-US')} connected, ${Math.round(result.connectPerSec ?? 0).toLocaleString('en-US')} CONNECT/s, ${((result.rssPerConnection ?? 0) / 1024).toFixed(1)} KiB RSS/conn`}`,
+          `[4] ${result.broker.padEnd(14)} ${n.toLocaleString('en-US').padStart(7)} ${result.connected === undefined ? `error: ${result.error}` : `${result.connected.toLocaleString('en-US')} connected, ${Math.round(result.connectPerSec ?? 0).toLocaleString('en-US')} CONNECT/s, ${((result.rssPerConnection ?? 0) / 1024).toFixed(1)} KiB RSS/conn${result.heapPerConnection === undefined ? '' : `, ${(result.heapPerConnection / 1024).toFixed(1)} KiB heap/conn`}`}`,
         );
       }
     }

@@ -1,4 +1,6 @@
 import type { BrokerHandle, LoopProbe } from '../brokers/broker-process.js';
+import { startDevgate } from '../brokers/devgate.js';
+import { type PreparedPlatform, preparePlatform } from '../brokers/devgate-platform.js';
 import { sleep } from '../lib/clock.js';
 import { Fleet } from '../lib/fleet.js';
 import { Histogram, type HistogramData, type HistogramSummary } from '../lib/histogram.js';
@@ -18,7 +20,7 @@ export interface ConnectionsResult {
   readonly rssBeforeBytes?: number;
   readonly rssAfterBytes?: number;
   readonly rssPerConnection?: number;
-  /** Node brokers: heap growth per connection (after the broker's own GC, as sampled). */
+  /** Node brokers: heap growth per connection, both samples taken after a full GC (loop-probe). */
   readonly heapPerConnection?: number;
   /** Node brokers: event-loop delay over the connect storm and the idle period after it. */
   readonly loopDelayMs?: LoopProbe['loopDelayMs'];
@@ -37,9 +39,57 @@ export interface ConnectionsTarget {
   readonly credentials?: (i: number) => { username: string; password: string };
 }
 
-async function waitProbe(broker: BrokerHandle): Promise<LoopProbe | undefined> {
-  await sleep(300); // the probe writes every 250 ms
-  return broker.probe();
+/** What loop-probe writes after a SIGWINCH: the heap right after a full collection. */
+type GcProbe = LoopProbe & { readonly heapAfterGcBytes?: number; readonly gcSamples?: number };
+
+/**
+ * A probe sample whose heap figure follows a full GC (Node brokers; undefined for others). The
+ * probe writes it at once and before the GC pause reaches its delay histogram.
+ */
+async function gcProbe(broker: BrokerHandle): Promise<LoopProbe | undefined> {
+  const last = broker.probe() as GcProbe | undefined;
+  if (last === undefined) return undefined;
+  const seen = last.gcSamples ?? 0;
+  process.kill(broker.pid, 'SIGWINCH');
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    await sleep(50);
+    const probe = broker.probe() as GcProbe | undefined;
+    if (probe?.heapAfterGcBytes !== undefined && (probe.gcSamples ?? 0) > seen)
+      return { ...probe, heapUsedBytes: probe.heapAfterGcBytes };
+  }
+  return undefined; // a probe without gc: no heap figure rather than a misleading one
+}
+
+/** devgate start with device tokens; `cli`: another build's (before/after with --baseline-cli). */
+export function platformTarget(prepared: PreparedPlatform, devices: number, cli?: string): ConnectionsTarget {
+  return {
+    // A fresh copy per start: nothing of one run leaks into the next.
+    start: async () => {
+      const copy = await preparePlatform(devices, () => undefined);
+      const handle = await startDevgate({
+        command: 'start',
+        dataDir: copy.dataDir,
+        ...(cli === undefined ? {} : { cli, label: 'devgate start-baseline' }),
+      });
+      return {
+        ...handle,
+        stop: async () => {
+          await handle.stop();
+          copy.cleanup();
+        },
+      };
+    },
+    auth: 'device token',
+    credentials: (i) => ({ username: 'device', password: prepared.tokens[i]! }),
+  };
+}
+
+/** The plain broker of another build (`--baseline-cli`), run right after this build's. */
+export function baselineBrokerTarget(cli: string): ConnectionsTarget {
+  return {
+    start: () => startDevgate({ command: 'broker', cli, label: 'devgate-baseline' }),
+    auth: 'anonymous',
+  };
 }
 
 /** Opens `n` idle connections against a fresh broker, measures, closes. */
@@ -54,7 +104,7 @@ export async function runConnections(
   try {
     await sleep(1000);
     const before = broker.sample();
-    const probeBefore = await waitProbe(broker);
+    const probeBefore = await gcProbe(broker);
     broker.resetProbe();
     const fleet = new Fleet(pool, broker);
     progress.step(`[4] ${broker.label}: opening ${n.toLocaleString('en-US')} connections`);
@@ -66,7 +116,7 @@ export async function runConnections(
     progress.step(`[4] ${broker.label}: ${summary.ok.toLocaleString('en-US')} connected, settling`);
     await sleep(2000);
     const after = broker.sample();
-    const probeAfter = await waitProbe(broker);
+    const probeAfter = await gcProbe(broker);
     const pings = await pool.each<{ hist: HistogramData }>(() => ({
       op: 'ping',
       sample: Math.ceil(200 / pool.size),

@@ -1,7 +1,6 @@
-import { Agent, request } from 'node:http';
-import { nowMicros, sleep } from '../lib/clock.js';
 import { byWorker, Fleet } from '../lib/fleet.js';
 import { Histogram, type HistogramSummary } from '../lib/histogram.js';
+import { runWriter, type WriteResult } from '../lib/http-writer.js';
 import { receiverStats, resetReceivers, settle } from '../lib/phases.js';
 import { cpuPercent } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
@@ -36,6 +35,8 @@ export interface DownlinkResult {
   readonly writesPerSec?: number;
   readonly sent?: number;
   readonly httpErrors?: number;
+  /** Writer connections opened mid-run (all prepared ones were busy). */
+  readonly extraConnections?: number;
   readonly received?: number;
   readonly httpLatency?: HistogramSummary;
   readonly latency?: HistogramSummary;
@@ -100,86 +101,59 @@ async function connectSubscribers(
   return deviceIds.slice(0, c.gatewayDevices) as number[];
 }
 
-interface Writer {
-  readonly sent: number;
-  readonly errors: number;
-  readonly latency: Histogram;
-}
+/** Keep-alive connections the writer opens before it starts (a burst beyond them opens more). */
+const WRITER_CONNECTIONS = 32;
 
 /** Open-loop HTTP writes at `rate`/s for `durationMs`, round-robin over `deviceIds`. */
-async function writeAtRate(
+function writeAtRate(
   platform: RunningPlatform,
   token: string,
   streamId: number,
   deviceIds: readonly number[],
   rate: number,
   durationMs: number,
-): Promise<Writer> {
-  const url = new URL(`${platform.httpBase}/api/v1/organization/device/datastream`);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const latency = new Histogram();
-  let sent = 0;
-  let errors = 0;
-  let inFlight = 0;
-  const post = (deviceId: number): void => {
-    const stamp = nowMicros();
-    const body = JSON.stringify({ deviceId, dataStreamId: streamId, value: String(Math.round(stamp)) });
-    inFlight++;
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          inFlight--;
-          if (res.statusCode === undefined || res.statusCode >= 300) errors++;
-          latency.record(nowMicros() - stamp);
-        });
-      },
-    );
-    req.on('error', () => {
-      inFlight--;
-      errors++;
-    });
-    req.end(body);
-  };
-  const start = performance.now();
-  while (performance.now() - start < durationMs) {
-    const due = Math.floor(((performance.now() - start) / 1000) * rate);
-    while (sent < due) post(deviceIds[sent++ % deviceIds.length]!);
-    await sleep(1);
-  }
-  const deadline = performance.now() + 10_000;
-  while (inFlight > 0 && performance.now() < deadline) await sleep(10);
-  agent.destroy();
-  return { sent, errors, latency };
+): Promise<WriteResult> {
+  const url = new URL(platform.httpBase);
+  return runWriter({
+    host: url.hostname,
+    port: Number(url.port),
+    path: '/api/v1/organization/device/datastream',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    // The value is the send time: the receiving device measures write → delivery.
+    bodies: deviceIds.map((deviceId) =>
+      JSON.stringify({ deviceId, dataStreamId: streamId, value: '$STAMP' }),
+    ),
+    rate,
+    durationMs,
+    connections: WRITER_CONNECTIONS,
+  });
 }
 
+/** `baseline`: run another devgate build (`--baseline-cli`); its rows are marked in the name. */
 export async function runDownlinkCase(
   pool: WorkerPool,
   c: DownlinkCase,
   durationMs: number,
   progress: Progress,
+  baseline?: string,
 ): Promise<DownlinkResult> {
-  const base = { scenario: 'downlinks' as const, case: c.id, name: c.name };
+  const name = baseline === undefined ? c.name : `${c.name} (devgate-baseline)`;
+  const base = { scenario: 'downlinks' as const, case: c.id, name };
+  const cli = baseline === undefined ? undefined : { path: baseline, label: 'devgate-baseline' };
   let platform: RunningPlatform | undefined;
   try {
-    platform = await startPlatform(Math.max(c.devices, c.gatewayDevices), (t) => progress.step(`[3] ${t}`));
+    platform = await startPlatform(
+      Math.max(c.devices, c.gatewayDevices),
+      (t) => progress.step(`[3] ${t}`),
+      cli,
+    );
     const fleet = new Fleet(pool, platform.broker);
-    progress.step(`[3] ${c.name}: connecting and subscribing`);
+    progress.step(`[3] ${name}: connecting and subscribing`);
     const deviceIds = await connectSubscribers(fleet, platform, c);
     const token = await adminToken(platform);
     const streamId = await stampDatastreamId(platform, token, deviceIds[0]!);
     await resetReceivers(fleet, 'text-micros', true);
-    progress.step(`[3] ${c.name}: writing`);
+    progress.step(`[3] ${name}: writing`);
     const before = platform.broker.sample();
     const writer = await writeAtRate(platform, token, streamId, deviceIds, c.writesPerSec, durationMs);
     const after = platform.broker.sample();
@@ -191,8 +165,9 @@ export async function runDownlinkCase(
       writesPerSec: (writer.sent / durationMs) * 1000,
       sent: writer.sent,
       httpErrors: writer.errors,
+      extraConnections: writer.extraConnections,
       received: stats.received,
-      httpLatency: writer.latency.summary(),
+      httpLatency: Histogram.from(writer.latency).summary(),
       latency: stats.hist.summary(),
       brokerCpu: cpuPercent(before, after),
     };

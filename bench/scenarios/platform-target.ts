@@ -26,16 +26,21 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
-/** `devgate start` on a fresh copy of a prepared data directory with `devices` devices. */
+/**
+ * `devgate start` on a fresh copy of a prepared data directory with `devices` devices; `cli` runs
+ * another build (before/after figures, `--baseline-cli`).
+ */
 export async function startPlatform(
   devices: number,
   progress: (text: string) => void,
+  cli?: { readonly path: string; readonly label: string },
 ): Promise<RunningPlatform> {
   const prepared = await preparePlatform(devices, progress);
   const broker = await startDevgate({
     command: 'start',
     dataDir: prepared.dataDir,
     extraArgs: BENCH_START_FLAGS,
+    ...(cli === undefined ? {} : { cli: cli.path, label: cli.label }),
   });
   const httpPort = (broker as BrokerHandle & { httpPort?: number }).httpPort;
   return {

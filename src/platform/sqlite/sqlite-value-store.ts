@@ -11,8 +11,13 @@ interface CurrentRow {
 
 const window = 'device_id = @deviceId AND datastream_id = @dataStreamId AND ts BETWEEN @from AND @to';
 
-/** Points queued before a write commits at once instead of on the next turn (bounds memory). */
-const MAX_QUEUED_POINTS = 20_000;
+/**
+ * Points queued before a write commits at once instead of on the next turn. It bounds memory, and
+ * GC: everything a queued uplink holds lives until its commit, so a turn that read 20,000 uplinks
+ * made every young-generation GC copy them all (measured: 2,000 instead of 20,000 halved GC time
+ * and raised ingest from ~97k to ~150k values/s; 500–2,000 measured alike).
+ */
+const MAX_QUEUED_POINTS = 2_000;
 /** History rows per multi-row INSERT: one statement call per chunk instead of per row. */
 const ROWS_PER_INSERT = 64;
 

@@ -57,7 +57,13 @@ export async function startPlatform(
 export function historyRows(dataDir: string): number {
   const db = new Database(join(dataDir, 'platform.sqlite'), { readonly: true });
   try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM history').get() as { n: number }).n;
+    // Rows not yet merged from the staging table (schema 5 on) are stored too.
+    const staging = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'history_staging'").get();
+    const sql =
+      staging === undefined
+        ? 'SELECT COUNT(*) AS n FROM history'
+        : 'SELECT (SELECT COUNT(*) FROM history) + (SELECT COUNT(*) FROM history_staging) AS n';
+    return (db.prepare(sql).get() as { n: number }).n;
   } finally {
     db.close();
   }

@@ -218,4 +218,32 @@ export function describeValueStoreContract(backend: string, open: OpenDeviceStor
     assert.ok(settled);
     assert.equal((await f.stores.values.current(id)).length, 1);
   });
+
+  it('sustained writes (more than one history merge chunk): every point in history, newest first, ties latest written first', async (t) => {
+    const f = await open(t);
+    const a = await device(f);
+    const b = await device(f);
+    const writes = [];
+    // 25,000 points: past the SQLite store's 20,000-row staging chunk, so a merge happens mid-way.
+    for (let i = 0; i < 25_000; i++) {
+      const id = i % 5 === 0 ? b : a;
+      writes.push(
+        f.stores.values.write(id, [{ dataStreamId: 1 + (i % 2), value: i, ts: T0 + Math.floor(i / 10) }]),
+      );
+    }
+    assert.ok((await Promise.all(writes)).every((stored) => stored));
+    const pageA1 = await f.stores.values.history(a, { dataStreamId: 1, offset: 0, limit: 3 });
+    assert.equal(pageA1.totalElements, 10_000);
+    // Points 24998, 24996 and 24994 share ts T0 + 2499: the latest written comes first.
+    assert.deepEqual(pageA1.content, [
+      { ts: T0 + 2499, value: 24_998 },
+      { ts: T0 + 2499, value: 24_996 },
+      { ts: T0 + 2499, value: 24_994 },
+    ]);
+    assert.equal((await f.stores.values.history(b, { dataStreamId: 1, ...all })).totalElements, 2_500);
+    assert.equal((await f.stores.values.history(b, { dataStreamId: 2, ...all })).totalElements, 2_500);
+    await f.stores.devices.delete(b);
+    assert.equal((await f.stores.values.history(b, { dataStreamId: 1, ...all })).totalElements, 0);
+    assert.equal(await f.stores.values.pruneBefore(T0 + 1000), 8_000, 'a: 10 per ts step × 1000 steps × 0.8');
+  });
 }

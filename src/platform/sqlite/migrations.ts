@@ -1,5 +1,6 @@
 import type { Migration } from '../../store/sqlite/migrations.js';
 import { deviceSchema } from './schema/devices.js';
+import { historyStagingSchema } from './schema/history-staging.js';
 import { orgSchema } from './schema/orgs.js';
 import { otaSchema } from './schema/ota.js';
 import { templateSchema } from './schema/templates.js';
@@ -18,4 +19,9 @@ export const platformMigrations: readonly Migration[] = [
     up: deviceSchema,
   },
   { version: 4, description: 'firmware, shipments, shipment devices', up: otaSchema },
+  {
+    version: 5,
+    description: 'history staging table (history rows merged in sorted chunks)',
+    up: historyStagingSchema,
+  },
 ];

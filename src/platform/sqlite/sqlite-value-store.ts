@@ -18,13 +18,19 @@ const window = 'device_id = @deviceId AND datastream_id = @dataStreamId AND ts B
  * and raised ingest from ~97k to ~150k values/s; 500–2,000 measured alike).
  */
 const MAX_QUEUED_POINTS = 2_000;
+/**
+ * Staged history rows that trigger a merge into `history` (inside the commit that reaches it).
+ * Measured with 10,000 datastreams: 3–4 µs per value at 600k rows instead of 15, and a merge of
+ * 20,000 rows holds the thread ~25 ms (less than one direct commit of 2,000 values did).
+ */
+const MERGE_ROWS = 20_000;
 /** History rows per multi-row INSERT: one statement call per chunk instead of per row. */
 const ROWS_PER_INSERT = 64;
 
-/** Inserts history rows (4 columns each, flattened) in multi-row statements. */
+/** Inserts history rows (4 columns each, flattened) into the staging table, in multi-row statements. */
 function historyInserter(db: Database): (rows: ReadonlyArray<number | string>) => void {
   const tuple = '(?, ?, ?, ?)';
-  const prefix = 'INSERT INTO history (device_id, datastream_id, ts, value) VALUES ';
+  const prefix = 'INSERT INTO history_staging (device_id, datastream_id, ts, value) VALUES ';
   const one = db.prepare(prefix + tuple);
   const chunk = db.prepare(prefix + Array(ROWS_PER_INSERT).fill(tuple).join(', '));
   const width = ROWS_PER_INSERT * 4;
@@ -59,6 +65,28 @@ export function createSqliteValueStore(db: Database): ValueStore {
     prune: db.prepare('DELETE FROM history WHERE ts < ?'),
     clearCurrent: db.prepare('DELETE FROM current_values WHERE device_id = ?'),
     clearHistory: db.prepare('DELETE FROM history WHERE device_id = ?'),
+    clearStaged: db.prepare('DELETE FROM history_staging WHERE device_id = ?'),
+    countStaged: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM history_staging'),
+    // rowid keeps the write order of equal timestamps (history reads break ties by rowid).
+    mergeStaged: db.prepare(`
+      INSERT INTO history (device_id, datastream_id, ts, value)
+      SELECT device_id, datastream_id, ts, value FROM history_staging
+      ORDER BY device_id, datastream_id, ts, rowid`),
+    dropStaged: db.prepare('DELETE FROM history_staging'),
+  };
+  /** Rows in history_staging (rows left by a previous run included). */
+  let staged = s.countStaged.get()?.n ?? 0;
+  const mergeStaged = (): void => {
+    if (staged === 0) return;
+    s.mergeStaged.run();
+    s.dropStaged.run();
+    staged = 0;
+  };
+  const merge = db.transaction(mergeStaged);
+  /** Reads see every write: commit what is queued, then move staged rows into history. */
+  const settle = (): void => {
+    queue.flush();
+    if (staged > 0) merge();
   };
   const insertRows = historyInserter(db);
   const commit = db.transaction((batch: readonly QueuedValueWrite[]) => {
@@ -86,11 +114,14 @@ export function createSqliteValueStore(db: Database): ValueStore {
     }
     insertRows(rows);
     for (const c of newest.values()) s.current.run(c.deviceId, c.dataStreamId, c.json, c.ts);
+    staged += rows.length / 4;
+    if (staged >= MERGE_ROWS) mergeStaged();
   });
   const queue = new ValueWriteQueue(commit, MAX_QUEUED_POINTS);
   const clear = db.transaction((deviceId: number) => {
     s.clearCurrent.run(deviceId);
     s.clearHistory.run(deviceId);
+    s.clearStaged.run(deviceId);
   });
 
   return {
@@ -108,7 +139,7 @@ export function createSqliteValueStore(db: Database): ValueStore {
       }));
     },
     history: async (deviceId, query: HistoryQuery) => {
-      queue.flush();
+      settle();
       const params = {
         deviceId,
         dataStreamId: query.dataStreamId,
@@ -123,7 +154,7 @@ export function createSqliteValueStore(db: Database): ValueStore {
       return { content, totalElements: s.count.get(params)?.n ?? 0 };
     },
     pruneBefore: async (before) => {
-      queue.flush();
+      settle();
       return s.prune.run(before).changes;
     },
     clear: async (deviceId) => {

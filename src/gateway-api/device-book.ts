@@ -1,4 +1,4 @@
-import { LruMap } from './lru-map.js';
+import { LruMap } from '../platform/lru-map.js';
 
 /** What one gateway connection knows about one target token. */
 interface Entry {

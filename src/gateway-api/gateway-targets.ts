@@ -1,6 +1,7 @@
 import type { Broker } from '../broker/broker.js';
 import type { UplinkTarget } from '../device-api/types.js';
 import type { Logger } from '../observability/logger.js';
+import type { Device } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { DeviceBook } from './device-book.js';
 import type { PrincipalState } from './gateway-principal.js';
@@ -41,11 +42,7 @@ export class TargetAccess {
     // The login is read again only when something it depends on may have changed (see peek).
     const scopeOrg = principal.peek() ?? (await principal.refresh());
     if (scopeOrg === undefined) throw new RevokedError();
-    const { devices, templates, orgs } = this.#deps.platform;
-    const device = await devices.authenticateToken(token);
-    const template = device === undefined ? undefined : templates.byId(device.templateId);
-    const inScope = device !== undefined && orgs.isInScope(scopeOrg, device.orgId);
-    return inScope && template !== undefined ? { device, template } : undefined;
+    return this.#target(scopeOrg, await this.#deps.platform.devices.authenticateToken(token));
   }
 
   /**
@@ -57,11 +54,15 @@ export class TargetAccess {
   peek(token: string): UplinkTarget | undefined {
     const scopeOrg = this.#deps.principal.peek();
     if (scopeOrg === undefined) return undefined;
-    const { devices, templates, orgs } = this.#deps.platform;
-    const device = devices.peekToken(token);
-    if (device === undefined || !orgs.isInScope(scopeOrg, device.orgId)) return undefined;
-    const template = templates.byId(device.templateId);
-    return template === undefined ? undefined : { device, template };
+    return this.#target(scopeOrg, this.#deps.platform.devices.peekToken(token));
+  }
+
+  /** The device as this login's target: in scope and with its template; undefined otherwise. */
+  #target(scopeOrg: number, device: Device | undefined): UplinkTarget | undefined {
+    const { templates, orgs } = this.#deps.platform;
+    const template = device === undefined ? undefined : templates.byId(device.templateId);
+    const inScope = device !== undefined && orgs.isInScope(scopeOrg, device.orgId);
+    return inScope && template !== undefined ? { device, template } : undefined;
   }
 
   /**

@@ -21,14 +21,15 @@ import { isValueWrite } from './uplink-values.js';
 
 /** The device as it is now (status, org and template may change while it is connected). */
 async function currentTarget(runtime: DeviceApiRuntime, deviceId: number): Promise<UplinkTarget | undefined> {
-  const device = await runtime.platform.devices.byId(deviceId);
-  const template = device === undefined ? undefined : runtime.platform.templates.byId(device.templateId);
-  return device === undefined || template === undefined ? undefined : { device, template };
+  return targetOf(runtime, await runtime.platform.devices.byId(deviceId));
 }
 
 /** `currentTarget` when both are in memory (the device in the authentication cache); else undefined. */
 function knownTarget(runtime: DeviceApiRuntime, deviceId: number): UplinkTarget | undefined {
-  const device = runtime.platform.devices.peekById(deviceId);
+  return targetOf(runtime, runtime.platform.devices.peekById(deviceId));
+}
+
+function targetOf(runtime: DeviceApiRuntime, device: Device | undefined): UplinkTarget | undefined {
   const template = device === undefined ? undefined : runtime.platform.templates.byId(device.templateId);
   return device === undefined || template === undefined ? undefined : { device, template };
 }

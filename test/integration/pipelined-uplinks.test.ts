@@ -36,26 +36,33 @@ function sentIds(acks: ReadonlyArray<[number, number]>): number[] {
 const labels = (prefix: string) => Array.from({ length: COUNT }, (_, i) => `${prefix}${i}`);
 
 describe('pipelined value uplinks: acknowledged in order, stored in order [MQTT-4.6.0-2]', () => {
-  test('MQTT-4.6.0-2 a device’s back-to-back ds/NAME values: PUBACKs in arrival order, the last value is current', async (t) => {
-    const world = await startDeviceWorld(t);
-    const { client } = await world.connect(t, world.a.token, { protocolVersion: 5 });
-    const values = labels('m');
-    const acks = await pipelined(
-      client,
-      values.map((v) => ['ds/Message', v] as const),
-    );
-    assert.deepEqual(
-      acks.map(([id]) => id),
-      sentIds(acks),
-    );
-    assert.ok(acks.every(([, code]) => code === 0));
-    assert.equal(await currentValue(world, world.a.device.id, 'Message'), values.at(-1));
-  });
+  for (const version of [4, 5] as const) {
+    test(`MQTT-4.6.0-2 a device’s back-to-back ds/NAME values: PUBACKs in arrival order, the last value is current (v${version})`, async (t) => {
+      const world = await startDeviceWorld(t);
+      const { client } = await world.connect(t, world.a.token, { protocolVersion: version });
+      const values = labels('m');
+      const acks = await pipelined(
+        client,
+        values.map((v) => ['ds/Message', v] as const),
+      );
+      assert.deepEqual(
+        acks.map(([id]) => id),
+        sentIds(acks),
+      );
+      assert.ok(acks.every(([, code]) => code === 0));
+      assert.equal(await currentValue(world, world.a.device.id, 'Message'), values.at(-1));
+    });
+  }
 
-  for (const login of ['oauth', 'mgmt'] as const) {
-    test(`MQTT-4.6.0-2 a gateway’s back-to-back dev/{token}/ds/NAME values: PUBACKs in order, the last value is current (${login})`, async (t) => {
+  for (const [login, version] of [
+    ['oauth', 5],
+    ['mgmt', 5],
+    ['oauth', 4],
+    ['mgmt', 4],
+  ] as const) {
+    test(`MQTT-4.6.0-2 a gateway’s back-to-back dev/{token}/ds/NAME values: PUBACKs in order, the last value is current (${login}, v${version})`, async (t) => {
       const s = await startGatewayServer(t);
-      const { client } = await s.gateway(login, 5);
+      const { client } = await s.gateway(login, version);
       const same = s.world.targets[TargetKind.Same]!;
       const child = s.world.targets[TargetKind.Child]!;
       const values = labels('g');

@@ -7,9 +7,10 @@ import type { ListenerAddresses, ServerConfig } from './config/server-config.js'
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
 import { ensureSelfSignedCert } from './mqtt/transport/self-signed.js';
+import { SocketWorkerPool } from './mqtt/transport/socket-workers/socket-worker-pool.js';
 import { listenTcp } from './mqtt/transport/tcp.js';
 import { listenTls } from './mqtt/transport/tls.js';
-import { TlsCredentials, type TlsFiles } from './mqtt/transport/tls-credentials.js';
+import { TLS_MIN_VERSION, TlsCredentials, type TlsFiles } from './mqtt/transport/tls-credentials.js';
 import type { ConnectionHandler, Listener } from './mqtt/transport/types.js';
 import { listenWebSocket } from './mqtt/transport/websocket.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -44,6 +45,8 @@ export interface DevgateServer {
   readonly tlsSelfSigned: boolean;
   /** Present with TLS listeners; emits 'reload' / 'reloadError' when the files change. */
   readonly tls?: TlsCredentials;
+  /** Present with `socketWorkers`: the processes that hold the MQTT TCP/TLS sockets. */
+  readonly socketWorkers?: SocketWorkerPool;
   /** Stops accepting, closes the broker (DISCONNECT, flush stores), closes listeners. Idempotent. */
   close(): Promise<void>;
 }
@@ -88,6 +91,36 @@ interface ListenerPlan {
   readonly httpHandler: HttpRequestHandler | undefined;
   /** Filled as listeners bind, so a failure half-way can close those already open. */
   readonly started: Listener[];
+  /** With `socketWorkers`: the processes that own the MQTT TCP/TLS sockets. */
+  readonly pool: SocketWorkerPool | undefined;
+}
+
+function tlsMaterial(credentials: TlsCredentials): {
+  cert: string;
+  key: string;
+  minVersion: typeof TLS_MIN_VERSION;
+} {
+  const { cert, key } = credentials.serverOptions() as { cert: Buffer; key: Buffer };
+  return { cert: cert.toString('utf8'), key: key.toString('utf8'), minVersion: TLS_MIN_VERSION };
+}
+
+/** MQTT over TCP, in this process or in the socket workers. */
+function listenMqttTcp(plan: ListenerPlan, port: number): Promise<Listener> {
+  const { config, onConnection, logger, pool } = plan;
+  if (pool !== undefined) return pool.listen({ transport: 'tcp', host: config.host, port });
+  return listenTcp({ host: config.host, port, onConnection, logger });
+}
+
+/** MQTT over TLS, in this process or in the socket workers (which follow certificate reloads). */
+function listenMqttTls(plan: ListenerPlan, port: number, credentials: TlsCredentials): Promise<Listener> {
+  const { config, onConnection, logger, pool } = plan;
+  const handshakeTimeoutMs = config.limits.connectTimeoutMs;
+  if (pool === undefined) {
+    return listenTls({ host: config.host, port, credentials, onConnection, logger, handshakeTimeoutMs });
+  }
+  credentials.on('reload', () => pool.updateTls(tlsMaterial(credentials)));
+  const tls = tlsMaterial(credentials);
+  return pool.listen({ transport: 'tls', host: config.host, port, tls, handshakeTimeoutMs });
 }
 
 async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
@@ -101,19 +134,9 @@ async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
   const web = { onConnection, logger, maxPayload: config.limits.maxPacketSize, timeoutMs };
   const httpHandler = plan.httpHandler === undefined ? {} : { httpHandler: plan.httpHandler };
   const addresses: { mqtt?: number; mqtts?: number; http?: number; https: number[] } = { https: [] };
-  if (config.mqttPort !== null) {
-    addresses.mqtt = track(await listenTcp({ host, port: config.mqttPort, onConnection, logger }));
-  }
+  if (config.mqttPort !== null) addresses.mqtt = track(await listenMqttTcp(plan, config.mqttPort));
   if (config.mqttsPort !== null && credentials !== undefined) {
-    const options = {
-      host,
-      port: config.mqttsPort,
-      credentials,
-      onConnection,
-      logger,
-      handshakeTimeoutMs: timeoutMs,
-    };
-    addresses.mqtts = track(await listenTls(options));
+    addresses.mqtts = track(await listenMqttTls(plan, config.mqttsPort, credentials));
   }
   if (config.httpPort !== null) {
     addresses.http = track(await listenWebSocket({ host, port: config.httpPort, ...web, ...httpHandler }));
@@ -175,11 +198,25 @@ async function loadTls(
   return { files, credentials: await TlsCredentials.load(files, { logger, ...interval }) };
 }
 
+/** The socket workers, when configured and an MQTT TCP or TLS listener is on. */
+async function startSocketWorkers(
+  config: ServerConfig,
+  onConnection: ConnectionHandler,
+  logger: Logger,
+): Promise<SocketWorkerPool | undefined> {
+  const workers = config.socketWorkers ?? 0;
+  if (workers === 0 || (config.mqttPort === null && config.mqttsPort === null)) return undefined;
+  const pool = await SocketWorkerPool.start({ workers, onConnection, logger });
+  logger.info({ workers, pids: pool.pids }, 'socket workers started');
+  return pool;
+}
+
 interface Running {
   readonly broker: Broker;
   readonly listeners: readonly Listener[];
   readonly credentials: TlsCredentials | undefined;
   readonly listenersPath: string;
+  readonly pool: SocketWorkerPool | undefined;
 }
 
 /** Stop accepting everywhere first, so nobody connects to a broker that is shutting down. */
@@ -189,6 +226,7 @@ async function shutdown(running: Running): Promise<void> {
     await running.broker.close();
   } finally {
     await Promise.all(running.listeners.map((listener) => listener.close()));
+    await running.pool?.close();
     running.credentials?.close();
     await rm(running.listenersPath, { force: true });
   }
@@ -212,17 +250,20 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
   }
   const started: Listener[] = [];
   let tls: LoadedTls | undefined;
+  let pool: SocketWorkerPool | undefined;
   const running = (): Running => ({
     broker,
     listeners: started,
     credentials: tls?.credentials,
     listenersPath,
+    pool,
   });
   try {
     tls = await loadTls(config, deps, logger);
     const credentials = tls?.credentials;
     const onConnection: ConnectionHandler = (stream, info) => acceptMqttConnection(broker, stream, info);
-    const plan = { config, onConnection, logger, credentials, httpHandler: deps.httpHandler, started };
+    pool = await startSocketWorkers(config, onConnection, logger);
+    const plan = { config, onConnection, logger, credentials, httpHandler: deps.httpHandler, started, pool };
     const addresses = await startListeners(plan);
     await writeJsonAtomic(listenersPath, listenersJson(addresses));
     logger.info({ listeners: listenersJson(addresses), dataDir: config.dataDir }, 'devgate listening');
@@ -232,6 +273,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
       broker,
       ...(tls === undefined ? {} : { tlsCertPath: tls.files.certPath, tls: tls.credentials }),
       tlsSelfSigned: tls?.files.selfSigned ?? false,
+      ...(pool === undefined ? {} : { socketWorkers: pool }),
       close: () => {
         closing ??= shutdown(running());
         return closing;

@@ -155,6 +155,7 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     mqttsPort: get<number | null>('mqttsPort', 8883),
     httpPort: get<number | null>('httpPort', 8080),
     httpsPorts: get<number[]>('httpsPorts', [443, 9443]),
+    socketWorkers: get('socketWorkers', 0),
     ...optional('tlsCert', 'tlsCert'),
     ...optional('tlsKey', 'tlsKey'),
     persistence: get('persistence', false),

@@ -98,6 +98,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'https-port',
     env: 'DEVGATE_HTTPS_PORT',
   },
+  {
+    ...option(
+      'socketWorkers',
+      'integer',
+      '0',
+      "processes that hold the MQTT TCP/TLS sockets (0 = this one); past one process's open-files limit",
+    ),
+    min: 0,
+    max: 256,
+  },
   option('tlsCert', 'path', '(self-signed)', 'PEM certificate chain; reloaded when the file changes'),
   option('tlsKey', 'path', '(self-signed)', 'PEM private key of --tls-cert'),
   option(

@@ -21,6 +21,11 @@ export interface ServerConfig {
   readonly mqttsPort: number | null;
   readonly httpPort: number | null;
   readonly httpsPorts: readonly number[];
+  /**
+   * Child processes that own the MQTT TCP and TLS sockets and relay their bytes (decision 0006);
+   * 0 or absent: this process owns them. WebSocket connections stay in this process.
+   */
+  readonly socketWorkers?: number;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   /** Persist sessions, queued/in-flight messages and retained messages in `<dataDir>/engine.sqlite`. */

@@ -17,7 +17,15 @@ export interface StartOptions {
   readonly deps?: ServerDeps;
   /** Reuse a data dir (restart); by default a fresh temp dir is made and removed after the test. */
   readonly dataDir?: string;
+  /** Socket worker processes; default from DEVGATE_TEST_SOCKET_WORKERS (0: sockets in process). */
+  readonly socketWorkers?: number;
 }
+
+/**
+ * `DEVGATE_TEST_SOCKET_WORKERS=2 npm test` runs every server of the suite with its MQTT sockets
+ * in socket workers, to check that they change nothing a client can see.
+ */
+export const TEST_SOCKET_WORKERS = Number(process.env.DEVGATE_TEST_SOCKET_WORKERS ?? 0);
 
 /** A running server bound to 127.0.0.1 with every port picked by the OS. */
 export interface TestServer {
@@ -41,6 +49,7 @@ function configFor(dataDir: string, options: StartOptions): ServerConfig {
     mqttsPort: null,
     httpPort: null,
     httpsPorts: [],
+    socketWorkers: options.socketWorkers ?? TEST_SOCKET_WORKERS,
     persistence: options.persistence ?? false,
     limits: { ...defaultLimits, ...options.limits },
     auth: options.auth ?? { allowAnonymous: true },

@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { defaultLimits } from '../../src/config/limits.js';
 import type { ServerConfig } from '../../src/config/server-config.js';
 import { createServer, type DevgateServer, type ServerDeps } from '../../src/server.js';
+import { TEST_SOCKET_WORKERS } from './start-server.js';
 import { nextEvent, WAIT_MS, within } from './wait.js';
 
 export interface Started {
@@ -31,6 +32,7 @@ export function allListeners(dataDir: string, overrides: Partial<ServerConfig> =
     mqttsPort: 0,
     httpPort: 0,
     httpsPorts: [0],
+    socketWorkers: TEST_SOCKET_WORKERS,
     persistence: false,
     limits: defaultLimits,
     auth: { allowAnonymous: true },

@@ -1,10 +1,10 @@
-import type { Duplex } from 'node:stream';
 import type { ConnectionInfo } from '../../broker/auth.js';
 import type { Broker, ConnectionDescription } from '../../broker/broker.js';
 import { PacketDecoder } from '../codec/decoder.js';
 import type { Packet } from '../codec/packet.js';
 import { Channel, type ChannelSink } from '../protocol/channel.js';
 import { TimerWheel, type WheelEntry } from './timer-wheel.js';
+import type { TransportStream } from './types.js';
 
 /** After we end a connection, how long the peer gets to close before the socket is destroyed. */
 const END_GRACE_MS = 2000;
@@ -17,10 +17,10 @@ const deadlines = new TimerWheel({ tickMs: 100, slots: 1024 });
 
 /** The connection a stream belongs to: the stream's listeners are shared, not per-connection closures. */
 const CONNECTION = Symbol('mqttConnection');
-type OwnedStream = Duplex & { [CONNECTION]?: MqttConnection };
+type OwnedStream = TransportStream & { [CONNECTION]?: MqttConnection };
 
 /** Runs MQTT on a transport stream until it closes (the transports' connection handler). */
-export function acceptMqttConnection(broker: Broker, stream: Duplex, info: ConnectionInfo): void {
+export function acceptMqttConnection(broker: Broker, stream: TransportStream, info: ConnectionInfo): void {
   const connection = new MqttConnection(stream, info, broker);
   if (!broker.attach(connection)) stream.destroy(); // shutting down
 }
@@ -52,7 +52,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   wheelAt = 0;
 
   constructor(
-    private readonly stream: Duplex,
+    private readonly stream: TransportStream,
     info: ConnectionInfo,
     private readonly broker: Broker,
   ) {

@@ -22,11 +22,18 @@ describe('config loading', () => {
       mqttsPort: 8883,
       httpPort: 8080,
       httpsPorts: [443, 9443],
+      socketWorkers: 0,
       persistence: false,
       limits: defaultLimits,
       auth: { allowAnonymous: false },
       logLevel: 'info',
     });
+  });
+
+  test('--socket-workers: a count of processes, 0 to 256 (decision 0006)', () => {
+    assert.equal(load(['--socket-workers', '4']).socketWorkers, 4);
+    assert.throws(() => load(['--socket-workers', '-1']), /socket-workers/);
+    assert.throws(() => load(['--socket-workers', '257']), /socket-workers/);
   });
 
   test('flags, with paths resolved against the working directory', () => {

@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+
+/** What a remote stream asks of the link to its socket worker. */
+export interface RemoteStreamLink {
+  write(id: number, bytes: Uint8Array): void;
+  end(id: number): void;
+  destroy(id: number): void;
+  pause(id: number): void;
+  resume(id: number): void;
+  /** The stream closed: its id is no longer routed. */
+  forget(id: number): void;
+}
+
+/** `write` returns false from here on, as a net.Socket does above its high-water mark. */
+const HIGH_WATER_BYTES = 16 * 1024;
+/**
+ * Bytes received while paused are held until `resume()`: only what was in flight before the
+ * worker saw the pause. A connection holding more is misbehaving and is destroyed.
+ */
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A connection whose socket lives in a socket worker process: the subset of a net.Socket that
+ * MqttConnection uses (data/drain/close events, writableLength, pause/resume, write/end/destroy).
+ * `writableLength` counts bytes written here that the worker has not yet seen leave its socket,
+ * so write backpressure works as it does with a local socket.
+ */
+export class RemoteStream extends EventEmitter {
+  #outstanding = 0;
+  #needDrain = false;
+  #paused = false;
+  #ended = false;
+  #closed = false;
+  #held: Buffer[] | undefined;
+  #heldBytes = 0;
+
+  constructor(
+    private readonly link: RemoteStreamLink,
+    readonly id: number,
+  ) {
+    super();
+  }
+
+  get writableLength(): number {
+    return this.#outstanding;
+  }
+
+  get destroyed(): boolean {
+    return this.#closed;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#ended) return false;
+    this.link.write(this.id, bytes);
+    this.#outstanding += bytes.length;
+    this.#needDrain = true;
+    return this.#outstanding < HIGH_WATER_BYTES;
+  }
+
+  /** Writes are batched per tick by the link already. */
+  cork(): void {}
+  uncork(): void {}
+
+  pause(): this {
+    if (!this.#paused && !this.#closed) {
+      this.#paused = true;
+      this.link.pause(this.id);
+    }
+    return this;
+  }
+
+  resume(): this {
+    if (!this.#paused || this.#closed) return this;
+    this.#paused = false;
+    this.link.resume(this.id);
+    const held = this.#held;
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    if (held !== undefined) for (const chunk of held) this.received(chunk);
+    return this;
+  }
+
+  end(): this {
+    if (!this.#ended && !this.#closed) {
+      this.#ended = true;
+      this.link.end(this.id);
+    }
+    return this;
+  }
+
+  destroy(): this {
+    if (this.#closed) return this;
+    this.link.destroy(this.id);
+    this.remoteClosed();
+    return this;
+  }
+
+  // From the link
+
+  received(chunk: Buffer): void {
+    if (this.#closed) return;
+    if (!this.#paused) {
+      this.emit('data', chunk);
+      return;
+    }
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes > MAX_HELD_BYTES) {
+      this.destroy();
+      return;
+    }
+    if (this.#held === undefined) this.#held = [chunk];
+    else this.#held.push(chunk);
+  }
+
+  /**
+   * The worker wrote `bytes` to its socket. 'drain' follows every ack until nothing is
+   * outstanding, so the owner re-checks its own (larger) write limit each time.
+   */
+  acked(bytes: number): void {
+    this.#outstanding = Math.max(0, this.#outstanding - bytes);
+    if (!this.#needDrain || this.#closed) return;
+    if (this.#outstanding === 0) this.#needDrain = false;
+    this.emit('drain');
+  }
+
+  /** The socket is gone (closed by the peer, the worker, or destroy()). 'close' comes next tick. */
+  remoteClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#held = undefined;
+    this.link.forget(this.id);
+    process.nextTick(emitClose, this);
+  }
+}
+
+function emitClose(stream: RemoteStream): void {
+  stream.emit('close');
+}

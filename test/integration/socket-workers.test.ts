@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { generate as generateCert } from 'selfsigned';
+import { allowAll, type ConnectionInfo } from '../../src/broker/auth.js';
+import { connectClient, Inbox, serverClose } from '../helpers/mqtt-client.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { startServer } from '../helpers/start-server.js';
+import { untilMarker } from '../helpers/sync.js';
+import { client, peerFingerprint, start, tempDir, urls } from '../helpers/transport-clients.js';
+import { nextEvent, WAIT_MS, within } from '../helpers/wait.js';
+
+/** Two workers: enough to see connections spread and a crash leave the other one serving. */
+const WORKERS = 2;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => boolean, what: string, ms = WAIT_MS * 2): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('socket workers (docs/decisions/0006)', () => {
+  test('publish/subscribe over tcp and tls with MQTT 3.1.1 and 5.0; the broker sees each client address', async (t) => {
+    const seen: ConnectionInfo[] = [];
+    const authenticator = {
+      authenticate: (request: Parameters<typeof allowAll.authenticate>[0]) => {
+        seen.push(request.connection);
+        return allowAll.authenticate(request);
+      },
+    };
+    const { server } = await start(
+      t,
+      { socketWorkers: WORKERS, httpPort: null, httpsPorts: [] },
+      { authenticator, authorizer: allowAll },
+    );
+    for (const transport of ['tcp', 'tls'] as const) {
+      for (const protocolVersion of [4, 5] as const) {
+        const url = urls(server)[transport];
+        const subscriber = await client(t, url, { protocolVersion });
+        const publisher = await client(t, url, { protocolVersion });
+        const topic = `sw/${transport}/${protocolVersion}`;
+        await subscriber.subscribeAsync(topic, { qos: 1 });
+        const received = new Promise<string>((resolve) =>
+          subscriber.once('message', (_topic, payload) => resolve(String(payload))),
+        );
+        await publisher.publishAsync(topic, `over ${transport}`, { qos: 1 });
+        assert.equal(await within(received, WAIT_MS, `message over ${transport}`), `over ${transport}`);
+      }
+    }
+    assert.equal(seen.length, 8);
+    assert.deepEqual([...new Set(seen.map((info) => info.transport))].sort(), ['tcp', 'tls']);
+    for (const info of seen) {
+      assert.equal(info.remoteAddress, '127.0.0.1');
+      assert.ok((info.remotePort ?? 0) > 0, 'the client port comes through');
+    }
+  });
+
+  test('[MQTT-4.6.0-2] 1,000 QoS 1 messages of 1 KiB cross the workers in order, and a 300 KiB one whole', async (t) => {
+    const srv = await startServer(t, { socketWorkers: WORKERS });
+    const sub = await connectClient(t, srv.port, { protocolVersion: 5 });
+    await sub.client.subscribeAsync('sw/order', { qos: 1 });
+    const pub = await connectClient(t, srv.port, { protocolVersion: 4 });
+    for (let i = 0; i < 1000; i++) pub.client.publish('sw/order', `${i}`.padEnd(1024, '.'), { qos: 1 });
+    const got = await sub.inbox.take(1000);
+    assert.deepEqual(
+      got.map((m) => Number.parseInt(m.payload.toString(), 10)),
+      [...Array(1000).keys()],
+    );
+    const big = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = i % 253;
+    await pub.client.publishAsync('sw/order', big, { qos: 1 });
+    const [whole] = await sub.inbox.take(1);
+    assert.ok(whole!.payload.equals(big), 'payload larger than one pipe frame arrives intact');
+  });
+
+  test('[MQTT-3.1.2-24] keepalive is enforced for a silent client behind a worker', async (t) => {
+    const srv = await startServer(t, { socketWorkers: WORKERS });
+    const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 4, keepalive: 1 });
+    const started = Date.now();
+    await raw.expectClosed(4000);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 1000 && elapsed < 3000, `closed after ${elapsed} ms (1.5 × keepalive is 1.5 s)`);
+  });
+
+  test('[MQTT-4.13.1-1] a malformed packet closes the connection (v5: DISCONNECT 0x81 first)', async (t) => {
+    const srv = await startServer(t, { socketWorkers: WORKERS });
+    const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 5 });
+    raw.version = 5;
+    // PUBLISH QoS 1 with Remaining Length 2: no room for a packet identifier.
+    raw.sendRaw(Buffer.from([0x32, 0x02, 0x00, 0x00]));
+    const closed = await raw.expectClosed();
+    assert.equal(closed.disconnect?.reasonCode, 0x81);
+  });
+
+  test('maxWriteBufferBytes: QoS 0 to a consumer that stops reading is dropped and counted; others unaffected', async (t) => {
+    const srv = await startServer(t, { socketWorkers: WORKERS, limits: { maxWriteBufferBytes: 64 * 1024 } });
+    const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 4 });
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'sw/slow', qos: 0 }] });
+    await raw.expect('suback');
+    raw.pause();
+    const fast = await connectClient(t, srv.port, { protocolVersion: 4 });
+    await fast.client.subscribeAsync('sw/slow', { qos: 0 });
+    const pub = await connectClient(t, srv.port, { protocolVersion: 4 });
+    const payload = Buffer.alloc(8 * 1024, 0x61);
+    const count = 1500; // ~12 MB: more than the socket buffers absorb
+    for (let i = 0; i < count; i += 4) {
+      for (let j = 0; j < 4; j++) pub.client.publish('sw/slow', payload, { qos: 0 });
+      await fast.inbox.take(4);
+    }
+    await untilMarker(pub.client, fast);
+    assert.equal(fast.inbox.all.filter((m) => m.topic === 'sw/slow').length, count);
+    assert.ok(
+      srv.metrics.droppedSlowConsumer > 0,
+      `droppedSlowConsumer = ${srv.metrics.droppedSlowConsumer}`,
+    );
+  });
+
+  test('a crashed worker is replaced: its clients are disconnected, the others and new clients are served', async (t) => {
+    const srv = await startServer(t, { socketWorkers: WORKERS });
+    const clients = [];
+    for (let i = 0; i < 6; i++) clients.push(await connectClient(t, srv.port, { protocolVersion: 4 }));
+    const pool = srv.server.socketWorkers!;
+    const [victim, survivor] = pool.pids;
+    assert.ok(victim !== undefined && survivor !== undefined);
+    const closes = clients.map(
+      (c) => new Promise<boolean>((resolve) => c.client.once('close', () => resolve(true))),
+    );
+    process.kill(victim, 'SIGKILL');
+    const settled = await Promise.all(
+      closes.map((p) => Promise.race([p, new Promise<boolean>((r) => setTimeout(r, 1500, false))])),
+    );
+    assert.equal(settled.filter(Boolean).length, 3, 'the victim held half of the connections');
+    await until(() => pool.pids.length === WORKERS && !pool.pids.includes(victim), 'a replacement worker');
+    const sub = await connectClient(t, srv.port, { protocolVersion: 5 });
+    await sub.client.subscribeAsync('sw/after', { qos: 1 });
+    const inbox = new Inbox(sub.client);
+    const pub = await connectClient(t, srv.port, { protocolVersion: 5 });
+    await pub.client.publishAsync('sw/after', 'still here', { qos: 1 });
+    const [message] = await inbox.take(1);
+    assert.equal(message?.payload.toString(), 'still here');
+    assert.ok(pidAlive(survivor));
+  });
+
+  test('[MQTT-3.14.2-1] shutdown: v5 clients get DISCONNECT 0x8B server shutting down; the workers exit', async (t) => {
+    const srv = await startServer(t, { socketWorkers: WORKERS });
+    const pids = srv.server.socketWorkers!.pids;
+    const c = await connectClient(t, srv.port, { protocolVersion: 5 });
+    const closed = serverClose(c.client);
+    await srv.close();
+    const { disconnect } = await closed;
+    assert.equal(disconnect?.reasonCode, 0x8b);
+    await until(() => pids.every((pid) => !pidAlive(pid)), 'the workers to exit');
+  });
+
+  test('a reloaded TLS certificate reaches the workers: the next handshake presents it', async (t) => {
+    const dir = await tempDir(t);
+    const certPath = join(dir, 'cert.pem');
+    const keyPath = join(dir, 'key.pem');
+    const first = await generateCert([{ name: 'commonName', value: 'first' }], { algorithm: 'sha256' });
+    const second = await generateCert([{ name: 'commonName', value: 'second' }], { algorithm: 'sha256' });
+    await writeFile(keyPath, first.private);
+    await writeFile(certPath, first.cert);
+    const { server } = await start(
+      t,
+      { socketWorkers: WORKERS, httpPort: null, httpsPorts: [], tlsCert: certPath, tlsKey: keyPath },
+      { tlsWatchIntervalMs: 20 },
+    );
+    const port = server.addresses.mqtts!;
+    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+    // Both workers: consecutive connections go to the less loaded one, so to each in turn.
+    for (let i = 0; i < WORKERS; i++) assert.equal(await peerFingerprint(port), fingerprint(first.cert));
+    const reloaded = nextEvent(server.tls!, 'reload', 5000);
+    await writeFile(keyPath, second.private);
+    await writeFile(certPath, second.cert);
+    await reloaded;
+    for (let i = 0; i < WORKERS; i++) assert.equal(await peerFingerprint(port), fingerprint(second.cert));
+  });
+});

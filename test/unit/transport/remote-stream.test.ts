@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  RemoteStream,
+  type RemoteStreamLink,
+} from '../../../src/mqtt/transport/socket-workers/remote-stream.js';
+
+/** Records what the stream asked of its link. */
+class LinkLog implements RemoteStreamLink {
+  readonly calls: string[] = [];
+  readonly written: Buffer[] = [];
+  write(id: number, bytes: Uint8Array): void {
+    this.calls.push(`write ${id} ${bytes.length}`);
+    this.written.push(Buffer.from(bytes));
+  }
+  end(id: number): void {
+    this.calls.push(`end ${id}`);
+  }
+  destroy(id: number): void {
+    this.calls.push(`destroy ${id}`);
+  }
+  pause(id: number): void {
+    this.calls.push(`pause ${id}`);
+  }
+  resume(id: number): void {
+    this.calls.push(`resume ${id}`);
+  }
+  forget(id: number): void {
+    this.calls.push(`forget ${id}`);
+  }
+}
+
+const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+
+describe('remote stream (a socket in a socket worker, decision 0006)', () => {
+  test('writableLength counts bytes the worker has not reported written; drain follows acks', () => {
+    const link = new LinkLog();
+    const stream = new RemoteStream(link, 3);
+    let drains = 0;
+    stream.on('drain', () => drains++);
+    assert.equal(stream.write(Buffer.alloc(10_000)), true);
+    assert.equal(stream.write(Buffer.alloc(10_000)), false, 'above the 16 KiB high-water mark');
+    assert.equal(stream.writableLength, 20_000);
+    stream.acked(15_000);
+    assert.equal(stream.writableLength, 5_000);
+    assert.equal(drains, 1, 'each ack lets the owner re-check its write limit');
+    stream.acked(5_000);
+    assert.equal(stream.writableLength, 0);
+    stream.acked(0);
+    assert.equal(drains, 2, 'no drain once nothing is outstanding');
+  });
+
+  test('bytes received while paused are held and delivered in order on resume', () => {
+    const link = new LinkLog();
+    const stream = new RemoteStream(link, 1);
+    const got: string[] = [];
+    stream.on('data', (chunk: Buffer) => got.push(chunk.toString()));
+    stream.received(Buffer.from('a'));
+    stream.pause();
+    stream.received(Buffer.from('b'));
+    stream.received(Buffer.from('c'));
+    assert.deepEqual(got, ['a']);
+    stream.resume();
+    assert.deepEqual(got, ['a', 'b', 'c']);
+    assert.deepEqual(link.calls, ['pause 1', 'resume 1']);
+  });
+
+  test('a paused stream holding more than its in-flight bound is destroyed (bounded buffer)', async () => {
+    const link = new LinkLog();
+    const stream = new RemoteStream(link, 9);
+    let closed = 0;
+    stream.on('close', () => closed++);
+    stream.pause();
+    for (let i = 0; i < 5; i++) stream.received(Buffer.alloc(1024 * 1024));
+    await nextTick();
+    assert.equal(closed, 1);
+    assert.ok(link.calls.includes('destroy 9'));
+  });
+
+  test('destroy tells the worker once and closes once; later frames and writes are ignored', async () => {
+    const link = new LinkLog();
+    const stream = new RemoteStream(link, 4);
+    let closed = 0;
+    let data = 0;
+    stream.on('close', () => closed++);
+    stream.on('data', () => data++);
+    stream.destroy();
+    stream.destroy();
+    stream.remoteClosed();
+    stream.received(Buffer.from('late'));
+    assert.equal(stream.write(Buffer.from('x')), false);
+    await nextTick();
+    assert.equal(closed, 1);
+    assert.equal(data, 0);
+    assert.deepEqual(link.calls, ['destroy 4', 'forget 4']);
+  });
+
+  test('end is sent once and no write follows it', () => {
+    const link = new LinkLog();
+    const stream = new RemoteStream(link, 2);
+    stream.write(Buffer.from('bye'));
+    stream.end();
+    stream.end();
+    assert.equal(stream.write(Buffer.from('more')), false);
+    assert.deepEqual(link.calls, ['write 2 3', 'end 2']);
+  });
+});

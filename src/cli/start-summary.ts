@@ -1,6 +1,7 @@
 import type { StartConfig } from '../config/start-config.js';
 import type { DevgateServer } from '../server.js';
 import type { AdminBootstrap } from './admin-bootstrap.js';
+import { socketWorkersRow } from './summary.js';
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -18,6 +19,7 @@ function listenerRows(config: StartConfig, server: DevgateServer): Array<[string
     const note = server.tlsSelfSigned ? ' (self-signed, development only)' : '';
     rows.push(['tls cert', `${server.tlsCertPath}${note}`]);
   }
+  rows.push(...socketWorkersRow(server));
   return rows;
 }
 

@@ -14,6 +14,18 @@ function authLine(config: ServerConfig): string {
   return 'NO CREDENTIALS CONFIGURED: every client is refused (use --allow-anonymous or --password-file)';
 }
 
+/** The summary row naming the socket worker processes, when there are any (decision 0006). */
+export function socketWorkersRow(server: DevgateServer): Array<[string, string]> {
+  const pids = server.socketWorkers?.pids;
+  if (pids === undefined) return [];
+  return [
+    [
+      'sockets',
+      `${pids.length} socket worker processes (pids ${pids.join(', ')}) hold the MQTT TCP/TLS sockets`,
+    ],
+  ];
+}
+
 /** The short human summary the CLI prints once the listeners are bound. */
 export function startupSummary(version: string, config: ServerConfig, server: DevgateServer): string {
   const host = hostForUrl(config.host);
@@ -29,6 +41,7 @@ export function startupSummary(version: string, config: ServerConfig, server: De
       `${server.tlsCertPath}${server.tlsSelfSigned ? ' (self-signed, development only)' : ''}`,
     ]);
   }
+  rows.push(...socketWorkersRow(server));
   rows.push(['auth', authLine(config)]);
   rows.push(['acl', config.auth.aclFile ?? 'none (everything allowed)']);
   rows.push([

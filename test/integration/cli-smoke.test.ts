@@ -54,6 +54,26 @@ describe('devgate CLI', () => {
     await assert.rejects(stat(join(dataDir, 'listeners.json')), { code: 'ENOENT' });
   });
 
+  test('broker --socket-workers 2: the summary names the workers; a round trip; SIGTERM ends them too (decision 0006)', async (t) => {
+    const dataDir = await tempDataDir(t, 'devgate-cli-');
+    const { cli, port } = await startBroker(t, dataDir, ['--allow-anonymous', '--socket-workers', '2']);
+    const row = /sockets +2 socket worker processes \(pids (\d+), (\d+)\)/.exec(cli.output.stdout);
+    assert.ok(row !== null, cli.output.stdout);
+    const pids = [Number(row[1]), Number(row[2])];
+    const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, protocolVersion: 4 });
+    t.after(() => client.endAsync(true));
+    await client.subscribeAsync('smoke/workers', { qos: 1 });
+    const message = new Promise<string>((resolve) =>
+      client.once('message', (_topic, payload) => resolve(String(payload))),
+    );
+    await client.publishAsync('smoke/workers', 'relayed', { qos: 1 });
+    assert.equal(await within(message, WAIT_MS, 'the message'), 'relayed');
+    cli.child.kill('SIGTERM');
+    assert.equal(await cliExit(cli), 0);
+    for (const pid of pids)
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `worker ${pid} exited`);
+  });
+
   test('passwd + password file + ACL: bad credentials refused, unauthorized subscribe denied', async (t) => {
     const dir = await tempDataDir(t, 'devgate-cli-');
     const passwd = join(dir, 'passwd');

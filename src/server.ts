@@ -203,10 +203,11 @@ async function startSocketWorkers(
   config: ServerConfig,
   onConnection: ConnectionHandler,
   logger: Logger,
+  metrics: EngineMetrics,
 ): Promise<SocketWorkerPool | undefined> {
   const workers = config.socketWorkers ?? 0;
   if (workers === 0 || (config.mqttPort === null && config.mqttsPort === null)) return undefined;
-  const pool = await SocketWorkerPool.start({ workers, onConnection, logger });
+  const pool = await SocketWorkerPool.start({ workers, onConnection, logger, counts: metrics });
   logger.info({ workers, pids: pool.pids }, 'socket workers started');
   return pool;
 }
@@ -262,7 +263,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
     tls = await loadTls(config, deps, logger);
     const credentials = tls?.credentials;
     const onConnection: ConnectionHandler = (stream, info) => acceptMqttConnection(broker, stream, info);
-    pool = await startSocketWorkers(config, onConnection, logger);
+    pool = await startSocketWorkers(config, onConnection, logger, broker.metrics);
     const plan = { config, onConnection, logger, credentials, httpHandler: deps.httpHandler, started, pool };
     const addresses = await startListeners(plan);
     await writeJsonAtomic(listenersPath, listenersJson(addresses));

@@ -83,6 +83,14 @@ function gauges(registry: Registry, broker: BrokerSource): void {
     },
   });
   new Gauge({
+    name: 'devgate_socket_workers',
+    help: 'Socket worker processes running (--socket-workers; 0 without)',
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(broker()?.metrics.socketWorkersRunning ?? 0);
+    },
+  });
+  new Gauge({
     name: 'devgate_mqtt_sessions',
     help: 'MQTT sessions held (connected or waiting for their expiry)',
     registers: [registry],
@@ -158,6 +166,13 @@ function trafficCounters(registry: Registry, broker: BrokerSource): void {
     'devgate_mqtt_deliveries_total',
     'PUBLISHes delivered to subscribers (downlinks included)',
     (m) => m.messagesSent,
+  );
+  readCounter(
+    registry,
+    broker,
+    'devgate_socket_worker_exits_total',
+    'Socket worker processes that exited unexpectedly (each took its connections with it and was replaced)',
+    (m) => m.socketWorkerExits,
   );
   labelledCounter(
     registry,

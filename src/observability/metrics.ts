@@ -48,6 +48,9 @@ export class EngineMetrics {
   droppedTooLarge = 0;
   /** Messages discarded because their Message Expiry Interval elapsed. */
   droppedExpired = 0;
+  /** Socket worker processes running now, and how many exited unexpectedly (decision 0006). */
+  socketWorkersRunning = 0;
+  socketWorkerExits = 0;
   /** Packets handled by channels, per type (same-shape objects: one increment each). */
   readonly packetsReceived = zeroPerKind();
   /** Non-PUBLISH packets written (PUBLISHes written are `messagesSent`). */

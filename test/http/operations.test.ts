@@ -41,6 +41,8 @@ const ENGINE_METRICS = [
   'devgate_mqtt_bytes_sent_total',
   'devgate_mqtt_deliveries_total',
   'devgate_mqtt_deliveries_dropped_total',
+  'devgate_socket_workers',
+  'devgate_socket_worker_exits_total',
   'devgate_store_flush_seconds',
   'devgate_event_loop_lag_seconds',
   'process_cpu_seconds_total',

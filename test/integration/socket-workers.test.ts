@@ -152,6 +152,8 @@ describe('socket workers (docs/decisions/0006)', () => {
     const [message] = await inbox.take(1);
     assert.equal(message?.payload.toString(), 'still here');
     assert.ok(pidAlive(survivor));
+    assert.equal(srv.metrics.socketWorkerExits, 1, 'devgate_socket_worker_exits_total');
+    assert.equal(srv.metrics.socketWorkersRunning, WORKERS, 'devgate_socket_workers');
   });
 
   test('[MQTT-3.14.2-1] shutdown: v5 clients get DISCONNECT 0x8B server shutting down; the workers exit', async (t) => {

@@ -22,10 +22,17 @@ const EXIT_TIMEOUT_MS = 5_000;
 const RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 30_000;
 
+/** Where the pool counts its workers (EngineMetrics has these fields; exported on /metrics). */
+export interface SocketWorkerCounts {
+  socketWorkersRunning: number;
+  socketWorkerExits: number;
+}
+
 export interface SocketWorkerPoolOptions {
   readonly workers: number;
   readonly onConnection: ConnectionHandler;
   readonly logger: Logger;
+  readonly counts?: SocketWorkerCounts;
 }
 
 export interface PoolListenOptions extends Omit<WorkerListenerSpec, 'listenerId'> {
@@ -179,6 +186,7 @@ export class SocketWorkerPool {
     await ready;
     for (const spec of this.#listeners.values()) this.#send(slot, { type: 'listener', spec });
     slot.ready = true;
+    if (this.options.counts !== undefined) this.options.counts.socketWorkersRunning++;
   }
 
   async #closeListener(listenerId: number): Promise<void> {
@@ -207,7 +215,10 @@ export class SocketWorkerPool {
     slot.exited = true;
     slot.link.close();
     for (const answer of [...slot.closing.values()]) answer();
+    const counts = this.options.counts;
+    if (counts !== undefined && slot.ready) counts.socketWorkersRunning--;
     if (this.#closing || this.#slots[slot.index] !== slot || !slot.ready) return;
+    if (counts !== undefined) counts.socketWorkerExits++;
     const crashes = ++this.#crashes[slot.index]!;
     const delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (crashes - 1));
     this.options.logger.error(

@@ -33,21 +33,23 @@ class LinkLog implements RemoteStreamLink {
 const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 describe('remote stream (a socket in a socket worker, decision 0006)', () => {
-  test('writableLength counts bytes the worker has not reported written; drain follows acks', () => {
+  test('writableLength is the backlog the worker reports for its socket; drain when it falls', () => {
     const link = new LinkLog();
     const stream = new RemoteStream(link, 3);
     let drains = 0;
     stream.on('drain', () => drains++);
     assert.equal(stream.write(Buffer.alloc(10_000)), true);
-    assert.equal(stream.write(Buffer.alloc(10_000)), false, 'above the 16 KiB high-water mark');
-    assert.equal(stream.writableLength, 20_000);
-    stream.acked(15_000);
-    assert.equal(stream.writableLength, 5_000);
-    assert.equal(drains, 1, 'each ack lets the owner re-check its write limit');
-    stream.acked(5_000);
+    assert.equal(stream.writableLength, 0, 'bytes in the pipe count as handed to the kernel');
+    stream.backlog(40_000);
+    assert.equal(stream.writableLength, 40_000);
+    assert.equal(stream.write(Buffer.alloc(10)), false, 'above the 16 KiB high-water mark');
+    assert.equal(drains, 0);
+    stream.backlog(20_000);
+    assert.equal(drains, 1, 'each fall lets the owner re-check its write limit');
+    stream.backlog(0);
     assert.equal(stream.writableLength, 0);
-    stream.acked(0);
-    assert.equal(drains, 2, 'no drain once nothing is outstanding');
+    assert.equal(drains, 2);
+    assert.deepEqual(link.calls, ['write 3 10000', 'write 3 10']);
   });
 
   test('bytes received while paused are held and delivered in order on resume', () => {

@@ -3,8 +3,8 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  decodeAcks,
-  encodeAcks,
+  decodePairs,
+  encodePairs,
   FRAME_HEADER_BYTES,
   FrameError,
   FrameReader,
@@ -94,11 +94,11 @@ describe('socket worker frames (decision 0006)', () => {
     assert.throws(() => reader.push(header), FrameError);
   });
 
-  test('acks frames carry (id, bytes) pairs; an odd-length payload is rejected', () => {
+  test('backlogs frames carry (id, bytes) pairs; an odd-length payload is rejected', () => {
     const seen: number[] = [];
-    decodeAcks(encodeAcks([1, 100, 0xffff_ffff, 7]), (id, bytes) => seen.push(id, bytes));
+    decodePairs(encodePairs([1, 100, 0xffff_ffff, 7]), (id, bytes) => seen.push(id, bytes));
     assert.deepEqual(seen, [1, 100, 0xffff_ffff, 7]);
-    assert.throws(() => decodeAcks(Buffer.alloc(12), () => undefined), FrameError);
+    assert.throws(() => decodePairs(Buffer.alloc(12), () => undefined), FrameError);
   });
 
   test('frames queued in one tick go out in one write', async () => {

@@ -1,12 +1,15 @@
 /**
- * Control messages between the broker process and a socket worker, over the cluster IPC channel
- * (JSON). Socket bytes never travel here: they use the frame pipe (frames.ts).
+ * Control messages between the broker process and a socket worker, over the IPC channel (JSON).
+ * Socket bytes never travel here: they use the frame pipe (frames.ts).
  */
 
-/** What a socket worker needs to serve one listener's connections; TLS material travels as PEM text. */
+/** A listener every worker accepts on (node:cluster shares the port); TLS material as PEM text. */
 export interface WorkerListenerSpec {
   readonly listenerId: number;
   readonly transport: 'tcp' | 'tls';
+  readonly host: string;
+  /** Never 0: the broker picks the port, so that every worker shares the same one. */
+  readonly port: number;
   readonly tls?: WorkerTlsMaterial;
   /** TLS only: a handshake not finished within this time is dropped. */
   readonly handshakeTimeoutMs?: number;
@@ -20,11 +23,11 @@ export interface WorkerTlsMaterial {
 
 /** broker → worker */
 export type ToWorker =
-  /** Connections of this listener will come; sent before the first of them. */
-  | { readonly type: 'listener'; readonly spec: WorkerListenerSpec }
-  /** An accepted connection (the socket travels as the message's handle). */
-  | { readonly type: 'socket'; readonly listenerId: number }
-  /** Destroy the listener's connections; answered by `closed`. */
+  /** Start accepting on a listener; answered by `listening` or `listenError`. */
+  | { readonly type: 'listen'; readonly spec: WorkerListenerSpec }
+  /** Stop accepting on a listener; its connections stay. */
+  | { readonly type: 'stop'; readonly listenerId: number }
+  /** Stop accepting and destroy the listener's connections; answered by `closed`. */
   | { readonly type: 'close'; readonly listenerId: number }
   /** A reloaded certificate for every TLS listener. */
   | { readonly type: 'tls'; readonly tls: WorkerTlsMaterial };
@@ -32,7 +35,15 @@ export type ToWorker =
 /** worker → broker */
 export type FromWorker =
   | { readonly type: 'ready' }
-  | { readonly type: 'closed'; readonly listenerId: number };
+  | { readonly type: 'listening'; readonly listenerId: number }
+  | {
+      readonly type: 'listenError';
+      readonly listenerId: number;
+      readonly message: string;
+      readonly code?: string;
+    }
+  | { readonly type: 'closed'; readonly listenerId: number }
+  | { readonly type: 'log'; readonly level: 'warn' | 'info'; readonly message: string };
 
 /** The `open` frame's payload: what the broker learns of an accepted connection. */
 export interface RemoteConnectionInfo {

@@ -12,8 +12,11 @@ export const FrameType = {
   data: 2,
   /** worker → broker: the socket closed (peer, error or our end/destroy). */
   closed: 3,
-  /** worker → broker: written bytes that left the socket buffer, as `(u32 id, u32 bytes)` pairs. */
-  acks: 4,
+  /**
+   * worker → broker: socket write backlogs (bytes Node holds that the kernel did not take yet),
+   * as `(u32 id, u32 bytes)` pairs, sent when a backlog moved by 16 KiB or emptied.
+   */
+  backlogs: 4,
   /** broker → worker: end the socket gracefully (FIN after the pending bytes). */
   end: 5,
   /** broker → worker: destroy the socket now. */
@@ -21,8 +24,6 @@ export const FrameType = {
   /** broker → worker: stop / restart reading the socket (backpressure). */
   pause: 7,
   resume: 8,
-  /** worker → broker: a socket handed over closed before it opened (a failed TLS handshake). */
-  dropped: 9,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -31,16 +32,17 @@ export const FRAME_HEADER_BYTES = 9;
 export const MAX_DATA_PAYLOAD = 64 * 1024;
 /** Any longer frame means a corrupt stream: the link is torn down. */
 export const MAX_FRAME_PAYLOAD = 256 * 1024;
-/** Pairs per `acks` frame (8 bytes each), keeping the frame under MAX_FRAME_PAYLOAD. */
-export const MAX_ACKS_PER_FRAME = MAX_FRAME_PAYLOAD / 8;
+/** Pairs per `backlogs` frame (8 bytes each), keeping the frame under MAX_FRAME_PAYLOAD. */
+export const MAX_PAIRS_PER_FRAME = MAX_FRAME_PAYLOAD / 8;
 
 const BLOCK_BYTES = 64 * 1024;
 
 export class FrameError extends Error {}
 
 /**
- * Queues frames and writes everything queued in one tick with one `write`: frames are copied
- * into a shared block rather than written one by one (a MQTT packet is usually tens of bytes).
+ * Queues frames and writes everything queued in one event-loop turn with one `write`: frames
+ * are copied into a shared block rather than written one by one (an MQTT packet is usually tens
+ * of bytes).
  */
 export class FrameWriter {
   #block = Buffer.allocUnsafe(BLOCK_BYTES);
@@ -90,7 +92,8 @@ export class FrameWriter {
     this.#end = at + length;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      process.nextTick(this.#flush);
+      // Once per event-loop turn: everything the turn's callbacks wrote goes out in one write.
+      setImmediate(this.#flush);
     }
   }
 
@@ -132,16 +135,16 @@ export class FrameReader {
   }
 }
 
-/** Encodes `(id, bytes)` pairs of an `acks` frame. */
-export function encodeAcks(pairs: readonly number[]): Buffer {
+/** Encodes the `(id, bytes)` pairs of a `backlogs` frame. */
+export function encodePairs(pairs: readonly number[]): Buffer {
   const payload = Buffer.allocUnsafe(pairs.length * 4);
   for (let i = 0; i < pairs.length; i++) payload.writeUInt32BE(pairs[i]!, i * 4);
   return payload;
 }
 
-/** Calls `onAck(id, bytes)` for each pair of an `acks` frame. */
-export function decodeAcks(payload: Buffer, onAck: (id: number, bytes: number) => void): void {
-  if (payload.length % 8 !== 0) throw new FrameError('acks frame of odd length');
+/** Calls `onPair(id, bytes)` for each pair of a `backlogs` frame. */
+export function decodePairs(payload: Buffer, onPair: (id: number, bytes: number) => void): void {
+  if (payload.length % 8 !== 0) throw new FrameError('pairs frame of odd length');
   for (let at = 0; at < payload.length; at += 8)
-    onAck(payload.readUInt32BE(at), payload.readUInt32BE(at + 4));
+    onPair(payload.readUInt32BE(at), payload.readUInt32BE(at + 4));
 }

@@ -22,12 +22,13 @@ const MAX_HELD_BYTES = 4 * 1024 * 1024;
 /**
  * A connection whose socket lives in a socket worker process: the subset of a net.Socket that
  * MqttConnection uses (data/drain/close events, writableLength, pause/resume, write/end/destroy).
- * `writableLength` counts bytes written here that the worker has not yet seen leave its socket,
- * so write backpressure works as it does with a local socket.
+ * `writableLength` is the backlog the worker last reported for its socket: what a local
+ * socket's would be, so the write limits (QoS 0 drops, reading paused for a consumer that does
+ * not read) work as with a local socket. Bytes on their way through the pipe count as handed
+ * to the kernel, as the bytes a local socket wrote do.
  */
 export class RemoteStream extends EventEmitter {
-  #outstanding = 0;
-  #needDrain = false;
+  #backlog = 0;
   #paused = false;
   #ended = false;
   #closed = false;
@@ -42,7 +43,7 @@ export class RemoteStream extends EventEmitter {
   }
 
   get writableLength(): number {
-    return this.#outstanding;
+    return this.#backlog;
   }
 
   get destroyed(): boolean {
@@ -52,9 +53,7 @@ export class RemoteStream extends EventEmitter {
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#ended) return false;
     this.link.write(this.id, bytes);
-    this.#outstanding += bytes.length;
-    this.#needDrain = true;
-    return this.#outstanding < HIGH_WATER_BYTES;
+    return this.#backlog < HIGH_WATER_BYTES;
   }
 
   /** Writes are batched per tick by the link already. */
@@ -112,15 +111,11 @@ export class RemoteStream extends EventEmitter {
     else this.#held.push(chunk);
   }
 
-  /**
-   * The worker wrote `bytes` to its socket. 'drain' follows every ack until nothing is
-   * outstanding, so the owner re-checks its own (larger) write limit each time.
-   */
-  acked(bytes: number): void {
-    this.#outstanding = Math.max(0, this.#outstanding - bytes);
-    if (!this.#needDrain || this.#closed) return;
-    if (this.#outstanding === 0) this.#needDrain = false;
-    this.emit('drain');
+  /** The worker's socket holds `bytes` not yet taken by the kernel; 'drain' when that fell. */
+  backlog(bytes: number): void {
+    const fell = bytes < this.#backlog;
+    this.#backlog = bytes;
+    if (fell && !this.#closed) this.emit('drain');
   }
 
   /** The socket is gone (closed by the peer, the worker, or destroy()). 'close' comes next tick. */

@@ -1,5 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../observability/logger.js';
@@ -16,11 +16,13 @@ import { WorkerLink } from './worker-link.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
-const REPLY_TIMEOUT_MS = 5_000;
+const REPLY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 5_000;
 /** A crashed worker is replaced after this delay, doubled per crash in a row (at most 30 s). */
 const RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 30_000;
+/** Port 0 is resolved to a free port first; a port taken in between is retried this often. */
+const FREE_PORT_ATTEMPTS = 5;
 
 /** Where the pool counts its workers (EngineMetrics has these fields; exported on /metrics). */
 export interface SocketWorkerCounts {
@@ -35,31 +37,42 @@ export interface SocketWorkerPoolOptions {
   readonly counts?: SocketWorkerCounts;
 }
 
-export interface PoolListenOptions extends Omit<WorkerListenerSpec, 'listenerId'> {
-  readonly host: string;
-  readonly port: number;
-}
+export type PoolListenOptions = Omit<WorkerListenerSpec, 'listenerId'>;
 
 interface Slot {
   readonly index: number;
-  readonly child: ChildProcess;
+  readonly worker: Worker;
   readonly link: WorkerLink;
-  /** `closed` answers awaited, by listener id. */
-  readonly closing: Map<number, () => void>;
+  /** Answers awaited from this worker, by `listening:<id>` / `closed:<id>`; undefined: it exited. */
+  readonly replies: Map<string, (message: FromWorker | undefined) => void>;
   ready: boolean;
   exited: boolean;
+}
+
+/** What a listener is for the pool: accepting (workers listen) or stopped (connections stay). */
+interface PoolListener {
+  spec: WorkerListenerSpec;
+  accepting: boolean;
+}
+
+/** A free port on `host`, found by binding port 0 and letting it go. */
+async function freePort(host: string): Promise<number> {
+  const probe = createServer();
+  const port = await listenOn(probe, host, 0);
+  await closeOnce(probe)();
+  return port;
 }
 
 /**
  * Socket workers: child processes that own the TCP and TLS sockets of MQTT clients and relay
  * their bytes to this process, where the broker runs unchanged (decision 0006). A process may
  * hold only so many open files; with workers the broker holds one pipe per worker instead of
- * one socket per client, and TLS runs on the other cores. This process accepts each connection
- * and hands its socket to the worker with the fewest, so none outgrows its own limit.
+ * one socket per client, and accepting, reading and TLS run on the other cores. Every worker
+ * accepts on the same ports (node:cluster shares the listening socket; the kernel picks).
  */
 export class SocketWorkerPool {
   readonly #slots: (Slot | undefined)[];
-  readonly #listeners = new Map<number, WorkerListenerSpec>();
+  readonly #listeners = new Map<number, PoolListener>();
   readonly #crashes: number[];
   #nextListenerId = 1;
   #closing = false;
@@ -71,6 +84,9 @@ export class SocketWorkerPool {
 
   /** Forks the workers and waits until each is ready. */
   static async start(options: SocketWorkerPoolOptions): Promise<SocketWorkerPool> {
+    // Workers accept themselves: round-robin through this process would cost it a hand-over
+    // per connection. A global setting of node:cluster, and this pool is its only user.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     const pool = new SocketWorkerPool(options);
     try {
       await Promise.all(pool.#slots.map((_, index) => pool.#fork(index)));
@@ -83,39 +99,34 @@ export class SocketWorkerPool {
 
   /** The workers' process ids (for monitoring and tests). */
   get pids(): number[] {
-    return this.#live().flatMap((slot) => (slot.child.pid === undefined ? [] : [slot.child.pid]));
+    return this.#live().flatMap((slot) =>
+      slot.worker.process.pid === undefined ? [] : [slot.worker.process.pid],
+    );
   }
 
-  /** Binds `host:port` here; each accepted connection goes to a worker. */
+  /** Every worker accepts on `host:port`; resolves with the port once all do. */
   async listen(options: PoolListenOptions): Promise<Listener> {
-    const { host, port, ...rest } = options;
     const listenerId = this.#nextListenerId++;
-    const spec: WorkerListenerSpec = { ...rest, listenerId };
-    this.#listeners.set(listenerId, spec);
-    for (const slot of this.#live()) this.#send(slot, { type: 'listener', spec });
-    // pauseOnConnect: not a byte is read here; the worker reads from the first one.
-    const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) =>
-      this.#handOver(socket, listenerId),
-    );
-    server.on('error', (err) => this.options.logger.error({ err }, 'socket worker listener error'));
-    const bound = await listenOn(server, host, port).catch(async (err: unknown) => {
-      this.#listeners.delete(listenerId);
-      throw err;
-    });
-    const stop = closeOnce(server);
-    return {
-      port: bound,
-      stopAccepting: () => void stop(),
-      close: async () => {
-        await Promise.all([stop(), this.#closeListener(listenerId)]);
-      },
-    };
+    for (let attempt = 1; ; attempt++) {
+      // Workers must all ask for the same, known port: with port 0 each would get its own.
+      const port = options.port === 0 ? await freePort(options.host) : options.port;
+      const spec: WorkerListenerSpec = { ...options, port, listenerId };
+      this.#listeners.set(listenerId, { spec, accepting: true });
+      try {
+        await Promise.all(this.#live().map((slot) => this.#listenOn(slot, spec)));
+        return this.#listenerHandle(listenerId, port);
+      } catch (err) {
+        await this.#closeListener(listenerId);
+        const taken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (options.port !== 0 || !taken || attempt >= FREE_PORT_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** A reloaded certificate: TLS listeners use it for new handshakes. */
   updateTls(tls: WorkerTlsMaterial): void {
-    for (const [id, spec] of this.#listeners) {
-      if (spec.transport === 'tls') this.#listeners.set(id, { ...spec, tls });
+    for (const listener of this.#listeners.values()) {
+      if (listener.spec.transport === 'tls') listener.spec = { ...listener.spec, tls };
     }
     for (const slot of this.#live()) this.#send(slot, { type: 'tls', tls });
   }
@@ -126,95 +137,115 @@ export class SocketWorkerPool {
     await Promise.all(this.#slots.map((slot) => (slot === undefined ? undefined : this.#stopWorker(slot))));
   }
 
+  #listenerHandle(listenerId: number, port: number): Listener {
+    return {
+      port,
+      stopAccepting: () => {
+        const listener = this.#listeners.get(listenerId);
+        if (listener === undefined || !listener.accepting) return;
+        listener.accepting = false;
+        for (const slot of this.#live()) this.#send(slot, { type: 'stop', listenerId });
+      },
+      close: () => this.#closeListener(listenerId),
+    };
+  }
+
   #live(): Slot[] {
     return this.#slots.filter((slot): slot is Slot => slot?.ready === true && !slot.exited);
   }
 
-  /** The worker with the fewest connections (open or being handed over). */
-  #handOver(socket: Socket, listenerId: number): void {
-    let best: Slot | undefined;
-    for (const slot of this.#live()) if (best === undefined || slot.link.load < best.link.load) best = slot;
-    if (best === undefined || !best.child.connected) {
-      socket.destroy(); // no worker (all restarting): the client retries
-      return;
-    }
-    best.link.handedOver();
-    const slot = best;
-    // keepOpen false: this process's copy of the socket closes once the worker has it.
-    slot.child.send({ type: 'socket', listenerId } satisfies ToWorker, socket, { keepOpen: false }, (err) => {
-      if (err === null) return;
-      slot.link.handOverEnded();
-      socket.destroy();
-    });
-  }
-
   async #fork(index: number): Promise<void> {
-    const child = fork(WORKER_SCRIPT, [], {
+    cluster.setupPrimary({
+      exec: WORKER_SCRIPT,
+      args: [],
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
-      serialization: 'json',
     });
-    const pipe = child.stdio[FRAME_PIPE_FD] as Duplex;
+    const worker = cluster.fork();
+    const pipe = worker.process.stdio[FRAME_PIPE_FD] as Duplex;
     const slot: Slot = {
       index,
-      child,
+      worker,
       link: new WorkerLink(pipe, this.options.onConnection, this.options.logger),
-      closing: new Map(),
+      replies: new Map(),
       ready: false,
       exited: false,
     };
     this.#slots[index] = slot;
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('socket worker did not start')), READY_TIMEOUT_MS);
-      const onMessage = (message: FromWorker): void => {
-        if (message.type !== 'ready') return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve();
-      };
-      child.on('message', onMessage);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        reject(new Error('socket worker exited while starting'));
-      });
-    });
-    child.on('message', (message: FromWorker) => {
-      if (message.type === 'closed') slot.closing.get(message.listenerId)?.();
-    });
-    child.on('exit', (code, signal) => this.#exited(slot, code, signal));
-    child.on('error', (err) => this.options.logger.warn({ err }, 'socket worker channel error'));
-    await ready;
-    for (const spec of this.#listeners.values()) this.#send(slot, { type: 'listener', spec });
+    worker.on('message', (message: FromWorker) => this.#onMessage(slot, message));
+    worker.on('exit', (code, signal) => this.#exited(slot, code, signal));
+    await this.#awaitReply(slot, 'ready', READY_TIMEOUT_MS, () => undefined);
+    for (const { spec, accepting } of this.#listeners.values()) {
+      if (accepting) await this.#listenOn(slot, spec);
+    }
     slot.ready = true;
     if (this.options.counts !== undefined) this.options.counts.socketWorkersRunning++;
   }
 
+  #onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === 'log') {
+      this.options.logger[message.level](
+        { worker: slot.worker.process.pid },
+        `socket worker ${message.message}`,
+      );
+      return;
+    }
+    const key =
+      message.type === 'ready'
+        ? 'ready'
+        : `${message.type === 'listenError' ? 'listening' : message.type}:${message.listenerId}`;
+    const reply = slot.replies.get(key);
+    slot.replies.delete(key);
+    reply?.(message);
+  }
+
+  /** Sends `message` (if any) and resolves with the answer under `key`; rejects on timeout or exit. */
+  #awaitReply(slot: Slot, key: string, timeoutMs: number, sendIt: () => void): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        slot.replies.delete(key);
+        reject(new Error(`socket worker did not answer (${key})`));
+      }, timeoutMs);
+      slot.replies.set(key, (answer) => {
+        clearTimeout(timer);
+        if (answer === undefined) reject(new Error('socket worker exited'));
+        else resolve(answer);
+      });
+      sendIt();
+    });
+  }
+
+  async #listenOn(slot: Slot, spec: WorkerListenerSpec): Promise<void> {
+    const answer = await this.#awaitReply(slot, `listening:${spec.listenerId}`, REPLY_TIMEOUT_MS, () =>
+      this.#send(slot, { type: 'listen', spec }),
+    );
+    if (answer.type !== 'listenError') return;
+    const err = new Error(
+      `cannot listen on ${spec.host}:${spec.port}: ${answer.message}`,
+    ) as NodeJS.ErrnoException;
+    if (answer.code !== undefined) err.code = answer.code;
+    throw err;
+  }
+
   async #closeListener(listenerId: number): Promise<void> {
     this.#listeners.delete(listenerId);
-    await Promise.all(
-      this.#live().map(
-        (slot) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, REPLY_TIMEOUT_MS);
-            slot.closing.set(listenerId, () => {
-              clearTimeout(timer);
-              slot.closing.delete(listenerId);
-              resolve();
-            });
-            this.#send(slot, { type: 'close', listenerId });
-          }),
-      ),
+    const closing = this.#live().map((slot) =>
+      this.#awaitReply(slot, `closed:${listenerId}`, REPLY_TIMEOUT_MS, () =>
+        this.#send(slot, { type: 'close', listenerId }),
+      ).catch(() => undefined),
     );
+    await Promise.all(closing);
   }
 
   #send(slot: Slot, message: ToWorker): void {
-    if (!slot.exited && slot.child.connected) slot.child.send(message);
+    if (!slot.exited && slot.worker.isConnected()) slot.worker.send(message);
   }
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
     slot.exited = true;
     slot.link.close();
-    for (const answer of [...slot.closing.values()]) answer();
+    for (const reply of [...slot.replies.values()]) reply(undefined);
+    slot.replies.clear();
     const counts = this.options.counts;
     if (counts !== undefined && slot.ready) counts.socketWorkersRunning--;
     if (this.#closing || this.#slots[slot.index] !== slot || !slot.ready) return;
@@ -222,7 +253,7 @@ export class SocketWorkerPool {
     const crashes = ++this.#crashes[slot.index]!;
     const delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (crashes - 1));
     this.options.logger.error(
-      { worker: slot.child.pid, code, signal, restartInMs: delay },
+      { worker: slot.worker.process.pid, code, signal, restartInMs: delay },
       'socket worker exited; its connections are closed',
     );
     setTimeout(() => void this.#restart(slot.index), delay).unref();
@@ -233,17 +264,18 @@ export class SocketWorkerPool {
     try {
       await this.#fork(index);
       this.#crashes[index] = 0;
-      this.options.logger.info({ worker: this.#slots[index]?.child.pid }, 'socket worker restarted');
+      this.options.logger.info({ worker: this.#slots[index]?.worker.process.pid }, 'socket worker restarted');
     } catch (err) {
       this.options.logger.error({ err }, 'socket worker restart failed');
+      this.#slots[index]?.worker.process.kill('SIGKILL'); // its exit schedules the next try
     }
   }
 
   async #stopWorker(slot: Slot): Promise<void> {
     if (slot.exited) return;
-    const exited = new Promise<void>((resolve) => slot.child.once('exit', () => resolve()));
-    slot.child.kill('SIGTERM');
-    const timer = setTimeout(() => slot.child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+    slot.worker.process.kill('SIGTERM');
+    const timer = setTimeout(() => slot.worker.process.kill('SIGKILL'), EXIT_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
   }

@@ -3,7 +3,7 @@ import type { ConnectionInfo } from '../../../broker/auth.js';
 import type { Logger } from '../../../observability/logger.js';
 import type { ConnectionHandler } from '../types.js';
 import type { RemoteConnectionInfo } from './control.js';
-import { decodeAcks, FrameReader, FrameType, FrameWriter } from './frames.js';
+import { decodePairs, FrameReader, FrameType, FrameWriter } from './frames.js';
 import { RemoteStream, type RemoteStreamLink } from './remote-stream.js';
 
 /**
@@ -28,7 +28,6 @@ export class WorkerLink implements RemoteStreamLink {
   readonly #writer: FrameWriter;
   readonly #reader: FrameReader;
   #closed = false;
-  #handedOver = 0;
 
   constructor(
     private readonly pipe: Duplex,
@@ -54,21 +53,6 @@ export class WorkerLink implements RemoteStreamLink {
     return this.#streams.size;
   }
 
-  /** Open connections plus sockets handed over that have not opened yet (TLS handshakes). */
-  get load(): number {
-    return this.#streams.size + this.#handedOver;
-  }
-
-  /** A socket was sent to the worker; it counts until it opens or is dropped. */
-  handedOver(): void {
-    this.#handedOver++;
-  }
-
-  /** A socket sent to the worker opened, or closed before it could (or never arrived). */
-  handOverEnded(): void {
-    this.#handedOver = Math.max(0, this.#handedOver - 1);
-  }
-
   /** Tears the link down: every connection of the worker reads as closed. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -82,17 +66,14 @@ export class WorkerLink implements RemoteStreamLink {
       case FrameType.data:
         this.#streams.get(id)?.received(payload);
         return;
-      case FrameType.acks:
-        decodeAcks(payload, (stream, bytes) => this.#streams.get(stream)?.acked(bytes));
+      case FrameType.backlogs:
+        decodePairs(payload, (stream, bytes) => this.#streams.get(stream)?.backlog(bytes));
         return;
       case FrameType.open:
         this.#open(id, payload);
         return;
       case FrameType.closed:
         this.#streams.get(id)?.remoteClosed();
-        return;
-      case FrameType.dropped:
-        this.handOverEnded();
         return;
       default:
         this.logger.warn({ type }, 'unknown frame type from a socket worker');
@@ -101,7 +82,6 @@ export class WorkerLink implements RemoteStreamLink {
 
   #open(id: number, payload: Buffer): void {
     if (this.#closed) return;
-    this.handOverEnded();
     const stream = new RemoteStream(this, id);
     this.#streams.get(id)?.remoteClosed(); // a reused id: the old stream is long gone
     this.#streams.set(id, stream);

@@ -74,17 +74,15 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
     );
   };
 
-  const stateOf = (deviceId: number): { state: State; fresh: boolean } => {
-    const existing = states.get(deviceId);
-    if (existing !== undefined) return { state: existing, fresh: false };
+  const added = (deviceId: number): State => {
     const state: State = { connections: 0, lastActivity: clock.now() };
     states.set(deviceId, state);
-    return { state, fresh: true };
+    return state;
   };
 
   return {
     connected(deviceId, ip) {
-      const { state } = stateOf(deviceId);
+      const state = states.get(deviceId) ?? added(deviceId);
       state.connections++;
       state.lastActivity = clock.now();
       state.timer?.cancel();
@@ -98,10 +96,15 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
       state.lastActivity = clock.now();
       arm(deviceId, state);
     },
+    // Once per uplink through a gateway: a known device costs one lookup and no allocation.
     seen(deviceId) {
-      const { state, fresh } = stateOf(deviceId);
-      state.lastActivity = clock.now();
-      if (fresh) record(deviceId, true, state.lastActivity);
+      let state = states.get(deviceId);
+      if (state === undefined) {
+        state = added(deviceId);
+        record(deviceId, true, state.lastActivity);
+      } else {
+        state.lastActivity = clock.now();
+      }
       arm(deviceId, state);
     },
     isOnline: (deviceId) => states.has(deviceId),

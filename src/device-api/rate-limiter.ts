@@ -55,7 +55,11 @@ export interface RateLimiterOptions {
 
 /** A gap this long without excess ends a flooding run. */
 const CALM_MS = 1000;
-/** Idle entries are swept once the map grows past this (and past twice its last swept size)… */
+/**
+ * Idle entries are swept once the map grows past this, and past twice the size it had before
+ * the last sweep: keys that keep sending (a gateway's devices) are then not swept and re-made
+ * over and over, while the map still holds at most twice the keys busy at the last sweep…
+ */
 const SWEEP_FLOOR = 1024;
 /** …and at least this often while it is used, so idle entries do not wait for growth. */
 const SWEEP_EVERY_MS = 60_000;
@@ -102,11 +106,12 @@ export class KeyedRateLimiter {
   }
 
   private sweep(now: number): void {
+    const before = this.entries.size;
     for (const [key, entry] of this.entries) {
       const calm = entry.lastExcess === undefined || now - entry.lastExcess > CALM_MS;
       if (calm && entry.bucket.isFull(now)) this.entries.delete(key);
     }
     this.sweptAt = now;
-    this.sweepAt = Math.max(SWEEP_FLOOR, this.entries.size * 2);
+    this.sweepAt = Math.max(SWEEP_FLOOR, before * 2);
   }
 }

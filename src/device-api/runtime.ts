@@ -44,7 +44,6 @@ export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
     deviceInfoListeners,
     metrics,
     limits,
-    presence,
   });
   let closed = false;
   return {

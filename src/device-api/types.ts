@@ -87,7 +87,7 @@ export interface UplinkService {
    * payload/type; 0x87 not allowed; 0x97 over the device's rate limit); the caller acknowledges
    * with it. 0x96 means the device has been flooding for `floodDisconnectSec`: a device
    * connection closes with DISCONNECT 0x96, a gateway answers 0x97 (0x96 is no PUBACK code).
-   * `via: 'gateway'` also marks the device seen (online for the template's delay, spec §4.2).
+   * A gateway marks the device seen itself (spec §4.2), before the rate check.
    */
   handle(
     target: UplinkTarget,

@@ -2,7 +2,7 @@ import { isFailure, ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { PlatformError, ValidationError } from '../platform/errors.js';
 import { diagText } from './diag-texts.js';
 import type { DeviceApiMetrics } from './metrics.js';
-import type { PresenceService, UplinkService } from './types.js';
+import type { UplinkService } from './types.js';
 import type { Uplink, UplinkDeps } from './uplink-context.js';
 import { handleEvent, handleInfo, handleMeta } from './uplink-device.js';
 import { handleProperty } from './uplink-properties.js';
@@ -12,7 +12,6 @@ import { handleBatch, handleDs, handleErase, handleTimestamped } from './uplink-
 
 export interface UplinkServiceDeps extends UplinkDeps {
   readonly metrics: DeviceApiMetrics;
-  readonly presence: PresenceService;
 }
 
 function dispatch(deps: UplinkDeps, topic: UplinkTopic, up: Uplink): Promise<ReasonCode> {
@@ -79,7 +78,7 @@ export function createUplinkService(deps: UplinkServiceDeps): UplinkService {
   return {
     // Not async, and nothing awaited before `dispatch`: value writes start synchronously
     // (isValueWrite), and the hot path allocates no suspended frame.
-    handle(target, topic, payload, reply, via, options) {
+    handle(target, topic, payload, reply, _via, options) {
       metrics.uplinks++;
       const deviceId = target.device.id;
       // spec §8 #16: one rate per device, shared by direct, gateway and HTTP traffic.
@@ -91,8 +90,6 @@ export function createUplinkService(deps: UplinkServiceDeps): UplinkService {
           verdict === 'flood' ? ReasonCode.MessageRateTooHigh : ReasonCode.QuotaExceeded,
         );
       }
-      // spec §4.2: data through a gateway marks the device online for the template's delay.
-      if (via === 'gateway') deps.presence.seen(deviceId);
       const parsed = parseUplinkTopic(topic);
       if (parsed === undefined) {
         reply.diag(diagText.unknownTopic(topic));

@@ -48,8 +48,24 @@ function parseDs(rest: string): UplinkTopic | undefined {
   return undefined;
 }
 
+/**
+ * The last topic parsed and its result: the fast paths ask `isValueWrite` and then
+ * `UplinkService.handle` about the same topic string, so the second call is one comparison.
+ * Results are immutable, so sharing one is safe.
+ */
+let lastTopic: string | undefined;
+let lastParsed: UplinkTopic | undefined;
+
 /** Parses a device-relative uplink topic; undefined for anything the Device API does not define. */
 export function parseUplinkTopic(topic: string): UplinkTopic | undefined {
+  if (topic === lastTopic) return lastParsed;
+  const parsed = parseTopic(topic);
+  lastTopic = topic;
+  lastParsed = parsed;
+  return parsed;
+}
+
+function parseTopic(topic: string): UplinkTopic | undefined {
   const fixed = FIXED[topic];
   if (fixed !== undefined && Object.hasOwn(FIXED, topic)) return fixed;
   if (topic.startsWith('ds/')) return parseDs(topic.slice(3));

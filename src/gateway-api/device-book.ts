@@ -1,18 +1,39 @@
+import type { ReplyChannel, UplinkTarget } from '../device-api/types.js';
 import { LruMap } from '../platform/lru-map.js';
 
 /** What one gateway connection knows about one target token. */
-interface Entry {
+export interface BookEntry {
   readonly deviceId: number;
   /** Wire filters subscribed with this token (kept while the broker still has them); made on the first. */
   filters: Set<string> | undefined;
   /** Last `dev/{token}/downlink/diag` sent (ms), for throttling. */
   diagAt: number;
+  /**
+   * The last target this token resolved to, its device the authentication cache's snapshot
+   * (gateway-targets.ts: while it is current, a publish skips hashing the token).
+   */
+  target: UplinkTarget | undefined;
+  /** `devices.changes()` when `target.device` was last found current for this token; -1: not yet. */
+  checkedAt: number;
+  /** The reply channel of this token's uplinks (made on first use). */
+  reply: ReplyChannel | undefined;
+}
+
+interface Entry extends BookEntry {
+  readonly token: string;
+  /** This entry's token is the one `tokenFor(deviceId)` answers (kept so a use needs no lookup). */
+  named: boolean;
 }
 
 const NO_FILTERS: ReadonlySet<string> = new Set();
 
-/** Tokens used only for publishing that one connection remembers (for the replies' topics). */
-export const RECENT_TOKENS_MAX = 4096;
+/**
+ * Tokens used only for publishing that one connection remembers (for the replies' topics, and
+ * their devices so that a publish skips the token lookup). Above the 10,000 devices one gateway
+ * is expected to carry (issue #7): a gateway cycling through more tokens than this finds none
+ * of them in the book. Only in-scope tokens the client sent get an entry.
+ */
+export const RECENT_TOKENS_MAX = 16_384;
 
 /**
  * One gateway connection's map between target tokens and device ids: id → token turns internal
@@ -24,7 +45,8 @@ export class DeviceBook {
   readonly #subscribed = new Map<string, Entry>();
   /** Publish-only tokens, least recently used first out. */
   readonly #recent = new LruMap<string, Entry>();
-  readonly #tokenOf = new Map<number, string>();
+  /** Device id → the entry of the token last used for it. */
+  readonly #tokenOf = new Map<number, Entry>();
   readonly #recentMax: number;
   #filterCount = 0;
 
@@ -43,38 +65,52 @@ export class DeviceBook {
 
   /** The token this connection last used for `deviceId`. */
   tokenFor(deviceId: number): string | undefined {
-    return this.#tokenOf.get(deviceId);
+    return this.#tokenOf.get(deviceId)?.token;
   }
 
-  /** A publish for `token` (resolved to `deviceId`) went through. */
-  noteUse(token: string, deviceId: number): void {
+  /** What the book holds for `token`, without marking it used. */
+  find(token: string): BookEntry | undefined {
+    return this.#subscribed.get(token) ?? this.#recent.get(token);
+  }
+
+  /** A publish for `token` (resolved to `deviceId`) went through; returns the token's entry. */
+  noteUse(token: string, deviceId: number): BookEntry {
     const pinned = this.#subscribed.get(token);
     if (pinned?.deviceId === deviceId) {
-      this.#tokenOf.set(deviceId, token);
-      return;
+      this.#name(pinned);
+      return pinned;
     }
-    const entry = this.#recent.get(token);
-    this.#recent.set(token, entry?.deviceId === deviceId ? entry : newEntry(deviceId));
-    this.#tokenOf.set(deviceId, token);
-    this.#evict();
+    let entry = this.#recent.touch(token);
+    if (entry?.deviceId !== deviceId) {
+      this.#forget(token, this.#recent);
+      entry = newEntry(token, deviceId);
+      this.#recent.set(entry.token, entry);
+      this.#evict();
+    }
+    this.#name(entry);
+    return entry;
   }
 
-  /** A subscription `filter` for `token` (resolved to `deviceId`) is being granted. */
-  addFilter(token: string, deviceId: number, filter: string): void {
+  /** A subscription `filter` for `token` (resolved to `deviceId`) is being granted; returns its entry. */
+  addFilter(token: string, deviceId: number, filter: string): BookEntry {
     let entry = this.#subscribed.get(token);
     if (entry?.deviceId !== deviceId) {
       if (entry !== undefined) this.#forget(token, this.#subscribed);
       entry = this.#recent.get(token);
-      this.#recent.delete(token);
-      entry = entry?.deviceId === deviceId ? entry : newEntry(deviceId);
-      this.#subscribed.set(token, entry);
+      if (entry?.deviceId === deviceId) this.#recent.delete(token);
+      else {
+        this.#forget(token, this.#recent);
+        entry = newEntry(token, deviceId);
+      }
+      this.#subscribed.set(entry.token, entry);
     }
     entry.filters ??= new Set();
     if (!entry.filters.has(filter)) {
       entry.filters.add(filter);
       this.#filterCount++;
     }
-    this.#tokenOf.set(deviceId, token);
+    this.#name(entry);
+    return entry;
   }
 
   /** Forgets `token` entirely; returns the filters to unsubscribe. */
@@ -123,6 +159,15 @@ export class DeviceBook {
     return [...this.#subscribed].map(([token, entry]) => ({ token, deviceId: entry.deviceId }));
   }
 
+  /** Makes `entry`'s token the one its device id maps to. */
+  #name(entry: Entry): void {
+    if (entry.named) return;
+    const previous = this.#tokenOf.get(entry.deviceId);
+    if (previous !== undefined) previous.named = false;
+    this.#tokenOf.set(entry.deviceId, entry);
+    entry.named = true;
+  }
+
   /** Publish-only tokens beyond the bound go, least recently used first. */
   #evict(): void {
     while (this.#recent.size > this.#recentMax) {
@@ -137,10 +182,30 @@ export class DeviceBook {
     if (entry === undefined) return;
     from.delete(token);
     this.#filterCount -= entry.filters?.size ?? 0;
-    if (this.#tokenOf.get(entry.deviceId) === token) this.#tokenOf.delete(entry.deviceId);
+    if (!entry.named) return;
+    this.#tokenOf.delete(entry.deviceId);
+    entry.named = false;
   }
 }
 
-function newEntry(deviceId: number): Entry {
-  return { deviceId, filters: undefined, diagAt: Number.NEGATIVE_INFINITY };
+function newEntry(token: string, deviceId: number): Entry {
+  return {
+    token: ownCopy(token),
+    deviceId,
+    named: false,
+    filters: undefined,
+    diagAt: Number.NEGATIVE_INFINITY,
+    target: undefined,
+    checkedAt: -1,
+    reply: undefined,
+  };
+}
+
+/**
+ * A flat copy of a token: one sliced out of a topic keeps that whole topic string alive, and a
+ * lookup compares against the copy's characters in one place (the book is read on every publish).
+ */
+function ownCopy(token: string): string {
+  const copy = Buffer.from(token, 'utf8').toString('utf8');
+  return copy === token ? copy : token;
 }

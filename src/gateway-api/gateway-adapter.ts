@@ -29,6 +29,13 @@ const UNPREFIXED_DIAG = 'An OAuth client connection has no device of its own: us
 
 const handled = (reasonCode: ReasonCode): PublishDecision => ({ kind: 'handled', reasonCode });
 
+/**
+ * A flooding target is dropped like any rate-limited one: the gateway carries other devices too,
+ * so it is not disconnected (0x96 is not a PUBACK code).
+ */
+const gatewayCode = (code: ReasonCode): ReasonCode =>
+  code === ReasonCode.MessageRateTooHigh ? ReasonCode.QuotaExceeded : code;
+
 /** The parts of the device API runtime a gateway connection uses. */
 export type GatewayRuntime = Pick<
   DeviceApiRuntime,
@@ -114,7 +121,7 @@ export class GatewayConnection implements ClientAdapter {
       const { token, relative } = prefixed;
       // The steady state: login and target known in memory, a value write whose effect starts
       // synchronously; the next PUBLISH is taken while it becomes durable (acks stay in order).
-      const target = isValueWrite(relative) ? this.#access.peek(token) : undefined;
+      const target = isValueWrite(relative) ? this.#access.peek(token, this.#book.find(token)) : undefined;
       if (target === undefined) return this.#publishFor(token, relative, message.payload);
       return { kind: 'deferred', reasonCode: this.#act(token, target, relative, message.payload) };
     }
@@ -147,7 +154,9 @@ export class GatewayConnection implements ClientAdapter {
     const target = await this.#resolve(wanted.token);
     if (typeof target === 'number') return target;
     this.#pruneBook();
-    this.#book.addFilter(wanted.token, target.device.id, filter);
+    const entry = this.#book.addFilter(wanted.token, target.device.id, filter);
+    entry.target = target;
+    entry.checkedAt = -1;
     // spec §3.1 [CHOICE]: downlinks are granted at most QoS 1.
     return { filter: deviceTopic(target.device.id, wanted.relative), maxQos: 1 };
   }
@@ -170,21 +179,29 @@ export class GatewayConnection implements ClientAdapter {
   }
 
   /** Acts for an in-scope target; what it does first (up to the store call) runs synchronously. Never rejects. */
-  async #act(token: string, target: UplinkTarget, relative: string, payload: Buffer): Promise<ReasonCode> {
+  #act(token: string, target: UplinkTarget, relative: string, payload: Buffer): Promise<ReasonCode> {
     const deviceId = target.device.id;
     try {
-      this.#book.noteUse(token, deviceId);
+      const entry = this.#book.noteUse(token, deviceId);
+      if (entry.target !== target) {
+        // From `resolve` (a read): found current only when a later publish checks it.
+        entry.target = target;
+        entry.checkedAt = -1;
+      }
       // spec §4.2: data through a gateway marks the target online; its own connection is untouched.
       this.#runtime.presence.seen(deviceId);
-      const reply = this.#outbox.replyFor(token, deviceId);
-      const code = await this.#runtime.uplinks.handle(target, relative, payload, reply, 'gateway');
-      // A flooding target is dropped like any rate-limited one: the gateway carries other devices
-      // too, so it is not disconnected (0x96 is not a PUBACK code).
-      return code === ReasonCode.MessageRateTooHigh ? ReasonCode.QuotaExceeded : code;
+      entry.reply ??= this.#outbox.replyFor(token, deviceId);
+      return this.#runtime.uplinks
+        .handle(target, relative, payload, entry.reply, 'gateway')
+        .then(gatewayCode, (err: unknown) => this.#failed(err, deviceId));
     } catch (err) {
-      this.#runtime.logger.error({ err, deviceId }, 'gateway uplink failed');
-      return ReasonCode.UnspecifiedError;
+      return Promise.resolve(this.#failed(err, deviceId));
     }
+  }
+
+  #failed(err: unknown, deviceId: number): ReasonCode {
+    this.#runtime.logger.error({ err, deviceId }, 'gateway uplink failed');
+    return ReasonCode.UnspecifiedError;
   }
 
   /** The in-scope target, or the code to answer: 0x87 for every kind of unreachable token. */

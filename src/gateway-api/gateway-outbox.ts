@@ -35,18 +35,21 @@ export class GatewayOutbox {
    * Diags (`dev/{token}/downlink/diag`, QoS 0, no subscription needed) are throttled per token.
    */
   replyFor(token: string, deviceId: number): ReplyChannel {
-    return {
-      send: (topic, payload, qos) => {
-        const internal = deviceTopic(deviceId, topic);
-        const granted = this.#grantedQos(token, internal);
-        if (granted !== undefined) this.#deliver(internal, payload, Math.min(qos, granted) as 0 | 1);
-      },
-      diag: (text) => {
-        const { book, clock, options } = this.#deps;
-        if (book.mayDiag(token, clock.now(), options.diagIntervalMs))
-          this.#deliver(deviceTopic(deviceId, 'downlink/diag'), text, 0);
-      },
-    };
+    return new TokenReply(this, token, deviceId);
+  }
+
+  /** A reply to an uplink for `token` (see replyFor). */
+  send(token: string, deviceId: number, topic: string, payload: Buffer | string, qos: QoS): void {
+    const internal = deviceTopic(deviceId, topic);
+    const granted = this.#grantedQos(token, internal);
+    if (granted !== undefined) this.#deliver(internal, payload, Math.min(qos, granted) as 0 | 1);
+  }
+
+  /** A diag about an uplink for `token`, throttled per token (see replyFor). */
+  diag(token: string, deviceId: number, text: string): void {
+    const { book, clock, options } = this.#deps;
+    if (book.mayDiag(token, clock.now(), options.diagIntervalMs))
+      this.#deliver(deviceTopic(deviceId, 'downlink/diag'), text, 0);
   }
 
   /** A throttled `downlink/diag` about the gateway connection itself (not about a target). */
@@ -77,5 +80,26 @@ export class GatewayOutbox {
       properties: {},
       createdAt: this.#deps.clock.now(),
     });
+  }
+}
+
+/** One token's reply channel: small, as the device book keeps one per token it remembers. */
+class TokenReply implements ReplyChannel {
+  readonly #outbox: GatewayOutbox;
+  readonly #token: string;
+  readonly #deviceId: number;
+
+  constructor(outbox: GatewayOutbox, token: string, deviceId: number) {
+    this.#outbox = outbox;
+    this.#token = token;
+    this.#deviceId = deviceId;
+  }
+
+  send(topic: string, payload: Buffer | string, qos: 0 | 1): void {
+    this.#outbox.send(this.#token, this.#deviceId, topic, payload, qos);
+  }
+
+  diag(text: string): void {
+    this.#outbox.diag(this.#token, this.#deviceId, text);
   }
 }

@@ -28,6 +28,9 @@ export class PrincipalState {
   #pending: Promise<number | undefined> | undefined;
   /** `oauth.clientChanges` when the client was last read (-1: not read since the login). */
   #readAt = -1;
+  /** The gateway device as the authentication cache last had it, and `devices.changes()` then. */
+  #device: Device | undefined;
+  #deviceAt = -1;
 
   constructor(platform: Platform, principal: GatewayPrincipal) {
     this.#platform = platform;
@@ -43,8 +46,9 @@ export class PrincipalState {
   /**
    * The scope org when it is known without a read, undefined otherwise (then `refresh`). A
    * client: no client changed since it was read, and its org is still in the tree. A gateway
-   * device: from the authentication cache (exact: every device change refreshes it) and the
-   * template cache. Never answers for a login that lost its right: `refresh` says so.
+   * device: from the authentication cache (exact: every device change refreshes it; not even
+   * looked up while no device changed) and the template cache. Never answers for a login that
+   * lost its right: `refresh` says so.
    */
   peek(): number | undefined {
     if (this.#scopeOrg === undefined) return undefined;
@@ -54,7 +58,7 @@ export class PrincipalState {
       const current = oauth.clientChanges === this.#readAt;
       return current && orgs.isInScope(principal.client.orgId, this.#scopeOrg) ? this.#scopeOrg : undefined;
     }
-    const device = this.#platform.devices.peekById(principal.device.id);
+    const device = this.#currentDevice(principal.device.id);
     const org = device === undefined ? undefined : this.#gatewayOrg(device);
     if (org !== undefined) this.#scopeOrg = org;
     return org;
@@ -90,6 +94,19 @@ export class PrincipalState {
     }
     const device = await this.#platform.devices.byId(principal.device.id);
     return device === undefined ? undefined : this.#gatewayOrg(device);
+  }
+
+  #currentDevice(deviceId: number): Device | undefined {
+    const devices = this.#platform.devices;
+    const changes = devices.changes();
+    if (this.#deviceAt === changes) return this.#device;
+    const device = devices.peekById(deviceId);
+    // Not cached is not remembered: the cache may learn it without any device changing.
+    if (device !== undefined) {
+      this.#device = device;
+      this.#deviceAt = changes;
+    }
+    return device;
   }
 
   /** spec §2.3: the device's org while it may act as a gateway; undefined when it may not. */

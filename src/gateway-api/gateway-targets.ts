@@ -1,9 +1,9 @@
 import type { Broker } from '../broker/broker.js';
 import type { UplinkTarget } from '../device-api/types.js';
 import type { Logger } from '../observability/logger.js';
-import type { Device } from '../platform/model.js';
+import type { Device, Template } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
-import type { DeviceBook } from './device-book.js';
+import type { BookEntry, DeviceBook } from './device-book.js';
 import type { PrincipalState } from './gateway-principal.js';
 
 export interface TargetAccessDeps {
@@ -49,20 +49,57 @@ export class TargetAccess {
    * `resolve` without a read, for a token this login may use: the in-scope target when the
    * login's standing and the token's device are both known synchronously (authentication cache,
    * org tree, template cache). Undefined otherwise, whatever the reason: the caller then takes
-   * `resolve`, the one path unknown, out-of-scope and malformed tokens all take.
+   * `resolve`, the one path unknown, out-of-scope and malformed tokens all take. `known` is the
+   * book's entry for the token, if any: its target saves hashing the token (see `#device`) and
+   * is noted there again once found current.
    */
-  peek(token: string): UplinkTarget | undefined {
+  peek(token: string, known: BookEntry | undefined): UplinkTarget | undefined {
     const scopeOrg = this.#deps.principal.peek();
     if (scopeOrg === undefined) return undefined;
-    return this.#target(scopeOrg, this.#deps.platform.devices.peekToken(token));
+    const { devices, orgs } = this.#deps.platform;
+    const changes = devices.changes();
+    const device = this.#device(token, known, changes);
+    const template = device === undefined ? undefined : this.#templateOf(device);
+    if (device === undefined || template === undefined || !orgs.isInScope(scopeOrg, device.orgId))
+      return undefined;
+    const last = known?.target;
+    // The same snapshot and template as last time: the same target object (no allocation).
+    const target = last?.device === device && last.template === template ? last : { device, template };
+    if (known?.deviceId === device.id) {
+      known.target = target;
+      known.checkedAt = changes;
+    }
+    return target;
+  }
+
+  /**
+   * The device `token` names now, from the authentication cache. The book's snapshot when no
+   * device changed since it was found current (`changes`), or when the cache still holds that
+   * very object for its device: every change to a device (token rotated, device deleted or
+   * moved, static token deleted) drops or replaces the cached object, and an object is cached
+   * for one token only (token-cache.ts). Otherwise by the token's hash, like any token.
+   */
+  #device(token: string, known: BookEntry | undefined, changes: number): Device | undefined {
+    const noted = known?.target?.device;
+    if (known !== undefined && noted !== undefined) {
+      if (known.checkedAt === changes) return noted;
+      if (this.#deps.platform.devices.peekById(noted.id) === noted) {
+        known.checkedAt = changes;
+        return noted;
+      }
+    }
+    return this.#deps.platform.devices.peekToken(token);
   }
 
   /** The device as this login's target: in scope and with its template; undefined otherwise. */
   #target(scopeOrg: number, device: Device | undefined): UplinkTarget | undefined {
-    const { templates, orgs } = this.#deps.platform;
-    const template = device === undefined ? undefined : templates.byId(device.templateId);
-    const inScope = device !== undefined && orgs.isInScope(scopeOrg, device.orgId);
+    const template = device === undefined ? undefined : this.#templateOf(device);
+    const inScope = device !== undefined && this.#deps.platform.orgs.isInScope(scopeOrg, device.orgId);
     return inScope && template !== undefined ? { device, template } : undefined;
+  }
+
+  #templateOf(device: Device): Template | undefined {
+    return this.#deps.platform.templates.byId(device.templateId);
   }
 
   /**
@@ -72,7 +109,7 @@ export class TargetAccess {
    * re-checked in the background.
    */
   mayDeliver(token: string, deviceId: number): boolean {
-    const device = this.#deps.platform.devices.peekToken(token);
+    const device = this.#device(token, this.#deps.book.find(token), this.#deps.platform.devices.changes());
     if (device?.id !== deviceId) {
       this.recheck(token, deviceId);
       return false;

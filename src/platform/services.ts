@@ -250,6 +250,12 @@ export interface DeviceService {
    * cached (then ask `byId`). The device API's per-uplink lookup.
    */
   peekById(deviceId: number): Device | undefined;
+  /**
+   * Counts device changes (any device changed, deleted, or its token rotated or withdrawn; the
+   * authentication cache then refreshes or drops it). While it has not moved, a device the cache
+   * answered is still current and its token still names it: a gateway re-checks nothing.
+   */
+  changes(): number;
 
   /** Stores values as current values and in history (already validated/clamped by the caller). */
   writeValues(deviceId: number, values: readonly ValueWrite[]): Promise<void>;

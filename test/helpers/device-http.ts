@@ -131,7 +131,6 @@ export function withRealUplinks(
     deviceInfoListeners,
     metrics,
     limits,
-    presence: runtime.presence,
   });
   const values = createValueWriteService({ platform, downlinks: runtime.downlinks });
   return { ...runtime, options, uplinks, values, deviceInfoListeners, metrics, limits };

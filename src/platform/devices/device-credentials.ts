@@ -13,6 +13,7 @@ type DeviceCredentials = Pick<
   | 'peekToken'
   | 'byId'
   | 'peekById'
+  | 'changes'
   | 'createProvisioningToken'
   | 'activate'
   | 'setHardwareInfo'
@@ -65,6 +66,8 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
     byId: async (deviceId) => cache.byId(deviceId) ?? stores.devices.get(deviceId),
 
     peekById: (deviceId) => cache.byId(deviceId),
+
+    changes: () => cache.generation,
 
     createProvisioningToken: (caller, input) => createDevice(ctx, caller, input, DeviceStatus.Pending),
 

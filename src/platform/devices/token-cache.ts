@@ -9,6 +9,11 @@ export const defaultTokenCacheSize = 100_000;
  * → device for their uplinks. Bounded: the least recently used entry goes first. Any change to a
  * device drops (or refreshes) its entry.
  *
+ * Each cached device is a snapshot object read from the store for that entry, cached under one
+ * token hash only; a change replaces it with another object or drops it. So a caller that kept
+ * the object it got for a token may check that the token still names that device, as it is
+ * now, with `byId(id) === kept` (the gateway's device book does, instead of hashing the token).
+ *
  * Recency is an LruMap (a linked list), not Map re-insertion: a hit runs on every uplink, and
  * deleting and re-adding the same Map key over and over (one gateway device, peeked per publish)
  * leaves V8's hash chains full of dead entries, which made each hit cost tens of microseconds.

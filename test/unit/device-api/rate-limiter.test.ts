@@ -60,3 +60,19 @@ test('spec §8 #1 diag throttle: one per key per interval', () => {
   assert.equal(off.allow(1), true);
   assert.equal(off.allow(1), true);
 });
+
+test('spec §8 #16 keys that keep sending keep their state: no sweep after every 1,024 new keys', () => {
+  const clock = new FakeClock(0);
+  const limiter = new KeyedRateLimiter({ ratePerSec: 1000, burst: 10, floodMs: 1000, clock });
+  const keys = 3000;
+  const sizes: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (let key = 0; key < keys; key++) {
+      clock.advance(1); // every bucket refills between two of its messages: all look idle
+      assert.equal(limiter.take(key), 'ok');
+    }
+    sizes.push(limiter.size);
+  }
+  // Sweeps at 1,024 and 2,048 keys; then the map may grow to twice that, and the busy keys stay.
+  assert.deepEqual(sizes.slice(2), [keys, keys]);
+});

@@ -1,69 +1,9 @@
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
 import { describe, test } from 'node:test';
-import type { PublishDecision } from '../../../src/broker/client-adapter.js';
-import type { GatewayConnection } from '../../../src/gateway-api/gateway-adapter.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
-import type { TestClient } from '../../helpers/channel-harness.js';
 import { REACHABLE, TargetKind } from '../../helpers/gateway-world.js';
 import { callerFor } from '../../helpers/platform.js';
-import { type GatewayHarness, gatewayHarness } from './gateway-harness.js';
-
-type Decision = PublishDecision | Promise<PublishDecision>;
-
-interface Live {
-  readonly g: GatewayHarness;
-  readonly client: TestClient;
-  readonly adapter: GatewayConnection;
-  publish(token: string, relative: string, payload?: string): Decision;
-}
-
-let counter = 0;
-
-/** A connected gateway whose login and `Same` target are known (the steady state reached). */
-async function live(t: TestContext, login: 'oauth' | 'mgmt'): Promise<Live> {
-  const g = await gatewayHarness(t);
-  // A real mgmt_device login authenticates its token, which caches the gateway device.
-  if (login === 'mgmt') assert.ok(await g.platform.devices.authenticateToken(g.world.gateway.token));
-  counter += 1;
-  const clientId = `fast-${counter}`;
-  const client = await g.connect(login, 5, clientId);
-  const adapter = g.adapters.get(clientId);
-  assert.ok(adapter);
-  const publish = (token: string, relative: string, payload = '1') => {
-    const topic = `dev/${token}/${relative}`;
-    return adapter.onPublish(topic, {
-      topic,
-      payload: Buffer.from(payload),
-      qos: 1,
-      retain: false,
-      properties: {},
-      createdAt: 0,
-    });
-  };
-  const same = g.world.tokens[TargetKind.Same];
-  const first = publish(same, 'ds/Power');
-  assert.ok(first instanceof Promise, 'the first publish reads the login and the token');
-  assert.equal(await codeOf(first), ReasonCode.Success);
-  return { g, client, adapter, publish };
-}
-
-async function codeOf(decision: Decision): Promise<ReasonCode> {
-  const d = await decision;
-  if (d.kind === 'route') throw new Error('routed');
-  return d.reasonCode;
-}
-
-function deferredCode(decision: Decision): Promise<ReasonCode> {
-  assert.ok(!(decision instanceof Promise), 'a decision returned synchronously');
-  assert.equal(decision.kind, 'deferred');
-  return codeOf(decision);
-}
-
-function asyncCode(decision: Decision): Promise<ReasonCode> {
-  assert.ok(decision instanceof Promise, 'the async path');
-  return codeOf(decision);
-}
+import { asyncCode, deferredCode, live } from './gateway-harness.js';
 
 describe('gateway adapter: the synchronous path for value writes (spec §4.1, §9)', () => {
   for (const login of ['oauth', 'mgmt'] as const) {

@@ -1,11 +1,13 @@
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { Authenticator } from '../../../src/broker/auth.js';
-import type { ClientAdapter } from '../../../src/broker/client-adapter.js';
+import type { ClientAdapter, PublishDecision } from '../../../src/broker/client-adapter.js';
 import { deviceTopic, parseDeviceTopic } from '../../../src/device-api/internal-topics.js';
 import {
   type DeviceApiOptions,
   type DeviceApiRuntime,
   defaultDeviceApiOptions,
+  type UplinkTarget,
 } from '../../../src/device-api/types.js';
 import {
   GatewayConnection,
@@ -18,7 +20,7 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import type { Device } from '../../../src/platform/model.js';
 import type { Platform } from '../../../src/platform/platform.js';
 import { connected, createHarness, type Harness, type TestClient } from '../../helpers/channel-harness.js';
-import { buildGatewayWorld, type GatewayWorld } from '../../helpers/gateway-world.js';
+import { buildGatewayWorld, type GatewayWorld, TargetKind } from '../../helpers/gateway-world.js';
 import { openTestPlatform } from '../../helpers/platform.js';
 
 /** One uplink the fake UplinkService was asked to handle. */
@@ -34,10 +36,11 @@ export interface HandledUplink {
  * reply channel, `ds/Nope` is refused with a diag and 0x90, `ds/Flood` answers 0x96 (the device
  * flood verdict), everything else succeeds.
  */
-function fakeUplinks(handled: HandledUplink[]): DeviceApiRuntime['uplinks'] {
+function fakeUplinks(handled: HandledUplink[], targets: UplinkTarget[]): DeviceApiRuntime['uplinks'] {
   return {
     async handle(target, topic, payload, reply, via) {
       handled.push({ deviceId: target.device.id, topic, payload: payload.toString(), via });
+      targets.push(target);
       if (topic === 'get/ds') reply.send('downlink/ds/Power', '42', 1);
       if (topic === 'ds/Flood') return ReasonCode.MessageRateTooHigh;
       if (topic === 'ds/Nope') {
@@ -73,6 +76,8 @@ export interface GatewayHarness {
   readonly world: GatewayWorld;
   readonly runtime: GatewayRuntime;
   readonly handled: HandledUplink[];
+  /** The target (device and template) of each handled uplink. */
+  readonly targets: UplinkTarget[];
   readonly seen: number[];
   /** The adapters created, by MQTT client id. */
   readonly adapters: Map<string, GatewayConnection>;
@@ -90,6 +95,7 @@ export async function gatewayHarness(
   options: Partial<DeviceApiOptions> = {},
 ): Promise<GatewayHarness> {
   const handled: HandledUplink[] = [];
+  const targets: UplinkTarget[] = [];
   const seen: number[] = [];
   const adapters = new Map<string, GatewayConnection>();
   let runtime: GatewayRuntime | undefined;
@@ -118,7 +124,7 @@ export async function gatewayHarness(
     options: { ...defaultDeviceApiOptions, ...options },
     clock: harness.clock,
     logger: silentLogger(),
-    uplinks: fakeUplinks(handled),
+    uplinks: fakeUplinks(handled, targets),
     presence: {
       connected: () => undefined,
       disconnected: () => undefined,
@@ -133,6 +139,7 @@ export async function gatewayHarness(
     world,
     runtime: rt,
     handled,
+    targets,
     seen,
     adapters,
     connect: (login, version, clientId) => {
@@ -158,4 +165,61 @@ export async function gatewayHarness(
 /** Flushes pending promise callbacks (background re-checks, deferred unsubscribes). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+type Decision = PublishDecision | Promise<PublishDecision>;
+
+/** A connected gateway and a way to call its adapter's onPublish directly. */
+export interface LiveGateway {
+  readonly g: GatewayHarness;
+  readonly client: TestClient;
+  readonly adapter: GatewayConnection;
+  publish(token: string, relative: string, payload?: string): Decision;
+}
+
+/** A connected gateway whose login and `Same` target are known (the steady state reached). */
+export async function live(t: TestContext, login: 'oauth' | 'mgmt'): Promise<LiveGateway> {
+  const g = await gatewayHarness(t);
+  // A real mgmt_device login authenticates its token, which caches the gateway device.
+  if (login === 'mgmt') assert.ok(await g.platform.devices.authenticateToken(g.world.gateway.token));
+  counter += 1;
+  const clientId = `live-${counter}`;
+  const client = await g.connect(login, 5, clientId);
+  const adapter = g.adapters.get(clientId);
+  assert.ok(adapter);
+  const publish = (token: string, relative: string, payload = '1') => {
+    const topic = `dev/${token}/${relative}`;
+    return adapter.onPublish(topic, {
+      topic,
+      payload: Buffer.from(payload),
+      qos: 1,
+      retain: false,
+      properties: {},
+      createdAt: 0,
+    });
+  };
+  const same = g.world.tokens[TargetKind.Same];
+  const first = publish(same, 'ds/Power');
+  assert.ok(first instanceof Promise, 'the first publish reads the login and the token');
+  assert.equal(await codeOf(first), ReasonCode.Success);
+  return { g, client, adapter, publish };
+}
+
+export async function codeOf(decision: Decision): Promise<ReasonCode> {
+  const d = await decision;
+  if (d.kind === 'route') throw new Error('routed');
+  return d.reasonCode;
+}
+
+/** The code of a decision taken synchronously (the fast path: a deferred decision). */
+export function deferredCode(decision: Decision): Promise<ReasonCode> {
+  assert.ok(!(decision instanceof Promise), 'a decision returned synchronously');
+  assert.equal(decision.kind, 'deferred');
+  return codeOf(decision);
+}
+
+/** The code of a decision taken on the async path (the one unreachable tokens take). */
+export function asyncCode(decision: Decision): Promise<ReasonCode> {
+  assert.ok(decision instanceof Promise, 'the async path');
+  return codeOf(decision);
 }

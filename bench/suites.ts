@@ -12,6 +12,7 @@ import {
   type ConnectionsTarget,
   platformTarget,
   runConnections,
+  SINGLE_PROCESS_MAX,
 } from './scenarios/connections.js';
 import { type DownlinkResult, downlinkCases, runDownlinkCase } from './scenarios/downlinks.js';
 import { type IngestResult, ingestCases, runIngestCase } from './scenarios/ingest.js';
@@ -144,7 +145,11 @@ export async function scenarioPlatform(args: BenchArgs, progress: Progress, resu
   }
 }
 
-/** Scenario 4: every broker anonymous, and devgate start with device tokens (the target). */
+/**
+ * Scenario 4: every broker anonymous, and devgate start with device tokens (the target), in one
+ * process up to SINGLE_PROCESS_MAX (this machine's open-files limit) and with socket workers at
+ * every size, so their cost shows beside the one-process figures.
+ */
 export async function scenarioConnections(
   args: BenchArgs,
   progress: Progress,
@@ -162,24 +167,39 @@ export async function scenarioConnections(
   // With --baseline-cli the other build runs each devgate case right after this one: before/after.
   const baseline = args.baselineCli;
   const targets: ConnectionsTarget[] = args.brokers.flatMap((name) => [
-    { start: () => startBroker(name, args), auth: 'anonymous' as const },
+    { start: () => startBroker(name, args), auth: 'anonymous' as const, maxConnections: SINGLE_PROCESS_MAX },
     ...(name === 'devgate' && baseline !== undefined ? [baselineBrokerTarget(baseline)] : []),
   ]);
   if (platform !== undefined) {
-    targets.push(platformTarget(platform, largest));
-    if (baseline !== undefined) targets.push(platformTarget(platform, largest, baseline));
+    for (const socketWorkers of [false, true]) {
+      targets.push(platformTarget(platform, largest, { socketWorkers }));
+      if (baseline !== undefined)
+        targets.push(platformTarget(platform, largest, { cli: baseline, socketWorkers }));
+    }
   }
   try {
     for (const n of args.connections) {
-      for (const target of targets) {
+      for (const target of targets.filter((t) => n <= t.maxConnections)) {
         const result = await runConnections(target, n, progress);
         results.connections.push(result);
         progress.done(
-          `[4] ${result.broker.padEnd(14)} ${n.toLocaleString('en-US').padStart(7)} ${result.connected === undefined ? `error: ${result.error}` : `${result.connected.toLocaleString('en-US')} connected, ${Math.round(result.connectPerSec ?? 0).toLocaleString('en-US')} CONNECT/s, ${((result.rssPerConnection ?? 0) / 1024).toFixed(1)} KiB RSS/conn${result.heapPerConnection === undefined ? '' : `, ${(result.heapPerConnection / 1024).toFixed(1)} KiB heap/conn`}`}`,
+          `[4] ${result.broker.padEnd(14)} ${n.toLocaleString('en-US').padStart(7)} ${connectionsLine(result)}`,
         );
       }
     }
   } finally {
     platform?.cleanup();
   }
+}
+
+function connectionsLine(r: ConnectionsResult): string {
+  if (r.connected === undefined) return `error: ${r.error}`;
+  const kib = (bytes: number | undefined): string => ((bytes ?? 0) / 1024).toFixed(1);
+  return [
+    `${r.connected.toLocaleString('en-US')} connected`,
+    `${Math.round(r.connectPerSec ?? 0).toLocaleString('en-US')} CONNECT/s`,
+    `${kib(r.rssPerConnection)} KiB RSS/conn (main ${kib(r.mainRssPerConnection)})`,
+    ...(r.heapPerConnection === undefined ? [] : [`${kib(r.heapPerConnection)} KiB main heap/conn`]),
+    ...(r.error === undefined ? [] : [`(${r.error})`]),
+  ].join(', ');
 }

@@ -28,7 +28,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --scenarios 1,2,3,4     which scenarios (default: all)
   --brokers devgate,mosquitto,aedes
   --workers N             load-generator processes (default 1: on 2 cores the broker gets one)
-  --connections 10000,19000   scenario 4 sizes (default: 5000 quick, 10000,19000 full)
+  --connections 10000,19000   scenario 4 sizes (default: 5000 quick, 10000,19000,50000,100000
+                          full; above 19000 only devgate start with socket workers runs)
   --generator-check       scenario 1 against mosquitto with 1 and 2 generator processes
   --cpu-prof DIR          devgate writes a CPU profile per start into DIR
   --out DIR               results directory (default bench/results)
@@ -83,7 +84,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     scenarios,
     brokers,
     workers,
-    connections: connections ?? (quick ? [5000] : [10_000, 19_000]),
+    connections: connections ?? (quick ? [5000] : [10_000, 19_000, 50_000, 100_000]),
     generatorCheck: generatorCheck || !quick,
     ...(cpuProfDir === undefined ? {} : { cpuProfDir }),
     ...(outDir === undefined ? {} : { outDir }),

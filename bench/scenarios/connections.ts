@@ -4,6 +4,7 @@ import { type PreparedPlatform, preparePlatform } from '../brokers/devgate-platf
 import { sleep } from '../lib/clock.js';
 import { Fleet } from '../lib/fleet.js';
 import { Histogram, type HistogramData, type HistogramSummary } from '../lib/histogram.js';
+import { cpuPercent, sampleProcess, sampleTree, type TreeSample } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
 import { WorkerPool } from '../lib/worker-pool.js';
 
@@ -17,10 +18,28 @@ export interface ConnectionsResult {
   readonly failed?: number;
   readonly connectPerSec?: number;
   readonly connectLatency?: HistogramSummary;
+  /** devgate's socket worker processes (0: the broker process holds the sockets itself). */
+  readonly socketWorkers?: number;
+  /** RSS of the broker's whole process tree (main process + socket workers), before/after. */
   readonly rssBeforeBytes?: number;
   readonly rssAfterBytes?: number;
+  /** Tree RSS growth per connection: the workers' own base cancels out (they start before). */
   readonly rssPerConnection?: number;
-  /** Node brokers: heap growth per connection, both samples taken after a full GC (loop-probe). */
+  /** The broker's main process alone: RSS after, and its growth per connection. */
+  readonly mainRssAfterBytes?: number;
+  readonly mainRssPerConnection?: number;
+  /** Share of one core over the connect storm: the whole tree, and the main process alone. */
+  readonly connectCpu?: { readonly tree: number; readonly main: number };
+  /** The load generators over the connect storm, summed (a share of one core). */
+  readonly generatorCpu?: number;
+  /** Open files of each process of the tree with every client connected, main process first. */
+  readonly fds?: readonly number[];
+  /** Clients the generators still held open at the PINGREQ sample (after the settle time). */
+  readonly openAtPing?: number;
+  /**
+   * Node brokers: heap growth per connection of the MAIN process (where the broker runs; socket
+   * workers are not probed), both samples taken after a full GC (loop-probe).
+   */
   readonly heapPerConnection?: number;
   /** Node brokers: event-loop delay over the connect storm and the idle period after it. */
   readonly loopDelayMs?: LoopProbe['loopDelayMs'];
@@ -30,11 +49,31 @@ export interface ConnectionsResult {
 }
 
 /** Connections per generator process: below the 20,000 open-files limit with room to spare. */
-const PER_WORKER = 10_000;
+const PER_WORKER = 18_000;
+/** CONNECTs outstanding per generator process, and over all of them (the listen backlog is 511). */
+const CONCURRENCY = 250;
+const MAX_TOTAL_CONCURRENCY = 500;
+
+/**
+ * The most connections one broker process holds here (open files: 20,000 per process, not
+ * raisable without CAP_SYS_RESOURCE). Above it only devgate with socket workers runs.
+ */
+export const SINGLE_PROCESS_MAX = 19_000;
+/** Connections per socket worker: each stays below its own 20,000 open files, with room. */
+export const PER_SOCKET_WORKER = 18_000;
+
+export function socketWorkersFor(n: number): number {
+  return Math.max(1, Math.ceil(n / PER_SOCKET_WORKER));
+}
 
 export interface ConnectionsTarget {
-  readonly start: () => Promise<BrokerHandle>;
+  /** Starts the broker for a run of `n` connections. */
+  readonly start: (n: number) => Promise<BrokerHandle>;
   readonly auth: 'anonymous' | 'device token';
+  /** The most connections this target can hold (one process: SINGLE_PROCESS_MAX). */
+  readonly maxConnections: number;
+  /** Socket worker processes for `n` connections (devgate --socket-workers), if any. */
+  readonly socketWorkers?: (n: number) => number;
   /** Credentials for connection i (device tokens), when auth is on. */
   readonly credentials?: (i: number) => { username: string; password: string };
 }
@@ -60,16 +99,36 @@ async function gcProbe(broker: BrokerHandle): Promise<LoopProbe | undefined> {
   return undefined; // a probe without gc: no heap figure rather than a misleading one
 }
 
-/** devgate start with device tokens; `cli`: another build's (before/after with --baseline-cli). */
-export function platformTarget(prepared: PreparedPlatform, devices: number, cli?: string): ConnectionsTarget {
+export interface PlatformTargetOptions {
+  /** Another build's CLI (before/after with --baseline-cli). */
+  readonly cli?: string;
+  /** Run with `--socket-workers socketWorkersFor(n)`: above one process's open-files limit. */
+  readonly socketWorkers?: boolean;
+}
+
+function platformLabel(options: PlatformTargetOptions, workers: number): string {
+  const base = options.cli === undefined ? 'devgate start' : 'devgate start-baseline';
+  return workers === 0 ? base : `${base}, ${workers} socket worker${workers === 1 ? '' : 's'}`;
+}
+
+/** devgate start with device tokens, in one process or with socket workers. */
+export function platformTarget(
+  prepared: PreparedPlatform,
+  devices: number,
+  options: PlatformTargetOptions = {},
+): ConnectionsTarget {
+  const workersFor = (n: number): number => (options.socketWorkers === true ? socketWorkersFor(n) : 0);
   return {
     // A fresh copy per start: nothing of one run leaks into the next.
-    start: async () => {
+    start: async (n) => {
+      const workers = workersFor(n);
       const copy = await preparePlatform(devices, () => undefined);
       const handle = await startDevgate({
         command: 'start',
         dataDir: copy.dataDir,
-        ...(cli === undefined ? {} : { cli, label: 'devgate start-baseline' }),
+        label: platformLabel(options, workers),
+        ...(options.cli === undefined ? {} : { cli: options.cli }),
+        ...(workers === 0 ? {} : { extraArgs: ['--socket-workers', String(workers)] }),
       });
       return {
         ...handle,
@@ -80,6 +139,8 @@ export function platformTarget(prepared: PreparedPlatform, devices: number, cli?
       };
     },
     auth: 'device token',
+    maxConnections: options.socketWorkers === true ? devices : SINGLE_PROCESS_MAX,
+    ...(options.socketWorkers === true ? { socketWorkers: workersFor } : {}),
     credentials: (i) => ({ username: 'device', password: prepared.tokens[i]! }),
   };
 }
@@ -89,7 +150,55 @@ export function baselineBrokerTarget(cli: string): ConnectionsTarget {
   return {
     start: () => startDevgate({ command: 'broker', cli, label: 'devgate-baseline' }),
     auth: 'anonymous',
+    maxConnections: SINGLE_PROCESS_MAX,
   };
+}
+
+/** Tree memory and CPU figures of one run: whole tree, and the main process alone. */
+function treeFigures(
+  before: TreeSample | undefined,
+  stormStart: TreeSample | undefined,
+  stormEnd: TreeSample | undefined,
+  after: TreeSample | undefined,
+  connected: number,
+): Partial<ConnectionsResult> {
+  const perConn = (grown: number): number => (connected > 0 ? grown / connected : 0);
+  return {
+    ...(before === undefined || after === undefined
+      ? {}
+      : {
+          rssBeforeBytes: before.rssBytes,
+          rssAfterBytes: after.rssBytes,
+          rssPerConnection: perConn(after.rssBytes - before.rssBytes),
+          mainRssAfterBytes: after.main.rssBytes,
+          mainRssPerConnection: perConn(after.main.rssBytes - before.main.rssBytes),
+          fds: after.members.flatMap((m) => (m.fds === undefined ? [] : [m.fds])),
+        }),
+    ...(stormStart === undefined || stormEnd === undefined
+      ? {}
+      : {
+          connectCpu: {
+            tree: cpuPercent(stormStart, stormEnd),
+            main: cpuPercent(stormStart.main, stormEnd.main),
+          },
+        }),
+  };
+}
+
+/** PINGREQ round trips on about 200 of the idle connections, and how many are still open. */
+async function pingSample(pool: WorkerPool): Promise<{ rtt: HistogramSummary; open: number }> {
+  const pings = await pool.each<{ hist: HistogramData; open?: number }>(() => ({
+    op: 'ping',
+    sample: Math.ceil(200 / pool.size),
+  }));
+  const rtt = new Histogram();
+  let open = 0;
+  for (const p of pings) {
+    if (p === undefined) continue;
+    rtt.merge(p.hist);
+    open += p.open ?? 0;
+  }
+  return { rtt: rtt.summary(), open };
 }
 
 /** Opens `n` idle connections against a fresh broker, measures, closes. */
@@ -98,31 +207,43 @@ export async function runConnections(
   n: number,
   progress: Progress,
 ): Promise<ConnectionsResult> {
-  const broker = await target.start();
-  const base = { scenario: 'connections' as const, broker: broker.label, auth: target.auth, target: n };
+  const broker = await target.start(n);
+  const workers = target.socketWorkers?.(n) ?? 0;
+  const base = {
+    scenario: 'connections' as const,
+    broker: broker.label,
+    auth: target.auth,
+    target: n,
+    ...(workers === 0 ? {} : { socketWorkers: workers }),
+  };
   const pool = await WorkerPool.start(Math.max(1, Math.ceil(n / PER_WORKER)));
   try {
     await sleep(1000);
-    const before = broker.sample();
+    const before = sampleTree(broker.pid);
     const probeBefore = await gcProbe(broker);
     broker.resetProbe();
     const fleet = new Fleet(pool, broker);
     progress.step(`[4] ${broker.label}: opening ${n.toLocaleString('en-US')} connections`);
+    const stormStart = sampleTree(broker.pid);
+    const generatorsStart = pool.pids.map(sampleProcess);
     const { summary } = await fleet.connect(
       fleet.place(n),
       (i) => ({ clientId: `idle-${i}`, ...(target.credentials?.(i) ?? {}) }),
-      { concurrency: 250, keepalive: 60, timeoutMs: 60_000 },
+      {
+        concurrency: Math.max(1, Math.min(CONCURRENCY, Math.floor(MAX_TOTAL_CONCURRENCY / pool.size))),
+        keepalive: 60,
+        timeoutMs: 60_000,
+      },
     );
+    const stormEnd = sampleTree(broker.pid);
+    const generatorCpu = pool.pids
+      .map((pid, i) => cpuPercent(generatorsStart[i], sampleProcess(pid)))
+      .reduce((a, b) => a + b, 0);
     progress.step(`[4] ${broker.label}: ${summary.ok.toLocaleString('en-US')} connected, settling`);
     await sleep(2000);
-    const after = broker.sample();
+    const after = sampleTree(broker.pid, { fds: true });
     const probeAfter = await gcProbe(broker);
-    const pings = await pool.each<{ hist: HistogramData }>(() => ({
-      op: 'ping',
-      sample: Math.ceil(200 / pool.size),
-    }));
-    const ping = new Histogram();
-    for (const p of pings) if (p !== undefined) ping.merge(p.hist);
+    const ping = await pingSample(pool);
     const connected = summary.ok;
     await fleet.closeAll();
     return {
@@ -131,13 +252,8 @@ export async function runConnections(
       failed: summary.failed + summary.refused,
       connectPerSec: summary.perSecond,
       connectLatency: summary.connectLatency.summary(),
-      ...(before === undefined || after === undefined
-        ? {}
-        : {
-            rssBeforeBytes: before.rssBytes,
-            rssAfterBytes: after.rssBytes,
-            rssPerConnection: connected > 0 ? (after.rssBytes - before.rssBytes) / connected : 0,
-          }),
+      ...treeFigures(before, stormStart, stormEnd, after, connected),
+      generatorCpu,
       ...(probeBefore === undefined || probeAfter === undefined
         ? {}
         : {
@@ -145,7 +261,8 @@ export async function runConnections(
               connected > 0 ? (probeAfter.heapUsedBytes - probeBefore.heapUsedBytes) / connected : 0,
             loopDelayMs: probeAfter.loopDelayMs,
           }),
-      pingRtt: ping.summary(),
+      pingRtt: ping.rtt,
+      openAtPing: ping.open,
       ...(summary.errors.length > 0 && connected < n ? { error: summary.errors.join('; ') } : {}),
     };
   } catch (err) {

@@ -26,6 +26,13 @@ export function startBroker(name: BrokerName, args: BenchArgs): Promise<BrokerHa
         command: 'broker',
         ...(args.cpuProfDir === undefined ? {} : { cpuProfDir: args.cpuProfDir }),
       });
+    case 'devgate-workers':
+      return startDevgate({
+        command: 'broker',
+        extraArgs: ['--socket-workers', '1'],
+        label: 'devgate, 1 socket worker',
+        ...(args.cpuProfDir === undefined ? {} : { cpuProfDir: args.cpuProfDir }),
+      });
     case 'mosquitto':
       return startMosquitto();
     case 'aedes':

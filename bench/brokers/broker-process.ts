@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../lib/clock.js';
-import { type ProcSample, sampleProcess } from '../lib/proc-stats.js';
+import { type ProcSample, sampleTree } from '../lib/proc-stats.js';
 
-export type BrokerName = 'devgate' | 'mosquitto' | 'aedes';
+/** `devgate-workers`: the plain broker with one socket worker (decision 0006); not run by default. */
+export type BrokerName = 'devgate' | 'devgate-workers' | 'mosquitto' | 'aedes';
 
 export interface LoopProbe {
   readonly rssBytes: number;
@@ -107,7 +108,8 @@ export function brokerHandle(parts: HandleParts): BrokerHandle {
     host: '127.0.0.1',
     port: parts.port,
     pid,
-    sample: () => sampleProcess(pid),
+    // The whole process tree: a broker's socket workers work for it.
+    sample: () => sampleTree(pid),
     probe: () => (probeFile === undefined ? undefined : readJson<LoopProbe>(probeFile)),
     resetProbe: () => {
       if (probeFile !== undefined) child.kill('SIGUSR2');

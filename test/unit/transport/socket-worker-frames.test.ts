@@ -42,6 +42,18 @@ function readAll(bytes: Buffer, cuts: readonly number[] = []): Frame[] {
   return frames;
 }
 
+/** What the writer makes of a frame sequence: consecutive data frames of one connection join. */
+function mergeData(frames: readonly { type: number; id: number; payload: Uint8Array }[]): Frame[] {
+  const merged: Frame[] = [];
+  for (const frame of frames) {
+    const last = merged.at(-1);
+    if (frame.type === FrameType.data && last?.type === FrameType.data && last.id === frame.id) {
+      merged[merged.length - 1] = { ...last, payload: Buffer.concat([last.payload, frame.payload]) };
+    } else merged.push({ type: frame.type, id: frame.id, payload: Buffer.from(frame.payload) });
+  }
+  return merged;
+}
+
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('socket worker frames (decision 0006)', () => {
@@ -66,7 +78,7 @@ describe('socket worker frames (decision 0006)', () => {
           const read = readAll(all, cuts);
           assert.deepEqual(
             read.map((f) => [f.type, f.id, [...f.payload]]),
-            frames.map((f) => [f.type, f.id, [...f.payload]]),
+            mergeData(frames).map((f) => [f.type, f.id, [...f.payload]]),
           );
         },
       ),
@@ -99,6 +111,21 @@ describe('socket worker frames (decision 0006)', () => {
     decodePairs(encodePairs([1, 100, 0xffff_ffff, 7]), (id, bytes) => seen.push(id, bytes));
     assert.deepEqual(seen, [1, 100, 0xffff_ffff, 7]);
     assert.throws(() => decodePairs(Buffer.alloc(12), () => undefined), FrameError);
+  });
+
+  test('data for one connection queued in one turn travels as one frame; other frames keep their order', async () => {
+    const { writer, bytes } = capture();
+    writer.send(FrameType.data, 1, Buffer.from('a'));
+    writer.send(FrameType.data, 1, Buffer.from('b'));
+    writer.send(FrameType.data, 2, Buffer.from('c'));
+    writer.send(FrameType.data, 1, Buffer.from('d'));
+    writer.send(FrameType.end, 1);
+    writer.send(FrameType.data, 1, Buffer.from('e'));
+    await tick();
+    assert.deepEqual(
+      readAll(bytes()).map((f) => `${f.type}:${f.id}:${f.payload}`),
+      ['2:1:ab', '2:2:c', '2:1:d', '5:1:', '2:1:e'],
+    );
   });
 
   test('frames queued in one tick go out in one write', async () => {

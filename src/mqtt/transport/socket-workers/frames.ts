@@ -49,6 +49,9 @@ export class FrameWriter {
   /** Start of the bytes not yet handed to the pipe, and end of the bytes written into the block. */
   #start = 0;
   #end = 0;
+  /** Where the last queued frame starts when it is a `data` frame not yet handed over; else -1. */
+  #lastData = -1;
+  #lastDataId = 0;
   #scheduled = false;
   readonly #flush = (): void => this.flush();
 
@@ -72,6 +75,7 @@ export class FrameWriter {
   /** Hands the queued frames to the pipe now (normally done once per tick). */
   flush(): void {
     this.#scheduled = false;
+    this.#lastData = -1;
     if (this.#end === this.#start) return;
     const bytes = this.#block.subarray(this.#start, this.#end);
     this.#start = this.#end;
@@ -80,6 +84,7 @@ export class FrameWriter {
 
   #append(type: FrameType, id: number, payload: Uint8Array | undefined): void {
     const length = payload?.length ?? 0;
+    if (type === FrameType.data && this.#extendData(id, payload!)) return;
     if (this.#block.length - this.#end < FRAME_HEADER_BYTES + length)
       this.#newBlock(FRAME_HEADER_BYTES + length);
     const block = this.#block;
@@ -89,6 +94,8 @@ export class FrameWriter {
     block.writeUInt32BE(id, at + 5);
     at += FRAME_HEADER_BYTES;
     if (payload !== undefined) block.set(payload, at);
+    this.#lastData = type === FrameType.data ? this.#end : -1;
+    this.#lastDataId = id;
     this.#end = at + length;
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -97,12 +104,30 @@ export class FrameWriter {
     }
   }
 
+  /**
+   * Appends to the last frame when it carries data for the same connection: the packets one
+   * connection gets in a turn (a burst of deliveries, acks) travel as one frame and reach its
+   * socket as one write.
+   */
+  #extendData(id: number, payload: Uint8Array): boolean {
+    const last = this.#lastData;
+    if (last < 0 || this.#lastDataId !== id) return false;
+    const block = this.#block;
+    const length = block.readUInt32BE(last);
+    if (length + payload.length > MAX_DATA_PAYLOAD || block.length - this.#end < payload.length) return false;
+    block.set(payload, this.#end);
+    block.writeUInt32BE(length + payload.length, last);
+    this.#end += payload.length;
+    return true;
+  }
+
   /** The pipe may still hold views of the old block: a new one, never a reused one. */
   #newBlock(atLeast: number): void {
     this.flush();
     this.#block = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, atLeast));
     this.#start = 0;
     this.#end = 0;
+    this.#lastData = -1;
   }
 }
 

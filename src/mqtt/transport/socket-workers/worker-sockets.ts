@@ -31,6 +31,8 @@ type WorkerSocket = Socket & { [STATE]: ConnectionState };
 export class WorkerSockets {
   readonly #connections = new Map<number, WorkerSocket>();
   readonly #stalled = new Set<WorkerSocket>();
+  /** Sockets written while one pipe chunk is read: uncorked after it, one write each. */
+  readonly #corked = new Set<WorkerSocket>();
   readonly #writer: FrameWriter;
   readonly #reader: FrameReader;
   #nextId = 0;
@@ -40,7 +42,14 @@ export class WorkerSockets {
   constructor(pipe: Socket) {
     this.#writer = new FrameWriter(pipe);
     this.#reader = new FrameReader((type, id, payload) => this.#onFrame(type, id, payload));
-    pipe.on('data', (chunk: Buffer) => this.#reader.push(chunk));
+    pipe.on('data', (chunk: Buffer) => {
+      try {
+        this.#reader.push(chunk);
+      } finally {
+        for (const socket of this.#corked) socket.uncork();
+        this.#corked.clear();
+      }
+    });
     pipe.on('drain', () => this.#unstall());
   }
 
@@ -127,6 +136,10 @@ export class WorkerSockets {
     switch (type) {
       case FrameType.data:
         state.onWritten ??= () => this.#reportBacklog(socket);
+        if (!this.#corked.has(socket)) {
+          socket.cork();
+          this.#corked.add(socket);
+        }
         socket.write(payload, state.onWritten);
         this.#reportBacklog(socket);
         return;

@@ -97,6 +97,21 @@ describe('remote stream (a socket in a socket worker, decision 0006)', () => {
     assert.deepEqual(link.calls, ['destroy 4', 'forget 4']);
   });
 
+  test('writes while corked go to the link back to back at uncork (one frame), and before an end', () => {
+    const link = new LinkLog();
+    const stream = new RemoteStream(link, 5);
+    stream.cork();
+    stream.write(Buffer.from('ab'));
+    stream.write(Buffer.from('cde'));
+    assert.deepEqual(link.calls, [], 'held while corked');
+    stream.uncork();
+    assert.deepEqual(link.calls, ['write 5 2', 'write 5 3']);
+    stream.cork();
+    stream.write(Buffer.from('f'));
+    stream.end();
+    assert.deepEqual(link.calls.slice(2), ['write 5 1', 'end 5']);
+  });
+
   test('end is sent once and no write follows it', () => {
     const link = new LinkLog();
     const stream = new RemoteStream(link, 2);

@@ -29,6 +29,8 @@ const MAX_HELD_BYTES = 4 * 1024 * 1024;
  */
 export class RemoteStream extends EventEmitter {
   #backlog = 0;
+  /** Writes held while corked (undefined: not corked). */
+  #corked: Uint8Array[] | undefined;
   #paused = false;
   #ended = false;
   #closed = false;
@@ -52,13 +54,27 @@ export class RemoteStream extends EventEmitter {
 
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#ended) return false;
-    this.link.write(this.id, bytes);
+    if (this.#corked === undefined) this.link.write(this.id, bytes);
+    else this.#corked.push(bytes);
     return this.#backlog < HIGH_WATER_BYTES;
   }
 
   /** Writes are batched per tick by the link already. */
-  cork(): void {}
-  uncork(): void {}
+  /**
+   * Holds writes until `uncork`, then hands them to the link back to back, where they join one
+   * frame: the deliveries a connection gets in one tick reach its socket as one write, as with
+   * a corked local socket (otherwise frames of other connections would interleave them).
+   */
+  cork(): void {
+    this.#corked ??= [];
+  }
+
+  uncork(): void {
+    const held = this.#corked;
+    this.#corked = undefined;
+    if (held === undefined || this.#closed) return;
+    for (const bytes of held) this.link.write(this.id, bytes);
+  }
 
   pause(): this {
     if (!this.#paused && !this.#closed) {
@@ -81,6 +97,7 @@ export class RemoteStream extends EventEmitter {
 
   end(): this {
     if (!this.#ended && !this.#closed) {
+      this.uncork();
       this.#ended = true;
       this.link.end(this.id);
     }

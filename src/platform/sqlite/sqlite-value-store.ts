@@ -1,6 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type { HistoryQuery, ValueStore } from '../devices/value-store.js';
 import type { DatastreamValue } from '../model.js';
+import { knownDevices } from './known-devices.js';
+import { StagingBatch } from './staging-batch.js';
+import { ValueStaging } from './value-staging.js';
 import { type QueuedValueWrite, ValueWriteQueue } from './value-write-queue.js';
 
 interface CurrentRow {
@@ -18,42 +21,16 @@ const window = 'device_id = @deviceId AND datastream_id = @dataStreamId AND ts B
  * and raised ingest from ~97k to ~150k values/s; 500–2,000 measured alike).
  */
 const MAX_QUEUED_POINTS = 2_000;
-/**
- * Staged history rows that trigger a merge into `history` (inside the commit that reaches it).
- * Measured with 10,000 datastreams: 3–4 µs per value at 600k rows instead of 15, and a merge of
- * 20,000 rows holds the thread ~25 ms (less than one direct commit of 2,000 values did).
- */
-const MERGE_ROWS = 20_000;
-/** History rows per multi-row INSERT: one statement call per chunk instead of per row. */
-const ROWS_PER_INSERT = 64;
-
-/** Inserts history rows (4 columns each, flattened) into the staging table, in multi-row statements. */
-function historyInserter(db: Database): (rows: ReadonlyArray<number | string>) => void {
-  const tuple = '(?, ?, ?, ?)';
-  const prefix = 'INSERT INTO history_staging (device_id, datastream_id, ts, value) VALUES ';
-  const one = db.prepare(prefix + tuple);
-  const chunk = db.prepare(prefix + Array(ROWS_PER_INSERT).fill(tuple).join(', '));
-  const width = ROWS_PER_INSERT * 4;
-  return (rows) => {
-    let i = 0;
-    for (; i + width <= rows.length; i += width) chunk.run(rows.slice(i, i + width));
-    for (; i < rows.length; i += 4) one.run(rows[i], rows[i + 1], rows[i + 2], rows[i + 3]);
-  };
-}
 
 /**
  * ValueStore on SQLite; values are JSON text. `write` is the device API's hot path: writes are
  * group-committed (ValueWriteQueue: one transaction per event-loop turn, each write settled after
- * its commit) and every read or erase commits the queue first, so reads see every earlier write.
+ * its commit) into the history staging table only; current values follow from the staged rows
+ * (ValueStaging). Every read or erase commits the queue and applies the staged rows first, so
+ * reads see every earlier write.
  */
 export function createSqliteValueStore(db: Database): ValueStore {
   const s = {
-    exists: db.prepare<[number], { id: number }>('SELECT id FROM devices WHERE id = ?'),
-    // The newest point wins; a tie goes to the later write.
-    current: db.prepare(`
-      INSERT INTO current_values (device_id, datastream_id, value, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (device_id, datastream_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-      WHERE excluded.updated_at >= current_values.updated_at`),
     erase: db.prepare('DELETE FROM current_values WHERE device_id = ? AND datastream_id = ?'),
     list: db.prepare<[number], CurrentRow>(
       'SELECT datastream_id, value, updated_at FROM current_values WHERE device_id = ? ORDER BY datastream_id',
@@ -66,72 +43,49 @@ export function createSqliteValueStore(db: Database): ValueStore {
     clearCurrent: db.prepare('DELETE FROM current_values WHERE device_id = ?'),
     clearHistory: db.prepare('DELETE FROM history WHERE device_id = ?'),
     clearStaged: db.prepare('DELETE FROM history_staging WHERE device_id = ?'),
-    countStaged: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM history_staging'),
-    // rowid keeps the write order of equal timestamps (history reads break ties by rowid).
-    mergeStaged: db.prepare(`
-      INSERT INTO history (device_id, datastream_id, ts, value)
-      SELECT device_id, datastream_id, ts, value FROM history_staging
-      ORDER BY device_id, datastream_id, ts, rowid`),
-    dropStaged: db.prepare('DELETE FROM history_staging'),
   };
-  /** Rows in history_staging (rows left by a previous run included). */
-  let staged = s.countStaged.get()?.n ?? 0;
-  const mergeStaged = (): void => {
-    if (staged === 0) return;
-    s.mergeStaged.run();
-    s.dropStaged.run();
-    staged = 0;
-  };
-  const merge = db.transaction(mergeStaged);
+  const staging = new ValueStaging(db);
+  const devices = knownDevices(db);
+  const merge = staging.transaction(db, () => staging.merge());
+  const apply = staging.transaction(db, () => staging.applyCurrent());
+  // A crash left rows staged: their current values may never have been applied (decision 0005).
+  if (staging.rows > 0) merge();
+
+  const stage = staging.transaction(db, (batch: readonly QueuedValueWrite[]) => {
+    const rows = new StagingBatch();
+    for (const write of batch) {
+      write.stored = devices.exists(write.deviceId);
+      if (write.stored) for (const point of write.points) rows.add(write.deviceId, point);
+    }
+    staging.stage(rows);
+    if (staging.due) staging.merge();
+  });
+  const queue = new ValueWriteQueue(devices.retryOnDeleted(stage), MAX_QUEUED_POINTS);
   /** Reads see every write: commit what is queued, then move staged rows into history. */
   const settle = (): void => {
     queue.flush();
-    if (staged > 0) merge();
+    if (staging.rows > 0) merge();
   };
-  const insertRows = historyInserter(db);
-  const commit = db.transaction((batch: readonly QueuedValueWrite[]) => {
-    const known = new Map<number, boolean>();
-    const rows: Array<number | string> = [];
-    // Only the point that ends up current is upserted: newest ts, a tie to the later write.
-    const newest = new Map<string, { deviceId: number; dataStreamId: number; ts: number; json: string }>();
-    for (const write of batch) {
-      const { deviceId } = write;
-      let exists = known.get(deviceId);
-      if (exists === undefined) {
-        exists = s.exists.get(deviceId) !== undefined;
-        known.set(deviceId, exists);
-      }
-      write.stored = exists;
-      if (!exists) continue;
-      for (const point of write.points) {
-        const json = JSON.stringify(point.value);
-        rows.push(deviceId, point.dataStreamId, point.ts, json);
-        const key = `${deviceId}:${point.dataStreamId}`;
-        const held = newest.get(key);
-        if (held === undefined || held.ts <= point.ts)
-          newest.set(key, { deviceId, dataStreamId: point.dataStreamId, ts: point.ts, json });
-      }
-    }
-    insertRows(rows);
-    for (const c of newest.values()) s.current.run(c.deviceId, c.dataStreamId, c.json, c.ts);
-    staged += rows.length / 4;
-    if (staged >= MERGE_ROWS) mergeStaged();
-  });
-  const queue = new ValueWriteQueue(commit, MAX_QUEUED_POINTS);
-  const clear = db.transaction((deviceId: number) => {
+  const clear = staging.transaction(db, (deviceId: number) => {
     s.clearCurrent.run(deviceId);
     s.clearHistory.run(deviceId);
     s.clearStaged.run(deviceId);
+  });
+  // The staged rows of the stream merge first: none is left to be applied again after a restart.
+  const erase = staging.transaction(db, (deviceId: number, dataStreamId: number) => {
+    staging.merge();
+    s.erase.run(deviceId, dataStreamId);
   });
 
   return {
     write: (deviceId, points) => queue.enqueue(deviceId, points),
     erase: async (deviceId, dataStreamId) => {
       queue.flush();
-      s.erase.run(deviceId, dataStreamId);
+      erase(deviceId, dataStreamId);
     },
     current: async (deviceId) => {
       queue.flush();
+      if (staging.unapplied) apply();
       return s.list.all(deviceId).map((row) => ({
         dataStreamId: row.datastream_id,
         value: JSON.parse(row.value) as DatastreamValue,
@@ -161,6 +115,16 @@ export function createSqliteValueStore(db: Database): ValueStore {
       queue.flush();
       clear(deviceId);
     },
-    flush: () => queue.flush(),
+    // Before the database closes: the file is left with every row merged and every current value
+    // applied, as readers on other connections expect. If that merge fails, the rows stay staged
+    // (committed) and the next open merges them, so the close goes on.
+    flush: () => {
+      queue.flush();
+      try {
+        if (staging.rows > 0) merge();
+      } catch {
+        // merged at the next open
+      }
+    },
   };
 }

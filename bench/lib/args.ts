@@ -77,7 +77,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     else throw new Error(`unknown option ${arg}\n\n${USAGE}`);
   }
   for (const b of brokers)
-    if (!['devgate', 'devgate-workers', 'mosquitto', 'aedes'].includes(b)) throw new Error(`unknown broker ${b}`);
+    if (!['devgate', 'devgate-workers', 'mosquitto', 'aedes'].includes(b))
+      throw new Error(`unknown broker ${b}`);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
   return {
     quick,

@@ -166,6 +166,13 @@ describe('socket workers (docs/decisions/0006)', () => {
     const srv = await startServer(t, { socketWorkers: WORKERS });
     const pids = srv.server.socketWorkers!.pids;
     const c = await connectClient(t, srv.port, { protocolVersion: 5 });
+    // Ctrl+C or a service manager signals every process: the workers leave the ending to the broker.
+    for (const pid of pids) {
+      process.kill(pid, 'SIGINT');
+      process.kill(pid, 'SIGTERM');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(pids.every(pidAlive), 'the workers ignore SIGINT and SIGTERM');
     const closed = serverClose(c.client);
     await srv.close();
     const { disconnect } = await closed;

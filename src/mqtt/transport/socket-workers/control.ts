@@ -30,7 +30,9 @@ export type ToWorker =
   /** Stop accepting and destroy the listener's connections; answered by `closed`. */
   | { readonly type: 'close'; readonly listenerId: number }
   /** A reloaded certificate for every TLS listener. */
-  | { readonly type: 'tls'; readonly tls: WorkerTlsMaterial };
+  | { readonly type: 'tls'; readonly tls: WorkerTlsMaterial }
+  /** The broker is done with this worker: exit now. */
+  | { readonly type: 'exit' };
 
 /** worker → broker */
 export type FromWorker =

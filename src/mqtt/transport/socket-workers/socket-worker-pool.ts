@@ -274,7 +274,8 @@ export class SocketWorkerPool {
   async #stopWorker(slot: Slot): Promise<void> {
     if (slot.exited) return;
     const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
-    slot.worker.process.kill('SIGTERM');
+    if (slot.worker.isConnected()) this.#send(slot, { type: 'exit' });
+    else slot.worker.process.kill('SIGKILL');
     const timer = setTimeout(() => slot.worker.process.kill('SIGKILL'), EXIT_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);

@@ -32,8 +32,14 @@ process.on('message', (message: ToWorker) => {
     case 'tls':
       listeners.setTls(message.tls);
       return;
+    case 'exit':
+      process.exit(0);
   }
 });
+// Ctrl+C reaches the whole process group, and a service manager may signal every process of
+// the service: the broker decides when its workers end (after its clients got DISCONNECT).
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 // The broker is gone (or closed the pool): the sockets go with the process.
 process.on('disconnect', () => process.exit(0));
 pipe.on('close', () => process.exit(0));

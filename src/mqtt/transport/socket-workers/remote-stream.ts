@@ -59,7 +59,6 @@ export class RemoteStream extends EventEmitter {
     return this.#backlog < HIGH_WATER_BYTES;
   }
 
-  /** Writes are batched per tick by the link already. */
   /**
    * Holds writes until `uncork`, then hands them to the link back to back, where they join one
    * frame: the deliveries a connection gets in one tick reach its socket as one write, as with

@@ -248,7 +248,9 @@ export class SocketWorkerPool {
     slot.replies.clear();
     const counts = this.options.counts;
     if (counts !== undefined && slot.ready) counts.socketWorkersRunning--;
-    if (this.#closing || this.#slots[slot.index] !== slot || !slot.ready) return;
+    // While the pool starts, a worker that exits fails the start; later, any exit is replaced
+    // (a replacement that fails to start included, with a longer delay each time).
+    if (this.#closing || this.#slots[slot.index] !== slot) return;
     if (counts !== undefined) counts.socketWorkerExits++;
     const crashes = ++this.#crashes[slot.index]!;
     const delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (crashes - 1));

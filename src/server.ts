@@ -6,6 +6,8 @@ import { Broker } from './broker/broker.js';
 import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
+import { openFilesLimit } from './mqtt/transport/open-files-limit.js';
+import { OpenFilesWatch } from './mqtt/transport/open-files-watch.js';
 import { ensureSelfSignedCert } from './mqtt/transport/self-signed.js';
 import { SocketWorkerPool } from './mqtt/transport/socket-workers/socket-worker-pool.js';
 import { listenTcp } from './mqtt/transport/tcp.js';
@@ -262,7 +264,12 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
   try {
     tls = await loadTls(config, deps, logger);
     const credentials = tls?.credentials;
-    const onConnection: ConnectionHandler = (stream, info) => acceptMqttConnection(broker, stream, info);
+    const watch = new OpenFilesWatch(openFilesLimit(), logger);
+    const onConnection: ConnectionHandler = (stream, info) => {
+      // With socket workers the sockets are theirs, and each worker keeps below its own limit.
+      if (pool === undefined) watch.check(broker.connectionCount);
+      acceptMqttConnection(broker, stream, info);
+    };
     pool = await startSocketWorkers(config, onConnection, logger, broker.metrics);
     const plan = { config, onConnection, logger, credentials, httpHandler: deps.httpHandler, started, pool };
     const addresses = await startListeners(plan);

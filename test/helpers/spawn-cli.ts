@@ -25,12 +25,19 @@ export interface SpawnCliOptions {
   /** Added to this process's environment. */
   readonly env?: Record<string, string>;
   readonly timeoutMs?: number;
+  /** Lowers the child's open-files limit (`ulimit -n`, through /bin/sh). */
+  readonly openFilesLimit?: number;
 }
 
 /** Runs the built CLI with `args`; killed after the test if still running. */
 export function spawnCli(t: TestContext, args: readonly string[], options: SpawnCliOptions = {}): Cli {
   const stdin = options.input !== undefined || options.pipeStdin === true ? 'pipe' : 'ignore';
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+  const limited = options.openFilesLimit;
+  const [command, commandArgs] =
+    limited === undefined
+      ? [process.execPath, [CLI_MAIN, ...args]]
+      : ['/bin/sh', ['-c', `ulimit -n ${limited} && exec "$0" "$@"`, process.execPath, CLI_MAIN, ...args]];
+  const child = spawn(command, commandArgs, {
     stdio: [stdin, 'pipe', 'pipe'],
     ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { connectAsync } from 'mqtt';
@@ -72,6 +73,57 @@ describe('devgate CLI', () => {
     assert.equal(await cliExit(cli), 0);
     for (const pid of pids)
       assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `worker ${pid} exited`);
+  });
+
+  test('[operations] near the open-files limit: one warning; past it connections are dropped and the broker keeps serving', async (t) => {
+    const dataDir = await tempDataDir(t, 'devgate-cli-');
+    const cli = spawnCli(
+      t,
+      ['broker', '--data-dir', dataDir, '--log-level', 'warn', ...ONLY_MQTT, '--allow-anonymous'],
+      {
+        openFilesLimit: 200,
+      },
+    );
+    await cliStarted(cli, 'the broker to start');
+    const { mqtt: port } = await readDataFile<{ mqtt: number }>(dataDir, 'listeners.json');
+    const sockets = Array.from({ length: 260 }, () => netConnect({ host: '127.0.0.1', port }));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+    });
+    const settled = sockets.map(
+      (socket) =>
+        new Promise<boolean>((resolve) => {
+          socket.once('connect', () => resolve(true));
+          socket.once('error', () => resolve(false));
+        }),
+    );
+    await within(Promise.all(settled), WAIT_MS * 2, 'the connection attempts');
+    await within(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (cli.output.stdout.includes('connections near the open-files limit')) resolve();
+        };
+        cli.child.stdout!.on('data', check);
+        check();
+      }),
+      WAIT_MS,
+      'the open-files warning',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(
+      sockets.some((socket) => socket.destroyed),
+      'connections past the limit were dropped',
+    );
+    assert.equal(
+      cli.output.stdout.split('connections near the open-files limit').length - 1,
+      1,
+      'warned once',
+    );
+    for (const socket of sockets) socket.destroy();
+    const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, protocolVersion: 5 });
+    t.after(() => client.endAsync(true));
+    await client.publishAsync('smoke/after', 'still serving', { qos: 1 });
+    assert.equal(cli.child.exitCode, null, 'still running');
   });
 
   test('passwd + password file + ACL: bad credentials refused, unauthorized subscribe denied', async (t) => {

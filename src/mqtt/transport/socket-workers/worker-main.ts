@@ -4,8 +4,8 @@
  * frame protocol only, so a worker costs as little memory as a Node process can.
  */
 import { Socket } from 'node:net';
+import { openFilesLimit } from '../open-files-limit.js';
 import { FRAME_PIPE_FD, type FromWorker, type ToWorker } from './control.js';
-import { openFilesLimit } from './open-files-limit.js';
 import { WorkerListeners } from './worker-listeners.js';
 import { WorkerSockets } from './worker-sockets.js';
 

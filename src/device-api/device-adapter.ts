@@ -138,7 +138,7 @@ class DeviceAdapter implements ClientAdapter, ReplyChannel {
     if (this.regionSettled && !this.redirecting && isValueWrite(topic)) {
       const target = knownTarget(this.runtime, this.id);
       if (target !== undefined) {
-        const pending = this.runtime.uplinks.handle(target, topic, message.payload, this, 'device');
+        const pending = this.runtime.uplinks.handle(target, topic, message.payload, this);
         this.settle ??= (code) => this.ackCode(code);
         this.fail ??= (err) => this.failed(err);
         return { kind: 'deferred', reasonCode: pending.then(this.settle, this.fail) };
@@ -155,7 +155,7 @@ class DeviceAdapter implements ClientAdapter, ReplyChannel {
       .then((target) =>
         target === undefined
           ? undefined
-          : runtime.uplinks.handle(target, message.topic, message.payload, willReply(runtime, id), 'device'),
+          : runtime.uplinks.handle(target, message.topic, message.payload, willReply(runtime, id)),
       )
       .catch((err: unknown) => runtime.logger.error({ err, deviceId: id }, 'device will failed'));
     return undefined;
@@ -204,7 +204,7 @@ class DeviceAdapter implements ClientAdapter, ReplyChannel {
       this.link?.close(ReasonCode.NotAuthorized, diagText.deviceGone());
       return { kind: 'handled', reasonCode: ReasonCode.NotAuthorized };
     }
-    const code = await this.runtime.uplinks.handle(target, topic, payload, this, 'device');
+    const code = await this.runtime.uplinks.handle(target, topic, payload, this);
     return { kind: 'handled', reasonCode: this.ackCode(code) };
   }
 

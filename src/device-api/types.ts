@@ -94,7 +94,6 @@ export interface UplinkService {
     topic: string,
     payload: Buffer,
     reply: ReplyChannel,
-    via: 'device' | 'gateway',
     options?: UplinkOptions,
   ): Promise<ReasonCode>;
 }

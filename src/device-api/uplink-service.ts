@@ -78,7 +78,7 @@ export function createUplinkService(deps: UplinkServiceDeps): UplinkService {
   return {
     // Not async, and nothing awaited before `dispatch`: value writes start synchronously
     // (isValueWrite), and the hot path allocates no suspended frame.
-    handle(target, topic, payload, reply, _via, options) {
+    handle(target, topic, payload, reply, options) {
       metrics.uplinks++;
       const deviceId = target.device.id;
       // spec §8 #16: one rate per device, shared by direct, gateway and HTTP traffic.

@@ -192,7 +192,7 @@ export class GatewayConnection implements ClientAdapter {
       this.#runtime.presence.seen(deviceId);
       entry.reply ??= this.#outbox.replyFor(token, deviceId);
       return this.#runtime.uplinks
-        .handle(target, relative, payload, entry.reply, 'gateway')
+        .handle(target, relative, payload, entry.reply)
         .then(gatewayCode, (err: unknown) => this.#failed(err, deviceId));
     } catch (err) {
       return Promise.resolve(this.#failed(err, deviceId));

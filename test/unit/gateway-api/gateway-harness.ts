@@ -28,6 +28,7 @@ export interface HandledUplink {
   readonly deviceId: number;
   readonly topic: string;
   readonly payload: string;
+  /** `gateway`: through the UplinkService on a target's behalf; `device`: the gateway's own publish. */
   readonly via: 'device' | 'gateway';
 }
 
@@ -38,8 +39,8 @@ export interface HandledUplink {
  */
 function fakeUplinks(handled: HandledUplink[], targets: UplinkTarget[]): DeviceApiRuntime['uplinks'] {
   return {
-    async handle(target, topic, payload, reply, via) {
-      handled.push({ deviceId: target.device.id, topic, payload: payload.toString(), via });
+    async handle(target, topic, payload, reply) {
+      handled.push({ deviceId: target.device.id, topic, payload: payload.toString(), via: 'gateway' });
       targets.push(target);
       if (topic === 'get/ds') reply.send('downlink/ds/Power', '42', 1);
       if (topic === 'ds/Flood') return ReasonCode.MessageRateTooHigh;

@@ -35,14 +35,9 @@ export async function runUplink(
   texts: FailureTexts,
 ): Promise<void> {
   const reply = new CollectedReply();
-  const code = await runtimeOf(ctx).uplinks.handle(
-    target,
-    topic,
-    Buffer.from(payload, 'utf8'),
-    reply,
-    'device',
-    { rateTaken: true },
-  );
+  const code = await runtimeOf(ctx).uplinks.handle(target, topic, Buffer.from(payload, 'utf8'), reply, {
+    rateTaken: true,
+  });
   if (code === ReasonCode.Success) {
     markSeen(ctx, target.device.id);
     return;

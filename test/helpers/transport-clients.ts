@@ -1,11 +1,13 @@
 /** Servers with every listener enabled, and clients for each transport (tcp, tls, ws, wss). */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { type Packet, parser } from 'mqtt-packet';
+import { generate as generateCert } from 'selfsigned';
 import { WebSocket } from 'ws';
 import { defaultLimits } from '../../src/config/limits.js';
 import type { ServerConfig } from '../../src/config/server-config.js';
@@ -119,4 +121,36 @@ export async function peerFingerprint(port: number): Promise<string> {
   } finally {
     socket.destroy();
   }
+}
+
+/** A certificate file pair for reload tests: `first` written now, `swap()` writes `second`. */
+export interface ReloadableCert {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** SHA-256 fingerprints, as `peerFingerprint` reports them. */
+  readonly first: string;
+  readonly second: string;
+  /** Writes the second pair over the first (key, then certificate). */
+  swap(): Promise<void>;
+}
+
+export async function reloadableCert(t: TestContext): Promise<ReloadableCert> {
+  const dir = await tempDir(t);
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  const first = await generateCert([{ name: 'commonName', value: 'first' }], { algorithm: 'sha256' });
+  const second = await generateCert([{ name: 'commonName', value: 'second' }], { algorithm: 'sha256' });
+  await writeFile(keyPath, first.private);
+  await writeFile(certPath, first.cert);
+  const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
+  return {
+    certPath,
+    keyPath,
+    first: fingerprint(first.cert),
+    second: fingerprint(second.cert),
+    swap: async () => {
+      await writeFile(keyPath, second.private);
+      await writeFile(certPath, second.cert);
+    },
+  };
 }

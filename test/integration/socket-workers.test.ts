@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { generate as generateCert } from 'selfsigned';
 import { allowAll, type ConnectionInfo } from '../../src/broker/auth.js';
 import { connectClient, Inbox, serverClose } from '../helpers/mqtt-client.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/start-server.js';
 import { untilMarker } from '../helpers/sync.js';
-import { client, peerFingerprint, start, tempDir, urls } from '../helpers/transport-clients.js';
+import { client, peerFingerprint, reloadableCert, start, urls } from '../helpers/transport-clients.js';
 import { nextEvent, WAIT_MS, within } from '../helpers/wait.js';
 
 /** Two workers: enough to see connections spread and a crash leave the other one serving. */
@@ -181,31 +177,29 @@ describe('socket workers (docs/decisions/0006)', () => {
   });
 
   test('a reloaded TLS certificate reaches the workers: the next handshake presents it', async (t) => {
-    const dir = await tempDir(t);
-    const certPath = join(dir, 'cert.pem');
-    const keyPath = join(dir, 'key.pem');
-    const first = await generateCert([{ name: 'commonName', value: 'first' }], { algorithm: 'sha256' });
-    const second = await generateCert([{ name: 'commonName', value: 'second' }], { algorithm: 'sha256' });
-    await writeFile(keyPath, first.private);
-    await writeFile(certPath, first.cert);
+    const cert = await reloadableCert(t);
     const { server } = await start(
       t,
-      { socketWorkers: WORKERS, httpPort: null, httpsPorts: [], tlsCert: certPath, tlsKey: keyPath },
+      {
+        socketWorkers: WORKERS,
+        httpPort: null,
+        httpsPorts: [],
+        tlsCert: cert.certPath,
+        tlsKey: cert.keyPath,
+      },
       { tlsWatchIntervalMs: 20 },
     );
     const port = server.addresses.mqtts!;
-    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
     // The kernel picks the worker of each connection: several handshakes reach both.
-    for (let i = 0; i < 4; i++) assert.equal(await peerFingerprint(port), fingerprint(first.cert));
+    for (let i = 0; i < 4; i++) assert.equal(await peerFingerprint(port), cert.first);
     const reloaded = nextEvent(server.tls!, 'reload', 5000);
-    await writeFile(keyPath, second.private);
-    await writeFile(certPath, second.cert);
+    await cert.swap();
     await reloaded;
     // The workers get the new pair over IPC right after the reload: wait for 8 new handshakes in a row.
     let inARow = 0;
     const deadline = Date.now() + 5000;
     while (inARow < 8 && Date.now() < deadline) {
-      inARow = (await peerFingerprint(port)) === fingerprint(second.cert) ? inARow + 1 : 0;
+      inARow = (await peerFingerprint(port)) === cert.second ? inARow + 1 : 0;
     }
     assert.equal(inARow, 8, 'every worker presents the reloaded certificate');
   });

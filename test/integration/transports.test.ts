@@ -6,7 +6,6 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { generate, type IConnackPacket, type IPublishPacket } from 'mqtt-packet';
-import { generate as generateCert } from 'selfsigned';
 import type { WebSocket } from 'ws';
 import { allowAll, type ConnectionInfo } from '../../src/broker/auth.js';
 import { createServer } from '../../src/server.js';
@@ -16,8 +15,8 @@ import {
   client,
   openWs,
   peerFingerprint,
+  reloadableCert,
   start,
-  tempDir,
   tlsSocket,
   urls,
   wsPackets,
@@ -222,24 +221,17 @@ describe('TLS', () => {
   });
 
   test('a changed certificate is picked up by new connections without restart; a bad one is ignored', async (t) => {
-    const dir = await tempDir(t);
-    const certPath = join(dir, 'cert.pem');
-    const keyPath = join(dir, 'key.pem');
-    const first = await generateCert([{ name: 'commonName', value: 'first' }], { algorithm: 'sha256' });
-    const second = await generateCert([{ name: 'commonName', value: 'second' }], { algorithm: 'sha256' });
-    await writeFile(keyPath, first.private);
-    await writeFile(certPath, first.cert);
+    const cert = await reloadableCert(t);
+    const { certPath, keyPath } = cert;
     const { server } = await start(t, { tlsCert: certPath, tlsKey: keyPath }, { tlsWatchIntervalMs: 20 });
     assert.equal(server.tlsSelfSigned, false);
     const ports = [server.addresses.mqtts!, server.addresses.https[0]!];
-    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
-    for (const port of ports) assert.equal(await peerFingerprint(port), fingerprint(first.cert));
+    for (const port of ports) assert.equal(await peerFingerprint(port), cert.first);
 
     const reloaded = nextEvent(server.tls!, 'reload', 5000);
-    await writeFile(keyPath, second.private);
-    await writeFile(certPath, second.cert);
+    await cert.swap();
     await reloaded;
-    for (const port of ports) assert.equal(await peerFingerprint(port), fingerprint(second.cert));
+    for (const port of ports) assert.equal(await peerFingerprint(port), cert.second);
     // Still TLS 1.2+ only after the swap.
     const old = tlsSocket(ports[0]!, {
       minVersion: 'TLSv1',
@@ -251,7 +243,7 @@ describe('TLS', () => {
     const rejected = nextEvent(server.tls!, 'reloadError', 5000);
     await writeFile(certPath, 'not a certificate');
     await rejected;
-    for (const port of ports) assert.equal(await peerFingerprint(port), fingerprint(second.cert));
+    for (const port of ports) assert.equal(await peerFingerprint(port), cert.second);
     const mqtts = await client(t, urls(server).tls);
     assert.ok(mqtts.connected);
   });

@@ -1,7 +1,7 @@
 import type { Broker } from '../broker/broker.js';
 import type { UplinkTarget } from '../device-api/types.js';
 import type { Logger } from '../observability/logger.js';
-import type { Device, Template } from '../platform/model.js';
+import type { Device } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { BookEntry, DeviceBook } from './device-book.js';
 import type { PrincipalState } from './gateway-principal.js';
@@ -56,16 +56,9 @@ export class TargetAccess {
   peek(token: string, known: BookEntry | undefined): UplinkTarget | undefined {
     const scopeOrg = this.#deps.principal.peek();
     if (scopeOrg === undefined) return undefined;
-    const { devices, orgs } = this.#deps.platform;
-    const changes = devices.changes();
-    const device = this.#device(token, known, changes);
-    const template = device === undefined ? undefined : this.#templateOf(device);
-    if (device === undefined || template === undefined || !orgs.isInScope(scopeOrg, device.orgId))
-      return undefined;
-    const last = known?.target;
-    // The same snapshot and template as last time: the same target object (no allocation).
-    const target = last?.device === device && last.template === template ? last : { device, template };
-    if (known?.deviceId === device.id) {
+    const changes = this.#deps.platform.devices.changes();
+    const target = this.#target(scopeOrg, this.#device(token, known, changes), known?.target);
+    if (target !== undefined && known?.deviceId === target.device.id) {
       known.target = target;
       known.checkedAt = changes;
     }
@@ -91,15 +84,16 @@ export class TargetAccess {
     return this.#deps.platform.devices.peekToken(token);
   }
 
-  /** The device as this login's target: in scope and with its template; undefined otherwise. */
-  #target(scopeOrg: number, device: Device | undefined): UplinkTarget | undefined {
-    const template = device === undefined ? undefined : this.#templateOf(device);
-    const inScope = device !== undefined && this.#deps.platform.orgs.isInScope(scopeOrg, device.orgId);
-    return inScope && template !== undefined ? { device, template } : undefined;
-  }
-
-  #templateOf(device: Device): Template | undefined {
-    return this.#deps.platform.templates.byId(device.templateId);
+  /**
+   * The device as this login's target: in scope and with its template; undefined otherwise.
+   * `last`, when it holds the same device snapshot and template, is returned as is (no allocation).
+   */
+  #target(scopeOrg: number, device: Device | undefined, last?: UplinkTarget): UplinkTarget | undefined {
+    const { templates, orgs } = this.#deps.platform;
+    const template = device === undefined ? undefined : templates.byId(device.templateId);
+    if (device === undefined || template === undefined || !orgs.isInScope(scopeOrg, device.orgId))
+      return undefined;
+    return last?.device === device && last.template === template ? last : { device, template };
   }
 
   /**

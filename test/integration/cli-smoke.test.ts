@@ -27,8 +27,11 @@ async function startBroker(
   t: TestContext,
   dataDir: string,
   extra: string[],
+  openFilesLimit?: number,
 ): Promise<{ cli: Cli; port: number }> {
-  const cli = run(t, ['broker', '--data-dir', dataDir, '--log-level', 'warn', ...ONLY_MQTT, ...extra]);
+  const args = ['broker', '--data-dir', dataDir, '--log-level', 'warn', ...ONLY_MQTT, ...extra];
+  const cli =
+    openFilesLimit === undefined ? run(t, args) : spawnCli(t, args, { pipeStdin: true, openFilesLimit });
   await cliStarted(cli, 'the broker to start');
   const listeners = await readDataFile<{ mqtt: number }>(dataDir, 'listeners.json');
   return { cli, port: listeners.mqtt };
@@ -77,15 +80,7 @@ describe('devgate CLI', () => {
 
   test('[operations] near the open-files limit: one warning; past it connections are dropped and the broker keeps serving', async (t) => {
     const dataDir = await tempDataDir(t, 'devgate-cli-');
-    const cli = spawnCli(
-      t,
-      ['broker', '--data-dir', dataDir, '--log-level', 'warn', ...ONLY_MQTT, '--allow-anonymous'],
-      {
-        openFilesLimit: 200,
-      },
-    );
-    await cliStarted(cli, 'the broker to start');
-    const { mqtt: port } = await readDataFile<{ mqtt: number }>(dataDir, 'listeners.json');
+    const { cli, port } = await startBroker(t, dataDir, ['--allow-anonymous'], 200);
     const sockets = Array.from({ length: 260 }, () => netConnect({ host: '127.0.0.1', port }));
     t.after(() => {
       for (const socket of sockets) socket.destroy();

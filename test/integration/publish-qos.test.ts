@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { IConnectPacket } from 'mqtt-packet';
 import { connectClient, uniqueId } from '../helpers/mqtt-client.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { assertSlowConsumerDrops } from '../helpers/slow-consumer.js';
 import { startServer } from '../helpers/start-server.js';
 import { payloads, untilMarker } from '../helpers/sync.js';
 
@@ -312,26 +313,5 @@ test('[MQTT-3.1.4-2 / MQTT-4.4.0-1] takeover hands in-flight messages to the new
 
 test('maxWriteBufferBytes: QoS 0 to a consumer that stops reading is dropped and counted, others unaffected', async (t) => {
   const srv = await startServer(t, { limits: { maxWriteBufferBytes: 64 * 1024 } });
-  const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 4 });
-  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'slowq0/t', qos: 0 }] });
-  await raw.expect('suback');
-  raw.pause();
-  const fast = await connectClient(t, srv.port, { protocolVersion: 4 });
-  await fast.client.subscribeAsync('slowq0/t', { qos: 0 });
-  const pub = await connectClient(t, srv.port, { protocolVersion: 4 });
-  const payload = Buffer.alloc(8 * 1024, 0x61);
-  const count = 1500; // ~12 MB: more than socket buffers absorb
-  // Publish in small batches paced by the fast consumer, so only the paused one can fall behind.
-  const batch = 4;
-  for (let i = 0; i < count; i += batch) {
-    for (let j = 0; j < batch; j += 1) pub.client.publish('slowq0/t', payload, { qos: 0 });
-    await fast.inbox.take(batch);
-  }
-  await untilMarker(pub.client, fast);
-  assert.equal(
-    fast.inbox.all.filter((m) => m.topic === 'slowq0/t').length,
-    count,
-    'the fast consumer got all',
-  );
-  assert.ok(srv.metrics.droppedSlowConsumer > 0, `droppedSlowConsumer = ${srv.metrics.droppedSlowConsumer}`);
+  await assertSlowConsumerDrops(t, srv, 'slowq0/t');
 });

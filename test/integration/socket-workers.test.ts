@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import { allowAll, type ConnectionInfo } from '../../src/broker/auth.js';
 import { connectClient, Inbox, serverClose } from '../helpers/mqtt-client.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { assertSlowConsumerDrops } from '../helpers/slow-consumer.js';
 import { startServer } from '../helpers/start-server.js';
-import { untilMarker } from '../helpers/sync.js';
 import { client, peerFingerprint, reloadableCert, start, urls } from '../helpers/transport-clients.js';
 import { nextEvent, WAIT_MS, within } from '../helpers/wait.js';
 
@@ -107,26 +107,9 @@ describe('socket workers (docs/decisions/0006)', () => {
   });
 
   test('maxWriteBufferBytes: QoS 0 to a consumer that stops reading is dropped and counted; others unaffected', async (t) => {
+    // The worker reports its socket backlog: the limit applies as with a local socket.
     const srv = await startServer(t, { socketWorkers: WORKERS, limits: { maxWriteBufferBytes: 64 * 1024 } });
-    const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 4 });
-    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'sw/slow', qos: 0 }] });
-    await raw.expect('suback');
-    raw.pause();
-    const fast = await connectClient(t, srv.port, { protocolVersion: 4 });
-    await fast.client.subscribeAsync('sw/slow', { qos: 0 });
-    const pub = await connectClient(t, srv.port, { protocolVersion: 4 });
-    const payload = Buffer.alloc(8 * 1024, 0x61);
-    const count = 1500; // ~12 MB: more than the socket buffers absorb
-    for (let i = 0; i < count; i += 4) {
-      for (let j = 0; j < 4; j++) pub.client.publish('sw/slow', payload, { qos: 0 });
-      await fast.inbox.take(4);
-    }
-    await untilMarker(pub.client, fast);
-    assert.equal(fast.inbox.all.filter((m) => m.topic === 'sw/slow').length, count);
-    assert.ok(
-      srv.metrics.droppedSlowConsumer > 0,
-      `droppedSlowConsumer = ${srv.metrics.droppedSlowConsumer}`,
-    );
+    await assertSlowConsumerDrops(t, srv, 'sw/slow');
   });
 
   test('a crashed worker is replaced: its clients are disconnected, the others and new clients are served', async (t) => {

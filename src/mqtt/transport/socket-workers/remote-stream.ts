@@ -48,10 +48,6 @@ export class RemoteStream extends EventEmitter {
     return this.#backlog;
   }
 
-  get destroyed(): boolean {
-    return this.#closed;
-  }
-
   write(bytes: Uint8Array): boolean {
     if (this.#closed || this.#ended) return false;
     if (this.#corked === undefined) this.link.write(this.id, bytes);

@@ -115,7 +115,17 @@ describe('devgate CLI', () => {
       'warned once',
     );
     for (const socket of sockets) socket.destroy();
-    const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, protocolVersion: 5 });
+    // Until the broker has seen those closes its files are still in use: a connect may be dropped.
+    const deadline = Date.now() + WAIT_MS;
+    let client: Awaited<ReturnType<typeof connectAsync>> | undefined;
+    while (client === undefined) {
+      try {
+        client = await connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, protocolVersion: 5 });
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
     t.after(() => client.endAsync(true));
     await client.publishAsync('smoke/after', 'still serving', { qos: 1 });
     assert.equal(cli.child.exitCode, null, 'still running');

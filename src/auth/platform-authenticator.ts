@@ -48,14 +48,14 @@ export interface PlatformAdapters {
 function accepted(
   request: ConnectRequest,
   attributes: PlatformIdentityAttributes,
-  adapter: ClientAdapter | undefined,
+  adapter: ClientAdapter,
 ): AuthResult {
   const identity: ClientIdentity = {
     clientId: request.clientId,
     ...(request.username === undefined ? {} : { username: request.username }),
     attributes,
   };
-  return adapter === undefined ? { ok: true, identity } : { ok: true, identity, adapter };
+  return { ok: true, identity, adapter };
 }
 
 type PlatformView = Pick<Platform, 'devices' | 'templates' | 'oauth'>;
@@ -66,7 +66,7 @@ type PlatformView = Pick<Platform, 'devices' | 'templates' | 'oauth'>;
  */
 async function deviceTokenLogin(
   platform: PlatformView,
-  adapters: PlatformAdapters | undefined,
+  adapters: PlatformAdapters,
   request: ConnectRequest,
   token: string,
   kind: 'device' | 'gateway-device',
@@ -77,13 +77,13 @@ async function deviceTokenLogin(
     const template = platform.templates.byId(device.templateId);
     if (template?.gatewayEnabled !== true || NOT_YET_OWNED.has(device.status)) return notAuthorized;
   }
-  const adapter = kind === 'device' ? adapters?.device(device) : adapters?.gatewayDevice(device);
+  const adapter = kind === 'device' ? adapters.device(device) : adapters.gatewayDevice(device);
   return accepted(request, { kind, deviceId: device.id, orgId: device.orgId }, adapter);
 }
 
 async function oauthClientLogin(
   platform: PlatformView,
-  adapters: PlatformAdapters | undefined,
+  adapters: PlatformAdapters,
   request: ConnectRequest,
   clientId: string,
   secret: string,
@@ -94,7 +94,7 @@ async function oauthClientLogin(
   return accepted(
     request,
     { kind: 'oauth-client', orgId: client.orgId, clientId: client.clientId },
-    adapters?.oauthClient(client, request.clientId),
+    adapters.oauthClient(client, request.clientId),
   );
 }
 
@@ -107,7 +107,7 @@ async function oauthClientLogin(
 export function createPlatformAuthenticator(
   platform: PlatformView,
   logger: Logger,
-  adapters?: PlatformAdapters,
+  adapters: PlatformAdapters,
 ): Authenticator {
   return {
     async authenticate(request) {
@@ -132,13 +132,14 @@ export function createPlatformAuthenticator(
 }
 
 /**
- * Topic rules for platform identities. Topic mounting for the device and gateway APIs comes with
- * those APIs; until then an authenticated platform identity may use every topic.
+ * The engine's topic rules for a platform composition: deny everything. Every accepted platform
+ * login carries the adapter of its API (required above), and an adapter replaces the authorizer
+ * for that connection's publishes, subscriptions and wills; so this is only ever asked about a
+ * connection that has no adapter, which has no platform topic rights at all (fail closed).
  */
 export function createPlatformAuthorizer(): Authorizer {
-  const isPlatform = (identity: ClientIdentity): boolean => identity.attributes?.kind !== undefined;
   return {
-    canPublish: isPlatform,
-    canSubscribe: isPlatform,
+    canPublish: () => false,
+    canSubscribe: () => ReasonCode.NotAuthorized,
   };
 }

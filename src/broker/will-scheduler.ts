@@ -24,7 +24,8 @@ export class WillScheduler {
 
   /** A connection ended without a normal DISCONNECT: its will goes out now or when due. */
   schedule(session: Session, will: WillSpec): void {
-    const allowed = this.deps.authorizer.canPublish(will.identity, will.topic);
+    // An adapter's onWill decides for its connection, as its onPublish does for publishes.
+    const allowed = will.mapTopic !== undefined || this.deps.authorizer.canPublish(will.identity, will.topic);
     if (typeof allowed === 'boolean') this.decide(session, will, allowed);
     else
       allowed.then(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createPlatformAuthorizer } from '../../src/auth/platform-authenticator.js';
 import type { Authenticator, Authorizer, ClientIdentity } from '../../src/broker/auth.js';
 import { connackCode, connectClient, connectRefused, subscribeCodes } from '../helpers/mqtt-client.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -176,4 +177,29 @@ test('[MQTT-3.1.2-29] v5: with Request Problem Information 0 a PUBACK carries no
   raw.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'deny/s', qos: 0 }] });
   const suback = await raw.expect('suback');
   assert.equal(suback.properties?.reasonString, undefined);
+});
+
+test('fail closed: platform identities without an adapter may neither publish nor subscribe', async (t) => {
+  // A composition that lost its API adapters: logins still succeed, the topic rules must not.
+  const adapterless: Authenticator = {
+    authenticate: (request) => ({
+      ok: true,
+      identity: { clientId: request.clientId, attributes: { kind: 'device', deviceId: 1, orgId: 1 } },
+    }),
+  };
+  const srv = await startServer(t, {
+    deps: { authenticator: adapterless, authorizer: createPlatformAuthorizer() },
+  });
+  const { raw } = await RawClient.connected(t, srv.port, { protocolVersion: 5 });
+  const publish = { cmd: 'publish', dup: false, qos: 1, payload: 'x' } as const;
+  for (const [i, topic] of ['ds/Power', 'dev/abc/ds/Power', '$dev/1/downlink/ds/Power', 'a/b'].entries()) {
+    raw.send({ ...publish, topic, messageId: i + 1, retain: true });
+    assert.equal((await raw.expect('puback')).reasonCode, 0x87, topic);
+  }
+  assert.equal(srv.server.broker.retained.size, 0, 'nothing was retained');
+  const filters = ['#', 'downlink/#', 'dev/abc/downlink/#', '$dev/1/downlink/#'];
+  raw.send({ cmd: 'subscribe', messageId: 9, subscriptions: filters.map((topic) => ({ topic, qos: 1 })) });
+  assert.deepEqual((await raw.expect('suback')).granted, filters.map(() => 0x87));
+  const v4 = await connectClient(t, srv.port, { protocolVersion: 4 });
+  assert.deepEqual(await subscribeCodes(v4.client, ['#', 'a/b']), [0x80, 0x80]);
 });

@@ -3,9 +3,11 @@ import { describe, type TestContext, test } from 'node:test';
 import {
   createPlatformAuthenticator,
   createPlatformAuthorizer,
+  type PlatformAdapters,
   type PlatformIdentityAttributes,
 } from '../../../src/auth/platform-authenticator.js';
 import type { AuthResult, ConnectRequest } from '../../../src/broker/auth.js';
+import type { ClientAdapter } from '../../../src/broker/client-adapter.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { OrgType } from '../../../src/platform/model.js';
@@ -44,9 +46,22 @@ async function world(t: TestContext) {
   const active = await platform.oauth.createClient(caller, { name: 'Active' });
   const inactive = await platform.oauth.createClient(caller, { name: 'Inactive' });
   await platform.oauth.setClientActive(caller, inactive.client.id, false);
-  const auth = createPlatformAuthenticator(platform, silentLogger());
+  const auth = createPlatformAuthenticator(platform, silentLogger(), stubAdapters);
   return { platform, root, gateway, plain, pending, unclaimed: unclaimed!, active, inactive, auth };
 }
+
+/** Adapters that only say which API they mount (the tests here look at the login). */
+const stubAdapter = (api: string): ClientAdapter => ({
+  sessionKey: api,
+  onPublish: () => ({ kind: 'handled', reasonCode: ReasonCode.Success }),
+  onSubscribe: () => ReasonCode.NotAuthorized,
+  toWireTopic: () => undefined,
+});
+const stubAdapters: PlatformAdapters = {
+  device: () => stubAdapter('device'),
+  gatewayDevice: () => stubAdapter('gateway-device'),
+  oauthClient: () => stubAdapter('oauth-client'),
+};
 
 function request(
   username: string | undefined,
@@ -152,15 +167,41 @@ describe('platform MQTT authentication (spec §2)', () => {
     const broken = {
       devices: { authenticateToken: async () => Promise.reject(new Error('disk on fire')) },
     } as unknown as Platform;
-    const auth = createPlatformAuthenticator(broken, silentLogger());
+    const auth = createPlatformAuthenticator(broken, silentLogger(), stubAdapters);
     refusedWith(await auth.authenticate(request('device', 'x')), ReasonCode.ServerUnavailable);
   });
 
-  test('authorization: platform identities may use every topic (mounting comes with the device API)', () => {
+  test('every accepted login carries the adapter of its API', async (t) => {
+    const w = await world(t);
+    const adapterOf = (result: AuthResult) => (result.ok ? result.adapter?.sessionKey : undefined);
+    assert.equal(adapterOf(await w.auth.authenticate(request('device', w.plain.token))), 'device');
+    assert.equal(
+      adapterOf(await w.auth.authenticate(request('mgmt_device', w.gateway.token))),
+      'gateway-device',
+    );
+    assert.equal(
+      adapterOf(await w.auth.authenticate(request(w.active.client.clientId, w.active.secret))),
+      'oauth-client',
+    );
+  });
+
+  test('fail closed: the platform authorizer refuses every publish and subscribe (adapters decide)', () => {
     const authorizer = createPlatformAuthorizer();
-    const device = { clientId: 'c', attributes: { kind: 'device', orgId: 1, deviceId: 2 } };
-    assert.equal(authorizer.canPublish(device, 'ds/Power'), true);
-    assert.equal(authorizer.canSubscribe(device, 'downlink/#'), true);
-    assert.equal(authorizer.canPublish({ clientId: 'anonymous' }, 'x'), false);
+    const identities = [
+      { clientId: 'c', attributes: { kind: 'device', orgId: 1, deviceId: 2 } },
+      { clientId: 'g', attributes: { kind: 'gateway-device', orgId: 1, deviceId: 3 } },
+      { clientId: 'o', attributes: { kind: 'oauth-client', orgId: 1, clientId: 'x' } },
+      { clientId: 'anonymous' },
+    ];
+    for (const identity of identities) {
+      for (const topic of ['ds/Power', 'downlink/ds/Power', 'dev/abc/ds/Power', '$dev/2/downlink/x', 'x']) {
+        assert.equal(authorizer.canPublish(identity, topic), false, `${identity.clientId} ${topic}`);
+      }
+      for (const filter of ['#', 'downlink/#', 'dev/abc/downlink/#', '$dev/2/downlink/#']) {
+        assert.equal(authorizer.canSubscribe(identity, filter), ReasonCode.NotAuthorized);
+      }
+    }
+    // Deliveries to adapter sessions are the adapters' to filter (toWireTopic): no per-delivery veto.
+    assert.equal(authorizer.canReceive, undefined);
   });
 });

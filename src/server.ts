@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileAuth } from './auth/file-auth.js';
 import type { Authenticator, Authorizer } from './broker/auth.js';
@@ -18,6 +18,7 @@ import { listenWebSocket } from './mqtt/transport/websocket.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { timeStoreFlushes } from './observability/store-timing.js';
+import { preparePrivateDir, writePrivateFileAtomic } from './store/private-files.js';
 import { openSqliteStores } from './store/sqlite/index.js';
 import type { EngineStores } from './store/types.js';
 
@@ -64,9 +65,7 @@ function openStores(config: ServerConfig, logger: Logger): EngineStores | undefi
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value)}\n`);
-  await rename(temp, path);
+  await writePrivateFileAtomic(path, `${JSON.stringify(value)}\n`);
 }
 
 function needsTls(config: ServerConfig): boolean {
@@ -241,7 +240,8 @@ async function shutdown(running: Running): Promise<void> {
  */
 export async function createServer(config: ServerConfig, deps: ServerDeps = {}): Promise<DevgateServer> {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
-  await mkdir(config.dataDir, { recursive: true });
+  // Owner-only (0700, tightened if open to others, refused if it cannot be): it holds secrets.
+  await preparePrivateDir(config.dataDir);
   const listenersPath = join(config.dataDir, LISTENERS_FILE);
   await rm(listenersPath, { force: true });
   const broker = await startBroker(config, deps, logger);

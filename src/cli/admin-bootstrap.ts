@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AdminCredentials, type BootstrapResult, ensureRootAndAdmin } from '../platform/bootstrap.js';
 import type { Platform } from '../platform/platform.js';
+import { writePrivateFileAtomic } from '../store/private-files.js';
 
 export const SECRET_KEY_FILE = 'secret.key';
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials.json';
@@ -26,15 +27,7 @@ function isMissing(err: unknown): boolean {
 
 /** Writes JSON readable only by the owner (0600), atomically (temp file + rename). */
 export async function writePrivateJson(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-    await chmod(temp, 0o600); // the mode above is subject to the umask; this is not
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writePrivateFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /**

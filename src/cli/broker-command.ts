@@ -6,6 +6,7 @@ import { notFoundHandler } from '../mqtt/transport/http-server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
 import { createServer, type DevgateServer } from '../server.js';
+import { DataDirError } from '../store/private-files.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { startupSummary } from './summary.js';
@@ -37,7 +38,7 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
     operations.close();
     logger.fatal({ err }, 'devgate failed to start');
     io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
-    return err instanceof AuthFileError ? ExitCode.Usage : ExitCode.Failure;
+    return err instanceof AuthFileError || err instanceof DataDirError ? ExitCode.Usage : ExitCode.Failure;
   }
 }
 

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createPlatformAuthenticator,
@@ -16,6 +15,7 @@ import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
+import { DataDirError, preparePrivateDir } from '../store/private-files.js';
 import {
   type AdminBootstrap,
   bootstrapAdmin,
@@ -67,8 +67,9 @@ function nextSignal(logger: Logger): Promise<NodeJS.Signals> {
 
 async function openDataDir(config: StartConfig, logger: Logger): Promise<Platform> {
   const { dataDir } = config.server;
-  // Owner-only when we create it: it holds the token key, the credentials and the database.
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Owner-only (tightened if open to others, refused if it cannot be): it holds the token key,
+  // the credentials and the databases.
+  await preparePrivateDir(dataDir);
   const { key, created } = await loadOrCreateTokenKey(dataDir);
   if (created)
     logger.info({ dataDir }, 'created secret.key (keep it with the database: it decrypts device tokens)');
@@ -218,7 +219,7 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
   } catch (err) {
     logger.fatal({ err }, 'devgate failed to start');
     io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
-    return err instanceof DataFileError ? ExitCode.Usage : ExitCode.Failure;
+    return err instanceof DataFileError || err instanceof DataDirError ? ExitCode.Usage : ExitCode.Failure;
   }
   try {
     io.stdout.write(startSummary(packageVersion(), config, running.server, running.admin));

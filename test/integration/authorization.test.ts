@@ -199,7 +199,10 @@ test('fail closed: platform identities without an adapter may neither publish no
   assert.equal(srv.server.broker.retained.size, 0, 'nothing was retained');
   const filters = ['#', 'downlink/#', 'dev/abc/downlink/#', '$dev/1/downlink/#'];
   raw.send({ cmd: 'subscribe', messageId: 9, subscriptions: filters.map((topic) => ({ topic, qos: 1 })) });
-  assert.deepEqual((await raw.expect('suback')).granted, filters.map(() => 0x87));
+  assert.deepEqual(
+    (await raw.expect('suback')).granted,
+    filters.map(() => 0x87),
+  );
   const v4 = await connectClient(t, srv.port, { protocolVersion: 4 });
   assert.deepEqual(await subscribeCodes(v4.client, ['#', 'a/b']), [0x80, 0x80]);
 });

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreCorruptError, StoreError } from '../errors.js';
+import { makePrivateDirSync, preparePrivateDatabaseFile } from '../private-files.js';
 import { type Migration, migrate, migrations } from './migrations.js';
 import { attachCheckpointer, type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY } from './wal-checkpointer.js';
 
@@ -28,7 +28,11 @@ const corruptCodes = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
  * the handle is closed on any failure.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions): Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:' && file !== '') {
+    makePrivateDirSync(dirname(file));
+    // Owner-only before SQLite opens it: the -wal and -shm files get the database file's mode.
+    preparePrivateDatabaseFile(file);
+  }
   const db = new BetterSqlite3(file);
   return withDatabase(db, file, () => {
     const wal = configure(db, file, options);

@@ -40,7 +40,7 @@ export interface OpenPlatformOptions {
 
 /** Opens the platform database and wires the services on it. */
 export async function openPlatform(open: OpenPlatformOptions): Promise<Platform> {
-  const db = openPlatformDatabase(open.file, { logger: open.logger });
+  const db = openPlatformDatabase(open.file, { logger: open.logger, tokenKey: open.tokenKey });
   const deps: PlatformDeps = {
     db,
     options: open.options,
@@ -52,7 +52,7 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     const orgs = await createOrgService(deps);
     const oauth = createOAuthService(deps, orgs);
     const templates = await createTemplateService(deps, orgs);
-    const stores = openSqliteDeviceStores(db);
+    const stores = openSqliteDeviceStores(db, open.tokenKey);
     const devices = createDeviceService(deps, orgs, templates, { stores });
     const close = () => {
       stores.values.flush(); // queued value writes are group-committed: none is left behind

@@ -21,7 +21,7 @@ export const openSqliteDeviceFixture: OpenDeviceStores = async (t) => {
   const first = await templates.create(system, { name: 'Sensor' });
   const second = await templates.create(system, { name: 'Relay' });
   return {
-    stores: openSqliteDeviceStores(db),
+    stores: openSqliteDeviceStores(db, deps.tokenKey),
     orgIds: [root.id, a.id, b.id],
     templateIds: [first.id, second.id],
   };

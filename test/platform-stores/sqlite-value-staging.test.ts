@@ -42,7 +42,7 @@ async function world(t: TestContext): Promise<World> {
     { orgId: root.id, actor: 'test' },
     { name: 'Sensor' },
   );
-  const stores = openSqliteDeviceStores(deps.db);
+  const stores = openSqliteDeviceStores(deps.db, deps.tokenKey);
   const fixture: DeviceStoreFixture = {
     stores,
     orgIds: [root.id, root.id, root.id],

@@ -23,7 +23,7 @@ export function createDeviceService(
   templates: TemplateService,
   options: DeviceServiceOptions = {},
 ): DeviceService {
-  const stores = options.stores ?? openSqliteDeviceStores(deps.db);
+  const stores = options.stores ?? openSqliteDeviceStores(deps.db, deps.tokenKey);
   const cache = new TokenCache(options.tokenCacheSize ?? defaultTokenCacheSize);
   const ctx = createDeviceContext(deps, orgs, templates, stores, cache);
   return { ...deviceCrud(ctx), ...deviceCredentials(ctx), ...staticTokens(ctx), ...deviceData(ctx) };

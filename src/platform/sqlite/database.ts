@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { openDatabase } from '../../store/sqlite/database.js';
 import type { Migration } from '../../store/sqlite/migrations.js';
-import { platformMigrations } from './migrations.js';
+import { platformMigrationsFor } from './migrations.js';
 
 /** Page cache of the platform connection, KiB (pages are allocated as used, up to this). */
 const PAGE_CACHE_KIB = 65_536;
@@ -13,11 +13,11 @@ const PAGE_CACHE_KIB = 65_536;
  */
 export function openPlatformDatabase(
   file: string,
-  options: { logger?: Logger; migrations?: readonly Migration[] } = {},
+  options: { logger?: Logger; migrations?: readonly Migration[]; tokenKey?: Buffer } = {},
 ): Database {
   const db = openDatabase(file, {
     busyTimeoutMs: 5000,
-    migrations: options.migrations ?? platformMigrations,
+    migrations: options.migrations ?? platformMigrationsFor(options.tokenKey),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   db.pragma('foreign_keys = ON');

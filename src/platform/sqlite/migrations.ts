@@ -3,13 +3,19 @@ import { deviceSchema } from './schema/devices.js';
 import { historyStagingSchema } from './schema/history-staging.js';
 import { orgSchema } from './schema/orgs.js';
 import { otaSchema } from './schema/ota.js';
+import { sealStaticTokens } from './schema/static-token-secrets.js';
 import { templateSchema } from './schema/templates.js';
 
 /**
  * The platform database's schema steps (`<data-dir>/platform.sqlite`), applied in order and tracked
- * with PRAGMA user_version. Never edit a shipped step: append one.
+ * with PRAGMA user_version. Never edit a shipped step: append one. `tokenKey` (the platform key)
+ * is needed by steps that encrypt what older versions stored in clear text.
  */
-export const platformMigrations: readonly Migration[] = [
+export function platformMigrationsFor(tokenKey: Buffer | undefined): readonly Migration[] {
+  return [...schemaSteps, ...secretSteps(tokenKey)];
+}
+
+const schemaSteps: readonly Migration[] = [
   { version: 1, description: 'organizations, OAuth clients, access and refresh tokens', up: orgSchema },
   { version: 2, description: 'templates, datastreams, events, metadata fields', up: templateSchema },
   {
@@ -25,3 +31,17 @@ export const platformMigrations: readonly Migration[] = [
     up: historyStagingSchema,
   },
 ];
+
+function secretSteps(tokenKey: Buffer | undefined): readonly Migration[] {
+  return [
+    {
+      version: 6,
+      description: 'static tokens stored hashed and encrypted, like device tokens',
+      up: sealStaticTokens(tokenKey),
+      scrubs: true,
+    },
+  ];
+}
+
+/** The steps without the key: enough for a new or current database (an empty static token table). */
+export const platformMigrations: readonly Migration[] = platformMigrationsFor(undefined);

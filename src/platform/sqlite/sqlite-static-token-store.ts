@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { hashDeviceToken, openDeviceToken, sealDeviceToken } from '../devices/device-token.js';
 import type {
   ClaimInput,
   NewStaticToken,
@@ -10,7 +11,8 @@ import { insertDevice, prepareDeviceStatements, toDevice } from './device-rows.j
 
 interface StaticTokenRow {
   id: number;
-  token: string;
+  token_hash: string;
+  token_enc: Buffer;
   org_id: number;
   product_id: number;
   device_id: number;
@@ -20,9 +22,9 @@ interface StaticTokenRow {
   created_at: number;
 }
 
-const toStaticToken = (row: StaticTokenRow): StaticToken => ({
+const toStaticTokenWith = (tokenKey: Buffer, row: StaticTokenRow): StaticToken => ({
   id: row.id,
-  token: row.token,
+  token: openDeviceToken(tokenKey, row.token_enc, row.token_hash),
   orgId: row.org_id,
   productId: row.product_id,
   deviceId: row.device_id,
@@ -32,15 +34,20 @@ const toStaticToken = (row: StaticTokenRow): StaticToken => ({
   createdAt: row.created_at,
 });
 
-/** StaticTokenStore on SQLite; a token and its device always change in one transaction. */
-export function createSqliteStaticTokenStore(db: Database): StaticTokenStore {
+/**
+ * StaticTokenStore on SQLite; a token and its device always change in one transaction. QR tokens
+ * are stored like device tokens (schema 6): the sha256 finds one, the AES-GCM copy under
+ * `tokenKey` shows it again in lists; never in clear text.
+ */
+export function createSqliteStaticTokenStore(db: Database, tokenKey: Buffer): StaticTokenStore {
+  const toStaticToken = (row: StaticTokenRow): StaticToken => toStaticTokenWith(tokenKey, row);
   const devices = prepareDeviceStatements(db);
   const s = {
     insert: db.prepare(`
-      INSERT INTO static_tokens (token, org_id, product_id, device_id, status, created_at)
-      VALUES (?, ?, ?, ?, 'UNCLAIMED', ?)`),
+      INSERT INTO static_tokens (token_hash, token_enc, org_id, product_id, device_id, status, created_at)
+      VALUES (?, ?, ?, ?, ?, 'UNCLAIMED', ?)`),
     get: db.prepare<[number], StaticTokenRow>('SELECT * FROM static_tokens WHERE id = ?'),
-    byToken: db.prepare<[string], StaticTokenRow>('SELECT * FROM static_tokens WHERE token = ?'),
+    byToken: db.prepare<[string], StaticTokenRow>('SELECT * FROM static_tokens WHERE token_hash = ?'),
     byDevice: db.prepare<[number], StaticTokenRow>('SELECT * FROM static_tokens WHERE device_id = ?'),
     page: db.prepare<object, StaticTokenRow>(`
       SELECT * FROM static_tokens WHERE org_id IN (SELECT value FROM json_each(@orgIds))
@@ -66,8 +73,10 @@ export function createSqliteStaticTokenStore(db: Database): StaticTokenStore {
   const createMany = db.transaction((items: readonly NewStaticToken[]) =>
     items.map((item) => {
       const device: Device = insertDevice(devices, item.device);
+      const tokenHash = hashDeviceToken(item.token);
       const { lastInsertRowid } = s.insert.run(
-        item.token,
+        tokenHash,
+        sealDeviceToken(tokenKey, item.token, tokenHash),
         item.orgId,
         item.productId,
         device.id,
@@ -109,7 +118,7 @@ export function createSqliteStaticTokenStore(db: Database): StaticTokenStore {
   return {
     createMany: async (items) => createMany(items),
     get: async (id) => one(s.get.get(id)),
-    byToken: async (token) => one(s.byToken.get(token)),
+    byToken: async (token) => one(s.byToken.get(hashDeviceToken(token))),
     byDeviceId: async (deviceId) => one(s.byDevice.get(deviceId)),
     list: async (query) => {
       const params = { orgIds: JSON.stringify(query.orgIds), limit: query.limit, offset: query.offset };

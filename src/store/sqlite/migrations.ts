@@ -11,6 +11,12 @@ export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly up: (db: Database) => void;
+  /**
+   * The step removes secrets stored in clear text: it runs with secure_delete on (freed pages and
+   * cells are overwritten with zeros) and the WAL is truncated after the migration, so no copy of
+   * the old rows stays anywhere in the files.
+   */
+  readonly scrubs?: boolean;
 }
 
 export const migrations: readonly Migration[] = [
@@ -80,15 +86,21 @@ export function migrate(
 ): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > steps.length) throw new StoreVersionError(file, from, steps.length);
+  let scrubbed = false;
   for (const step of steps.slice(from)) {
     if (step.version !== steps.indexOf(step) + 1) {
       throw new Error(`migration ${step.description} has version ${step.version} out of order`);
     }
+    if (step.scrubs === true) db.pragma('secure_delete = ON');
     db.transaction(() => {
       step.up(db);
       // Pragmas take no bound parameters; the value is an integer we own.
       db.pragma(`user_version = ${step.version}`);
     }).immediate();
+    if (step.scrubs === true) db.pragma('secure_delete = OFF');
+    scrubbed ||= step.scrubs === true;
   }
+  // Older WAL frames may still hold the rows a scrubbing step rewrote: copy back and empty it.
+  if (scrubbed) db.pragma('wal_checkpoint(TRUNCATE)');
   return { from, to: Math.max(from, steps.length) };
 }

@@ -33,7 +33,7 @@ async function setup(t: TestContext): Promise<Setup> {
   const template = await templates.create(root, { name: 'T' });
   const nameField = template.metaFields.find((f) => f.type === MetaFieldType.DeviceName);
   assert.ok(nameField);
-  const stores = openSqliteDeviceStores(deps.db);
+  const stores = openSqliteDeviceStores(deps.db, deps.tokenKey);
   const devices = createDeviceService(deps, orgs, templates, { stores });
   return {
     devices,

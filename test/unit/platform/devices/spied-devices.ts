@@ -28,7 +28,7 @@ export async function openSpiedDevices(t: TestContext, tokenCacheSize?: number):
   const caller = { orgId: root.id, actor: 'test' };
   const templates = await createTemplateService(deps, orgs);
   const template = await templates.create(caller, { name: 'T' });
-  const stores = openSqliteDeviceStores(db);
+  const stores = openSqliteDeviceStores(db, deps.tokenKey);
   let lookups = 0;
   let hold: Promise<void> | undefined;
   const byTokenHash = stores.devices.byTokenHash;

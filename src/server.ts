@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createFileAuth } from './auth/file-auth.js';
 import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
+import type { FilterSeal } from './broker/filter-seal.js';
 import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   readonly brokerReady?: (broker: Broker) => void | Promise<void>;
   /** How often certificate files are polled for changes (ms). */
   readonly tlsWatchIntervalMs?: number;
+  /** Unseals persisted subscriptions whose wire filter held a secret (the Gateway API's tokens). */
+  readonly filterSeal?: FilterSeal;
 }
 
 /** A running devgate process: broker plus listeners. */
@@ -172,7 +175,8 @@ async function startBroker(config: ServerConfig, deps: ServerDeps, logger: Logge
   const auth = await resolveAuth(config, deps);
   const metrics = new EngineMetrics();
   const stores = timeStoreFlushes(openStores(config, logger), metrics);
-  const broker = new Broker({ limits: config.limits, ...auth, logger, stores, metrics });
+  const { filterSeal } = deps;
+  const broker = new Broker({ limits: config.limits, ...auth, logger, stores, metrics, filterSeal });
   try {
     await broker.start();
   } catch (err) {

@@ -6,6 +6,7 @@ import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
 import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
 import { type Clock, systemClock } from './clock.js';
+import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
 import { Router } from './router.js';
@@ -25,6 +26,8 @@ export interface BrokerOptions {
   readonly stores?: EngineStores | undefined;
   readonly clock?: Clock;
   readonly metrics?: EngineMetrics;
+  /** Unseals stored subscriptions whose wire filter held a secret (absent: they are dropped). */
+  readonly filterSeal?: FilterSeal | undefined;
 }
 
 /** A live transport connection, as the broker sees it: something to shut down gracefully. */
@@ -62,6 +65,7 @@ export class Broker {
   readonly metrics: EngineMetrics;
   readonly retained: RetainedMessages;
   private readonly stores: EngineStores | undefined;
+  private readonly filterSeal: FilterSeal | undefined;
   private readonly router = new Router();
   private readonly sessions = new Map<string, Session>();
   private readonly connections = new Set<ManagedConnection>();
@@ -78,6 +82,7 @@ export class Broker {
     this.authorizer = options.authorizer;
     this.logger = options.logger;
     this.stores = options.stores;
+    this.filterSeal = options.filterSeal;
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new EngineMetrics();
     this.dropLog = new DropLog(this.logger);
@@ -104,7 +109,15 @@ export class Broker {
     if (this.stores === undefined) return;
     this.retained.load(await this.stores.retained.loadAll());
     const loaded = await this.stores.sessions.loadAll();
-    restoreSessions(this, loaded);
+    const { dropped, resealed } = await restoreSessions(this, loaded, this.filterSeal);
+    if (dropped > 0)
+      this.logger.info({ subscriptions: dropped }, 'stored subscriptions dropped: their secret was revoked');
+    if (resealed > 0) {
+      // Rows of an older devgate held secrets in clear text: rewrite them, then wipe the old pages.
+      await this.stores.sessions.flush();
+      await this.stores.scrub?.();
+      this.logger.info({ sessions: resealed }, 'stored sessions rewritten without clear-text secrets');
+    }
     this.logger.info({ sessions: this.sessions.size, retained: this.retained.size }, 'engine state restored');
   }
 

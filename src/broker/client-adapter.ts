@@ -24,8 +24,14 @@ export interface DeferredDecision {
   readonly reasonCode: Promise<ReasonCode>;
 }
 
-/** What a SUBSCRIBE filter becomes: an internal filter and the highest QoS granted, or a failure code. */
-export type SubscribeMapping = { readonly filter: string; readonly maxQos: QoS } | ReasonCode;
+/**
+ * What a SUBSCRIBE filter becomes: an internal filter and the highest QoS granted, or a failure
+ * code. `storedFilter`: the form to persist instead of the wire filter when that holds a secret
+ * (the broker's FilterSeal turns it back after a restart).
+ */
+export type SubscribeMapping =
+  | { readonly filter: string; readonly maxQos: QoS; readonly storedFilter?: string }
+  | ReasonCode;
 
 /** What an adapter may do to its connection. */
 export interface AdapterLink {

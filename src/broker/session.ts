@@ -276,7 +276,9 @@ export class Session {
       expiryInterval: this.expiry,
       disconnectedAt: this.disconnectedAt,
       subscriptions: [...(this.subscriptionMap?.values() ?? [])].map((s) => ({
-        filter: s.filter,
+        // A wire filter holding a secret is stored sealed, never as sent.
+        filter: s.storedFilter ?? s.filter,
+        ...(s.storedFilter === undefined ? {} : { sealed: true as const }),
         qos: s.qos,
         noLocal: s.noLocal,
         retainAsPublished: s.retainAsPublished,

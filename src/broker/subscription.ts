@@ -13,4 +13,9 @@ export interface Subscription {
   readonly retainAsPublished: boolean;
   readonly retainHandling: 0 | 1 | 2;
   readonly subscriptionId?: number;
+  /**
+   * What the session store keeps instead of `filter` when the wire filter holds a secret (a
+   * Gateway API `dev/{token}/…`): set by the adapter that mapped it (SubscribeMapping).
+   */
+  readonly storedFilter?: string;
 }

@@ -11,6 +11,7 @@ import { createDeviceAdapter } from '../device-api/device-adapter.js';
 import { createDeviceApiRuntime } from '../device-api/runtime.js';
 import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
+import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
@@ -170,6 +171,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       logger,
       authenticator: createPlatformAuthenticator(platform, logger, adapters),
       authorizer: createPlatformAuthorizer(),
+      filterSeal: gatewayFilterSeal(platform),
       httpHandler: toRequestHandler(app),
       brokerReady: (broker) => {
         runtime = createDeviceApiRuntime({

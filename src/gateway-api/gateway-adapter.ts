@@ -18,6 +18,7 @@ import { GATEWAY_DIAG_TOPIC, GatewayOutbox } from './gateway-outbox.js';
 import { type GatewayPrincipal, PrincipalState } from './gateway-principal.js';
 import { RevokedError, TargetAccess } from './gateway-targets.js';
 import { classifyFilter, isDownlink, prefixedTopic, splitPrefixed } from './gateway-topics.js';
+import { sealGatewayFilter } from './sealed-filters.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type { GatewayPrincipal } from './gateway-principal.js';
@@ -157,8 +158,11 @@ export class GatewayConnection implements ClientAdapter {
     const entry = this.#book.addFilter(wanted.token, target.device.id, filter);
     entry.target = target;
     entry.checkedAt = -1;
+    const internal = deviceTopic(target.device.id, wanted.relative);
+    // The token never reaches the session store: the subscription is kept sealed (sealed-filters.ts).
+    const storedFilter = sealGatewayFilter(filter, internal);
     // spec §3.1 [CHOICE]: downlinks are granted at most QoS 1.
-    return { filter: deviceTopic(target.device.id, wanted.relative), maxQos: 1 };
+    return { filter: internal, maxQos: 1, ...(storedFilter === undefined ? {} : { storedFilter }) };
   }
 
   toWireTopic(internalTopic: string): string | undefined {

@@ -237,6 +237,12 @@ export interface DeviceService {
    */
   authenticateToken(token: string): Promise<Device | undefined>;
   /**
+   * The device's token when its current token hashes to `tokenHash` (the lookup hash); undefined
+   * once it was rotated or the device deleted. Lets the engine keep a hash where a token was sent
+   * (a gateway's `dev/{token}/…` subscription) and show the token again only while it is valid.
+   */
+  currentToken(deviceId: number, tokenHash: string): Promise<string | undefined>;
+  /**
    * Synchronous token → device from the authentication cache only (no store read): undefined when
    * the token is unknown, rotated, deleted or simply not cached. Lets the gateway API re-check a
    * target's current org on every delivery (spec §9 "Gateway scope").

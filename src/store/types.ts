@@ -12,6 +12,11 @@ export interface PersistedSubscription {
   readonly subscriptionId?: number;
   /** The internal filter the router matches, when an adapter mapped `filter` (absent = `filter`). */
   readonly matchFilter?: string;
+  /**
+   * True when `filter` is a sealed form (Subscription.storedFilter), not the wire filter: the wire
+   * filter held a secret, and the broker's FilterSeal recovers it on restore.
+   */
+  readonly sealed?: true;
 }
 
 /** A will message waiting for its delay (or for the session to end). */
@@ -91,5 +96,10 @@ export interface RetainedStore {
 export interface EngineStores {
   readonly sessions: SessionStore;
   readonly retained: RetainedStore;
+  /**
+   * Leaves no trace of deleted or rewritten rows in the files (the file rewritten, the WAL
+   * emptied), after rows that held secrets in clear text were rewritten. Absent: nothing on disk.
+   */
+  scrub?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -70,10 +70,11 @@ async function subscribeOne(
   const target = await resolveTarget(ch, wire, wireFilter, shared);
   if (typeof target === 'number') return fail(target);
   if (ch.state !== 'connected') return fail(ReasonCode.UnspecifiedError);
-  const { topicFilter, qos } = target;
+  const { topicFilter, qos, storedFilter } = target;
   const sub: Subscription = {
     filter,
     topicFilter,
+    ...(storedFilter === undefined ? {} : { storedFilter }),
     qos,
     noLocal: ch.protocolVersion === 5 && wire.nl === true,
     retainAsPublished: ch.protocolVersion === 5 && wire.rap === true,
@@ -97,13 +98,15 @@ async function resolveTarget(
   wire: WireSubscription,
   wireFilter: string,
   shared: SharedFilter | null,
-): Promise<{ topicFilter: string; qos: QoS } | ReasonCode> {
+): Promise<{ topicFilter: string; qos: QoS; storedFilter?: string } | ReasonCode> {
   const adapter = ch.adapter;
   if (adapter !== undefined) {
     if (shared !== null) return ReasonCode.SharedSubscriptionsNotSupported;
     const mapping = await adapter.onSubscribe(wireFilter, wire.qos);
     if (typeof mapping === 'number') return mapping;
-    return { topicFilter: mapping.filter, qos: Math.min(wire.qos, mapping.maxQos) as QoS };
+    const qos = Math.min(wire.qos, mapping.maxQos) as QoS;
+    const { storedFilter } = mapping;
+    return { topicFilter: mapping.filter, qos, ...(storedFilter === undefined ? {} : { storedFilter }) };
   }
   const decision = await ch.broker.authorizer.canSubscribe(ch.identity!, wireFilter, shared?.shareName);
   if (decision === true) return { topicFilter: wireFilter, qos: wire.qos };

@@ -10,6 +10,7 @@ type DeviceCredentials = Pick<
   | 'revealToken'
   | 'rotateToken'
   | 'authenticateToken'
+  | 'currentToken'
   | 'peekToken'
   | 'byId'
   | 'peekById'
@@ -55,6 +56,12 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
       const device = await stores.devices.byTokenHash(tokenHash);
       if (device !== undefined) cache.set(tokenHash, device, generation);
       return device;
+    },
+
+    async currentToken(deviceId, tokenHash) {
+      const secret = await stores.devices.tokenSecret(deviceId);
+      if (secret === undefined || secret.tokenHash !== tokenHash) return undefined;
+      return openDeviceToken(ctx.deps.tokenKey, secret.tokenCipher, secret.tokenHash);
     },
 
     peekToken(token) {

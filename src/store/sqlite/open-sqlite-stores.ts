@@ -57,6 +57,13 @@ export function openSqliteStores(file: string, options: SqliteStoreOptions = {})
     sessions,
     retained,
     stats: batcher.stats,
+    async scrub() {
+      await sessions.flush();
+      await retained.flush();
+      // VACUUM rewrites every page (freed ones are gone); TRUNCATE empties the WAL that held them.
+      db.exec('VACUUM');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
     async close() {
       // Both closes run (and release the database) even if one flush fails; the failure is reported.
       const results = await Promise.allSettled([sessions.close(), retained.close()]);

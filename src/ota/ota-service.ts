@@ -78,7 +78,8 @@ export interface OpenOtaOptions {
  */
 export async function openOtaService(open: OpenOtaOptions): Promise<OtaService> {
   const logger = open.logger.child({ component: 'ota' });
-  const store = createSqliteOtaStore(openPlatformDatabase(open.dbFile, { logger }));
+  const db = openPlatformDatabase(open.dbFile, { logger, tokenKey: open.tokenKey });
+  const store = createSqliteOtaStore(db);
   try {
     const files = firmwareFiles(open.dataDir);
     const swept = await files.sweep(store.allSha256());

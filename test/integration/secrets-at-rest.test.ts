@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { IClientOptions } from 'mqtt';
 import { ADMIN_CREDENTIALS_FILE } from '../../src/cli/admin-bootstrap.js';
 import type { RunningPlatform } from '../../src/cli/start-command.js';
+import { hashDeviceToken } from '../../src/platform/devices/device-token.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
 import { buildGatewayWorld, datastreamId, type GatewayWorld, TargetKind } from '../helpers/gateway-world.js';
 import { connectClient } from '../helpers/mqtt-client.js';
@@ -189,6 +190,7 @@ async function firstRun(t: TestContext, server: Server): Promise<FirstRun> {
 
 test('security: no token or secret in any file of the data dir (all 0600, dir 0700); restored gateway subscriptions still deliver as dev/{token}/…', async (t) => {
   const dataDir = await tempDataDir(t, 'devgate-secrets-');
+  await chmod(dataDir, 0o755); // as `mkdir -p data` leaves it
   const first = await startPlatformServer(t, dataDir, ['--persistence']);
   const run = await firstRun(t, first);
   const adminSecret = first.admin.credentials.clientSecret;
@@ -206,6 +208,10 @@ test('security: no token or secret in any file of the data dir (all 0600, dir 07
     assert.equal(await modeOf(file), 0o600, `mode of ${file.slice(dataDir.length)}`);
   }
   for (const dir of dirs) assert.equal(await modeOf(dir), 0o700, `mode of ${dir}`);
+  // The sessions were persisted, sealed: the token's hash stands where the token was.
+  const engine = (await readFile(join(dataDir, 'engine.sqlite'))).toString('latin1');
+  const sameToken = run.world.targets[TargetKind.Same]?.token ?? '';
+  assert.ok(engine.includes(`dev/#${hashDeviceToken(sameToken)}/downlink/#`));
 
   const second = await startPlatformServer(t, dataDir, ['--persistence']);
   const { world } = run;

@@ -111,7 +111,10 @@ export class Broker {
     const loaded = await this.stores.sessions.loadAll();
     const { dropped, resealed } = await restoreSessions(this, loaded, this.filterSeal);
     if (dropped > 0)
-      this.logger.info({ subscriptions: dropped }, 'stored subscriptions dropped: their secret was revoked');
+      this.logger.info(
+        { subscriptions: dropped },
+        'stored subscriptions dropped: their secret is no longer valid',
+      );
     if (resealed > 0) {
       // Rows of an older devgate held secrets in clear text: rewrite them, then wipe the old pages.
       await this.stores.sessions.flush();

@@ -8,7 +8,7 @@ import type { Subscription } from './subscription.js';
 export interface RestoreReport {
   /** Sealed subscriptions that could not be unsealed (secret revoked, no seal configured). */
   readonly dropped: number;
-  /** Sessions whose rows held a secret in clear text (older devgate): written again, sealed. */
+  /** Sessions whose rows held a secret in clear text (an older devgate): written again, sealed. */
   readonly resealed: number;
 }
 
@@ -32,15 +32,15 @@ export async function restoreSessions(
   });
   return {
     dropped: unsealed.reduce((sum, u) => sum + u.dropped, 0),
-    resealed: unsealed.filter((u) => u.rewrite).length,
+    resealed: unsealed.filter((u) => u.clearText).length,
   };
 }
 
 interface Unsealed {
   readonly subscriptions: readonly Subscription[];
   readonly dropped: number;
-  /** The row must be written again: a clear secret to seal, or a subscription dropped. */
-  readonly rewrite: boolean;
+  /** The row held a secret in clear text (an older devgate wrote it). */
+  readonly clearText: boolean;
 }
 
 async function unsealAll(
@@ -48,13 +48,27 @@ async function unsealAll(
   seal: FilterSeal | undefined,
 ): Promise<Unsealed> {
   const subscriptions: Subscription[] = [];
-  let rewrite = false;
+  let clearText = false;
   for (const persisted of stored) {
-    const sub = await toSubscription(persisted, seal);
+    const sealed = persisted.sealed === true ? persisted : sealClearText(persisted, seal);
+    clearText ||= sealed !== persisted;
+    const sub = await toSubscription(sealed, seal);
     if (sub !== undefined) subscriptions.push(sub);
-    rewrite ||= sub === undefined || (persisted.sealed !== true && sub.storedFilter !== undefined);
   }
-  return { subscriptions, dropped: stored.length - subscriptions.length, rewrite };
+  return { subscriptions, dropped: stored.length - subscriptions.length, clearText };
+}
+
+/**
+ * A row an older devgate stored with the secret in its wire filter, in the sealed form it has
+ * now (then kept only while the secret is still valid, like any sealed one); others as they are.
+ */
+function sealClearText(
+  persisted: PersistedSubscription,
+  seal: FilterSeal | undefined,
+): PersistedSubscription {
+  if (persisted.matchFilter === undefined || seal === undefined) return persisted;
+  const filter = seal.seal(persisted.filter, persisted.matchFilter);
+  return filter === undefined ? persisted : { ...persisted, filter, sealed: true };
 }
 
 function rebuild(broker: Broker, loaded: LoadedSession, unsealed: Unsealed, now: number): void {
@@ -67,7 +81,8 @@ function rebuild(broker: Broker, loaded: LoadedSession, unsealed: Unsealed, now:
   for (const entry of outbound) session.restore(entry, entry.subscriptionIds);
   for (const id of inboundQoS2) session.inboundQoS2.add(id);
   if (stored.will !== undefined) broker.wills.setPending(session, stored.will.message, stored.will.dueAt);
-  if (unsealed.rewrite) session.saveState();
+  // Written again without what was dropped, and sealed where it held a secret in clear text.
+  if (unsealed.dropped > 0 || unsealed.clearText) session.saveState();
   const remaining = session.disconnectedAt + expiry * 1000 - now;
   if (expiry !== 0xffffffff && remaining <= 0) broker.endSession(session);
   else broker.armExpiry(session, remaining);
@@ -84,12 +99,6 @@ async function toSubscription(
     const wire = await seal.unseal(persisted.filter, matchFilter);
     if (wire === undefined) return undefined;
     return { ...rest, filter: wire, topicFilter: matchFilter, storedFilter: persisted.filter };
-  }
-  if (matchFilter !== undefined && seal !== undefined) {
-    // Stored in clear text by an older devgate: kept (sealed) only while its secret is still valid.
-    const sealedForm = seal.seal(persisted.filter, matchFilter);
-    if (sealedForm !== undefined)
-      return toSubscription({ ...persisted, filter: sealedForm, sealed: true }, seal);
   }
   const shared = matchFilter === undefined ? parseSharedFilter(persisted.filter) : null;
   return {

@@ -34,18 +34,24 @@ function oldDatabase(file: string, tokens: readonly string[]): void {
        VALUES ('TMPL0001', ?, 'T', 1, 1) RETURNING id`,
     )
     .get(org.id) as { id: number };
-  for (const token of tokens) {
+  const insert = (token: string): number => {
     const device = db
       .prepare(
         `INSERT INTO devices (name, template_id, org_id, status, token_hash, token_enc, created_at, last_modified_ts)
          VALUES ('d', ?, ?, 'UNCLAIMED', ?, ?, 1, 1) RETURNING id`,
       )
       .get(template.id, org.id, randomBytes(32).toString('hex'), randomBytes(40)) as { id: number };
-    db.prepare(
-      `INSERT INTO static_tokens (token, org_id, product_id, device_id, status, created_at)
-       VALUES (?, ?, ?, ?, 'UNCLAIMED', 1)`,
-    ).run(token, org.id, template.id, device.id);
-  }
+    const row = db
+      .prepare(
+        `INSERT INTO static_tokens (token, org_id, product_id, device_id, status, created_at)
+         VALUES (?, ?, ?, ?, 'UNCLAIMED', 1) RETURNING id`,
+      )
+      .get(token, org.id, template.id, device.id) as { id: number };
+    return row.id;
+  };
+  for (const token of tokens) insert(token);
+  // A deleted token whose id must not come back.
+  db.prepare('DELETE FROM static_tokens WHERE id = ?').run(insert('sqr_deleted'));
   db.close();
 }
 
@@ -80,6 +86,11 @@ test('schema 6: clear-text static tokens are converted to hash + ciphertext, no 
   );
   const claimed = await platform.devices.claimStaticToken(caller, tokens[3] as string, { name: 'Mine' });
   assert.equal(claimed.name, 'Mine', 'a converted token still claims its device');
+  const [fresh] = await platform.devices.generateStaticTokens(caller, {
+    templateId: listed.content[0]!.productId,
+    count: 1,
+  });
+  assert.equal(fresh?.staticToken.id, tokens.length + 2, 'ids go on after the deleted one, never reused');
   platform.close();
 
   const bytes = allBytes(dir);

@@ -13,6 +13,8 @@ interface ClearRow {
   created_at: number;
 }
 
+const SEQUENCE = "SELECT seq FROM sqlite_sequence WHERE name = 'static_tokens'";
+
 /** The static token table as schema 6 has it: the QR token stored like a device token. */
 const TABLE = `
   CREATE TABLE static_tokens_sealed (
@@ -38,6 +40,7 @@ const TABLE = `
 export function sealStaticTokens(tokenKey: Buffer | undefined): (db: Database) => void {
   return (db) => {
     const rows = db.prepare('SELECT * FROM static_tokens ORDER BY id').all() as ClearRow[];
+    const sequence = db.prepare(SEQUENCE).get() as { seq: number } | undefined;
     if (rows.length > 0 && tokenKey === undefined)
       throw new Error('static tokens stored in clear text need the secret key to be converted');
     db.exec(TABLE);
@@ -55,5 +58,9 @@ export function sealStaticTokens(tokenKey: Buffer | undefined): (db: Database) =
       ALTER TABLE static_tokens_sealed RENAME TO static_tokens;
       CREATE INDEX static_tokens_by_org ON static_tokens (org_id, id);
     `);
+    // Ids are never reused (AUTOINCREMENT): the copy would restart after its highest row.
+    db.prepare("DELETE FROM sqlite_sequence WHERE name = 'static_tokens'").run();
+    if (sequence !== undefined)
+      db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('static_tokens', ?)").run(sequence.seq);
   };
 }

@@ -40,7 +40,7 @@ export async function preparePrivateDir(dir: string): Promise<void> {
   const { mode } = await stat(dir);
   if ((mode & SHARED_BITS) === 0) return;
   try {
-    await chmod(dir, mode & 0o700);
+    await chmod(dir, PRIVATE_DIR_MODE);
   } catch {
     throw new DataDirError(dir, mode);
   }

@@ -30,12 +30,14 @@ export class FileAuthenticator implements Authenticator {
     }
     const passwords = this.options.passwords;
     if (passwords === undefined) {
-      return this.options.allowAnonymous ? { ok: true, identity: { clientId, username } } : notAuthorized;
+      return this.options.allowAnonymous
+        ? { ok: true, identity: { clientId, username, credential: `user:${username}` } }
+        : notAuthorized;
     }
     const hash = passwords.get(username);
     if (hash === undefined || password === undefined) return badCredentials;
     return (await verifyPassword(password, hash))
-      ? { ok: true, identity: { clientId, username } }
+      ? { ok: true, identity: { clientId, username, credential: `user:${username}` } }
       : badCredentials;
   }
 }

@@ -14,6 +14,7 @@ export function restoreSessions(broker: Broker, loaded: readonly LoadedSession[]
     const session = broker.createSession(stored.clientId, stored.protocolVersion, expiry);
     session.disconnectedAt = stored.disconnectedAt ?? now;
     if (stored.identity !== undefined) session.identity = stored.identity;
+    broker.claimSession(session);
     for (const persisted of stored.subscriptions) {
       const { matchFilter, ...rest } = persisted;
       const shared = matchFilter === undefined ? parseSharedFilter(persisted.filter) : null;

@@ -25,12 +25,21 @@ export interface HttpServerOptions {
   readonly credentials?: TlsCredentials;
   /** Also bounds how long a TLS handshake may take. */
   readonly timeoutMs: number;
+  /** Connections held at once (WebSocket upgrades included); more are closed on accept. */
+  readonly maxConnections?: number;
+  /** How often connections past the header/request timeouts are reaped, ms. */
+  readonly connectionsCheckingIntervalMs?: number;
 }
 
 /** Header and request limits that keep slow or hostile HTTP clients from holding sockets. */
 const MAX_HEADER_BYTES = 16 * 1024;
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * Node's default is 30 s: every connection that timed out meanwhile is destroyed in one go, and
+ * 10 000 idle ones stall the event loop for seconds. Checking each second spreads the reaping.
+ */
+const CONNECTIONS_CHECK_MS = 1_000;
 
 /**
  * The one place HTTP(S) servers are made, for the MQTT-over-WebSocket upgrade and for the HTTP
@@ -43,10 +52,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     headersTimeout: options.timeoutMs,
     requestTimeout: Math.max(REQUEST_TIMEOUT_MS, options.timeoutMs),
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? CONNECTIONS_CHECK_MS,
   };
-  if (options.credentials === undefined) return createHttp(common, handler);
-  return createHttps(
-    { ...common, ...options.credentials.serverOptions(), handshakeTimeout: options.timeoutMs },
-    handler,
-  );
+  const server =
+    options.credentials === undefined
+      ? createHttp(common, handler)
+      : createHttps(
+          { ...common, ...options.credentials.serverOptions(), handshakeTimeout: options.timeoutMs },
+          handler,
+        );
+  // Past the cap node closes each new socket on accept; upgraded (WebSocket) sockets still count.
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  return server;
 }

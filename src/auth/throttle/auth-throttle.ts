@@ -1,0 +1,209 @@
+import type { Clock } from '../../broker/clock.js';
+import { LruMap } from '../../platform/lru-map.js';
+import { addressKey } from './address-key.js';
+import {
+  type BucketRule,
+  type FailureBucket,
+  fullBucket,
+  hasRoom,
+  isFull,
+  msUntilRoom,
+  refill,
+  takeOne,
+} from './failure-bucket.js';
+
+/** Where a login attempt came in. */
+export type AuthChannel = 'mqtt' | 'http';
+/** Which rule refused an attempt. */
+export type ThrottleScope = 'address' | 'credential';
+
+export interface AuthThrottleOptions {
+  /** Failures one source address (IPv6: /64) may make; burst 0 turns the whole throttle off. */
+  readonly perAddress: BucketRule;
+  /** Failures against one named credential (an OAuth client id) from all addresses together. */
+  readonly perCredential: BucketRule;
+  /** Entries each table (addresses, credentials, address-credential pairs) keeps at most. */
+  readonly maxEntries: number;
+}
+
+/**
+ * One login attempt. `credential` names what is being guessed when the name is not itself the
+ * secret (an OAuth client id); a device token is its own credential, so it has none.
+ */
+export interface AuthAttempt {
+  readonly channel: AuthChannel;
+  readonly address: string | undefined;
+  readonly credential?: string | undefined;
+}
+
+export type ThrottleVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly scope: ThrottleScope; readonly retryAfterMs: number };
+
+/** What the throttle reports for logs: never a secret, token or credential. */
+export interface ThrottleLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+const ALLOWED: ThrottleVerdict = { allowed: true };
+
+/** Counters read by `/metrics` at scrape time. */
+export class AuthThrottleCounts {
+  /** Attempts refused without checking the secret, by `channel/scope`. */
+  readonly refused = new Map<string, number>();
+  /** Failed logins seen, by channel. */
+  readonly failures = new Map<AuthChannel, number>();
+}
+
+function bump<K>(counts: Map<K, number>, key: K): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/**
+ * Failed-login throttling (decision 0009). Per source address: a bucket of allowed failures;
+ * empty, every attempt from there is refused before its secret is checked. Per credential: a
+ * bucket filled by failures from all addresses; empty (distributed guessing), only the addresses
+ * that recently failed against that credential are refused, so the real client, which does not
+ * fail, keeps logging in from its own address. Successes never refill a bucket.
+ */
+export class AuthThrottle {
+  readonly counts = new AuthThrottleCounts();
+  readonly #options: AuthThrottleOptions;
+  readonly #clock: Clock;
+  readonly #log: ThrottleLog;
+  readonly #addresses = new LruMap<string, FailureBucket>();
+  readonly #credentials = new LruMap<string, FailureBucket>();
+  /** `credential \n address` → when that address last failed against that credential. */
+  readonly #pairs = new LruMap<string, number>();
+  /** Address → when its refusals were last logged (one warning per address per window). */
+  readonly #warned = new LruMap<string, number>();
+
+  constructor(options: AuthThrottleOptions, clock: Clock, log: ThrottleLog) {
+    this.#options = options;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  get enabled(): boolean {
+    return this.#options.perAddress.burst > 0;
+  }
+
+  /** Entries held now (all tables), for the bounded-memory check and a gauge. */
+  get size(): number {
+    return this.#addresses.size + this.#credentials.size + this.#pairs.size + this.#warned.size;
+  }
+
+  /** Decides before the secret is checked; a refused attempt must not be checked at all. */
+  check(attempt: AuthAttempt): ThrottleVerdict {
+    if (!this.enabled) return ALLOWED;
+    const now = this.#clock.now();
+    const address = addressKey(attempt.address);
+    const bucket = this.#bucket(this.#addresses, address, this.#options.perAddress, now, false);
+    if (bucket !== undefined && !hasRoom(bucket)) {
+      return this.#refuse(attempt, address, 'address', msUntilRoom(bucket, this.#options.perAddress), now);
+    }
+    const credential = attempt.credential;
+    if (credential === undefined) return ALLOWED;
+    const rule = this.#options.perCredential;
+    const shared = this.#bucket(this.#credentials, credential, rule, now, false);
+    if (shared === undefined || hasRoom(shared)) return ALLOWED;
+    const failedAt = this.#pairs.get(pairKey(credential, address));
+    if (failedAt === undefined || now - failedAt >= pairWindowMs(rule)) return ALLOWED;
+    return this.#refuse(attempt, address, 'credential', msUntilRoom(shared, rule), now);
+  }
+
+  /** A login that was checked and failed (unknown or wrong secret, or a credential without the right). */
+  failed(attempt: AuthAttempt): void {
+    if (!this.enabled) return;
+    bump(this.counts.failures, attempt.channel);
+    const now = this.#clock.now();
+    const address = addressKey(attempt.address);
+    const perAddress = this.#options.perAddress;
+    takeOne(this.#bucket(this.#addresses, address, perAddress, now, true) as FailureBucket);
+    const credential = attempt.credential;
+    if (credential === undefined) return;
+    const rule = this.#options.perCredential;
+    takeOne(this.#bucket(this.#credentials, credential, rule, now, true) as FailureBucket);
+    this.#remember(this.#pairs, pairKey(credential, address), now);
+  }
+
+  /** A login that succeeded: its address is no longer one that failed against the credential. */
+  succeeded(attempt: AuthAttempt): void {
+    if (!this.enabled || attempt.credential === undefined) return;
+    this.#pairs.delete(pairKey(attempt.credential, addressKey(attempt.address)));
+  }
+
+  /** The refilled bucket of `key`; created (full) only when `create`, else undefined if absent. */
+  #bucket(
+    table: LruMap<string, FailureBucket>,
+    key: string,
+    rule: BucketRule,
+    now: number,
+    create: boolean,
+  ): FailureBucket | undefined {
+    const bucket = create ? table.touch(key) : table.get(key);
+    if (bucket === undefined) {
+      if (!create) return undefined;
+      const made = fullBucket(rule, now);
+      this.#remember(table, key, made);
+      return made;
+    }
+    refill(bucket, rule, now);
+    // Full again: nothing to keep (a fresh bucket would be the same).
+    if (!create && isFull(bucket, rule)) table.delete(key);
+    return bucket;
+  }
+
+  /** Sets `key`, evicting the least recently used entry past the size limit. */
+  #remember<V>(table: LruMap<string, V>, key: string, value: V): void {
+    table.set(key, value);
+    if (table.size > this.#options.maxEntries) {
+      const oldest = table.oldest();
+      if (oldest !== undefined) table.delete(oldest);
+    }
+  }
+
+  #refuse(
+    attempt: AuthAttempt,
+    address: string,
+    scope: ThrottleScope,
+    retryAfterMs: number,
+    now: number,
+  ): ThrottleVerdict {
+    bump(this.counts.refused, `${attempt.channel}/${scope}`);
+    const window = this.#options.perAddress.refillMs * this.#options.perAddress.burst;
+    const warnedAt = this.#warned.get(address);
+    if (warnedAt === undefined || now - warnedAt >= window) {
+      this.#remember(this.#warned, address, now);
+      this.#log.warn(
+        {
+          remoteAddress: address,
+          channel: attempt.channel,
+          scope,
+          retryAfterSec: retryAfterSeconds(retryAfterMs),
+        },
+        'login attempts throttled: too many failed logins',
+      );
+    }
+    return { allowed: false, scope, retryAfterMs };
+  }
+}
+
+function pairKey(credential: string, address: string): string {
+  return `${credential}\n${address}`;
+}
+
+/** An address counts as "recently failed" against a credential until its bucket could be full again. */
+function pairWindowMs(rule: BucketRule): number {
+  return rule.burst * rule.refillMs;
+}
+
+/** `Retry-After` seconds: at least 1. */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** The credential key of an OAuth client id, the same over MQTT and HTTP. */
+export function oauthClientCredential(clientId: string): string {
+  return `oauth-client:${clientId}`;
+}

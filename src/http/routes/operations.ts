@@ -20,10 +20,11 @@ export function operationsRoutes(app: FastifyInstance, operations: Operations, t
       url: path,
       schema: { hide: true },
       handler: async (request, reply) => {
-        // Only `/metrics` checks a token; its 401s count as failed logins (decision 0009).
-        if (path === '/metrics') throttle.guard(request);
+        // Only `/metrics` may check a token; its 401s count as failed logins (decision 0009).
+        const checksToken = path === '/metrics' && operations.metricsTokenRequired;
+        if (checksToken) throttle.guard(request);
         const answer = await operations.respond(path, request.headers.authorization);
-        if (answer.status === 401) throttle.failed(request);
+        if (checksToken && answer.status === 401) throttle.failed(request);
         return reply.code(answer.status).headers(answer.headers).send(answer.body);
       },
     });

@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { TlsCredentials } from './tls-credentials.js';
 
 /** Handles plain HTTP requests (not upgrades). A later layer mounts the HTTP API here. */
@@ -54,13 +55,22 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? CONNECTIONS_CHECK_MS,
   };
+  // The request has arrived: from here requestTimeout and the handler bound it, not the idle timer.
+  const served: HttpRequestHandler = (request, response) => {
+    request.socket.setTimeout(0);
+    handler(request, response);
+  };
   const server =
     options.credentials === undefined
-      ? createHttp(common, handler)
+      ? createHttp(common, served)
       : createHttps(
           { ...common, ...options.credentials.serverOptions(), handshakeTimeout: options.timeoutMs },
-          handler,
+          served,
         );
+  // Node's timeout checks only see connections that started a request; one that sends nothing
+  // would be held forever. Its own idle timer closes it (node destroys a socket whose 'timeout'
+  // nobody handles); keep-alive then re-arms it, WebSocket upgrades clear it.
+  server.on('connection', (socket: Socket) => socket.setTimeout(options.timeoutMs));
   // Past the cap node closes each new socket on accept; upgraded (WebSocket) sockets still count.
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   return server;

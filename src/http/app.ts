@@ -142,6 +142,16 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     uploads: deps.uploads,
     throttle: new HttpThrottle(deps.authThrottle),
   };
+  const throttle = ctx.throttle;
+  // A token check admitted by the throttle and not reported (an error on the way) ends here.
+  app.addHook('onResponse', (request, _reply, done) => {
+    throttle.release(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    throttle.release(request);
+    done();
+  });
   await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth, ctx.throttle));
   // Device HTTPS API: the device token in the query string, no bearer (spec §6.2).
   await app.register(async (scope) => externalApiRoutes(scope, ctx));

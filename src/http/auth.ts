@@ -42,6 +42,7 @@ export function requireBearer(scope: FastifyInstance, oauth: OAuthService, throt
       throttle.failed(request);
       return refuse(reply, 'Invalid token.', 'Bearer realm="devgate", error="invalid_token"');
     }
+    throttle.succeeded(request);
     request.caller = caller;
     return undefined;
   });

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { type AuthThrottle, retryAfterSeconds } from '../auth/throttle/auth-throttle.js';
+import { type AuthAttempt, type AuthThrottle, retryAfterSeconds } from '../auth/throttle/auth-throttle.js';
 
 /** Refused by failed-login throttling: 429 with `Retry-After` (RFC 6585 §4), before any secret check. */
 export class ThrottledError extends Error {
@@ -17,23 +17,40 @@ export class ThrottledError extends Error {
  * checked, `failed` / `succeeded` after. Absent throttle: every call is a no-op.
  */
 export class HttpThrottle {
+  /** Admitted checks not yet reported as failed or succeeded; {@link release}d when the request ends. */
+  readonly #pending = new WeakMap<FastifyRequest, AuthAttempt>();
+
   constructor(private readonly throttle: AuthThrottle | undefined) {}
 
   /** Throws {@link ThrottledError} when the caller's address (or its guesses at `credential`) is throttled. */
   guard(request: FastifyRequest, credential?: string): void {
-    const verdict = this.throttle?.check(this.#attempt(request, credential));
-    if (verdict !== undefined && !verdict.allowed) throw new ThrottledError(verdict.retryAfterMs);
+    if (this.throttle === undefined) return;
+    this.release(request);
+    const attempt: AuthAttempt = { channel: 'http', address: request.socket.remoteAddress, credential };
+    const verdict = this.throttle.check(attempt);
+    if (!verdict.allowed) throw new ThrottledError(verdict.retryAfterMs);
+    this.#pending.set(request, attempt);
   }
 
-  failed(request: FastifyRequest, credential?: string): void {
-    this.throttle?.failed(this.#attempt(request, credential));
+  failed(request: FastifyRequest): void {
+    const attempt = this.#take(request);
+    if (attempt !== undefined) this.throttle?.failed(attempt);
   }
 
-  succeeded(request: FastifyRequest, credential?: string): void {
-    this.throttle?.succeeded(this.#attempt(request, credential));
+  succeeded(request: FastifyRequest): void {
+    const attempt = this.#take(request);
+    if (attempt !== undefined) this.throttle?.succeeded(attempt);
   }
 
-  #attempt(request: FastifyRequest, credential: string | undefined) {
-    return { channel: 'http' as const, address: request.socket.remoteAddress, credential };
+  /** The request ended (answered or aborted): a check still pending ended neither way. */
+  release(request: FastifyRequest): void {
+    const attempt = this.#take(request);
+    if (attempt !== undefined) this.throttle?.released(attempt);
+  }
+
+  #take(request: FastifyRequest): AuthAttempt | undefined {
+    const attempt = this.#pending.get(request);
+    if (attempt !== undefined) this.#pending.delete(request);
+    return attempt;
   }
 }

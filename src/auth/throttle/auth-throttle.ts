@@ -47,6 +47,17 @@ export interface ThrottleLog {
 
 const ALLOWED: ThrottleVerdict = { allowed: true };
 
+/**
+ * Checks still running from one address. Counted against its allowance once it has failed, so
+ * concurrent guesses cannot all pass a check made before any of them failed. A count untouched
+ * this long is stale (an attempt whose end was never reported) and reads as 0.
+ */
+interface InFlight {
+  count: number;
+  at: number;
+}
+const IN_FLIGHT_STALE_MS = 60_000;
+
 /** Counters read by `/metrics` at scrape time. */
 export class AuthThrottleCounts {
   /** Attempts refused without checking the secret, by `channel/scope`. */
@@ -77,6 +88,8 @@ export class AuthThrottle {
   readonly #pairs = new LruMap<string, number>();
   /** Address → when its refusals were last logged (one warning per address per window). */
   readonly #warned = new LruMap<string, number>();
+  /** Address → checks admitted and not yet ended; bounded by the connections open at once. */
+  readonly #inFlight = new Map<string, InFlight>();
 
   constructor(options: AuthThrottleOptions, clock: Clock, log: ThrottleLog) {
     this.#options = options;
@@ -90,18 +103,32 @@ export class AuthThrottle {
 
   /** Entries held now (all tables), for the bounded-memory check and a gauge. */
   get size(): number {
-    return this.#addresses.size + this.#credentials.size + this.#pairs.size + this.#warned.size;
+    const tables = this.#addresses.size + this.#credentials.size + this.#pairs.size + this.#warned.size;
+    return tables + this.#inFlight.size;
   }
 
-  /** Decides before the secret is checked; a refused attempt must not be checked at all. */
+  /**
+   * Decides before the secret is checked; a refused attempt must not be checked at all. An
+   * admitted one must be ended by exactly one of {@link failed}, {@link succeeded}, {@link released}.
+   */
   check(attempt: AuthAttempt): ThrottleVerdict {
     if (!this.enabled) return ALLOWED;
     const now = this.#clock.now();
     const address = addressKey(attempt.address);
-    const bucket = this.#bucket(this.#addresses, address, this.#options.perAddress, now, false);
-    if (bucket !== undefined && !hasRoom(bucket)) {
-      return this.#refuse(attempt, address, 'address', msUntilRoom(bucket, this.#options.perAddress), now);
+    const rule = this.#options.perAddress;
+    const bucket = this.#bucket(this.#addresses, address, rule, now, false);
+    // An address without a recent failure is never refused, however many logins it runs at once
+    // (a fleet behind one NAT reconnecting); one that failed has its checks in flight counted.
+    if (bucket !== undefined && bucket.tokens - this.#running(address, now) < 1) {
+      const wait = msUntilRoom(bucket, rule) || rule.refillMs;
+      return this.#refuse(attempt, address, 'address', wait, now);
     }
+    const verdict = this.#checkCredential(attempt, address, now);
+    if (verdict.allowed) this.#begin(address, now);
+    return verdict;
+  }
+
+  #checkCredential(attempt: AuthAttempt, address: string, now: number): ThrottleVerdict {
     const credential = attempt.credential;
     if (credential === undefined) return ALLOWED;
     const rule = this.#options.perCredential;
@@ -118,6 +145,7 @@ export class AuthThrottle {
     bump(this.counts.failures, attempt.channel);
     const now = this.#clock.now();
     const address = addressKey(attempt.address);
+    this.#end(address);
     const perAddress = this.#options.perAddress;
     takeOne(this.#bucket(this.#addresses, address, perAddress, now, true) as FailureBucket);
     const credential = attempt.credential;
@@ -129,8 +157,42 @@ export class AuthThrottle {
 
   /** A login that succeeded: its address is no longer one that failed against the credential. */
   succeeded(attempt: AuthAttempt): void {
-    if (!this.enabled || attempt.credential === undefined) return;
-    this.#pairs.delete(pairKey(attempt.credential, addressKey(attempt.address)));
+    if (!this.enabled) return;
+    const address = addressKey(attempt.address);
+    this.#end(address);
+    if (attempt.credential !== undefined) this.#pairs.delete(pairKey(attempt.credential, address));
+  }
+
+  /** An admitted login that ended neither way (a server error, a connection gone meanwhile). */
+  released(attempt: AuthAttempt): void {
+    if (this.enabled) this.#end(addressKey(attempt.address));
+  }
+
+  #running(address: string, now: number): number {
+    const entry = this.#inFlight.get(address);
+    if (entry === undefined) return 0;
+    if (now - entry.at < IN_FLIGHT_STALE_MS) return entry.count;
+    this.#inFlight.delete(address);
+    return 0;
+  }
+
+  #begin(address: string, now: number): void {
+    const entry = this.#inFlight.get(address);
+    if (entry === undefined || now - entry.at >= IN_FLIGHT_STALE_MS) {
+      // Bounded like the other tables; past it new addresses are simply not tracked.
+      if (entry !== undefined || this.#inFlight.size < this.#options.maxEntries)
+        this.#inFlight.set(address, { count: 1, at: now });
+    } else {
+      entry.count++;
+      entry.at = now;
+    }
+  }
+
+  #end(address: string): void {
+    const entry = this.#inFlight.get(address);
+    if (entry === undefined) return;
+    if (entry.count <= 1) this.#inFlight.delete(address);
+    else entry.count--;
   }
 
   /** The refilled bucket of `key`; created (full) only when `create`, else undefined if absent. */
@@ -150,7 +212,10 @@ export class AuthThrottle {
     }
     refill(bucket, rule, now);
     // Full again: nothing to keep (a fresh bucket would be the same).
-    if (!create && isFull(bucket, rule)) table.delete(key);
+    if (!create && isFull(bucket, rule)) {
+      table.delete(key);
+      return undefined;
+    }
     return bucket;
   }
 

@@ -37,10 +37,17 @@ export function throttledAuthenticator(inner: Authenticator, throttle: AuthThrot
         credential: credentialOf(request),
       };
       if (!throttle.check(attempt).allowed) return THROTTLED;
-      const result = await inner.authenticate(request);
+      let result: AuthResult;
+      try {
+        result = await inner.authenticate(request);
+      } catch (err) {
+        throttle.released(attempt);
+        throw err;
+      }
       if (result.ok) throttle.succeeded(attempt);
       // No username, no secret guessed: an anonymous refusal is not a failed login.
       else if (request.username !== undefined && isCredentialFailure(result)) throttle.failed(attempt);
+      else throttle.released(attempt);
       return result;
     },
   };

@@ -38,10 +38,10 @@ async function authenticate(oauth: OAuthService, request: TokenRequest, caller: 
   caller.throttle.guard(caller.http, credential);
   const client = await oauth.verifyClient(request.clientId, request.clientSecret);
   if (client !== undefined) {
-    caller.throttle.succeeded(caller.http, credential);
+    caller.throttle.succeeded(caller.http);
     return client;
   }
-  caller.throttle.failed(caller.http, credential);
+  caller.throttle.failed(caller.http);
   // RFC 6749 §5.2: a header-authenticated client gets 401 and the scheme it used.
   throw new OAuthError(OAuthErrorCode.InvalidClient, 'Client ID is not found or password is wrong.', {
     ...(request.basic ? { status: 401, wwwAuthenticate: BASIC_CHALLENGE } : {}),

@@ -63,6 +63,41 @@ describe('failed-login throttle (decision 0009)', () => {
     assert.equal(throttle.check(attacker).allowed, true);
   });
 
+  test('checks in flight count against an address that has failed, so concurrent guesses cannot all pass', () => {
+    const { throttle } = world();
+    const attacker = from('10.0.0.1');
+    throttle.check(attacker);
+    throttle.failed(attacker); // 4 left
+    let admitted = 0;
+    for (let i = 0; i < 100; i++) if (throttle.check(attacker).allowed) admitted++;
+    assert.equal(admitted, 4);
+    for (let i = 0; i < 4; i++) throttle.failed(attacker);
+    assert.equal(throttle.check(attacker).allowed, false);
+  });
+
+  test('an address without failures is never refused, however many logins it runs at once; ended checks free their place', () => {
+    const { throttle } = world();
+    const fleet = from('10.0.0.9');
+    for (let i = 0; i < 1000; i++) assert.equal(throttle.check(fleet).allowed, true);
+    for (let i = 0; i < 1000; i++) throttle.succeeded(fleet);
+    throttle.check(fleet);
+    throttle.failed(fleet);
+    throttle.check(fleet);
+    throttle.released(fleet); // a server error: neither a failure nor a success
+    assert.equal(guess(throttle, fleet, 10), 4);
+  });
+
+  test('a check whose end is never reported stops counting after a minute', () => {
+    const { clock, throttle } = world({ perAddress: { burst: 2, refillMs: 3_600_000 } });
+    const attacker = from('10.0.0.1');
+    throttle.check(attacker);
+    throttle.failed(attacker); // 1 left
+    assert.equal(throttle.check(attacker).allowed, true); // never ended
+    assert.equal(throttle.check(attacker).allowed, false);
+    clock.advance(60_000);
+    assert.equal(throttle.check(attacker).allowed, true);
+  });
+
   test('a legitimate client from another address is never slowed by one guessing address', () => {
     const { throttle } = world();
     const client = oauthClientCredential('client-a');
@@ -130,7 +165,8 @@ describe('failed-login throttle (decision 0009)', () => {
     guess(throttle, from('10.0.0.1'), 1);
     assert.equal(throttle.size, 1);
     clock.advance(10_000);
-    throttle.check(from('10.0.0.1'));
+    assert.equal(throttle.check(from('10.0.0.1')).allowed, true);
+    throttle.released(from('10.0.0.1'));
     assert.equal(throttle.size, 0);
   });
 

@@ -102,6 +102,7 @@ export async function authenticate(ctx: RouteContext, request: FastifyRequest): 
     ctx.throttle.failed(request);
     throw new DeviceApiError(DeviceApiText.invalidToken);
   }
+  ctx.throttle.succeeded(request);
   await redirectIfElsewhere(ctx, request, device.orgId);
   return { device, template };
 }

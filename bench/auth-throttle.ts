@@ -164,7 +164,8 @@ async function runPhase(
 ): Promise<PhaseResult> {
   const counts: Record<Outcome, number> = { guess: 0, throttled: 0, accepted: 0, other: 0 };
   const deadline = performance.now() + seconds * 1000;
-  const loops = Array.from({ length: concurrency }, async (_, i) => {
+  // At least one loop per attacking address.
+  const loops = Array.from({ length: Math.max(concurrency, attackers.length) }, async (_, i) => {
     const address = attackers[i % attackers.length] ?? '127.0.0.1';
     while (performance.now() < deadline) counts[await phase.attack(address)]++;
   });

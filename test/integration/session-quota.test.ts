@@ -4,7 +4,7 @@ import { oauthClientCredential } from '../../src/auth/throttle/auth-throttle.js'
 import { ReasonCode } from '../../src/mqtt/codec/reason-codes.js';
 import { connackCode, connectClient, connectRefused, destroyClient } from '../helpers/mqtt-client.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
-import { startServer } from '../helpers/start-server.js';
+import { restartServer, startServer } from '../helpers/start-server.js';
 
 /**
  * Sessions per credential (decision 0009): `--max-sessions-per-credential`; connected sessions and
@@ -81,6 +81,30 @@ test('sessions per credential: an expired session frees its slot; 0 means no cap
     auth: { allowAnonymous: true },
   });
   for (let i = 0; i < 5; i++) await connectClient(t, open.port, v5(`free-${i}`, 60));
+});
+
+test('sessions per credential: sessions restored after a restart still count', async (t) => {
+  const srv = await startServer(t, {
+    persistence: true,
+    limits: { maxSessionsPerCredential: 2 },
+    auth: { allowAnonymous: true },
+  });
+  const opts = (clientId: string) => ({
+    username: 'alice',
+    clientId,
+    protocolVersion: 5 as const,
+    properties: { sessionExpiryInterval: 3600 },
+  });
+  for (const id of ['keep-1', 'keep-2'])
+    await destroyClient((await connectClient(t, srv.port, opts(id))).client);
+  const again = await restartServer(srv);
+  assert.equal(again.server.broker.sessionsOf('user:alice'), 2);
+  assert.equal(connackCode((await connectRefused(t, again.port, opts('keep-3')))!), ReasonCode.QuotaExceeded);
+  // Resuming one of them is no new session; starting it clean replaces it, no new one either.
+  const resumed = await connectClient(t, again.port, { ...opts('keep-1'), clean: false });
+  assert.equal(resumed.connack.sessionPresent, true);
+  await connectClient(t, again.port, opts('keep-2'));
+  assert.equal(again.server.broker.sessionsOf('user:alice'), 2);
 });
 
 /** Polls server-side state the test cannot await as an event, bounded. */

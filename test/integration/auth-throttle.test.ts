@@ -145,6 +145,23 @@ test('failed-login throttling: distributed guessing at one OAuth client id is st
   assert.equal((await connectFrom(s.port, LEGIT, right)).code, 0);
 });
 
+test('failed-login throttling: OTA download tokens and a token-protected /metrics answer 429 with Retry-After after the burst', async (t) => {
+  const s = await start(t, ['--metrics-token', 'metrics-secret-token']);
+  const file = `${'a'.repeat(64)}.bin`;
+  for (let i = 0; i < 2; i++)
+    assert.equal((await httpFrom(`${s.url}/static/${file}?token=bad`, ATTACKER)).status, 403);
+  const metrics = (token: string, from: string) =>
+    httpFrom(`${s.url}/metrics`, from, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await metrics('wrong', ATTACKER)).status, 401);
+  const throttled = await metrics('metrics-secret-token', ATTACKER);
+  assert.equal(throttled.status, 429);
+  assert.ok(Number(throttled.headers['retry-after']) >= 1);
+  assert.equal((await httpFrom(`${s.url}/static/${file}?token=bad`, ATTACKER)).status, 429);
+  assert.equal((await metrics('metrics-secret-token', LEGIT)).status, 200);
+  // Without a token to check, /metrics and the probes are never throttled.
+  assert.equal((await httpFrom(`${s.url}/healthz`, ATTACKER)).status, 200);
+});
+
 test('failed-login throttling: --auth-failure-burst 0 turns it off', async (t) => {
   const s = await start(t, ['--auth-failure-burst', '0']);
   const guess = { username: 'device', password: 'x'.repeat(32), protocolVersion: 5 as const };

@@ -203,7 +203,8 @@ export class AuthThrottle {
     now: number,
     create: boolean,
   ): FailureBucket | undefined {
-    const bucket = create ? table.touch(key) : table.get(key);
+    // Looked at = used: an address being refused stays in the table ahead of idle ones.
+    const bucket = table.touch(key);
     if (bucket === undefined) {
       if (!create) return undefined;
       const made = fullBucket(rule, now);

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
+import { ensureSelfSignedCert } from '../../src/mqtt/transport/self-signed.js';
+import { TlsCredentials } from '../../src/mqtt/transport/tls-credentials.js';
 import { listenWebSocket } from '../../src/mqtt/transport/websocket.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { openWs } from '../helpers/transport-clients.js';
+import { openWs, tempDir } from '../helpers/transport-clients.js';
 import { quietPeriod, stopwatch, WAIT_MS, within } from '../helpers/wait.js';
 
 /**
@@ -12,9 +15,16 @@ import { quietPeriod, stopwatch, WAIT_MS, within } from '../helpers/wait.js';
  * checking interval, not in one batch every 30 s.
  */
 
-async function listener(t: TestContext, maxConnections: number, timeoutMs = 10_000, checkMs = 1000) {
+async function listener(
+  t: TestContext,
+  maxConnections: number,
+  timeoutMs = 10_000,
+  checkMs = 1000,
+  credentials?: TlsCredentials,
+) {
   const accepted: unknown[] = [];
   const l = await listenWebSocket({
+    ...(credentials === undefined ? {} : { credentials }),
     host: '127.0.0.1',
     port: 0,
     onConnection: (stream) => void accepted.push(stream),
@@ -116,4 +126,27 @@ test('HTTP reaping: keep-alive requests are served, and an upgraded WebSocket ou
   });
   await quietPeriod(800);
   assert.equal(wsClosed, false);
+});
+
+test('HTTPS reaping: a connection that completes the TLS handshake and sends nothing is closed after the timeout', async (t) => {
+  const files = await ensureSelfSignedCert(await tempDir(t));
+  const credentials = await TlsCredentials.load(files, { logger: silentLogger() });
+  t.after(() => credentials.close());
+  const { port } = await listener(t, 10, 300, 100, credentials);
+  const elapsed = stopwatch();
+  const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  socket.on('error', () => undefined);
+  socket.resume();
+  t.after(() => socket.destroy());
+  await within(
+    new Promise<void>((resolve) => socket.once('secureConnect', () => resolve())),
+    WAIT_MS,
+    'TLS handshake',
+  );
+  await within(
+    new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    5000,
+    'TLS socket close',
+  );
+  assert.ok(elapsed() < 300 + 1500, `closed after ${elapsed()} ms`);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import type { HttpRequestHandler } from '../../src/mqtt/transport/http-server.js';
 import { ensureSelfSignedCert } from '../../src/mqtt/transport/self-signed.js';
 import { TlsCredentials } from '../../src/mqtt/transport/tls-credentials.js';
 import { listenWebSocket } from '../../src/mqtt/transport/websocket.js';
@@ -21,10 +22,12 @@ async function listener(
   timeoutMs = 10_000,
   checkMs = 1000,
   credentials?: TlsCredentials,
+  httpHandler?: HttpRequestHandler,
 ) {
   const accepted: unknown[] = [];
   const l = await listenWebSocket({
     ...(credentials === undefined ? {} : { credentials }),
+    ...(httpHandler === undefined ? {} : { httpHandler }),
     host: '127.0.0.1',
     port: 0,
     onConnection: (stream) => void accepted.push(stream),
@@ -149,4 +152,22 @@ test('HTTPS reaping: a connection that completes the TLS handshake and sends not
     'TLS socket close',
   );
   assert.ok(elapsed() < 300 + 1500, `closed after ${elapsed()} ms`);
+});
+
+test('HTTP reaping: a request whose answer takes longer than the idle timeout is not cut', async (t) => {
+  const slow: HttpRequestHandler = (_request, response) => {
+    setTimeout(() => response.end('late'), 700);
+  };
+  const { port } = await listener(t, 10, 300, 100, undefined, slow);
+  const socket = await open(t, port);
+  const status = await within(
+    new Promise<string>((resolve, reject) => {
+      socket.once('data', (data: Buffer) => resolve(data.toString().split('\r\n', 1)[0] ?? ''));
+      socket.once('close', () => reject(new Error('closed before the answer')));
+      socket.write('GET /slow HTTP/1.1\r\nHost: test\r\n\r\n');
+    }),
+    WAIT_MS,
+    'slow answer',
+  );
+  assert.equal(status, 'HTTP/1.1 200 OK');
 });

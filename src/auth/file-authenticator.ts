@@ -30,14 +30,12 @@ export class FileAuthenticator implements Authenticator {
     }
     const passwords = this.options.passwords;
     if (passwords === undefined) {
-      return this.options.allowAnonymous
-        ? { ok: true, identity: { clientId, username, credential: `user:${username}` } }
-        : notAuthorized;
+      return this.options.allowAnonymous ? { ok: true, identity: { clientId, username } } : notAuthorized;
     }
     const hash = passwords.get(username);
     if (hash === undefined || password === undefined) return badCredentials;
     return (await verifyPassword(password, hash))
-      ? { ok: true, identity: { clientId, username, credential: `user:${username}` } }
+      ? { ok: true, identity: { clientId, username } }
       : badCredentials;
   }
 }

@@ -23,8 +23,9 @@ export interface ClientIdentity {
   readonly clientId: string;
   readonly username?: string;
   /**
-   * The credential the connection logged in with (an OAuth client, a device, a password-file
-   * user): sessions are counted per credential (`limits.maxSessionsPerCredential`). None: uncounted.
+   * The credential the connection logged in with (an OAuth client, a device): sessions are counted
+   * per credential (`limits.maxSessionsPerCredential`). None (anonymous, password-file users, whose
+   * fleets often share one username as with mosquitto): uncounted.
    */
   readonly credential?: string;
   readonly attributes?: Readonly<Record<string, unknown>>;
@@ -74,7 +75,7 @@ export const allowAll: Authenticator & Authorizer = {
     identity:
       request.username === undefined
         ? { clientId: request.clientId }
-        : { clientId: request.clientId, username: request.username, credential: `user:${request.username}` },
+        : { clientId: request.clientId, username: request.username },
   }),
   canPublish: () => true,
   canSubscribe: () => true,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { oauthClientCredential } from '../../src/auth/throttle/auth-throttle.js';
+import { type Authenticator, allowAll } from '../../src/broker/auth.js';
 import { ReasonCode } from '../../src/mqtt/codec/reason-codes.js';
 import { connackCode, connectClient, connectRefused, destroyClient } from '../helpers/mqtt-client.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
@@ -11,6 +12,18 @@ import { restartServer, startServer } from '../helpers/start-server.js';
  * sessions kept for expiry both count; beyond the cap CONNECT gets 0x97 (3.1.1: the downgrade
  * table's 3, server unavailable).
  */
+
+/** Every login accepted, its credential named after the username (the platform's logins do the same). */
+const credentialLogins: Authenticator = {
+  authenticate: (request) => ({
+    ok: true,
+    identity: {
+      clientId: request.clientId,
+      ...(request.username === undefined ? {} : { credential: `user:${request.username}` }),
+    },
+  }),
+};
+const deps = { authenticator: credentialLogins, authorizer: allowAll };
 
 async function platformWith(t: TestContext, cap: number) {
   const running = await startPlatformServer(t, await tempDataDir(t, 'devgate-quota-'), [
@@ -56,11 +69,18 @@ for (const protocolVersion of [4, 5] as const) {
   });
 }
 
-test('sessions per credential: an expired session frees its slot; 0 means no cap', async (t) => {
+test('sessions per credential: password-file and anonymous logins are not counted (fleets often share one username)', async (t) => {
   const srv = await startServer(t, {
     limits: { maxSessionsPerCredential: 1 },
     auth: { allowAnonymous: true },
   });
+  for (let i = 0; i < 3; i++)
+    await connectClient(t, srv.port, { username: 'shared', clientId: `shared-${i}`, protocolVersion: 5 });
+  assert.equal(srv.server.broker.sessionCount, 3);
+});
+
+test('sessions per credential: an expired session frees its slot; 0 means no cap', async (t) => {
+  const srv = await startServer(t, { limits: { maxSessionsPerCredential: 1 }, deps });
   const broker = srv.server.broker;
   const v5 = (clientId: string, expiry: number) => ({
     username: 'alice',
@@ -84,11 +104,7 @@ test('sessions per credential: an expired session frees its slot; 0 means no cap
 });
 
 test('sessions per credential: sessions restored after a restart still count', async (t) => {
-  const srv = await startServer(t, {
-    persistence: true,
-    limits: { maxSessionsPerCredential: 2 },
-    auth: { allowAnonymous: true },
-  });
+  const srv = await startServer(t, { persistence: true, limits: { maxSessionsPerCredential: 2 }, deps });
   const opts = (clientId: string) => ({
     username: 'alice',
     clientId,

@@ -1,6 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFileAuth } from './auth/file-auth.js';
+import type { AuthThrottle } from './auth/throttle/auth-throttle.js';
+import { createAuthThrottle } from './auth/throttle/from-limits.js';
+import { throttledAuthenticator } from './auth/throttle/throttled-authenticator.js';
 import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
 import type { FilterSeal } from './broker/filter-seal.js';
@@ -39,6 +42,8 @@ export interface ServerDeps {
   readonly tlsWatchIntervalMs?: number;
   /** Unseals persisted subscriptions whose wire filter held a secret (the Gateway API's tokens). */
   readonly filterSeal?: FilterSeal;
+  /** Failed-login throttling shared with the HTTP API; absent: one made from `config.limits`. */
+  readonly authThrottle?: AuthThrottle;
 }
 
 /** A running devgate process: broker plus listeners. */
@@ -135,7 +140,14 @@ async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
     started.push(listener);
     return listener.port;
   };
-  const web = { onConnection, logger, maxPayload: config.limits.maxPacketSize, timeoutMs };
+  const web = {
+    onConnection,
+    logger,
+    maxPayload: config.limits.maxPacketSize,
+    timeoutMs,
+    maxConnections: config.limits.maxHttpConnections,
+    connectionsCheckingIntervalMs: config.limits.httpConnectionsCheckMs,
+  };
   const httpHandler = plan.httpHandler === undefined ? {} : { httpHandler: plan.httpHandler };
   const addresses: { mqtt?: number; mqtts?: number; http?: number; https: number[] } = { https: [] };
   if (config.mqttPort !== null) addresses.mqtt = track(await listenMqttTcp(plan, config.mqttPort));
@@ -172,11 +184,20 @@ function listenersJson(addresses: ListenerAddresses): Record<string, number | re
 }
 
 async function startBroker(config: ServerConfig, deps: ServerDeps, logger: Logger): Promise<Broker> {
-  const auth = await resolveAuth(config, deps);
+  const { authenticator, authorizer } = await resolveAuth(config, deps);
+  const authThrottle = deps.authThrottle ?? createAuthThrottle(config.limits, logger);
   const metrics = new EngineMetrics();
   const stores = timeStoreFlushes(openStores(config, logger), metrics);
-  const { filterSeal } = deps;
-  const broker = new Broker({ limits: config.limits, ...auth, logger, stores, metrics, filterSeal });
+  const broker = new Broker({
+    limits: config.limits,
+    authenticator: throttledAuthenticator(authenticator, authThrottle),
+    authorizer,
+    authThrottle,
+    logger,
+    stores,
+    metrics,
+    filterSeal: deps.filterSeal,
+  });
   try {
     await broker.start();
   } catch (err) {

@@ -10,6 +10,7 @@ import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
 import { type Device, DeviceStatus, type OAuthClient } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
+import { oauthClientCredential } from './throttle/auth-throttle.js';
 
 /** Device API login (spec §2.1). */
 export const DEVICE_USERNAME = 'device';
@@ -45,6 +46,13 @@ export interface PlatformAdapters {
   oauthClient(client: OAuthClient, mqttClientId: string): ClientAdapter;
 }
 
+/** The session-quota key: one per OAuth client, one per device (its `device` and `mgmt_device` logins). */
+function credentialKey(attributes: PlatformIdentityAttributes): string {
+  return attributes.kind === 'oauth-client'
+    ? oauthClientCredential(attributes.clientId ?? '')
+    : `device:${attributes.deviceId}`;
+}
+
 function accepted(
   request: ConnectRequest,
   attributes: PlatformIdentityAttributes,
@@ -53,6 +61,7 @@ function accepted(
   const identity: ClientIdentity = {
     clientId: request.clientId,
     ...(request.username === undefined ? {} : { username: request.username }),
+    credential: credentialKey(attributes),
     attributes,
   };
   return { ok: true, identity, adapter };
@@ -110,6 +119,12 @@ export function createPlatformAuthenticator(
   adapters: PlatformAdapters,
 ): Authenticator {
   return {
+    // A device token is its own credential (address throttling only); any other username is an
+    // OAuth client id, throttled per client as well.
+    credentialOf: ({ username }) =>
+      username === undefined || username === DEVICE_USERNAME || username === GATEWAY_DEVICE_USERNAME
+        ? undefined
+        : oauthClientCredential(username),
     async authenticate(request) {
       // spec §2.4 [CHOICE]: the engine allows longer ids; the platform does not.
       if (request.clientId.length > MAX_PLATFORM_CLIENT_ID)

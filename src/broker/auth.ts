@@ -22,6 +22,12 @@ export interface ConnectRequest {
 export interface ClientIdentity {
   readonly clientId: string;
   readonly username?: string;
+  /**
+   * The credential the connection logged in with (an OAuth client, a device): sessions are counted
+   * per credential (`limits.maxSessionsPerCredential`). None (anonymous, password-file users, whose
+   * fleets often share one username as with mosquitto): uncounted.
+   */
+  readonly credential?: string;
   readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
@@ -32,6 +38,12 @@ export type AuthResult =
 /** Decides whether a CONNECT may proceed. Pluggable: plain broker files, device tokens, OAuth clients. */
 export interface Authenticator {
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult>;
+  /**
+   * What a CONNECT guesses at when its username names a credential apart from the secret (an
+   * OAuth client id), for per-credential failure throttling; undefined when the secret is the
+   * credential (a device token). Absent: the username.
+   */
+  credentialOf?(request: ConnectRequest): string | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { Limits } from '../config/limits.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { DropLog } from '../observability/drop-log.js';
@@ -12,6 +13,7 @@ import { RetainedMessages } from './retained.js';
 import { Router } from './router.js';
 import { Session, type SessionDeps } from './session.js';
 import type { SessionLink } from './session-link.js';
+import { SessionQuota } from './session-quota.js';
 import { restoreSessions } from './session-restore.js';
 import type { Subscription } from './subscription.js';
 import type { WillSpec } from './will.js';
@@ -28,6 +30,8 @@ export interface BrokerOptions {
   readonly metrics?: EngineMetrics;
   /** Unseals stored subscriptions whose wire filter held a secret (absent: they are dropped). */
   readonly filterSeal?: FilterSeal | undefined;
+  /** The failed-login throttle in front of `authenticator` (its counters go to /metrics). */
+  readonly authThrottle?: AuthThrottle;
 }
 
 /** A live transport connection, as the broker sees it: something to shut down gracefully. */
@@ -63,11 +67,13 @@ export class Broker {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: EngineMetrics;
+  readonly authThrottle: AuthThrottle | undefined;
   readonly retained: RetainedMessages;
   private readonly stores: EngineStores | undefined;
   private readonly filterSeal: FilterSeal | undefined;
   private readonly router = new Router();
   private readonly sessions = new Map<string, Session>();
+  private readonly sessionQuota: SessionQuota;
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
   private readonly dropLog: DropLog;
@@ -85,6 +91,8 @@ export class Broker {
     this.filterSeal = options.filterSeal;
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new EngineMetrics();
+    this.authThrottle = options.authThrottle;
+    this.sessionQuota = new SessionQuota(this.limits.maxSessionsPerCredential ?? 0);
     this.dropLog = new DropLog(this.logger);
     const dropLog = this.dropLog;
     this.sessionDeps = {
@@ -172,6 +180,26 @@ export class Broker {
   }
 
   /**
+   * False when opening the session `sessionKey` for `identity` would exceed its credential's
+   * session cap. Taking over or restarting a session of the same credential never does.
+   */
+  sessionAllowed(sessionKey: string, identity: ClientIdentity): boolean {
+    return this.sessionQuota.allows(identity, this.sessions.get(sessionKey)?.quotaKey);
+  }
+
+  /** Sessions counted against `credential` now. */
+  sessionsOf(credential: string): number {
+    return this.sessionQuota.count(credential);
+  }
+
+  /** Counts `session` under the credential of its identity (moving it from a previous owner). */
+  claimSession(session: Session): void {
+    const key = session.identity.credential;
+    this.sessionQuota.move(session.quotaKey, key);
+    session.quotaKey = key;
+  }
+
+  /**
    * Attaches a connection to its session: takes over a live one [MQTT-3.1.4-3], discards it on
    * clean start [MQTT-3.1.2-4], otherwise resumes it [MQTT-3.1.2-5].
    */
@@ -198,6 +226,7 @@ export class Broker {
       session.protocolVersion = request.protocolVersion;
     }
     session.identity = request.identity;
+    this.claimSession(session);
     session.link = link;
     session.disconnectedAt = null;
     session.setExpiryInterval(request.expiryInterval);
@@ -243,7 +272,11 @@ export class Broker {
     if (will !== undefined) this.publish(will.message);
     for (const sub of session.subscriptions.values()) this.router.remove(session.clientId, sub);
     session.subscriptions.clear();
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    if (this.sessions.get(session.clientId) === session) {
+      this.sessions.delete(session.clientId);
+      this.sessionQuota.move(session.quotaKey, undefined);
+      session.quotaKey = undefined;
+    }
     session.setExpiryInterval(0);
   }
 

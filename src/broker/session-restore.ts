@@ -77,6 +77,7 @@ function rebuild(broker: Broker, loaded: LoadedSession, unsealed: Unsealed, now:
   const session = broker.createSession(stored.clientId, stored.protocolVersion, expiry);
   session.disconnectedAt = stored.disconnectedAt ?? now;
   if (stored.identity !== undefined) session.identity = stored.identity;
+  broker.claimSession(session);
   for (const sub of unsealed.subscriptions) broker.subscribe(session, sub);
   for (const entry of outbound) session.restore(entry, entry.subscriptionIds);
   for (const id of inboundQoS2) session.inboundQoS2.add(id);

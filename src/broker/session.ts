@@ -42,6 +42,8 @@ export class Session {
   /** The identity of the connection that last owned the session (per-delivery read checks). */
   identity: ClientIdentity;
   disconnectedAt: number | null = null;
+  /** The credential this session is counted under (SessionQuota); undefined: not counted. */
+  quotaKey: string | undefined;
   expiryTimer: Timer | undefined;
   will: PendingWill | undefined;
   private nextSeq = 1;

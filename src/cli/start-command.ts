@@ -4,6 +4,7 @@ import {
   createPlatformAuthorizer,
   type PlatformAdapters,
 } from '../auth/platform-authenticator.js';
+import { createAuthThrottle } from '../auth/throttle/from-limits.js';
 import { systemClock } from '../broker/clock.js';
 import { ConfigError } from '../config/load.js';
 import { loadStartConfig, type StartConfig } from '../config/start-config.js';
@@ -157,7 +158,10 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     const publicUrl = publicUrlOf(config, () => listening);
     const ota = await openOta(config, platform, logger, publicUrl);
     closers.push(() => ota.close());
+    // One failed-login throttle for MQTT and HTTP: a guesser gains nothing by switching protocol.
+    const authThrottle = createAuthThrottle(config.server.limits, logger);
     const app = await buildHttpApp({
+      authThrottle,
       platform,
       logger,
       deviceApi: () => runtime,
@@ -169,6 +173,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     closers.push(() => app.close());
     const server = await createServer(config.server, {
       logger,
+      authThrottle,
       authenticator: createPlatformAuthenticator(platform, logger, adapters),
       authorizer: createPlatformAuthorizer(),
       filterSeal: gatewayFilterSeal(platform),

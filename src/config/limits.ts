@@ -38,6 +38,23 @@ export interface Limits {
   readonly maxConnections: number;
   /** Client id length accepted [MQTT-3.1.3-5] allows more; we cap it to bound memory. */
   readonly maxClientIdLength: number;
+  // Guessing and hoarding (decision 0009).
+  /** Failed logins one source address (IPv6: its /64) may make at once; 0 turns throttling off. */
+  readonly authFailureBurst: number;
+  /** Ms for a source address to regain one allowed failed login. */
+  readonly authFailureRefillMs: number;
+  /** Failed logins against one OAuth client id from all addresses before its stricter rule applies. */
+  readonly authCredentialFailureBurst: number;
+  /** Ms for an OAuth client id to regain one allowed failed login. */
+  readonly authCredentialFailureRefillMs: number;
+  /** Entries each failed-login table keeps (least recently used evicted): bounds its memory. */
+  readonly authThrottleMaxEntries: number;
+  /** Sessions (connected or kept for expiry) one credential may hold; more get 0x97. 0 = no cap. */
+  readonly maxSessionsPerCredential: number;
+  /** Connections one HTTP/HTTPS listener holds, WebSocket MQTT included; more are closed at once. */
+  readonly maxHttpConnections: number;
+  /** How often HTTP listeners look for connections past their header/request timeouts, ms. */
+  readonly httpConnectionsCheckMs: number;
 }
 
 export const defaultLimits: Limits = {
@@ -57,4 +74,12 @@ export const defaultLimits: Limits = {
   maxRetainedMessages: 1_000_000,
   maxConnections: 1_000_000,
   maxClientIdLength: 256,
+  authFailureBurst: 5,
+  authFailureRefillMs: 10_000,
+  authCredentialFailureBurst: 20,
+  authCredentialFailureRefillMs: 30_000,
+  authThrottleMaxEntries: 100_000,
+  maxSessionsPerCredential: 100,
+  maxHttpConnections: 100_000,
+  httpConnectionsCheckMs: 1000,
 };

@@ -79,6 +79,15 @@ const LIMIT_SPECS: Readonly<Record<keyof Limits, readonly [number, number, strin
   maxConnections: [1, Number.MAX_SAFE_INTEGER, 'concurrent connections'],
   // [MQTT-3.1.3-5] servers must accept ids of 1 to 23 characters.
   maxClientIdLength: [23, UINT16, 'longest client id accepted'],
+  // Guessing and hoarding (decision 0009).
+  authFailureBurst: [0, 1_000_000, 'failed logins one source address may make at once; 0 = no throttling'],
+  authFailureRefillMs: [1, 86_400_000, 'ms for a source address to regain one failed login'],
+  authCredentialFailureBurst: [1, 1_000_000, 'failed logins against one OAuth client id, all addresses'],
+  authCredentialFailureRefillMs: [1, 86_400_000, 'ms for an OAuth client id to regain one failed login'],
+  authThrottleMaxEntries: [100, 100_000_000, 'entries each failed-login table keeps (LRU)'],
+  maxSessionsPerCredential: [0, Number.MAX_SAFE_INTEGER, 'sessions one credential may hold; 0 = no cap'],
+  maxHttpConnections: [1, 10_000_000, 'connections per HTTP/HTTPS listener, WebSocket MQTT included'],
+  httpConnectionsCheckMs: [100, 60_000, 'how often HTTP listeners reap timed-out connections, ms'],
 };
 
 function limitOption(name: keyof Limits): OptionSpec {

@@ -5,6 +5,7 @@ import {
   fastify,
   LogController,
 } from 'fastify';
+import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import { type Clock, systemClock } from '../broker/clock.js';
 import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { HttpRequestHandler } from '../mqtt/transport/http-server.js';
@@ -35,6 +36,7 @@ import { otaRoutes } from './routes/ota.js';
 import { staticTokenRoutes } from './routes/static-tokens.js';
 import { templateRoutes } from './routes/templates.js';
 import { registerSharedSchemas } from './schemas/shared.js';
+import { HttpThrottle } from './throttle.js';
 
 /** spec §6.1: requests up to 2 MB. */
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -60,6 +62,8 @@ export interface HttpAppDeps {
   readonly metricsToken?: string | undefined;
   /** Device file uploads and `GET /device_uploads/…` (absent: uploads are refused with 403). */
   readonly uploads?: DeviceUploads;
+  /** Failed-login throttling, shared with the MQTT listeners (absent: none). */
+  readonly authThrottle?: AuthThrottle;
 }
 
 function newInstance(logger: Logger, bodyLimit: number): FastifyInstance {
@@ -136,12 +140,23 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     pings: new PingLog(),
     clock: deps.clock ?? systemClock,
     uploads: deps.uploads,
+    throttle: new HttpThrottle(deps.authThrottle),
   };
-  await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth));
+  const throttle = ctx.throttle;
+  // A token check admitted by the throttle and not reported (an error on the way) ends here.
+  app.addHook('onResponse', (request, _reply, done) => {
+    throttle.release(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    throttle.release(request);
+    done();
+  });
+  await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth, ctx.throttle));
   // Device HTTPS API: the device token in the query string, no bearer (spec §6.2).
   await app.register(async (scope) => externalApiRoutes(scope, ctx));
   await app.register(async (api) => {
-    requireBearer(api, deps.platform.oauth);
+    requireBearer(api, deps.platform.oauth, ctx.throttle);
     organizationRoutes(api, ctx);
     deviceRoutes(api, ctx);
     deviceTokenRoutes(api, ctx);
@@ -157,7 +172,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     if (ota !== undefined) await api.register(async (scope) => otaRoutes(scope, ota.service, ota));
   });
   const ota = deps.ota;
-  if (ota !== undefined) await app.register(async (scope) => firmwareDownloadRoutes(scope, ota.service));
+  if (ota !== undefined)
+    await app.register(async (scope) => firmwareDownloadRoutes(scope, ota.service, ctx.throttle));
   const uploads = deps.uploads;
   if (uploads !== undefined) await app.register(async (scope) => deviceUploadRoutes(scope, uploads.store));
   if (deps.server !== undefined) {
@@ -168,7 +184,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
       metricsToken: deps.metricsToken,
       ...(deviceApi === undefined ? {} : { deviceApi: () => deviceApi()?.metrics }),
     });
-    operationsRoutes(app, operations);
+    operationsRoutes(app, operations, ctx.throttle);
   }
   openApiRoute(app);
   await app.ready();

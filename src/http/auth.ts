@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller, OAuthService } from '../platform/services.js';
 import { envelope } from './errors.js';
+import { type HttpThrottle, ThrottledError } from './throttle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,15 +25,24 @@ function refuse(reply: FastifyReply, message: string, challenge: string): Fastif
  * Every route registered on `scope` requires a valid bearer token (RFC 6750 §3): a missing one is
  * `No token provided.`, an unknown, expired or revoked one `Invalid token.`.
  */
-export function requireBearer(scope: FastifyInstance, oauth: OAuthService): void {
+export function requireBearer(scope: FastifyInstance, oauth: OAuthService, throttle: HttpThrottle): void {
   scope.decorateRequest('caller', null);
   scope.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization;
     if (header === undefined) return refuse(reply, 'No token provided.', 'Bearer realm="devgate"');
+    try {
+      throttle.guard(request);
+    } catch (err) {
+      if (!(err instanceof ThrottledError)) throw err;
+      return reply.code(429).header('retry-after', String(err.retryAfterSec)).send(envelope(err.message));
+    }
     const token = bearerToken(header);
     const caller = token === undefined ? undefined : await oauth.authenticateBearer(token);
-    if (caller === undefined)
+    if (caller === undefined) {
+      throttle.failed(request);
       return refuse(reply, 'Invalid token.', 'Bearer realm="devgate", error="invalid_token"');
+    }
+    throttle.succeeded(request);
     request.caller = caller;
     return undefined;
   });

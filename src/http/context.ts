@@ -3,6 +3,7 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { UploadStore } from '../device-api/upload-store.js';
 import type { Platform } from '../platform/platform.js';
 import type { PingLog } from './ping-log.js';
+import type { HttpThrottle } from './throttle.js';
 
 /** Who is connected right now; supplied by the device API once presence exists. */
 export interface Presence {
@@ -30,4 +31,6 @@ export interface RouteContext {
   readonly clock: Clock;
   /** `POST /external/api/upload` and `GET /device_uploads/…`; absent: uploads are refused (403). */
   readonly uploads?: DeviceUploads | undefined;
+  /** Failed-login throttling of every route that checks a token or secret (decision 0009). */
+  readonly throttle: HttpThrottle;
 }

@@ -6,6 +6,7 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import { PlatformError } from '../platform/errors.js';
+import { ThrottledError } from './throttle.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,6 +27,8 @@ export const OAuthErrorCode = {
   UnauthorizedClient: 'unauthorized_client',
   UnsupportedGrantType: 'unsupported_grant_type',
   ServerError: 'server_error',
+  /** Failed-login throttling (RFC 6749 §4.1.2.1 registers it; the token endpoint answers it with 429). */
+  TemporarilyUnavailable: 'temporarily_unavailable',
 } as const;
 export type OAuthErrorCode = (typeof OAuthErrorCode)[keyof typeof OAuthErrorCode];
 
@@ -120,6 +123,8 @@ function fastifyRequestError(err: FastifyError, bodyLimit: number): Classified |
 
 /** Maps a thrown error to status + message; undefined means unexpected (500, details only logged). */
 function classify(err: unknown, bodyLimit: number): Classified | undefined {
+  if (err instanceof ThrottledError)
+    return { status: 429, message: err.message, oauth: OAuthErrorCode.TemporarilyUnavailable };
   if (err instanceof OAuthError) return { status: err.status, message: err.message, oauth: err.error };
   if (err instanceof PlatformError) {
     const oauth = err.status === 401 ? OAuthErrorCode.InvalidClient : OAuthErrorCode.InvalidRequest;
@@ -164,6 +169,7 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
       oauth: OAuthErrorCode.ServerError,
     };
     reply.code(status);
+    if (err instanceof ThrottledError) reply.header('retry-after', String(err.retryAfterSec));
     if (request.routeOptions.config.errorFormat !== 'oauth') return reply.send(envelope(message));
     if (err instanceof OAuthError && err.wwwAuthenticate !== undefined) {
       reply.header('www-authenticate', err.wwwAuthenticate);

@@ -1,6 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
+import { registerAuthThrottleCollectors } from './auth-throttle-collectors.js';
 import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';
 
@@ -34,6 +35,7 @@ export class MetricsRegistry {
   constructor(options: MetricsRegistryOptions) {
     this.broker = options.broker;
     registerEngineCollectors(this.registry, () => this.currentBroker());
+    registerAuthThrottleCollectors(this.registry, () => this.broker()?.authThrottle);
     if (options.deviceApi !== undefined) registerDeviceApiCollectors(this.registry, options.deviceApi);
     this.flushSeconds = new Histogram({
       name: 'devgate_store_flush_seconds',

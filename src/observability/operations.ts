@@ -56,6 +56,11 @@ export class Operations {
     this.metricsToken = options.metricsToken;
   }
 
+  /** True when `/metrics` checks a bearer token (so a wrong one is a failed login). */
+  get metricsTokenRequired(): boolean {
+    return this.metricsToken !== undefined;
+  }
+
   /** The answer for one of {@link OPERATIONS_PATHS}; `authorization` is the request's header. */
   async respond(path: OperationsPath, authorization: string | undefined): Promise<OperationsResponse> {
     switch (path) {

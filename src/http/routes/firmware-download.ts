@@ -1,7 +1,9 @@
 import { open } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OtaService } from '../../ota/types.js';
+import { PlatformError } from '../../platform/errors.js';
 import { errorResponses } from '../schemas/common.js';
+import type { HttpThrottle } from '../throttle.js';
 
 const schema = {
   tags: ['ota'],
@@ -19,6 +21,9 @@ const schema = {
   },
 } as const;
 
+/** The one refusal that means a wrong token (the download limit is a 403 too, and no guess). */
+const INVALID_TOKEN = 'Invalid token.';
+
 type Download = { Params: { file: string }; Querystring: { token?: string } };
 
 /**
@@ -26,15 +31,25 @@ type Download = { Params: { file: string }; Querystring: { token?: string } };
  * The token authorizes; a missing, bad or expired one is 403 `Invalid token.`. HEAD answers the
  * headers without counting a download.
  */
-export function firmwareDownloadRoutes(app: FastifyInstance, ota: OtaService): void {
+export function firmwareDownloadRoutes(app: FastifyInstance, ota: OtaService, throttle: HttpThrottle): void {
   const url = '/static/:file';
+  /** The download token checked under failed-login throttling: `Invalid token.` counts as a failure. */
+  const authorize = (request: FastifyRequest<Download>, counted: boolean) => {
+    throttle.guard(request);
+    try {
+      return ota.authorizeDownload(request.params.file, request.query.token ?? '', counted);
+    } catch (err) {
+      if (err instanceof PlatformError && err.message === INVALID_TOKEN) throttle.failed(request);
+      throw err;
+    }
+  };
   // An explicit HEAD (before GET, so Fastify adds none) keeps the real content-length.
   app.head<Download>(url, { schema: { ...schema, hide: true } }, async (request, reply) => {
-    const served = ota.authorizeDownload(request.params.file, request.query.token ?? '', false);
+    const served = authorize(request, false);
     return reply.headers(served.headers).header('content-length', served.size).send();
   });
   app.get<Download>(url, { schema }, async (request, reply) => {
-    const served = ota.authorizeDownload(request.params.file, request.query.token ?? '', true);
+    const served = authorize(request, true);
     const file = await open(served.path);
     return reply.headers(served.headers).header('content-length', served.size).send(file.createReadStream());
   });

@@ -1,8 +1,10 @@
 import formbody from '@fastify/formbody';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { oauthClientCredential } from '../../auth/throttle/auth-throttle.js';
 import { PlatformError } from '../../platform/errors.js';
 import type { IssuedTokens, OAuthService } from '../../platform/services.js';
 import { OAuthError, OAuthErrorCode } from '../errors.js';
+import type { HttpThrottle } from '../throttle.js';
 import { BASIC_CHALLENGE, readTokenRequest, type TokenParams, type TokenRequest } from '../token-request.js';
 
 const tokenParamProperties = {
@@ -30,17 +32,30 @@ function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
-async function authenticate(oauth: OAuthService, request: TokenRequest) {
+/** The calling client; a throttled caller is refused (429) before its secret is hashed. */
+async function authenticate(oauth: OAuthService, request: TokenRequest, caller: Caller) {
+  const credential = oauthClientCredential(request.clientId);
+  caller.throttle.guard(caller.http, credential);
   const client = await oauth.verifyClient(request.clientId, request.clientSecret);
-  if (client !== undefined) return client;
+  if (client !== undefined) {
+    caller.throttle.succeeded(caller.http);
+    return client;
+  }
+  caller.throttle.failed(caller.http);
   // RFC 6749 §5.2: a header-authenticated client gets 401 and the scheme it used.
   throw new OAuthError(OAuthErrorCode.InvalidClient, 'Client ID is not found or password is wrong.', {
     ...(request.basic ? { status: 401, wwwAuthenticate: BASIC_CHALLENGE } : {}),
   });
 }
 
-async function grant(oauth: OAuthService, request: TokenRequest): Promise<IssuedTokens> {
-  const client = await authenticate(oauth, request);
+/** The HTTP request a token request came in (its address) and the throttle to answer to. */
+interface Caller {
+  readonly http: FastifyRequest;
+  readonly throttle: HttpThrottle;
+}
+
+async function grant(oauth: OAuthService, request: TokenRequest, caller: Caller): Promise<IssuedTokens> {
+  const client = await authenticate(oauth, request, caller);
   if (!GRANT_TYPES.has(request.grantType)) {
     throw new OAuthError(OAuthErrorCode.UnsupportedGrantType, 'Grant type is not supported.');
   }
@@ -65,7 +80,11 @@ async function grant(oauth: OAuthService, request: TokenRequest): Promise<Issued
  * `POST /oauth2/token` (spec §6.3): client_credentials and refresh_token grants; credentials by
  * HTTP Basic or `client_id`/`client_secret` in the query, a form body or a JSON body.
  */
-export async function oauthTokenRoutes(app: FastifyInstance, oauth: OAuthService): Promise<void> {
+export async function oauthTokenRoutes(
+  app: FastifyInstance,
+  oauth: OAuthService,
+  throttle: HttpThrottle,
+): Promise<void> {
   await app.register(formbody);
   app.post<{ Querystring: TokenParams; Body: TokenParams | null }>(
     '/oauth2/token',
@@ -80,6 +99,7 @@ export async function oauthTokenRoutes(app: FastifyInstance, oauth: OAuthService
         body: tokenBody,
         response: {
           200: { $ref: 'TokenResponse#' },
+          // 429 (failed-login throttling) carries Retry-After.
           '4xx': { $ref: 'OAuthError#' },
           '5xx': { $ref: 'OAuthError#' },
         },
@@ -91,7 +111,7 @@ export async function oauthTokenRoutes(app: FastifyInstance, oauth: OAuthService
         request.body ?? undefined,
         request.headers.authorization,
       );
-      return grant(oauth, params);
+      return grant(oauth, params, { http: request, throttle });
     },
   );
 }

@@ -76,6 +76,9 @@ export function toV3ConnectReturnCode(code: ReasonCode): ConnectReturnCode {
       return ConnectReturnCode.BadUserNameOrPassword;
     case ReasonCode.NotAuthorized:
     case ReasonCode.Banned:
+    // Refused by failed-login throttling: 3.1.1 has no rate code; "not authorized" tells the
+    // client not to retry at once, where "server unavailable" invites it (decision 0009).
+    case ReasonCode.ConnectionRateExceeded:
       return ConnectReturnCode.NotAuthorized;
     default:
       return ConnectReturnCode.ServerUnavailable;

@@ -47,9 +47,14 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
     ch.broker.metrics.authFailed(result.reasonCode);
     throw new MqttError(result.reasonCode, result.reasonString ?? refusalText(result.reasonCode));
   }
+  const sessionKey = result.adapter?.sessionKey ?? clientId;
+  if (!ch.broker.sessionAllowed(sessionKey, result.identity)) {
+    ch.broker.metrics.connectionsRejected++;
+    throw new MqttError(ReasonCode.QuotaExceeded, 'too many sessions for this credential'); // decision 0009
+  }
   ch.identity = result.identity;
   ch.adapter = result.adapter;
-  ch.sessionKey = result.adapter?.sessionKey ?? clientId;
+  ch.sessionKey = sessionKey;
   applyClientLimits(ch, packet);
   const requestedExpiry =
     version === 5 ? (props.sessionExpiryInterval ?? 0) : packet.clean ? 0 : NEVER_EXPIRES;

@@ -30,6 +30,10 @@ export interface WebSocketListenerOptions extends BindAddress {
   readonly timeoutMs: number;
   /** Plain HTTP requests on this port (404 by default). */
   readonly httpHandler?: HttpRequestHandler;
+  /** Connections this listener holds at once, HTTP and WebSocket together. */
+  readonly maxConnections?: number;
+  /** How often timed-out HTTP connections are reaped, ms. */
+  readonly connectionsCheckingIntervalMs?: number;
 }
 
 /**
@@ -90,10 +94,17 @@ export async function listenWebSocket(options: WebSocketListenerOptions): Promis
   const tracker = new ConnectionTracker();
   const server = createHttpServer({
     timeoutMs: options.timeoutMs,
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.connectionsCheckingIntervalMs === undefined
+      ? {}
+      : { connectionsCheckingIntervalMs: options.connectionsCheckingIntervalMs }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.httpHandler === undefined ? {} : { handler: options.httpHandler }),
   });
   server.on('upgrade', upgradeHandler(options, transport, tracker));
+  server.on('drop', (data?: { remoteAddress?: string }) =>
+    options.logger.debug({ remoteAddress: data?.remoteAddress }, `${transport} connection cap reached`),
+  );
   server.on('tlsClientError', (err: Error) =>
     options.logger.debug({ err: err.message }, 'tls handshake failed'),
   );

@@ -93,10 +93,16 @@ async function redirectIfElsewhere(ctx: RouteContext, request: FastifyRequest, o
 export async function authenticate(ctx: RouteContext, request: FastifyRequest): Promise<UplinkTarget> {
   const tokens = allOf(queryOf(request), 'token');
   if (tokens.length === 0 || tokens.every((t) => t === '')) throw new DeviceApiError(DeviceApiText.noToken);
+  // Throttled addresses are refused (429) before the token is looked up (decision 0009).
+  ctx.throttle.guard(request);
   const token = tokens.length === 1 ? tokens[0] : undefined;
   const device = token === undefined ? undefined : await ctx.platform.devices.authenticateToken(token);
   const template = device === undefined ? undefined : ctx.platform.templates.byId(device.templateId);
-  if (device === undefined || template === undefined) throw new DeviceApiError(DeviceApiText.invalidToken);
+  if (device === undefined || template === undefined) {
+    ctx.throttle.failed(request);
+    throw new DeviceApiError(DeviceApiText.invalidToken);
+  }
+  ctx.throttle.succeeded(request);
   await redirectIfElsewhere(ctx, request, device.orgId);
   return { device, template };
 }

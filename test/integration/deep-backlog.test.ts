@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { IClientOptions } from 'mqtt';
-import { connectClient, type Connected, uniqueId } from '../helpers/mqtt-client.js';
+import { type Connected, connectClient, uniqueId } from '../helpers/mqtt-client.js';
 import { publishBytes } from '../helpers/packets.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { restartServer, startServer } from '../helpers/start-server.js';

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PublishPacket } from '../../../src/mqtt/codec/packet.js';
-import {
-  connected,
-  createHarness,
-  type Harness,
-  type TestClient,
-} from '../../helpers/channel-harness.js';
+import { connected, createHarness, type Harness, type TestClient } from '../../helpers/channel-harness.js';
 
 /** A v5 persistent session with the given Receive Maximum. */
 const persistent = (receiveMaximum: number) =>

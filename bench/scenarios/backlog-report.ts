@@ -58,7 +58,7 @@ export function backlogReport(results: readonly BacklogResult[]): string {
       'time to last',
       'published msg/s',
       'broker CPU',
-      'peak RSS',
+      'peak RSS (growth)',
     ],
     results.map((r) =>
       r.error !== undefined
@@ -74,7 +74,7 @@ export function backlogReport(results: readonly BacklogResult[]): string {
             seconds(r.timeToLastMs),
             int(r.publishedPerSec ?? 0),
             pct(r.brokerCpu ?? 0),
-            mib(r.peakRssBytes),
+            `${mib(r.peakRssBytes)} (+${mib((r.peakRssBytes ?? 0) - (r.startRssBytes ?? 0))})`,
           ],
     ),
   );

@@ -40,8 +40,9 @@ export interface BacklogResult {
   /** Publisher's acknowledged messages per second. */
   readonly publishedPerSec?: number;
   readonly brokerCpu?: number;
-  /** Largest broker RSS seen during the case (the backlog's memory). */
+  /** Largest broker RSS seen during the case, and the RSS at its start (the backlog's memory is the difference). */
   readonly peakRssBytes?: number;
+  readonly startRssBytes?: number;
   readonly error?: string;
 }
 
@@ -77,10 +78,12 @@ class BrokerWatch {
   readonly #broker: BrokerHandle;
   readonly #first: ProcSample | undefined;
   peakRss = 0;
+  readonly startRss: number;
 
   constructor(broker: BrokerHandle) {
     this.#broker = broker;
     this.#first = broker.sample();
+    this.startRss = this.#first?.rssBytes ?? 0;
     this.tick();
   }
 
@@ -131,6 +134,7 @@ async function runLive(broker: BrokerHandle, c: BacklogCase, progress: Progress)
     publishedPerSec: (published / ((publishedAt || performance.now()) - start)) * 1000,
     brokerCpu: watch.cpu(),
     peakRssBytes: watch.peakRss,
+    startRssBytes: watch.startRss,
   };
 }
 
@@ -177,6 +181,7 @@ async function runOffline(broker: BrokerHandle, c: BacklogCase, progress: Progre
     publishedPerSec,
     brokerCpu: watch.cpu(),
     peakRssBytes: watch.peakRss,
+    startRssBytes: watch.startRss,
   };
 }
 

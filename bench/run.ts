@@ -57,7 +57,8 @@ async function main(): Promise<number> {
     `devgate bench${args.quick ? ' --quick' : ''}: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`,
   );
   if (args.scenarios.includes(1)) await scenarioPlain(args, progress, results);
-  if (args.generatorCheck && args.brokers.includes('mosquitto'))
+  // The generator check belongs to scenario 1 (its cases and generator): not run without it.
+  if (args.generatorCheck && args.scenarios.includes(1) && args.brokers.includes('mosquitto'))
     await generatorCheck(args, progress, results);
   if (args.brokers.includes('devgate') && (args.scenarios.includes(2) || args.scenarios.includes(3))) {
     await scenarioPlatform(args, progress, results);

@@ -52,7 +52,7 @@ export function backlogCases(quick: boolean): BacklogCase[] {
     {
       id: 'backlog-offline',
       name: 'offline session drain, QoS 1',
-      messages: quick ? 20_000 : 100_000,
+      messages: quick ? 50_000 : 100_000,
     },
   ];
 }

@@ -67,7 +67,7 @@ export class OrderedAcks {
       entries!.shift();
       this.#send(entry.packet, entry.code);
     }
-    if (entries?.length === 0 && this.#entries === entries) this.#entries = undefined;
+    if (entries?.length === 0) this.#entries = undefined;
     const waiter = this.#waiter;
     if (waiter !== undefined && this.size < waiter.below) {
       this.#waiter = undefined;

@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
+import { backlogReport } from './scenarios/backlog-report.js';
 import { connectionsReport } from './scenarios/connections-report.js';
 import { generatorReport, plainReport } from './scenarios/plain-report.js';
 import { downlinkReport, ingestReport } from './scenarios/platform-report.js';
 import {
   generatorCheck,
   type Results,
+  scenarioBacklog,
   scenarioConnections,
   scenarioPlain,
   scenarioPlatform,
@@ -43,17 +45,26 @@ async function main(): Promise<number> {
   const started = new Date();
   const machine = machineInfo();
   const loadBefore = loadavg();
-  const results: Results = { plain: [], generatorCheck: [], ingest: [], downlinks: [], connections: [] };
+  const results: Results = {
+    plain: [],
+    generatorCheck: [],
+    ingest: [],
+    downlinks: [],
+    connections: [],
+    backlog: [],
+  };
   progress.done(
     `devgate bench${args.quick ? ' --quick' : ''}: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`,
   );
   if (args.scenarios.includes(1)) await scenarioPlain(args, progress, results);
-  if (args.generatorCheck && args.brokers.includes('mosquitto'))
+  // The generator check belongs to scenario 1 (its cases and generator): not run without it.
+  if (args.generatorCheck && args.scenarios.includes(1) && args.brokers.includes('mosquitto'))
     await generatorCheck(args, progress, results);
   if (args.brokers.includes('devgate') && (args.scenarios.includes(2) || args.scenarios.includes(3))) {
     await scenarioPlatform(args, progress, results);
   }
   if (args.scenarios.includes(4)) await scenarioConnections(args, progress, results);
+  if (args.scenarios.includes(5)) await scenarioBacklog(args, progress, results);
   const markdown = [
     `## Results ${started.toISOString()}${args.quick ? ' (quick)' : ''}`,
     '',
@@ -69,6 +80,8 @@ async function main(): Promise<number> {
     results.downlinks.length > 0 ? downlinkReport(results.downlinks) : '',
     '',
     results.connections.length > 0 ? connectionsReport(results.connections) : '',
+    '',
+    results.backlog.length > 0 ? backlogReport(results.backlog) : '',
   ].join('\n');
   const outDir = args.outDir ?? join(BENCH_SRC, 'results');
   mkdirSync(outDir, { recursive: true });

@@ -7,6 +7,13 @@ import type { BenchArgs } from './lib/args.js';
 import type { Progress } from './lib/progress.js';
 import { WorkerPool } from './lib/worker-pool.js';
 import {
+  BACKLOG_LIMITS,
+  type BacklogResult,
+  type BacklogTarget,
+  backlogCases,
+  runBacklogCase,
+} from './scenarios/backlog.js';
+import {
   baselineBrokerTarget,
   type ConnectionsResult,
   type ConnectionsTarget,
@@ -46,6 +53,7 @@ export interface Results {
   ingest: IngestResult[];
   downlinks: DownlinkResult[];
   connections: ConnectionsResult[];
+  backlog: BacklogResult[];
 }
 
 /**
@@ -209,4 +217,73 @@ function connectionsLine(r: ConnectionsResult): string {
     ...(r.heapPerConnection === undefined ? [] : [`${kib(r.heapPerConnection)} KiB main heap/conn`]),
     ...(r.error === undefined ? [] : [`(${r.error})`]),
   ].join(', ');
+}
+
+/** devgate's flags for the per-client limits scenario 5 gives every broker. */
+const BACKLOG_DEVGATE_ARGS = [
+  '--max-inflight-outgoing',
+  String(BACKLOG_LIMITS.maxInflight),
+  '--max-queued-messages',
+  String(BACKLOG_LIMITS.maxQueued),
+];
+
+function backlogTargets(args: BenchArgs): BacklogTarget[] {
+  const targets: BacklogTarget[] = [];
+  const profile = args.cpuProfDir === undefined ? {} : { cpuProfDir: args.cpuProfDir };
+  for (const name of args.brokers) {
+    if (name === 'devgate' || name === 'devgate-workers') {
+      const workers = name === 'devgate-workers' ? ['--socket-workers', '1'] : [];
+      const label = name === 'devgate' ? 'devgate' : 'devgate, 1 socket worker';
+      targets.push({
+        label,
+        start: () =>
+          startDevgate({
+            command: 'broker',
+            extraArgs: [...BACKLOG_DEVGATE_ARGS, ...workers],
+            label,
+            ...profile,
+          }),
+      });
+    }
+    if (name === 'devgate' && args.baselineCli !== undefined) {
+      const cli = args.baselineCli;
+      targets.push({
+        label: 'devgate-baseline',
+        start: () =>
+          startDevgate({
+            command: 'broker',
+            cli,
+            extraArgs: BACKLOG_DEVGATE_ARGS,
+            label: 'devgate-baseline',
+          }),
+      });
+    }
+    if (name === 'mosquitto')
+      targets.push({ label: 'mosquitto', start: () => startMosquitto(BACKLOG_LIMITS) });
+  }
+  return targets;
+}
+
+/**
+ * Scenario 5: deep backlogs (aedes is left out: its in-memory queue is not the comparison asked
+ * for). Every round starts each broker afresh and runs them back to back, the order reversed every
+ * other round, so a disturbance on the shared machine does not always hit the same broker.
+ */
+export async function scenarioBacklog(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
+  const targets = backlogTargets(args);
+  const rounds = args.quick ? 1 : 2;
+  const cases = backlogCases(args.quick).filter(
+    (c) => args.caseFilter === undefined || c.id.includes(args.caseFilter),
+  );
+  for (const c of cases) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of round % 2 === 1 ? targets : [...targets].reverse()) {
+        const r = await runBacklogCase(target, c, round, progress);
+        results.backlog.push(r);
+        progress.done(
+          `[5] ${c.name.padEnd(30)} ${r.broker.padEnd(16)} ${r.error === undefined ? `${Math.round(r.deliveredPerSec ?? 0).toLocaleString('en-US')} msg/s, ${(r.delivered ?? 0).toLocaleString('en-US')}/${c.messages.toLocaleString('en-US')} delivered, ${(r.dropped ?? 0).toLocaleString('en-US')} dropped` : `error: ${r.error}`}`,
+        );
+      }
+    }
+  }
 }

@@ -41,11 +41,19 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** Per-client QoS 1/2 limits; the defaults are devgate's. */
+export interface MosquittoLimits {
+  readonly maxInflight: number;
+  readonly maxQueued: number;
+}
+
 /**
  * mosquitto with settings equivalent to devgate's defaults: loopback listener, anonymous, no
- * persistence, TCP_NODELAY, 100 in-flight and 1000 queued QoS 1 messages per client.
+ * persistence, TCP_NODELAY, 100 in-flight and 1000 queued QoS 1 messages per client (or `limits`).
  */
-export async function startMosquitto(): Promise<BrokerHandle> {
+export async function startMosquitto(
+  limits: MosquittoLimits = { maxInflight: 100, maxQueued: 1000 },
+): Promise<BrokerHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
   const port = await freePort();
   const config = [
@@ -53,8 +61,8 @@ export async function startMosquitto(): Promise<BrokerHandle> {
     'allow_anonymous true',
     'persistence false',
     'set_tcp_nodelay true',
-    'max_inflight_messages 100',
-    'max_queued_messages 1000',
+    `max_inflight_messages ${limits.maxInflight}`,
+    `max_queued_messages ${limits.maxQueued}`,
     'max_connections -1',
     'log_dest stderr',
     'log_type error',

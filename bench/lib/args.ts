@@ -2,7 +2,7 @@ import type { BrokerName } from '../brokers/broker-process.js';
 
 export interface BenchArgs {
   readonly quick: boolean;
-  /** Scenario numbers to run (1..4). */
+  /** Scenario numbers to run (1..5). */
   readonly scenarios: readonly number[];
   readonly brokers: readonly BrokerName[];
   /** Load-generator processes. */
@@ -16,7 +16,7 @@ export interface BenchArgs {
   readonly outDir?: string;
   /** Multiplies every closed-loop window (tuning aid). */
   readonly windowScale: number;
-  /** Only run scenario 1 cases whose id contains this. */
+  /** Only run the cases (scenarios 1, 2, 3 and 5) whose id contains this. */
   readonly caseFilter?: string;
   /** Another devgate build's CLI, run as broker `devgate-baseline` beside devgate (before/after). */
   readonly baselineCli?: string;
@@ -24,8 +24,8 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick                 short run (under 5 minutes): fewer cases, shorter phases
-  --scenarios 1,2,3,4     which scenarios (default: all)
+  --quick                 short run (about 6 minutes): fewer cases, shorter phases, smaller backlogs
+  --scenarios 1,2,3,4,5   which scenarios (default: all)
   --brokers devgate,mosquitto,aedes
   --workers N             load-generator processes (default 1: on 2 cores the broker gets one)
   --connections 10000,19000   scenario 4 sizes (default: 5000 quick, 10000,19000,50000,100000
@@ -33,7 +33,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --generator-check       scenario 1 against mosquitto with 1 and 2 generator processes
   --cpu-prof DIR          devgate writes a CPU profile per start into DIR
   --out DIR               results directory (default bench/results)
-  --case ID               only cases whose id contains ID (p2p-q0, fanin, devices-q1, gateway, …)
+  --case ID               only cases whose id contains ID (p2p-q0, fanin, devices-q1, gateway,
+                          backlog-live, backlog-offline, …)
   --window-scale X        multiply the closed-loop windows (tuning)
   --baseline-cli PATH     also run another devgate build (its dist/src/cli/main.js) as
                           "devgate-baseline", interleaved with devgate (before/after figures)
@@ -49,7 +50,7 @@ function list(value: string | undefined, flag: string): string[] {
 
 export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
   let quick = false;
-  let scenarios = [1, 2, 3, 4];
+  let scenarios = [1, 2, 3, 4, 5];
   let brokers: BrokerName[] = ['devgate', 'mosquitto', 'aedes'];
   let workers = 1;
   let connections: number[] | undefined;

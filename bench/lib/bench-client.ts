@@ -23,6 +23,8 @@ export interface ConnectOptions {
   readonly password?: string;
   readonly keepalive: number;
   readonly timeoutMs: number;
+  /** Clean session (default true); false keeps the session and its queue while disconnected. */
+  readonly clean?: boolean;
 }
 
 const PINGREQ = Buffer.from([0xc0, 0]);
@@ -197,7 +199,7 @@ function connectPacket(options: ConnectOptions): Packet {
     cmd: 'connect',
     protocolId: 'MQTT',
     protocolVersion: 4,
-    clean: true,
+    clean: options.clean ?? true,
     clientId: options.clientId,
     keepalive: options.keepalive,
     ...(options.username === undefined ? {} : { username: options.username }),

@@ -1,3 +1,4 @@
+import Denque from 'denque';
 import type { Limits } from '../config/limits.js';
 import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import type { EngineMetrics } from '../observability/metrics.js';
@@ -34,10 +35,17 @@ export class Session {
   // The collections are made on first use: empty, they would cost ~750 bytes per idle session.
   private subscriptionMap: Map<string, Subscription> | undefined;
   private inflightMap: Map<number, OutboundEntry> | undefined;
-  private queued: OutboundEntry[] | undefined;
+  // Queues are O(1) FIFOs: a deep backlog (100k+ entries) drains at wire speed, where an array's
+  // shift() copies the whole backlog per message.
+  private queued: Denque<OutboundEntry> | undefined;
   private inboundQoS2Ids: Set<number> | undefined;
-  /** In-flight entries of a previous connection not yet resent on this one (receive window full). */
-  private awaitingResend: OutboundEntry[] | undefined;
+  /**
+   * In-flight entries of a previous connection not yet resent on this one (receive window full),
+   * in send order. An entry completed or released meanwhile leaves `awaitingSet` at once and is
+   * skipped when it reaches the front, so an acknowledgement never scans the queue.
+   */
+  private awaitingResend: Denque<OutboundEntry> | undefined;
+  private awaitingSet: Set<OutboundEntry> | undefined;
   link: SessionLink | undefined;
   /** The identity of the connection that last owned the session (per-delivery read checks). */
   identity: ClientIdentity;
@@ -75,8 +83,17 @@ export class Session {
   }
 
   /** Outbound QoS 1/2 messages waiting for the receive window (no packet id yet). */
-  get queue(): OutboundEntry[] {
-    this.queued ??= [];
+  get queuedCount(): number {
+    return this.queued?.length ?? 0;
+  }
+
+  /** In-flight messages of a previous connection still waiting to be resent on this one. */
+  get awaitingResendCount(): number {
+    return this.awaitingSet?.size ?? 0;
+  }
+
+  private get queue(): Denque<OutboundEntry> {
+    this.queued ??= new Denque();
     return this.queued;
   }
 
@@ -137,14 +154,14 @@ export class Session {
 
   /** Unacknowledged messages actually on the wire (resends still waiting for the window excluded). */
   private get sentCount(): number {
-    return (this.inflightMap?.size ?? 0) - (this.awaitingResend?.length ?? 0);
+    return (this.inflightMap?.size ?? 0) - this.awaitingResendCount;
   }
 
   private canSendNow(): boolean {
     return (
       this.link !== undefined &&
       (this.queued?.length ?? 0) === 0 &&
-      (this.awaitingResend?.length ?? 0) === 0 &&
+      this.awaitingResendCount === 0 &&
       this.sentCount < this.link.sendQuota
     );
   }
@@ -174,7 +191,14 @@ export class Session {
    */
   resume(): void {
     const inflight = this.inflightMap;
-    this.awaitingResend = inflight === undefined || inflight.size === 0 ? undefined : [...inflight.values()];
+    if (inflight === undefined || inflight.size === 0) {
+      this.awaitingResend = undefined;
+      this.awaitingSet = undefined;
+    } else {
+      const entries = [...inflight.values()]; // insertion order = send order
+      this.awaitingResend = new Denque(entries);
+      this.awaitingSet = new Set(entries);
+    }
     this.drain();
   }
 
@@ -182,16 +206,39 @@ export class Session {
   drain(): void {
     const link = this.link;
     while (link !== undefined && this.link === link && this.sentCount < link.sendQuota) {
-      const resend = this.awaitingResend?.shift();
+      const resend = this.nextResend();
       if (resend !== undefined) {
         this.resend(link, resend);
         continue;
       }
       const entry = this.queued?.shift();
       if (entry === undefined) return;
+      if (this.queued!.length === 0) this.queued = undefined; // a drained backlog leaves no large ring behind
       this.send(entry);
       if (this.inflightMap?.get(entry.packetId!) === entry) this.persistEntry(entry);
     }
+  }
+
+  /** The oldest entry still awaiting its resend (skipping those completed or released meanwhile). */
+  private nextResend(): OutboundEntry | undefined {
+    const waiting = this.awaitingSet;
+    if (waiting === undefined) return undefined;
+    for (
+      let entry = this.awaitingResend!.shift();
+      entry !== undefined;
+      entry = this.awaitingResend!.shift()
+    ) {
+      if (!waiting.delete(entry)) continue;
+      if (waiting.size === 0) this.stopResending();
+      return entry;
+    }
+    this.stopResending();
+    return undefined;
+  }
+
+  private stopResending(): void {
+    this.awaitingResend = undefined;
+    this.awaitingSet = undefined;
   }
 
   private resend(link: SessionLink, entry: OutboundEntry): void {
@@ -224,8 +271,8 @@ export class Session {
   }
 
   private stopAwaitingResend(entry: OutboundEntry): void {
-    const waiting = this.awaitingResend?.indexOf(entry) ?? -1;
-    if (waiting !== -1) this.awaitingResend!.splice(waiting, 1);
+    const waiting = this.awaitingSet;
+    if (waiting?.delete(entry) === true && waiting.size === 0) this.stopResending();
   }
 
   addInboundQoS2(packetId: number): void {
@@ -255,7 +302,8 @@ export class Session {
   private saveAll(): void {
     this.saveState();
     for (const entry of this.inflightMap?.values() ?? []) this.persistEntry(entry);
-    for (const entry of this.queued ?? []) this.persistEntry(entry);
+    const queued = this.queued;
+    for (let i = 0; i < (queued?.length ?? 0); i++) this.persistEntry(queued!.peekAt(i)!);
     for (const id of this.inboundQoS2Ids ?? []) this.deps.store!.addInboundQoS2(this.clientId, id);
   }
 

@@ -1,3 +1,4 @@
+import Denque from 'denque';
 import type { PublishPacket } from '../codec/packet.js';
 import type { ReasonCode } from '../codec/reason-codes.js';
 
@@ -16,11 +17,11 @@ interface Waiter {
  * [MQTT-4.6.0-2] even when an earlier one completes later (an adapter's deferred decision: a
  * store write still pending). Empty in the usual case, where every ack goes out at once.
  * Bounded by the channel, which stops handing over PUBLISH packets while `size` is at its limit.
+ * An O(1) FIFO, made when an ack must wait and dropped once empty.
  */
 export class OrderedAcks {
   readonly #send: (packet: PublishPacket, code: ReasonCode) => void;
-  #entries: Entry[] = [];
-  #head = 0;
+  #entries: Denque<Entry> | undefined;
   #waiter: Waiter | undefined;
 
   constructor(send: (packet: PublishPacket, code: ReasonCode) => void) {
@@ -29,7 +30,7 @@ export class OrderedAcks {
 
   /** PUBLISH packets taken but not yet acknowledged (or, QoS 0, not yet complete). */
   get size(): number {
-    return this.#entries.length - this.#head;
+    return this.#entries?.length ?? 0;
   }
 
   /** An acknowledgement known now: sent at once unless earlier ones are still pending. */
@@ -37,12 +38,13 @@ export class OrderedAcks {
     if (this.size === 0) this.#send(packet, code);
     else if (packet.qos === 0)
       return; // nothing to send, nothing to keep in line
-    else this.#entries.push({ packet, code });
+    else this.#entries!.push({ packet, code });
   }
 
   /** Holds this packet's place in line; the returned function settles it with its code. */
   defer(packet: PublishPacket): (code: ReasonCode) => void {
     const entry: Entry = { packet, code: undefined };
+    this.#entries ??= new Denque();
     this.#entries.push(entry);
     return (code) => {
       if (entry.code !== undefined) return;
@@ -60,19 +62,12 @@ export class OrderedAcks {
   }
 
   #drain(): void {
-    while (this.#head < this.#entries.length) {
-      const entry = this.#entries[this.#head]!;
-      if (entry.code === undefined) break;
-      this.#head++;
+    const entries = this.#entries;
+    for (let entry = entries?.peekFront(); entry?.code !== undefined; entry = entries!.peekFront()) {
+      entries!.shift();
       this.#send(entry.packet, entry.code);
     }
-    if (this.#head === this.#entries.length) {
-      this.#entries = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
-    }
+    if (entries?.length === 0) this.#entries = undefined;
     const waiter = this.#waiter;
     if (waiter !== undefined && this.size < waiter.below) {
       this.#waiter = undefined;

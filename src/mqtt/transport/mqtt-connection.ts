@@ -1,3 +1,4 @@
+import Denque from 'denque';
 import type { ConnectionInfo } from '../../broker/auth.js';
 import type { Broker, ConnectionDescription } from '../../broker/broker.js';
 import { PacketDecoder } from '../codec/decoder.js';
@@ -32,7 +33,11 @@ export function acceptMqttConnection(broker: Broker, stream: TransportStream, in
 export class MqttConnection implements ChannelSink, WheelEntry {
   private readonly channel: Channel;
   private readonly decoder: PacketDecoder;
-  private readonly pending: Packet[] = [];
+  /**
+   * Packets decoded but not yet handled: an O(1) FIFO (one chunk can hold thousands of small
+   * PUBLISHes), made when packets arrive and dropped once empty, so idle connections hold none.
+   */
+  private pending: Denque<Packet> | undefined;
   private busy = false;
   private paused = false;
   private corked = false;
@@ -102,22 +107,27 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     try {
       packets = this.decoder.push(chunk);
     } catch (err) {
-      this.pending.length = 0;
+      this.pending = undefined;
       this.channel.fail(err);
       return;
     }
-    for (const packet of packets) this.pending.push(packet);
+    if (packets.length > 0) {
+      this.pending ??= new Denque();
+      for (const packet of packets) this.pending.push(packet);
+    }
     this.pump();
   }
 
   /** Hands packets to the channel one at a time; async handlers hold the line until they settle. */
   private pump(): void {
-    while (!this.busy && this.pending.length > 0) {
+    while (!this.busy && this.pending !== undefined) {
       if (this.channel.state === 'closed') {
-        this.pending.length = 0;
+        this.pending = undefined;
         return;
       }
-      const result = this.channel.handle(this.pending.shift()!);
+      const packet = this.pending.shift()!;
+      if (this.pending.length === 0) this.pending = undefined;
+      const result = this.channel.handle(packet);
       if (result instanceof Promise) {
         this.busy = true;
         void result.finally(() => {
@@ -136,10 +146,11 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   private applyBackpressure(): void {
     const limit = this.broker.limits.maxPendingPackets;
     const writeBlocked = this.stream.writableLength > this.broker.limits.maxWriteBufferBytes;
-    if (!this.paused && (this.pending.length >= limit || writeBlocked)) {
+    const pending = this.pending?.length ?? 0;
+    if (!this.paused && (pending >= limit || writeBlocked)) {
       this.paused = true;
       this.stream.pause();
-    } else if (this.paused && this.pending.length < limit / 2 && !writeBlocked) {
+    } else if (this.paused && pending < limit / 2 && !writeBlocked) {
       this.paused = false;
       this.stream.resume();
     }
@@ -219,7 +230,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     this.isClosed = true;
     this.clearTimers();
     clearTimeout(this.endTimer);
-    this.pending.length = 0;
+    this.pending = undefined;
     this.channel.transportClosed();
     this.broker.detach(this);
     this.resolveClosed?.();

@@ -161,7 +161,7 @@ describe('PUBLISH between two channels (unit)', () => {
       first.map((p) => p.payload.toString()),
       ['m1', 'm2'],
     );
-    assert.equal(sub.channel.session?.queue.length, 1);
+    assert.equal(sub.channel.session?.queuedCount, 1);
     await sub.send({ cmd: 'puback', messageId: first[0]!.messageId! });
     const next = sub.takePublishes();
     assert.deepEqual(

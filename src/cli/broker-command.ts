@@ -3,12 +3,14 @@ import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
+import { TlsFileError } from '../mqtt/transport/tls-credentials.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
 import { createServer, type DevgateServer } from '../server.js';
 import { DataDirError } from '../store/private-files.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
+import { reloadOnHangup } from './reload-signal.js';
 import { startupSummary } from './summary.js';
 import { packageVersion } from './version.js';
 
@@ -38,7 +40,8 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
     operations.close();
     logger.fatal({ err }, 'devgate failed to start');
     io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
-    return err instanceof AuthFileError || err instanceof DataDirError ? ExitCode.Usage : ExitCode.Failure;
+    const usage = err instanceof AuthFileError || err instanceof DataDirError || err instanceof TlsFileError;
+    return usage ? ExitCode.Usage : ExitCode.Failure;
   }
 }
 
@@ -81,9 +84,11 @@ export async function runBroker(argv: readonly string[], io: CliIo): Promise<Exi
   if (refusesEveryone(config.auth)) {
     logger.warn('neither --allow-anonymous nor --password-file given: every client will be refused');
   }
+  const hangup = reloadOnHangup(logger);
   const server = await start(config, logger, io);
   if (typeof server === 'number') return server;
   io.stdout.write(startupSummary(packageVersion(), config, server));
+  hangup.serve(server);
   const code = await untilSignal(server, logger);
   logger.info({ code }, 'devgate stopped');
   return code;

@@ -273,3 +273,23 @@ describe('SIGHUP reload of the TLS pair; a pair that cannot work is refused', ()
     assert.equal(await peerFingerprint(port), future.fingerprint);
   });
 });
+
+describe('SIGHUP reload under devgate start', () => {
+  test('the platform reloads its TLS pair on HUP (its auth lives in the database) and keeps running and serving', async (t) => {
+    const dataDir = await tempDataDir(t, 'devgate-reload-');
+    const [first, second] = await Promise.all([pair('first', 'rsa'), pair('second', 'rsa')]);
+    const tlsArgs = await writePair(dataDir, first.cert, first.key);
+    const args = ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--log-level', 'info', ...tlsArgs];
+    const ports = ['--mqtt-port', 'off', '--mqtts-port', '0', '--http-port', '0', '--https-port', 'off'];
+    const cli = spawnCli(t, [...args, ...ports], { timeoutMs: 20_000 });
+    await cliStarted(cli, 'devgate start');
+    const { mqtts: port } = await readDataFile<{ mqtts: number }>(dataDir, 'listeners.json');
+    assert.deepEqual((await hangup(cli, 1)).reloaded, { tls: 'unchanged' });
+    await writePair(dataDir, second.cert, second.key);
+    assert.deepEqual((await hangup(cli, 2)).reloaded, { tls: 'reloaded' });
+    assert.equal(await peerFingerprint(port), second.fingerprint);
+    assert.equal(cli.child.exitCode, null);
+    cli.child.kill('SIGTERM');
+    assert.equal(await cliExit(cli), 0);
+  });
+});

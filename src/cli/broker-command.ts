@@ -38,9 +38,10 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
     return { ...server, close: () => server.close().finally(() => operations.close()) };
   } catch (err) {
     operations.close();
-    logger.fatal({ err }, 'devgate failed to start');
-    io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
     const usage = err instanceof AuthFileError || err instanceof DataDirError || err instanceof TlsFileError;
+    // A file the operator named cannot be used: the message says which and why; a stack would bury it.
+    logger.fatal(usage ? { reason: (err as Error).message } : { err }, 'devgate failed to start');
+    io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
     return usage ? ExitCode.Usage : ExitCode.Failure;
   }
 }

@@ -18,7 +18,7 @@ export function reloadOnHangup(logger: Logger): HangupReload {
       logger.info({ signal: 'SIGHUP' }, 'still starting: nothing to reload yet');
       return;
     }
-    logger.info({ signal: 'SIGHUP' }, 'reloading password, ACL and TLS files');
+    logger.info({ signal: 'SIGHUP' }, 'reloading the password, ACL and TLS files in use');
     serving.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
   });
   return {

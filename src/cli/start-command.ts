@@ -227,9 +227,10 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
   try {
     running = await startPlatform(config, logger);
   } catch (err) {
-    logger.fatal({ err }, 'devgate failed to start');
-    io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
     const usage = err instanceof DataFileError || err instanceof DataDirError || err instanceof TlsFileError;
+    // A file the operator named cannot be used: the message says which and why; a stack would bury it.
+    logger.fatal(usage ? { reason: (err as Error).message } : { err }, 'devgate failed to start');
+    io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
     return usage ? ExitCode.Usage : ExitCode.Failure;
   }
   hangup.serve(running.server);

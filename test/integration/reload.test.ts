@@ -241,6 +241,9 @@ describe('SIGHUP reload of the TLS pair; a pair that cannot work is refused', ()
       lines[0]!,
       /^devgate broker: failed to start: --tls-cert \S+cert\.pem \/ --tls-key \S+key\.pem: the private key does not match the certificate \(the certificate's key is EC\)$/,
     );
+    const [fatal] = logLines(cli, 'devgate failed to start');
+    assert.match(String(fatal?.reason), /does not match the certificate/);
+    assert.doesNotMatch(cli.output.stdout, /"stack"/, 'no stack trace in the log either');
   });
 
   test('an expired certificate is used with a warning at start and on reload; not-yet-valid too', async (t) => {

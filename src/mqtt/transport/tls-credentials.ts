@@ -40,36 +40,31 @@ export class TlsFileError extends Error {
   }
 }
 
+/** Runs one check step; its failure becomes a TlsFileError saying which step failed. */
+function step<T>(files: TlsFiles, failure: string, action: () => T): T {
+  try {
+    return action();
+  } catch (err) {
+    throw new TlsFileError(files, `${failure} (${(err as Error).message})`, { cause: err });
+  }
+}
+
 /**
  * Throws TlsFileError unless the pair can serve handshakes. createSecureContext alone is not
  * enough: it files the key and the certificate under their own algorithm, so an EC certificate
  * with an RSA key builds a context whose every handshake fails (alert 40).
  */
 function checkPair(files: TlsFiles, cert: Buffer, key: Buffer): X509Certificate {
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert); // the first certificate of a chain: the server's own
-  } catch (err) {
-    throw new TlsFileError(files, `the certificate cannot be parsed (${(err as Error).message})`, {
-      cause: err,
-    });
-  }
-  let matches: boolean;
-  try {
-    matches = x509.checkPrivateKey(createPrivateKey(key));
-  } catch (err) {
-    throw new TlsFileError(files, `the private key cannot be parsed (${(err as Error).message})`, {
-      cause: err,
-    });
-  }
+  // The first certificate of a chain: the server's own.
+  const x509 = step(files, 'the certificate cannot be parsed', () => new X509Certificate(cert));
+  const privateKey = step(files, 'the private key cannot be parsed', () => createPrivateKey(key));
+  const matches = step(files, 'the key cannot be checked', () => x509.checkPrivateKey(privateKey));
   if (!matches) {
     throw new TlsFileError(files, `the private key does not match the certificate (${keyAlgorithm(x509)})`);
   }
-  try {
-    createSecureContext({ cert, key, minVersion: TLS_MIN_VERSION });
-  } catch (err) {
-    throw new TlsFileError(files, `no TLS context can be built (${(err as Error).message})`, { cause: err });
-  }
+  step(files, 'no TLS context can be built', () =>
+    createSecureContext({ cert, key, minVersion: TLS_MIN_VERSION }),
+  );
   return x509;
 }
 

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createFileAuth } from './auth/file-auth.js';
+import { createFileAuth, type FileAuth } from './auth/file-auth.js';
 import type { AuthThrottle } from './auth/throttle/auth-throttle.js';
 import { createAuthThrottle } from './auth/throttle/from-limits.js';
 import { throttledAuthenticator } from './auth/throttle/throttled-authenticator.js';
@@ -22,6 +22,7 @@ import { listenWebSocket } from './mqtt/transport/websocket.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { timeStoreFlushes } from './observability/store-timing.js';
+import { type ReloadReport, reloader } from './server-reload.js';
 import { preparePrivateDir, writePrivateFileAtomic } from './store/private-files.js';
 import { openSqliteStores } from './store/sqlite/index.js';
 import type { EngineStores } from './store/types.js';
@@ -58,6 +59,11 @@ export interface DevgateServer {
   readonly tls?: TlsCredentials;
   /** Present with `socketWorkers`: the processes that hold the MQTT TCP/TLS sockets. */
   readonly socketWorkers?: SocketWorkerPool;
+  /**
+   * Reads the password/ACL files and the TLS pair again (SIGHUP), keeping every connection; a
+   * part whose new files are unusable keeps its previous state. Logs what it did.
+   */
+  reload(): Promise<ReloadReport>;
   /** Stops accepting, closes the broker (DISCONNECT, flush stores), closes listeners. Idempotent. */
   close(): Promise<void>;
 }
@@ -127,7 +133,7 @@ function listenMqttTls(plan: ListenerPlan, port: number, credentials: TlsCredent
   if (pool === undefined) {
     return listenTls({ host: config.host, port, credentials, onConnection, logger, handshakeTimeoutMs });
   }
-  credentials.on('reload', () => pool.updateTls(tlsMaterial(credentials)));
+  credentials.follow(() => pool.updateTls(tlsMaterial(credentials)));
   const tls = tlsMaterial(credentials);
   return pool.listen({ transport: 'tls', host: config.host, port, tls, handshakeTimeoutMs });
 }
@@ -163,10 +169,14 @@ async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
   return addresses;
 }
 
-async function resolveAuth(
-  config: ServerConfig,
-  deps: ServerDeps,
-): Promise<{ authenticator: Authenticator; authorizer: Authorizer }> {
+interface ResolvedAuth {
+  readonly authenticator: Authenticator;
+  readonly authorizer: Authorizer;
+  /** The plain broker's files, reloaded on SIGHUP; absent when deps bring both parts. */
+  readonly files?: FileAuth;
+}
+
+async function resolveAuth(config: ServerConfig, deps: ServerDeps): Promise<ResolvedAuth> {
   if (deps.authenticator !== undefined && deps.authorizer !== undefined) {
     return { authenticator: deps.authenticator, authorizer: deps.authorizer };
   }
@@ -174,6 +184,7 @@ async function resolveAuth(
   return {
     authenticator: deps.authenticator ?? files.authenticator,
     authorizer: deps.authorizer ?? files.authorizer,
+    files,
   };
 }
 
@@ -183,8 +194,12 @@ function listenersJson(addresses: ListenerAddresses): Record<string, number | re
   return https.length === 0 ? { ...single } : { ...single, https };
 }
 
-async function startBroker(config: ServerConfig, deps: ServerDeps, logger: Logger): Promise<Broker> {
-  const { authenticator, authorizer } = await resolveAuth(config, deps);
+async function startBroker(
+  config: ServerConfig,
+  deps: ServerDeps,
+  { authenticator, authorizer }: ResolvedAuth,
+  logger: Logger,
+): Promise<Broker> {
   const authThrottle = deps.authThrottle ?? createAuthThrottle(config.limits, logger);
   const metrics = new EngineMetrics();
   const stores = timeStoreFlushes(openStores(config, logger), metrics);
@@ -269,7 +284,8 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
   await preparePrivateDir(config.dataDir);
   const listenersPath = join(config.dataDir, LISTENERS_FILE);
   await rm(listenersPath, { force: true });
-  const broker = await startBroker(config, deps, logger);
+  const auth = await resolveAuth(config, deps);
+  const broker = await startBroker(config, deps, auth, logger);
   try {
     await deps.brokerReady?.(broker);
   } catch (err) {
@@ -307,6 +323,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
       ...(tls === undefined ? {} : { tlsCertPath: tls.files.certPath, tls: tls.credentials }),
       tlsSelfSigned: tls?.files.selfSigned ?? false,
       ...(pool === undefined ? {} : { socketWorkers: pool }),
+      reload: reloader({ files: auth.files, tls: credentials, logger }),
       close: () => {
         closing ??= shutdown(running());
         return closing;

@@ -54,7 +54,16 @@ export function expandPattern(topic: string, identity: ClientIdentity): string |
  * every delivery is re-checked against the concrete topic (`canReceive`).
  */
 export class AclAuthorizer implements Authorizer {
-  constructor(private readonly table: AclTable) {}
+  #table: AclTable;
+
+  constructor(table: AclTable) {
+    this.#table = table;
+  }
+
+  /** A reloaded ACL file: every later publish, subscribe and delivery is checked against it. */
+  replaceTable(table: AclTable): void {
+    this.#table = table;
+  }
 
   // Arrow properties: callers may detach the methods (e.g. `const canReceive = authorizer.canReceive`).
   readonly canPublish = (identity: ClientIdentity, topic: string): boolean =>
@@ -69,12 +78,12 @@ export class AclAuthorizer implements Authorizer {
   private check(identity: ClientIdentity, subject: string, operation: Operation, match: Matcher): boolean {
     const own =
       identity.username === undefined
-        ? this.table.anonymous
-        : (this.table.users.get(identity.username) ?? []);
+        ? this.#table.anonymous
+        : (this.#table.users.get(identity.username) ?? []);
     const direct = evaluate(own, subject, operation, match);
     if (direct !== undefined) return direct;
     const patterns: AclRule[] = [];
-    for (const rule of this.table.patterns) {
+    for (const rule of this.#table.patterns) {
       const topic = expandPattern(rule.topic, identity);
       if (topic !== undefined) patterns.push({ access: rule.access, topic });
     }

@@ -21,14 +21,23 @@ const notAuthorized: AuthResult = { ok: false, reasonCode: ReasonCode.NotAuthori
  * - username and no password file: accepted (unverified) only with allowAnonymous.
  */
 export class FileAuthenticator implements Authenticator {
-  constructor(private readonly options: FileAuthenticatorOptions) {}
+  #passwords: PasswordTable | undefined;
+
+  constructor(private readonly options: FileAuthenticatorOptions) {
+    this.#passwords = options.passwords;
+  }
+
+  /** A reloaded password file: every later CONNECT is checked against it. */
+  replacePasswords(passwords: PasswordTable): void {
+    this.#passwords = passwords;
+  }
 
   async authenticate(request: ConnectRequest): Promise<AuthResult> {
     const { clientId, username, password } = request;
     if (username === undefined) {
       return this.options.allowAnonymous ? { ok: true, identity: { clientId } } : notAuthorized;
     }
-    const passwords = this.options.passwords;
+    const passwords = this.#passwords;
     if (passwords === undefined) {
       return this.options.allowAnonymous ? { ok: true, identity: { clientId, username } } : notAuthorized;
     }

@@ -3,12 +3,14 @@ import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
+import { TlsFileError } from '../mqtt/transport/tls-credentials.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
 import { createServer, type DevgateServer } from '../server.js';
 import { DataDirError } from '../store/private-files.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
+import { reloadOnHangup } from './reload-signal.js';
 import { startupSummary } from './summary.js';
 import { packageVersion } from './version.js';
 
@@ -36,9 +38,11 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
     return { ...server, close: () => server.close().finally(() => operations.close()) };
   } catch (err) {
     operations.close();
-    logger.fatal({ err }, 'devgate failed to start');
+    const usage = err instanceof AuthFileError || err instanceof DataDirError || err instanceof TlsFileError;
+    // A file the operator named cannot be used: the message says which and why; a stack would bury it.
+    logger.fatal(usage ? { reason: (err as Error).message } : { err }, 'devgate failed to start');
     io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
-    return err instanceof AuthFileError || err instanceof DataDirError ? ExitCode.Usage : ExitCode.Failure;
+    return usage ? ExitCode.Usage : ExitCode.Failure;
   }
 }
 
@@ -81,9 +85,11 @@ export async function runBroker(argv: readonly string[], io: CliIo): Promise<Exi
   if (refusesEveryone(config.auth)) {
     logger.warn('neither --allow-anonymous nor --password-file given: every client will be refused');
   }
+  const hangup = reloadOnHangup(logger);
   const server = await start(config, logger, io);
   if (typeof server === 'number') return server;
   io.stdout.write(startupSummary(packageVersion(), config, server));
+  hangup.serve(server);
   const code = await untilSignal(server, logger);
   logger.info({ code }, 'devgate stopped');
   return code;

@@ -14,6 +14,7 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
+import { TlsFileError } from '../mqtt/transport/tls-credentials.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
@@ -31,6 +32,7 @@ import { connectHost, demoCommands, demoText } from './demo-commands.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
+import { reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
 import { packageVersion } from './version.js';
 
@@ -220,14 +222,18 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
   if (typeof config === 'number') return config;
   const logger = createLogger({ level: config.server.logLevel });
   const signal = nextSignal(logger);
+  const hangup = reloadOnHangup(logger);
   let running: RunningPlatform;
   try {
     running = await startPlatform(config, logger);
   } catch (err) {
-    logger.fatal({ err }, 'devgate failed to start');
+    const usage = err instanceof DataFileError || err instanceof DataDirError || err instanceof TlsFileError;
+    // A file the operator named cannot be used: the message says which and why; a stack would bury it.
+    logger.fatal(usage ? { reason: (err as Error).message } : { err }, 'devgate failed to start');
     io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
-    return err instanceof DataFileError || err instanceof DataDirError ? ExitCode.Usage : ExitCode.Failure;
+    return usage ? ExitCode.Usage : ExitCode.Failure;
   }
+  hangup.serve(running.server);
   try {
     io.stdout.write(startSummary(packageVersion(), config, running.server, running.admin));
     if (config.demo)

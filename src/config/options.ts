@@ -117,7 +117,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     max: 256,
   },
-  option('tlsCert', 'path', '(self-signed)', 'PEM certificate chain; reloaded when the file changes'),
+  option(
+    'tlsCert',
+    'path',
+    '(self-signed)',
+    'PEM certificate chain; reloaded when the file changes and on SIGHUP',
+  ),
   option('tlsKey', 'path', '(self-signed)', 'PEM private key of --tls-cert'),
   option(
     'persistence',
@@ -126,8 +131,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     'keep sessions and retained messages in <data-dir>/engine.sqlite',
   ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
-  option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file'),
-  option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file'),
+  option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
+  option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file; reloaded on SIGHUP'),
   option('logLevel', 'logLevel', 'info', LOG_LEVELS.join('|')),
   option(
     'metricsToken',

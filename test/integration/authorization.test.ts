@@ -98,6 +98,16 @@ for (const protocolVersion of versions) {
     assert.deepEqual(payloads(await untilMarker(pub.client, c)), ['visible']);
   });
 
+  test(`Authorizer.canReceive ${v}: retained messages sent on SUBSCRIBE are checked per topic too`, async (t) => {
+    const srv = await startServer(t, { deps: { authorizer: policy() } });
+    const pub = await connectClient(t, srv.port, { protocolVersion });
+    await pub.client.publishAsync('secret/a', 'hidden', { qos: 1, retain: true });
+    await pub.client.publishAsync('public/a', 'visible', { qos: 1, retain: true });
+    const c = await connectClient(t, srv.port, { protocolVersion, clientId: `nosecret-r${protocolVersion}` });
+    await c.client.subscribeAsync('+/a', { qos: 1 });
+    assert.deepEqual(payloads(await untilMarker(pub.client, c)), ['visible']);
+  });
+
   test(`authentication ${v}: refusals map to CONNACK codes and close [MQTT-3.2.2-7]`, async (t) => {
     const srv = await startServer(t, { deps: { authenticator, authorizer: policy() } });
     const bad = await connectRefused(t, srv.port, { protocolVersion, username: 'bad', password: 'x' });

@@ -85,7 +85,11 @@ async function subscribeOne(
   const isNew = ch.broker.subscribe(session, sub);
   // Shared subscriptions get no retained messages [MQTT-4.8.2 v5 "retained messages are not sent"].
   const wantsRetained = shared === null && (sub.retainHandling === 0 || (sub.retainHandling === 1 && isNew));
-  const retained = wantsRetained ? ch.broker.retained.match(topicFilter, ch.broker.clock.now()) : [];
+  const matched = wantsRetained ? ch.broker.retained.match(topicFilter, ch.broker.clock.now()) : [];
+  // Like every routed delivery, each retained topic is checked on its own: a `deny` inside the
+  // subscribed filter (or an ACL reloaded since the message was retained) must hold here too.
+  const { authorizer } = ch.broker;
+  const retained = matched.filter((m) => authorizer.canReceive?.(ch.identity!, m.topic) !== false);
   return { code: sub.qos, retained, sub };
 }
 

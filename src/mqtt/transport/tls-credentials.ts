@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +19,9 @@ export interface TlsWatchOptions {
   readonly debounceMs?: number;
 }
 
+/** What a reload did: swapped the pair, found the same files, or kept the old pair. */
+export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed';
+
 /** TLS 1.2 is the floor: 1.0/1.1 are deprecated (RFC 8996). */
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
@@ -26,11 +30,71 @@ interface Pem {
   readonly key: Buffer;
 }
 
-async function readPem(files: TlsFiles): Promise<Pem> {
-  const [cert, key] = await Promise.all([readFile(files.certPath), readFile(files.keyPath)]);
-  // Throws on unparsable PEM or a key that does not match the certificate.
-  createSecureContext({ cert, key, minVersion: TLS_MIN_VERSION });
-  return { cert, key };
+/** A certificate/key pair that cannot serve a handshake; the message names both files. */
+export class TlsFileError extends Error {
+  readonly code = 'TLS_FILES_INVALID';
+
+  constructor(files: TlsFiles, reason: string, options?: ErrorOptions) {
+    super(`--tls-cert ${files.certPath} / --tls-key ${files.keyPath}: ${reason}`, options);
+    this.name = 'TlsFileError';
+  }
+}
+
+/** Runs one check step; its failure becomes a TlsFileError saying which step failed. */
+function step<T>(files: TlsFiles, failure: string, action: () => T): T {
+  try {
+    return action();
+  } catch (err) {
+    throw new TlsFileError(files, `${failure} (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/**
+ * Throws TlsFileError unless the pair can serve handshakes. createSecureContext alone is not
+ * enough: it files the key and the certificate under their own algorithm, so an EC certificate
+ * with an RSA key builds a context whose every handshake fails (alert 40).
+ */
+function checkPair(files: TlsFiles, cert: Buffer, key: Buffer): X509Certificate {
+  // The first certificate of a chain: the server's own.
+  const x509 = step(files, 'the certificate cannot be parsed', () => new X509Certificate(cert));
+  const privateKey = step(files, 'the private key cannot be parsed', () => createPrivateKey(key));
+  const matches = step(files, 'the key cannot be checked', () => x509.checkPrivateKey(privateKey));
+  if (!matches) {
+    throw new TlsFileError(files, `the private key does not match the certificate (${keyAlgorithm(x509)})`);
+  }
+  step(files, 'no TLS context can be built', () =>
+    createSecureContext({ cert, key, minVersion: TLS_MIN_VERSION }),
+  );
+  return x509;
+}
+
+function keyAlgorithm(x509: X509Certificate): string {
+  return `the certificate's key is ${x509.publicKey.asymmetricKeyType?.toUpperCase() ?? 'of an unknown type'}`;
+}
+
+/** Why the certificate cannot be trusted by clients today; undefined while it is within its dates. */
+export function validityProblem(x509: X509Certificate, now = Date.now()): string | undefined {
+  if (now < Date.parse(x509.validFrom)) return `the certificate is not valid before ${x509.validFrom}`;
+  if (now > Date.parse(x509.validTo)) return `the certificate expired on ${x509.validTo}`;
+  return undefined;
+}
+
+async function readPem(files: TlsFiles): Promise<Pem & { x509: X509Certificate }> {
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    [cert, key] = await Promise.all([readFile(files.certPath), readFile(files.keyPath)]);
+  } catch (err) {
+    const { code, path } = err as NodeJS.ErrnoException;
+    throw new TlsFileError(files, `cannot read ${path ?? 'the files'} (${code})`, { cause: err });
+  }
+  return { cert, key, x509: checkPair(files, cert, key) };
+}
+
+/** Expired or not-yet-valid: clients will refuse it, but operators may need to start anyway. */
+function warnIfOutOfDates(x509: X509Certificate, files: TlsFiles, logger: Logger): void {
+  const problem = validityProblem(x509);
+  if (problem !== undefined) logger.warn({ cert: files.certPath, problem }, `tls certificate: ${problem}`);
 }
 
 /**
@@ -41,6 +105,7 @@ async function readPem(files: TlsFiles): Promise<Pem> {
 export class TlsCredentials extends EventEmitter {
   private pem: Pem;
   private readonly servers = new Set<TlsServer>();
+  private readonly followers = new Set<() => Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly onChange = (): void => this.scheduleReload();
@@ -54,17 +119,10 @@ export class TlsCredentials extends EventEmitter {
     this.pem = pem;
   }
 
-  /** Reads and validates the pair (throws if unusable) and starts watching both files. */
+  /** Reads and checks the pair (TlsFileError if unusable) and starts watching both files. */
   static async load(files: TlsFiles, options: TlsWatchOptions): Promise<TlsCredentials> {
-    let pem: Pem;
-    try {
-      pem = await readPem(files);
-    } catch (err) {
-      const reason = (err as Error).message;
-      throw new Error(`cannot use TLS certificate ${files.certPath} with key ${files.keyPath}: ${reason}`, {
-        cause: err,
-      });
-    }
+    const { x509, ...pem } = await readPem(files);
+    warnIfOutOfDates(x509, files, options.logger);
     const credentials = new TlsCredentials(files, pem, options);
     const interval = options.watchIntervalMs ?? 2000;
     watchFile(files.certPath, { interval, persistent: false }, credentials.onChange);
@@ -86,24 +144,33 @@ export class TlsCredentials extends EventEmitter {
     this.servers.delete(server);
   }
 
-  /** Re-reads the files now; resolves true when the new pair is in use. */
-  async reload(): Promise<boolean> {
+  /** Registers servers elsewhere (socket workers): a reload waits until `apply` has handed them the pair. */
+  follow(apply: () => Promise<void>): void {
+    this.followers.add(apply);
+  }
+
+  /** Re-reads the files now (a file change, SIGHUP); a failed pair leaves the old one in use. */
+  async reload(): Promise<ReloadOutcome> {
+    clearTimeout(this.timer); // a change still being debounced is read now
     try {
-      const pem = await readPem(this.files);
-      if (this.closed) return false;
-      if (pem.cert.equals(this.pem.cert) && pem.key.equals(this.pem.key)) return true;
+      const { x509, ...pem } = await readPem(this.files);
+      if (this.closed) return 'failed';
+      if (pem.cert.equals(this.pem.cert) && pem.key.equals(this.pem.key)) return 'unchanged';
+      warnIfOutOfDates(x509, this.files, this.options.logger);
       this.pem = pem;
       for (const server of this.servers) server.setSecureContext(this.serverOptions());
-      this.options.logger.info({ cert: this.files.certPath }, 'tls certificate reloaded');
+      await Promise.all([...this.followers].map((apply) => apply()));
+      const fingerprint = x509.fingerprint256;
+      this.options.logger.info({ cert: this.files.certPath, fingerprint }, 'tls certificate reloaded');
       this.emit('reload');
-      return true;
+      return 'reloaded';
     } catch (err) {
-      this.options.logger.warn(
-        { err, cert: this.files.certPath },
+      this.options.logger.error(
+        { cert: this.files.certPath, reason: (err as Error).message },
         'tls certificate reload failed; keeping the old one',
       );
       this.emit('reloadError', err);
-      return false;
+      return 'failed';
     }
   }
 
@@ -113,6 +180,7 @@ export class TlsCredentials extends EventEmitter {
     unwatchFile(this.files.certPath, this.onChange);
     unwatchFile(this.files.keyPath, this.onChange);
     this.servers.clear();
+    this.followers.clear();
   }
 
   private scheduleReload(): void {

@@ -29,8 +29,8 @@ export type ToWorker =
   | { readonly type: 'stop'; readonly listenerId: number }
   /** Stop accepting and destroy the listener's connections; answered by `closed`. */
   | { readonly type: 'close'; readonly listenerId: number }
-  /** A reloaded certificate for every TLS listener. */
-  | { readonly type: 'tls'; readonly tls: WorkerTlsMaterial }
+  /** A reloaded certificate for every TLS listener; answered by `tlsSet` with the same generation. */
+  | { readonly type: 'tls'; readonly tls: WorkerTlsMaterial; readonly generation: number }
   /** The broker is done with this worker: exit now. */
   | { readonly type: 'exit' };
 
@@ -45,6 +45,7 @@ export type FromWorker =
       readonly code?: string;
     }
   | { readonly type: 'closed'; readonly listenerId: number }
+  | { readonly type: 'tlsSet'; readonly generation: number }
   | { readonly type: 'log'; readonly level: 'warn' | 'info'; readonly message: string };
 
 /** The `open` frame's payload: what the broker learns of an accepted connection. */

@@ -75,6 +75,7 @@ export class SocketWorkerPool {
   readonly #listeners = new Map<number, PoolListener>();
   readonly #crashes: number[];
   #nextListenerId = 1;
+  #tlsGeneration = 1;
   #closing = false;
 
   private constructor(private readonly options: SocketWorkerPoolOptions) {
@@ -123,12 +124,27 @@ export class SocketWorkerPool {
     }
   }
 
-  /** A reloaded certificate: TLS listeners use it for new handshakes. */
-  updateTls(tls: WorkerTlsMaterial): void {
+  /**
+   * A reloaded certificate: TLS listeners use it for new handshakes. Resolves once every live
+   * worker has it (a worker that does not answer is logged; one forked later gets it with its
+   * listeners), so a reload reported done is in effect everywhere.
+   */
+  async updateTls(tls: WorkerTlsMaterial): Promise<void> {
     for (const listener of this.#listeners.values()) {
       if (listener.spec.transport === 'tls') listener.spec = { ...listener.spec, tls };
     }
-    for (const slot of this.#live()) this.#send(slot, { type: 'tls', tls });
+    const generation = this.#tlsGeneration++;
+    const applied = this.#live().map((slot) =>
+      this.#awaitReply(slot, `tlsSet:${generation}`, REPLY_TIMEOUT_MS, () =>
+        this.#send(slot, { type: 'tls', tls, generation }),
+      ).catch((err: unknown) =>
+        this.options.logger.error(
+          { worker: slot.worker.process.pid, err },
+          'socket worker missed a TLS reload',
+        ),
+      ),
+    );
+    await Promise.all(applied);
   }
 
   /** Stops every worker; their remaining connections close. Idempotent. */
@@ -193,7 +209,9 @@ export class SocketWorkerPool {
     const key =
       message.type === 'ready'
         ? 'ready'
-        : `${message.type === 'listenError' ? 'listening' : message.type}:${message.listenerId}`;
+        : message.type === 'tlsSet'
+          ? `tlsSet:${message.generation}`
+          : `${message.type === 'listenError' ? 'listening' : message.type}:${message.listenerId}`;
     const reply = slot.replies.get(key);
     slot.replies.delete(key);
     reply?.(message);

@@ -31,6 +31,7 @@ process.on('message', (message: ToWorker) => {
       return;
     case 'tls':
       listeners.setTls(message.tls);
+      send({ type: 'tlsSet', generation: message.generation });
       return;
     case 'exit':
       process.exit(0);
@@ -40,6 +41,9 @@ process.on('message', (message: ToWorker) => {
 // the service: the broker decides when its workers end (after its clients got DISCONNECT).
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
+// A reload HUP sent to the process group must not end them either: the broker sends the new
+// certificate down the control channel.
+process.on('SIGHUP', () => undefined);
 // The broker is gone (or closed the pool): the sockets go with the process.
 process.on('disconnect', () => process.exit(0));
 pipe.on('close', () => process.exit(0));

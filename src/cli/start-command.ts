@@ -17,11 +17,11 @@ import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
-import { DataDirError, preparePrivateDir } from '../store/private-files.js';
+import type { DataDirLock } from '../store/data-dir-lock.js';
+import { preparePrivateDir } from '../store/private-files.js';
 import {
   type AdminBootstrap,
   bootstrapAdmin,
-  DataFileError,
   loadOrCreateTokenKey,
   PLATFORM_DB_FILE,
   writePrivateJson,
@@ -32,6 +32,7 @@ import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { startSummary } from './start-summary.js';
+import { preflight, reportStartFailure } from './startup-checks.js';
 import { packageVersion } from './version.js';
 
 /** Something to close on shutdown, last opened first. */
@@ -220,14 +221,26 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
   if (typeof config === 'number') return config;
   const logger = createLogger({ level: config.server.logLevel });
   const signal = nextSignal(logger);
-  let running: RunningPlatform;
+  let lock: DataDirLock | undefined;
   try {
-    running = await startPlatform(config, logger);
+    lock = await preflight(config.server, 'start');
+    return await serve(config, logger, io, signal);
   } catch (err) {
-    logger.fatal({ err }, 'devgate failed to start');
-    io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
-    return err instanceof DataFileError || err instanceof DataDirError ? ExitCode.Usage : ExitCode.Failure;
+    return reportStartFailure(io, 'start', err, logger);
+  } finally {
+    // After the databases closed: the next owner never opens them under us.
+    lock?.release();
   }
+}
+
+/** Starts the platform on the checked configuration and runs it until a signal. */
+async function serve(
+  config: StartConfig,
+  logger: Logger,
+  io: CliIo,
+  signal: Promise<NodeJS.Signals>,
+): Promise<ExitCode> {
+  const running = await startPlatform(config, logger);
   try {
     io.stdout.write(startSummary(packageVersion(), config, running.server, running.admin));
     if (config.demo)

@@ -87,14 +87,9 @@ export function plannedListeners(config: ServerConfig): PlannedListener[] {
  * bind; the real bind then fails with the same message (bindAs).
  */
 export async function probeListeners(config: ServerConfig): Promise<void> {
-  const seen = new Map<number, PlannedListener>();
+  // One port given to two listeners is refused earlier, by the configuration checks.
   for (const listener of plannedListeners(config)) {
     if (listener.port === 0) continue;
-    const earlier = seen.get(listener.port);
-    if (earlier !== undefined) {
-      throw new ListenError(config.host, listener, 'EADDRINUSE', `port also given to ${earlier.flag}`);
-    }
-    seen.set(listener.port, listener);
     const probe = createServer();
     await bindAs(config.host, listener, () => listenOn(probe, config.host, listener.port));
     await closeOnce(probe)();

@@ -184,28 +184,21 @@ describe('start-up errors are one line naming the option (exit code 2)', () => {
     );
   });
 
-  test('the real bind names the option too (a port taken after the start-up probe)', async (t) => {
-    const port = await busyPort(t);
-    const dataDir = await tempDataDir(t, 'devgate-race-');
-    const config = loadConfig({
-      argv: [
-        '--data-dir',
-        dataDir,
-        '--host',
-        '127.0.0.1',
-        ...ALL_OFF,
-        '--mqtt-port',
-        '0',
-        '--http-port',
-        String(port),
-      ],
-      env: {},
-      cwd: dataDir,
+  for (const workers of [0, 1]) {
+    test(`the real bind names the option too (a port taken after the start-up probe), socket workers: ${workers}`, async (t) => {
+      const port = await busyPort(t);
+      const dataDir = await tempDataDir(t, 'devgate-race-');
+      const ports = [...ALL_OFF, '--http-port', '0', '--mqtt-port', String(port)];
+      const config = loadConfig({
+        argv: ['--data-dir', dataDir, '--host', '127.0.0.1', ...ports, '--socket-workers', String(workers)],
+        env: {},
+        cwd: dataDir,
+      });
+      await assert.rejects(createDevgateServer(config, { logger: silentLogger() }), (err: unknown) => {
+        assert.ok(err instanceof ListenError, String(err));
+        assert.equal(err.message, `cannot listen on 127.0.0.1:${port} (--mqtt-port): address already in use`);
+        return true;
+      });
     });
-    await assert.rejects(createDevgateServer(config, { logger: silentLogger() }), (err: unknown) => {
-      assert.ok(err instanceof ListenError);
-      assert.equal(err.message, `cannot listen on 127.0.0.1:${port} (--http-port): address already in use`);
-      return true;
-    });
-  });
+  }
 });

@@ -96,6 +96,18 @@ function readLock(path: string): string | undefined {
   }
 }
 
+/** The live process that holds `dataDir`, or undefined when none does (no lock, or a stale one). */
+export function dataDirOwner(dataDir: string): LockOwner | undefined {
+  let text: string | undefined;
+  try {
+    text = readLock(join(dataDir, LOCK_FILE));
+  } catch {
+    return undefined;
+  }
+  const owner = text === undefined ? undefined : parseOwner(text);
+  return owner === undefined || isStale(owner) ? undefined : owner;
+}
+
 /** Creates the lock file only if absent (O_CREAT|O_EXCL), 0600; false when it exists. */
 function createExclusive(path: string, text: string): boolean {
   let fd: number;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { LOCK_FILE } from '../../src/store/data-dir-lock.js';
+import { acquireDataDirLock, LOCK_FILE } from '../../src/store/data-dir-lock.js';
 import { tempDataDir } from '../helpers/platform-server.js';
 import { type Cli, cliExit, cliStarted, localPortArgs, spawnCli } from '../helpers/spawn-cli.js';
 
@@ -131,5 +131,18 @@ describe('one process per data directory (decision 0012)', () => {
     next.child.kill('SIGTERM');
     assert.equal(await cliExit(next), 0, next.output.stderr);
     assert.equal(await exists(join(dataDir, LOCK_FILE)), false);
+  });
+
+  test('the CLI names a server that holds the directory but has not written listeners.json yet', async (t) => {
+    const dataDir = await tempDataDir(t, 'devgate-lock-');
+    // This test process stands in for a server that is still starting.
+    const lock = acquireDataDirLock(dataDir, { command: 'start', hint: '' });
+    t.after(() => lock.release());
+    const list = run(t, ['org', 'list', '--data-dir', dataDir]);
+    assert.equal(await cliExit(list), 1, list.output.stderr);
+    assert.match(
+      list.output.stderr,
+      new RegExp(`devgate start \\(pid ${process.pid}\\) holds .* is still starting`),
+    );
   });
 });

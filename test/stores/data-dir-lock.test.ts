@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import {
   acquireDataDirLock,
   DataDirLockedError,
+  dataDirOwner,
   LOCK_FILE,
   type LockOwner,
 } from '../../src/store/data-dir-lock.js';
@@ -105,5 +106,15 @@ describe('data directory lock (decision 0012)', () => {
     await writeOwner(dir, other);
     lock.release();
     assert.equal(await readFile(join(dir, LOCK_FILE), 'utf8'), other);
+  });
+
+  test('dataDirOwner names a live owner only', async (t) => {
+    const dir = await tempDataDir(t, 'devgate-lock-');
+    assert.equal(dataDirOwner(dir), undefined);
+    const lock = acquireDataDirLock(dir, OPTIONS);
+    assert.equal(dataDirOwner(dir)?.pid, process.pid);
+    lock.release();
+    await writeOwner(dir, { pid: await deadPid(), command: 'start', host: hostname() });
+    assert.equal(dataDirOwner(dir), undefined);
   });
 });

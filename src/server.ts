@@ -9,6 +9,7 @@ import { Broker } from './broker/broker.js';
 import type { FilterSeal } from './broker/filter-seal.js';
 import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
+import { bindAs, type PlannedListener } from './mqtt/transport/listen-error.js';
 import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
 import { openFilesLimit } from './mqtt/transport/open-files-limit.js';
 import { OpenFilesWatch } from './mqtt/transport/open-files-watch.js';
@@ -155,16 +156,26 @@ async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
     connectionsCheckingIntervalMs: config.limits.httpConnectionsCheckMs,
   };
   const httpHandler = plan.httpHandler === undefined ? {} : { httpHandler: plan.httpHandler };
+  // A bind failure names the option that asked for the port (start-up probes normally catch it first).
+  const bind = (flag: PlannedListener['flag'], port: number, listen: () => Promise<Listener>) =>
+    bindAs(host, { flag, port }, listen).then(track);
   const addresses: { mqtt?: number; mqtts?: number; http?: number; https: number[] } = { https: [] };
-  if (config.mqttPort !== null) addresses.mqtt = track(await listenMqttTcp(plan, config.mqttPort));
-  if (config.mqttsPort !== null && credentials !== undefined) {
-    addresses.mqtts = track(await listenMqttTls(plan, config.mqttsPort, credentials));
+  const { mqttPort, mqttsPort, httpPort } = config;
+  if (mqttPort !== null)
+    addresses.mqtt = await bind('--mqtt-port', mqttPort, () => listenMqttTcp(plan, mqttPort));
+  if (mqttsPort !== null && credentials !== undefined) {
+    addresses.mqtts = await bind('--mqtts-port', mqttsPort, () =>
+      listenMqttTls(plan, mqttsPort, credentials),
+    );
   }
-  if (config.httpPort !== null) {
-    addresses.http = track(await listenWebSocket({ host, port: config.httpPort, ...web, ...httpHandler }));
+  if (httpPort !== null) {
+    addresses.http = await bind('--http-port', httpPort, () =>
+      listenWebSocket({ host, port: httpPort, ...web, ...httpHandler }),
+    );
   }
   for (const port of credentials === undefined ? [] : config.httpsPorts) {
-    addresses.https.push(track(await listenWebSocket({ host, port, credentials, ...web, ...httpHandler })));
+    const listen = () => listenWebSocket({ host, port, credentials, ...web, ...httpHandler });
+    addresses.https.push(await bind('--https-port', port, listen));
   }
   return addresses;
 }

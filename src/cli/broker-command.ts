@@ -1,16 +1,15 @@
-import { AuthFileError } from '../auth/errors.js';
 import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
-import { TlsFileError } from '../mqtt/transport/tls-credentials.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
 import { createServer, type DevgateServer } from '../server.js';
-import { DataDirError } from '../store/private-files.js';
+import type { DataDirLock } from '../store/data-dir-lock.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { reloadOnHangup } from './reload-signal.js';
+import { preflight, reportStartFailure } from './startup-checks.js';
 import { startupSummary } from './summary.js';
 import { packageVersion } from './version.js';
 
@@ -38,11 +37,7 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
     return { ...server, close: () => server.close().finally(() => operations.close()) };
   } catch (err) {
     operations.close();
-    const usage = err instanceof AuthFileError || err instanceof DataDirError || err instanceof TlsFileError;
-    // A file the operator named cannot be used: the message says which and why; a stack would bury it.
-    logger.fatal(usage ? { reason: (err as Error).message } : { err }, 'devgate failed to start');
-    io.stderr.write(`devgate broker: failed to start: ${(err as Error).message}\n`);
-    return usage ? ExitCode.Usage : ExitCode.Failure;
+    return reportStartFailure(io, 'broker', err, logger);
   }
 }
 
@@ -82,15 +77,26 @@ export async function runBroker(argv: readonly string[], io: CliIo): Promise<Exi
   const config = configFrom(argv, io);
   if (typeof config === 'number') return config;
   const logger = createLogger({ level: config.logLevel });
+  const hangup = reloadOnHangup(logger);
+  let lock: DataDirLock;
+  try {
+    lock = await preflight(config, 'broker');
+  } catch (err) {
+    return reportStartFailure(io, 'broker', err, logger);
+  }
   if (refusesEveryone(config.auth)) {
     logger.warn('neither --allow-anonymous nor --password-file given: every client will be refused');
   }
-  const hangup = reloadOnHangup(logger);
-  const server = await start(config, logger, io);
-  if (typeof server === 'number') return server;
-  io.stdout.write(startupSummary(packageVersion(), config, server));
-  hangup.serve(server);
-  const code = await untilSignal(server, logger);
-  logger.info({ code }, 'devgate stopped');
-  return code;
+  try {
+    const server = await start(config, logger, io);
+    if (typeof server === 'number') return server;
+    io.stdout.write(startupSummary(packageVersion(), config, server));
+    hangup.serve(server);
+    const code = await untilSignal(server, logger);
+    logger.info({ code }, 'devgate stopped');
+    return code;
+  } finally {
+    // After the stores closed: the next owner never opens them under us.
+    lock.release();
+  }
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { DataDirLockedError } from '../store/data-dir-lock.js';
 import { DataFileError } from './admin-bootstrap.js';
 import { type CliIo, ExitCode } from './io.js';
 import type { ActionContext, Resource } from './manage-action.js';
@@ -37,10 +38,14 @@ function print(io: CliIo, output: Output, json: boolean): void {
   io.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : output.text);
 }
 
-/** Maps a failure to its exit code and message: 2 for usage, 1 for the API and data files. */
+/** Maps a failure to its exit code and message: 2 for usage and a data directory in use, 1 for the API and data files. */
 export function reportFailure(io: CliIo, prefix: string, err: unknown, usageHint: string): ExitCode {
   if (err instanceof UsageError) {
     io.stderr.write(`${prefix}: ${err.message}\n${usageHint}`);
+    return ExitCode.Usage;
+  }
+  if (err instanceof DataDirLockedError) {
+    io.stderr.write(`${prefix}: ${err.message}\n`);
     return ExitCode.Usage;
   }
   if (err instanceof ApiError || err instanceof DataFileError) {

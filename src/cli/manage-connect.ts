@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/load.js';
 import { loadStartConfig, type StartConfig } from '../config/start-config.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { dataDirOwner } from '../store/data-dir-lock.js';
 import { ADMIN_CREDENTIALS_FILE, readAdminCredentials } from './admin-bootstrap.js';
 import type { CliIo } from './io.js';
 import { ApiError, type ManagementApi } from './manage-api.js';
@@ -32,6 +33,13 @@ async function baseUrl(flags: Flags, io: CliIo, dataDir: string): Promise<string
     return url.replace(/\/+$/, '');
   }
   const listeners = await readListeners(dataDir);
+  const owner = listeners === undefined ? dataDirOwner(dataDir) : undefined;
+  if (owner?.command === 'start' || owner?.command === 'broker') {
+    throw new ApiError(
+      `devgate ${owner.command} (pid ${owner.pid}) holds ${dataDir} but ${join(dataDir, 'listeners.json')} is missing: it is still starting, or pass --url`,
+      0,
+    );
+  }
   if (listeners === undefined) {
     throw new ApiError(
       `no running server found (${join(dataDir, 'listeners.json')} is missing): start one with 'devgate start', pass --url, or use --offline`,

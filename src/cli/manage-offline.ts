@@ -1,5 +1,4 @@
 import { access, readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import { PlatformError } from '../platform/errors.js';
@@ -7,6 +6,7 @@ import type { PlatformOptions } from '../platform/options.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import type { Caller } from '../platform/services.js';
 import { LISTENERS_FILE } from '../server.js';
+import { acquireDataDirLock, type DataDirLock } from '../store/data-dir-lock.js';
 import { loadOrCreateTokenKey, PLATFORM_DB_FILE, SECRET_KEY_FILE } from './admin-bootstrap.js';
 import { ApiError, allPages, type ManagementApi, LIST_PAGE_SIZE as size } from './manage-api.js';
 
@@ -27,28 +27,6 @@ export async function readListeners(dataDir: string): Promise<ListenersFile | un
   }
 }
 
-function answers(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/** True when listeners.json names a port that accepts connections: a server owns the data directory. */
-export async function serverRunning(dataDir: string, timeoutMs = 1000): Promise<boolean> {
-  const listeners = await readListeners(dataDir);
-  if (listeners === undefined) return false;
-  const ports = [listeners.http, listeners.mqtt, listeners.mqtts, ...(listeners.https ?? [])];
-  for (const port of ports) if (typeof port === 'number' && (await answers(port, timeoutMs))) return true;
-  return false;
-}
-
 /** Turns service errors into ApiError, so both implementations fail alike. */
 async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -59,7 +37,7 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function apiOn(platform: Platform, caller: Caller, target: string): ManagementApi {
+function apiOn(platform: Platform, caller: Caller, target: string, lock: DataDirLock): ManagementApi {
   const { orgs, templates, devices, oauth } = platform;
   return {
     orgId: caller.orgId,
@@ -93,7 +71,13 @@ function apiOn(platform: Platform, caller: Caller, target: string): ManagementAp
       setActive: (id, isActive) => call(() => oauth.setClientActive(caller, id, isActive)),
       delete: (id) => call(() => oauth.deleteClient(caller, id)),
     },
-    close: async () => platform.close(),
+    close: async () => {
+      try {
+        platform.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
 
@@ -105,17 +89,16 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * The management API directly on a data directory, acting for its root organization. Refused
- * while a server runs on it (its caches would go stale) and on a directory never started.
+ * The management API directly on a data directory, acting for its root organization. It takes the
+ * data directory's lock for the whole command, so it is refused while a server (or another
+ * --offline command) owns the directory: the server would not see the writes, and its caches would
+ * go stale. Also refused on a directory never started.
  */
 export async function openOfflineApi(
   dataDir: string,
   options: PlatformOptions,
   logger: Logger,
 ): Promise<ManagementApi> {
-  if (await serverRunning(dataDir)) {
-    throw new ApiError(`a server is running on ${dataDir}: stop it, or leave out --offline to use it`, 0);
-  }
   const dbPath = join(dataDir, PLATFORM_DB_FILE);
   const keyPath = join(dataDir, SECRET_KEY_FILE);
   if (!(await exists(dbPath)) || !(await exists(keyPath))) {
@@ -124,12 +107,21 @@ export async function openOfflineApi(
       0,
     );
   }
-  const { key: tokenKey } = await loadOrCreateTokenKey(dataDir);
-  const platform = await openPlatform({ file: dbPath, options, logger, tokenKey });
-  const root = await platform.orgs.root();
-  if (root === undefined) {
-    platform.close();
-    throw new ApiError(`${dataDir} has no root organization yet: run 'devgate start' once`, 0);
+  const lock = acquireDataDirLock(dataDir, {
+    command: '--offline command',
+    hint: 'stop it first, or leave out --offline to work through the running server',
+  });
+  try {
+    const { key: tokenKey } = await loadOrCreateTokenKey(dataDir);
+    const platform = await openPlatform({ file: dbPath, options, logger, tokenKey });
+    const root = await platform.orgs.root();
+    if (root === undefined) {
+      platform.close();
+      throw new ApiError(`${dataDir} has no root organization yet: run 'devgate start' once`, 0);
+    }
+    return apiOn(platform, { orgId: root.id, actor: 'cli' }, `data directory ${dataDir}`, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
   }
-  return apiOn(platform, { orgId: root.id, actor: 'cli' }, `data directory ${dataDir}`);
 }

@@ -14,15 +14,14 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
-import { TlsFileError } from '../mqtt/transport/tls-credentials.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
-import { DataDirError, preparePrivateDir } from '../store/private-files.js';
+import type { DataDirLock } from '../store/data-dir-lock.js';
+import { preparePrivateDir } from '../store/private-files.js';
 import {
   type AdminBootstrap,
   bootstrapAdmin,
-  DataFileError,
   loadOrCreateTokenKey,
   PLATFORM_DB_FILE,
   writePrivateJson,
@@ -32,8 +31,9 @@ import { connectHost, demoCommands, demoText } from './demo-commands.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
-import { reloadOnHangup } from './reload-signal.js';
+import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
+import { preflight, reportStartFailure } from './startup-checks.js';
 import { packageVersion } from './version.js';
 
 /** Something to close on shutdown, last opened first. */
@@ -223,16 +223,27 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
   const logger = createLogger({ level: config.server.logLevel });
   const signal = nextSignal(logger);
   const hangup = reloadOnHangup(logger);
-  let running: RunningPlatform;
+  let lock: DataDirLock | undefined;
   try {
-    running = await startPlatform(config, logger);
+    lock = await preflight(config.server, 'start');
+    return await serve(config, logger, io, signal, hangup);
   } catch (err) {
-    const usage = err instanceof DataFileError || err instanceof DataDirError || err instanceof TlsFileError;
-    // A file the operator named cannot be used: the message says which and why; a stack would bury it.
-    logger.fatal(usage ? { reason: (err as Error).message } : { err }, 'devgate failed to start');
-    io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);
-    return usage ? ExitCode.Usage : ExitCode.Failure;
+    return reportStartFailure(io, 'start', err, logger);
+  } finally {
+    // After the databases closed: the next owner never opens them under us.
+    lock?.release();
   }
+}
+
+/** Starts the platform on the checked configuration and runs it until a signal. */
+async function serve(
+  config: StartConfig,
+  logger: Logger,
+  io: CliIo,
+  signal: Promise<NodeJS.Signals>,
+  hangup: HangupReload,
+): Promise<ExitCode> {
+  const running = await startPlatform(config, logger);
   hangup.serve(running.server);
   try {
     io.stdout.write(startSummary(packageVersion(), config, running.server, running.admin));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type RunningPlatform, startPlatform } from '../../src/cli/start-command.js';
+import { preflight } from '../../src/cli/startup-checks.js';
 import { loadStartConfig } from '../../src/config/start-config.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { localPortArgs } from './spawn-cli.js';
@@ -25,7 +26,16 @@ export async function startPlatformServer(
     env: {},
     cwd: dataDir,
   });
-  const running = await startPlatform(config, silentLogger());
-  t.after(() => running.close());
-  return { ...running, close: running.close, httpUrl: `http://127.0.0.1:${running.server.addresses.http}` };
+  // The same checks and data-directory lock as the CLI, so --offline commands see a running server.
+  const lock = await preflight(config.server, 'start');
+  let running: RunningPlatform;
+  try {
+    running = await startPlatform(config, silentLogger());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const close = (): Promise<boolean> => running.close().finally(() => lock.release());
+  t.after(close);
+  return { ...running, close, httpUrl: `http://127.0.0.1:${running.server.addresses.http}` };
 }

@@ -27,16 +27,25 @@ export interface SpawnCliOptions {
   readonly timeoutMs?: number;
   /** Lowers the child's open-files limit (`ulimit -n`, through /bin/sh). */
   readonly openFilesLimit?: number;
+  /** Runs the CLI as this user (`runuser -u USER --`; the test must run as root). */
+  readonly runAs?: string;
+}
+
+function commandLine(args: readonly string[], options: SpawnCliOptions): [string, string[]] {
+  const limited = options.openFilesLimit;
+  if (limited !== undefined) {
+    return ['/bin/sh', ['-c', `ulimit -n ${limited} && exec "$0" "$@"`, process.execPath, CLI_MAIN, ...args]];
+  }
+  if (options.runAs !== undefined) {
+    return ['runuser', ['-u', options.runAs, '--', process.execPath, CLI_MAIN, ...args]];
+  }
+  return [process.execPath, [CLI_MAIN, ...args]];
 }
 
 /** Runs the built CLI with `args`; killed after the test if still running. */
 export function spawnCli(t: TestContext, args: readonly string[], options: SpawnCliOptions = {}): Cli {
   const stdin = options.input !== undefined || options.pipeStdin === true ? 'pipe' : 'ignore';
-  const limited = options.openFilesLimit;
-  const [command, commandArgs] =
-    limited === undefined
-      ? [process.execPath, [CLI_MAIN, ...args]]
-      : ['/bin/sh', ['-c', `ulimit -n ${limited} && exec "$0" "$@"`, process.execPath, CLI_MAIN, ...args]];
+  const [command, commandArgs] = commandLine(args, options);
   const child = spawn(command, commandArgs, {
     stdio: [stdin, 'pipe', 'pipe'],
     ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),

@@ -146,8 +146,8 @@ describe('devgate apply', () => {
       JSON.stringify({ organizations: [{ name: 'Offline Org' }] }),
     );
     const refused = await apply(dir, file, ['--offline']);
-    assert.equal(refused.code, ExitCode.Failure);
-    assert.match(refused.stderr, /a server is running/);
+    assert.equal(refused.code, ExitCode.Usage);
+    assert.match(refused.stderr, /is in use by devgate start \(pid \d+\); stop it first/);
     await running.close();
     const first = await apply(dir, file, ['--offline']);
     assert.equal(first.code, ExitCode.Ok, first.stderr);

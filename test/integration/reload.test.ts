@@ -239,10 +239,8 @@ describe('SIGHUP reload of the TLS pair; a pair that cannot work is refused', ()
     assert.equal(lines.length, 1, cli.output.stderr);
     assert.match(
       lines[0]!,
-      /^devgate broker: failed to start: --tls-cert \S+cert\.pem \/ --tls-key \S+key\.pem: the private key does not match the certificate \(the certificate's key is EC\)$/,
+      /^devgate broker: --tls-cert \S+cert\.pem \/ --tls-key \S+key\.pem: the private key does not match the certificate \(the certificate's key is EC\)$/,
     );
-    const [fatal] = logLines(cli, 'devgate failed to start');
-    assert.match(String(fatal?.reason), /does not match the certificate/);
     assert.doesNotMatch(cli.output.stdout, /"stack"/, 'no stack trace in the log either');
   });
 

@@ -144,8 +144,8 @@ describe('devgate start (built CLI)', () => {
     const names = (JSON.parse(list.output.stdout) as Array<{ name: string }>).map((d) => d.name);
     assert.deepEqual(names, ['Demo Device 1', 'Demo Device 2', 'Demo Device 3', 'Smoke Device']);
     const offline = run(t, ['device', 'list', '--offline', '--data-dir', dataDir]);
-    assert.equal(await cliExit(offline), 1);
-    assert.match(offline.output.stderr, /a server is running/);
+    assert.equal(await cliExit(offline), 2);
+    assert.match(offline.output.stderr, new RegExp(`is in use by devgate start \\(pid ${cli.child.pid}\\)`));
 
     cli.child.kill('SIGTERM');
     assert.equal(await cliExit(cli), 0, cli.output.stderr);

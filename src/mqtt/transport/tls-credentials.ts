@@ -54,7 +54,7 @@ function step<T>(files: TlsFiles, failure: string, action: () => T): T {
  * enough: it files the key and the certificate under their own algorithm, so an EC certificate
  * with an RSA key builds a context whose every handshake fails (alert 40).
  */
-function checkPair(files: TlsFiles, cert: Buffer, key: Buffer): X509Certificate {
+export function checkPair(files: TlsFiles, cert: Buffer, key: Buffer): X509Certificate {
   // The first certificate of a chain: the server's own.
   const x509 = step(files, 'the certificate cannot be parsed', () => new X509Certificate(cert));
   const privateKey = step(files, 'the private key cannot be parsed', () => createPrivateKey(key));

@@ -12,7 +12,7 @@ test('devgate start refuses a data dir open to others that it cannot tighten: ex
   assert.equal(code, 2);
   assert.equal(
     io.out.stderr,
-    `devgate start: failed to start: data directory ${dir} is accessible to group/others (mode 0555) ` +
+    `devgate start: data directory ${dir} is accessible to group/others (mode 0555) ` +
       `and cannot be made owner-only; it holds secrets (token key, databases): run 'chmod 700 ${dir}' ` +
       'as its owner, or choose another --data-dir\n',
   );

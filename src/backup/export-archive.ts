@@ -17,6 +17,7 @@ import {
   SpecialKind,
 } from './archive-format.js';
 import type { ArchiveSource } from './archive-store.js';
+import { TABLES } from './archive-tables.js';
 
 export interface ExportOptions {
   readonly dataDir: string;
@@ -54,27 +55,29 @@ async function* firmwareRecords(path: string, sha256: string): AsyncGenerator<Ar
     yield { kind: SpecialKind.FirmwareChunk, data: { bytes: (chunk as Buffer).toString('base64') } };
 }
 
-/** Every record of the archive in order, firmware files after the platform's rows. */
-async function* archiveRecords(source: ArchiveSource, dataDir: string): AsyncGenerator<ArchiveRecord> {
-  const files = firmwareFiles(dataDir);
+/** Where the firmware files go: a marker with the hashes the firmware rows named. */
+interface FirmwarePlace {
+  readonly firmware: readonly string[];
+}
+
+const ENGINE_KINDS = new Set(TABLES.filter((t) => t.database === 'engine').map((t) => t.kind));
+
+/**
+ * The source's records with the place of the firmware files marked: right after the platform
+ * rows (before the engine's). Synchronous, so rows cost no promise each.
+ */
+function* withFirmwarePlace(records: Iterable<ArchiveRecord>): Generator<ArchiveRecord | FirmwarePlace> {
   const hashes = new Set<string>();
-  let filesWritten = false;
-  for (const record of source.records()) {
+  let placed = false;
+  for (const record of records) {
     if (record.kind === 'firmware') hashes.add(String(record.data.sha256));
-    // Firmware files go right after the platform rows (before the engine's).
-    if (
-      !filesWritten &&
-      (record.kind === 'session' ||
-        record.kind === 'outbound' ||
-        record.kind === 'inboundQos2' ||
-        record.kind === 'retained')
-    ) {
-      filesWritten = true;
-      for (const sha of [...hashes].sort()) yield* firmwareRecords(files.pathOf(sha), sha);
+    if (!placed && ENGINE_KINDS.has(record.kind)) {
+      placed = true;
+      yield { firmware: [...hashes].sort() };
     }
     yield record;
   }
-  if (!filesWritten) for (const sha of [...hashes].sort()) yield* firmwareRecords(files.pathOf(sha), sha);
+  if (!placed) yield { firmware: [...hashes].sort() };
 }
 
 /**
@@ -96,16 +99,24 @@ export async function writeArchive(source: ArchiveSource, options: ExportOptions
   let records = 0;
   async function* lines(): AsyncGenerator<string> {
     let batch = `${JSON.stringify(header)}\n`;
-    const prefix: ArchiveRecord[] = options.includeKey
-      ? [{ kind: SpecialKind.SecretKey, data: { key: options.tokenKey.toString('base64') } }]
-      : [];
-    async function* all(): AsyncGenerator<ArchiveRecord> {
-      yield* prefix;
-      yield* archiveRecords(source, options.dataDir);
-    }
-    for await (const record of all()) {
+    const add = (record: ArchiveRecord): void => {
       batch += `${JSON.stringify(record)}\n`;
       records++;
+    };
+    if (options.includeKey)
+      add({ kind: SpecialKind.SecretKey, data: { key: options.tokenKey.toString('base64') } });
+    const files = firmwareFiles(options.dataDir);
+    for (const item of withFirmwarePlace(source.records())) {
+      if ('kind' in item) add(item);
+      else
+        for (const sha of item.firmware)
+          for await (const record of firmwareRecords(files.pathOf(sha), sha)) {
+            add(record);
+            if (batch.length >= BATCH_CHARS) {
+              yield batch;
+              batch = '';
+            }
+          }
       if (batch.length >= BATCH_CHARS) {
         yield batch;
         batch = '';

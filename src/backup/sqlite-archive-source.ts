@@ -40,17 +40,26 @@ function openExisting(file: string, expected: number): Connection {
   return db;
 }
 
-/** Turns a stored row into archive fields: JSON text parsed, bytes as base64. */
-function toRecord(table: TableSpec, row: Record<string, unknown>): ArchiveRecord {
-  const data: Record<string, unknown> = {};
-  for (const column of table.columns) {
-    const value = row[column];
-    if (value === null || value === undefined) data[fieldName(column)] = null;
-    else if (table.json?.includes(column)) data[fieldName(column)] = JSON.parse(value as string);
-    else if (table.bytes?.includes(column)) data[fieldName(column)] = (value as Buffer).toString('base64');
-    else data[fieldName(column)] = value;
-  }
-  return { kind: table.kind, data };
+type Convert = (value: unknown) => unknown;
+const asIs: Convert = (value) => value;
+const fromJson: Convert = (value) => JSON.parse(value as string);
+const toBase64: Convert = (value) => (value as Buffer).toString('base64');
+
+/** Turns a stored row into archive fields (JSON text parsed, bytes as base64); built once per table. */
+function recordMaker(table: TableSpec): (row: Record<string, unknown>) => ArchiveRecord {
+  const fields = table.columns.map((column) => ({
+    column,
+    field: fieldName(column),
+    convert: table.json?.includes(column) ? fromJson : table.bytes?.includes(column) ? toBase64 : asIs,
+  }));
+  return (row) => {
+    const data: Record<string, unknown> = {};
+    for (const { column, field, convert } of fields) {
+      const value = row[column];
+      data[field] = value === null || value === undefined ? null : convert(value);
+    }
+    return { kind: table.kind, data };
+  };
 }
 
 /**
@@ -108,7 +117,8 @@ export function openSqliteArchiveSource(dataDir: string, options: { history: boo
       const rows = db.prepare(
         `SELECT ${table.columns.join(', ')} FROM ${sourceOf(table)} ORDER BY ${table.orderBy}`,
       );
-      for (const row of rows.iterate()) yield toRecord(table, row as Record<string, unknown>);
+      const toRecord = recordMaker(table);
+      for (const row of rows.iterate()) yield toRecord(row as Record<string, unknown>);
     }
     yield* idRecords.splice(0);
   }

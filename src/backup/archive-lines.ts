@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ArchiveError, MAX_LINE_BYTES } from './archive-format.js';
@@ -8,7 +9,8 @@ import { ArchiveError, MAX_LINE_BYTES } from './archive-format.js';
  * refused, so a damaged or hostile file cannot make the reader buffer without limit.
  */
 export async function* archiveLines(file: string): AsyncGenerator<string> {
-  const gunzip = createReadStream(file).pipe(createGunzip());
+  // pipeline (not pipe) hands a read error such as ENOENT on to the gunzip stream being iterated.
+  const gunzip = pipeline(createReadStream(file), createGunzip(), () => undefined);
   const decoder = new StringDecoder('utf8');
   let partial = '';
   try {

@@ -134,7 +134,9 @@ export async function writeArchive(source: ArchiveSource, options: ExportOptions
     await rename(temp, options.out);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof ArchiveError || code === undefined) throw err;
+    throw new ArchiveError(`cannot write ${options.out}: ${(err as Error).message}`, { cause: err });
   }
   return { header, records, bytes: (await stat(options.out)).size };
 }

@@ -156,7 +156,7 @@ test('backup: --no-history leaves history out; import refuses a non-empty target
   assert.deepEqual(await readFile(again), await readFile(archive), '--force replaced everything');
 });
 
-test('backup: import refuses a newer format version, a cut-off archive and a foreign secret.key, leaving the target empty', async (t) => {
+test('backup: import refuses a newer format version, a foreign file, a cut-off archive and a foreign secret.key, leaving the target empty', async (t) => {
   const { work, archive, target } = await exported(t);
   const lines = gunzipSync(await readFile(archive))
     .toString('utf8')
@@ -170,6 +170,12 @@ test('backup: import refuses a newer format version, a cut-off archive and a for
     importInto(target, newer),
     /format version 2 \(written by devgate 99\.0\.0\) is newer than this devgate reads \(version 1\)/,
   );
+
+  const foreignFile = join(work, 'not-an-archive.gz');
+  await writeFile(foreignFile, gzipSync('{"hello":"world"}\n'));
+  await assert.rejects(importInto(target, foreignFile), /not a devgate archive/);
+  await writeFile(foreignFile, 'plain text');
+  await assert.rejects(importInto(target, foreignFile), /not a readable gzip archive/);
 
   const cut = join(work, 'cut.gz');
   await writeFile(cut, gzipSync(lines.slice(0, -3).join('\n')));

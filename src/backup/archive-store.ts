@@ -10,6 +10,7 @@ export interface ArchiveSource {
   /**
    * The snapshot's records: table kinds in TABLES order (platform first, the engine's last), with
    * `idHighWater` records after the platform's. Rows are produced one at a time (bounded memory).
+   * Called once per source.
    */
   records(): Iterable<ArchiveRecord>;
   close(): void;

@@ -82,20 +82,34 @@ export function openSqliteArchiveSource(dataDir: string, options: { history: boo
     throw err;
   }
   const connections: Partial<Record<Database, Connection>> = { platform, ...(engine && { engine }) };
+  try {
+    return snapshotSource(connections, options);
+  } catch (err) {
+    for (const db of Object.values(connections)) db.close();
+    throw err;
+  }
+}
+
+/** Starts the read transactions and counts the records; the source reads inside them. */
+function snapshotSource(
+  connections: Partial<Record<Database, Connection>>,
+  options: { history: boolean },
+): ArchiveSource {
+  const platform = connections.platform as Connection;
   // BEGIN is deferred: the first read fixes the snapshot, so read at once on both.
   for (const db of Object.values(connections)) {
     db.exec('BEGIN');
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
   }
-  const tables = TABLES.filter(
-    (t) => connections[t.database] !== undefined && (options.history || !t.history),
-  );
+  // A missing engine.sqlite counts as empty stores: the archive is the same as with an empty file.
+  const tables = TABLES.filter((t) => options.history || !t.history);
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const db = connections[table.database] as Connection;
-    counts[table.kind] = (
-      db.prepare(`SELECT count(*) AS n FROM ${sourceOf(table)}`).get() as { n: number }
-    ).n;
+    const db = connections[table.database];
+    counts[table.kind] =
+      db === undefined
+        ? 0
+        : (db.prepare(`SELECT count(*) AS n FROM ${sourceOf(table)}`).get() as { n: number }).n;
   }
   const highWater = platform.prepare('SELECT name, seq FROM sqlite_sequence ORDER BY name').all() as Array<{
     name: string;
@@ -113,7 +127,8 @@ export function openSqliteArchiveSource(dataDir: string, options: { history: boo
   function* records(): Iterable<ArchiveRecord> {
     for (const table of tables) {
       if (table.database === 'engine' && idRecords.length > 0) yield* idRecords.splice(0);
-      const db = connections[table.database] as Connection;
+      const db = connections[table.database];
+      if (db === undefined) continue;
       const rows = db.prepare(
         `SELECT ${table.columns.join(', ')} FROM ${sourceOf(table)} ORDER BY ${table.orderBy}`,
       );

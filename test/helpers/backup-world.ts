@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import type { IClientOptions } from 'mqtt';
 import type { ArchiveHeader, ArchiveRecord } from '../../src/backup/archive-format.js';
 import type { RunningPlatform } from '../../src/cli/start-command.js';
 import { openSqliteStores } from '../../src/store/sqlite/index.js';
@@ -42,10 +43,23 @@ export interface Populated {
 
 export const DEVICE_CLIENT_ID = 'backup-device';
 
+/** The persistent session of the world's OAuth gateway client (client id `backup-gateway`). */
+export function gatewaySession(world: GatewayWorld): IClientOptions {
+  return {
+    protocolVersion: 5,
+    clientId: 'backup-gateway',
+    clean: false,
+    properties: { sessionExpiryInterval: 3600 },
+    username: world.oauth.client.clientId,
+    password: world.oauth.secret,
+  };
+}
+
 /**
  * Fills a running server with every kind of data the archive carries: an org tree, a template,
  * devices, an OAuth client, static tokens, values with history, an event, metadata, a firmware
- * file, a persistent session with a queued downlink (the server runs with --persistence).
+ * file, persistent sessions of the device and of a gateway with a queued downlink each (the server
+ * runs with --persistence).
  */
 export async function populate(t: TestContext, server: Server): Promise<Populated> {
   const world = await buildGatewayWorld(server.platform, server.admin.root.id);
@@ -84,8 +98,13 @@ export async function populate(t: TestContext, server: Server): Promise<Populate
     ['meta/Serial', 'SN-1'],
   ] as const)
     await device.client.publishAsync(topic, payload, { qos: 1 });
-  device.client.end(true);
-  await new Promise<void>((resolve) => device.client.once('close', () => resolve()));
+  // A gateway session too: its subscription holds the device token, so it is stored sealed.
+  const gateway = await connectClient(t, mqtt, gatewaySession(world));
+  await gateway.client.subscribeAsync(`dev/${same.token}/downlink/#`, { qos: 1 });
+  for (const away of [device, gateway]) {
+    away.client.end(true);
+    await new Promise<void>((resolve) => away.client.once('close', () => resolve()));
+  }
   // Away: the downlink queues in the device's persistent session.
   const body = { deviceId: same.device.id, dataStreamId: datastreamId(world.template, 'Power'), value: 41 };
   const written = await call('POST', '/api/v1/organization/device/datastream', body);

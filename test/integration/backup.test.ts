@@ -12,6 +12,7 @@ import { SECRET_KEY_FILE } from '../../src/cli/admin-bootstrap.js';
 import {
   addRetained,
   DEVICE_CLIENT_ID,
+  gatewaySession,
   normalisedLines,
   populate,
   readArchive,
@@ -92,6 +93,9 @@ test('backup round trip: export → import → export gives the same archive; th
       `the archive holds ${kind} records: ${JSON.stringify(header.counts)}`,
     );
   assert.equal(records.at(-1)?.kind, 'end');
+  const gatewayRecord = records.find((r) => r.kind === 'session' && r.data.clientId === 'backup-gateway');
+  const [subscription] = gatewayRecord?.data.subscriptions as Array<{ filter: string; sealed?: true }>;
+  assert.equal(subscription?.sealed, true, 'the gateway subscription is archived sealed, as stored');
   // Secrets at rest stay as stored: no device token in clear anywhere in the archive.
   const text = gunzipSync(await readFile(archive)).toString('utf8');
   assert.ok(!text.includes(populated.token), 'no clear device token in the archive');
@@ -126,6 +130,14 @@ test('backup round trip: export → import → export gives the same archive; th
   assert.equal(device.connack.sessionPresent, true, 'the persistent session came along');
   const queued = await device.inbox.next();
   assert.deepEqual([queued.topic, queued.payload.toString()], ['downlink/ds/Power', '41']);
+  // The gateway's subscription was stored sealed; with the same key it delivers as dev/{token}/….
+  const gateway = await connectClient(t, server.server.addresses.mqtt!, gatewaySession(populated.world));
+  assert.equal(gateway.connack.sessionPresent, true);
+  const forwarded = await gateway.inbox.next();
+  assert.deepEqual(
+    [forwarded.topic, forwarded.payload.toString()],
+    [`dev/${populated.token}/downlink/ds/Power`, '41'],
+  );
   const value = await fetch(`${server.httpUrl}/external/api/get?token=${populated.token}&v2`);
   assert.equal(await value.text(), '21.5');
   const firmware = (await readArchive(archive)).records.find((r) => r.kind === 'firmware')!;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ArchiveError } from '../backup/archive-format.js';
 import { writeArchive } from '../backup/export-archive.js';
 import { importArchive } from '../backup/import-archive.js';
@@ -34,7 +34,7 @@ Docs: docs/operations.md (Backup and restore)
 `;
 
 interface Parsed {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | ReadonlyArray<string | boolean> | undefined>>;
   readonly positionals: readonly string[];
 }
 
@@ -42,10 +42,10 @@ function parse(
   argv: readonly string[],
   flags: Readonly<Record<string, 'string' | 'boolean'>>,
 ): Parsed | string {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
+  const options: NonNullable<ParseArgsConfig['options']> = {
     'data-dir': { type: 'string' },
     config: { type: 'string' },
-    help: { type: 'boolean', short: 'h' } as { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   };
   for (const [name, type] of Object.entries(flags)) options[name] = { type };
   try {

@@ -16,6 +16,9 @@ import type { ArchiveSink } from './archive-store.js';
 import { assertDataDirIdle } from './data-dir-guard.js';
 import { FirmwareWriter } from './firmware-writer.js';
 
+/** Length of the platform key (secret.key holds it base64-encoded). */
+const KEY_BYTES = 32;
+
 export interface ImportOptions {
   readonly dataDir: string;
   readonly file: string;
@@ -51,7 +54,10 @@ function chooseKey(
   carried: Buffer | undefined,
   dataDir: string,
 ) {
-  if (carried !== undefined && keyFingerprint(carried) !== header.keyFingerprint)
+  if (
+    carried !== undefined &&
+    (carried.length !== KEY_BYTES || keyFingerprint(carried) !== header.keyFingerprint)
+  )
     throw new ArchiveError('the secret key in the archive does not match its header');
   if (target !== undefined) {
     if (keyFingerprint(target) !== header.keyFingerprint)

@@ -3,7 +3,7 @@ import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ARCHIVE_FORMAT_VERSION, ArchiveError } from '../../src/backup/archive-format.js';
+import { ARCHIVE_FORMAT_VERSION, ArchiveError, MAX_LINE_BYTES } from '../../src/backup/archive-format.js';
 import { writeArchive } from '../../src/backup/export-archive.js';
 import { importArchive } from '../../src/backup/import-archive.js';
 import { openSqliteArchiveSink } from '../../src/backup/sqlite-archive-sink.js';
@@ -190,6 +190,10 @@ test('backup: import refuses a newer format version, a foreign file, a cut-off a
   await assert.rejects(importInto(target, foreignFile), /not a devgate archive/);
   await writeFile(foreignFile, 'plain text');
   await assert.rejects(importInto(target, foreignFile), /not a readable gzip archive/);
+
+  // A line without end is refused once past the limit, not buffered on.
+  await writeFile(foreignFile, gzipSync(`${lines[0]}\n${'x'.repeat(MAX_LINE_BYTES + 2)}`));
+  await assert.rejects(importInto(target, foreignFile), /a line is longer than/);
 
   const cut = join(work, 'cut.gz');
   await writeFile(cut, gzipSync(lines.slice(0, -3).join('\n')));

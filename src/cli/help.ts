@@ -15,6 +15,8 @@ Commands:
   apply <file>                   create or update orgs, templates and devices from YAML/JSON
   passwd <file> <username>       add or update a user in a password file
                                  (password from stdin, or --password <p>; --iterations <n>)
+  export --out <file>            write a backup archive of all data (safe while running)
+  import <file>                  load an archive into an empty data directory
 
 Options:
   -h, --help                     show this help

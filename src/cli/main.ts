@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runApply } from './apply-command.js';
+import { runExport, runImport } from './backup-command.js';
 import { runBroker } from './broker-command.js';
 import { MAIN_USAGE } from './help.js';
 import { type CliIo, ExitCode, processIo } from './io.js';
@@ -22,6 +23,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
       return runBroker(rest, io);
     case 'passwd':
       return runPasswd(rest, io);
+    case 'export':
+      return runExport(rest, io);
+    case 'import':
+      return runImport(rest, io);
     case '-v':
     case '--version':
       io.stdout.write(`${packageVersion()}\n`);

@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ArchiveError } from '../backup/archive-format.js';
+import { writeArchive } from '../backup/export-archive.js';
+import { importArchive } from '../backup/import-archive.js';
+import { openSqliteArchiveSink } from '../backup/sqlite-archive-sink.js';
+import { openSqliteArchiveSource } from '../backup/sqlite-archive-source.js';
+import { ConfigError } from '../config/load.js';
+import { loadStartConfig } from '../config/start-config.js';
+import { StoreError } from '../store/errors.js';
+import { DataFileError, SECRET_KEY_FILE } from './admin-bootstrap.js';
+import { type CliIo, ExitCode } from './io.js';
+import { packageVersion } from './version.js';
+
+export const EXPORT_USAGE = `Usage: devgate export --out <file> [--no-history] [--include-key] [--data-dir <dir>] [--config <file>]
+
+Writes a gzip'd archive of all platform data (orgs, templates, devices with their sealed tokens,
+OAuth clients, static tokens, values, history, events, metadata, firmware files) and of the
+broker's persistent sessions and retained messages. Safe while a server runs: every database is
+read as one snapshot. The file is created with mode 0600; tokens stay hashed/encrypted in it.
+  --no-history     leave out datastream history
+  --include-key    put secret.key into the archive (then the archive alone restores everything,
+                   and must be kept as secret as the data directory)
+Docs: docs/operations.md (Backup and restore)
+`;
+
+export const IMPORT_USAGE = `Usage: devgate import <file> [--force] [--data-dir <dir>] [--config <file>]
+
+Loads an archive written by 'devgate export' into an empty data directory (no server may run on
+it). The target needs the source's secret.key, unless the archive carries it (--include-key).
+  --force          replace the data the target already holds
+Docs: docs/operations.md (Backup and restore)
+`;
+
+interface Parsed {
+  readonly values: Readonly<Record<string, string | boolean | ReadonlyArray<string | boolean> | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+function parse(
+  argv: readonly string[],
+  flags: Readonly<Record<string, 'string' | 'boolean'>>,
+): Parsed | string {
+  const options: NonNullable<ParseArgsConfig['options']> = {
+    'data-dir': { type: 'string' },
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, type] of Object.entries(flags)) options[name] = { type };
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, allowNegative: true, strict: true });
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** The data directory as `devgate start` resolves it (flag, environment, config file, default). */
+function dataDirOf(values: Parsed['values'], io: CliIo): string {
+  const argv: string[] = [];
+  for (const name of ['data-dir', 'config']) {
+    const value = values[name];
+    if (typeof value === 'string') argv.push(`--${name}`, value);
+  }
+  return loadStartConfig({ argv, env: io.env, cwd: io.cwd }).server.dataDir;
+}
+
+async function readSourceKey(dataDir: string): Promise<Buffer> {
+  const path = join(dataDir, SECRET_KEY_FILE);
+  try {
+    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+  } catch {
+    throw new ArchiveError(
+      `${path} cannot be read: the data directory was never started, or is not a devgate one`,
+    );
+  }
+}
+
+/** Runs one command body; known failures print one line and exit 1, bad usage exits 2. */
+async function guarded(io: CliIo, usage: string, run: () => Promise<void>): Promise<ExitCode> {
+  try {
+    await run();
+    return ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`devgate: ${err.message}\n\n${usage}`);
+      return ExitCode.Usage;
+    }
+    if (err instanceof ArchiveError || err instanceof StoreError || err instanceof DataFileError) {
+      io.stderr.write(`devgate: ${err.message}\n`);
+      return ExitCode.Failure;
+    }
+    throw err;
+  }
+}
+
+/** `devgate export --out FILE`. */
+export async function runExport(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const parsed = parse(argv, { out: 'string', history: 'boolean', 'include-key': 'boolean' });
+  if (typeof parsed !== 'string' && parsed.values.help === true) {
+    io.stdout.write(EXPORT_USAGE);
+    return ExitCode.Ok;
+  }
+  const out = typeof parsed === 'string' ? undefined : parsed.values.out;
+  if (typeof parsed === 'string' || typeof out !== 'string' || parsed.positionals.length > 0) {
+    io.stderr.write(
+      `devgate export: ${typeof parsed === 'string' ? parsed : 'expected --out <file>'}\n\n${EXPORT_USAGE}`,
+    );
+    return ExitCode.Usage;
+  }
+  return guarded(io, EXPORT_USAGE, async () => {
+    const dataDir = dataDirOf(parsed.values, io);
+    const tokenKey = await readSourceKey(dataDir);
+    const history = parsed.values.history !== false;
+    const source = openSqliteArchiveSource(dataDir, { history });
+    try {
+      const summary = await writeArchive(source, {
+        dataDir,
+        out: resolve(io.cwd, out),
+        history,
+        tokenKey,
+        includeKey: parsed.values['include-key'] === true,
+        devgateVersion: packageVersion(),
+      });
+      io.stdout.write(`exported ${summary.records} records (${summary.bytes} bytes) to ${out}\n`);
+    } finally {
+      source.close();
+    }
+  });
+}
+
+/** `devgate import FILE`. */
+export async function runImport(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const parsed = parse(argv, { force: 'boolean' });
+  if (typeof parsed !== 'string' && parsed.values.help === true) {
+    io.stdout.write(IMPORT_USAGE);
+    return ExitCode.Ok;
+  }
+  const file = typeof parsed === 'string' ? undefined : parsed.positionals[0];
+  if (typeof parsed === 'string' || file === undefined || parsed.positionals.length > 1) {
+    io.stderr.write(
+      `devgate import: ${typeof parsed === 'string' ? parsed : 'expected one <file>'}\n\n${IMPORT_USAGE}`,
+    );
+    return ExitCode.Usage;
+  }
+  return guarded(io, IMPORT_USAGE, async () => {
+    const dataDir = dataDirOf(parsed.values, io);
+    const summary = await importArchive({
+      dataDir,
+      file: resolve(io.cwd, file),
+      force: parsed.values.force === true,
+      openSink: (key) => openSqliteArchiveSink(dataDir, key),
+    });
+    const key = summary.keyWritten ? `; wrote ${SECRET_KEY_FILE}` : '';
+    io.stdout.write(
+      `imported ${summary.records} records and ${summary.firmwareFiles} firmware files into ${dataDir}${key}\n`,
+    );
+  });
+}

@@ -1,12 +1,18 @@
-import { serverRunning } from '../cli/manage-offline.js';
+import { acquireDataDirLock, type DataDirLock, DataDirLockedError } from '../store/data-dir-lock.js';
+import { preparePrivateDir } from '../store/private-files.js';
 import { ArchiveError } from './archive-format.js';
 
 /**
- * Refuses to change a data directory a server is using: its caches would not see the change and
- * its writes would mix with the import's. Today a live server is recognised by the ports in its
- * listeners.json answering; the single place to ask a data-directory lock instead.
+ * Takes the data directory's lock for the length of an import: a server started meanwhile is
+ * refused, and a running one refuses the import (its caches would not see the change and its
+ * writes would mix with the import's).
  */
-export async function assertDataDirIdle(dataDir: string): Promise<void> {
-  if (await serverRunning(dataDir))
-    throw new ArchiveError(`a server is running on ${dataDir}: stop it before importing into it`);
+export async function lockDataDirForImport(dataDir: string): Promise<DataDirLock> {
+  await preparePrivateDir(dataDir);
+  try {
+    return acquireDataDirLock(dataDir, { command: 'import', hint: 'stop it before importing into it' });
+  } catch (err) {
+    if (err instanceof DataDirLockedError) throw new ArchiveError(err.message);
+    throw err;
+  }
 }

@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SECRET_KEY_FILE } from '../cli/admin-bootstrap.js';
 import { firmwareFiles } from '../ota/firmware-files.js';
-import { preparePrivateDir } from '../store/private-files.js';
 import {
   ArchiveError,
   type ArchiveHeader,
@@ -14,7 +13,7 @@ import {
 } from './archive-format.js';
 import { archiveLines } from './archive-lines.js';
 import type { ArchiveSink } from './archive-store.js';
-import { assertDataDirIdle } from './data-dir-guard.js';
+import { lockDataDirForImport } from './data-dir-guard.js';
 import { FirmwareWriter } from './firmware-writer.js';
 
 /** Length of the platform key (secret.key holds it base64-encoded). */
@@ -163,7 +162,7 @@ function openEmptySink(options: ImportOptions, key: Buffer): ArchiveSink {
  * ones are swept at the next start).
  */
 export async function importArchive(options: ImportOptions): Promise<ImportSummary> {
-  await assertDataDirIdle(options.dataDir);
+  const lock = await lockDataDirForImport(options.dataDir);
   const lines = archiveLines(options.file);
   try {
     const { header, next } = await openReader(lines);
@@ -173,7 +172,6 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
       carried = Buffer.from(String(first.data.key), 'base64');
       first = await next();
     }
-    await preparePrivateDir(options.dataDir);
     const targetKey = await readTargetKey(options.dataDir);
     const { key, write: writeKey } = chooseKey(header, targetKey, carried, options.dataDir);
     const sink = openEmptySink(options, key);
@@ -195,5 +193,6 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
     return { header, records, firmwareFiles: firmware.files, keyWritten: writeKey };
   } finally {
     await lines.return(undefined);
+    lock.release();
   }
 }

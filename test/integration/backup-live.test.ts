@@ -125,7 +125,7 @@ test('backup: export while the server runs under write load gives a consistent a
       force: true,
       openSink: () => openSqliteArchiveSink(dataDir, key),
     }),
-    /a server is running on .*: stop it/,
+    /data directory .* is in use by devgate start \(pid \d+\); stop it before importing into it/,
   );
   running = false;
   await Promise.all([uplinkLoop, churnLoop]);

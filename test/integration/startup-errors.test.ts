@@ -129,7 +129,10 @@ describe('start-up errors are one line naming the option (exit code 2)', () => {
     const startArgs = ['start', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', ...tls];
     const bad = run(t, [...startArgs, '--tls-cert', notPem, '--tls-key', keyPath]);
     assert.equal(await cliExit(bad), 2, bad.output.stderr);
-    assert.match(bad.output.stderr, /^devgate start: --tls-cert \S+ \/ --tls-key \S+: the certificate cannot be parsed .+\n$/);
+    assert.match(
+      bad.output.stderr,
+      /^devgate start: --tls-cert \S+ \/ --tls-key \S+: the certificate cannot be parsed .+\n$/,
+    );
     assert.equal(await exists(join(dir, 'data')), false);
   });
 

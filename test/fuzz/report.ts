@@ -1,0 +1,88 @@
+/** Pass criteria and the human-readable report of a fuzz run. */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FuzzCase, redact } from './cases.js';
+import type { RoundTrip } from './health.js';
+import type { RunReport } from './runner.js';
+import type { PlatformLogins } from './target.js';
+
+/** RSS may grow by this much over a run before it counts as unbounded (generous on purpose). */
+export const DEFAULT_RSS_GROWTH_MIB = 256;
+
+/** Everything that makes the run fail; empty when it passed. */
+export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrowthMiB: number): string[] {
+  const found: string[] = [];
+  if (report.crash !== undefined) found.push(report.crash.why);
+  for (const kind of ['platform', 'broker'] as const) {
+    const before = report.rssBefore[kind] ?? 0;
+    const after = report.rssAfter[kind];
+    if (after !== undefined && after - before > rssGrowthMiB * 1024)
+      found.push(`${kind} RSS grew from ${mib(before)} to ${mib(after)} (bound +${rssGrowthMiB} MiB)`);
+  }
+  for (const trip of trips) if (!trip.ok) found.push(`round trip ${trip.what} failed: ${trip.error}`);
+  return found;
+}
+
+function mib(kib: number | undefined): string {
+  return kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+/** The summary printed at the end of every run. */
+export function summary(report: RunReport, trips: readonly RoundTrip[]): string {
+  const rate = Math.round(report.packets / Math.max(1, report.durationMs / 1000));
+  const rss = (['platform', 'broker'] as const)
+    .map(
+      (k) =>
+        `  ${k}: RSS before ${mib(report.rssBefore[k])}, peak ${mib(report.rssPeak[k])}, after ${mib(report.rssAfter[k])}`,
+    )
+    .join('\n');
+  const errorLines = (['platform', 'broker'] as const).flatMap((k) =>
+    report.errorLogs[k].map((l) => `  ${k}: ${l}`),
+  );
+  return [
+    `seed ${report.seed}: ${report.packets} packets in ${report.cases} connections (${report.connections} at once), ` +
+      `${(report.bytes / 1024 / 1024).toFixed(1)} MiB, ${(report.durationMs / 1000).toFixed(1)} s (${rate} packets/s)`,
+    rss,
+    `  slow closes ${report.slowCloses}, stuck writes ${report.stuckWrites}, refused opens ${report.openErrors}`,
+    `  error-level log lines: ${errorLines.length}`,
+    ...errorLines.slice(0, 10),
+    ...trips.map((t) => `  round trip ${t.what}: ${t.ok ? 'ok' : `FAILED ${t.error}`}`),
+  ].join('\n');
+}
+
+function describeCase(fuzzCase: FuzzCase, logins: PlatformLogins): string {
+  const hex = redact(Buffer.concat(fuzzCase.packets), logins).toString('hex');
+  return [
+    `case ${fuzzCase.index}: ${fuzzCase.server} ${fuzzCase.transport} v${fuzzCase.version} ${fuzzCase.login} ` +
+      `(${fuzzCase.packets.length} packets, ${fuzzCase.chunks.length} chunks, ${fuzzCase.ending})`,
+    `  hex: ${hex}`,
+  ].join('\n');
+}
+
+/**
+ * Writes the crash details (server output, suspect cases as redacted hex) to a file and returns a
+ * short text naming the seed, the case indexes and the replay command.
+ */
+export async function crashReport(report: RunReport, logins: PlatformLogins): Promise<string> {
+  const crash = report.crash;
+  if (crash === undefined) return '';
+  const indexes = crash.suspects.map((c) => c.index);
+  const path = join(tmpdir(), `devgate-fuzz-crash-${report.seed}-${indexes[0] ?? 'none'}.txt`);
+  const body = [
+    `${crash.why}`,
+    `seed ${report.seed}; suspect cases (open first, then just finished): ${indexes.join(', ')}`,
+    '--- server output (tail) ---',
+    crash.output.slice(-64 * 1024),
+    '--- suspect cases ---',
+    ...crash.suspects.map((c) => describeCase(c, logins)),
+  ].join('\n');
+  await writeFile(path, body);
+  return [
+    `CRASH: ${crash.why}`,
+    `seed ${report.seed}, suspect case indexes: ${indexes.join(', ')}`,
+    `replay: npm run fuzz -- --seed ${report.seed} --case ${indexes.join(',')}`,
+    `details and the cases' bytes (hex, secrets replaced by placeholders): ${path}`,
+    crash.output.slice(-4000),
+  ].join('\n');
+}

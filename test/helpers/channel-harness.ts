@@ -29,6 +29,7 @@ export class RecordingSink implements ChannelSink {
   readonly packets: Packet[] = [];
   readonly keepalives: number[] = [];
   endCalls = 0;
+  destroyCalls = 0;
   connectedCalls = 0;
   /** What bufferedBytes() reports: raise it to simulate a congested socket. */
   buffered = 0;
@@ -50,6 +51,10 @@ export class RecordingSink implements ChannelSink {
     this.endCalls++;
   }
 
+  destroy(): void {
+    this.destroyCalls++;
+  }
+
   setKeepalive(ms: number): void {
     this.keepalives.push(ms);
   }
@@ -59,7 +64,7 @@ export class RecordingSink implements ChannelSink {
   }
 
   get ended(): boolean {
-    return this.endCalls > 0;
+    return this.endCalls > 0 || this.destroyCalls > 0;
   }
 
   /** Everything written since the last take. */

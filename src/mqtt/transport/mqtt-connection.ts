@@ -21,8 +21,15 @@ type OwnedStream = TransportStream & { [CONNECTION]?: MqttConnection };
 
 /** Runs MQTT on a transport stream until it closes (the transports' connection handler). */
 export function acceptMqttConnection(broker: Broker, stream: TransportStream, info: ConnectionInfo): void {
-  const connection = new MqttConnection(stream, info, broker);
-  if (!broker.attach(connection)) stream.destroy(); // shutting down
+  try {
+    const connection = new MqttConnection(stream, info, broker);
+    if (!broker.attach(connection)) stream.destroy(); // shutting down
+  } catch (err) {
+    // Runs in a listener's connection callback, where a throw would end the process.
+    broker.metrics.connectionFailed('internal');
+    broker.logger.error({ err, transport: info.transport }, 'accepting a connection failed: destroyed');
+    stream.destroy();
+  }
 }
 
 /**
@@ -225,7 +232,11 @@ export class MqttConnection implements ChannelSink, WheelEntry {
       this.stream.cork();
       process.nextTick(() => {
         this.corked = false;
-        this.stream.uncork();
+        try {
+          this.stream.uncork();
+        } catch (err) {
+          this.contain(err);
+        }
       });
     }
     this.stream.write(bytes);

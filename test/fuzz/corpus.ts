@@ -24,6 +24,7 @@ export interface Session {
   packets: Buffer[];
 }
 
+const CLIENT_ID_POOL = 200;
 const DEVICE_UPLINKS: ReadonlyArray<readonly [string, string]> = [
   ['ds/Temperature', '21.5'],
   ['ds/Power', '1'],
@@ -99,7 +100,8 @@ export function connectPacket(prng: Prng, version: Version, login: Login): IConn
     protocolVersion: version,
     clean: prng.chance(0.8),
     keepalive: prng.pick([0, 1, 10, 60, 65_535]),
-    clientId: prng.chance(0.1) ? '' : `fz${prng.nextUint32().toString(36)}`,
+    // A bounded pool: kept sessions (clean=false) stay bounded, and ids collide (session takeover).
+    clientId: prng.chance(0.1) ? '' : `fz${prng.below(CLIENT_ID_POOL)}`,
   };
   if (login.username !== undefined) packet.username = login.username;
   if (login.password !== undefined) packet.password = Buffer.from(login.password);

@@ -51,12 +51,20 @@ export function summary(report: RunReport, trips: readonly RoundTrip[]): string 
   ].join('\n');
 }
 
+/** The case as a ready-to-paste entry for REGRESSIONS (secrets replaced by placeholders). */
 function describeCase(fuzzCase: FuzzCase, logins: PlatformLogins): string {
-  const hex = redact(Buffer.concat(fuzzCase.packets), logins).toString('hex');
+  const chunks = fuzzCase.chunks.map((chunk) => `      '${redact(chunk, logins).toString('hex')}',`);
   return [
-    `case ${fuzzCase.index}: ${fuzzCase.server} ${fuzzCase.transport} v${fuzzCase.version} ${fuzzCase.login} ` +
-      `(${fuzzCase.packets.length} packets, ${fuzzCase.chunks.length} chunks, ${fuzzCase.ending})`,
-    `  hex: ${hex}`,
+    `// case ${fuzzCase.index}: ${fuzzCase.server} ${fuzzCase.transport} v${fuzzCase.version} ${fuzzCase.login}, ` +
+      `${fuzzCase.packets.length} packets, ${fuzzCase.chunks.length} chunks, ending ${fuzzCase.ending}`,
+    '  {',
+    `    name: '… (seed ?, case ${fuzzCase.index})',`,
+    `    server: '${fuzzCase.server}',`,
+    `    login: '${fuzzCase.login}',`,
+    '    chunks: [',
+    ...chunks,
+    '    ],',
+    '  },',
   ].join('\n');
 }
 
@@ -74,15 +82,15 @@ export async function crashReport(report: RunReport, logins: PlatformLogins): Pr
     `seed ${report.seed}; suspect cases (open first, then just finished): ${indexes.join(', ')}`,
     '--- server output (tail) ---',
     crash.output.slice(-64 * 1024),
-    '--- suspect cases ---',
+    '--- suspect cases, as REGRESSIONS entries ---',
     ...crash.suspects.map((c) => describeCase(c, logins)),
   ].join('\n');
   await writeFile(path, body);
   return [
     `CRASH: ${crash.why}`,
-    `seed ${report.seed}, suspect case indexes: ${indexes.join(', ')}`,
+    `seed ${report.seed}, suspect case indexes (most likely first): ${indexes.join(', ')}`,
     `replay: npm run fuzz -- --seed ${report.seed} --case ${indexes.join(',')}`,
-    `details and the cases' bytes (hex, secrets replaced by placeholders): ${path}`,
+    `details and the cases as regression entries (hex chunks, secrets as placeholders): ${path}`,
     crash.output.slice(-4000),
   ].join('\n');
 }

@@ -11,6 +11,7 @@ const WRITE_WAIT_MS = 5000;
 const RSS_SAMPLE_MS = 250;
 /** Finished cases kept as crash suspects (a child's exit is seen after its sockets close). */
 const RECENT_KEPT = 16;
+const REPLAY_EXIT_WAIT_MS = 300;
 
 export interface RunOptions {
   readonly seed: number;
@@ -152,11 +153,18 @@ export async function runFuzz(targets: FuzzTargets, options: RunOptions): Promis
       packets += fuzzCase.packets.length;
       bytes += fuzzCase.chunks.reduce((sum, c) => sum + c.length, 0);
       inFlight.set(index, fuzzCase);
+      const server = serverOf(targets, fuzzCase.server);
       try {
-        await playCase(fuzzCase, serverOf(targets, fuzzCase.server), stats);
+        await playCase(fuzzCase, server, stats);
       } catch {
         stats.openErrors += 1;
       }
+      // Replaying one case at a time: give a dying child time to exit while this case is still open.
+      if (only !== undefined)
+        await waitOrTimeout(
+          server.exited.then(() => undefined),
+          REPLAY_EXIT_WAIT_MS,
+        );
       // A crash report needs the cases that were open when the child died: give its exit a turn.
       await yieldToLoop();
       inFlight.delete(index);

@@ -9,6 +9,11 @@ import { within } from '../helpers/wait.js';
 const START_MS = 30_000;
 /** Output kept per child: enough for a stack trace and the log lines around it. */
 const OUTPUT_TAIL = 256 * 1024;
+/**
+ * Retained messages are legitimate state that mutated topics would pile up (up to the default
+ * million); a small cap keeps RSS growth a signal of leaks rather than of stored data.
+ */
+const LIMITS = ['--max-retained-messages', '1000'];
 
 export type ServerKind = 'platform' | 'broker';
 
@@ -51,7 +56,17 @@ async function spawnServer(kind: ServerKind, args: readonly string[]): Promise<S
   const command = kind === 'platform' ? ['start', '--demo'] : ['broker', '--allow-anonymous'];
   const child = spawn(
     process.execPath,
-    [CLI_MAIN, ...command, '--data-dir', dataDir, '--log-level', 'error', ...localPortArgs('0'), ...args],
+    [
+      CLI_MAIN,
+      ...command,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'error',
+      ...localPortArgs('0'),
+      ...LIMITS,
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output = { text: '' };

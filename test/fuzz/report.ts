@@ -9,6 +9,7 @@ import type { PlatformLogins } from './target.js';
 
 /** RSS may grow by this much over a run before it counts as unbounded (generous on purpose). */
 export const DEFAULT_RSS_GROWTH_MIB = 256;
+const MIN_CASES_FOR_LOGIN_CHECK = 200;
 
 /** Everything that makes the run fail; empty when it passed. */
 export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrowthMiB: number): string[] {
@@ -20,6 +21,10 @@ export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrow
     if (after !== undefined && after - before > rssGrowthMiB * 1024)
       found.push(`${kind} RSS grew from ${mib(before)} to ${mib(after)} (bound +${rssGrowthMiB} MiB)`);
   }
+  // Without accepted logins the fuzz would only ever exercise the CONNECT path: the fuzzer is broken.
+  for (const kind of ['platform', 'broker'] as const)
+    if (report.cases >= MIN_CASES_FOR_LOGIN_CHECK && report.accepted[kind] === 0)
+      found.push(`no ${kind} login was accepted in ${report.cases} connections`);
   for (const trip of trips) if (!trip.ok) found.push(`round trip ${trip.what} failed: ${trip.error}`);
   return found;
 }
@@ -43,6 +48,7 @@ export function summary(report: RunReport, trips: readonly RoundTrip[]): string 
   return [
     `seed ${report.seed}: ${report.packets} packets in ${report.cases} connections (${report.connections} at once), ` +
       `${(report.bytes / 1024 / 1024).toFixed(1)} MiB, ${(report.durationMs / 1000).toFixed(1)} s (${rate} packets/s)`,
+    `  logins accepted: platform ${report.accepted.platform}, broker ${report.accepted.broker}`,
     rss,
     `  slow closes ${report.slowCloses}, stuck writes ${report.stuckWrites}, refused opens ${report.openErrors}`,
     `  error-level log lines: ${errorLines.length}`,

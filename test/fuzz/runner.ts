@@ -48,6 +48,7 @@ export interface RunReport {
   readonly rssBefore: Rss;
   readonly rssPeak: Rss;
   readonly rssAfter: Rss;
+  readonly accepted: Record<ServerKind, number>;
   /** Connections the server did not close within CLOSE_WAIT_MS after our FIN. */
   readonly slowCloses: number;
   /** Connections whose writes the server did not take within WRITE_WAIT_MS (it stopped reading). */
@@ -76,6 +77,8 @@ function waitOrTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
 }
 
 interface Stats {
+  /** Connections that got a successful CONNACK, per server: proof the fuzz gets past the login. */
+  accepted: Record<ServerKind, number>;
   slowCloses: number;
   stuckWrites: number;
   openErrors: number;
@@ -97,14 +100,20 @@ async function playCase(fuzzCase: FuzzCase, server: ServerProcess, stats: Stats)
   }
   if (fuzzCase.ending === 'destroy') {
     stream.destroy();
-    return;
+  } else {
+    if (fuzzCase.ending === 'linger') await waitOrTimeout(stream.closed, LINGER_MS);
+    stream.end();
+    if (!(await waitOrTimeout(stream.closed, CLOSE_WAIT_MS))) {
+      stats.slowCloses += 1;
+      stream.destroy();
+    }
   }
-  if (fuzzCase.ending === 'linger') await waitOrTimeout(stream.closed, LINGER_MS);
-  stream.end();
-  if (!(await waitOrTimeout(stream.closed, CLOSE_WAIT_MS))) {
-    stats.slowCloses += 1;
-    stream.destroy();
-  }
+  if (acceptedLogin(stream.received())) stats.accepted[fuzzCase.server] += 1;
+}
+
+/** The server's first packet is a CONNACK with return/reason code 0 (3.1.1 and 5 share the layout). */
+function acceptedLogin(received: Buffer): boolean {
+  return received[0] === 0x20 && received.length >= 4 && received[3] === 0;
 }
 
 function serverOf(targets: FuzzTargets, kind: ServerKind): ServerProcess {
@@ -122,7 +131,7 @@ export async function runFuzz(targets: FuzzTargets, options: RunOptions): Promis
         rssPeak[kind] = Math.max(rssPeak[kind] ?? 0, now[kind] ?? 0);
     });
   }, RSS_SAMPLE_MS);
-  const stats: Stats = { slowCloses: 0, stuckWrites: 0, openErrors: 0 };
+  const stats: Stats = { accepted: { platform: 0, broker: 0 }, slowCloses: 0, stuckWrites: 0, openErrors: 0 };
   const inFlight = new Map<number, FuzzCase>();
   const recent: FuzzCase[] = [];
   let crash: Crash | undefined;

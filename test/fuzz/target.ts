@@ -10,10 +10,18 @@ const START_MS = 30_000;
 /** Output kept per child: enough for a stack trace and the log lines around it. */
 const OUTPUT_TAIL = 256 * 1024;
 /**
- * Retained messages are legitimate state that mutated topics would pile up (up to the default
- * million); a small cap keeps RSS growth a signal of leaks rather than of stored data.
+ * Retained messages, subscriptions and messages queued for kept sessions are legitimate state that
+ * mutated topics and `#` subscriptions pile up to the (large) default limits; smaller caps keep RSS
+ * growth a signal of leaks rather than of stored data, and reach the limit paths sooner.
  */
-const LIMITS = ['--max-retained-messages', '1000'];
+const LIMITS = [
+  '--max-retained-messages',
+  '1000',
+  '--max-queued-messages',
+  '100',
+  '--max-subscriptions-per-session',
+  '100',
+];
 
 export type ServerKind = 'platform' | 'broker';
 

@@ -9,6 +9,7 @@ import {
   type FailureStage,
   failureAnswer,
   MAX_REASON_STRING_BYTES,
+  publishAckCode,
   wireReasonString,
 } from '../../../src/mqtt/protocol/error-mapping.js';
 import { redactTopic, topicForText } from '../../../src/mqtt/topic/redact.js';
@@ -99,4 +100,10 @@ test('MQTT 5.0 §3.14.2.1 a code DISCONNECT cannot carry goes out as 0x80', () =
     5,
   );
   assert.equal(answer?.packet.reasonCode, ReasonCode.UnspecifiedError);
+});
+
+test('MQTT 5.0 §3.4.2.1 an outcome PUBACK cannot carry goes out as 0x80', () => {
+  assert.equal(publishAckCode(ReasonCode.QuotaExceeded), ReasonCode.QuotaExceeded);
+  assert.equal(publishAckCode(ReasonCode.MessageRateTooHigh), ReasonCode.UnspecifiedError);
+  assert.equal(publishAckCode(ReasonCode.TopicFilterInvalid), ReasonCode.UnspecifiedError);
 });

@@ -35,6 +35,7 @@ test('device tokens are redacted in topics and in texts quoting them; internal $
   assert.equal(redactTopic(`Unknown topic "dev/${TOKEN}/x"`), 'Unknown topic "dev/***/x"');
   assert.equal(redactTopic('$dev/42/downlink/ds/x'), '$dev/42/downlink/ds/x');
   assert.equal(redactTopic('devices/dev'), 'devices/dev');
+  assert.equal(redactTopic('use dev/{token}/… or dev/{token}/#'), 'use dev/{token}/… or dev/{token}/#');
   assert.equal(wireReasonString(`bad dev/${TOKEN}/a`), 'bad dev/***/a');
   assert.equal(topicForText(`dev/${TOKEN}/${'x'.repeat(200)}`).length, 97);
 });

@@ -61,7 +61,7 @@ export function deviceDiag(runtime: DeviceApiRuntime, deviceId: number, diag: st
 function willReply(runtime: DeviceApiRuntime, deviceId: number): ReplyChannel {
   return {
     send: () => undefined,
-    diag: (text) => runtime.logger.debug({ deviceId, diag: text }, 'device will refused'),
+    diag: (text) => runtime.logger.debug({ deviceId, diag: redactTopic(text) }, 'device will refused'),
   };
 }
 

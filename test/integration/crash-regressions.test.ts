@@ -360,3 +360,21 @@ test('limits.incompletePacketTimeoutMs: each packet has its own bound; packets c
   assert.equal(link.isClosed, false);
   assert.deepEqual(srv.metrics.connectionErrors, { protocol: 0, internal: 0 });
 });
+
+test('socket workers: a connection failing in the broker leaves the other connections of its worker open', async (t) => {
+  const srv = await startServer(t, { socketWorkers: 1 });
+  const bystander = await connectClient(t, srv.port, { protocolVersion: 5 });
+  await bystander.client.subscribeAsync('still/#', { qos: 1 });
+  for (const attack of [HUGE_INVALID_TOPIC, 'level-6']) {
+    const link = await RawLink.tcp(t, srv.port);
+    await link.send(connectPacket(uniqueId('attacker')));
+    await link.waitFor('connack');
+    await link.send(
+      attack === 'level-6' ? LEVEL_6_CONNECT : publishBytes({ version: 5, topic: attack, payload: 'x' }),
+    );
+    await link.expectClosed();
+  }
+  await bystander.client.publishAsync('still/here', 'yes', { qos: 1 });
+  assert.equal((await bystander.inbox.next()).payload.toString(), 'yes');
+  assert.equal(srv.metrics.socketWorkerExits, 0);
+});

@@ -188,14 +188,13 @@ export class PacketDecoder {
     // The first CONNECT fixes the version, as soon as its level is read: a CONNECT malformed further
     // on can still be answered in the client's format. A second CONNECT is the channel's protocol
     // error [MQTT-3.1.0-2] and changes nothing.
-    const first = this.#version === undefined;
-    if (!first) return this.#decodeSecondConnect(bytes, r);
+    if (this.#version !== undefined) return this.#decodeSecondConnect(bytes, r);
     const version = readProtocol(r);
-    if (first) this.#version = version;
+    this.#version = version;
     walkConnect(r, version);
     const { packet, settings } = this.#parseWith(bytes);
     // mqtt-packet keeps the whole CONNECT (password included) as its settings: keep only what it needs.
-    if (first) this.#settings = sharedSettings(version, settings.bridgeMode === true);
+    this.#settings = sharedSettings(version, settings.bridgeMode === true);
     return fixUserProperties(packet, r);
   }
 

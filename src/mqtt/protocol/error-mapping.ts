@@ -19,6 +19,16 @@ const V5_DISCONNECT_CODES: ReadonlySet<number> = new Set([
   0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2,
 ]);
 
+/** PUBACK and PUBREC reason codes (MQTT 5.0 §3.4.2.1, §3.5.2.1). */
+const V5_PUBLISH_ACK_CODES: ReadonlySet<number> = new Set([
+  0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99,
+]);
+
+/** The code a v5 PUBACK/PUBREC carries for an outcome: one the packet may carry, else 0x80. */
+export function publishAckCode(code: ReasonCode): ReasonCode {
+  return V5_PUBLISH_ACK_CODES.has(code) ? code : ReasonCode.UnspecifiedError;
+}
+
 /**
  * The one place a text becomes a v5 reason string: device tokens redacted, then cut to
  * MAX_REASON_STRING_BYTES on a UTF-8 character boundary (a reason string built from a 64 KiB

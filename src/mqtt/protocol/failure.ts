@@ -22,7 +22,7 @@ export function answerFailure(ch: Channel, err: unknown, stage: FailureStage): u
   if (failure.kind === 'internal' || answerError !== undefined) {
     ch.broker.metrics.connectionFailed('internal');
     ch.logger.error(
-      { err, clientId: ch.clientId, ...(answerError === undefined ? {} : { answerError }) },
+      { err, clientId: ch.clientId, stage, ...(answerError === undefined ? {} : { answerError }) },
       answerError === undefined
         ? 'connection failed: closed'
         : 'connection failed and its answer could not be encoded: destroyed',

@@ -7,6 +7,7 @@ import { isFailure, ReasonCode } from '../codec/reason-codes.js';
 import { redactTopic, topicForText } from '../topic/redact.js';
 import { isValidTopicName } from '../topic/validate.js';
 import type { Channel } from './channel.js';
+import { publishAckCode } from './error-mapping.js';
 
 /**
  * Inbound PUBLISH: resolve alias → validate topic → QoS 2 duplicate check → authorize →
@@ -160,5 +161,5 @@ export function sendPublishAck(ch: Channel, packet: PublishPacket, code: ReasonC
     ch.send({ cmd, messageId: packet.messageId! });
     return;
   }
-  ch.send({ cmd, messageId: packet.messageId!, reasonCode: code });
+  ch.send({ cmd, messageId: packet.messageId!, reasonCode: publishAckCode(code) });
 }

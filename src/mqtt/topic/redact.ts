@@ -3,7 +3,7 @@
  * that goes into a reason string, a `downlink/diag` text or a log line passes through here first.
  * `$dev/{id}/…` (internal topics: a device id, not a secret) is left as it is.
  */
-const TOKEN_LEVEL = /(?<![\w$])dev\/[^/\s'"]+/g;
+const TOKEN_LEVEL = /(?<![\w$])dev\/(?!\{token\})[^/\s'"]+/g; // `dev/{token}/…` in help texts stays
 
 /** The level after every `dev` level becomes `***`, in a bare topic or in any text quoting one. */
 export function redactTopic(text: string): string {

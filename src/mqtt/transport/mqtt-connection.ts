@@ -120,7 +120,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     return this.closedPromise;
   }
 
-  onData(chunk: Buffer): void {
+  private onData(chunk: Buffer): void {
     if (this.isClosed || this.channel.state === 'closed') return;
     this.broker.metrics.bytesReceived += chunk.length;
     if (this.keepaliveTicks > 0) this.lastSeen = deadlines.now();
@@ -165,7 +165,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
    * nothing else (the channel answers, logs and counts). Should even that fail, or the channel be
    * closed already, the failure is logged and counted here and the transport destroyed.
    */
-  contain(err: unknown): void {
+  private contain(err: unknown): void {
     if (this.channel.state !== 'closed') {
       try {
         this.channel.fail(err);
@@ -210,7 +210,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
    * Stops reading while too many packets wait for the channel, or while the peer does not read
    * what we write (a client sending QoS 1 without reading its PUBACKs must not grow our buffer).
    */
-  applyBackpressure(): void {
+  private applyBackpressure(): void {
     const limit = this.broker.limits.maxPendingPackets;
     const writeBlocked = this.stream.writableLength > this.broker.limits.maxWriteBufferBytes;
     if (!this.paused && (this.pending.length >= limit || writeBlocked)) {

@@ -9,6 +9,7 @@ import {
   type FailureStage,
   failureAnswer,
   MAX_REASON_STRING_BYTES,
+  publishAckCode,
   wireReasonString,
 } from '../../../src/mqtt/protocol/error-mapping.js';
 import { redactTopic, topicForText } from '../../../src/mqtt/topic/redact.js';
@@ -34,6 +35,7 @@ test('device tokens are redacted in topics and in texts quoting them; internal $
   assert.equal(redactTopic(`Unknown topic "dev/${TOKEN}/x"`), 'Unknown topic "dev/***/x"');
   assert.equal(redactTopic('$dev/42/downlink/ds/x'), '$dev/42/downlink/ds/x');
   assert.equal(redactTopic('devices/dev'), 'devices/dev');
+  assert.equal(redactTopic('use dev/{token}/… or dev/{token}/#'), 'use dev/{token}/… or dev/{token}/#');
   assert.equal(wireReasonString(`bad dev/${TOKEN}/a`), 'bad dev/***/a');
   assert.equal(topicForText(`dev/${TOKEN}/${'x'.repeat(200)}`).length, 97);
 });
@@ -99,4 +101,10 @@ test('MQTT 5.0 §3.14.2.1 a code DISCONNECT cannot carry goes out as 0x80', () =
     5,
   );
   assert.equal(answer?.packet.reasonCode, ReasonCode.UnspecifiedError);
+});
+
+test('MQTT 5.0 §3.4.2.1 an outcome PUBACK cannot carry goes out as 0x80', () => {
+  assert.equal(publishAckCode(ReasonCode.QuotaExceeded), ReasonCode.QuotaExceeded);
+  assert.equal(publishAckCode(ReasonCode.MessageRateTooHigh), ReasonCode.UnspecifiedError);
+  assert.equal(publishAckCode(ReasonCode.TopicFilterInvalid), ReasonCode.UnspecifiedError);
 });

@@ -25,6 +25,8 @@ export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrow
   for (const kind of ['platform', 'broker'] as const)
     if (report.cases >= MIN_CASES_FOR_LOGIN_CHECK && report.accepted[kind] === 0)
       found.push(`no ${kind} login was accepted in ${report.cases} connections`);
+  // The `mqtt` client decodes with mqtt-packet: a frame it cannot decode breaks real clients.
+  for (const frame of report.malformed) found.push(`server sent a frame mqtt-packet cannot decode: ${frame}`);
   for (const trip of trips) if (!trip.ok) found.push(`round trip ${trip.what} failed: ${trip.error}`);
   return found;
 }
@@ -51,6 +53,8 @@ export function summary(report: RunReport, trips: readonly RoundTrip[]): string 
     `  logins accepted: platform ${report.accepted.platform}, broker ${report.accepted.broker}`,
     rss,
     `  slow closes ${report.slowCloses}, stuck writes ${report.stuckWrites}, refused opens ${report.openErrors}`,
+    `  server frames mqtt-packet could not decode: ${report.malformed.length}`,
+    ...report.malformed.map((m) => `    ${m}`),
     `  error-level log lines: ${errorLines.length}`,
     ...errorLines.slice(0, 10),
     ...trips.map((t) => `  round trip ${t.what}: ${t.ok ? 'ok' : `FAILED ${t.error}`}`),

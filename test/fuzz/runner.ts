@@ -1,6 +1,7 @@
 /** The fuzz loop: many concurrent connections replay mutated sessions until the packet budget is spent. */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { buildCase, type FuzzCase } from './cases.js';
+import { malformedOutput } from './output-check.js';
 import { errorLogLines, type FuzzTargets, rssKiB, type ServerKind, type ServerProcess } from './target.js';
 import { openStream, type RawStream } from './transport.js';
 
@@ -12,6 +13,7 @@ const RSS_SAMPLE_MS = 250;
 /** Finished cases kept as crash suspects (a child's exit is seen after its sockets close). */
 const RECENT_KEPT = 16;
 const REPLAY_EXIT_WAIT_MS = 300;
+const MALFORMED_KEPT = 10;
 
 export interface RunOptions {
   readonly seed: number;
@@ -49,6 +51,7 @@ export interface RunReport {
   readonly rssPeak: Rss;
   readonly rssAfter: Rss;
   readonly accepted: Record<ServerKind, number>;
+  readonly malformed: readonly string[];
   /** Connections the server did not close within CLOSE_WAIT_MS after our FIN. */
   readonly slowCloses: number;
   /** Connections whose writes the server did not take within WRITE_WAIT_MS (it stopped reading). */
@@ -79,6 +82,8 @@ function waitOrTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
 interface Stats {
   /** Connections that got a successful CONNACK, per server: proof the fuzz gets past the login. */
   accepted: Record<ServerKind, number>;
+  /** Server frames mqtt-packet could not decode (first few): encoder bugs. */
+  malformed: string[];
   slowCloses: number;
   stuckWrites: number;
   openErrors: number;
@@ -108,7 +113,13 @@ async function playCase(fuzzCase: FuzzCase, server: ServerProcess, stats: Stats)
       stream.destroy();
     }
   }
-  if (acceptedLogin(stream.received())) stats.accepted[fuzzCase.server] += 1;
+  const received = stream.received();
+  if (acceptedLogin(received)) stats.accepted[fuzzCase.server] += 1;
+  const bad = malformedOutput(received, fuzzCase.version);
+  if (bad !== undefined && stats.malformed.length < MALFORMED_KEPT)
+    stats.malformed.push(
+      `case ${fuzzCase.index} (${fuzzCase.server} v${fuzzCase.version}): ${bad.slice(0, 200)}`,
+    );
 }
 
 /** The server's first packet is a CONNACK with return/reason code 0 (3.1.1 and 5 share the layout). */
@@ -131,7 +142,13 @@ export async function runFuzz(targets: FuzzTargets, options: RunOptions): Promis
         rssPeak[kind] = Math.max(rssPeak[kind] ?? 0, now[kind] ?? 0);
     });
   }, RSS_SAMPLE_MS);
-  const stats: Stats = { accepted: { platform: 0, broker: 0 }, slowCloses: 0, stuckWrites: 0, openErrors: 0 };
+  const stats: Stats = {
+    accepted: { platform: 0, broker: 0 },
+    malformed: [],
+    slowCloses: 0,
+    stuckWrites: 0,
+    openErrors: 0,
+  };
   const inFlight = new Map<number, FuzzCase>();
   const recent: FuzzCase[] = [];
   let crash: Crash | undefined;

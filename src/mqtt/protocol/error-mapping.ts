@@ -1,6 +1,6 @@
 import { MqttError } from '../codec/errors.js';
 import type { ConnackPacket, DisconnectPacket, ProtocolVersion } from '../codec/packet.js';
-import { ReasonCode, toV3ConnectReturnCode } from '../codec/reason-codes.js';
+import { ReasonCode, toV3ConnectReturnCode, toV3SubackCode } from '../codec/reason-codes.js';
 import { redactTopic } from '../topic/redact.js';
 
 /** Longest reason string sent, bytes: enough to explain a refusal, never an echo of client input. */
@@ -27,6 +27,17 @@ const V5_PUBLISH_ACK_CODES: ReadonlySet<number> = new Set([
 /** The code a v5 PUBACK/PUBREC carries for an outcome: one the packet may carry, else 0x80. */
 export function publishAckCode(code: ReasonCode): ReasonCode {
   return V5_PUBLISH_ACK_CODES.has(code) ? code : ReasonCode.UnspecifiedError;
+}
+
+/** SUBACK reason codes (MQTT 5.0 §3.9.3): granted QoS 0-2 or these failures. */
+const V5_SUBACK_FAILURES: ReadonlySet<number> = new Set([
+  0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2,
+]);
+
+/** A SUBACK code per version: v5 a code SUBACK may carry (else 0x80), 3.1.1 QoS or 0x80 [MQTT-3.9.3-2]. */
+export function subackCode(code: number, version: ProtocolVersion): number {
+  if (version !== 5) return toV3SubackCode(code);
+  return code <= ReasonCode.GrantedQoS2 || V5_SUBACK_FAILURES.has(code) ? code : ReasonCode.UnspecifiedError;
 }
 
 /**

@@ -148,12 +148,23 @@ export class MqttConnection implements ChannelSink, WheelEntry {
       return;
     }
     if (this.partialSince >= 0 && !progressed) return; // the same packet, still incomplete
+    this.restartPartialClock();
+  }
+
+  /** Times the incomplete packet from now (a new packet began, or reading resumed after our pause). */
+  private restartPartialClock(): void {
+    if (!this.accepted || !this.decoder.holdsPartialPacket) return;
     this.partialSince = deadlines.now();
     const due = this.partialSince + this.incompleteTicks() + 1;
     if (this.wheelSlot === -1 || due < this.wheelAt) {
       this.wheelAt = due;
       deadlines.insert(this);
     }
+  }
+
+  /** The incomplete-packet bound runs only while we read: a pause for backpressure is ours. */
+  private partialDue(): number {
+    return this.partialSince >= 0 && !this.paused ? this.partialSince + this.incompleteTicks() + 1 : -1;
   }
 
   private incompleteTicks(): number {
@@ -219,6 +230,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     } else if (this.paused && this.pending.length < limit / 2 && !writeBlocked) {
       this.paused = false;
       this.stream.resume();
+      this.restartPartialClock(); // our pause is no delay of the client's
     }
   }
 
@@ -284,7 +296,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   private nextDue(): number {
     // +1: `lastSeen` is the tick the bytes came in, which may have started up to a tick earlier.
     const keepalive = this.keepaliveTicks > 0 ? this.lastSeen + this.keepaliveTicks + 1 : -1;
-    const partial = this.partialSince >= 0 ? this.partialSince + this.incompleteTicks() + 1 : -1;
+    const partial = this.partialDue();
     if (keepalive < 0 || partial < 0) return Math.max(keepalive, partial);
     return Math.min(keepalive, partial);
   }
@@ -311,7 +323,8 @@ export class MqttConnection implements ChannelSink, WheelEntry {
       this.channel.keepaliveExpired();
       return -1;
     }
-    if (this.partialSince >= 0 && this.partialSince + this.incompleteTicks() + 1 <= now) {
+    const partial = this.partialDue();
+    if (partial >= 0 && partial <= now) {
       this.channel.incompletePacketExpired(this.broker.limits.incompletePacketTimeoutMs);
       return -1;
     }

@@ -10,6 +10,7 @@ import {
   failureAnswer,
   MAX_REASON_STRING_BYTES,
   publishAckCode,
+  subackCode,
   wireReasonString,
 } from '../../../src/mqtt/protocol/error-mapping.js';
 import { redactTopic, topicForText } from '../../../src/mqtt/topic/redact.js';
@@ -107,4 +108,12 @@ test('MQTT 5.0 §3.4.2.1 an outcome PUBACK cannot carry goes out as 0x80', () =>
   assert.equal(publishAckCode(ReasonCode.QuotaExceeded), ReasonCode.QuotaExceeded);
   assert.equal(publishAckCode(ReasonCode.MessageRateTooHigh), ReasonCode.UnspecifiedError);
   assert.equal(publishAckCode(ReasonCode.TopicFilterInvalid), ReasonCode.UnspecifiedError);
+});
+
+test('MQTT 5.0 §3.9.3 SUBACK codes per version: v5 failures SUBACK may carry, 3.1.1 0x80 [MQTT-3.9.3-2]', () => {
+  assert.equal(subackCode(1, 5), 1);
+  assert.equal(subackCode(ReasonCode.WildcardSubscriptionsNotSupported, 5), 0xa2);
+  assert.equal(subackCode(ReasonCode.BadUserNameOrPassword, 5), ReasonCode.UnspecifiedError);
+  assert.equal(subackCode(ReasonCode.NotAuthorized, 4), 0x80);
+  assert.equal(subackCode(2, 4), 2);
 });

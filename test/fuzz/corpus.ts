@@ -2,7 +2,14 @@
  * The seed corpus: whole, valid MQTT sessions (CONNECT first) for each login kind and protocol
  * version, encoded with mqtt-packet's `generate`. Mutations start from these.
  */
-import { generate, type IConnectPacket, type IPublishPacket, type Packet, type QoS } from 'mqtt-packet';
+import {
+  generate,
+  type IConnectPacket,
+  type IPublishPacket,
+  type ISubscribePacket,
+  type Packet,
+  type QoS,
+} from 'mqtt-packet';
 import type { Prng } from './prng.js';
 
 export type Version = 3 | 4 | 5;
@@ -156,6 +163,21 @@ function publishPacket(prng: Prng, version: Version, login: Login, messageId: nu
   return packet;
 }
 
+function subscribePacket(prng: Prng, version: Version, login: Login, messageId: number): ISubscribePacket {
+  return {
+    cmd: 'subscribe',
+    messageId,
+    subscriptions: Array.from({ length: prng.between(1, 3) }, () => ({
+      topic: sized(prng, subscribeFilter(prng, login)),
+      qos: prng.pick([0, 1, 2] as const),
+      ...(version === 5 ? { nl: prng.chance(0.3), rap: prng.chance(0.3), rh: prng.between(0, 2) } : {}),
+    })),
+    ...(version === 5 && prng.chance(0.2)
+      ? { properties: { subscriptionIdentifier: prng.between(1, 9) } }
+      : {}),
+  };
+}
+
 /** One packet after CONNECT; `ids` are the QoS 2 publishes waiting for PUBREL. */
 function sessionPacket(prng: Prng, version: Version, login: Login, nextId: number, ids: number[]): Packet {
   const messageId = prng.chance(0.7) && ids.length > 0 ? prng.pick(ids) : prng.between(1, 5);
@@ -175,18 +197,7 @@ function sessionPacket(prng: Prng, version: Version, login: Login, nextId: numbe
       return packet;
     }
     case 'subscribe':
-      return {
-        cmd: 'subscribe',
-        messageId: nextId,
-        subscriptions: Array.from({ length: prng.between(1, 3) }, () => ({
-          topic: sized(prng, subscribeFilter(prng, login)),
-          qos: prng.pick([0, 1, 2] as const),
-          ...(version === 5 ? { nl: prng.chance(0.3), rap: prng.chance(0.3), rh: prng.between(0, 2) } : {}),
-        })),
-        ...(version === 5 && prng.chance(0.2)
-          ? { properties: { subscriptionIdentifier: prng.between(1, 9) } }
-          : {}),
-      };
+      return subscribePacket(prng, version, login, nextId);
     case 'unsubscribe':
       return { cmd: 'unsubscribe', messageId: nextId, unsubscriptions: [subscribeFilter(prng, login)] };
     case 'pingreq':

@@ -89,31 +89,37 @@ interface Stats {
   openErrors: number;
 }
 
-/** Sends one case's chunks and closes the connection the way the case says. */
-async function playCase(fuzzCase: FuzzCase, server: ServerProcess, stats: Stats) {
-  const port = fuzzCase.transport === 'tcp' ? server.mqttPort : server.httpPort;
-  const stream: RawStream = await openStream(fuzzCase.transport, port);
+/** Writes the chunks; false when the server stopped taking them (the stream is then destroyed). */
+async function sendChunks(fuzzCase: FuzzCase, stream: RawStream, stats: Stats): Promise<boolean> {
   for (const chunk of fuzzCase.chunks) {
     if (stream.isClosed()) break;
     // A server that stopped reading (its pending-packet bound) never drains our writes.
     if (!(await waitOrTimeout(stream.write(chunk), WRITE_WAIT_MS))) {
       stats.stuckWrites += 1;
       stream.destroy();
-      return;
+      return false;
     }
     if (fuzzCase.chunks.length > 1) await yieldToLoop();
   }
-  if (fuzzCase.ending === 'destroy') {
+  return true;
+}
+
+async function closeAsCaseSays(fuzzCase: FuzzCase, stream: RawStream, stats: Stats): Promise<void> {
+  if (fuzzCase.ending === 'destroy') return stream.destroy();
+  if (fuzzCase.ending === 'linger') await waitOrTimeout(stream.closed, LINGER_MS);
+  stream.end();
+  if (!(await waitOrTimeout(stream.closed, CLOSE_WAIT_MS))) {
+    stats.slowCloses += 1;
     stream.destroy();
-  } else {
-    if (fuzzCase.ending === 'linger') await waitOrTimeout(stream.closed, LINGER_MS);
-    stream.end();
-    if (!(await waitOrTimeout(stream.closed, CLOSE_WAIT_MS))) {
-      stats.slowCloses += 1;
-      stream.destroy();
-    }
   }
-  const received = stream.received();
+}
+
+/** The server's first packet is a CONNACK with return/reason code 0 (3.1.1 and 5 share the layout). */
+function acceptedLogin(received: Buffer): boolean {
+  return received[0] === 0x20 && received.length >= 4 && received[3] === 0;
+}
+
+function checkOutput(fuzzCase: FuzzCase, received: Buffer, stats: Stats): void {
   if (acceptedLogin(received)) stats.accepted[fuzzCase.server] += 1;
   const bad = malformedOutput(received, fuzzCase.version);
   if (bad !== undefined && stats.malformed.length < MALFORMED_KEPT)
@@ -122,100 +128,140 @@ async function playCase(fuzzCase: FuzzCase, server: ServerProcess, stats: Stats)
     );
 }
 
-/** The server's first packet is a CONNACK with return/reason code 0 (3.1.1 and 5 share the layout). */
-function acceptedLogin(received: Buffer): boolean {
-  return received[0] === 0x20 && received.length >= 4 && received[3] === 0;
+/** Sends one case's chunks, closes the connection the way the case says, checks what came back. */
+async function playCase(fuzzCase: FuzzCase, server: ServerProcess, stats: Stats): Promise<void> {
+  const port = fuzzCase.transport === 'tcp' ? server.mqttPort : server.httpPort;
+  const stream = await openStream(fuzzCase.transport, port);
+  if (await sendChunks(fuzzCase, stream, stats)) await closeAsCaseSays(fuzzCase, stream, stats);
+  checkOutput(fuzzCase, stream.received(), stats);
 }
 
 function serverOf(targets: FuzzTargets, kind: ServerKind): ServerProcess {
   return kind === 'platform' ? targets.platform : targets.broker;
 }
 
-/** Runs the fuzz loop; stops early when a server process exits. */
-export async function runFuzz(targets: FuzzTargets, options: RunOptions): Promise<RunReport> {
-  const started = performance.now();
-  const rssBefore = await rssOf(targets);
-  const rssPeak: Rss = { ...rssBefore };
-  const sampler = setInterval(() => {
-    void rssOf(targets).then((now) => {
-      for (const kind of ['platform', 'broker'] as const)
-        rssPeak[kind] = Math.max(rssPeak[kind] ?? 0, now[kind] ?? 0);
-    });
-  }, RSS_SAMPLE_MS);
-  const stats: Stats = {
+/** Samples both children's RSS: the value at start and the peak until stopped. */
+class RssSampler {
+  readonly peak: Rss;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly targets: FuzzTargets,
+    readonly before: Rss,
+  ) {
+    this.peak = { ...before };
+    this.timer = setInterval(() => void rssOf(targets).then((now) => this.record(now)), RSS_SAMPLE_MS);
+  }
+
+  private record(now: Rss): void {
+    for (const kind of ['platform', 'broker'] as const)
+      this.peak[kind] = Math.max(this.peak[kind] ?? 0, now[kind] ?? 0);
+  }
+
+  async stop(): Promise<Rss> {
+    clearInterval(this.timer);
+    const after = await rssOf(this.targets);
+    this.record(after);
+    return after;
+  }
+}
+
+/** The state of one run: counters, the cases open now and just finished, and the first crash. */
+class FuzzRun {
+  readonly stats: Stats = {
     accepted: { platform: 0, broker: 0 },
     malformed: [],
     slowCloses: 0,
     stuckWrites: 0,
     openErrors: 0,
   };
-  const inFlight = new Map<number, FuzzCase>();
-  const recent: FuzzCase[] = [];
-  let crash: Crash | undefined;
-  const onExit = (server: ServerProcess) =>
-    server.exited.then((why) => {
-      crash ??= {
-        server: server.kind,
-        why,
-        suspects: [...inFlight.values(), ...recent.reverse()].filter((c) => c.server === server.kind),
-        output: server.output.text,
-      };
-    });
-  void onExit(targets.platform);
-  void onExit(targets.broker);
+  crash: Crash | undefined;
+  cases = 0;
+  packets = 0;
+  bytes = 0;
+  private nextIndex = 0;
+  private readonly inFlight = new Map<number, FuzzCase>();
+  private readonly recent: FuzzCase[] = [];
 
-  let nextIndex = 0;
-  let cases = 0;
-  let packets = 0;
-  let bytes = 0;
-  const only = options.only;
-  const more = (): boolean =>
-    crash === undefined && (only === undefined ? packets < options.packets : nextIndex < only.length);
-  const worker = async (): Promise<void> => {
-    while (more()) {
-      const index = only === undefined ? nextIndex : only[nextIndex]!;
-      nextIndex += 1;
-      const fuzzCase = buildCase(options.seed, index, targets.logins);
-      packets += fuzzCase.packets.length;
-      bytes += fuzzCase.chunks.reduce((sum, c) => sum + c.length, 0);
-      inFlight.set(index, fuzzCase);
-      const server = serverOf(targets, fuzzCase.server);
-      try {
-        await playCase(fuzzCase, server, stats);
-      } catch {
-        stats.openErrors += 1;
-      }
-      // Replaying one case at a time: give a dying child time to exit while this case is still open.
-      if (only !== undefined)
-        await waitOrTimeout(
-          server.exited.then(() => undefined),
-          REPLAY_EXIT_WAIT_MS,
-        );
-      // A crash report needs the cases that were open when the child died: give its exit a turn.
-      await yieldToLoop();
-      inFlight.delete(index);
-      recent.push(fuzzCase);
-      if (recent.length > RECENT_KEPT) recent.shift();
-      cases += 1;
-      if (cases % 500 === 0) options.onProgress?.({ cases, packets });
-    }
-  };
-  const workers = only === undefined ? options.connections : 1;
-  await Promise.all(Array.from({ length: workers }, () => worker()));
-  clearInterval(sampler);
-  const rssAfter = await rssOf(targets);
+  constructor(
+    private readonly targets: FuzzTargets,
+    private readonly options: RunOptions,
+  ) {
+    for (const server of [targets.platform, targets.broker])
+      void server.exited.then((why) => this.onExit(server, why));
+  }
+
+  private onExit(server: ServerProcess, why: string): void {
+    const suspects = [...this.inFlight.values(), ...[...this.recent].reverse()];
+    this.crash ??= {
+      server: server.kind,
+      why,
+      suspects: suspects.filter((c) => c.server === server.kind),
+      output: server.output.text,
+    };
+  }
+
+  private more(): boolean {
+    if (this.crash !== undefined) return false;
+    const only = this.options.only;
+    return only === undefined ? this.packets < this.options.packets : this.nextIndex < only.length;
+  }
+
+  private takeIndex(): number {
+    const at = this.nextIndex;
+    this.nextIndex += 1;
+    return this.options.only === undefined ? at : this.options.only[at]!;
+  }
+
+  async worker(): Promise<void> {
+    while (this.more()) await this.playOne(this.takeIndex());
+  }
+
+  private async playOne(index: number): Promise<void> {
+    const fuzzCase = buildCase(this.options.seed, index, this.targets.logins);
+    this.packets += fuzzCase.packets.length;
+    this.bytes += fuzzCase.chunks.reduce((sum, c) => sum + c.length, 0);
+    this.inFlight.set(index, fuzzCase);
+    const server = serverOf(this.targets, fuzzCase.server);
+    await playCase(fuzzCase, server, this.stats).catch(() => {
+      this.stats.openErrors += 1;
+    });
+    // Replaying one case at a time: give a dying child time to exit while this case is still open.
+    if (this.options.only !== undefined)
+      await waitOrTimeout(
+        server.exited.then(() => undefined),
+        REPLAY_EXIT_WAIT_MS,
+      );
+    // A crash report needs the cases that were open when the child died: give its exit a turn.
+    await yieldToLoop();
+    this.inFlight.delete(index);
+    this.recent.push(fuzzCase);
+    if (this.recent.length > RECENT_KEPT) this.recent.shift();
+    this.cases += 1;
+    if (this.cases % 500 === 0) this.options.onProgress?.({ cases: this.cases, packets: this.packets });
+  }
+}
+
+/** Runs the fuzz loop; stops early when a server process exits. */
+export async function runFuzz(targets: FuzzTargets, options: RunOptions): Promise<RunReport> {
+  const started = performance.now();
+  const rss = new RssSampler(targets, await rssOf(targets));
+  const run = new FuzzRun(targets, options);
+  const workers = options.only === undefined ? options.connections : 1;
+  await Promise.all(Array.from({ length: workers }, () => run.worker()));
+  const rssAfter = await rss.stop();
   return {
     seed: options.seed,
     connections: workers,
-    cases,
-    packets,
-    bytes,
+    cases: run.cases,
+    packets: run.packets,
+    bytes: run.bytes,
     durationMs: Math.round(performance.now() - started),
-    rssBefore,
-    rssPeak,
+    rssBefore: rss.before,
+    rssPeak: rss.peak,
     rssAfter,
-    ...stats,
-    ...(crash === undefined ? {} : { crash }),
+    ...run.stats,
+    ...(run.crash === undefined ? {} : { crash: run.crash }),
     errorLogs: { platform: errorLogLines(targets.platform), broker: errorLogLines(targets.broker) },
   };
 }

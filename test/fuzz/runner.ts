@@ -121,7 +121,7 @@ function acceptedLogin(received: Buffer): boolean {
 
 function checkOutput(fuzzCase: FuzzCase, received: Buffer, stats: Stats): void {
   if (acceptedLogin(received)) stats.accepted[fuzzCase.server] += 1;
-  const bad = malformedOutput(received, fuzzCase.version);
+  const bad = malformedOutput(received);
   if (bad !== undefined && stats.malformed.length < MALFORMED_KEPT)
     stats.malformed.push(
       `case ${fuzzCase.index} (${fuzzCase.server} v${fuzzCase.version}): ${bad.slice(0, 200)}`,

@@ -150,7 +150,11 @@ function publishPacket(prng: Prng, version: Version, login: Login, messageId: nu
   if (qos > 0) packet.messageId = messageId;
   if (version === 5 && prng.chance(0.4)) {
     const properties: NonNullable<IPublishPacket['properties']> = {};
-    if (prng.chance(0.3)) properties.topicAlias = prng.between(1, 3);
+    if (prng.chance(0.3)) {
+      properties.topicAlias = prng.between(1, 3);
+      // An empty topic uses an alias set earlier on this connection, or one never set [MQTT-3.3.2-8].
+      if (prng.chance(0.4)) packet.topic = '';
+    }
     if (prng.chance(0.3)) properties.messageExpiryInterval = prng.pick([0, 1, 3600]);
     if (prng.chance(0.2)) properties.payloadFormatIndicator = true;
     if (prng.chance(0.2)) properties.contentType = 'text/plain';

@@ -93,3 +93,14 @@ export function restore(bytes: Buffer, logins: PlatformLogins): Buffer {
     bytes,
   );
 }
+
+/** Logins made of the placeholders themselves: for building cases without a running platform. */
+export function placeholderLogins(): PlatformLogins {
+  const pad = (i: number, length: number): string => `{S${i}}`.padEnd(length, '_');
+  return {
+    fuzzTokens: Array.from({ length: 8 }, (_, i) => pad(i, 32)),
+    healthToken: pad(10, 32),
+    clientId: pad(8, 46),
+    clientSecret: pad(9, 40),
+  };
+}

@@ -174,7 +174,7 @@ export class PacketDecoder {
         header.type === PacketType.Publish
           ? decodePublishFast(bytes, header.headerLength, header.remainingLength, r.pos, version)
           : header.type >= PacketType.Puback && header.type <= PacketType.Pubcomp
-            ? decodeAckFast(bytes, header.type, header.remainingLength, version)
+            ? decodeAckFast(bytes, header.type, header.headerLength, header.remainingLength, version)
             : header.type === PacketType.Pingreq || header.type === PacketType.Pingresp
               ? decodePingFast(header.type)
               : undefined;

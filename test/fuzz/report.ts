@@ -25,6 +25,10 @@ export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrow
   for (const kind of ['platform', 'broker'] as const)
     if (report.cases >= MIN_CASES_FOR_LOGIN_CHECK && report.accepted[kind] === 0)
       found.push(`no ${kind} login was accepted in ${report.cases} connections`);
+  // A failure contained to its connection is still our bug: it is logged at error level with its stack.
+  for (const kind of ['platform', 'broker'] as const)
+    for (const line of report.errorLogs[kind].slice(0, 5))
+      found.push(`${kind} logged an error: ${line.slice(0, 2000)}`);
   // The `mqtt` client decodes with mqtt-packet: a frame it cannot decode breaks real clients.
   for (const frame of report.malformed) found.push(`server sent a frame mqtt-packet cannot decode: ${frame}`);
   for (const trip of trips) if (!trip.ok) found.push(`round trip ${trip.what} failed: ${trip.error}`);

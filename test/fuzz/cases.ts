@@ -5,8 +5,11 @@ import { Prng } from './prng.js';
 import type { PlatformLogins, ServerKind } from './target.js';
 import type { TransportKind } from './transport.js';
 
-/** How the client leaves: FIN at once, wait for the server first, or RST. */
-export type Ending = 'end' | 'linger' | 'destroy';
+/**
+ * How the client leaves: FIN at once, FIN after a short wait for the server, RST, or staying silent
+ * long enough for deliveries to queue up and short keepalives to expire before FIN.
+ */
+export type Ending = 'end' | 'linger' | 'destroy' | 'hold';
 
 export interface FuzzCase {
   readonly index: number;
@@ -56,6 +59,7 @@ export function buildCase(seed: number, index: number, logins: PlatformLogins): 
     [12, 'end'],
     [5, 'linger'],
     [3, 'destroy'],
+    [1, 'hold'],
   ]);
   const chunks = chunkStream(prng, session.packets);
   return { index, server, transport, version, login: login.kind, packets: session.packets, chunks, ending };

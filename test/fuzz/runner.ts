@@ -8,6 +8,8 @@ import { openStream, type RawStream } from './transport.js';
 /** How long a closed (FIN) connection may take to be closed by the server before we drop it. */
 const CLOSE_WAIT_MS = 2000;
 const LINGER_MS = 150;
+/** Past 1.5 x a keepalive of 1 s, so the server's keepalive deadline fires on some connections. */
+const HOLD_MS = 1600;
 const WRITE_WAIT_MS = 5000;
 const RSS_SAMPLE_MS = 250;
 /** Finished cases kept as crash suspects (a child's exit is seen after its sockets close). */
@@ -107,6 +109,7 @@ async function sendChunks(fuzzCase: FuzzCase, stream: RawStream, stats: Stats): 
 async function closeAsCaseSays(fuzzCase: FuzzCase, stream: RawStream, stats: Stats): Promise<void> {
   if (fuzzCase.ending === 'destroy') return stream.destroy();
   if (fuzzCase.ending === 'linger') await waitOrTimeout(stream.closed, LINGER_MS);
+  if (fuzzCase.ending === 'hold') await waitOrTimeout(stream.closed, HOLD_MS);
   stream.end();
   if (!(await waitOrTimeout(stream.closed, CLOSE_WAIT_MS))) {
     stats.slowCloses += 1;

@@ -1,5 +1,6 @@
 /** Mutation operators: on one packet's bytes, and on the order and content of a whole session. */
 import { connectPacket, encode, type Session, type Version } from './corpus.js';
+import { withOddPayload } from './payloads.js';
 import type { Prng } from './prng.js';
 import { badUtf8, propertiesBlock } from './properties.js';
 import { PUBLISH, packetIdOffset, parts, refit, withProperties, wrongLength } from './wire.js';
@@ -116,6 +117,7 @@ const PACKET_MUTATIONS: ReadonlyArray<readonly [number, PacketMutation]> = [
   [7, craftedProperties],
   [3, qos3],
   [3, packetIdZero],
+  [8, withOddPayload],
 ];
 
 type SessionMutation = (prng: Prng, session: Session) => void;

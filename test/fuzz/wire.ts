@@ -43,7 +43,8 @@ export function wrongLength(choice: number, actual: number, random: number): Buf
   }
 }
 
-function readVarint(bytes: Buffer, at: number): { value: number; size: number } | undefined {
+/** A Variable Byte Integer at `at`; undefined when cut off or longer than four bytes. */
+export function readVarint(bytes: Buffer, at: number): { value: number; size: number } | undefined {
   let value = 0;
   for (let i = 0; i < 4; i += 1) {
     const byte = bytes[at + i];

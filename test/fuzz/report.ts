@@ -10,6 +10,7 @@ import type { PlatformLogins } from './target.js';
 /** RSS may grow by this much over a run before it counts as unbounded (generous on purpose). */
 export const DEFAULT_RSS_GROWTH_MIB = 256;
 const MIN_CASES_FOR_LOGIN_CHECK = 200;
+const LOGIN_KINDS = ['anonymous', 'device', 'mgmt_device', 'oauth'] as const;
 
 /** Everything that makes the run fail; empty when it passed. */
 export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrowthMiB: number): string[] {
@@ -22,7 +23,7 @@ export function problems(report: RunReport, trips: readonly RoundTrip[], rssGrow
       found.push(`${kind} RSS grew from ${mib(before)} to ${mib(after)} (bound +${rssGrowthMiB} MiB)`);
   }
   // Without accepted logins the fuzz would only ever exercise the CONNECT path: the fuzzer is broken.
-  for (const kind of ['platform', 'broker'] as const)
+  for (const kind of LOGIN_KINDS)
     if (report.cases >= MIN_CASES_FOR_LOGIN_CHECK && report.accepted[kind] === 0)
       found.push(`no ${kind} login was accepted in ${report.cases} connections`);
   // A failure contained to its connection is still our bug: it is logged at error level with its stack.
@@ -54,7 +55,7 @@ export function summary(report: RunReport, trips: readonly RoundTrip[]): string 
   return [
     `seed ${report.seed}: ${report.packets} packets in ${report.cases} connections (${report.connections} at once), ` +
       `${(report.bytes / 1024 / 1024).toFixed(1)} MiB, ${(report.durationMs / 1000).toFixed(1)} s (${rate} packets/s)`,
-    `  logins accepted: platform ${report.accepted.platform}, broker ${report.accepted.broker}`,
+    `  logins accepted: ${LOGIN_KINDS.map((k) => `${k} ${report.accepted[k]}`).join(', ')}`,
     rss,
     `  slow closes ${report.slowCloses}, stuck writes ${report.stuckWrites}, refused opens ${report.openErrors}`,
     `  server frames mqtt-packet could not decode: ${report.malformed.length}`,

@@ -1,6 +1,7 @@
 /** The fuzz loop: many concurrent connections replay mutated sessions until the packet budget is spent. */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { buildCase, type FuzzCase } from './cases.js';
+import type { LoginKind } from './corpus.js';
 import { malformedOutput } from './output-check.js';
 import { errorLogLines, type FuzzTargets, rssKiB, type ServerKind, type ServerProcess } from './target.js';
 import { openStream, type RawStream } from './transport.js';
@@ -52,7 +53,7 @@ export interface RunReport {
   readonly rssBefore: Rss;
   readonly rssPeak: Rss;
   readonly rssAfter: Rss;
-  readonly accepted: Record<ServerKind, number>;
+  readonly accepted: Record<LoginKind, number>;
   readonly malformed: readonly string[];
   /** Connections the server did not close within CLOSE_WAIT_MS after our FIN. */
   readonly slowCloses: number;
@@ -82,8 +83,8 @@ function waitOrTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
 }
 
 interface Stats {
-  /** Connections that got a successful CONNACK, per server: proof the fuzz gets past the login. */
-  accepted: Record<ServerKind, number>;
+  /** Connections that got a successful CONNACK, per login kind: proof the fuzz gets past the login. */
+  accepted: Record<LoginKind, number>;
   /** Server frames mqtt-packet could not decode (first few): encoder bugs. */
   malformed: string[];
   slowCloses: number;
@@ -123,7 +124,7 @@ function acceptedLogin(received: Buffer): boolean {
 }
 
 function checkOutput(fuzzCase: FuzzCase, received: Buffer, stats: Stats): void {
-  if (acceptedLogin(received)) stats.accepted[fuzzCase.server] += 1;
+  if (acceptedLogin(received)) stats.accepted[fuzzCase.login] += 1;
   const bad = malformedOutput(received);
   if (bad !== undefined && stats.malformed.length < MALFORMED_KEPT)
     stats.malformed.push(
@@ -172,7 +173,7 @@ class RssSampler {
 /** The state of one run: counters, the cases open now and just finished, and the first crash. */
 class FuzzRun {
   readonly stats: Stats = {
-    accepted: { platform: 0, broker: 0 },
+    accepted: { anonymous: 0, device: 0, mgmt_device: 0, oauth: 0 },
     malformed: [],
     slowCloses: 0,
     stuckWrites: 0,

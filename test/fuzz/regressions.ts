@@ -3,14 +3,20 @@
  * (`{S0}___…` = fuzz device token 0, … `{S8}` = OAuth client id, `{S9}` = its secret; see
  * `secretsTable`), replaced with the running server's own before sending.
  */
+import type { Ending } from './cases.js';
 import type { LoginKind } from './corpus.js';
 import type { ServerKind } from './target.js';
+import type { TransportKind } from './transport.js';
 
 export interface Regression {
   /** What crashed and how it was found (seed and case index). */
   readonly name: string;
   readonly server: ServerKind;
   readonly login: LoginKind;
+  /** How the bytes are sent; TCP unless the crash needs the WebSocket's message boundaries. */
+  readonly transport?: TransportKind;
+  /** How the client leaves after the last chunk (as the fuzz case did); 'linger' unless given. */
+  readonly ending?: Ending;
   /** The bytes as hex, one string per chunk the client wrote (chunk boundaries can matter). */
   readonly chunks: readonly string[];
 }

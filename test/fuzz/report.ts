@@ -67,15 +67,24 @@ export function summary(report: RunReport, trips: readonly RoundTrip[]): string 
 }
 
 /** The case as a ready-to-paste entry for REGRESSIONS (secrets replaced by placeholders). */
-function describeCase(fuzzCase: FuzzCase, logins: PlatformLogins): string {
-  const chunks = fuzzCase.chunks.map((chunk) => `      '${redact(chunk, logins).toString('hex')}',`);
+function describeCase(fuzzCase: FuzzCase, seed: number, logins: PlatformLogins): string {
+  // Redact the whole stream (a secret may straddle two chunks), then cut it where the chunks were:
+  // placeholders have the secrets' lengths.
+  const stream = redact(Buffer.concat(fuzzCase.chunks), logins);
+  let at = 0;
+  const chunks = fuzzCase.chunks.map((chunk) => {
+    at += chunk.length;
+    return `      '${stream.subarray(at - chunk.length, at).toString('hex')}',`;
+  });
   return [
     `// case ${fuzzCase.index}: ${fuzzCase.server} ${fuzzCase.transport} v${fuzzCase.version} ${fuzzCase.login}, ` +
       `${fuzzCase.packets.length} packets, ${fuzzCase.chunks.length} chunks, ending ${fuzzCase.ending}`,
     '  {',
-    `    name: '… (seed ?, case ${fuzzCase.index})',`,
+    `    name: '… (seed ${seed}, case ${fuzzCase.index})',`,
     `    server: '${fuzzCase.server}',`,
     `    login: '${fuzzCase.login}',`,
+    ...(fuzzCase.transport === 'ws' ? ["    transport: 'ws', // check whether TCP reproduces it too"] : []),
+    `    ending: '${fuzzCase.ending}',`,
     '    chunks: [',
     ...chunks,
     '    ],',
@@ -98,7 +107,7 @@ export async function crashReport(report: RunReport, logins: PlatformLogins): Pr
     '--- server output (tail) ---',
     crash.output.slice(-64 * 1024),
     '--- suspect cases, as REGRESSIONS entries ---',
-    ...crash.suspects.map((c) => describeCase(c, logins)),
+    ...crash.suspects.map((c) => describeCase(c, report.seed, logins)),
   ].join('\n');
   await writeFile(path, body);
   return [

@@ -7,6 +7,11 @@ export interface Limits {
   readonly maxPacketSize: number;
   /** A connection that has not sent CONNECT within this many ms is closed. */
   readonly connectTimeoutMs: number;
+  /**
+   * A packet must be complete within this many ms of its first byte, or the connection is closed
+   * (v5: DISCONNECT 0x8D): its bytes reset keepalive, so a client trickling them would stay forever.
+   */
+  readonly incompletePacketTimeoutMs: number;
   /** How many QoS 1/2 PUBLISHes a client may have unacknowledged towards us (v5 Receive Maximum). */
   readonly receiveMaximum: number;
   /** Upper bound of our unacknowledged QoS 1/2 sends per client (min with the client's Receive Maximum). */
@@ -60,6 +65,7 @@ export interface Limits {
 export const defaultLimits: Limits = {
   maxPacketSize: 1024 * 1024,
   connectTimeoutMs: 10_000,
+  incompletePacketTimeoutMs: 60_000,
   receiveMaximum: 1024,
   maxInflightOutgoing: 100,
   maxQueuedMessages: 1000,

@@ -52,6 +52,7 @@ function option(key: string, kind: OptionKind, defaultText: string, description:
 const LIMIT_SPECS: Readonly<Record<keyof Limits, readonly [number, number, string]>> = {
   maxPacketSize: [64, MAX_MQTT_PACKET, 'largest packet accepted, bytes (v5 Maximum Packet Size)'],
   connectTimeoutMs: [100, 3_600_000, 'ms a connection may take to send CONNECT'],
+  incompletePacketTimeoutMs: [100, 3_600_000, 'ms a packet may take from its first byte to its last'],
   receiveMaximum: [1, UINT16, 'unacknowledged QoS 1/2 PUBLISHes a client may send us (v5 Receive Maximum)'],
   maxInflightOutgoing: [1, UINT16, 'unacknowledged QoS 1/2 messages we send per client'],
   maxQueuedMessages: [

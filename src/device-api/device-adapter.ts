@@ -9,6 +9,7 @@ import type { BrokerMessage } from '../broker/message.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { topicMatches } from '../mqtt/topic/match.js';
+import { redactTopic } from '../mqtt/topic/redact.js';
 import type { Device } from '../platform/model.js';
 import { mapDeviceFilter } from './device-subscriptions.js';
 import { diagText } from './diag-texts.js';
@@ -45,7 +46,8 @@ function grantedQos(runtime: DeviceApiRuntime, sessionKey: string, internalTopic
 }
 
 /** Diags for one device: throttled per device (spec §8 #1), to it and its subscribed gateways. */
-export function deviceDiag(runtime: DeviceApiRuntime, deviceId: number, text: string): void {
+export function deviceDiag(runtime: DeviceApiRuntime, deviceId: number, diag: string): void {
+  const text = redactTopic(diag); // texts may quote what the client sent: never a token
   if (!runtime.diagThrottle.allow(deviceId)) {
     runtime.metrics.diagsThrottled++;
     runtime.logger.debug({ deviceId, diag: text }, 'diag throttled');
@@ -59,7 +61,7 @@ export function deviceDiag(runtime: DeviceApiRuntime, deviceId: number, text: st
 function willReply(runtime: DeviceApiRuntime, deviceId: number): ReplyChannel {
   return {
     send: () => undefined,
-    diag: (text) => runtime.logger.debug({ deviceId, diag: text }, 'device will refused'),
+    diag: (text) => runtime.logger.debug({ deviceId, diag: redactTopic(text) }, 'device will refused'),
   };
 }
 

@@ -1,11 +1,14 @@
+import { redactTopic } from '../mqtt/topic/redact.js';
+
 /**
  * The `downlink/diag` texts (spec §3.4, §8 #1): short, human-readable, one line. Kept together
  * so docs/device-api.md and the tests can list them. Secrets (tokens) never appear in them.
  */
 
-/** Quotes a name or value for a diag, shortened so a diag stays short. */
+/** Quotes a name, value or topic for a diag: `dev/{token}/` redacted, shortened so a diag stays short. */
 export function quoted(text: string, max = 64): string {
-  const shown = text.length > max ? `${text.slice(0, max)}…` : text;
+  const redacted = redactTopic(text);
+  const shown = redacted.length > max ? `${redacted.slice(0, max)}…` : redacted;
   return JSON.stringify(shown);
 }
 

@@ -4,6 +4,7 @@ import { deviceTopic } from '../device-api/internal-topics.js';
 import type { DeviceApiOptions, ReplyChannel } from '../device-api/types.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { topicMatches } from '../mqtt/topic/match.js';
+import { redactTopic } from '../mqtt/topic/redact.js';
 import type { DeviceBook } from './device-book.js';
 
 /** Internal topic of the connection's own `downlink/diag`; only ever handed over with deliverTo. */
@@ -48,8 +49,9 @@ export class GatewayOutbox {
   /** A diag about an uplink for `token`, throttled per token (see replyFor). */
   diag(token: string, deviceId: number, text: string): void {
     const { book, clock, options } = this.#deps;
+    // Texts may quote what the gateway sent: never a token (spec §9).
     if (book.mayDiag(token, clock.now(), options.diagIntervalMs))
-      this.#deliver(deviceTopic(deviceId, 'downlink/diag'), text, 0);
+      this.#deliver(deviceTopic(deviceId, 'downlink/diag'), redactTopic(text), 0);
   }
 
   /** A throttled `downlink/diag` about the gateway connection itself (not about a target). */
@@ -57,7 +59,7 @@ export class GatewayOutbox {
     const now = this.#deps.clock.now();
     if (now - this.#diagAt < this.#deps.options.diagIntervalMs) return;
     this.#diagAt = now;
-    this.#deliver(GATEWAY_DIAG_TOPIC, text, 0);
+    this.#deliver(GATEWAY_DIAG_TOPIC, redactTopic(text), 0);
   }
 
   #grantedQos(token: string, internalTopic: string): QoS | undefined {

@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
-import { type EngineMetrics, PACKET_KINDS } from './metrics.js';
+import { CONNECTION_ERROR_KINDS, type EngineMetrics, PACKET_KINDS } from './metrics.js';
 import { type LabelledCounts, scrapedCounter, scrapedLabelledCounter } from './scrape-counters.js';
 
 /**
@@ -123,6 +123,14 @@ function connectCounters(registry: Registry, broker: BrokerSource): void {
     'CONNECTs the authenticator refused, by reason',
     'reason',
     (m) => reasonCounts(m.authFailures),
+  );
+  labelledCounter(
+    registry,
+    broker,
+    'devgate_connection_errors_total',
+    'Connections closed because handling them failed: kind="protocol" (the client broke MQTT) or "internal" (a server fault, contained to that connection)',
+    'kind',
+    (m) => CONNECTION_ERROR_KINDS.map((kind) => [kind, m.connectionErrors[kind]] as const),
   );
 }
 

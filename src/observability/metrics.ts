@@ -18,6 +18,10 @@ export const PACKET_KINDS = [
 ] as const;
 export type PacketKind = (typeof PACKET_KINDS)[number];
 
+/** Why a connection was closed on a failure (error-mapping.ts): the client's, or ours. */
+export const CONNECTION_ERROR_KINDS = ['protocol', 'internal'] as const;
+export type ConnectionErrorKind = (typeof CONNECTION_ERROR_KINDS)[number];
+
 /** Which engine store a flush timing is about. */
 export type EngineStoreName = 'sessions' | 'retained';
 
@@ -59,6 +63,8 @@ export class EngineMetrics {
   readonly connectsRefused = new Map<number, number>();
   /** Authenticator refusals, by reason code. Not hot. */
   readonly authFailures = new Map<number, number>();
+  /** Connections closed because handling them failed, by kind (the process carried on). Not hot. */
+  readonly connectionErrors: Record<ConnectionErrorKind, number> = { protocol: 0, internal: 0 };
   /** Set by the /metrics registry: told how long each engine store flush took. */
   onStoreFlush: ((store: EngineStoreName, seconds: number) => void) | undefined;
 
@@ -68,6 +74,10 @@ export class EngineMetrics {
 
   authFailed(reasonCode: number): void {
     countIn(this.authFailures, reasonCode);
+  }
+
+  connectionFailed(kind: ConnectionErrorKind): void {
+    this.connectionErrors[kind]++;
   }
 
   snapshot(): Record<string, number> {

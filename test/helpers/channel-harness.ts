@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type Authenticator, type Authorizer, allowAll } from '../../src/broker/auth.js';
 import { Broker } from '../../src/broker/broker.js';
 import { defaultLimits, type Limits } from '../../src/config/limits.js';
@@ -29,6 +29,7 @@ export class RecordingSink implements ChannelSink {
   readonly packets: Packet[] = [];
   readonly keepalives: number[] = [];
   endCalls = 0;
+  destroyCalls = 0;
   connectedCalls = 0;
   /** What bufferedBytes() reports: raise it to simulate a congested socket. */
   buffered = 0;
@@ -50,6 +51,10 @@ export class RecordingSink implements ChannelSink {
     this.endCalls++;
   }
 
+  destroy(): void {
+    this.destroyCalls++;
+  }
+
   setKeepalive(ms: number): void {
     this.keepalives.push(ms);
   }
@@ -59,7 +64,7 @@ export class RecordingSink implements ChannelSink {
   }
 
   get ended(): boolean {
-    return this.endCalls > 0;
+    return this.endCalls > 0 || this.destroyCalls > 0;
   }
 
   /** Everything written since the last take. */
@@ -75,6 +80,8 @@ export interface HarnessOptions {
   /** true: fresh memory stores; or the stores to use (e.g. shared with another harness). */
   readonly stores?: boolean | EngineStores;
   readonly clock?: FakeClock;
+  /** Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface Harness {
@@ -96,7 +103,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     limits,
     authenticator: options.authenticator ?? allowAll,
     authorizer: options.authorizer ?? allowAll,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     clock,
     metrics,
     stores,

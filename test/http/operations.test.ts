@@ -35,6 +35,7 @@ const ENGINE_METRICS = [
   'devgate_mqtt_connects_accepted_total',
   'devgate_mqtt_connects_refused_total',
   'devgate_mqtt_auth_failures_total',
+  'devgate_connection_errors_total',
   'devgate_mqtt_packets_received_total',
   'devgate_mqtt_packets_sent_total',
   'devgate_mqtt_bytes_received_total',

@@ -1,5 +1,5 @@
 import { parser as createParser, type Parser } from 'mqtt-packet';
-import { MalformedPacketError, MqttError } from './errors.js';
+import { MalformedPacketError, MqttError, ProtocolError } from './errors.js';
 import { decodeAckFast, decodePingFast, decodePublishFast } from './fast-path.js';
 import { type FixedHeader, PacketType, readFixedHeader } from './fixed-header.js';
 import type { ConnectPacket, Packet, ProtocolVersion, UserProperties } from './packet.js';
@@ -63,6 +63,11 @@ export class PacketDecoder {
     this.#maxPacketSize = options.maxPacketSize;
     this.#version = options.protocolVersion;
     this.#settings = sharedSettings(this.#version);
+  }
+
+  /** True while the bytes of an incomplete packet are held (the connection bounds how long). */
+  get holdsPartialPacket(): boolean {
+    return this.#pendingLength > 0;
   }
 
   set maxPacketSize(bytes: number) {
@@ -169,7 +174,7 @@ export class PacketDecoder {
         header.type === PacketType.Publish
           ? decodePublishFast(bytes, header.headerLength, header.remainingLength, r.pos, version)
           : header.type >= PacketType.Puback && header.type <= PacketType.Pubcomp
-            ? decodeAckFast(bytes, header.type, header.remainingLength, version)
+            ? decodeAckFast(bytes, header.type, header.headerLength, header.remainingLength, version)
             : header.type === PacketType.Pingreq || header.type === PacketType.Pingresp
               ? decodePingFast(header.type)
               : undefined;
@@ -183,14 +188,28 @@ export class PacketDecoder {
     // The first CONNECT fixes the version, as soon as its level is read: a CONNECT malformed further
     // on can still be answered in the client's format. A second CONNECT is the channel's protocol
     // error [MQTT-3.1.0-2] and changes nothing.
-    const first = this.#version === undefined;
+    if (this.#version !== undefined) return this.#decodeSecondConnect(bytes, r);
     const version = readProtocol(r);
-    if (first) this.#version = version;
+    this.#version = version;
     walkConnect(r, version);
     const { packet, settings } = this.#parseWith(bytes);
     // mqtt-packet keeps the whole CONNECT (password included) as its settings: keep only what it needs.
-    if (first) this.#settings = sharedSettings(version, settings.bridgeMode === true);
+    this.#settings = sharedSettings(version, settings.bridgeMode === true);
     return fixUserProperties(packet, r);
+  }
+
+  /**
+   * A well-formed second CONNECT goes to the channel; one that does not decode (say protocol level
+   * 6 on a 5.0 connection) is reported as what it is, a second CONNECT [MQTT-3.1.0-2], never as an
+   * unsupported version: the connection's version, not the new packet's, decides the answer.
+   */
+  #decodeSecondConnect(bytes: Buffer, r: WireReader): Packet {
+    try {
+      walkConnect(r, readProtocol(r));
+      return fixUserProperties(this.#parse(bytes), r);
+    } catch (err) {
+      throw new ProtocolError('second CONNECT', { cause: err });
+    }
   }
 
   #parse(bytes: Buffer): Packet {

@@ -135,11 +135,14 @@ const ACK_COMMANDS = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const;
 /**
  * PUBACK/PUBREC/PUBREL/PUBCOMP in the 2-byte body form (already validated), shaped as
  * mqtt-packet's parser shapes it (its Packet defaults included; 5.0 reads the omitted reason code
- * as 0x00 Success, MQTT 5.0 §3.4.2.1). Undefined for the longer 5.0 forms.
+ * as 0x00 Success, MQTT 5.0 §3.4.2.1). Undefined for the longer 5.0 forms. The packet identifier
+ * follows the fixed header, whose Remaining Length may take more bytes than needed (a non-minimal
+ * encoding that mqtt-packet accepts too), so its offset is `headerLength`, not 2.
  */
 export function decodeAckFast(
   bytes: Buffer,
   type: number,
+  headerLength: number,
   remainingLength: number,
   version: ProtocolVersion,
 ): Packet | undefined {
@@ -153,7 +156,7 @@ export function decodeAckFast(
     length: 2,
     topic: null,
     payload: null,
-    messageId: bytes.readUInt16BE(2),
+    messageId: bytes.readUInt16BE(headerLength),
     ...(version === 5 ? { reasonCode: 0 } : {}),
   };
   return packet as unknown as Packet;

@@ -7,14 +7,15 @@ import type { Session } from '../../broker/session.js';
 import type { SendOutcome, SessionLink } from '../../broker/session-link.js';
 import type { WillSpec } from '../../broker/will.js';
 import { encodePacket } from '../codec/encoder.js';
-import { MqttError, UnsupportedProtocolVersionError } from '../codec/errors.js';
+import { MqttError } from '../codec/errors.js';
 import type { Packet, ProtocolVersion } from '../codec/packet.js';
 import { ReasonCode } from '../codec/reason-codes.js';
 import { handlePubrec, handlePubrel } from './ack-handlers.js';
 import { ChannelAdapterLink } from './adapter-link.js';
 import { handleConnect } from './connect-handler.js';
 import { handleDisconnect } from './disconnect-handler.js';
-import { connackFor, disconnectFor } from './error-mapping.js';
+import { disconnectFor, type FailureAnswer } from './error-mapping.js';
+import { answerFailure, reportInternal } from './failure.js';
 import { OrderedAcks } from './ordered-acks.js';
 import { buildOutboundPublish } from './outbound-publish.js';
 import { handlePublish, sendPublishAck } from './publish-handler.js';
@@ -28,6 +29,8 @@ export interface ChannelSink {
   bufferedBytes(): number;
   /** Flush, then close the transport. */
   end(): void;
+  /** Close the transport at once, unflushed (the answer to a failure could not even be encoded). */
+  destroy(): void;
   /** Keepalive the shell enforces from now on, ms (0 = none). */
   setKeepalive(ms: number): void;
   /** CONNECT accepted: stop the connect timer. */
@@ -152,10 +155,23 @@ export class Channel implements SessionLink {
     }
   }
 
-  /** Encodes and writes a packet in this connection's protocol version. */
+  /**
+   * Encodes and writes a packet in this connection's protocol version. Never throws: a packet
+   * that cannot be encoded fails this connection (callers find it closed).
+   */
   send(packet: Packet): void {
     if (this.state === 'closed') return;
-    const bytes = encodePacket(packet, this.protocolVersion);
+    let bytes: Buffer;
+    try {
+      bytes = encodePacket(packet, this.protocolVersion);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.written(packet, bytes);
+  }
+
+  private written(packet: Packet, bytes: Buffer): void {
     this.broker.metrics.packetsSent[packet.cmd]++;
     this.broker.metrics.bytesSent += bytes.length;
     this.sink.write(bytes);
@@ -163,6 +179,7 @@ export class Channel implements SessionLink {
 
   /** The connection is accepted: start keepalive and session delivery. */
   markConnected(keepaliveSeconds: number): void {
+    if (this.state !== 'connecting') return; // failed while answering CONNECT
     this.state = 'connected';
     this.sink.connected();
     this.sink.setKeepalive(keepaliveSeconds * 1500); // 1.5 x keepalive [MQTT-3.1.2-24]
@@ -170,58 +187,81 @@ export class Channel implements SessionLink {
   }
 
   /**
-   * Turns any failure into the wire answer and closes: CONNACK while connecting, DISCONNECT with the
-   * reason code (v5) once connected. The will is published: the close is not a normal DISCONNECT.
+   * Turns any failure into the wire answer (error-mapping.ts: CONNACK while connecting, v5
+   * DISCONNECT once connected, per version) and closes this connection, whatever failed. Never
+   * throws: if even the answer cannot be encoded, the transport is destroyed. Logged and counted
+   * once (failure.ts). `releaseLater`: the failure happened on another connection's call stack (a
+   * delivery), whose work must not be re-entered by this one's teardown (will, adapter).
    */
-  fail(err: unknown): void {
+  fail(err: unknown, releaseLater = false): void {
     if (this.state === 'closed') return;
-    const mqttError = err instanceof MqttError ? err : undefined;
-    if (mqttError === undefined) this.logger.error({ err, clientId: this.clientId }, 'connection failed');
-    else this.logger.debug({ clientId: this.clientId, reason: mqttError.message }, 'protocol failure');
-    const code = mqttError?.reasonCode ?? ReasonCode.ImplementationSpecificError;
-    if (this.state !== 'connected') this.broker.metrics.connectRefused(code);
-    if (err instanceof UnsupportedProtocolVersionError) {
-      // [MQTT-3.1.2-2] answer with the 3.1.1 "unacceptable protocol version" code, then close.
-      this.send(connackFor(ReasonCode.UnsupportedProtocolVersion, 4));
-      this.close(undefined, false);
-      return;
-    }
-    if (this.state === 'connecting' || this.state === 'new') {
-      if (this.state === 'connecting')
-        this.send(connackFor(code, this.protocolVersion, this.reasonString(mqttError)));
-      this.close(undefined, false);
-      return;
-    }
-    this.close(code, true, this.reasonString(mqttError));
+    const stage = this.state;
+    const answerError = answerFailure(this, err, stage);
+    this.state = 'closed';
+    if (answerError === undefined) this.sink.end();
+    else this.sink.destroy();
+    const publishWill = stage === 'connected'; // [MQTT-3.1.2-8] not a normal DISCONNECT
+    if (releaseLater) process.nextTick(releaseAfterFailure, this, publishWill);
+    else this.release(publishWill);
   }
 
-  private reasonString(err: MqttError | undefined): string | undefined {
-    return this.protocolVersion === 5 && err !== undefined ? err.message : undefined;
+  /** Writes the answer to a failure; returns the error if it could not be encoded. */
+  writeAnswer(answer: FailureAnswer): unknown {
+    let bytes: Buffer;
+    try {
+      bytes = encodePacket(answer.packet, answer.version);
+      // [MQTT-3.1.2-25] the answer too must fit the client's Maximum Packet Size: drop the reason string.
+      if (bytes.length > this.clientMaxPacketSize && answer.packet.properties !== undefined) {
+        const { properties: _dropped, ...bare } = answer.packet;
+        bytes = encodePacket(bare, answer.version);
+      }
+    } catch (err) {
+      return err;
+    }
+    this.written(answer.packet, bytes);
+    return undefined;
   }
 
-  /** Closes the connection, sending a v5 DISCONNECT with `code` first when given. */
+  /** Closes the connection, sending a v5 DISCONNECT with `code` first when given. Never throws. */
   close(code: ReasonCode | undefined, publishWill: boolean, reasonString?: string): void {
     if (this.state === 'closed') return;
-    const wasConnected = this.state === 'connected';
-    if (code !== undefined && wasConnected) {
+    let answerError: unknown;
+    if (code !== undefined && this.state === 'connected') {
       const disconnect = disconnectFor(code, this.protocolVersion, reasonString);
-      if (disconnect !== null) this.send(disconnect);
+      if (disconnect !== null)
+        answerError = this.writeAnswer({ packet: disconnect, version: this.protocolVersion });
     }
     this.state = 'closed';
-    this.sink.end();
+    if (answerError === undefined) {
+      this.sink.end();
+    } else {
+      reportInternal(this, answerError, 'DISCONNECT could not be encoded: connection destroyed');
+      this.sink.destroy();
+    }
     this.release(publishWill);
   }
 
-  private release(publishWill: boolean): void {
+  /** Ends the adapter and the session's link; each step is isolated so one failing skips no other. */
+  release(publishWill: boolean): void {
     const adapter = this.adapter;
     this.adapter = undefined;
-    adapter?.onDisconnected?.();
+    if (adapter?.onDisconnected !== undefined) {
+      try {
+        adapter.onDisconnected();
+      } catch (err) {
+        reportInternal(this, err, 'adapter failed on disconnect');
+      }
+    }
     const session = this.session;
     if (session === undefined) return;
     this.session = undefined;
     const will = publishWill ? this.will : undefined;
     this.will = undefined;
-    this.broker.connectionLost(session, this, will);
+    try {
+      this.broker.connectionLost(session, this, will);
+    } catch (err) {
+      reportInternal(this, err, 'releasing the session failed');
+    }
   }
 
   /** The transport closed under us (peer, network error): an abnormal end, so the will goes out. */
@@ -234,6 +274,12 @@ export class Channel implements SessionLink {
   keepaliveExpired(): void {
     this.logger.debug({ clientId: this.clientId }, 'keepalive timeout');
     this.close(ReasonCode.KeepAliveTimeout, true); // [MQTT-3.1.2-24]
+  }
+
+  /** The client left a packet incomplete for longer than the limit: a slow sender holds no connection. */
+  incompletePacketExpired(limitMs: number): void {
+    // 0x8D: bytes of a packet that never completes are no sign of life [MQTT-3.1.2-24].
+    this.fail(new MqttError(ReasonCode.KeepAliveTimeout, `packet incomplete after ${limitMs} ms`));
   }
 
   connectTimedOut(): void {
@@ -263,7 +309,15 @@ export class Channel implements SessionLink {
     subscriptionIds: readonly number[] | undefined,
   ): SendOutcome {
     if (this.state !== 'connected') return 'sent'; // stays in flight until the next connection
-    const outcome = buildOutboundPublish(this, message, packetId, dup, subscriptionIds);
+    let outcome: ReturnType<typeof buildOutboundPublish>;
+    try {
+      outcome = buildOutboundPublish(this, message, packetId, dup, subscriptionIds);
+    } catch (err) {
+      // This runs on the publisher's call stack: only this (the receiving) connection closes. The
+      // message is dropped, not kept to fail again on every reconnect.
+      this.fail(err, true);
+      return 'skipped';
+    }
     if (typeof outcome === 'string') return outcome;
     this.broker.metrics.messagesSent++;
     this.broker.metrics.bytesSent += outcome.length;
@@ -274,4 +328,8 @@ export class Channel implements SessionLink {
   sendPubrel(packetId: number): void {
     this.send({ cmd: 'pubrel', messageId: packetId });
   }
+}
+
+function releaseAfterFailure(channel: Channel, publishWill: boolean): void {
+  channel.release(publishWill);
 }

@@ -4,8 +4,10 @@ import type { BrokerMessage, MessageProperties } from '../../broker/message.js';
 import { MqttError } from '../codec/errors.js';
 import type { PublishPacket } from '../codec/packet.js';
 import { isFailure, ReasonCode } from '../codec/reason-codes.js';
+import { redactTopic, topicForText } from '../topic/redact.js';
 import { isValidTopicName } from '../topic/validate.js';
 import type { Channel } from './channel.js';
+import { publishAckCode } from './error-mapping.js';
 
 /**
  * Inbound PUBLISH: resolve alias → validate topic → QoS 2 duplicate check → authorize →
@@ -82,7 +84,7 @@ function resolveTopic(ch: Channel, packet: PublishPacket): string {
     // [MQTT-3.3.2-1/2] an empty topic without alias is a protocol error; wildcards are invalid
     throw new MqttError(
       topic === '' ? ReasonCode.ProtocolError : ReasonCode.TopicNameInvalid,
-      `invalid topic name '${topic}'`,
+      `invalid topic name '${topicForText(topic)}'`,
     );
   }
   return topic;
@@ -121,7 +123,7 @@ function accept(
 ): void | Promise<void> {
   if (ch.state !== 'connected') return;
   if (!allowed) {
-    ch.logger.debug({ clientId: ch.clientId, topic: message.topic }, 'publish not authorized');
+    ch.logger.debug({ clientId: ch.clientId, topic: redactTopic(message.topic) }, 'publish not authorized');
     // v5: PUBACK/PUBREC 0x87; 3.1.1 has no negative ack, so the message is acknowledged and dropped.
     return acknowledge(ch, packet, ch.protocolVersion === 5 ? ReasonCode.NotAuthorized : ReasonCode.Success);
   }
@@ -159,5 +161,5 @@ export function sendPublishAck(ch: Channel, packet: PublishPacket, code: ReasonC
     ch.send({ cmd, messageId: packet.messageId! });
     return;
   }
-  ch.send({ cmd, messageId: packet.messageId!, reasonCode: code });
+  ch.send({ cmd, messageId: packet.messageId!, reasonCode: publishAckCode(code) });
 }

@@ -7,10 +7,11 @@ import type {
   UnsubscribePacket,
   Subscription as WireSubscription,
 } from '../codec/packet.js';
-import { ReasonCode, toV3SubackCode } from '../codec/reason-codes.js';
+import { ReasonCode } from '../codec/reason-codes.js';
 import { parseSharedFilter, type SharedFilter } from '../topic/shared.js';
 import { isValidTopicFilter } from '../topic/validate.js';
 import type { Channel } from './channel.js';
+import { subackCode } from './error-mapping.js';
 
 interface Granted {
   readonly code: number;
@@ -28,7 +29,7 @@ export async function handleSubscribe(ch: Channel, packet: SubscribePacket): Pro
   for (const wire of packet.subscriptions) results.push(await subscribeOne(ch, wire, subscriptionId));
   if (ch.state !== 'connected') return;
   ch.session!.saveState();
-  const codes = results.map((r) => (ch.protocolVersion === 5 ? r.code : toV3SubackCode(r.code)));
+  const codes = results.map((r) => subackCode(r.code, ch.protocolVersion));
   ch.send({ cmd: 'suback', messageId: packet.messageId!, granted: codes });
   const session = ch.session!;
   for (const { retained, sub } of results) {

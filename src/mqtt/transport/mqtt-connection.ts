@@ -22,8 +22,15 @@ type OwnedStream = TransportStream & { [CONNECTION]?: MqttConnection };
 
 /** Runs MQTT on a transport stream until it closes (the transports' connection handler). */
 export function acceptMqttConnection(broker: Broker, stream: TransportStream, info: ConnectionInfo): void {
-  const connection = new MqttConnection(stream, info, broker);
-  if (!broker.attach(connection)) stream.destroy(); // shutting down
+  try {
+    const connection = new MqttConnection(stream, info, broker);
+    if (!broker.attach(connection)) stream.destroy(); // shutting down
+  } catch (err) {
+    // Runs in a listener's connection callback, where a throw would end the process.
+    broker.metrics.connectionFailed('internal');
+    broker.logger.error({ err, transport: info.transport }, 'accepting a connection failed: destroyed');
+    stream.destroy();
+  }
 }
 
 /**
@@ -50,6 +57,10 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   private keepaliveTicks = 0;
   /** The tick in which bytes last came in (kept while a keepalive runs). */
   private lastSeen = 0;
+  /** CONNECT accepted: the connect deadline is over, keepalive and the incomplete-packet bound apply. */
+  private accepted = false;
+  /** The tick in which the incomplete packet the decoder holds began; -1 when it holds none. */
+  private partialSince = -1;
   // WheelEntry: the wheel's links and due tick (timer-wheel.ts).
   wheelSlot = -1;
   wheelPrev: WheelEntry | undefined;
@@ -76,17 +87,32 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   /** Stream listeners shared by every connection (`this` is the stream): no closures per connection. */
   private static readonly listeners = {
     data(this: OwnedStream, chunk: Buffer): void {
-      this[CONNECTION]!.onData(chunk);
+      const connection = this[CONNECTION]!;
+      try {
+        connection.onData(chunk);
+      } catch (err) {
+        connection.contain(err);
+      }
     },
     drain(this: OwnedStream): void {
-      this[CONNECTION]!.applyBackpressure();
+      const connection = this[CONNECTION]!;
+      try {
+        connection.applyBackpressure();
+      } catch (err) {
+        connection.contain(err);
+      }
     },
     error(this: OwnedStream, err: Error): void {
       const connection = this[CONNECTION]!;
       connection.broker.logger.debug({ err, clientId: connection.channel.clientId }, 'transport error');
     },
     close(this: OwnedStream): void {
-      this[CONNECTION]!.transportClosed();
+      const connection = this[CONNECTION]!;
+      try {
+        connection.transportClosed();
+      } catch (err) {
+        connection.contain(err);
+      }
     },
   };
 
@@ -111,11 +137,75 @@ export class MqttConnection implements ChannelSink, WheelEntry {
       this.channel.fail(err);
       return;
     }
+    if (this.accepted) this.trackPartialPacket(packets.length > 0);
     if (packets.length > 0) {
       this.pending ??= new Denque();
       for (const packet of packets) this.pending.push(packet);
     }
     this.pump();
+  }
+
+  /**
+   * Bytes of an incomplete packet reset keepalive, so a client trickling one byte at a time
+   * would stay forever: the packet must complete within `incompletePacketTimeoutMs` of its first
+   * byte. One tick read per chunk and at most one wheel move per packet, never a timer per byte.
+   */
+  private trackPartialPacket(progressed: boolean): void {
+    if (!this.decoder.holdsPartialPacket) {
+      this.partialSince = -1;
+      return;
+    }
+    if (this.partialSince >= 0 && !progressed) return; // the same packet, still incomplete
+    this.restartPartialClock();
+  }
+
+  /** Times the incomplete packet from now (a new packet began, or reading resumed after our pause). */
+  private restartPartialClock(): void {
+    if (!this.accepted || !this.decoder.holdsPartialPacket) return;
+    this.partialSince = deadlines.now();
+    const due = this.partialSince + this.incompleteTicks() + 1;
+    if (this.wheelSlot === -1 || due < this.wheelAt) {
+      this.wheelAt = due;
+      deadlines.insert(this);
+    }
+  }
+
+  /** The incomplete-packet bound runs only while we read: a pause for backpressure is ours. */
+  private partialDue(): number {
+    return this.partialSince >= 0 && !this.paused ? this.partialSince + this.incompleteTicks() + 1 : -1;
+  }
+
+  private incompleteTicks(): number {
+    return Math.ceil(this.broker.limits.incompletePacketTimeoutMs / deadlines.tickMs);
+  }
+
+  /**
+   * The containment boundary of this connection: whatever fails while serving it closes it and
+   * nothing else (the channel answers, logs and counts). Should even that fail, or the channel be
+   * closed already, the failure is logged and counted here and the transport destroyed.
+   */
+  private contain(err: unknown): void {
+    if (this.channel.state !== 'closed') {
+      try {
+        this.channel.fail(err);
+        return;
+      } catch (inner) {
+        this.broker.logger.error({ err: inner, clientId: this.channel.clientId }, 'failure handling failed');
+      }
+    }
+    this.broker.metrics.connectionFailed('internal');
+    this.broker.logger.error({ err, clientId: this.channel.clientId }, 'connection failed: destroyed');
+    this.stream.destroy();
+  }
+
+  /** An async handler settled (it never rejects: the channel turns rejections into `fail`). */
+  private handlerSettled(): void {
+    this.busy = false;
+    try {
+      this.pump();
+    } catch (err) {
+      this.contain(err);
+    }
   }
 
   /** Hands packets to the channel one at a time; async handlers hold the line until they settle. */
@@ -130,10 +220,8 @@ export class MqttConnection implements ChannelSink, WheelEntry {
       const result = this.channel.handle(packet);
       if (result instanceof Promise) {
         this.busy = true;
-        void result.finally(() => {
-          this.busy = false;
-          this.pump();
-        });
+        const settled = (): void => this.handlerSettled();
+        void result.then(settled, settled);
       }
     }
     this.applyBackpressure();
@@ -153,6 +241,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     } else if (this.paused && pending < limit / 2 && !writeBlocked) {
       this.paused = false;
       this.stream.resume();
+      this.restartPartialClock(); // our pause is no delay of the client's
     }
   }
 
@@ -166,7 +255,11 @@ export class MqttConnection implements ChannelSink, WheelEntry {
       this.stream.cork();
       process.nextTick(() => {
         this.corked = false;
-        this.stream.uncork();
+        try {
+          this.stream.uncork();
+        } catch (err) {
+          this.contain(err);
+        }
       });
     }
     this.stream.write(bytes);
@@ -187,30 +280,66 @@ export class MqttConnection implements ChannelSink, WheelEntry {
     this.endTimer.unref();
   }
 
+  destroy(): void {
+    if (this.isClosed) return;
+    this.clearTimers();
+    this.stream.destroy();
+  }
+
   setKeepalive(ms: number): void {
     deadlines.remove(this);
     this.keepaliveTicks = ms > 0 ? Math.ceil(ms / deadlines.tickMs) : 0;
-    if (ms <= 0) return;
     this.lastSeen = deadlines.now();
-    this.wheelAt = deadlines.after(ms);
+    // A packet already incomplete when CONNECT was accepted is timed from now.
+    this.partialSince = this.decoder.holdsPartialPacket ? this.lastSeen : -1;
+    const due = this.nextDue();
+    if (due < 0) return;
+    this.wheelAt = due;
     deadlines.insert(this);
   }
 
   connected(): void {
     deadlines.remove(this);
+    this.accepted = true;
   }
 
-  /** The wheel's call at the deadline: keepalive moved on, or expired [MQTT-3.1.2-24]; or connect timeout. */
+  /** The earliest of the keepalive and incomplete-packet deadlines, in ticks; -1 when neither runs. */
+  private nextDue(): number {
+    // +1: `lastSeen` is the tick the bytes came in, which may have started up to a tick earlier.
+    const keepalive = this.keepaliveTicks > 0 ? this.lastSeen + this.keepaliveTicks + 1 : -1;
+    const partial = this.partialDue();
+    if (keepalive < 0 || partial < 0) return Math.max(keepalive, partial);
+    return Math.min(keepalive, partial);
+  }
+
+  /**
+   * The wheel's call at a deadline: connect timeout; or keepalive expired [MQTT-3.1.2-24]; or an
+   * incomplete packet too old; or a deadline that moved on (answered with the new tick).
+   */
   wheelDue(now: number): number {
-    if (this.keepaliveTicks === 0) {
+    try {
+      return this.deadlineReached(now);
+    } catch (err) {
+      this.contain(err);
+      return -1;
+    }
+  }
+
+  private deadlineReached(now: number): number {
+    if (!this.accepted) {
       this.channel.connectTimedOut();
       return -1;
     }
-    // +1: `lastSeen` is the tick the bytes came in, which may have started up to a tick earlier.
-    const due = this.lastSeen + this.keepaliveTicks + 1;
-    if (due > now) return due;
-    this.channel.keepaliveExpired();
-    return -1;
+    if (this.keepaliveTicks > 0 && this.lastSeen + this.keepaliveTicks + 1 <= now) {
+      this.channel.keepaliveExpired();
+      return -1;
+    }
+    const partial = this.partialDue();
+    if (partial >= 0 && partial <= now) {
+      this.channel.incompletePacketExpired(this.broker.limits.incompletePacketTimeoutMs);
+      return -1;
+    }
+    return this.nextDue();
   }
 
   /** Server shutdown: DISCONNECT 0x8B (v5), then wait for the socket to close. */
@@ -239,5 +368,6 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   private clearTimers(): void {
     deadlines.remove(this);
     this.keepaliveTicks = 0;
+    this.partialSince = -1;
   }
 }

@@ -104,6 +104,32 @@ test('[MQTT-3.1.0-2] a second CONNECT does not change the negotiated version', (
   assert.equal(decoder.push(frame(0x40, u16(1), 0x10, 0)).length, 1);
 });
 
+test('[MQTT-3.1.0-2] a second CONNECT of an unknown level is a protocol error, not an unsupported version', () => {
+  const decoder = new PacketDecoder({ maxPacketSize: 1000 });
+  decoder.push(connectV5);
+  const level6 = frame(0x10, str('MQTT'), 6, 0x02, u16(0), str('again'));
+  assert.throws(
+    () => decoder.push(level6),
+    (err: unknown) =>
+      err instanceof ProtocolError &&
+      err.reasonCode === ReasonCode.ProtocolError &&
+      err.message === 'second CONNECT',
+  );
+  assert.equal(decoder.protocolVersion, 5);
+});
+
+test('holdsPartialPacket: true from the first byte of a packet until its last', () => {
+  const decoder = new PacketDecoder({ maxPacketSize: 1000 });
+  const packet = encodePacket(publish(Buffer.from('payload')), 4);
+  assert.equal(decoder.holdsPartialPacket, false);
+  decoder.push(packet.subarray(0, 1));
+  assert.equal(decoder.holdsPartialPacket, true);
+  decoder.push(packet.subarray(1, packet.length - 1));
+  assert.equal(decoder.holdsPartialPacket, true);
+  assert.equal(decoder.push(packet.subarray(packet.length - 1)).length, 1);
+  assert.equal(decoder.holdsPartialPacket, false);
+});
+
 test('whole packets in one chunk are parsed in place: the payload is a view of the chunk', () => {
   const decoder = new PacketDecoder({ maxPacketSize: 1000 });
   const chunk = Buffer.concat([

@@ -21,6 +21,11 @@ const LIMITS = [
   '100',
   '--max-subscriptions-per-session',
   '100',
+  // Mutated CONNECTs are mostly failed logins: at the default burst (5) the fuzzer's address would
+  // be throttled within a second and every later CONNECT refused before its credentials are read,
+  // leaving the logged-in paths unfuzzed. A large burst keeps the throttle in the path, rarely closed.
+  '--auth-failure-burst',
+  '1000000',
 ];
 
 export type ServerKind = 'platform' | 'broker';

@@ -39,7 +39,17 @@ const ENGINE_METRICS = [
   'devgate_mqtt_packets_sent_total',
   'devgate_mqtt_bytes_received_total',
   'devgate_mqtt_bytes_sent_total',
-  'devgate_mqtt_deliveries_total',
+  'devgate_mqtt_messages_received_total',
+  'devgate_mqtt_messages_sent_total',
+  'devgate_mqtt_subscriptions',
+  'devgate_mqtt_retained_messages',
+  'devgate_mqtt_denials_total',
+  'devgate_mqtt_session_takeovers_total',
+  'devgate_devices_online',
+  'devgate_http_requests_total',
+  'devgate_http_request_duration_seconds',
+  'devgate_build_info',
+  'devgate_uptime_seconds',
   'devgate_mqtt_deliveries_dropped_total',
   'devgate_socket_workers',
   'devgate_socket_worker_exits_total',
@@ -96,11 +106,10 @@ test('Operations /metrics: Prometheus text with engine, store, loop and process 
   const connections = exposition.samples.filter((s) => s.name === 'devgate_mqtt_connections');
   assert.ok(connections.every((s) => ['tcp', 'tls', 'ws', 'wss'].includes(s.labels.transport ?? '')));
   assert.ok(connections.every((s) => ['3.1', '3.1.1', '5.0'].includes(s.labels.protocol ?? '')));
-  assert.equal(sampleValue(exposition, 'devgate_mqtt_connections', { transport: 'tcp', protocol: '5.0' }), 1);
-  assert.equal(
-    sampleValue(exposition, 'devgate_mqtt_connections', { transport: 'ws', protocol: '3.1.1' }),
-    1,
-  );
+  const tcp = { transport: 'tcp', port: String(mqttPort), protocol: '5.0' };
+  assert.equal(sampleValue(exposition, 'devgate_mqtt_connections', tcp), 1);
+  const ws = { transport: 'ws', port: String(running.server.addresses.http), protocol: '3.1.1' };
+  assert.equal(sampleValue(exposition, 'devgate_mqtt_connections', ws), 1);
 
   const text = await (await fetch(`${running.httpUrl}/metrics`)).text();
   for (const secret of [

@@ -58,7 +58,7 @@ test('Operations on devgate broker: /healthz, /readyz and token-protected /metri
   assert.equal(sampleValue(metrics, 'devgate_mqtt_connections', { transport: 'tcp', protocol: '5.0' }), 1);
   assert.equal(sampleValue(metrics, 'devgate_mqtt_packets_received_total', { kind: 'subscribe' }), 1);
   assert.equal(sampleValue(metrics, 'devgate_mqtt_packets_sent_total', { kind: 'suback' }), 1);
-  assert.ok((sampleValue(metrics, 'devgate_mqtt_deliveries_total') ?? 0) >= 1);
+  assert.ok((sampleValue(metrics, 'devgate_mqtt_messages_sent_total', { qos: '1' }) ?? 0) >= 1);
   assert.ok((sampleValue(metrics, 'devgate_store_flush_seconds_count', { store: 'sessions' }) ?? 0) >= 1);
   assert.ok(sampleValue(metrics, 'process_resident_memory_bytes') !== undefined);
 

@@ -57,6 +57,8 @@ export interface SessionStats {
   /** Sessions kept for a client that is not connected (waiting for their expiry). */
   readonly disconnected: number;
   readonly subscriptions: number;
+  /** Outbound QoS 1/2 messages held for sessions: in flight or queued. */
+  readonly pending: number;
 }
 
 export interface OpenSessionRequest {
@@ -182,11 +184,13 @@ export class Broker {
   sessionStats(): SessionStats {
     let connected = 0;
     let subscriptions = 0;
+    let pending = 0;
     for (const session of this.sessions.values()) {
       if (session.link !== undefined) connected++;
       subscriptions += session.subscriptionCount;
+      pending += session.pendingCount;
     }
-    return { connected, disconnected: this.sessions.size - connected, subscriptions };
+    return { connected, disconnected: this.sessions.size - connected, subscriptions, pending };
   }
 
   get isClosing(): boolean {

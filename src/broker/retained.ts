@@ -1,6 +1,7 @@
 import { topicMatches } from '../mqtt/topic/match.js';
 import type { RetainedStore } from '../store/types.js';
 import type { BrokerMessage } from './message.js';
+import { isSysTopic } from './sys-topic.js';
 
 const hasWildcard = (filter: string): boolean => filter.includes('+') || filter.includes('#');
 
@@ -32,7 +33,8 @@ export class RetainedMessages {
     }
     if (!this.byTopic.has(message.topic) && this.byTopic.size >= this.maxMessages) return false;
     this.byTopic.set(message.topic, message);
-    this.store?.put(message);
+    // `$SYS` values describe this run only: kept in memory, never stored for the next one.
+    if (!isSysTopic(message.topic)) this.store?.put(message);
     return true;
   }
 

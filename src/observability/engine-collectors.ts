@@ -98,7 +98,7 @@ function gauges(registry: Registry, broker: BrokerSource): void {
   stateGauges(registry, broker);
 }
 
-const NO_SESSIONS: SessionStats = { connected: 0, disconnected: 0, subscriptions: 0 };
+const NO_SESSIONS: SessionStats = { connected: 0, disconnected: 0, subscriptions: 0, pending: 0 };
 
 /** Sessions, subscriptions and retained messages held (the sessions are walked at scrape time). */
 function stateGauges(registry: Registry, broker: BrokerSource): void {
@@ -119,6 +119,14 @@ function stateGauges(registry: Registry, broker: BrokerSource): void {
     registers: [registry],
     collect(this: Gauge) {
       this.set((broker()?.sessionStats() ?? NO_SESSIONS).subscriptions);
+    },
+  });
+  new Gauge({
+    name: 'devgate_mqtt_pending_messages',
+    help: 'QoS 1/2 messages held for sessions: sent and not yet acknowledged, or queued',
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set((broker()?.sessionStats() ?? NO_SESSIONS).pending);
     },
   });
   new Gauge({

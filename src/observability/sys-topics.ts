@@ -97,7 +97,6 @@ export class SysTopics {
     const retained = broker.retained.size;
     const out: Array<[string, string]> = [
       [`${BROKER}/version`, `devgate version ${this.options.version}`],
-      [UPTIME_TOPIC, `${Math.floor((now - this.startedAt) / 1000)} seconds`],
       [`${BROKER}/clients/connected`, String(stats.connected)],
       [`${BROKER}/clients/disconnected`, String(stats.disconnected)],
       [`${BROKER}/clients/total`, String(stats.connected + stats.disconnected)],
@@ -114,6 +113,8 @@ export class SysTopics {
       for (const [window, perMinute] of load.values())
         out.push([`${BROKER}/load/${name}/${window}`, perMinute.toFixed(2)]);
     }
+    // Last: a subscriber knows an update is complete when the uptime arrives.
+    out.push([UPTIME_TOPIC, `${Math.floor((now - this.startedAt) / 1000)} seconds`]);
     return out;
   }
 

@@ -5,7 +5,7 @@ import { type TestContext, test } from 'node:test';
 import { SysTopics } from '../../src/observability/sys-topics.js';
 import { connectClient, type Inbox, type Received, subscribeCodes } from '../helpers/mqtt-client.js';
 import { tempDataDir } from '../helpers/platform-server.js';
-import { startServer, type TestServer } from '../helpers/start-server.js';
+import { restartServer, startServer, type TestServer } from '../helpers/start-server.js';
 import { topics, untilMarker } from '../helpers/sync.js';
 
 const VERSION_TOPIC = '$SYS/broker/version';
@@ -141,4 +141,28 @@ test('$SYS readable only where the ACL file has a read rule for it (# does not c
     update.every((m) => m.topic === UPTIME_TOPIC || m.topic.startsWith('$SYS/broker/clients/')),
     topics(update).join(', '),
   );
+});
+
+test('$SYS values are not refused by a full retained quota, and never persisted across a restart', async (t) => {
+  const srv = await startServer(t, { persistence: true, limits: { maxRetainedMessages: 1 } });
+  const sys = runSys(t, srv);
+  const client = await connectClient(t, srv.port, { protocolVersion: 5 });
+  await client.client.publishAsync('app/state', 'kept', { qos: 1, retain: true });
+  // Refused with 0x97 Quota exceeded (mqtt.js rejects): the quota is full for clients.
+  await client.client
+    .publishAsync('app/other', 'over quota', { qos: 1, retain: true })
+    .catch(() => undefined);
+  sys.update();
+  const broker = srv.server.broker;
+  assert.deepEqual(broker.retained.match('app/other', Date.now()), []);
+  assert.equal(
+    broker.retained.match(VERSION_TOPIC, Date.now())[0]?.payload.toString(),
+    'devgate version 9.8.7',
+  );
+  sys.stop();
+
+  const restarted = await restartServer(srv);
+  const after = restarted.server.broker.retained;
+  assert.equal(after.match('app/state', Date.now()).length, 1, 'client retained messages are persisted');
+  assert.deepEqual(after.match('$SYS/#', Date.now()), [], 'no $SYS value came back from the store');
 });

@@ -1,8 +1,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Broker, SessionStats } from '../broker/broker.js';
+import type { Broker } from '../broker/broker.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { DENIAL_SOURCES, type EngineMetrics, PACKET_KINDS } from './metrics.js';
 import { type LabelledCounts, scrapedCounter, scrapedLabelledCounter } from './scrape-counters.js';
+import { registerSessionCollectors } from './session-collectors.js';
 
 /**
  * The engine's counters as Prometheus metrics. Values are read from EngineMetrics (plain
@@ -10,7 +11,7 @@ import { type LabelledCounts, scrapedCounter, scrapedLabelledCounter } from './s
  * (transport, protocol version, packet kind, reason name): no client id, token or device name.
  */
 
-type BrokerSource = () => Broker | undefined;
+export type BrokerSource = () => Broker | undefined;
 
 /** `BadUserNameOrPassword` → `bad_user_name_or_password`; unknown codes as `0x..`. */
 const REASON_NAMES = new Map<number, string>(
@@ -93,48 +94,6 @@ function gauges(registry: Registry, broker: BrokerSource): void {
     registers: [registry],
     collect(this: Gauge) {
       this.set(broker()?.metrics.socketWorkersRunning ?? 0);
-    },
-  });
-  stateGauges(registry, broker);
-}
-
-const NO_SESSIONS: SessionStats = { connected: 0, disconnected: 0, subscriptions: 0, pending: 0 };
-
-/** Sessions, subscriptions and retained messages held (the sessions are walked at scrape time). */
-function stateGauges(registry: Registry, broker: BrokerSource): void {
-  new Gauge({
-    name: 'devgate_mqtt_sessions',
-    help: 'MQTT sessions held, by state: connected, or disconnected and kept until their expiry',
-    labelNames: ['state'],
-    registers: [registry],
-    collect(this: Gauge<string>) {
-      const stats = broker()?.sessionStats() ?? NO_SESSIONS;
-      this.set({ state: 'connected' }, stats.connected);
-      this.set({ state: 'disconnected' }, stats.disconnected);
-    },
-  });
-  new Gauge({
-    name: 'devgate_mqtt_subscriptions',
-    help: 'Subscriptions held by all sessions (shared subscriptions included)',
-    registers: [registry],
-    collect(this: Gauge) {
-      this.set((broker()?.sessionStats() ?? NO_SESSIONS).subscriptions);
-    },
-  });
-  new Gauge({
-    name: 'devgate_mqtt_pending_messages',
-    help: 'QoS 1/2 messages held for sessions: sent and not yet acknowledged, or queued',
-    registers: [registry],
-    collect(this: Gauge) {
-      this.set((broker()?.sessionStats() ?? NO_SESSIONS).pending);
-    },
-  });
-  new Gauge({
-    name: 'devgate_mqtt_retained_messages',
-    help: 'Retained messages held',
-    registers: [registry],
-    collect(this: Gauge) {
-      this.set(broker()?.retained.size ?? 0);
     },
   });
 }
@@ -264,6 +223,7 @@ function accessCounters(registry: Registry, broker: BrokerSource): void {
 /** Registers the engine metrics on `registry`; each scrape reads the broker `broker()` returns. */
 export function registerEngineCollectors(registry: Registry, broker: BrokerSource): void {
   gauges(registry, broker);
+  registerSessionCollectors(registry, broker);
   connectCounters(registry, broker);
   trafficCounters(registry, broker);
   accessCounters(registry, broker);

@@ -181,6 +181,7 @@ export class Broker {
     return this.sessions.size;
   }
 
+  /** Sessions by state, subscriptions and pending messages: one walk of every session. */
   sessionStats(): SessionStats {
     let connected = 0;
     let subscriptions = 0;

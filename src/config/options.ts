@@ -140,7 +140,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       'sysInterval',
       'integer',
       '10',
-      'seconds between $SYS/broker/… updates (devgate broker only); 0 = no $SYS topics',
+      'seconds between $SYS/broker/… updates; 0 = no $SYS topics',
     ),
     min: 0,
     max: 86_400,

@@ -136,12 +136,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'bearer token GET /metrics requires (prefer the env variable)',
   ),
   {
-    ...option(
-      'sysInterval',
-      'integer',
-      '10',
-      'seconds between $SYS/broker/… updates; 0 = no $SYS topics',
-    ),
+    ...option('sysInterval', 'integer', '10', 'seconds between $SYS/broker/… updates; 0 = no $SYS topics'),
     min: 0,
     max: 86_400,
   },

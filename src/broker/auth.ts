@@ -7,6 +7,8 @@ export interface ConnectionInfo {
   readonly transport: 'tcp' | 'tls' | 'ws' | 'wss';
   readonly remoteAddress?: string;
   readonly remotePort?: number;
+  /** The port of the listener that accepted the connection (per-listener metrics). */
+  readonly localPort?: number;
 }
 
 /** What the authenticator sees of a CONNECT. */

@@ -45,7 +45,20 @@ export interface ManagedConnection {
 /** One accepted connection as the metrics see it: no client id, no address. */
 export interface ConnectionDescription {
   readonly transport: ConnectionInfo['transport'];
+  /** The listener's port; undefined when the transport does not know it. */
+  readonly port: number | undefined;
   readonly protocolVersion: 3 | 4 | 5;
+}
+
+/** What the broker holds now, walked on each metrics scrape and `$SYS` update. */
+export interface SessionStats {
+  /** Sessions with a live connection. */
+  readonly connected: number;
+  /** Sessions kept for a client that is not connected (waiting for their expiry). */
+  readonly disconnected: number;
+  readonly subscriptions: number;
+  /** Outbound QoS 1/2 messages held for sessions: in flight or queued. */
+  readonly pending: number;
 }
 
 export interface OpenSessionRequest {
@@ -156,7 +169,7 @@ export class Broker {
     for (const connection of this.connections) {
       const description = connection.describe?.();
       if (description === undefined) continue;
-      const key = `${description.transport}/${description.protocolVersion}`;
+      const key = `${description.transport}/${description.port}/${description.protocolVersion}`;
       const entry = stats.get(key);
       if (entry === undefined) stats.set(key, { description, count: 1 });
       else entry.count++;
@@ -166,6 +179,19 @@ export class Broker {
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Sessions by state, subscriptions and pending messages: one walk of every session. */
+  sessionStats(): SessionStats {
+    let connected = 0;
+    let subscriptions = 0;
+    let pending = 0;
+    for (const session of this.sessions.values()) {
+      if (session.link !== undefined) connected++;
+      subscriptions += session.subscriptionCount;
+      pending += session.pendingCount;
+    }
+    return { connected, disconnected: this.sessions.size - connected, subscriptions, pending };
   }
 
   get isClosing(): boolean {
@@ -208,6 +234,7 @@ export class Broker {
     if (session?.link !== undefined) {
       const previous = session.link;
       session.link = undefined;
+      this.metrics.sessionTakeovers++;
       previous.takeOver();
     }
     // Clean start, or a session that ends with its connection (expiry 0), is not resumed

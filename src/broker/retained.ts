@@ -1,12 +1,15 @@
 import { topicMatches } from '../mqtt/topic/match.js';
 import type { RetainedStore } from '../store/types.js';
 import type { BrokerMessage } from './message.js';
+import { isSysTopic } from './sys-topic.js';
 
 const hasWildcard = (filter: string): boolean => filter.includes('+') || filter.includes('#');
 
 /** Retained messages by topic [MQTT-3.3.1-5..11], written through to the store when persistence is on. */
 export class RetainedMessages {
   private readonly byTopic = new Map<string, BrokerMessage>();
+  /** How many of them are the broker's own `$SYS` values, which the quota leaves out. */
+  private sysCount = 0;
 
   constructor(
     private readonly store: RetainedStore | undefined,
@@ -27,12 +30,17 @@ export class RetainedMessages {
    */
   set(message: BrokerMessage): boolean {
     if (message.payload.length === 0) {
-      if (this.byTopic.delete(message.topic)) this.store?.delete(message.topic);
+      this.remove(message.topic);
       return true;
     }
-    if (!this.byTopic.has(message.topic) && this.byTopic.size >= this.maxMessages) return false;
+    // The broker's own `$SYS` values (a fixed set) neither use nor are refused by the quota.
+    const sys = isSysTopic(message.topic);
+    const isNew = !this.byTopic.has(message.topic);
+    if (!sys && isNew && this.byTopic.size - this.sysCount >= this.maxMessages) return false;
+    if (sys && isNew) this.sysCount++;
     this.byTopic.set(message.topic, message);
-    this.store?.put(message);
+    // `$SYS` values describe this run only: kept in memory, never stored for the next one.
+    if (!sys) this.store?.put(message);
     return true;
   }
 
@@ -51,8 +59,13 @@ export class RetainedMessages {
 
   private alive(message: BrokerMessage, now: number): boolean {
     if (message.expiresAt === undefined || message.expiresAt > now) return true;
-    this.byTopic.delete(message.topic);
-    this.store?.delete(message.topic);
+    this.remove(message.topic);
     return false;
+  }
+
+  private remove(topic: string): void {
+    if (!this.byTopic.delete(topic)) return;
+    if (isSysTopic(topic)) this.sysCount--;
+    else this.store?.delete(topic);
   }
 }

@@ -76,6 +76,16 @@ export class Session {
     return this.subscriptionMap;
   }
 
+  /** How many subscriptions the session holds (without making the map). */
+  get subscriptionCount(): number {
+    return this.subscriptionMap?.size ?? 0;
+  }
+
+  /** Outbound QoS 1/2 messages held: in flight or queued (without making the collections). */
+  get pendingCount(): number {
+    return (this.inflightMap?.size ?? 0) + (this.queued?.length ?? 0);
+  }
+
   /** Outbound QoS 1/2 messages sent and not yet completed, by packet id. */
   get inflight(): Map<number, OutboundEntry> {
     this.inflightMap ??= new Map();

@@ -3,6 +3,7 @@ import type { Authorizer } from './auth.js';
 import type { Clock } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import type { Session } from './session.js';
+import { isSysTopic } from './sys-topic.js';
 import { type WillSpec, willToMessage } from './will.js';
 
 export interface WillSchedulerDeps {
@@ -24,8 +25,11 @@ export class WillScheduler {
 
   /** A connection ended without a normal DISCONNECT: its will goes out now or when due. */
   schedule(session: Session, will: WillSpec): void {
-    // An adapter's onWill decides for its connection, as its onPublish does for publishes.
-    const allowed = will.mapTopic !== undefined || this.deps.authorizer.canPublish(will.identity, will.topic);
+    // An adapter's onWill decides for its connection, as its onPublish does for publishes; `$SYS`
+    // is the broker's own [MQTT-4.7.2-1].
+    const allowed =
+      will.mapTopic !== undefined ||
+      (!isSysTopic(will.topic) && this.deps.authorizer.canPublish(will.identity, will.topic));
     if (typeof allowed === 'boolean') this.decide(session, will, allowed);
     else
       allowed.then(

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
+import { DEFAULT_SYS_INTERVAL_SEC, SysTopics } from '../observability/sys-topics.js';
 import { createServer, type DevgateServer } from '../server.js';
 import type { DataDirLock } from '../store/data-dir-lock.js';
 import { brokerUsage } from './help.js';
@@ -34,11 +35,24 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
     const httpHandler = operationsHandler(operations, notFoundHandler);
     listening = await createServer(config, { logger, httpHandler });
     const server = listening;
-    return { ...server, close: () => server.close().finally(() => operations.close()) };
+    const sys = startSysTopics(server, config.sysInterval ?? DEFAULT_SYS_INTERVAL_SEC);
+    const close = (): Promise<void> => {
+      sys?.stop();
+      return server.close().finally(() => operations.close());
+    };
+    return { ...server, close };
   } catch (err) {
     operations.close();
     return reportStartFailure(io, 'broker', err, logger);
   }
+}
+
+/** `$SYS/broker/…` every `intervalSec` seconds; none with 0. */
+function startSysTopics(server: DevgateServer, intervalSec: number): SysTopics | undefined {
+  if (intervalSec === 0) return undefined;
+  const sys = new SysTopics(server.broker, { intervalSec, version: packageVersion() });
+  sys.start();
+  return sys;
 }
 
 /**

@@ -167,6 +167,7 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     },
     logLevel: get<ServerConfig['logLevel']>('logLevel', 'info'),
     ...optional('metricsToken', 'metricsToken'),
+    ...(values.has('sysInterval') ? { sysInterval: values.get('sysInterval') as number } : {}),
   };
 }
 

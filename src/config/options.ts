@@ -141,6 +141,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     '(none: open)',
     'bearer token GET /metrics requires (prefer the env variable)',
   ),
+  {
+    ...option('sysInterval', 'integer', '10', 'seconds between $SYS/broker/… updates; 0 = no $SYS topics'),
+    min: 0,
+    max: 86_400,
+  },
   ...(Object.keys(defaultLimits) as (keyof Limits)[]).map(limitOption),
 ];
 
@@ -405,7 +410,8 @@ export const OTA_OPTIONS: readonly OptionSpec[] = [
  * authenticates with device tokens and OAuth clients), plus the platform's.
  */
 export const START_OPTIONS: readonly OptionSpec[] = [
-  ...OPTIONS.filter((spec) => !spec.key.startsWith('auth.')).map((spec) =>
+  // The platform's topic space is the Blynk API: no file auth and no $SYS topics there.
+  ...OPTIONS.filter((spec) => !spec.key.startsWith('auth.') && spec.key !== 'sysInterval').map((spec) =>
     spec.key === 'limits.maxPacketSize' ? { ...spec, defaultText: String(START_MAX_PACKET_SIZE) } : spec,
   ),
   ...PLATFORM_OPTIONS,

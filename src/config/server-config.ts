@@ -35,6 +35,8 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
   readonly metricsToken?: string;
+  /** `devgate broker`: seconds between `$SYS/broker/…` updates; 0 = none; absent = the default (10). */
+  readonly sysInterval?: number;
 }
 
 /** Bound ports, as printed at start-up and written to `<dataDir>/listeners.json`. */

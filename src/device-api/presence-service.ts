@@ -108,6 +108,7 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
       arm(deviceId, state);
     },
     isOnline: (deviceId) => states.has(deviceId),
+    onlineCount: () => states.size,
     close() {
       closed = true;
       for (const state of states.values()) state.timer?.cancel();

@@ -139,6 +139,8 @@ export interface PresenceService {
   /** Data arrived for the device (direct or through a gateway): Online, and the delay restarts. */
   seen(deviceId: number): void;
   isOnline(deviceId: number): boolean;
+  /** Devices online now (the `devgate_devices_online` gauge). */
+  onlineCount(): number;
 }
 
 /** Everything the device API, gateway API and HTTP write paths share. Built once per process. */

@@ -115,6 +115,27 @@ function hasBody(headers: FastifyRequest['headers']): boolean {
   return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 
+/** `/metrics`, `/healthz` and `/readyz` of the platform: engine, device API and HTTP metrics. */
+function operationsFor(deps: HttpAppDeps, deviceApi: HttpAppDeps['deviceApi']): Operations {
+  return new Operations({
+    server: deps.server!,
+    checks: [platformCheck(deps.platform)],
+    metricsToken: deps.metricsToken,
+    ...(deviceApi === undefined
+      ? {}
+      : { deviceApi: () => deviceApi()?.metrics, devicesOnline: () => deviceApi()?.presence.onlineCount() }),
+  });
+}
+
+/** Every answered request into the HTTP metrics, by route pattern: never the URL (bounded labels). */
+function recordRequests(app: FastifyInstance, operations: Operations): void {
+  const http = operations.metrics.http;
+  app.addHook('onResponse', (request, reply, done) => {
+    http.record(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
 /**
  * The HTTP API (spec §6.3/§6.4) as a ready Fastify instance that does not listen: mount it on
  * the node HTTP(S) servers with {@link toRequestHandler}.
@@ -142,6 +163,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     uploads: deps.uploads,
     throttle: new HttpThrottle(deps.authThrottle),
   };
+  const operations = deps.server === undefined ? undefined : operationsFor(deps, deviceApi);
+  if (operations !== undefined) recordRequests(app, operations);
   const throttle = ctx.throttle;
   // A token check admitted by the throttle and not reported (an error on the way) ends here.
   app.addHook('onResponse', (request, _reply, done) => {
@@ -176,16 +199,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     await app.register(async (scope) => firmwareDownloadRoutes(scope, ota.service, ctx.throttle));
   const uploads = deps.uploads;
   if (uploads !== undefined) await app.register(async (scope) => deviceUploadRoutes(scope, uploads.store));
-  if (deps.server !== undefined) {
-    const checks = [platformCheck(deps.platform)];
-    const operations = new Operations({
-      server: deps.server,
-      checks,
-      metricsToken: deps.metricsToken,
-      ...(deviceApi === undefined ? {} : { deviceApi: () => deviceApi()?.metrics }),
-    });
-    operationsRoutes(app, operations, ctx.throttle);
-  }
+  if (operations !== undefined) operationsRoutes(app, operations, ctx.throttle);
   openApiRoute(app);
   await app.ready();
   return app;

@@ -1,8 +1,9 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
-import { CONNECTION_ERROR_KINDS, type EngineMetrics, PACKET_KINDS } from './metrics.js';
+import { CONNECTION_ERROR_KINDS, DENIAL_SOURCES, type EngineMetrics, PACKET_KINDS } from './metrics.js';
 import { type LabelledCounts, scrapedCounter, scrapedLabelledCounter } from './scrape-counters.js';
+import { registerSessionCollectors } from './session-collectors.js';
 
 /**
  * The engine's counters as Prometheus metrics. Values are read from EngineMetrics (plain
@@ -10,7 +11,7 @@ import { type LabelledCounts, scrapedCounter, scrapedLabelledCounter } from './s
  * (transport, protocol version, packet kind, reason name): no client id, token or device name.
  */
 
-type BrokerSource = () => Broker | undefined;
+export type BrokerSource = () => Broker | undefined;
 
 /** `BadUserNameOrPassword` → `bad_user_name_or_password`; unknown codes as `0x..`. */
 const REASON_NAMES = new Map<number, string>(
@@ -69,14 +70,19 @@ function reasonCounts(counts: ReadonlyMap<number, number>): Array<[string, numbe
 function gauges(registry: Registry, broker: BrokerSource): void {
   new Gauge({
     name: 'devgate_mqtt_connections',
-    help: 'Accepted MQTT connections open now, by transport and protocol version',
-    labelNames: ['transport', 'protocol'],
+    help: 'Accepted MQTT connections open now, by listener (transport and port) and protocol version',
+    labelNames: ['transport', 'port', 'protocol'],
     registers: [registry],
     collect(this: Gauge<string>) {
       this.reset();
       for (const { description, count } of broker()?.connectionStats().values() ?? []) {
+        const { transport, port, protocolVersion } = description;
         this.set(
-          { transport: description.transport, protocol: protocolName(description.protocolVersion) },
+          {
+            transport,
+            port: port === undefined ? '' : String(port),
+            protocol: protocolName(protocolVersion),
+          },
           count,
         );
       }
@@ -88,14 +94,6 @@ function gauges(registry: Registry, broker: BrokerSource): void {
     registers: [registry],
     collect(this: Gauge) {
       this.set(broker()?.metrics.socketWorkersRunning ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'devgate_mqtt_sessions',
-    help: 'MQTT sessions held (connected or waiting for their expiry)',
-    registers: [registry],
-    collect(this: Gauge) {
-      this.set(broker()?.sessionCount ?? 0);
     },
   });
 }
@@ -168,12 +166,21 @@ function trafficCounters(registry: Registry, broker: BrokerSource): void {
     'Bytes written to MQTT clients',
     (m) => m.bytesSent,
   );
-  readCounter(
+  labelledCounter(
     registry,
     broker,
-    'devgate_mqtt_deliveries_total',
-    'PUBLISHes delivered to subscribers (downlinks included)',
-    (m) => m.messagesSent,
+    'devgate_mqtt_messages_received_total',
+    'PUBLISHes received from clients, by QoS',
+    'qos',
+    (m) => byQos(m.messagesReceivedByQos),
+  );
+  labelledCounter(
+    registry,
+    broker,
+    'devgate_mqtt_messages_sent_total',
+    'PUBLISHes written to clients (deliveries, downlinks and $SYS included), by QoS',
+    'qos',
+    (m) => byQos(m.messagesSentByQos),
   );
   readCounter(
     registry,
@@ -192,9 +199,40 @@ function trafficCounters(registry: Registry, broker: BrokerSource): void {
   );
 }
 
+function byQos(counts: readonly number[]): Array<[string, number]> {
+  return counts.map((count, qos) => [String(qos), count]);
+}
+
+/** Refusals and takeovers: what an operator looks at when clients say "it stopped working". */
+function accessCounters(registry: Registry, broker: BrokerSource): void {
+  new Counter({
+    name: 'devgate_mqtt_denials_total',
+    help: 'PUBLISHes and SUBSCRIBE filters refused, by action and by who refused (authorizer: ACL; scope: device/gateway API; reserved: $SYS)',
+    labelNames: ['action', 'by'],
+    registers: [registry],
+    collect(this: Counter<string>) {
+      this.reset();
+      const metrics = broker()?.metrics;
+      for (const by of DENIAL_SOURCES) {
+        this.inc({ action: 'publish', by }, metrics?.publishDenied[by] ?? 0);
+        this.inc({ action: 'subscribe', by }, metrics?.subscribeDenied[by] ?? 0);
+      }
+    },
+  });
+  readCounter(
+    registry,
+    broker,
+    'devgate_mqtt_session_takeovers_total',
+    'Live connections closed because a new CONNECT took over their session (same client id)',
+    (m) => m.sessionTakeovers,
+  );
+}
+
 /** Registers the engine metrics on `registry`; each scrape reads the broker `broker()` returns. */
 export function registerEngineCollectors(registry: Registry, broker: BrokerSource): void {
   gauges(registry, broker);
+  registerSessionCollectors(registry, broker);
   connectCounters(registry, broker);
   trafficCounters(registry, broker);
+  accessCounters(registry, broker);
 }

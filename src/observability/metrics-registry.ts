@@ -4,6 +4,8 @@ import type { Broker } from '../broker/broker.js';
 import { registerAuthThrottleCollectors } from './auth-throttle-collectors.js';
 import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';
+import { HttpMetrics } from './http-metrics.js';
+import { registerPresenceCollector, registerProcessCollectors } from './process-collectors.js';
 
 export interface MetricsRegistryOptions {
   /** The running broker, read on every scrape; undefined before it starts (metrics read 0). */
@@ -12,6 +14,8 @@ export interface MetricsRegistryOptions {
   readonly processMetrics?: boolean;
   /** The device API's counters (`devgate start`); absent in the plain broker. */
   readonly deviceApi?: DeviceApiMetricsSource;
+  /** Devices online now (`devgate start`); absent in the plain broker. */
+  readonly devicesOnline?: () => number | undefined;
 }
 
 /** Store flushes take from well under a millisecond (idle) to seconds (a stalled disk). */
@@ -26,6 +30,7 @@ const NS_PER_SECOND = 1e9;
  */
 export class MetricsRegistry {
   readonly registry = new Registry();
+  private httpMetrics: HttpMetrics | undefined;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly flushSeconds: Histogram<'store'>;
   private readonly broker: () => Broker | undefined;
@@ -37,6 +42,8 @@ export class MetricsRegistry {
     registerEngineCollectors(this.registry, () => this.currentBroker());
     registerAuthThrottleCollectors(this.registry, () => this.broker()?.authThrottle);
     if (options.deviceApi !== undefined) registerDeviceApiCollectors(this.registry, options.deviceApi);
+    if (options.devicesOnline !== undefined) registerPresenceCollector(this.registry, options.devicesOnline);
+    registerProcessCollectors(this.registry);
     this.flushSeconds = new Histogram({
       name: 'devgate_store_flush_seconds',
       help: 'Engine store flush latency (the durability barrier of QoS 1/2 acknowledgements)',
@@ -47,6 +54,12 @@ export class MetricsRegistry {
     this.loopLagGauges();
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.loopDelay.enable();
+  }
+
+  /** The HTTP API's request metrics, registered when the Fastify app asks (the plain broker has none). */
+  get http(): HttpMetrics {
+    this.httpMetrics ??= new HttpMetrics(this.registry);
+    return this.httpMetrics;
   }
 
   /** The broker now, hooked for store flush timings the first time it is seen. */

@@ -22,6 +22,10 @@ export type PacketKind = (typeof PACKET_KINDS)[number];
 export const CONNECTION_ERROR_KINDS = ['protocol', 'internal'] as const;
 export type ConnectionErrorKind = (typeof CONNECTION_ERROR_KINDS)[number];
 
+/** Who refused a PUBLISH or SUBSCRIBE: the authorizer (ACL), an API adapter's device/gateway scope, or the reserved `$SYS` space. */
+export const DENIAL_SOURCES = ['authorizer', 'scope', 'reserved'] as const;
+export type DenialSource = (typeof DENIAL_SOURCES)[number];
+
 /** Which engine store a flush timing is about. */
 export type EngineStoreName = 'sessions' | 'retained';
 
@@ -44,6 +48,17 @@ export class EngineMetrics {
   messagesSent = 0;
   bytesReceived = 0;
   bytesSent = 0;
+  /** PUBLISHes received / written, by their QoS (index 0..2). */
+  readonly messagesReceivedByQos: [number, number, number] = [0, 0, 0];
+  readonly messagesSentByQos: [number, number, number] = [0, 0, 0];
+  /** PUBLISHes of the broker's own `$SYS` topics written, and their bytes ($SYS leaves them out). */
+  sysMessagesSent = 0;
+  sysBytesSent = 0;
+  /** Live connections replaced by a new CONNECT with the same client id [MQTT-3.1.4-3]. */
+  sessionTakeovers = 0;
+  /** PUBLISHes and SUBSCRIBE filters refused, by who refused them. */
+  readonly publishDenied: Record<DenialSource, number> = { authorizer: 0, scope: 0, reserved: 0 };
+  readonly subscribeDenied: Record<DenialSource, number> = { authorizer: 0, scope: 0, reserved: 0 };
   /** QoS 1/2 messages dropped because a session's offline/pending queue was full. */
   droppedQueueFull = 0;
   /** QoS 0 messages dropped because the socket could not keep up. */

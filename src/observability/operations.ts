@@ -17,6 +17,8 @@ export interface OperationsOptions {
   readonly processMetrics?: boolean;
   /** The device API's counters, exported on `/metrics` (`devgate start`). */
   readonly deviceApi?: DeviceApiMetricsSource;
+  /** Devices online now, exported on `/metrics` (`devgate start`). */
+  readonly devicesOnline?: () => number | undefined;
 }
 
 export interface OperationsResponse {
@@ -51,6 +53,7 @@ export class Operations {
       broker: () => options.server()?.broker,
       ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
       ...(options.deviceApi === undefined ? {} : { deviceApi: options.deviceApi }),
+      ...(options.devicesOnline === undefined ? {} : { devicesOnline: options.devicesOnline }),
     });
     this.checks = [...serverChecks(options.server), ...(options.checks ?? [])];
     this.metricsToken = options.metricsToken;

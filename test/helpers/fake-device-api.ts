@@ -78,6 +78,7 @@ export function fakeDeviceApi(platform: Platform): FakeDeviceApi {
       disconnected: (id: number) => online.delete(id),
       seen: (id: number) => online.add(id),
       isOnline: (id: number) => online.has(id),
+      onlineCount: () => online.size,
     },
     options: defaultDeviceApiOptions,
     metrics,

@@ -3,7 +3,7 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningPlatform } from '../../src/cli/start-command.js';
 import { checkReadiness } from '../../src/observability/readiness.js';
-import { connectClient, connectRefused, uniqueId } from '../helpers/mqtt-client.js';
+import { connectClient, connectRefused, subscribeCodes, uniqueId } from '../helpers/mqtt-client.js';
 import { callerFor } from '../helpers/platform.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
 import { type Exposition, parseExposition, sampleValue } from '../helpers/prometheus.js';
@@ -40,7 +40,17 @@ const ENGINE_METRICS = [
   'devgate_mqtt_packets_sent_total',
   'devgate_mqtt_bytes_received_total',
   'devgate_mqtt_bytes_sent_total',
-  'devgate_mqtt_deliveries_total',
+  'devgate_mqtt_messages_received_total',
+  'devgate_mqtt_messages_sent_total',
+  'devgate_mqtt_subscriptions',
+  'devgate_mqtt_retained_messages',
+  'devgate_mqtt_denials_total',
+  'devgate_mqtt_session_takeovers_total',
+  'devgate_devices_online',
+  'devgate_http_requests_total',
+  'devgate_http_request_duration_seconds',
+  'devgate_build_info',
+  'devgate_uptime_seconds',
   'devgate_mqtt_deliveries_dropped_total',
   'devgate_socket_workers',
   'devgate_socket_worker_exits_total',
@@ -97,11 +107,10 @@ test('Operations /metrics: Prometheus text with engine, store, loop and process 
   const connections = exposition.samples.filter((s) => s.name === 'devgate_mqtt_connections');
   assert.ok(connections.every((s) => ['tcp', 'tls', 'ws', 'wss'].includes(s.labels.transport ?? '')));
   assert.ok(connections.every((s) => ['3.1', '3.1.1', '5.0'].includes(s.labels.protocol ?? '')));
-  assert.equal(sampleValue(exposition, 'devgate_mqtt_connections', { transport: 'tcp', protocol: '5.0' }), 1);
-  assert.equal(
-    sampleValue(exposition, 'devgate_mqtt_connections', { transport: 'ws', protocol: '3.1.1' }),
-    1,
-  );
+  const tcp = { transport: 'tcp', port: String(mqttPort), protocol: '5.0' };
+  assert.equal(sampleValue(exposition, 'devgate_mqtt_connections', tcp), 1);
+  const ws = { transport: 'ws', port: String(running.server.addresses.http), protocol: '3.1.1' };
+  assert.equal(sampleValue(exposition, 'devgate_mqtt_connections', ws), 1);
 
   const text = await (await fetch(`${running.httpUrl}/metrics`)).text();
   for (const secret of [
@@ -182,4 +191,56 @@ test('Operations routes are absent from the OpenAPI document (not Platform API o
   const running = await startPlatformServer(t, await tempDataDir(t));
   const doc = (await (await fetch(`${running.httpUrl}/api/openapi.json`)).json()) as { paths: object };
   for (const path of ['/metrics', '/healthz', '/readyz']) assert.ok(!(path in doc.paths), path);
+});
+
+test('Operations /metrics on devgate start: devices online, scope denials, HTTP requests by route pattern; no raw URL or token', async (t) => {
+  const dataDir = await tempDataDir(t);
+  const running = await startPlatformServer(t, dataDir);
+  const [token = ''] = await devices(running, ['Route Probe']);
+  const before = await scrape(running.httpUrl);
+  assert.equal(sampleValue(before, 'devgate_devices_online'), 0);
+
+  const device = await connectClient(t, running.server.addresses.mqtt!, {
+    protocolVersion: 5,
+    username: 'device',
+    password: token,
+  });
+  // Outside the device's topic space (spec: devices subscribe to downlink/…): refused by its scope.
+  assert.deepEqual(await subscribeCodes(device.client, 'elsewhere/#'), [0x87]);
+  const connected = await fetch(`${running.httpUrl}/external/api/isHardwareConnected?token=${token}`);
+  assert.equal(connected.status, 200);
+  assert.equal(await connected.text(), 'true');
+  assert.equal((await fetch(`${running.httpUrl}/no/such/path/${token}?token=${token}`)).status, 404);
+  assert.equal((await fetch(`${running.httpUrl}/api/v1/organization/profile`)).status, 401);
+
+  const response = await fetch(`${running.httpUrl}/metrics`);
+  const text = await response.text();
+  assert.ok(!text.includes(token), 'a device token in the metrics');
+  assert.ok(!text.includes('/no/such/path'), 'a raw URL in the metrics');
+  assert.ok(!text.includes('?'), 'a query string in the metrics');
+  const metrics = parseExposition(text);
+  assert.equal(sampleValue(metrics, 'devgate_devices_online'), 1);
+  assert.equal(sampleValue(metrics, 'devgate_mqtt_denials_total', { action: 'subscribe', by: 'scope' }), 1);
+  const requests = (labels: Record<string, string>): number | undefined =>
+    sampleValue(metrics, 'devgate_http_requests_total', labels);
+  const route = '/external/api/isHardwareConnected';
+  assert.equal(requests({ method: 'GET', route, status: '200' }), 1);
+  assert.equal(requests({ method: 'GET', route: 'unmatched', status: '404' }), 1);
+  assert.equal(requests({ method: 'GET', route: '/api/v1/organization/profile', status: '401' }), 1);
+  assert.equal(
+    sampleValue(metrics, 'devgate_http_request_duration_seconds_count', { method: 'GET', route }),
+    1,
+  );
+  assert.equal(
+    sampleValue(metrics, 'devgate_http_request_duration_seconds_bucket', {
+      method: 'GET',
+      route,
+      le: '+Inf',
+    }),
+    1,
+  );
+  const routes = new Set(
+    metrics.samples.filter((s) => s.name === 'devgate_http_requests_total').map((s) => s.labels.route),
+  );
+  for (const seen of routes) assert.ok(seen === 'unmatched' || seen?.startsWith('/'), `route ${seen}`);
 });

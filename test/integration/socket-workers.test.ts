@@ -66,6 +66,9 @@ describe('socket workers (docs/decisions/0006)', () => {
     for (const info of seen) {
       assert.equal(info.remoteAddress, '127.0.0.1');
       assert.ok((info.remotePort ?? 0) > 0, 'the client port comes through');
+      // The listener's port too: connections per listener in /metrics.
+      const listener = info.transport === 'tls' ? server.addresses.mqtts : server.addresses.mqtt;
+      assert.equal(info.localPort, listener);
     }
   });
 

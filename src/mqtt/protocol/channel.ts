@@ -5,6 +5,7 @@ import type { ClientAdapter } from '../../broker/client-adapter.js';
 import type { BrokerMessage } from '../../broker/message.js';
 import type { Session } from '../../broker/session.js';
 import type { SendOutcome, SessionLink } from '../../broker/session-link.js';
+import { isSysTopic } from '../../broker/sys-topic.js';
 import type { WillSpec } from '../../broker/will.js';
 import { encodePacket } from '../codec/encoder.js';
 import { MqttError } from '../codec/errors.js';
@@ -319,8 +320,15 @@ export class Channel implements SessionLink {
       return 'skipped';
     }
     if (typeof outcome === 'string') return outcome;
-    this.broker.metrics.messagesSent++;
-    this.broker.metrics.bytesSent += outcome.length;
+    const metrics = this.broker.metrics;
+    metrics.messagesSent++;
+    metrics.messagesSentByQos[message.qos]++;
+    metrics.bytesSent += outcome.length;
+    if (isSysTopic(message.topic)) {
+      // Counted apart so that `$SYS/broker/messages/sent` does not report its own publications.
+      metrics.sysMessagesSent++;
+      metrics.sysBytesSent += outcome.length;
+    }
     this.sink.write(outcome);
     return 'sent';
   }

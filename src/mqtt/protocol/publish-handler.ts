@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { PublishDecision } from '../../broker/client-adapter.js';
 import type { BrokerMessage, MessageProperties } from '../../broker/message.js';
+import { isSysTopic } from '../../broker/sys-topic.js';
 import { MqttError } from '../codec/errors.js';
 import type { PublishPacket } from '../codec/packet.js';
 import { isFailure, ReasonCode } from '../codec/reason-codes.js';
@@ -17,6 +18,7 @@ export function handlePublish(ch: Channel, packet: PublishPacket): void | Promis
   const session = ch.session!;
   const metrics = ch.broker.metrics;
   metrics.messagesReceived++;
+  metrics.messagesReceivedByQos[packet.qos]++;
   const topic = resolveTopic(ch, packet);
   const packetId = packet.messageId;
   if (packet.qos === 2 && session.inboundQoS2.has(packetId!)) {
@@ -29,6 +31,10 @@ export function handlePublish(ch: Channel, packet: PublishPacket): void | Promis
   const message = toMessage(ch, packet, topic);
   if (message.properties.payloadFormatIndicator === true && !isUtf8(message.payload)) {
     return acknowledge(ch, packet, ReasonCode.PayloadFormatInvalid); // [MQTT-3.3.2-4] may be refused
+  }
+  if (isSysTopic(topic)) {
+    metrics.publishDenied.reserved++; // [MQTT-4.7.2-1] `$SYS` is the broker's own
+    return refuse(ch, packet, message);
   }
   if (ch.adapter !== undefined) {
     const decision = ch.adapter.onPublish(topic, message);
@@ -50,6 +56,7 @@ function applyDecision(
   if (ch.state !== 'connected') return;
   if (decision.kind === 'route') return accept(ch, packet, { ...message, topic: decision.topic }, true);
   if (decision.kind === 'deferred') return deferred(ch, packet, decision.reasonCode);
+  countScopeDenial(ch, decision.reasonCode);
   if (packet.qos === 2 && !isFailure(decision.reasonCode)) ch.session!.addInboundQoS2(packet.messageId!);
   acknowledge(ch, packet, decision.reasonCode);
 }
@@ -65,13 +72,23 @@ function deferred(ch: Channel, packet: PublishPacket, reasonCode: Promise<Reason
   };
   if (packet.qos === 2) {
     return reasonCode.catch(failed).then((code) => {
+      countScopeDenial(ch, code);
       if (ch.state !== 'connected') return;
       if (!isFailure(code)) ch.session!.addInboundQoS2(packet.messageId!);
       acknowledge(ch, packet, code);
     });
   }
   const settle = ch.acks.defer(packet);
-  void reasonCode.then(settle, (err: unknown) => settle(failed(err)));
+  void reasonCode.then(
+    (code) => settle(countScopeDenial(ch, code)),
+    (err: unknown) => settle(failed(err)),
+  );
+}
+
+/** An adapter refusing a PUBLISH as outside its device's or gateway's scope. */
+function countScopeDenial(ch: Channel, code: ReasonCode): ReasonCode {
+  if (code === ReasonCode.NotAuthorized) ch.broker.metrics.publishDenied.scope++;
+  return code;
 }
 
 function resolveTopic(ch: Channel, packet: PublishPacket): string {
@@ -123,9 +140,8 @@ function accept(
 ): void | Promise<void> {
   if (ch.state !== 'connected') return;
   if (!allowed) {
-    ch.logger.debug({ clientId: ch.clientId, topic: redactTopic(message.topic) }, 'publish not authorized');
-    // v5: PUBACK/PUBREC 0x87; 3.1.1 has no negative ack, so the message is acknowledged and dropped.
-    return acknowledge(ch, packet, ch.protocolVersion === 5 ? ReasonCode.NotAuthorized : ReasonCode.Success);
+    ch.broker.metrics.publishDenied.authorizer++;
+    return refuse(ch, packet, message);
   }
   const broker = ch.broker;
   if (message.retain && !broker.retain(message)) {
@@ -146,6 +162,12 @@ function accept(
       acknowledge(ch, packet, ReasonCode.ImplementationSpecificError);
     },
   );
+}
+
+/** v5: PUBACK/PUBREC 0x87; 3.1.1 has no negative ack, so the message is acknowledged and dropped. */
+function refuse(ch: Channel, packet: PublishPacket, message: BrokerMessage): void {
+  ch.logger.debug({ clientId: ch.clientId, topic: redactTopic(message.topic) }, 'publish not authorized');
+  acknowledge(ch, packet, ch.protocolVersion === 5 ? ReasonCode.NotAuthorized : ReasonCode.Success);
 }
 
 /** PUBACK (QoS 1) or PUBREC (QoS 2), after any still pending for earlier packets [MQTT-4.6.0-2]. */

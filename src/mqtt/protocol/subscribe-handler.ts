@@ -108,13 +108,17 @@ async function resolveTarget(
   if (adapter !== undefined) {
     if (shared !== null) return ReasonCode.SharedSubscriptionsNotSupported;
     const mapping = await adapter.onSubscribe(wireFilter, wire.qos);
-    if (typeof mapping === 'number') return mapping;
+    if (typeof mapping === 'number') {
+      if (mapping === ReasonCode.NotAuthorized) ch.broker.metrics.subscribeDenied.scope++;
+      return mapping;
+    }
     const qos = Math.min(wire.qos, mapping.maxQos) as QoS;
     const { storedFilter } = mapping;
     return { topicFilter: mapping.filter, qos, ...(storedFilter === undefined ? {} : { storedFilter }) };
   }
   const decision = await ch.broker.authorizer.canSubscribe(ch.identity!, wireFilter, shared?.shareName);
   if (decision === true) return { topicFilter: wireFilter, qos: wire.qos };
+  ch.broker.metrics.subscribeDenied.authorizer++;
   return decision === false ? ReasonCode.UnspecifiedError : decision;
 }
 

@@ -7,5 +7,6 @@ export function connectionInfo(transport: ConnectionInfo['transport'], socket: S
     transport,
     ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
     ...(socket.remotePort === undefined ? {} : { remotePort: socket.remotePort }),
+    ...(socket.localPort === undefined ? {} : { localPort: socket.localPort }),
   };
 }

@@ -352,7 +352,8 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   describe(): ConnectionDescription | undefined {
     const channel = this.channel;
     if (channel.state !== 'connected') return undefined;
-    return { transport: channel.info.transport, protocolVersion: channel.protocolVersion };
+    const info = channel.info;
+    return { transport: info.transport, port: info.localPort, protocolVersion: channel.protocolVersion };
   }
 
   private transportClosed(): void {

@@ -58,6 +58,12 @@ describe('gateway security matrix (spec §4.2, §9)', () => {
         await client.endAsync();
       }
     }
+    // Every refusal is counted as a scope denial in /metrics (devgate_mqtt_denials_total{by="scope"}).
+    const refusals = LOGINS.length * VERSIONS.length * (ALL_KINDS.length - REACHABLE.size);
+    const metrics = s.running.server.broker.metrics;
+    assert.equal(metrics.subscribeDenied.scope, refusals);
+    assert.equal(metrics.publishDenied.scope, refusals * PUBLISHES.length);
+    assert.equal(metrics.publishDenied.authorizer + metrics.subscribeDenied.authorizer, 0);
     for (const kind of [TargetKind.Parent, TargetKind.Sibling, TargetKind.OtherTree]) {
       const { device } = s.world.targets[kind]!;
       const stored = await platform.devices.byId(device.id);

@@ -95,6 +95,11 @@ describe('devgate start settings', () => {
     assert.equal(new Set(flags).size, flags.length, 'no flag twice');
   });
 
+  test('devgate start has no $SYS topics: --sys-interval is not one of its settings', () => {
+    assert.ok(!START_OPTIONS.some((spec) => spec.key === 'sysInterval'));
+    assert.throws(() => load(['--sys-interval', '1']), /sys-interval/);
+  });
+
   test('invalid values are refused with the source named', () => {
     rejects(/--org-depth-limit: expected an integer 1-64/, ['--org-depth-limit', '0']);
     rejects(/--access-token-ttl: expected an integer 60-/, ['--access-token-ttl', '5']);

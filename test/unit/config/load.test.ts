@@ -36,6 +36,15 @@ describe('config loading', () => {
     assert.throws(() => load(['--socket-workers', '257']), /socket-workers/);
   });
 
+  test('--sys-interval: seconds between $SYS updates, 0 (off) to 86400; flag, env and file', () => {
+    assert.equal(load().sysInterval, undefined); // devgate broker then uses 10
+    assert.equal(load(['--sys-interval', '0']).sysInterval, 0);
+    assert.equal(load([], { DEVGATE_SYS_INTERVAL: '30' }).sysInterval, 30);
+    assert.equal(load(['--config', '/c.json'], {}, { '/c.json': '{"sysInterval":5}' }).sysInterval, 5);
+    rejects(/sys-interval/, ['--sys-interval', '-1']);
+    rejects(/sys-interval/, ['--sys-interval', '86401']);
+  });
+
   test('flags, with paths resolved against the working directory', () => {
     const config = load([
       '--data-dir=var',

@@ -131,6 +131,7 @@ export async function gatewayHarness(
       disconnected: () => undefined,
       seen: (id) => seen.push(id),
       isOnline: () => false,
+      onlineCount: () => 0,
     },
   };
   runtime = rt;

@@ -53,6 +53,7 @@ export interface RemoteConnectionInfo {
   readonly transport: 'tcp' | 'tls';
   readonly remoteAddress?: string;
   readonly remotePort?: number;
+  readonly localPort?: number;
 }
 
 /** The worker's end of the frame pipe (fd 4: stdio entry 4 of the fork, a socketpair). */

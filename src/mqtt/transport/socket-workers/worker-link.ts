@@ -19,6 +19,7 @@ function toConnectionInfo(payload: Buffer): ConnectionInfo {
     transport: remote.transport === 'tls' ? 'tls' : 'tcp',
     ...(typeof remote.remoteAddress === 'string' ? { remoteAddress: remote.remoteAddress } : {}),
     ...(typeof remote.remotePort === 'number' ? { remotePort: remote.remotePort } : {}),
+    ...(typeof remote.localPort === 'number' ? { localPort: remote.localPort } : {}),
   };
 }
 

@@ -74,6 +74,7 @@ export class WorkerSockets {
       transport: spec.transport,
       ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
       ...(socket.remotePort === undefined ? {} : { remotePort: socket.remotePort }),
+      localPort: spec.port,
     };
     this.#writer.send(FrameType.open, id, Buffer.from(JSON.stringify(info)));
   }

@@ -197,6 +197,7 @@ async function startBroker(config: ServerConfig, deps: ServerDeps, logger: Logge
     stores,
     metrics,
     filterSeal: deps.filterSeal,
+    logConnections: config.logConnections !== false,
   });
   try {
     await broker.start();

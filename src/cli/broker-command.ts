@@ -3,12 +3,14 @@ import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
 import { createServer, type DevgateServer } from '../server.js';
 import { DataDirError } from '../store/private-files.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
+import { operatorOutput } from './operator-output.js';
+import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { startupSummary } from './summary.js';
 import { packageVersion } from './version.js';
 
@@ -75,15 +77,18 @@ export async function runBroker(argv: readonly string[], io: CliIo): Promise<Exi
     io.stdout.write(brokerUsage());
     return ExitCode.Ok;
   }
+  if (wantsPrintConfig(argv)) return runPrintConfig('broker', argv, io);
   const config = configFrom(argv, io);
   if (typeof config === 'number') return config;
-  const logger = createLogger({ level: config.logLevel });
+  const format = resolveLogFormat(config.logFormat, io.stdout.isTTY === true);
+  const logger = createLogger({ level: config.logLevel, format });
+  const say = operatorOutput(format, io);
   if (refusesEveryone(config.auth)) {
     logger.warn('neither --allow-anonymous nor --password-file given: every client will be refused');
   }
   const server = await start(config, logger, io);
   if (typeof server === 'number') return server;
-  io.stdout.write(startupSummary(packageVersion(), config, server));
+  say(startupSummary(packageVersion(), config, server));
   const code = await untilSignal(server, logger);
   logger.info({ code }, 'devgate stopped');
   return code;

@@ -6,6 +6,12 @@ import type { BrokerMessage } from '../../broker/message.js';
 import type { Session } from '../../broker/session.js';
 import type { SendOutcome, SessionLink } from '../../broker/session-link.js';
 import type { WillSpec } from '../../broker/will.js';
+import {
+  type ConnectionEnd,
+  clientEnd,
+  serverEnd,
+  TRANSPORT_CLOSED,
+} from '../../observability/connection-log.js';
 import { encodePacket } from '../codec/encoder.js';
 import { MqttError, UnsupportedProtocolVersionError } from '../codec/errors.js';
 import type { Packet, ProtocolVersion } from '../codec/packet.js';
@@ -53,6 +59,10 @@ export class Channel implements SessionLink {
   /** The API layered on this connection (device/gateway API), if any: maps topics at the edge. */
   adapter: ClientAdapter | undefined;
   clientId = '';
+  /** The CONNECT username, for the connection log lines. */
+  username: string | undefined;
+  /** Why the connection ended, for the disconnect log line: the first cause recorded wins. */
+  private end: ConnectionEnd | undefined;
   /** The broker's key for this connection's session (the client id unless the adapter says otherwise). */
   sessionKey = '';
   sendQuota: number;
@@ -180,6 +190,8 @@ export class Channel implements SessionLink {
     else this.logger.debug({ clientId: this.clientId, reason: mqttError.message }, 'protocol failure');
     const code = mqttError?.reasonCode ?? ReasonCode.ImplementationSpecificError;
     if (this.state !== 'connected') this.broker.metrics.connectRefused(code);
+    if (this.state === 'connecting') this.logRefused(code, mqttError?.message);
+    this.end ??= serverEnd(code, mqttError?.message);
     if (err instanceof UnsupportedProtocolVersionError) {
       // [MQTT-3.1.2-2] answer with the 3.1.1 "unacceptable protocol version" code, then close.
       this.send(connackFor(ReasonCode.UnsupportedProtocolVersion, 4));
@@ -195,6 +207,22 @@ export class Channel implements SessionLink {
     this.close(code, true, this.reasonString(mqttError));
   }
 
+  private logRefused(reasonCode: number, detail: string | undefined): void {
+    this.broker.connectionLog.refused({
+      clientId: this.clientId,
+      username: this.username,
+      connection: this.info,
+      reasonCode,
+      detail,
+    });
+  }
+
+  /** A client DISCONNECT ends the connection (logged once the session is released). */
+  clientDisconnected(reasonCode: number | undefined): void {
+    this.end ??= clientEnd(reasonCode);
+    this.close(undefined, this.protocolVersion === 5 && reasonCode === ReasonCode.DisconnectWithWill);
+  }
+
   private reasonString(err: MqttError | undefined): string | undefined {
     return this.protocolVersion === 5 && err !== undefined ? err.message : undefined;
   }
@@ -203,6 +231,7 @@ export class Channel implements SessionLink {
   close(code: ReasonCode | undefined, publishWill: boolean, reasonString?: string): void {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
+    this.end ??= serverEnd(code, reasonString);
     if (code !== undefined && wasConnected) {
       const disconnect = disconnectFor(code, this.protocolVersion, reasonString);
       if (disconnect !== null) this.send(disconnect);
@@ -219,6 +248,13 @@ export class Channel implements SessionLink {
     const session = this.session;
     if (session === undefined) return;
     this.session = undefined;
+    // Only accepted connections have a session: one line per connection that was logged in.
+    this.broker.connectionLog.disconnected({
+      clientId: this.clientId,
+      username: this.username,
+      connection: this.info,
+      end: this.end ?? TRANSPORT_CLOSED,
+    });
     const will = publishWill ? this.will : undefined;
     this.will = undefined;
     this.broker.connectionLost(session, this, will);
@@ -228,6 +264,7 @@ export class Channel implements SessionLink {
   transportClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.end ??= TRANSPORT_CLOSED;
     this.release(true);
   }
 

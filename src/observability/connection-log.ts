@@ -138,6 +138,7 @@ const SERVER_END_REASONS: ReadonlyMap<number, string> = new Map([
   [ReasonCode.NotAuthorized, 'not authorized'],
   [ReasonCode.MessageRateTooHigh, 'message rate too high'],
   [ReasonCode.AdministrativeAction, 'administrative action'],
+  [ReasonCode.UseAnotherServer, 'redirected'],
   [ReasonCode.ImplementationSpecificError, 'internal error'],
 ]);
 

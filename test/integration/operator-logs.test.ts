@@ -221,4 +221,56 @@ describe('operator logs (built CLI)', () => {
     assert.ok(records.some((r) => r.msg === 'devgate stopped'));
     assert.ok(!quiet.cli.output.stdout.includes('unlogged'), 'no connection lines');
   });
+
+  test('devgate start --demo: tokens and the admin secret printed once; later starts say where they are; a refused device login names the user, never the token', async (t) => {
+    const dataDir = await tempDataDir(t, 'devgate-logs-');
+    const args = ['start', '--demo', '--data-dir', dataDir, ...localPortArgs('0')];
+    const first = spawnCli(t, args, { timeoutMs: 20_000 });
+    await cliStarted(first, 'the first start');
+    const demo = await readDataFile<{ devices: Array<{ token: string }> }>(dataDir, 'demo.json');
+    const admin = await readDataFile<{ clientSecret: string }>(dataDir, 'admin-credentials.json');
+    const tokens = demo.devices.map((device) => device.token);
+    for (const token of tokens) assert.ok(first.output.stdout.includes(token), 'created: printed once');
+    first.child.kill('SIGTERM');
+    assert.equal(await cliExit(first), 0, first.output.stderr);
+
+    const again = spawnCli(t, args, { timeoutMs: 20_000 });
+    await cliStarted(again, 'the second start');
+    const { mqtt } = await readDataFile<{ mqtt: number }>(dataDir, 'listeners.json');
+    assert.ok(again.output.stdout.includes(`demo credentials: ${join(dataDir, 'demo.json')}`));
+    assert.ok(again.output.stdout.includes(`admin credentials: ${join(dataDir, 'admin-credentials.json')}`));
+    // spec §2.1 device login: the token is the password.
+    await connectClient(t, mqtt, {
+      protocolVersion: 5,
+      clientId: 'demo-1',
+      username: 'device',
+      password: tokens[0],
+    });
+    await untilLine(
+      again,
+      (line) => line.includes('client connected clientId=demo-1 username=device'),
+      'login',
+    );
+    const wrongToken = 'w'.repeat(32);
+    await connectRefused(t, mqtt, {
+      protocolVersion: 4,
+      clientId: 'demo-x',
+      username: 'device',
+      password: wrongToken,
+    });
+    const refused = await untilLine(
+      again,
+      (line) => line.includes('login refused clientId=demo-x'),
+      'refusal',
+    );
+    assert.match(
+      refused,
+      / username=device remote=127\.0\.0\.1:\d+ transport=tcp reason="bad credentials" reasonCode=134/,
+    );
+    again.child.kill('SIGTERM');
+    assert.equal(await cliExit(again), 0, again.output.stderr);
+    const everything = again.output.stdout + again.output.stderr;
+    for (const secret of [...tokens, admin.clientSecret, wrongToken])
+      assert.ok(!everything.includes(secret), 'no token or secret on a later start');
+  });
 });

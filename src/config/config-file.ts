@@ -56,9 +56,8 @@ function flatten(
   visit: (key: string, value: unknown) => void,
 ): void {
   const walk = (value: unknown, prefix: string): void => {
-    const shown = label === '' ? prefix : `${label}.${prefix}`;
-    if (!isPlainObject(value))
-      throw new ConfigError(`${file}: ${shown || label || 'top level'} must be an object`);
+    const shown = [label, prefix].filter((part) => part !== '').join('.');
+    if (!isPlainObject(value)) throw new ConfigError(`${file}: ${shown || 'top level'} must be an object`);
     for (const [name, child] of Object.entries(value)) {
       const key = prefix === '' ? name : `${prefix}.${name}`;
       const where = label === '' ? key : `${label}.${key}`;

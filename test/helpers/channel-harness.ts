@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type Authenticator, type Authorizer, allowAll } from '../../src/broker/auth.js';
 import { Broker } from '../../src/broker/broker.js';
 import { defaultLimits, type Limits } from '../../src/config/limits.js';
@@ -75,6 +75,8 @@ export interface HarnessOptions {
   /** true: fresh memory stores; or the stores to use (e.g. shared with another harness). */
   readonly stores?: boolean | EngineStores;
   readonly clock?: FakeClock;
+  /** Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface Harness {
@@ -96,7 +98,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     limits,
     authenticator: options.authenticator ?? allowAll,
     authorizer: options.authorizer ?? allowAll,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     clock,
     metrics,
     stores,

@@ -125,6 +125,7 @@ const REFUSAL_REASONS: ReadonlyMap<number, string> = new Map([
   [ReasonCode.BadAuthenticationMethod, 'bad authentication method'],
   [ReasonCode.UseAnotherServer, 'use another server'],
   [ReasonCode.ServerMoved, 'server moved'],
+  [ReasonCode.ImplementationSpecificError, 'internal error'],
 ]);
 
 export function refusalReason(code: number): string {

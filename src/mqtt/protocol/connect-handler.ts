@@ -85,7 +85,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
       packet.keepalive ?? 0,
     ),
   );
-  ch.markConnected(keepalive);
+  // Before markConnected: an adapter may end the connection there, and its line must come second.
   ch.broker.connectionLog.accepted({
     clientId,
     username: packet.username,
@@ -96,6 +96,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
     sessionExpiry: expiry,
     sessionPresent: present,
   });
+  ch.markConnected(keepalive);
   session.resume();
 }
 

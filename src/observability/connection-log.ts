@@ -10,12 +10,8 @@ import { ReasonCode } from '../mqtt/codec/reason-codes.js';
  * gateway topic (`dev/{token}/…`) holds one.
  */
 export class ConnectionLog {
+  /** `logger` undefined (`--no-log-connections`): every line is skipped before its fields are built. */
   constructor(private readonly logger: Logger | undefined) {}
-
-  /** False with `--log-connections false`: the caller can skip building fields. */
-  get enabled(): boolean {
-    return this.logger !== undefined;
-  }
 
   accepted(line: AcceptedLine): void {
     this.logger?.info(

@@ -223,6 +223,7 @@ async function startBroker(
     stores,
     metrics,
     filterSeal: deps.filterSeal,
+    logConnections: config.logConnections !== false,
   });
   try {
     await broker.start();

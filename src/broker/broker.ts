@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { Limits } from '../config/limits.js';
 import type { QoS } from '../mqtt/codec/packet.js';
+import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
@@ -32,6 +33,8 @@ export interface BrokerOptions {
   readonly filterSeal?: FilterSeal | undefined;
   /** The failed-login throttle in front of `authenticator` (its counters go to /metrics). */
   readonly authThrottle?: AuthThrottle;
+  /** One info line per CONNECT accepted or refused and per disconnect (default true). */
+  readonly logConnections?: boolean;
 }
 
 /** A live transport connection, as the broker sees it: something to shut down gracefully. */
@@ -78,6 +81,7 @@ export class Broker {
   readonly authenticator: Authenticator;
   readonly authorizer: Authorizer;
   readonly logger: Logger;
+  readonly connectionLog: ConnectionLog;
   readonly clock: Clock;
   readonly metrics: EngineMetrics;
   readonly authThrottle: AuthThrottle | undefined;
@@ -100,6 +104,7 @@ export class Broker {
     this.authenticator = options.authenticator;
     this.authorizer = options.authorizer;
     this.logger = options.logger;
+    this.connectionLog = new ConnectionLog(options.logConnections === false ? undefined : this.logger);
     this.stores = options.stores;
     this.filterSeal = options.filterSeal;
     this.clock = options.clock ?? systemClock;

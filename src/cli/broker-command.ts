@@ -2,13 +2,15 @@ import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
 import { DEFAULT_SYS_INTERVAL_SEC, SysTopics } from '../observability/sys-topics.js';
 import { createServer, type DevgateServer } from '../server.js';
 import type { DataDirLock } from '../store/data-dir-lock.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
+import { operatorOutput } from './operator-output.js';
+import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { reloadOnHangup } from './reload-signal.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
 import { startupSummary } from './summary.js';
@@ -88,9 +90,12 @@ export async function runBroker(argv: readonly string[], io: CliIo): Promise<Exi
     io.stdout.write(brokerUsage());
     return ExitCode.Ok;
   }
+  if (wantsPrintConfig(argv)) return runPrintConfig('broker', argv, io);
   const config = configFrom(argv, io);
   if (typeof config === 'number') return config;
-  const logger = createLogger({ level: config.logLevel });
+  const format = resolveLogFormat(config.logFormat, io.stdout.isTTY === true);
+  const logger = createLogger({ level: config.logLevel, format });
+  const say = operatorOutput(format, io);
   const hangup = reloadOnHangup(logger);
   let lock: DataDirLock;
   try {
@@ -104,7 +109,7 @@ export async function runBroker(argv: readonly string[], io: CliIo): Promise<Exi
   try {
     const server = await start(config, logger, io);
     if (typeof server === 'number') return server;
-    io.stdout.write(startupSummary(packageVersion(), config, server));
+    say(startupSummary(packageVersion(), config, server));
     hangup.serve(server);
     const code = await untilSignal(server, logger);
     logger.info({ code }, 'devgate stopped');

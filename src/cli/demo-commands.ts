@@ -80,3 +80,11 @@ export function demoText(demo: DemoData, groups: readonly CommandGroup[], demoPa
   lines.push('', `The same is in ${demoPath}`);
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * What later starts print instead of the demo block: where the tokens and the admin secret are,
+ * never the secrets themselves (they were printed once, when created).
+ */
+export function demoReminder(demoPath: string, adminCredentialsPath: string): string {
+  return `demo credentials: ${demoPath}\nadmin credentials: ${adminCredentialsPath}\n`;
+}

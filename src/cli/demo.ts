@@ -76,10 +76,17 @@ export interface DemoData {
   readonly devices: ReadonlyArray<{ readonly id: number; readonly name: string; readonly token: string }>;
 }
 
-async function demoTemplate(platform: Pick<Platform, 'templates'>, caller: Caller): Promise<Template> {
+async function demoTemplate(
+  platform: Pick<Platform, 'templates'>,
+  caller: Caller,
+): Promise<{ template: Template; created: boolean }> {
   const templates = await allPages((page) => platform.templates.list(caller, { page, size: PAGE }));
   const found = templates.find((t) => t.orgId === caller.orgId && t.name === DEMO_TEMPLATE_NAME);
-  return found ?? platform.templates.create(caller, { ...DEMO_TEMPLATE, orgId: caller.orgId });
+  if (found !== undefined) return { template: found, created: false };
+  return {
+    template: await platform.templates.create(caller, { ...DEMO_TEMPLATE, orgId: caller.orgId }),
+    created: true,
+  };
 }
 
 async function demoDevice(
@@ -88,16 +95,18 @@ async function demoDevice(
   existing: readonly Device[],
   template: Template,
   name: string,
-): Promise<DemoData['devices'][number]> {
+): Promise<{ device: DemoData['devices'][number]; created: boolean }> {
   const found = existing.find((d) => d.templateId === template.id && d.name === name);
-  if (found !== undefined)
-    return { id: found.id, name, token: await platform.devices.revealToken(caller, found.id) };
+  if (found !== undefined) {
+    const token = await platform.devices.revealToken(caller, found.id);
+    return { device: { id: found.id, name, token }, created: false };
+  }
   const { device, token } = await platform.devices.create(caller, {
     templateId: template.id,
     name,
     orgId: caller.orgId,
   });
-  return { id: device.id, name, token };
+  return { device: { id: device.id, name, token }, created: true };
 }
 
 /**
@@ -108,18 +117,30 @@ export async function ensureDemo(
   platform: Pick<Platform, 'templates' | 'devices'>,
   caller: Caller,
 ): Promise<DemoData> {
-  const template = await demoTemplate(platform, caller);
+  return (await ensureDemoStatus(platform, caller)).demo;
+}
+
+/** ensureDemo, also telling whether anything (template or a device) was created by this call. */
+export async function ensureDemoStatus(
+  platform: Pick<Platform, 'templates' | 'devices'>,
+  caller: Caller,
+): Promise<{ demo: DemoData; created: boolean }> {
+  const { template, created: templateCreated } = await demoTemplate(platform, caller);
+  let created = templateCreated;
   const existing = await allPages((page) =>
     platform.devices.list(caller, { orgId: caller.orgId, includeSubOrgDevices: false, page, size: PAGE }),
   );
   const devices = [];
-  for (const name of DEMO_DEVICE_NAMES)
-    devices.push(await demoDevice(platform, caller, existing, template, name));
+  for (const name of DEMO_DEVICE_NAMES) {
+    const result = await demoDevice(platform, caller, existing, template, name);
+    devices.push(result.device);
+    created ||= result.created;
+  }
   const datastreams = template.datastreams.map((ds: Datastream) => ({
     id: ds.id,
     name: ds.name,
     pin: ds.pin,
     type: ds.type,
   }));
-  return { templateId: template.templateId, datastreams, devices };
+  return { demo: { templateId: template.templateId, datastreams, devices }, created };
 }

@@ -1,4 +1,10 @@
-import { CONFIG_OPTION, OPTIONS, type OptionSpec, START_OPTIONS } from '../config/options.js';
+import {
+  CONFIG_OPTION,
+  OPTIONS,
+  type OptionSpec,
+  PRINT_CONFIG_FLAG,
+  START_OPTIONS,
+} from '../config/options.js';
 
 export const MAIN_USAGE = `Usage: devgate <command> [options]
 
@@ -38,11 +44,13 @@ function optionsUsage(command: string, table: readonly OptionSpec[], intro: read
     `Usage: devgate ${command} [options]`,
     '',
     ...intro,
-    'Every option may also come from its environment variable or from a JSON config file;',
+    'Every option may also come from its environment variable or from a YAML or JSON config file;',
     'precedence: flags > environment > config file > defaults. Docs: docs/configuration.md',
     '',
     `${`  --${CONFIG_OPTION.flag} <file>`.padEnd(42)} ${CONFIG_OPTION.env}`,
-    `${' '.repeat(43)}JSON config file`,
+    `${' '.repeat(43)}YAML or JSON config file (top level, or a \`${command}:\` section)`,
+    `  --${PRINT_CONFIG_FLAG}`,
+    `${' '.repeat(43)}print the effective settings (secrets masked) and their sources, then exit`,
     ...rows,
     '',
   ].join('\n');

@@ -14,7 +14,7 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
 import type { DataDirLock } from '../store/data-dir-lock.js';
@@ -26,11 +26,13 @@ import {
   PLATFORM_DB_FILE,
   writePrivateJson,
 } from './admin-bootstrap.js';
-import { DEMO_FILE, ensureDemo } from './demo.js';
-import { connectHost, demoCommands, demoText } from './demo-commands.js';
+import { DEMO_FILE, ensureDemoStatus } from './demo.js';
+import { connectHost, demoCommands, demoReminder, demoText } from './demo-commands.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
+import { operatorOutput } from './operator-output.js';
+import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
@@ -91,7 +93,7 @@ async function printDemo(
   server: DevgateServer,
   admin: AdminBootstrap,
 ): Promise<string> {
-  const demo = await ensureDemo(platform, { orgId: admin.root.id, actor: 'system' });
+  const { demo, created } = await ensureDemoStatus(platform, { orgId: admin.root.id, actor: 'system' });
   const { mqtt, http } = server.addresses;
   const groups = demoCommands(demo, {
     host: connectHost(config.server.host),
@@ -101,7 +103,8 @@ async function printDemo(
   });
   const path = join(config.server.dataDir, DEMO_FILE);
   await writePrivateJson(path, { ...demo, commands: groups });
-  return demoText(demo, groups, path);
+  // Tokens and the admin secret are printed once, when created; later starts say where they are.
+  return created ? demoText(demo, groups, path) : demoReminder(path, admin.credentialsPath);
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
@@ -218,15 +221,18 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<Exit
     io.stdout.write(startUsage());
     return ExitCode.Ok;
   }
+  if (wantsPrintConfig(argv)) return runPrintConfig('start', argv, io);
   const config = configFrom(argv, io);
   if (typeof config === 'number') return config;
-  const logger = createLogger({ level: config.server.logLevel });
+  const format = resolveLogFormat(config.server.logFormat, io.stdout.isTTY === true);
+  const logger = createLogger({ level: config.server.logLevel, format });
+  const say = operatorOutput(format, io);
   const signal = nextSignal(logger);
   const hangup = reloadOnHangup(logger);
   let lock: DataDirLock | undefined;
   try {
     lock = await preflight(config.server, 'start');
-    return await serve(config, logger, io, signal, hangup);
+    return await serve(config, logger, io, say, signal, hangup);
   } catch (err) {
     return reportStartFailure(io, 'start', err, logger);
   } finally {
@@ -240,16 +246,16 @@ async function serve(
   config: StartConfig,
   logger: Logger,
   io: CliIo,
+  say: (text: string) => void,
   signal: Promise<NodeJS.Signals>,
   hangup: HangupReload,
 ): Promise<ExitCode> {
   const running = await startPlatform(config, logger);
   hangup.serve(running.server);
   try {
-    io.stdout.write(startSummary(packageVersion(), config, running.server, running.admin));
-    if (config.demo)
-      io.stdout.write(`\n${await printDemo(running.platform, config, running.server, running.admin)}`);
-    io.stdout.write('Press Ctrl+C to stop.\n');
+    say(startSummary(packageVersion(), config, running.server, running.admin));
+    if (config.demo) say(`\n${await printDemo(running.platform, config, running.server, running.admin)}`);
+    say('Press Ctrl+C to stop.\n');
   } catch (err) {
     logger.fatal({ err }, 'devgate failed to start');
     io.stderr.write(`devgate start: failed to start: ${(err as Error).message}\n`);

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from './config-error.js';
+import { type ConfigCommand, type FileSetting, fileSettings, optionsOf } from './config-file.js';
 import { defaultLimits, type Limits } from './limits.js';
-import { CONFIG_OPTION, OPTIONS, type OptionSpec } from './options.js';
+import { CONFIG_OPTION, type OptionSpec, PRINT_CONFIG_FLAG } from './options.js';
 import { parseValue, type RawValue } from './parse-value.js';
 import type { ServerConfig } from './server-config.js';
 
@@ -22,7 +23,10 @@ export interface ConfigSources {
 type Flags = Record<string, string | boolean | undefined>;
 
 function argsConfig(table: readonly OptionSpec[]): ParseArgsConfig['options'] {
-  const options: NonNullable<ParseArgsConfig['options']> = { [CONFIG_OPTION.flag]: { type: 'string' } };
+  const options: NonNullable<ParseArgsConfig['options']> = {
+    [CONFIG_OPTION.flag]: { type: 'string' },
+    [PRINT_CONFIG_FLAG]: { type: 'boolean' },
+  };
   for (const spec of table) options[spec.flag] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
   return options;
 }
@@ -42,44 +46,14 @@ function parseFlags(argv: readonly string[], table: readonly OptionSpec[]): Flag
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** Where a setting's value came from, for `--print-config`. */
+export type SettingSource = 'flag' | 'env' | 'file' | 'default';
 
-/** Flattens the JSON file into option keys (`limits.maxPacketSize`), refusing unknown keys. */
-function flattenFile(json: unknown, file: string, table: readonly OptionSpec[]): Map<string, unknown> {
-  const known = new Set(table.map((spec) => spec.key));
-  const out = new Map<string, unknown>();
-  const walk = (node: unknown, prefix: string): void => {
-    if (!isPlainObject(node)) throw new ConfigError(`${file}: ${prefix || 'top level'} must be an object`);
-    for (const [name, value] of Object.entries(node)) {
-      const key = prefix === '' ? name : `${prefix}.${name}`;
-      if (known.has(key)) out.set(key, value);
-      else if (table.some((spec) => spec.key.startsWith(`${key}.`))) walk(value, key);
-      else throw new ConfigError(`${file}: unknown setting "${key}"`);
-    }
-  };
-  walk(json, '');
-  return out;
-}
-
-function readConfigFile(
-  path: string,
-  readFile: (path: string) => string,
-  table: readonly OptionSpec[],
-): Map<string, unknown> {
-  let text: string;
-  try {
-    text = readFile(path);
-  } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    return flattenFile(JSON.parse(text), path, table);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
+/** One resolved setting: its parsed value and where it came from (`where` names the flag, variable or file key). */
+export interface ResolvedSetting {
+  readonly value: unknown;
+  readonly source: Exclude<SettingSource, 'default'>;
+  readonly where: string;
 }
 
 /** The winning raw value of one option: flag > env > file; undefined means "use the default". */
@@ -87,55 +61,79 @@ function rawFor(
   spec: OptionSpec,
   flags: Flags,
   sources: ConfigSources,
-  file: FileValues | undefined,
-): RawValue | undefined {
+  file: ConfigFile | undefined,
+): (RawValue & { source: ResolvedSetting['source'] }) | undefined {
   const flag = flags[spec.flag];
-  if (flag !== undefined) return { value: flag, where: `--${spec.flag}`, baseDir: sources.cwd };
+  if (flag !== undefined)
+    return { value: flag, where: `--${spec.flag}`, baseDir: sources.cwd, source: 'flag' };
   const env = sources.env[spec.env];
-  if (env !== undefined && env !== '') return { value: env, where: spec.env, baseDir: sources.cwd };
-  if (file?.values.has(spec.key)) {
-    return {
-      value: file.values.get(spec.key),
-      where: `${file.path}: ${spec.key}`,
-      baseDir: dirname(file.path),
-    };
+  if (env !== undefined && env !== '')
+    return { value: env, where: spec.env, baseDir: sources.cwd, source: 'env' };
+  const setting = file?.values.get(spec.key);
+  if (setting !== undefined) {
+    return { value: setting.value, where: setting.where, baseDir: dirname(file!.path), source: 'file' };
   }
   return undefined;
 }
 
-interface FileValues {
+/** The config file in use and its settings for one command. */
+export interface ConfigFile {
   readonly path: string;
-  readonly values: Map<string, unknown>;
+  /** `--config` or `DEVGATE_CONFIG`. */
+  readonly given: string;
+  readonly values: Map<string, FileSetting>;
+}
+
+function readConfigFile(
+  sources: ConfigSources,
+  flags: Flags,
+  command: ConfigCommand,
+): ConfigFile | undefined {
+  const configFlag = flags[CONFIG_OPTION.flag];
+  const fromFlag = typeof configFlag === 'string';
+  const configPath = fromFlag ? configFlag : sources.env[CONFIG_OPTION.env] || undefined;
+  if (configPath === undefined) return undefined;
+  const path = resolve(sources.cwd, configPath);
+  const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  let text: string;
+  try {
+    text = read(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const given = fromFlag ? `--${CONFIG_OPTION.flag}` : CONFIG_OPTION.env;
+  return { path, given, values: fileSettings(text, path, command) };
+}
+
+/** Every given setting of `command` (flags > env > config file) with its source; absent keys take defaults. */
+export function resolveSettings(
+  sources: ConfigSources,
+  command: ConfigCommand,
+): { settings: Map<string, ResolvedSetting>; file: ConfigFile | undefined } {
+  const table = optionsOf(command);
+  const flags = parseFlags(sources.argv, table);
+  const file = readConfigFile(sources, flags, command);
+  const settings = new Map<string, ResolvedSetting>();
+  for (const spec of table) {
+    const raw = rawFor(spec, flags, sources, file);
+    if (raw !== undefined)
+      settings.set(spec.key, { value: parseValue(spec, raw), source: raw.source, where: raw.where });
+  }
+  return { settings, file };
 }
 
 /**
- * The parsed value of every option of `table` that was given (flags > env > config file), keyed
- * by option key; absent keys take their defaults.
+ * The parsed value of every option of `command` that was given (flags > env > config file),
+ * keyed by option key; absent keys take their defaults.
  */
-export function resolveValues(sources: ConfigSources, table: readonly OptionSpec[]): Map<string, unknown> {
-  const flags = parseFlags(sources.argv, table);
-  const configFlag = flags[CONFIG_OPTION.flag];
-  const configPath =
-    typeof configFlag === 'string' ? configFlag : sources.env[CONFIG_OPTION.env] || undefined;
-  const file =
-    configPath === undefined
-      ? undefined
-      : (() => {
-          const path = resolve(sources.cwd, configPath);
-          const read = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
-          return { path, values: readConfigFile(path, read, table) };
-        })();
-  const values = new Map<string, unknown>();
-  for (const spec of table) {
-    const raw = rawFor(spec, flags, sources, file);
-    if (raw !== undefined) values.set(spec.key, parseValue(spec, raw));
-  }
-  return values;
+export function resolveValues(sources: ConfigSources, command: ConfigCommand): Map<string, unknown> {
+  const { settings } = resolveSettings(sources, command);
+  return new Map([...settings].map(([key, setting]) => [key, setting.value]));
 }
 
 /** Resolves every option (flags > env > config file > defaults) into a ServerConfig. */
 export function loadConfig(sources: ConfigSources): ServerConfig {
-  const config = assembleServerConfig(resolveValues(sources, OPTIONS), sources.cwd);
+  const config = assembleServerConfig(resolveValues(sources, 'broker'), sources.cwd);
   validateServerConfig(config);
   return config;
 }
@@ -166,6 +164,8 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
       ...optional('auth.aclFile', 'aclFile'),
     },
     logLevel: get<ServerConfig['logLevel']>('logLevel', 'info'),
+    ...(values.has('logFormat') ? { logFormat: values.get('logFormat') as 'pretty' | 'json' } : {}),
+    logConnections: get('logConnections', true),
     ...optional('metricsToken', 'metricsToken'),
     ...(values.has('sysInterval') ? { sysInterval: values.get('sysInterval') as number } : {}),
   };

@@ -4,7 +4,15 @@ import { defaultPlatformOptions } from '../platform/options.js';
 import { defaultLimits, type Limits } from './limits.js';
 
 /** How a raw flag, env or file value is parsed. */
-export type OptionKind = 'string' | 'path' | 'port' | 'ports' | 'boolean' | 'integer' | 'logLevel';
+export type OptionKind =
+  | 'string'
+  | 'path'
+  | 'port'
+  | 'ports'
+  | 'boolean'
+  | 'integer'
+  | 'logLevel'
+  | 'logFormat';
 
 /** One setting, reachable as `--flag`, as `DEVGATE_…` and as a key of the JSON config file. */
 export interface OptionSpec {
@@ -22,6 +30,7 @@ export interface OptionSpec {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['pretty', 'json'] as const;
 
 const UINT16 = 65_535;
 const UINT32 = 4_294_967_295;
@@ -135,6 +144,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
   option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file; reloaded on SIGHUP'),
   option('logLevel', 'logLevel', 'info', LOG_LEVELS.join('|')),
+  option('logFormat', 'logFormat', 'pretty on a terminal, else json', 'pretty|json'),
+  option(
+    'logConnections',
+    'boolean',
+    'true',
+    'one info line per CONNECT accepted or refused and per disconnect',
+  ),
   option(
     'metricsToken',
     'string',
@@ -149,8 +165,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...(Object.keys(defaultLimits) as (keyof Limits)[]).map(limitOption),
 ];
 
-/** `--config <file>` / DEVGATE_CONFIG: the JSON file the other settings may come from. */
+/** `--config <file>` / DEVGATE_CONFIG: the YAML or JSON file the other settings may come from. */
 export const CONFIG_OPTION = { flag: 'config', env: 'DEVGATE_CONFIG' } as const;
+
+/** `--print-config`: show the effective settings (secrets masked) and their sources, then exit. */
+export const PRINT_CONFIG_FLAG = 'print-config';
 
 function bounded(spec: OptionSpec, min: number, max: number): OptionSpec {
   return { ...spec, min, max };

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
-import { LOG_LEVELS, type OptionSpec } from './options.js';
+import { LOG_FORMATS, LOG_LEVELS, type OptionSpec } from './options.js';
 
 /** A raw value and where it came from, for error messages and relative paths. */
 export interface RawValue {
@@ -86,6 +86,11 @@ export function parseValue(spec: OptionSpec, raw: RawValue): unknown {
       const level = stringOf(raw).trim().toLowerCase();
       if (!(LOG_LEVELS as readonly string[]).includes(level)) fail(raw, LOG_LEVELS.join('|'));
       return level;
+    }
+    case 'logFormat': {
+      const format = stringOf(raw).trim().toLowerCase();
+      if (!(LOG_FORMATS as readonly string[]).includes(format)) fail(raw, LOG_FORMATS.join('|'));
+      return format;
     }
   }
 }

@@ -33,6 +33,10 @@ export interface ServerConfig {
   readonly limits: Limits;
   readonly auth: BrokerAuthConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `pretty` (one readable line per record) or `json` lines; absent: pretty on a terminal. */
+  readonly logFormat?: 'pretty' | 'json';
+  /** Info lines per CONNECT accepted/refused and per disconnect; absent = true. */
+  readonly logConnections?: boolean;
   /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
   readonly metricsToken?: string;
   /** `devgate broker`: seconds between `$SYS/broker/…` updates; 0 = none; absent = the default (10). */

@@ -3,7 +3,7 @@ import { defaultOtaOptions, type OtaOptions } from '../ota/options.js';
 import { defaultPlatformOptions, type PlatformOptions } from '../platform/options.js';
 import { ConfigError } from './config-error.js';
 import { assembleServerConfig, type ConfigSources, resolveValues, validateServerConfig } from './load.js';
-import { START_MAX_PACKET_SIZE, START_OPTIONS } from './options.js';
+import { START_MAX_PACKET_SIZE } from './options.js';
 import type { ServerConfig } from './server-config.js';
 
 /** The root organization `devgate start` creates on first start (ignored afterwards). */
@@ -120,7 +120,7 @@ function otaFrom(values: Map<string, unknown>): OtaOptions {
 
 /** Resolves `devgate start`'s options (flags > env > config file > defaults). */
 export function loadStartConfig(sources: ConfigSources): StartConfig {
-  const values = resolveValues(sources, START_OPTIONS);
+  const values = resolveValues(sources, 'start');
   const assembled = assembleServerConfig(values, sources.cwd);
   const server = values.has('limits.maxPacketSize')
     ? assembled

@@ -1,15 +1,25 @@
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
+import { prettyDestination } from './pretty-log.js';
 
 /** The one structured logger type passed through the process (pino). */
 export type Logger = PinoLogger;
 
 export type LogLevel = ServerConfig['logLevel'];
+export type LogFormat = NonNullable<ServerConfig['logFormat']>;
+
+/** `--log-format`, or by default: pretty for a person at a terminal, JSON lines for a collector. */
+export function resolveLogFormat(configured: LogFormat | undefined, stdoutIsTerminal: boolean): LogFormat {
+  return configured ?? (stdoutIsTerminal ? 'pretty' : 'json');
+}
 
 export interface LoggerOptions {
   readonly level: LogLevel;
   /** Where JSON lines go; stdout by default. */
   readonly destination?: DestinationStream;
+  /** `pretty`: each record becomes one readable line, written to `prettyOut` (stdout by default). */
+  readonly format?: LogFormat;
+  readonly prettyOut?: { write(text: string): unknown };
 }
 
 /**
@@ -22,7 +32,11 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     redact: { paths: ['password', '*.password', 'token', '*.token'], censor: '[redacted]' },
   };
-  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+  const destination =
+    options.format === 'pretty'
+      ? prettyDestination(options.prettyOut ?? process.stdout)
+      : options.destination;
+  return destination === undefined ? pino(settings) : pino(settings, destination);
 }
 
 /** A logger that drops everything (tests, library use without logging). */

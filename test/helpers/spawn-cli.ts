@@ -22,7 +22,10 @@ export interface SpawnCliOptions {
   readonly input?: string;
   /** Keep stdin an open pipe even without `input` (by default it is ignored). */
   readonly pipeStdin?: boolean;
-  /** Added to this process's environment. */
+  /**
+   * Added to this process's environment, after `DEVGATE_LOG_FORMAT=pretty` (the summary and logs on
+   * stdout, as at a terminal); `DEVGATE_LOG_FORMAT: ''` restores the default (JSON off a terminal).
+   */
   readonly env?: Record<string, string>;
   readonly timeoutMs?: number;
   /** Lowers the child's open-files limit (`ulimit -n`, through /bin/sh). */
@@ -48,7 +51,7 @@ export function spawnCli(t: TestContext, args: readonly string[], options: Spawn
   const [command, commandArgs] = commandLine(args, options);
   const child = spawn(command, commandArgs, {
     stdio: [stdin, 'pipe', 'pipe'],
-    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+    env: { ...process.env, DEVGATE_LOG_FORMAT: 'pretty', ...options.env },
   });
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
@@ -66,14 +69,18 @@ export function cliExit(cli: Cli): Promise<number | null> {
   return within(cli.exited, cli.timeoutMs, `devgate to exit (stderr: ${cli.output.stderr})`);
 }
 
-/** Resolves once the CLI printed its last start-up line (written after listeners.json). */
+/**
+ * Resolves once the CLI printed its last start-up line (written after listeners.json): on stdout,
+ * or on stderr when the logs are JSON.
+ */
 export async function cliStarted(cli: Cli, what: string): Promise<void> {
   await within(
     new Promise<void>((resolve, reject) => {
       const check = (): void => {
-        if (cli.output.stdout.includes('Press Ctrl+C to stop.')) resolve();
+        if (`${cli.output.stdout}${cli.output.stderr}`.includes('Press Ctrl+C to stop.')) resolve();
       };
       cli.child.stdout!.on('data', check);
+      cli.child.stderr!.on('data', check);
       cli.child.once('exit', (code) => reject(new Error(`exited with ${code}: ${cli.output.stderr}`)));
       check();
     }),

@@ -7,6 +7,12 @@ import type { Session } from '../../broker/session.js';
 import type { SendOutcome, SessionLink } from '../../broker/session-link.js';
 import { isSysTopic } from '../../broker/sys-topic.js';
 import type { WillSpec } from '../../broker/will.js';
+import {
+  type ConnectionEnd,
+  clientEnd,
+  serverEnd,
+  TRANSPORT_CLOSED,
+} from '../../observability/connection-log.js';
 import { encodePacket } from '../codec/encoder.js';
 import { MqttError } from '../codec/errors.js';
 import type { Packet, ProtocolVersion } from '../codec/packet.js';
@@ -15,7 +21,7 @@ import { handlePubrec, handlePubrel } from './ack-handlers.js';
 import { ChannelAdapterLink } from './adapter-link.js';
 import { handleConnect } from './connect-handler.js';
 import { handleDisconnect } from './disconnect-handler.js';
-import { disconnectFor, type FailureAnswer } from './error-mapping.js';
+import { classifyFailure, disconnectFor, type FailureAnswer, wireReasonString } from './error-mapping.js';
 import { answerFailure, reportInternal } from './failure.js';
 import { OrderedAcks } from './ordered-acks.js';
 import { buildOutboundPublish } from './outbound-publish.js';
@@ -57,6 +63,10 @@ export class Channel implements SessionLink {
   /** The API layered on this connection (device/gateway API), if any: maps topics at the edge. */
   adapter: ClientAdapter | undefined;
   clientId = '';
+  /** The CONNECT username, for the connection log lines. */
+  username: string | undefined;
+  /** Why the connection ended, for the disconnect log line: the first cause recorded wins. */
+  private end: ConnectionEnd | undefined;
   /** The broker's key for this connection's session (the client id unless the adapter says otherwise). */
   sessionKey = '';
   sendQuota: number;
@@ -197,6 +207,10 @@ export class Channel implements SessionLink {
   fail(err: unknown, releaseLater = false): void {
     if (this.state === 'closed') return;
     const stage = this.state;
+    const failure = classifyFailure(err);
+    const detail = failure.text === undefined ? undefined : wireReasonString(failure.text);
+    if (stage === 'connecting') this.logRefused(failure.code, detail);
+    this.end ??= serverEnd(failure.code, detail);
     const answerError = answerFailure(this, err, stage);
     this.state = 'closed';
     if (answerError === undefined) this.sink.end();
@@ -223,10 +237,27 @@ export class Channel implements SessionLink {
     return undefined;
   }
 
+  private logRefused(reasonCode: number, detail: string | undefined): void {
+    this.broker.connectionLog.refused({
+      clientId: this.clientId,
+      username: this.username,
+      connection: this.info,
+      reasonCode,
+      detail,
+    });
+  }
+
+  /** A client DISCONNECT ends the connection (logged once the session is released). */
+  clientDisconnected(reasonCode: number | undefined): void {
+    this.end ??= clientEnd(reasonCode);
+    this.close(undefined, this.protocolVersion === 5 && reasonCode === ReasonCode.DisconnectWithWill);
+  }
+
   /** Closes the connection, sending a v5 DISCONNECT with `code` first when given. Never throws. */
   close(code: ReasonCode | undefined, publishWill: boolean, reasonString?: string): void {
     if (this.state === 'closed') return;
     let answerError: unknown;
+    this.end ??= serverEnd(code, reasonString === undefined ? undefined : wireReasonString(reasonString));
     if (code !== undefined && this.state === 'connected') {
       const disconnect = disconnectFor(code, this.protocolVersion, reasonString);
       if (disconnect !== null)
@@ -256,6 +287,13 @@ export class Channel implements SessionLink {
     const session = this.session;
     if (session === undefined) return;
     this.session = undefined;
+    // Only accepted connections have a session: one line per connection that was logged in.
+    this.broker.connectionLog.disconnected({
+      clientId: this.clientId,
+      username: this.username,
+      connection: this.info,
+      end: this.end ?? TRANSPORT_CLOSED,
+    });
     const will = publishWill ? this.will : undefined;
     this.will = undefined;
     try {
@@ -269,6 +307,7 @@ export class Channel implements SessionLink {
   transportClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.end ??= TRANSPORT_CLOSED;
     this.release(true);
   }
 

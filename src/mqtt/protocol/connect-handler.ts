@@ -17,6 +17,7 @@ const NEVER_EXPIRES = 0xffffffff;
 export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise<void> {
   const version = (packet.protocolVersion ?? 4) as ProtocolVersion;
   ch.protocolVersion = version;
+  ch.username = packet.username;
   const limits = ch.broker.limits;
   if (ch.broker.connectionCount > limits.maxConnections) {
     throw new MqttError(ReasonCode.ServerBusy, 'too many connections');
@@ -84,6 +85,17 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
       packet.keepalive ?? 0,
     ),
   );
+  // Before markConnected: an adapter may end the connection there, and its line must come second.
+  ch.broker.connectionLog.accepted({
+    clientId,
+    username: packet.username,
+    connection: ch.info,
+    protocolVersion: version,
+    keepalive,
+    cleanStart: packet.clean !== false,
+    sessionExpiry: expiry,
+    sessionPresent: present,
+  });
   ch.markConnected(keepalive);
   session.resume();
 }

@@ -16,6 +16,5 @@ export function handleDisconnect(ch: Channel, packet: DisconnectPacket): void {
     }
     session.setExpiryInterval(Math.min(requested, ch.broker.limits.maxSessionExpiryInterval));
   }
-  const withWill = ch.protocolVersion === 5 && packet.reasonCode === ReasonCode.DisconnectWithWill;
-  ch.close(undefined, withWill);
+  ch.clientDisconnected(packet.reasonCode);
 }

@@ -27,6 +27,7 @@ describe('config loading', () => {
       limits: defaultLimits,
       auth: { allowAnonymous: false },
       logLevel: 'info',
+      logConnections: true,
     });
   });
 

@@ -96,7 +96,9 @@ async function spawnServer(kind: ServerKind, args: readonly string[]): Promise<S
     const check = (): void => {
       if (output.text.includes('Press Ctrl+C to stop.')) resolve();
     };
+    // JSON log format (stdout is a pipe): the operator text goes to stderr.
     child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
     void exited.then((why) => reject(new Error(`${why} during start-up:\n${output.text}`)));
   });
   await within(ready, START_MS, `devgate ${kind} to start`);

@@ -19,6 +19,9 @@ import { client, peerFingerprint } from '../helpers/transport-clients.js';
 import { within } from '../helpers/wait.js';
 
 /** Lines of `devgate broker --log-level info` whose message starts with `msg`. */
+/** The log lines these tests read are JSON on stdout (the start-up summary then goes to stderr). */
+const JSON_LOGS = { env: { DEVGATE_LOG_FORMAT: 'json' } };
+
 function logLines(cli: Cli, msg: string): Record<string, unknown>[] {
   return cli.output.stdout
     .split('\n')
@@ -53,7 +56,7 @@ async function passwordLine(user: string, password: string): Promise<string> {
 
 async function startBroker(t: TestContext, dataDir: string, extra: string[]): Promise<Cli> {
   const args = ['broker', '--data-dir', dataDir, '--host', '127.0.0.1', '--log-level', 'info'];
-  const cli = spawnCli(t, [...args, '--http-port', 'off', '--https-port', 'off', ...extra]);
+  const cli = spawnCli(t, [...args, '--http-port', 'off', '--https-port', 'off', ...extra], JSON_LOGS);
   await cliStarted(cli, 'the broker to start');
   return cli;
 }
@@ -206,7 +209,7 @@ describe('SIGHUP reload of the TLS pair; a pair that cannot work is refused', ()
       assert.ok(kept.connected, 'the connection made before both reloads is kept');
 
       if (workers > 0) {
-        const row = /socket worker processes \(pids (\d+)\)/.exec(cli.output.stdout);
+        const row = /socket worker processes \(pids (\d+)\)/.exec(cli.output.stderr);
         const worker = Number(row?.[1]);
         process.kill(worker, 'SIGHUP'); // as a HUP to the whole process group would
         assert.equal(await peerFingerprint(port), second.fingerprint);
@@ -282,7 +285,7 @@ describe('SIGHUP reload under devgate start', () => {
     const tlsArgs = await writePair(dataDir, first.cert, first.key);
     const args = ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--log-level', 'info', ...tlsArgs];
     const ports = ['--mqtt-port', 'off', '--mqtts-port', '0', '--http-port', '0', '--https-port', 'off'];
-    const cli = spawnCli(t, [...args, ...ports], { timeoutMs: 20_000 });
+    const cli = spawnCli(t, [...args, ...ports], { ...JSON_LOGS, timeoutMs: 20_000 });
     await cliStarted(cli, 'devgate start');
     const { mqtts: port } = await readDataFile<{ mqtts: number }>(dataDir, 'listeners.json');
     assert.deepEqual((await hangup(cli, 1)).reloaded, { tls: 'unchanged' });

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type DocBlock, fileBlocks, markdownFiles } from '../helpers/doc-blocks.js';
+import { type DocBlock, fileBlocks, markdownFiles, outputPattern } from '../helpers/doc-blocks.js';
 import { tempDataDir } from '../helpers/platform-server.js';
 import { CLI_MAIN, cliStarted, readDataFile, spawnCli } from '../helpers/spawn-cli.js';
 
@@ -75,7 +75,7 @@ async function runFile(t: TestContext, blocks: readonly DocBlock[]): Promise<voi
   for (const block of blocks) {
     const ran = await runBlock(substitute(block.script, ports), work, state);
     assert.equal(ran.code, 0, `${block.where} exited ${ran.code}:\n${block.script}\n--- output:\n${ran.output}`);
-    for (const line of block.expected)
+    for (const line of block.expected.map((text) => outputPattern(substitute(text, ports))))
       assert.match(ran.output, line, `${block.where} should print ${line}; it printed:\n${ran.output}`);
   }
 }

@@ -12,7 +12,7 @@ export interface DocBlock {
    * The lines of an ```output block right after it: each must appear in what the block printed,
    * `…` standing for any text (a token, an id).
    */
-  readonly expected: readonly RegExp[];
+  readonly expected: readonly string[];
 }
 
 const SHELL_FENCE = /^```(?:sh|bash)\s*$/;
@@ -24,16 +24,19 @@ function previousText(lines: readonly string[], index: number): string {
 }
 
 /** The ```output block after the closing fence at `end`, if only blank lines separate them. */
-function outputAfter(lines: readonly string[], end: number): RegExp[] {
+function outputAfter(lines: readonly string[], end: number): string[] {
   let i = end + 1;
   while (i < lines.length && lines[i]!.trim() === '') i++;
   if (lines[i]?.trim() !== '```output') return [];
   const out: string[] = [];
   for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++)
     if (lines[i]!.trim() !== '') out.push(lines[i]!.trim());
-  return out.map(
-    (line) => new RegExp(line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')),
-  );
+  return out;
+}
+
+/** An expected output line as a pattern: `…` stands for any text. */
+export function outputPattern(line: string): RegExp {
+  return new RegExp(line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
 }
 
 /** The shell blocks of one Markdown text, in order. */

@@ -18,7 +18,9 @@ test('deploy/prometheus-alerts.yml: every devgate_/process_ series an alert uses
   const rules = parse(await readFile(join(ROOT, 'deploy', 'prometheus-alerts.yml'), 'utf8')) as Rules;
   const exprs = rules.groups.flatMap((group) => group.rules.map((rule) => rule.expr));
   assert.ok(exprs.length >= 6);
-  const used = new Set(exprs.flatMap((expr) => [...expr.matchAll(/\b(?:devgate|process)_[a-z0-9_]+/g)].map((m) => m[0])));
+  const used = new Set(
+    exprs.flatMap((expr) => [...expr.matchAll(/\b(?:devgate|process)_[a-z0-9_]+/g)].map((m) => m[0])),
+  );
 
   const server = await startPlatformServer(t, await tempDataDir(t, 'devgate-alerts-'), ['--persistence']);
   const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();

@@ -35,7 +35,10 @@ describe('deploy/devgate.service', () => {
     }
     // verify checks that ExecStart's program exists: point it at the node running this test, so
     // the check holds where node is not /usr/bin/node; everything else is the file as shipped.
-    const unit = (await readFile(UNIT, 'utf8')).replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `);
+    const unit = (await readFile(UNIT, 'utf8')).replace(
+      'ExecStart=/usr/bin/node ',
+      `ExecStart=${process.execPath} `,
+    );
     const copy = join(await tempDataDir(t, 'devgate-unit-'), 'devgate.service');
     await writeFile(copy, unit);
     const { stderr } = await run(SYSTEMD_ANALYZE, ['verify', copy]);
@@ -56,7 +59,13 @@ describe('deploy/devgate.service', () => {
     assert.equal(one('ReadWritePaths'), '/var/lib/devgate');
     assert.equal(one('RestrictAddressFamilies'), 'AF_INET AF_INET6 AF_UNIX');
     assert.equal(one('SystemCallFilter'), '@system-service');
-    for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelTunables'])
+    for (const key of [
+      'NoNewPrivileges',
+      'ProtectHome',
+      'PrivateTmp',
+      'PrivateDevices',
+      'ProtectKernelTunables',
+    ])
       assert.equal(one(key), 'yes', key);
     assert.equal(one('ProtectSystem'), 'strict');
     assert.ok(one('LimitNOFILE') !== undefined && one('TimeoutStopSec') !== undefined);

@@ -74,7 +74,11 @@ async function runFile(t: TestContext, blocks: readonly DocBlock[]): Promise<voi
   await mkdir(join(work, 'tmp'));
   for (const block of blocks) {
     const ran = await runBlock(substitute(block.script, ports), work, state);
-    assert.equal(ran.code, 0, `${block.where} exited ${ran.code}:\n${block.script}\n--- output:\n${ran.output}`);
+    assert.equal(
+      ran.code,
+      0,
+      `${block.where} exited ${ran.code}:\n${block.script}\n--- output:\n${ran.output}`,
+    );
     for (const line of block.expected.map((text) => outputPattern(substitute(text, ports))))
       assert.match(ran.output, line, `${block.where} should print ${line}; it printed:\n${ran.output}`);
   }
@@ -83,7 +87,9 @@ async function runFile(t: TestContext, blocks: readonly DocBlock[]): Promise<voi
 // DOCS_TEST_FILE=docs/cli.md runs the blocks of one file only (while editing it).
 const only = process.env.DOCS_TEST_FILE;
 const files = (await markdownFiles(ROOT)).filter((file) => only === undefined || file === only);
-const perFile = await Promise.all(files.map(async (file) => ({ file, blocks: await fileBlocks(ROOT, file) })));
+const perFile = await Promise.all(
+  files.map(async (file) => ({ file, blocks: await fileBlocks(ROOT, file) })),
+);
 
 describe('docs: every copy-paste shell block runs', () => {
   const skipped = perFile.flatMap(({ blocks }) => blocks.filter((b) => b.skip !== undefined));
@@ -91,8 +97,7 @@ describe('docs: every copy-paste shell block runs', () => {
     const runnable = blocks.filter((b) => b.skip === undefined);
     if (runnable.length === 0) continue;
     test(`${file}: ${runnable.length} block(s) exit 0 and print what the text shows`, (t) =>
-      runFile(t, runnable),
-    );
+      runFile(t, runnable));
   }
   test(`skipped blocks are marked with a reason (${skipped.length})`, (t) => {
     for (const block of skipped) t.diagnostic(`skip ${block.where}: ${block.skip}`);

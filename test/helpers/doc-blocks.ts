@@ -36,7 +36,12 @@ function outputAfter(lines: readonly string[], end: number): string[] {
 
 /** An expected output line as a pattern: `…` stands for any text. */
 export function outputPattern(line: string): RegExp {
-  return new RegExp(line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
+  return new RegExp(
+    line
+      .split('…')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*'),
+  );
 }
 
 /** The shell blocks of one Markdown text, in order. */

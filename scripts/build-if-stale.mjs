@@ -2,7 +2,7 @@
 // seconds even when nothing changed, so the build runs only when a source is newer than the last
 // successful build (the stamp written below). Plain JavaScript: it must run before anything is built.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const STAMP = join('dist', '.build-stamp');
@@ -38,9 +38,13 @@ const changed = Math.max(...SOURCES.map(newest), ...CONFIG.map(mtimeMs));
 if (built > 0 && changed < built) process.exit(0);
 
 console.log('Building (tsc)…');
+const startedAt = new Date();
 const tsc = spawnSync(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
   stdio: 'inherit',
 });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 mkdirSync('dist', { recursive: true });
-writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+// The stamp carries the time the build started: a source saved during the build is newer, so the
+// next start builds again.
+writeFileSync(STAMP, `${startedAt.toISOString()}\n`);
+utimesSync(STAMP, startedAt, startedAt);

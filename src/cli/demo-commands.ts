@@ -34,12 +34,20 @@ function mqttGroups(demo: DemoData, at: DemoEndpoints, port: number): CommandGro
   const device = (token: string): string => `${base} -u device -P ${shellQuote(token)}`;
   const gateway = `${base} -u ${shellQuote(at.admin.clientId)} -P ${shellQuote(at.admin.clientSecret)}`;
   // One live connection per device token: the listener and the publisher are different devices.
+  // The HTTP write gives the listener something to print: a downlink for its Set Temperature (V2).
+  const httpWrite =
+    at.httpPort === undefined
+      ? []
+      : [
+          `curl -s ${shellQuote(`http://${at.host}:${at.httpPort}/external/api/update?token=${first.token}&v2=22.5`)}`,
+        ];
   return [
     {
-      title: `Device API: ${first.name} listens for downlinks, ${second.name} sends a value`,
+      title: `Device API: ${first.name} listens for downlinks, ${second.name} sends a value, the HTTP API writes one to ${first.name}`,
       commands: [
         `mosquitto_sub ${device(first.token)} -t 'downlink/#' -v`,
         `mosquitto_pub ${device(second.token)} -t ds/Temperature -m 21.5`,
+        ...httpWrite,
       ],
     },
     {

@@ -84,6 +84,12 @@ describe('devgate start --demo', () => {
     );
     assert.ok(lines.some((l) => l.includes(`'dev/${demo.devices[2]!.token}/downlink/#'`)));
     assert.ok(lines.some((l) => l.includes('http://127.0.0.1:8081/oauth2/token')));
+    // The listening device gets a downlink to print (Set Temperature, V2), written over HTTP.
+    assert.ok(
+      lines.includes(
+        `curl -s 'http://127.0.0.1:8081/external/api/update?token=${demo.devices[0]!.token}&v2=22.5'`,
+      ),
+    );
     assert.equal(demoCommands(demo, { host: '10.0.0.5', admin }).length, 0, 'no ports, no commands');
     assert.match(demoText(demo, [], '/d/demo.json'), /MQTT over TCP is off/);
     assert.equal(shellQuote('abc-_.:/'), 'abc-_.:/');

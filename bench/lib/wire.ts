@@ -4,7 +4,7 @@ import type { QoS } from '../../src/mqtt/codec/packet.js';
 /** What a load-generator PUBLISH carries: a send timestamp (latency) or a numeric value (ingest). */
 export type PayloadKind = 'stamp' | 'digits';
 
-/** Size of a `stamp` payload: f64 µs timestamp, u16 origin worker, zero filler (issue #7: 64 bytes). */
+/** Size of a `stamp` payload: f64 µs timestamp, u16 origin worker, zero filler (64 bytes, the target payload size). */
 export const STAMP_PAYLOAD = 64;
 const DIGITS_PAYLOAD = 8;
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { Limits } from '../config/limits.js';
 import type { QoS } from '../mqtt/codec/packet.js';
+import { redactTopic } from '../mqtt/topic/redact.js';
 import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
@@ -320,7 +321,7 @@ export class Broker {
   /** Routes a message to every matching session. Returns how many sessions it was given to. */
   publish(message: BrokerMessage): number {
     if (message.retain && !this.retain(message))
-      this.logger.warn({ topic: message.topic }, 'retained quota full');
+      this.logger.warn({ topic: redactTopic(message.topic) }, 'retained quota full');
     return this.route(message);
   }
 

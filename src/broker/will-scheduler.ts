@@ -31,11 +31,11 @@ export class WillScheduler {
       will.mapTopic !== undefined ||
       (!isSysTopic(will.topic) && this.deps.authorizer.canPublish(will.identity, will.topic));
     if (typeof allowed === 'boolean') this.decide(session, will, allowed);
+    // One catch for both: a throw while deciding must not become an unhandled rejection.
     else
-      allowed.then(
-        (ok) => this.decide(session, will, ok),
-        (err: unknown) => this.deps.logger.error({ err }, 'will authorization failed'),
-      );
+      allowed
+        .then((ok) => this.decide(session, will, ok))
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'will authorization or publication failed'));
   }
 
   private decide(session: Session, will: WillSpec, allowed: boolean): void {

@@ -30,7 +30,7 @@ const NO_FILTERS: ReadonlySet<string> = new Set();
 /**
  * Tokens used only for publishing that one connection remembers (for the replies' topics, and
  * their devices so that a publish skips the token lookup). Above the 10,000 devices one gateway
- * is expected to carry (issue #7): a gateway cycling through more tokens than this finds none
+ * is expected to carry (the gateway benchmark): a gateway cycling through more tokens than this finds none
  * of them in the book. Only in-scope tokens the client sent get an entry.
  */
 export const RECENT_TOKENS_MAX = 16_384;

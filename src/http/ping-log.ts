@@ -2,7 +2,7 @@
 export const DEFAULT_PING_LOG_LIMIT = 100_000;
 
 /**
- * The outcome of each device's last Platform API ping (issue 4: "a ping's PUBACK round-trip time
+ * The outcome of each device's last Platform API ping ("a ping's PUBACK round-trip time
  * is recorded"), kept in memory on this node: `null` when the last ping got no answer.
  */
 export class PingLog {

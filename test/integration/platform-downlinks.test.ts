@@ -10,7 +10,7 @@ import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js'
 import { WAIT_MS } from '../helpers/wait.js';
 
 /**
- * The Platform API calls that reach a device (spec §3.3, §3.6, §6.4; issue 4 ping/reboot/
+ * The Platform API calls that reach a device (spec §3.3, §3.6, §6.4; ping/reboot/
  * reconfigure), end to end: `devgate start` in-process, a bearer token from /oauth2/token, and a
  * real `mqtt` device subscribed to `downlink/#`, at MQTT 3.1.1 and 5.
  */

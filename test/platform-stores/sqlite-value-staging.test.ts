@@ -73,7 +73,7 @@ const currentRows = (db: Database, deviceId: number) =>
     )
     .all(deviceId);
 
-test('issue #7 S2 / decision 0005: a commit only stages rows; a read right after the write settles sees the newest value (read-your-write)', async (t) => {
+test('bench S2 / decision 0005: a commit only stages rows; a read right after the write settles sees the newest value (read-your-write)', async (t) => {
   const w = await world(t);
   const ids = [await w.device(), await w.device(), await w.device()];
   const settled = await Promise.all(
@@ -131,7 +131,7 @@ test('decision 0005: after a restart with unmerged staged rows (no flush, no clo
   );
 });
 
-test('issue #7 S2: a process killed after its writes settled (PUBACK point) loses no value: history and current after the restart', async (t) => {
+test('bench S2: a process killed after its writes settled (PUBACK point) loses no value: history and current after the restart', async (t) => {
   const w = await world(t);
   const id = await w.device();
   await w.stores.values.write(id, [{ dataStreamId: 1, value: 'before', ts: T0 }]);

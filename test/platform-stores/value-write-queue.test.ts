@@ -15,7 +15,7 @@ function recordingCommit() {
   return { batches, commit };
 }
 
-describe('ValueWriteQueue: group commit of value writes (issue #7 scenario 2)', () => {
+describe('ValueWriteQueue: group commit of value writes (bench scenario 2)', () => {
   test('writes of one event-loop turn commit in one batch, in issue order, each settled after it', async () => {
     const { batches, commit } = recordingCommit();
     const queue = new ValueWriteQueue(commit, 1000);

@@ -65,7 +65,7 @@ function commandRoute(app: FastifyInstance, ctx: RouteContext, command: 'reboot'
   });
 }
 
-/** Device commands (issue 4: ping, reboot, reconfigure through the Platform API). */
+/** Device commands (ping, reboot, reconfigure through the Platform API). */
 export function deviceCommandRoutes(app: FastifyInstance, ctx: RouteContext): void {
   pingRoute(app, ctx);
   commandRoute(app, ctx, 'reboot');

@@ -42,20 +42,7 @@ export class RawClient {
 
   /** Opens a TCP connection to the server; destroyed after the test. */
   static async open(t: TestContext, port: number): Promise<RawClient> {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    t.after(() => {
-      socket.destroy();
-    });
-    await within(
-      new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-      }),
-      WAIT_MS,
-      'TCP connect',
-    );
-    socket.setNoDelay(true);
-    return new RawClient(socket);
+    return new RawClient(await openTcpSocket(t, port));
   }
 
   /** Opens a connection and completes CONNECT/CONNACK; fails unless the CONNACK is a success. */
@@ -201,6 +188,24 @@ function decode(frame: Buffer, version: 3 | 4 | 5): Packet | undefined {
 }
 
 /** Short text for failure messages. */
+/** A connected loopback TCP socket (no Nagle delay), destroyed after the test. */
+export async function openTcpSocket(t: TestContext, port: number): Promise<Socket> {
+  const socket = netConnect({ host: '127.0.0.1', port });
+  t.after(() => {
+    socket.destroy();
+  });
+  await within(
+    new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    }),
+    WAIT_MS,
+    'TCP connect',
+  );
+  socket.setNoDelay(true);
+  return socket;
+}
+
 export function describePacket(packet: Packet): string {
   const { cmd } = packet;
   const rc =

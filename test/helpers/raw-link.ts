@@ -1,7 +1,7 @@
-import { connect as netConnect, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { generate, type Packet, parser } from 'mqtt-packet';
 import { WebSocket } from 'ws';
+import { openTcpSocket } from './raw-client.js';
 import { WAIT_MS, within } from './wait.js';
 
 /**
@@ -39,18 +39,8 @@ export class RawLink {
   }
 
   static async tcp(t: TestContext, port: number, version: 4 | 5 = 5): Promise<RawLink> {
-    const socket: Socket = netConnect({ host: '127.0.0.1', port });
-    t.after(() => socket.destroy());
+    const socket = await openTcpSocket(t, port);
     socket.on('error', () => undefined);
-    await within(
-      new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-      }),
-      WAIT_MS,
-      'TCP connect',
-    );
-    socket.setNoDelay(true);
     const write = (bytes: Buffer): Promise<void> =>
       new Promise((resolve) => socket.write(bytes, () => resolve()));
     return new RawLink(

@@ -22,11 +22,16 @@ export class StoreVersionError extends StoreError {
   readonly foundVersion: number;
   readonly supportedVersion: number;
 
-  constructor(file: string, foundVersion: number, supportedVersion: number) {
+  constructor(
+    file: string,
+    foundVersion: number,
+    supportedVersion: number,
+    elsewhere = 'point --data-dir elsewhere',
+  ) {
     super(
       'STORE_VERSION_TOO_NEW',
       `${file} has schema version ${foundVersion}, newer than the ${supportedVersion} this devgate ` +
-        'supports; upgrade devgate or point --data-dir elsewhere',
+        `supports; upgrade devgate or ${elsewhere}`,
     );
     this.file = file;
     this.foundVersion = foundVersion;

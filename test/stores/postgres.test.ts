@@ -4,6 +4,7 @@ import { StoreVersionError, StoreWriteError } from '../../src/store/errors.js';
 import { type PgMigration, pgLatestVersion, pgMigrations } from '../../src/store/postgres/migrations.js';
 import { openPostgresStores } from '../../src/store/postgres/open-postgres-stores.js';
 import { freshDatabase, postgresTestOptions, queryAt, SKIP_REASON } from '../helpers/postgres.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { bareSession, fullMessage, outbound } from './fixtures.js';
 import { postgresHarness } from './postgres-harness.js';
 import { describeRetainedStoreContract } from './retained-store.contract.js';
@@ -143,5 +144,34 @@ test(
     stores.retained.put(fullMessage('after'));
     await stores.retained.flush();
     assert.deepEqual(await stores.retained.loadAll(), [fullMessage('after')]);
+  },
+);
+
+test(
+  'PostgreSQL store - losing PostgreSQL (open connections cut, new ones refused) fails flushes without crashing; writes resume when it is back',
+  options,
+  async (t) => {
+    const url = await freshDatabase(t, () => stores.close());
+    const direct = new URL(url);
+    const proxy = await startTcpProxy(t, { host: direct.hostname, port: Number(direct.port) });
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    const stores = await openPostgresStores(viaProxy.toString(), { connectionTimeoutMs: 1000 });
+    stores.sessions.putSession(bareSession('before'));
+    await stores.sessions.flush();
+
+    proxy.down(); // the pool's idle connection dies: an 'error' on the pool, handled
+    stores.sessions.putSession(bareSession('while-down'));
+    await assert.rejects(stores.sessions.flush(), StoreWriteError);
+    stores.retained.put(fullMessage('while-down'));
+    await assert.rejects(stores.retained.flush(), StoreWriteError);
+
+    proxy.up();
+    stores.sessions.putSession(bareSession('after'));
+    await stores.sessions.flush();
+    assert.deepEqual((await stores.sessions.loadAll()).map((l) => l.session.clientId).sort(), [
+      'after',
+      'before',
+    ]);
   },
 );

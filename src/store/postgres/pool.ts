@@ -21,9 +21,9 @@ export function redactDatabaseUrl(url: string): string {
 }
 
 /**
- * A bounded pool. An idle connection that PostgreSQL drops (a restart, a terminated backend)
- * emits 'error' on the pool; without a listener that error would crash the process, so it is
- * logged and the pool opens a fresh connection on the next query.
+ * A bounded pool. A connection that PostgreSQL drops (a restart, a terminated backend) emits
+ * 'error'; without a listener that error would crash the process, so it is logged, and the pool
+ * opens a fresh connection on the next query.
  */
 export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
@@ -35,6 +35,13 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   });
   pool.on('error', (err) => {
     options.logger?.warn({ err }, 'engine store: an idle PostgreSQL connection failed; it will be replaced');
+  });
+  // A connection lost while checked out fails its query (the caller handles that) and also emits
+  // 'error' on the client, which the pool only listens to while the client is idle.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      options.logger?.debug({ err }, 'engine store: a PostgreSQL connection in use failed');
+    });
   });
   return pool;
 }

@@ -144,7 +144,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'databaseUrl',
     'string',
     '(none)',
-    'postgres://user:pass@host:port/db: keep sessions and retained messages in PostgreSQL (implies --persistence)',
+    'devgate broker only: postgres://… URL; sessions and retained messages in PostgreSQL (implies --persistence)',
   ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),

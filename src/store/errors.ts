@@ -55,3 +55,11 @@ export class StoreWriteError extends StoreError {
     super('STORE_WRITE_FAILED', message, options);
   }
 }
+
+/** The database server could not be reached or refused the connection (PostgreSQL). */
+export class StoreUnavailableError extends StoreError {
+  constructor(where: string, options: ErrorOptions & { cause: unknown }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super('STORE_UNAVAILABLE', `cannot use the database at ${where}: ${reason}`, options);
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StoreVersionError, StoreWriteError } from '../../src/store/errors.js';
+import { StoreUnavailableError, StoreVersionError, StoreWriteError } from '../../src/store/errors.js';
 import { type PgMigration, pgLatestVersion, pgMigrations } from '../../src/store/postgres/migrations.js';
 import { openPostgresStores } from '../../src/store/postgres/open-postgres-stores.js';
 import { freshDatabase, postgresTestOptions, queryAt, SKIP_REASON } from '../helpers/postgres.js';
@@ -175,3 +175,19 @@ test(
     ]);
   },
 );
+
+test('PostgreSQL store - an unreachable server fails the open with StoreUnavailableError, password masked', async () => {
+  const refused = await openPostgresStores('postgres://devgate:topsecret@127.0.0.1:1/devgate', {
+    connectionTimeoutMs: 1000,
+  }).then(
+    () => assert.fail('opened a database nobody serves'),
+    (err: unknown) => err,
+  );
+  assert.ok(refused instanceof StoreUnavailableError);
+  assert.equal(refused.code, 'STORE_UNAVAILABLE');
+  assert.match(
+    refused.message,
+    /^cannot use the database at postgres:\/\/devgate:\*\*\*\*@127\.0\.0\.1:1\/devgate: /,
+  );
+  assert.doesNotMatch(refused.message, /topsecret/);
+});

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { StoreError, StoreUnavailableError } from '../errors.js';
 import type { EngineStores } from '../types.js';
 import { migratePg, type PgMigration } from './migrations.js';
 import { PgRetainedStore } from './pg-retained-store.js';
@@ -30,8 +31,8 @@ export interface PostgresEngineStores extends EngineStores {
 /**
  * Connects to `url`, brings the schema (the first one on the connection's search_path) to the
  * latest version, and returns both engine stores on one pool and one write batcher. Rejects with
- * StoreVersionError for a database written by a newer devgate, or with the driver's error when
- * PostgreSQL cannot be reached; nothing stays open then.
+ * StoreVersionError for a database written by a newer devgate, or StoreUnavailableError when
+ * PostgreSQL cannot be reached or refuses us; nothing stays open then.
  */
 export async function openPostgresStores(
   url: string,
@@ -52,7 +53,8 @@ export async function openPostgresStores(
     }
   } catch (err) {
     await pool.end();
-    throw err;
+    // The URL in the message has its password masked; the driver's message names host and port.
+    throw err instanceof StoreError ? err : new StoreUnavailableError(redactDatabaseUrl(url), { cause: err });
   }
   const batcher = new PgWriteBatcher(pool, {
     maxBatchSize: options.maxBatchSize ?? 1000,

@@ -24,6 +24,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { timeStoreFlushes } from './observability/store-timing.js';
 import { type ReloadReport, reloader } from './server-reload.js';
+import { openPostgresStores } from './store/postgres/index.js';
 import { preparePrivateDir, writePrivateFileAtomic } from './store/private-files.js';
 import { openSqliteStores } from './store/sqlite/index.js';
 import type { EngineStores } from './store/types.js';
@@ -72,10 +73,11 @@ export interface DevgateServer {
 export const LISTENERS_FILE = 'listeners.json';
 
 /**
- * With persistence the engine writes through to SQLite; without it the broker keeps its state in
+ * With persistence the engine writes through to SQLite (or PostgreSQL with --database-url); without it the broker keeps its state in
  * its own maps and needs no store at all (no copies, no flush barrier on the publish path).
  */
-function openStores(config: ServerConfig, logger: Logger): EngineStores | undefined {
+async function openStores(config: ServerConfig, logger: Logger): Promise<EngineStores | undefined> {
+  if (config.databaseUrl !== undefined) return openPostgresStores(config.databaseUrl, { logger });
   return config.persistence ? openSqliteStores(join(config.dataDir, 'engine.sqlite'), { logger }) : undefined;
 }
 
@@ -213,7 +215,7 @@ async function startBroker(
 ): Promise<Broker> {
   const authThrottle = deps.authThrottle ?? createAuthThrottle(config.limits, logger);
   const metrics = new EngineMetrics();
-  const stores = timeStoreFlushes(openStores(config, logger), metrics);
+  const stores = timeStoreFlushes(await openStores(config, logger), metrics);
   const broker = new Broker({
     limits: config.limits,
     authenticator: throttledAuthenticator(authenticator, authThrottle),

@@ -156,7 +156,8 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     socketWorkers: get('socketWorkers', 0),
     ...optional('tlsCert', 'tlsCert'),
     ...optional('tlsKey', 'tlsKey'),
-    persistence: get('persistence', false),
+    persistence: get('persistence', false) || values.has('databaseUrl'),
+    ...optional('databaseUrl', 'databaseUrl'),
     limits: limits as unknown as Limits,
     auth: {
       allowAnonymous: get('auth.allowAnonymous', false),
@@ -180,4 +181,8 @@ export function validateServerConfig(config: ServerConfig): void {
   const fixed = ports.filter((port): port is number => port !== null && port !== 0);
   const duplicate = fixed.find((port, index) => fixed.indexOf(port) !== index);
   if (duplicate !== undefined) throw new ConfigError(`port ${duplicate} is used by two listeners`);
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./i.test(config.databaseUrl)) {
+    // Never echo the value: it may hold a password.
+    throw new ConfigError('--database-url must be a postgres:// or postgresql:// URL');
+  }
 }

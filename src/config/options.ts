@@ -140,6 +140,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     'false',
     'keep sessions and retained messages in <data-dir>/engine.sqlite',
   ),
+  option(
+    'databaseUrl',
+    'string',
+    '(none)',
+    'devgate broker only: postgres://… URL; sessions and retained messages in PostgreSQL (implies --persistence)',
+  ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
   option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file; reloaded on SIGHUP'),

@@ -10,7 +10,8 @@ export const MASK = '********';
  */
 export function isSecretSetting(spec: OptionSpec): boolean {
   const name = spec.key.slice(spec.key.lastIndexOf('.') + 1);
-  return spec.kind === 'string' && /(password|secret|token|key)$/i.test(name);
+  // A database URL may carry its password.
+  return spec.kind === 'string' && /(password|secret|token|key|databaseUrl)$/i.test(name);
 }
 
 function valueText(value: unknown): string {

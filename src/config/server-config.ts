@@ -30,6 +30,11 @@ export interface ServerConfig {
   readonly tlsKey?: string;
   /** Persist sessions, queued/in-flight messages and retained messages in `<dataDir>/engine.sqlite`. */
   readonly persistence: boolean;
+  /**
+   * `postgres://…`: the engine's sessions and retained messages live in this PostgreSQL database
+   * instead of `<dataDir>/engine.sqlite` (persistence on). Plain broker only (decision 0018).
+   */
+  readonly databaseUrl?: string;
   readonly limits: Limits;
   readonly auth: BrokerAuthConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

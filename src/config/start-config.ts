@@ -121,6 +121,12 @@ function otaFrom(values: Map<string, unknown>): OtaOptions {
 /** Resolves `devgate start`'s options (flags > env > config file > defaults). */
 export function loadStartConfig(sources: ConfigSources): StartConfig {
   const values = resolveValues(sources, 'start');
+  if (values.has('databaseUrl')) {
+    throw new ConfigError(
+      '--database-url: the platform (devgate start) on PostgreSQL is not available yet; it keeps ' +
+        'SQLite in --data-dir. `devgate broker --database-url` runs the plain broker on PostgreSQL.',
+    );
+  }
   const assembled = assembleServerConfig(values, sources.cwd);
   const server = values.has('limits.maxPacketSize')
     ? assembled

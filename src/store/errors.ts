@@ -22,11 +22,16 @@ export class StoreVersionError extends StoreError {
   readonly foundVersion: number;
   readonly supportedVersion: number;
 
-  constructor(file: string, foundVersion: number, supportedVersion: number) {
+  constructor(
+    file: string,
+    foundVersion: number,
+    supportedVersion: number,
+    elsewhere = 'point --data-dir elsewhere',
+  ) {
     super(
       'STORE_VERSION_TOO_NEW',
       `${file} has schema version ${foundVersion}, newer than the ${supportedVersion} this devgate ` +
-        'supports; upgrade devgate or point --data-dir elsewhere',
+        `supports; upgrade devgate or ${elsewhere}`,
     );
     this.file = file;
     this.foundVersion = foundVersion;
@@ -48,5 +53,13 @@ export class StoreCorruptError extends StoreError {
 export class StoreWriteError extends StoreError {
   constructor(message: string, options?: ErrorOptions) {
     super('STORE_WRITE_FAILED', message, options);
+  }
+}
+
+/** The database server could not be reached or refused the connection (PostgreSQL). */
+export class StoreUnavailableError extends StoreError {
+  constructor(where: string, options: ErrorOptions & { cause: unknown }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super('STORE_UNAVAILABLE', `cannot use the database at ${where}: ${reason}`, options);
   }
 }

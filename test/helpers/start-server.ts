@@ -13,6 +13,8 @@ export type ServerDeps = NonNullable<Parameters<typeof createServer>[1]>;
 export interface StartOptions {
   readonly limits?: Partial<Limits>;
   readonly persistence?: boolean;
+  /** Engine stores on this PostgreSQL database instead of `<dataDir>/engine.sqlite`. */
+  readonly databaseUrl?: string;
   readonly auth?: BrokerAuthConfig;
   readonly deps?: ServerDeps;
   /** Reuse a data dir (restart); by default a fresh temp dir is made and removed after the test. */
@@ -50,7 +52,8 @@ function configFor(dataDir: string, options: StartOptions): ServerConfig {
     httpPort: null,
     httpsPorts: [],
     socketWorkers: options.socketWorkers ?? TEST_SOCKET_WORKERS,
-    persistence: options.persistence ?? false,
+    persistence: options.persistence ?? options.databaseUrl !== undefined,
+    ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
     limits: { ...defaultLimits, ...options.limits },
     auth: options.auth ?? { allowAnonymous: true },
     logLevel: 'silent',

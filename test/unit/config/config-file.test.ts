@@ -134,8 +134,8 @@ describe('--print-config', () => {
     );
   });
 
-  test('secret settings: string values named password/secret/token/key; paths and numbers are not', () => {
+  test('secret settings: string values named password/secret/token/key, and the database URL; paths and numbers are not', () => {
     const secret = START_OPTIONS.filter(isSecretSetting).map((spec) => spec.key);
-    assert.deepEqual(secret, ['metricsToken']);
+    assert.deepEqual(secret, ['databaseUrl', 'metricsToken']);
   });
 });

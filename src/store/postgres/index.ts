@@ -1,0 +1,6 @@
+export {
+  openPostgresStores,
+  type PostgresEngineStores,
+  type PostgresStoreOptions,
+} from './open-postgres-stores.js';
+export { redactDatabaseUrl } from './pool.js';

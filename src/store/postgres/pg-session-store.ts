@@ -1,0 +1,184 @@
+import type { ClientIdentity } from '../../broker/auth.js';
+import { decodeSubscriptions, decodeWill, encodeSubscriptions, encodeWill } from '../sqlite/message-codec.js';
+import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
+import { MESSAGE_SELECT, messageValues, type PgMessageRow, rowToMessage } from './pg-retained-store.js';
+import type { PgWrite } from './statements.js';
+import { type PgStoreHandle, PgStoreState, keySeparator as sep } from './store-state.js';
+
+interface SessionRow {
+  client_id: string;
+  protocol_version: 3 | 4 | 5;
+  expiry_interval: string;
+  disconnected_at: string | null;
+  subscriptions: string;
+  will: string | null;
+  identity: string | null;
+}
+
+interface OutboundRow extends PgMessageRow {
+  client_id: string;
+  seq: string;
+  packet_id: number | null;
+  state: PersistedOutbound['state'];
+  subscription_ids: string | null;
+}
+
+const SELECT_SESSIONS = `SELECT client_id, protocol_version, expiry_interval, disconnected_at,
+  subscriptions::text AS subscriptions, will::text AS will, identity::text AS identity FROM engine_sessions`;
+const SELECT_OUTBOUND = `SELECT client_id, seq, packet_id, state, ${MESSAGE_SELECT},
+  subscription_ids::text AS subscription_ids FROM engine_outbound ORDER BY client_id, seq`;
+const SELECT_INBOUND = 'SELECT client_id, packet_id FROM engine_inbound_qos2 ORDER BY client_id, packet_id';
+
+/**
+ * SessionStore on PostgreSQL. Every write becomes column values at call time (later changes to
+ * the caller's objects do not leak in) and is queued on the shared batcher, keyed by row so
+ * repeated writes coalesce, grouped by client so deleteSession drops that client's pending writes.
+ */
+export class PgSessionStore implements SessionStore {
+  readonly #state: PgStoreState;
+
+  constructor(handle: PgStoreHandle) {
+    this.#state = new PgStoreState(handle, 'postgres session store');
+  }
+
+  async loadAll(): Promise<LoadedSession[]> {
+    this.#state.assertOpen();
+    await this.#state.handle.batcher.settle(); // sees earlier writes; a failure stays for flush()
+    const { pool } = this.#state.handle;
+    // One snapshot for the three reads, so a concurrent batch cannot split a session.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const sessions = await client.query<SessionRow>(SELECT_SESSIONS);
+      const outbound = groupBy((await client.query<OutboundRow>(SELECT_OUTBOUND)).rows, rowToOutbound);
+      const inbound = groupBy(
+        (await client.query<{ client_id: string; packet_id: number }>(SELECT_INBOUND)).rows,
+        (row) => row.packet_id,
+      );
+      await client.query('COMMIT');
+      return sessions.rows.map((row) => ({
+        session: rowToSession(row),
+        outbound: outbound.get(row.client_id) ?? [],
+        inboundQoS2: inbound.get(row.client_id) ?? [],
+      }));
+    } finally {
+      client.release();
+    }
+  }
+
+  putSession(session: PersistedSession): void {
+    this.#enqueue(`s${sep}${session.clientId}`, session.clientId, {
+      kind: 'putSession',
+      values: [
+        session.clientId,
+        session.protocolVersion,
+        session.expiryInterval,
+        session.disconnectedAt,
+        encodeSubscriptions(session.subscriptions),
+        encodeWill(session.will),
+        session.identity === undefined ? null : JSON.stringify(session.identity),
+      ],
+    });
+  }
+
+  deleteSession(clientId: string): void {
+    this.#state.assertOpen();
+    this.#state.handle.batcher.supersedeGroup(clientId);
+    this.#enqueue(`d${sep}${clientId}`, clientId, { kind: 'deleteSession', values: [clientId] });
+  }
+
+  putOutbound(clientId: string, outbound: PersistedOutbound): void {
+    const [topic, ...message] = messageValues(outbound.message);
+    this.#enqueue(`o${sep}${clientId}${sep}${outbound.seq}`, clientId, {
+      kind: 'putOutbound',
+      values: [
+        clientId,
+        outbound.seq,
+        outbound.packetId,
+        outbound.state,
+        topic,
+        ...message,
+        outbound.subscriptionIds ? JSON.stringify(outbound.subscriptionIds) : null,
+      ],
+    });
+  }
+
+  deleteOutbound(clientId: string, seq: number): void {
+    this.#enqueue(`o${sep}${clientId}${sep}${seq}`, clientId, {
+      kind: 'deleteOutbound',
+      values: [clientId, seq],
+    });
+  }
+
+  addInboundQoS2(clientId: string, packetId: number): void {
+    this.#enqueue(`i${sep}${clientId}${sep}${packetId}`, clientId, {
+      kind: 'addInbound',
+      values: [clientId, packetId],
+    });
+  }
+
+  deleteInboundQoS2(clientId: string, packetId: number): void {
+    this.#enqueue(`i${sep}${clientId}${sep}${packetId}`, clientId, {
+      kind: 'deleteInbound',
+      values: [clientId, packetId],
+    });
+  }
+
+  async flush(): Promise<void> {
+    return this.#state.flush();
+  }
+
+  async close(): Promise<void> {
+    return this.#state.close();
+  }
+
+  #enqueue(key: string, clientId: string, write: PgWrite): void {
+    this.#state.assertOpen();
+    this.#state.handle.batcher.enqueue(key, clientId, write);
+  }
+}
+
+function rowToSession(row: SessionRow): PersistedSession {
+  const session: PersistedSession = {
+    clientId: row.client_id,
+    protocolVersion: row.protocol_version,
+    expiryInterval: Number(row.expiry_interval),
+    disconnectedAt: row.disconnected_at === null ? null : Number(row.disconnected_at),
+    subscriptions: decodeSubscriptions(row.subscriptions),
+  };
+  const will = decodeWill(row.will);
+  const identity = row.identity === null ? undefined : (JSON.parse(row.identity) as ClientIdentity);
+  return {
+    ...session,
+    ...(will === undefined ? {} : { will }),
+    ...(identity === undefined ? {} : { identity }),
+  };
+}
+
+function rowToOutbound(row: OutboundRow): PersistedOutbound {
+  const outbound: PersistedOutbound = {
+    seq: Number(row.seq),
+    packetId: row.packet_id,
+    state: row.state,
+    message: rowToMessage(row),
+  };
+  if (row.subscription_ids === null) return outbound;
+  return { ...outbound, subscriptionIds: JSON.parse(row.subscription_ids) as number[] };
+}
+
+/** Rows arrive sorted by (client_id, key), so each group keeps that order. */
+function groupBy<R extends { client_id: string }, T>(
+  rows: readonly R[],
+  map: (row: R) => T,
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    let list = groups.get(row.client_id);
+    if (list === undefined) {
+      list = [];
+      groups.set(row.client_id, list);
+    }
+    list.push(map(row));
+  }
+  return groups;
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../../src/config/load.js';
+import { describeSettings } from '../../../src/config/print-config.js';
+import { loadStartConfig } from '../../../src/config/start-config.js';
+import { assertConfigError, fakeConfigSources } from '../../helpers/config-sources.js';
+
+const URL_WITH_PASSWORD = 'postgres://devgate:s3cret-pw@db.internal:5432/devgate';
+
+test('--database-url: the broker takes it from the flag or DEVGATE_DATABASE_URL and persists', () => {
+  const fromFlag = loadConfig(fakeConfigSources(['--database-url', URL_WITH_PASSWORD]));
+  assert.equal(fromFlag.databaseUrl, URL_WITH_PASSWORD);
+  assert.equal(fromFlag.persistence, true);
+  const fromEnv = loadConfig(fakeConfigSources([], { DEVGATE_DATABASE_URL: 'postgresql://localhost/x' }));
+  assert.equal(fromEnv.databaseUrl, 'postgresql://localhost/x');
+  const none = loadConfig(fakeConfigSources());
+  assert.equal('databaseUrl' in none, false);
+  assert.equal(none.persistence, false);
+});
+
+test('--database-url: anything but a postgres:// URL is refused without echoing the value', () => {
+  assertConfigError(
+    () => loadConfig(fakeConfigSources(['--database-url', 'mysql://u:hunter2@h/db'])),
+    /^--database-url must be a postgres:\/\/ or postgresql:\/\/ URL$/,
+  );
+});
+
+test('--database-url: devgate start refuses it (the platform on PostgreSQL is not available yet)', () => {
+  assertConfigError(
+    () => loadStartConfig(fakeConfigSources(['--database-url', URL_WITH_PASSWORD])),
+    /platform \(devgate start\) on PostgreSQL is not available yet/,
+  );
+  assertConfigError(
+    () => loadStartConfig(fakeConfigSources([], { DEVGATE_DATABASE_URL: URL_WITH_PASSWORD })),
+    /not available yet/,
+  );
+});
+
+test('--database-url: --print-config masks it, it may hold a password', () => {
+  const text = describeSettings(fakeConfigSources(['--database-url', URL_WITH_PASSWORD]), 'broker');
+  assert.match(text, /databaseUrl/);
+  assert.doesNotMatch(text, /s3cret-pw/);
+});

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { Limits } from '../config/limits.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { redactTopic } from '../mqtt/topic/redact.js';
 import { ConnectionLog } from '../observability/connection-log.js';
@@ -8,7 +9,6 @@ import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { EngineStores } from '../store/types.js';
 import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
-import { type Clock, systemClock } from './clock.js';
 import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';

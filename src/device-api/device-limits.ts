@@ -1,4 +1,4 @@
-import type { Clock } from '../broker/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { DeviceApiMetrics } from './metrics.js';
 import { KeyedRateLimiter, type RateVerdict } from './rate-limiter.js';
 import type { DeviceApiOptions } from './types.js';

@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
-import type { Clock } from '../broker/clock.js';
 import type { BrokerMessage } from '../broker/message.js';
+import type { Clock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { topicMatches } from '../mqtt/topic/match.js';
 import { deviceSessionKey, deviceTopic } from './internal-topics.js';

@@ -1,5 +1,5 @@
 import type { Broker } from '../broker/broker.js';
-import type { Clock } from '../broker/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
 import type { Device, HardwareInfo, Template } from '../platform/model.js';

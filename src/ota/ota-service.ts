@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../broker/clock.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Platform } from '../platform/platform.js';
 import { openPlatformDatabase } from '../platform/sqlite/database.js';

@@ -1,5 +1,5 @@
-import type { Clock } from '../broker/clock.js';
 import type { DownlinkService, PresenceService } from '../device-api/types.js';
+import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { HardwareInfo, Page } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';

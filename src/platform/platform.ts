@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from '../broker/clock.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { createDeviceService } from './devices/device-service.js';
 import { createOAuthService } from './oauth/oauth-service.js';
 import type { PlatformOptions } from './options.js';

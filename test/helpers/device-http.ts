@@ -1,5 +1,4 @@
 import { pino } from 'pino';
-import type { Clock } from '../../src/broker/clock.js';
 import { DeviceLimits } from '../../src/device-api/device-limits.js';
 import { DeviceApiMetrics } from '../../src/device-api/metrics.js';
 import {
@@ -9,6 +8,7 @@ import {
 } from '../../src/device-api/types.js';
 import { createUplinkService } from '../../src/device-api/uplink-service.js';
 import { createValueWriteService } from '../../src/device-api/value-write-service.js';
+import type { Clock } from '../../src/lib/clock.js';
 import type { Device, HardwareInfo, Template } from '../../src/platform/model.js';
 import type { Platform } from '../../src/platform/platform.js';
 import type { FakeDeviceApi } from './fake-device-api.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../broker/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { Page, Template } from '../model.js';
 import type { PlatformOptions } from '../options.js';

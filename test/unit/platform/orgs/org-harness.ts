@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test';
-import type { Clock } from '../../../../src/broker/clock.js';
+import type { Clock } from '../../../../src/lib/clock.js';
 import { createOAuthService } from '../../../../src/platform/oauth/oauth-service.js';
 import type { PlatformOptions } from '../../../../src/platform/options.js';
 import { createOrgService } from '../../../../src/platform/orgs/org-service.js';

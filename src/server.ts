@@ -7,6 +7,7 @@ import { throttledAuthenticator } from './auth/throttle/throttled-authenticator.
 import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
 import type { FilterSeal } from './broker/filter-seal.js';
+import type { EngineStores } from './broker/store-ports.js';
 import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { bindAs, type PlannedListener } from './mqtt/transport/listen-error.js';
@@ -26,7 +27,6 @@ import { timeStoreFlushes } from './observability/store-timing.js';
 import { type ReloadReport, reloader } from './server-reload.js';
 import { preparePrivateDir, writePrivateFileAtomic } from './store/private-files.js';
 import { openSqliteStores } from './store/sqlite/index.js';
-import type { EngineStores } from './store/types.js';
 
 export interface ServerDeps {
   readonly logger?: Logger;

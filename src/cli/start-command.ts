@@ -16,17 +16,17 @@ import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { systemClock } from '../lib/clock.js';
 import { packageVersion } from '../lib/version.js';
 import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
-import { openPlatform, type Platform } from '../platform/platform.js';
-import { createServer, type DevgateServer } from '../server.js';
-import type { DataDirLock } from '../store/data-dir-lock.js';
-import { preparePrivateDir } from '../store/private-files.js';
 import {
   type AdminBootstrap,
   bootstrapAdmin,
   loadOrCreateTokenKey,
   PLATFORM_DB_FILE,
   writePrivateJson,
-} from './admin-bootstrap.js';
+} from '../platform/admin-bootstrap.js';
+import { openPlatform, type Platform } from '../platform/platform.js';
+import { createServer, type DevgateServer } from '../server.js';
+import type { DataDirLock } from '../store/data-dir-lock.js';
+import { preparePrivateDir } from '../store/private-files.js';
 import { DEMO_FILE, ensureDemoStatus } from './demo.js';
 import { connectHost, demoCommands, demoReminder, demoText } from './demo-commands.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';

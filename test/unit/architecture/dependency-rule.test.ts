@@ -113,7 +113,6 @@ const KNOWN_EXCEPTIONS: readonly { file: string; specifier: string; why: string 
     specifier: '../auth/throttle/auth-throttle.js',
     why: 'collector',
   },
-  { file: 'src/observability/connection-log.ts', specifier: '../broker/auth.js', why: 'ConnectionInfo type' },
   {
     file: 'src/observability/device-api-collectors.ts',
     specifier: '../device-api/metrics.js',

@@ -94,13 +94,6 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
  * a new entry needs a reason in review, and an entry whose import is gone fails the test below.
  */
 const KNOWN_EXCEPTIONS: readonly { file: string; specifier: string; why: string }[] = [
-  // config assembles the option specs and defaults of the features; each feature should own its
-  // specs and config only collect them (decision 0019).
-  ...['src/config/options.ts', 'src/config/start-config.ts'].flatMap((file) => [
-    { file, specifier: '../device-api/types.js', why: 'device API option defaults and specs' },
-    { file, specifier: '../ota/options.js', why: 'OTA option defaults and specs' },
-    { file, specifier: '../platform/options.js', why: 'platform option defaults and specs' },
-  ]),
   {
     file: 'src/broker/broker.ts',
     specifier: '../auth/throttle/auth-throttle.js',

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { Limits } from '../config/limits.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { redactTopic } from '../mqtt/topic/redact.js';
+import type { ThrottleStats } from '../observability/auth-throttle-collectors.js';
 import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
@@ -33,7 +33,7 @@ export interface BrokerOptions {
   /** Unseals stored subscriptions whose wire filter held a secret (absent: they are dropped). */
   readonly filterSeal?: FilterSeal | undefined;
   /** The failed-login throttle in front of `authenticator` (its counters go to /metrics). */
-  readonly authThrottle?: AuthThrottle;
+  readonly authThrottle?: ThrottleStats;
   /** One info line per CONNECT accepted or refused and per disconnect (default true). */
   readonly logConnections?: boolean;
 }
@@ -85,7 +85,7 @@ export class Broker {
   readonly connectionLog: ConnectionLog;
   readonly clock: Clock;
   readonly metrics: EngineMetrics;
-  readonly authThrottle: AuthThrottle | undefined;
+  readonly authThrottle: ThrottleStats | undefined;
   readonly retained: RetainedMessages;
   private readonly stores: EngineStores | undefined;
   private readonly filterSeal: FilterSeal | undefined;

@@ -94,18 +94,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
  * a new entry needs a reason in review, and an entry whose import is gone fails the test below.
  */
 const KNOWN_EXCEPTIONS: readonly { file: string; specifier: string; why: string }[] = [
-  {
-    file: 'src/broker/broker.ts',
-    specifier: '../auth/throttle/auth-throttle.js',
-    why: 'the broker only carries the failed-login throttle for the metrics registry to find',
-  },
   // The collectors read the engine, the throttle and the device API; they belong with the
   // composition (or behind a narrow stats port), not in the layer the broker logs through.
-  {
-    file: 'src/observability/auth-throttle-collectors.ts',
-    specifier: '../auth/throttle/auth-throttle.js',
-    why: 'collector',
-  },
   {
     file: 'src/observability/device-api-collectors.ts',
     specifier: '../device-api/metrics.js',

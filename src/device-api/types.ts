@@ -2,12 +2,12 @@ import type { Broker } from '../broker/broker.js';
 import type { DeviceApiOptions } from '../config/device-api-options.js';
 import type { Clock } from '../lib/clock.js';
 import type { ReasonCode } from '../mqtt/codec/reason-codes.js';
+import type { DeviceApiMetrics } from '../observability/device-api-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { Device, HardwareInfo, Template } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { DeviceLimits } from './device-limits.js';
 import type { DiagThrottle } from './diag-throttle.js';
-import type { DeviceApiMetrics } from './metrics.js';
 
 // The options live in config/ (decision 0019); re-exported for the device API's own importers.
 export { type DeviceApiOptions, defaultDeviceApiOptions } from '../config/device-api-options.js';

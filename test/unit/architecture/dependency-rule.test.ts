@@ -96,11 +96,6 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 const KNOWN_EXCEPTIONS: readonly { file: string; specifier: string; why: string }[] = [
   // The collectors read the engine, the throttle and the device API; they belong with the
   // composition (or behind a narrow stats port), not in the layer the broker logs through.
-  {
-    file: 'src/observability/device-api-collectors.ts',
-    specifier: '../device-api/metrics.js',
-    why: 'collector',
-  },
   { file: 'src/observability/engine-collectors.ts', specifier: '../broker/broker.js', why: 'collector' },
   { file: 'src/observability/metrics-registry.ts', specifier: '../broker/broker.js', why: 'collector' },
   {

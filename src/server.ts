@@ -23,10 +23,10 @@ import type { ConnectionHandler, Listener } from './mqtt/transport/types.js';
 import { listenWebSocket } from './mqtt/transport/websocket.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
-import { timeStoreFlushes } from './observability/store-timing.js';
 import { type ReloadReport, reloader } from './server-reload.js';
 import { preparePrivateDir, writePrivateFileAtomic } from './store/private-files.js';
 import { openSqliteStores } from './store/sqlite/index.js';
+import { timeStoreFlushes } from './store/store-timing.js';
 
 export interface ServerDeps {
   readonly logger?: Logger;

@@ -7,6 +7,7 @@ import { throttledAuthenticator } from './auth/throttle/throttled-authenticator.
 import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
 import type { FilterSeal } from './broker/filter-seal.js';
+import type { EngineStores } from './broker/store-ports.js';
 import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { bindAs, type PlannedListener } from './mqtt/transport/listen-error.js';
@@ -22,12 +23,11 @@ import type { ConnectionHandler, Listener } from './mqtt/transport/types.js';
 import { listenWebSocket } from './mqtt/transport/websocket.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
-import { timeStoreFlushes } from './observability/store-timing.js';
 import { type ReloadReport, reloader } from './server-reload.js';
 import { openPostgresStores } from './store/postgres/index.js';
 import { preparePrivateDir, writePrivateFileAtomic } from './store/private-files.js';
 import { openSqliteStores } from './store/sqlite/index.js';
-import type { EngineStores } from './store/types.js';
+import { timeStoreFlushes } from './store/store-timing.js';
 
 export interface ServerDeps {
   readonly logger?: Logger;

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SECRET_KEY_FILE } from '../cli/admin-bootstrap.js';
+import { SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
 import { firmwareFiles } from '../ota/firmware-files.js';
 import {
   ArchiveError,

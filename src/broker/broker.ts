@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { Limits } from '../config/limits.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { redactTopic } from '../mqtt/topic/redact.js';
+import type { ThrottleStats } from '../observability/auth-throttle-collectors.js';
 import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
-import type { EngineStores } from '../store/types.js';
 import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
-import { type Clock, systemClock } from './clock.js';
 import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
@@ -17,6 +16,7 @@ import { Session, type SessionDeps } from './session.js';
 import type { SessionLink } from './session-link.js';
 import { SessionQuota } from './session-quota.js';
 import { restoreSessions } from './session-restore.js';
+import type { EngineStores } from './store-ports.js';
 import type { Subscription } from './subscription.js';
 import type { WillSpec } from './will.js';
 import { WillScheduler } from './will-scheduler.js';
@@ -33,7 +33,7 @@ export interface BrokerOptions {
   /** Unseals stored subscriptions whose wire filter held a secret (absent: they are dropped). */
   readonly filterSeal?: FilterSeal | undefined;
   /** The failed-login throttle in front of `authenticator` (its counters go to /metrics). */
-  readonly authThrottle?: AuthThrottle;
+  readonly authThrottle?: ThrottleStats;
   /** One info line per CONNECT accepted or refused and per disconnect (default true). */
   readonly logConnections?: boolean;
 }
@@ -85,7 +85,7 @@ export class Broker {
   readonly connectionLog: ConnectionLog;
   readonly clock: Clock;
   readonly metrics: EngineMetrics;
-  readonly authThrottle: AuthThrottle | undefined;
+  readonly authThrottle: ThrottleStats | undefined;
   readonly retained: RetainedMessages;
   private readonly stores: EngineStores | undefined;
   private readonly filterSeal: FilterSeal | undefined;

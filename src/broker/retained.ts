@@ -1,6 +1,6 @@
 import { topicMatches } from '../mqtt/topic/match.js';
-import type { RetainedStore } from '../store/types.js';
 import type { BrokerMessage } from './message.js';
+import type { RetainedStore } from './store-ports.js';
 import { isSysTopic } from './sys-topic.js';
 
 const hasWildcard = (filter: string): boolean => filter.includes('+') || filter.includes('#');

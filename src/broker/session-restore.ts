@@ -1,7 +1,7 @@
 import { parseSharedFilter } from '../mqtt/topic/shared.js';
-import type { LoadedSession, PersistedSubscription } from '../store/types.js';
 import type { Broker } from './broker.js';
 import type { FilterSeal } from './filter-seal.js';
+import type { LoadedSession, PersistedSubscription } from './store-ports.js';
 import type { Subscription } from './subscription.js';
 
 /** What restoring found about sealed filters (logged by the broker). */

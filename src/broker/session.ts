@@ -1,12 +1,12 @@
 import Denque from 'denque';
 import type { Limits } from '../config/limits.js';
+import type { Clock, Timer } from '../lib/clock.js';
 import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import type { PersistedOutbound, PersistedSession, SessionStore } from '../store/types.js';
 import type { ClientIdentity } from './auth.js';
-import type { Clock, Timer } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import type { SessionLink } from './session-link.js';
+import type { PersistedOutbound, PersistedSession, SessionStore } from './store-ports.js';
 import type { Subscription } from './subscription.js';
 import type { PendingWill } from './will.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.js';
 import type { Authorizer } from './auth.js';
-import type { Clock } from './clock.js';
 import type { BrokerMessage } from './message.js';
 import type { Session } from './session.js';
 import { isSysTopic } from './sys-topic.js';

@@ -1,5 +1,5 @@
+import type { Timer } from '../lib/clock.js';
 import type { ClientIdentity } from './auth.js';
-import type { Timer } from './clock.js';
 import type { BrokerMessage, MessageProperties } from './message.js';
 
 /** A will waiting for its Will Delay Interval or the end of its session [MQTT-3.1.3-9]. */

@@ -8,10 +8,10 @@ import { openSqliteArchiveSink } from '../backup/sqlite-archive-sink.js';
 import { openSqliteArchiveSource } from '../backup/sqlite-archive-source.js';
 import { ConfigError } from '../config/load.js';
 import { loadStartConfig } from '../config/start-config.js';
+import { packageVersion } from '../lib/version.js';
+import { DataFileError, SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
 import { StoreError } from '../store/errors.js';
-import { DataFileError, SECRET_KEY_FILE } from './admin-bootstrap.js';
 import { type CliIo, ExitCode } from './io.js';
-import { packageVersion } from './version.js';
 
 export const EXPORT_USAGE = `Usage: devgate export --out <file> [--no-history] [--include-key] [--data-dir <dir>] [--config <file>]
 

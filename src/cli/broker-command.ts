@@ -1,6 +1,7 @@
 import { refusesEveryone } from '../auth/file-auth.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { ServerConfig } from '../config/server-config.js';
+import { packageVersion } from '../lib/version.js';
 import { notFoundHandler } from '../mqtt/transport/http-server.js';
 import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
 import { Operations, operationsHandler } from '../observability/operations.js';
@@ -14,7 +15,6 @@ import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { reloadOnHangup } from './reload-signal.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
 import { startupSummary } from './summary.js';
-import { packageVersion } from './version.js';
 
 function configFrom(argv: readonly string[], io: CliIo): ServerConfig | ExitCode {
   try {

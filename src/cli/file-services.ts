@@ -6,9 +6,9 @@ import type { DeviceUploads } from '../http/context.js';
 import type { Logger } from '../observability/logger.js';
 import { openOtaService } from '../ota/ota-service.js';
 import type { OtaService } from '../ota/types.js';
+import { loadOrCreateTokenKey, PLATFORM_DB_FILE } from '../platform/admin-bootstrap.js';
 import type { Platform } from '../platform/platform.js';
 import type { DevgateServer } from '../server.js';
-import { loadOrCreateTokenKey, PLATFORM_DB_FILE } from './admin-bootstrap.js';
 import { connectHost } from './demo-commands.js';
 
 /** The parts of `devgate start` that serve files to devices: firmware (Blynk.Air) and uploads. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { packageVersion } from '../lib/version.js';
 import { runApply } from './apply-command.js';
 import { runExport, runImport } from './backup-command.js';
 import { runBroker } from './broker-command.js';
@@ -7,7 +8,6 @@ import { type CliIo, ExitCode, processIo } from './io.js';
 import { RESOURCES, runManage } from './manage-command.js';
 import { runPasswd } from './passwd-command.js';
 import { runStart } from './start-command.js';
-import { packageVersion } from './version.js';
 
 /** Dispatches `devgate <command>`; resolves with the process exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode> {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { DataFileError } from '../platform/admin-bootstrap.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
-import { DataFileError } from './admin-bootstrap.js';
 import { type CliIo, ExitCode } from './io.js';
 import type { ActionContext, Resource } from './manage-action.js';
 import { ApiError, type ManagementApi } from './manage-api.js';

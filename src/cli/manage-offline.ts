@@ -1,13 +1,13 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PlatformOptions } from '../config/platform-options.js';
 import type { Logger } from '../observability/logger.js';
+import { loadOrCreateTokenKey, PLATFORM_DB_FILE, SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
 import { PlatformError } from '../platform/errors.js';
-import type { PlatformOptions } from '../platform/options.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import type { Caller } from '../platform/services.js';
 import { LISTENERS_FILE } from '../server.js';
 import { acquireDataDirLock, type DataDirLock } from '../store/data-dir-lock.js';
-import { loadOrCreateTokenKey, PLATFORM_DB_FILE, SECRET_KEY_FILE } from './admin-bootstrap.js';
 import { ApiError, allPages, type ManagementApi, LIST_PAGE_SIZE as size } from './manage-api.js';
 
 /** Bound ports as `listeners.json` lists them. */

@@ -5,7 +5,6 @@ import {
   type PlatformAdapters,
 } from '../auth/platform-authenticator.js';
 import { createAuthThrottle } from '../auth/throttle/from-limits.js';
-import { systemClock } from '../broker/clock.js';
 import { ConfigError } from '../config/load.js';
 import { loadStartConfig, type StartConfig } from '../config/start-config.js';
 import { createDeviceAdapter } from '../device-api/device-adapter.js';
@@ -14,18 +13,20 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
+import { systemClock } from '../lib/clock.js';
+import { packageVersion } from '../lib/version.js';
 import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
-import { openPlatform, type Platform } from '../platform/platform.js';
-import { createServer, type DevgateServer } from '../server.js';
-import type { DataDirLock } from '../store/data-dir-lock.js';
-import { preparePrivateDir } from '../store/private-files.js';
 import {
   type AdminBootstrap,
   bootstrapAdmin,
   loadOrCreateTokenKey,
   PLATFORM_DB_FILE,
   writePrivateJson,
-} from './admin-bootstrap.js';
+} from '../platform/admin-bootstrap.js';
+import { openPlatform, type Platform } from '../platform/platform.js';
+import { createServer, type DevgateServer } from '../server.js';
+import type { DataDirLock } from '../store/data-dir-lock.js';
+import { preparePrivateDir } from '../store/private-files.js';
 import { DEMO_FILE, ensureDemoStatus } from './demo.js';
 import { connectHost, demoCommands, demoReminder, demoText } from './demo-commands.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
@@ -36,7 +37,6 @@ import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
-import { packageVersion } from './version.js';
 
 /** Something to close on shutdown, last opened first. */
 type Closer = () => Promise<void> | void;

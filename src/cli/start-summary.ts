@@ -1,6 +1,6 @@
 import type { StartConfig } from '../config/start-config.js';
+import type { AdminBootstrap } from '../platform/admin-bootstrap.js';
 import type { DevgateServer } from '../server.js';
-import type { AdminBootstrap } from './admin-bootstrap.js';
 import { socketWorkersRow } from './summary.js';
 
 function hostForUrl(host: string): string {

@@ -5,9 +5,9 @@ import type { ServerConfig } from '../config/server-config.js';
 import { ListenError, probeListeners } from '../mqtt/transport/listen-error.js';
 import { checkPair, TlsFileError } from '../mqtt/transport/tls-credentials.js';
 import type { Logger } from '../observability/logger.js';
+import { DataFileError } from '../platform/admin-bootstrap.js';
 import { acquireDataDirLock, type DataDirLock, DataDirLockedError } from '../store/data-dir-lock.js';
 import { DataDirError, preparePrivateDir } from '../store/private-files.js';
-import { DataFileError } from './admin-bootstrap.js';
 import { type CliIo, ExitCode } from './io.js';
 
 /** A start-up problem the operator fixes (a path, a permission): one line, exit code 2. */

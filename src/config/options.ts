@@ -1,7 +1,7 @@
-import { defaultDeviceApiOptions } from '../device-api/types.js';
-import { defaultOtaOptions } from '../ota/options.js';
-import { defaultPlatformOptions } from '../platform/options.js';
+import { defaultDeviceApiOptions } from './device-api-options.js';
 import { defaultLimits, type Limits } from './limits.js';
+import { defaultOtaOptions } from './ota-options.js';
+import { defaultPlatformOptions } from './platform-options.js';
 
 /** How a raw flag, env or file value is parsed. */
 export type OptionKind =

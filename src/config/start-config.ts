@@ -1,9 +1,9 @@
-import { type DeviceApiOptions, defaultDeviceApiOptions } from '../device-api/types.js';
-import { defaultOtaOptions, type OtaOptions } from '../ota/options.js';
-import { defaultPlatformOptions, type PlatformOptions } from '../platform/options.js';
 import { ConfigError } from './config-error.js';
+import { type DeviceApiOptions, defaultDeviceApiOptions } from './device-api-options.js';
 import { assembleServerConfig, type ConfigSources, resolveValues, validateServerConfig } from './load.js';
 import { START_MAX_PACKET_SIZE } from './options.js';
+import { defaultOtaOptions, type OtaOptions } from './ota-options.js';
+import { defaultPlatformOptions, type PlatformOptions } from './platform-options.js';
 import type { ServerConfig } from './server-config.js';
 
 /** The root organization `devgate start` creates on first start (ignored afterwards). */

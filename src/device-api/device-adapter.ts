@@ -4,8 +4,8 @@ import type {
   PublishDecision,
   SubscribeMapping,
 } from '../broker/client-adapter.js';
-import type { Timer } from '../broker/clock.js';
 import type { BrokerMessage } from '../broker/message.js';
+import type { Timer } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { topicMatches } from '../mqtt/topic/match.js';

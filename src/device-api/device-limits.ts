@@ -1,5 +1,5 @@
-import type { Clock } from '../broker/clock.js';
-import type { DeviceApiMetrics } from './metrics.js';
+import type { Clock } from '../lib/clock.js';
+import type { DeviceApiMetrics } from '../observability/device-api-metrics.js';
 import { KeyedRateLimiter, type RateVerdict } from './rate-limiter.js';
 import type { DeviceApiOptions } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../broker/clock.js';
+import type { Clock } from '../lib/clock.js';
 
 const SWEEP_FLOOR = 1024;
 

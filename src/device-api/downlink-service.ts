@@ -1,10 +1,10 @@
 import type { Broker } from '../broker/broker.js';
-import type { Clock } from '../broker/clock.js';
 import type { BrokerMessage } from '../broker/message.js';
+import type { Clock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { topicMatches } from '../mqtt/topic/match.js';
+import type { DeviceApiMetrics } from '../observability/device-api-metrics.js';
 import { deviceSessionKey, deviceTopic } from './internal-topics.js';
-import type { DeviceApiMetrics } from './metrics.js';
 import type { DownlinkService } from './types.js';
 
 /** How long a `downlink/ping` waits for its PUBACK. */

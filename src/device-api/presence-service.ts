@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../broker/clock.js';
+import type { Clock, Timer } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Platform } from '../platform/platform.js';
 import type { PresenceService } from './types.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../broker/clock.js';
+import type { Clock } from '../lib/clock.js';
 
 /** A token bucket: `ratePerSec` tokens a second, at most `burst` saved up. */
 export class TokenBucket {

@@ -1,12 +1,12 @@
 import type { Broker } from '../broker/broker.js';
-import type { Clock } from '../broker/clock.js';
+import type { Clock } from '../lib/clock.js';
+import { DeviceApiMetrics } from '../observability/device-api-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { HardwareInfo } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import { DeviceLimits } from './device-limits.js';
 import { DiagThrottle } from './diag-throttle.js';
 import { createDownlinkService } from './downlink-service.js';
-import { DeviceApiMetrics } from './metrics.js';
 import { createPresenceService } from './presence-service.js';
 import { type DeviceApiOptions, type DeviceApiRuntime, defaultDeviceApiOptions } from './types.js';
 import { createUplinkService } from './uplink-service.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../broker/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import type { Logger } from '../observability/logger.js';
 import type { Datastream, HardwareInfo } from '../platform/model.js';

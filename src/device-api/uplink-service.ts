@@ -1,7 +1,7 @@
 import { isFailure, ReasonCode } from '../mqtt/codec/reason-codes.js';
+import type { DeviceApiMetrics } from '../observability/device-api-metrics.js';
 import { PlatformError, ValidationError } from '../platform/errors.js';
 import { diagText } from './diag-texts.js';
-import type { DeviceApiMetrics } from './metrics.js';
 import type { UplinkService } from './types.js';
 import type { Uplink, UplinkDeps } from './uplink-context.js';
 import { handleEvent, handleInfo, handleMeta } from './uplink-device.js';

@@ -1,5 +1,5 @@
 import type { ReplyChannel, UplinkTarget } from '../device-api/types.js';
-import { LruMap } from '../platform/lru-map.js';
+import { LruMap } from '../lib/lru-map.js';
 
 /** What one gateway connection knows about one target token. */
 export interface BookEntry {

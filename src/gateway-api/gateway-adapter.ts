@@ -5,12 +5,13 @@ import type {
   PublishDecision,
   SubscribeMapping,
 } from '../broker/client-adapter.js';
-import type { Timer } from '../broker/clock.js';
 import type { BrokerMessage } from '../broker/message.js';
 import { createDeviceAdapter } from '../device-api/device-adapter.js';
 import { deviceSessionKey, deviceTopic, parseDeviceTopic } from '../device-api/internal-topics.js';
 import type { DeviceApiRuntime, UplinkTarget } from '../device-api/types.js';
 import { isValueWrite } from '../device-api/uplink-values.js';
+import type { Timer } from '../lib/clock.js';
+import { TokenBucket } from '../lib/token-bucket.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 import { DeviceBook } from './device-book.js';
@@ -19,7 +20,6 @@ import { type GatewayPrincipal, PrincipalState } from './gateway-principal.js';
 import { RevokedError, TargetAccess } from './gateway-targets.js';
 import { classifyFilter, isDownlink, prefixedTopic, splitPrefixed } from './gateway-topics.js';
 import { sealGatewayFilter } from './sealed-filters.js';
-import { TokenBucket } from './token-bucket.js';
 
 export type { GatewayPrincipal } from './gateway-principal.js';
 

@@ -1,7 +1,7 @@
 import type { Broker } from '../broker/broker.js';
-import type { Clock } from '../broker/clock.js';
 import { deviceTopic } from '../device-api/internal-topics.js';
 import type { DeviceApiOptions, ReplyChannel } from '../device-api/types.js';
+import type { Clock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
 import { topicMatches } from '../mqtt/topic/match.js';
 import { redactTopic } from '../mqtt/topic/redact.js';

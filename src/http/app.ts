@@ -6,8 +6,8 @@ import {
   LogController,
 } from 'fastify';
 import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
-import { type Clock, systemClock } from '../broker/clock.js';
 import type { DeviceApiRuntime } from '../device-api/types.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import type { HttpRequestHandler } from '../mqtt/transport/http-server.js';
 import type { Logger } from '../observability/logger.js';
 import { Operations } from '../observability/operations.js';

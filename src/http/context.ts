@@ -1,6 +1,6 @@
-import type { Clock } from '../broker/clock.js';
 import type { DeviceApiRuntime } from '../device-api/types.js';
 import type { UploadStore } from '../device-api/upload-store.js';
+import type { Clock } from '../lib/clock.js';
 import type { Platform } from '../platform/platform.js';
 import type { PingLog } from './ping-log.js';
 import type { HttpThrottle } from './throttle.js';

@@ -1,5 +1,18 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
+
+/**
+ * What the collectors read of the failed-login throttle; `AuthThrottle` (src/auth/throttle/) has
+ * this shape. Declared here so the metrics layer, and the broker that carries the throttle for it,
+ * do not import auth/ (decision 0019).
+ */
+export interface ThrottleStats {
+  readonly counts: {
+    readonly refused: ReadonlyMap<string, number>;
+    readonly failures: ReadonlyMap<string, number>;
+  };
+  /** Entries held by the throttle tables. */
+  readonly size: number;
+}
 
 /**
  * Failed-login throttling as Prometheus metrics (decision 0009), read from the throttle's plain
@@ -7,7 +20,7 @@ import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
  */
 export function registerAuthThrottleCollectors(
   registry: Registry,
-  throttle: () => AuthThrottle | undefined,
+  throttle: () => ThrottleStats | undefined,
 ): void {
   new Counter({
     name: 'devgate_auth_throttled_total',

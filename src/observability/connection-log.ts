@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { ConnectionInfo } from '../broker/auth.js';
 import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import { ReasonCode } from '../mqtt/codec/reason-codes.js';
 
@@ -62,10 +61,20 @@ export class ConnectionLog {
   }
 }
 
+/**
+ * What a log line shows of a connection. The broker's `ConnectionInfo` has this shape; declared
+ * here so the logging layer does not import the broker (decision 0019).
+ */
+export interface LoggedConnection {
+  readonly transport: string;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+}
+
 export interface AcceptedLine {
   readonly clientId: string;
   readonly username: string | undefined;
-  readonly connection: ConnectionInfo;
+  readonly connection: LoggedConnection;
   readonly protocolVersion: ProtocolVersion;
   /** The keepalive in force (after Server Keep Alive), seconds. */
   readonly keepalive: number;
@@ -78,7 +87,7 @@ export interface AcceptedLine {
 export interface RefusedLine {
   readonly clientId: string;
   readonly username: string | undefined;
-  readonly connection: ConnectionInfo;
+  readonly connection: LoggedConnection;
   readonly reasonCode: number;
   /** The error text (never holds the password: authenticators word their own refusals). */
   readonly detail: string | undefined;
@@ -95,14 +104,14 @@ export interface ConnectionEnd {
 export interface DisconnectedLine {
   readonly clientId: string;
   readonly username: string | undefined;
-  readonly connection: ConnectionInfo;
+  readonly connection: LoggedConnection;
   readonly end: ConnectionEnd;
 }
 
 const PROTOCOL_NAMES: Readonly<Record<ProtocolVersion, string>> = { 3: '3.1', 4: '3.1.1', 5: '5' };
 
 /** `address:port`, IPv6 in brackets; undefined when the transport did not know it. */
-export function remoteOf(connection: ConnectionInfo): string | undefined {
+export function remoteOf(connection: LoggedConnection): string | undefined {
   const { remoteAddress, remotePort } = connection;
   if (remoteAddress === undefined) return undefined;
   const host = remoteAddress.includes(':') ? `[${remoteAddress}]` : remoteAddress;

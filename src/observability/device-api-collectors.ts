@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { DeviceApiMetrics } from '../device-api/metrics.js';
+import type { DeviceApiMetrics } from './device-api-metrics.js';
 import { scrapedCounter, scrapedLabelledCounter } from './scrape-counters.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { packageVersion } from '../cli/version.js';
+import { packageVersion } from '../lib/version.js';
 
 /** `devgate_build_info` (always 1, the facts in its labels) and `devgate_uptime_seconds`. */
 export function registerProcessCollectors(registry: Registry): void {

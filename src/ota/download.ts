@@ -2,8 +2,10 @@ import { ForbiddenError } from '../platform/errors.js';
 import { downloadTokenKey, verifyDownloadToken } from './download-token.js';
 import { FIRMWARE_FILE } from './firmware-files.js';
 import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, ShipmentStatus } from './model.js';
-import { DOWNLOAD_WINDOW_MS } from './options.js';
 import type { OtaDeps, ServedFirmware } from './types.js';
+
+/** The download-limit window (spec §3.4 "3 downloads / 24 h"). */
+const DOWNLOAD_WINDOW_MS = 24 * 3600 * 1000;
 
 /** Every refusal but the limit reads the same: nothing tells a prober which part was wrong. */
 const invalidToken = (): ForbiddenError => new ForbiddenError('Invalid token.');

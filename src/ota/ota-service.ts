@@ -1,4 +1,5 @@
-import { type Clock, systemClock } from '../broker/clock.js';
+import type { OtaOptions } from '../config/ota-options.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Platform } from '../platform/platform.js';
 import { openPlatformDatabase } from '../platform/sqlite/database.js';
@@ -6,7 +7,6 @@ import { createDelivery } from './delivery.js';
 import { downloadAuthorizer } from './download.js';
 import { firmwareCatalog } from './firmware-catalog.js';
 import { firmwareFiles } from './firmware-files.js';
-import type { OtaOptions } from './options.js';
 import { shipments } from './shipments.js';
 import { createSqliteOtaStore } from './sqlite-ota-store.js';
 import type { OtaDeps, OtaService } from './types.js';

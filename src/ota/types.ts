@@ -1,12 +1,12 @@
-import type { Clock } from '../broker/clock.js';
+import type { OtaOptions } from '../config/ota-options.js';
 import type { DownlinkService, PresenceService } from '../device-api/types.js';
+import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { HardwareInfo, Page } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { Caller, PageRequest } from '../platform/services.js';
 import type { FirmwareFiles } from './firmware-files.js';
 import type { Firmware, Shipment } from './model.js';
-import type { OtaOptions } from './options.js';
 import type { OtaStore } from './ota-store.js';
 
 /** The part of the device API runtime OTA uses (DeviceApiRuntime satisfies it). */

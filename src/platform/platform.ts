@@ -1,9 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from '../broker/clock.js';
+import type { PlatformOptions } from '../config/platform-options.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { createDeviceService } from './devices/device-service.js';
 import { createOAuthService } from './oauth/oauth-service.js';
-import type { PlatformOptions } from './options.js';
 import { createOrgService } from './orgs/org-service.js';
 import type { DeviceService, OAuthService, OrgService, TemplateService } from './services.js';
 import { openPlatformDatabase } from './sqlite/database.js';

@@ -1,6 +1,7 @@
 import { type Logger, pino } from 'pino';
 import { type Authenticator, type Authorizer, allowAll } from '../../src/broker/auth.js';
 import { Broker } from '../../src/broker/broker.js';
+import type { EngineStores } from '../../src/broker/store-ports.js';
 import { defaultLimits, type Limits } from '../../src/config/limits.js';
 import { PacketDecoder } from '../../src/mqtt/codec/decoder.js';
 import { encodePacket } from '../../src/mqtt/codec/encoder.js';
@@ -16,7 +17,6 @@ import type {
 import { Channel, type ChannelSink } from '../../src/mqtt/protocol/channel.js';
 import { EngineMetrics } from '../../src/observability/metrics.js';
 import { openMemoryStores } from '../../src/store/memory/index.js';
-import type { EngineStores } from '../../src/store/types.js';
 import { FakeClock } from './fake-clock.js';
 
 export { FakeClock } from './fake-clock.js';

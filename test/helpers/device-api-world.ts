@@ -6,7 +6,6 @@ import {
   createPlatformAuthorizer,
 } from '../../src/auth/platform-authenticator.js';
 import type { ClientAdapter } from '../../src/broker/client-adapter.js';
-import type { Clock } from '../../src/broker/clock.js';
 import { createDeviceAdapter } from '../../src/device-api/device-adapter.js';
 import { createDeviceApiRuntime } from '../../src/device-api/runtime.js';
 import {
@@ -14,6 +13,7 @@ import {
   type DeviceApiRuntime,
   defaultDeviceApiOptions,
 } from '../../src/device-api/types.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { ReasonCode } from '../../src/mqtt/codec/reason-codes.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Device, Template } from '../../src/platform/model.js';

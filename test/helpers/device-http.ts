@@ -1,7 +1,5 @@
 import { pino } from 'pino';
-import type { Clock } from '../../src/broker/clock.js';
 import { DeviceLimits } from '../../src/device-api/device-limits.js';
-import { DeviceApiMetrics } from '../../src/device-api/metrics.js';
 import {
   type DeviceApiOptions,
   type DeviceApiRuntime,
@@ -9,6 +7,8 @@ import {
 } from '../../src/device-api/types.js';
 import { createUplinkService } from '../../src/device-api/uplink-service.js';
 import { createValueWriteService } from '../../src/device-api/value-write-service.js';
+import type { Clock } from '../../src/lib/clock.js';
+import { DeviceApiMetrics } from '../../src/observability/device-api-metrics.js';
 import type { Device, HardwareInfo, Template } from '../../src/platform/model.js';
 import type { Platform } from '../../src/platform/platform.js';
 import type { FakeDeviceApi } from './fake-device-api.js';

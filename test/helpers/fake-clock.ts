@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../../src/broker/clock.js';
+import type { Clock, Timer } from '../../src/lib/clock.js';
 
 interface FakeTimer {
   readonly at: number;

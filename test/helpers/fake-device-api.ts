@@ -1,7 +1,7 @@
-import { systemClock } from '../../src/broker/clock.js';
 import { DeviceLimits } from '../../src/device-api/device-limits.js';
-import { DeviceApiMetrics } from '../../src/device-api/metrics.js';
 import { type DeviceApiRuntime, defaultDeviceApiOptions } from '../../src/device-api/types.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { DeviceApiMetrics } from '../../src/observability/device-api-metrics.js';
 import { NotFoundError, ValidationError } from '../../src/platform/errors.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { coerceJsonValue, formatValue } from '../../src/platform/templates/value-typing.js';

@@ -1,11 +1,11 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Logger, pino } from 'pino';
+import type { PlatformOptions } from '../../src/config/platform-options.js';
 import type { DeviceApiRuntime } from '../../src/device-api/types.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import type { Presence } from '../../src/http/context.js';
 import type { Device, Organization, Template } from '../../src/platform/model.js';
-import type { PlatformOptions } from '../../src/platform/options.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { FakeClock } from './channel-harness.js';
 import { callerFor, openTestPlatform } from './platform.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
-import type { Clock } from '../../src/broker/clock.js';
-import { defaultPlatformOptions, type PlatformOptions } from '../../src/platform/options.js';
+import { defaultPlatformOptions, type PlatformOptions } from '../../src/config/platform-options.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { openPlatform, type Platform, type PlatformDeps } from '../../src/platform/platform.js';
 import type { Caller } from '../../src/platform/services.js';
 import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';

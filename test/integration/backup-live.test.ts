@@ -7,7 +7,7 @@ import { writeArchive } from '../../src/backup/export-archive.js';
 import { importArchive } from '../../src/backup/import-archive.js';
 import { openSqliteArchiveSink } from '../../src/backup/sqlite-archive-sink.js';
 import { openSqliteArchiveSource } from '../../src/backup/sqlite-archive-source.js';
-import { SECRET_KEY_FILE } from '../../src/cli/admin-bootstrap.js';
+import { SECRET_KEY_FILE } from '../../src/platform/admin-bootstrap.js';
 import { adminApi, normalisedLines, populate, readArchive } from '../helpers/backup-world.js';
 import { datastreamId } from '../helpers/gateway-world.js';
 import { connectClient } from '../helpers/mqtt-client.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
-import { defaultPlatformOptions } from '../../src/platform/options.js';
+import { defaultPlatformOptions } from '../../src/config/platform-options.js';
 import { openPlatform } from '../../src/platform/platform.js';
 import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
 import { platformMigrations } from '../../src/platform/sqlite/migrations.js';

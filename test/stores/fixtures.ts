@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import type { BrokerMessage } from '../../src/broker/message.js';
-import type { EngineStores, PersistedOutbound, PersistedSession } from '../../src/store/types.js';
+import type { EngineStores, PersistedOutbound, PersistedSession } from '../../src/broker/store-ports.js';
 
 /**
  * What a backend runner hands the contract suites. `open` registers its own cleanup on `t`

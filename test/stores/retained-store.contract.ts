@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { BrokerMessage } from '../../src/broker/message.js';
+import type { RetainedStore } from '../../src/broker/store-ports.js';
 import { StoreClosedError } from '../../src/store/errors.js';
-import type { RetainedStore } from '../../src/store/types.js';
 import { bareMessage, fullMessage, type OpenStores } from './fixtures.js';
 import type { ContractOptions } from './session-store.contract.js';
 

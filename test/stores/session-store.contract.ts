@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import type { LoadedSession, SessionStore } from '../../src/broker/store-ports.js';
 import { StoreClosedError } from '../../src/store/errors.js';
-import type { LoadedSession, SessionStore } from '../../src/store/types.js';
 import { bareMessage, bareSession, fullMessage, fullSession, type OpenStores, outbound } from './fixtures.js';
 
 export interface ContractOptions {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { EngineStores } from '../../src/broker/store-ports.js';
 import { openSqliteStores, type SqliteStoreOptions } from '../../src/store/sqlite/open-sqlite-stores.js';
-import type { EngineStores } from '../../src/store/types.js';
 import type { OpenStores } from './fixtures.js';
 
 /** A fresh directory under os.tmpdir(), removed after the test (after `beforeRemove`, if given). */

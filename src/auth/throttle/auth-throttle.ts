@@ -1,5 +1,5 @@
-import type { Clock } from '../../broker/clock.js';
-import { LruMap } from '../../platform/lru-map.js';
+import type { Clock } from '../../lib/clock.js';
+import { LruMap } from '../../lib/lru-map.js';
 import { addressKey } from './address-key.js';
 import {
   type BucketRule,

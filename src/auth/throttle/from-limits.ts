@@ -1,5 +1,5 @@
-import { type Clock, systemClock } from '../../broker/clock.js';
 import type { Limits } from '../../config/limits.js';
+import { type Clock, systemClock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 

@@ -1,4 +1,4 @@
-import { LruMap } from '../lru-map.js';
+import { LruMap } from '../../lib/lru-map.js';
 import type { Device } from '../model.js';
 
 /** spec brief: at most this many authenticated tokens are remembered. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../broker/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import type { OAuthClient } from '../model.js';
 import { orgNotFound } from '../orgs/org-validation.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../broker/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
 import { type Organization, OrgType } from '../model.js';
 import type { PlatformDeps } from '../platform.js';

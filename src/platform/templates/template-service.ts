@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../broker/clock.js';
+import type { PlatformOptions } from '../../config/platform-options.js';
+import type { Clock } from '../../lib/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { Page, Template } from '../model.js';
-import type { PlatformOptions } from '../options.js';
 import { pageBounds } from '../orgs/paging.js';
 import type { PlatformDeps } from '../platform.js';
 import type { Caller, OrgService, PageRequest, TemplateInput, TemplateService } from '../services.js';

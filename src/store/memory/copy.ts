@@ -1,5 +1,5 @@
 import type { BrokerMessage, MessageProperties } from '../../broker/message.js';
-import type { PersistedOutbound, PersistedSession } from '../types.js';
+import type { PersistedOutbound, PersistedSession } from '../../broker/store-ports.js';
 
 /**
  * Deep copies, so that a stored value never aliases an object the caller still holds (and may

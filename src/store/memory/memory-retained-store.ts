@@ -1,6 +1,6 @@
 import type { BrokerMessage } from '../../broker/message.js';
+import type { RetainedStore } from '../../broker/store-ports.js';
 import { StoreClosedError } from '../errors.js';
-import type { RetainedStore } from '../types.js';
 import { copyMessage } from './copy.js';
 
 /** RetainedStore kept in process memory, keyed by topic. Writes apply immediately. */

@@ -1,5 +1,10 @@
+import type {
+  LoadedSession,
+  PersistedOutbound,
+  PersistedSession,
+  SessionStore,
+} from '../../broker/store-ports.js';
 import { StoreClosedError } from '../errors.js';
-import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
 import { copyOutbound, copySession } from './copy.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { EngineStores } from '../types.js';
+import type { EngineStores } from '../../broker/store-ports.js';
 import { MemoryRetainedStore } from './memory-retained-store.js';
 import { MemorySessionStore } from './memory-session-store.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EngineStores } from '../types.js';
+import type { EngineStores } from '../../broker/store-ports.js';
 import { openDatabase, withDatabase } from './database.js';
 import type { Migration } from './migrations.js';
 import { SqliteRetainedStore } from './sqlite-retained-store.js';

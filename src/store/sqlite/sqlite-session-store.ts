@@ -1,6 +1,11 @@
 import type { Statement } from 'better-sqlite3';
 import type { ClientIdentity } from '../../broker/auth.js';
-import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
+import type {
+  LoadedSession,
+  PersistedOutbound,
+  PersistedSession,
+  SessionStore,
+} from '../../broker/store-ports.js';
 import { BatchedStoreState } from './batched-store-state.js';
 import {
   columnsToMessage,

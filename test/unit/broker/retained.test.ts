@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BrokerMessage } from '../../../src/broker/message.js';
 import { RetainedMessages } from '../../../src/broker/retained.js';
-import type { RetainedStore } from '../../../src/store/types.js';
+import type { RetainedStore } from '../../../src/broker/store-ports.js';
 
 const NOW = 1_000_000;
 

@@ -3,11 +3,11 @@ import { describe, test } from 'node:test';
 import { allowAll } from '../../../src/broker/auth.js';
 import { Broker } from '../../../src/broker/broker.js';
 import type { FilterSeal } from '../../../src/broker/filter-seal.js';
+import type { EngineStores, PersistedSubscription } from '../../../src/broker/store-ports.js';
 import type { Subscription } from '../../../src/broker/subscription.js';
 import { defaultLimits } from '../../../src/config/limits.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { openMemoryStores } from '../../../src/store/memory/index.js';
-import type { EngineStores, PersistedSubscription } from '../../../src/store/types.js';
 
 /** A seal for `secret/{word}/…` ↔ `sealed/{WORD}/…`, that knows which words are still valid. */
 function fakeSeal(valid: Set<string>): FilterSeal {

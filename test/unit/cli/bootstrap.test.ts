@@ -9,7 +9,7 @@ import {
   loadOrCreateTokenKey,
   readAdminCredentials,
   SECRET_KEY_FILE,
-} from '../../../src/cli/admin-bootstrap.js';
+} from '../../../src/platform/admin-bootstrap.js';
 import { ensureRootAndAdmin } from '../../../src/platform/bootstrap.js';
 import { openTestPlatform } from '../../helpers/platform.js';
 import { tempDataDir } from '../../helpers/platform-server.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 import { PLATFORM_OPTIONS, START_OPTIONS } from '../../../src/config/options.js';
+import { defaultPlatformOptions } from '../../../src/config/platform-options.js';
 import { loadStartConfig } from '../../../src/config/start-config.js';
-import { defaultPlatformOptions } from '../../../src/platform/options.js';
 import { assertConfigError, CONFIG_CWD, fakeConfigSources } from '../../helpers/config-sources.js';
 
 function load(...args: Parameters<typeof fakeConfigSources>) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DailyCounter, DeviceLimits } from '../../../src/device-api/device-limits.js';
-import { DeviceApiMetrics } from '../../../src/device-api/metrics.js';
 import { defaultDeviceApiOptions } from '../../../src/device-api/types.js';
+import { DeviceApiMetrics } from '../../../src/observability/device-api-metrics.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 const DAY = 86_400_000;

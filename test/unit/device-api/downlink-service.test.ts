@@ -4,7 +4,7 @@ import type { Broker } from '../../../src/broker/broker.js';
 import type { BrokerMessage } from '../../../src/broker/message.js';
 import type { Subscription } from '../../../src/broker/subscription.js';
 import { createDownlinkService, PING_TIMEOUT_MS } from '../../../src/device-api/downlink-service.js';
-import { DeviceApiMetrics } from '../../../src/device-api/metrics.js';
+import { DeviceApiMetrics } from '../../../src/observability/device-api-metrics.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 /** The parts of the broker the downlink service uses, recording what it was given. */

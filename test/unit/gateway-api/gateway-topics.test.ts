@@ -7,7 +7,7 @@ import {
   prefixedTopic,
   splitPrefixed,
 } from '../../../src/gateway-api/gateway-topics.js';
-import { TokenBucket } from '../../../src/gateway-api/token-bucket.js';
+import { TokenBucket } from '../../../src/lib/token-bucket.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 
 const T = 'ObArJM-PmArETx2gCEQxYqRri8CidcdL';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../../src/config/load.js';
+import { defaultOtaOptions } from '../../../src/config/ota-options.js';
 import { loadStartConfig } from '../../../src/config/start-config.js';
-import { defaultOtaOptions } from '../../../src/ota/options.js';
 
 function load(argv: string[] = [], env: Record<string, string> = {}, file?: unknown) {
   return loadStartConfig({

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AclAuthorizer } from '../../../src/auth/acl-authorizer.js';
+import type { EngineStores, LoadedSession, SessionStore } from '../../../src/broker/store-ports.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { openMemoryStores } from '../../../src/store/memory/index.js';
-import type { EngineStores, LoadedSession, SessionStore } from '../../../src/store/types.js';
 import {
   connect,
   connected,

@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
+import type { PlatformOptions } from '../../../../src/config/platform-options.js';
 import type { Organization, Template } from '../../../../src/platform/model.js';
-import type { PlatformOptions } from '../../../../src/platform/options.js';
 import type { Platform } from '../../../../src/platform/platform.js';
 import type { Caller } from '../../../../src/platform/services.js';
 import { FakeClock } from '../../../helpers/channel-harness.js';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
+import { defaultPlatformOptions } from '../../../../src/config/platform-options.js';
 import { hashDeviceToken } from '../../../../src/platform/devices/device-token.js';
-import { defaultPlatformOptions } from '../../../../src/platform/options.js';
 import { openPlatform } from '../../../../src/platform/platform.js';
 import { callerFor } from '../../../helpers/platform.js';
 

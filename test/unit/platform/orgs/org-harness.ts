@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
-import type { Clock } from '../../../../src/broker/clock.js';
+import type { PlatformOptions } from '../../../../src/config/platform-options.js';
+import type { Clock } from '../../../../src/lib/clock.js';
 import { createOAuthService } from '../../../../src/platform/oauth/oauth-service.js';
-import type { PlatformOptions } from '../../../../src/platform/options.js';
 import { createOrgService } from '../../../../src/platform/orgs/org-service.js';
 import type { Caller, OrgService } from '../../../../src/platform/services.js';
 import { openPlatformDeps } from '../../../helpers/platform.js';

@@ -19,6 +19,3 @@ export const defaultOtaOptions: OtaOptions = {
   downloadTokenTtlSec: 15 * 60,
   downloadsPerDay: 3,
 };
-
-/** The download-limit window (spec §3.4 "3 downloads / 24 h"). */
-export const DOWNLOAD_WINDOW_MS = 24 * 3600 * 1000;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { EngineStores } from '../store/types.js';
-import type { EngineMetrics, EngineStoreName } from './metrics.js';
+import type { EngineStores } from '../broker/store-ports.js';
+import type { EngineMetrics, EngineStoreName } from '../observability/metrics.js';
 
 /** Replaces one store's `flush` with a timed one (an own property: the store code is untouched). */
 function timeFlush(store: { flush(): Promise<void> }, name: EngineStoreName, metrics: EngineMetrics): void {

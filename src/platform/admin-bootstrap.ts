@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AdminCredentials, type BootstrapResult, ensureRootAndAdmin } from '../platform/bootstrap.js';
-import type { Platform } from '../platform/platform.js';
 import { writePrivateFileAtomic } from '../store/private-files.js';
+import { type AdminCredentials, type BootstrapResult, ensureRootAndAdmin } from './bootstrap.js';
+import type { Platform } from './platform.js';
 
 export const SECRET_KEY_FILE = 'secret.key';
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials.json';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LruMap } from '../../../src/platform/lru-map.js';
+import { LruMap } from '../../../src/lib/lru-map.js';
 
 test('spec §4.2 bounded token book: LruMap keeps use order (oldest first) like a re-inserting Map', () => {
   let seed = 11;

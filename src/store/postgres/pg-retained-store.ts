@@ -1,5 +1,5 @@
 import type { BrokerMessage } from '../../broker/message.js';
-import { columnsToMessage, type MessageColumns, messageToColumns } from '../sqlite/message-codec.js';
+import { columnsToMessage, type MessageColumns, messageToColumns } from '../message-codec.js';
 import type { RetainedStore } from '../types.js';
 import { keySeparator, type PgStoreHandle, PgStoreState } from './store-state.js';
 

@@ -1,27 +1,17 @@
-import type { ClientIdentity } from '../../broker/auth.js';
-import { decodeSubscriptions, decodeWill, encodeSubscriptions, encodeWill } from '../sqlite/message-codec.js';
+import { encodeSubscriptions, encodeWill } from '../message-codec.js';
+import {
+  groupByClient,
+  type OutboundRowFields,
+  rowToOutbound,
+  rowToSession,
+  type SessionRow,
+} from '../session-rows.js';
 import type { LoadedSession, PersistedOutbound, PersistedSession, SessionStore } from '../types.js';
 import { MESSAGE_SELECT, messageValues, type PgMessageRow, rowToMessage } from './pg-retained-store.js';
 import type { PgWrite } from './statements.js';
 import { type PgStoreHandle, PgStoreState, keySeparator as sep } from './store-state.js';
 
-interface SessionRow {
-  client_id: string;
-  protocol_version: 3 | 4 | 5;
-  expiry_interval: string;
-  disconnected_at: string | null;
-  subscriptions: string;
-  will: string | null;
-  identity: string | null;
-}
-
-interface OutboundRow extends PgMessageRow {
-  client_id: string;
-  seq: string;
-  packet_id: number | null;
-  state: PersistedOutbound['state'];
-  subscription_ids: string | null;
-}
+type OutboundRow = PgMessageRow & OutboundRowFields;
 
 const SELECT_SESSIONS = `SELECT client_id, protocol_version, expiry_interval, disconnected_at,
   subscriptions::text AS subscriptions, will::text AS will, identity::text AS identity FROM engine_sessions`;
@@ -50,8 +40,10 @@ export class PgSessionStore implements SessionStore {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const sessions = await client.query<SessionRow>(SELECT_SESSIONS);
-      const outbound = groupBy((await client.query<OutboundRow>(SELECT_OUTBOUND)).rows, rowToOutbound);
-      const inbound = groupBy(
+      const outbound = groupByClient((await client.query<OutboundRow>(SELECT_OUTBOUND)).rows, (row) =>
+        rowToOutbound(row, rowToMessage(row)),
+      );
+      const inbound = groupByClient(
         (await client.query<{ client_id: string; packet_id: number }>(SELECT_INBOUND)).rows,
         (row) => row.packet_id,
       );
@@ -136,49 +128,4 @@ export class PgSessionStore implements SessionStore {
     this.#state.assertOpen();
     this.#state.handle.batcher.enqueue(key, clientId, write);
   }
-}
-
-function rowToSession(row: SessionRow): PersistedSession {
-  const session: PersistedSession = {
-    clientId: row.client_id,
-    protocolVersion: row.protocol_version,
-    expiryInterval: Number(row.expiry_interval),
-    disconnectedAt: row.disconnected_at === null ? null : Number(row.disconnected_at),
-    subscriptions: decodeSubscriptions(row.subscriptions),
-  };
-  const will = decodeWill(row.will);
-  const identity = row.identity === null ? undefined : (JSON.parse(row.identity) as ClientIdentity);
-  return {
-    ...session,
-    ...(will === undefined ? {} : { will }),
-    ...(identity === undefined ? {} : { identity }),
-  };
-}
-
-function rowToOutbound(row: OutboundRow): PersistedOutbound {
-  const outbound: PersistedOutbound = {
-    seq: Number(row.seq),
-    packetId: row.packet_id,
-    state: row.state,
-    message: rowToMessage(row),
-  };
-  if (row.subscription_ids === null) return outbound;
-  return { ...outbound, subscriptionIds: JSON.parse(row.subscription_ids) as number[] };
-}
-
-/** Rows arrive sorted by (client_id, key), so each group keeps that order. */
-function groupBy<R extends { client_id: string }, T>(
-  rows: readonly R[],
-  map: (row: R) => T,
-): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    let list = groups.get(row.client_id);
-    if (list === undefined) {
-      list = [];
-      groups.set(row.client_id, list);
-    }
-    list.push(map(row));
-  }
-  return groups;
 }

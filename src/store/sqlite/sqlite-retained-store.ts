@@ -1,8 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { BrokerMessage } from '../../broker/message.js';
 import type { RetainedStore } from '../../broker/store-ports.js';
+import { columnsToMessage, type MessageColumns, messageToColumns } from '../message-codec.js';
 import { BatchedStoreState } from './batched-store-state.js';
-import { columnsToMessage, type MessageColumns, messageToColumns } from './message-codec.js';
 import { keySeparator, type StoreHandle } from './store-handle.js';
 
 /** RetainedStore on SQLite: one row per topic, writes batched on the shared batcher. */

@@ -1,40 +1,28 @@
 import type { Statement } from 'better-sqlite3';
-import type { ClientIdentity } from '../../broker/auth.js';
 import type {
   LoadedSession,
   PersistedOutbound,
   PersistedSession,
   SessionStore,
 } from '../../broker/store-ports.js';
-import { BatchedStoreState } from './batched-store-state.js';
 import {
   columnsToMessage,
-  decodeSubscriptions,
-  decodeWill,
   encodeSubscriptions,
   encodeWill,
   type MessageColumns,
   messageToColumns,
-} from './message-codec.js';
+} from '../message-codec.js';
+import {
+  groupByClient,
+  type OutboundRowFields,
+  rowToOutbound,
+  rowToSession,
+  type SessionRow,
+} from '../session-rows.js';
+import { BatchedStoreState } from './batched-store-state.js';
 import { type StoreHandle, keySeparator as sep } from './store-handle.js';
 
-interface SessionRow {
-  client_id: string;
-  protocol_version: 3 | 4 | 5;
-  expiry_interval: number;
-  disconnected_at: number | null;
-  subscriptions: string;
-  will: string | null;
-  identity: string | null;
-}
-
-interface OutboundRow extends MessageColumns {
-  client_id: string;
-  seq: number;
-  packet_id: number | null;
-  state: PersistedOutbound['state'];
-  subscription_ids: string | null;
-}
+type OutboundRow = MessageColumns & OutboundRowFields;
 
 interface InboundRow {
   client_id: string;
@@ -93,8 +81,10 @@ export class SqliteSessionStore implements SessionStore {
     this.#assertOpen();
     // Apply pending writes without consuming a failure that the next flush() must report.
     this.#handle.batcher.commit();
-    const outbound = groupBy(this.#sql.selectOutbound.iterate(), rowToOutbound);
-    const inbound = groupBy(this.#sql.selectInbound.iterate(), (row) => row.packet_id);
+    const outbound = groupByClient(this.#sql.selectOutbound.iterate(), (row) =>
+      rowToOutbound(row, columnsToMessage(row)),
+    );
+    const inbound = groupByClient(this.#sql.selectInbound.iterate(), (row) => row.packet_id);
     return this.#sql.selectSessions.all().map((row) => ({
       session: rowToSession(row),
       outbound: outbound.get(row.client_id) ?? [],
@@ -175,49 +165,4 @@ export class SqliteSessionStore implements SessionStore {
   #assertOpen(): void {
     this.#state.assertOpen();
   }
-}
-
-function rowToSession(row: SessionRow): PersistedSession {
-  const session: PersistedSession = {
-    clientId: row.client_id,
-    protocolVersion: row.protocol_version,
-    expiryInterval: row.expiry_interval,
-    disconnectedAt: row.disconnected_at,
-    subscriptions: decodeSubscriptions(row.subscriptions),
-  };
-  const will = decodeWill(row.will);
-  const identity = row.identity === null ? undefined : (JSON.parse(row.identity) as ClientIdentity);
-  return {
-    ...session,
-    ...(will === undefined ? {} : { will }),
-    ...(identity === undefined ? {} : { identity }),
-  };
-}
-
-function rowToOutbound(row: OutboundRow): PersistedOutbound {
-  const outbound: PersistedOutbound = {
-    seq: row.seq,
-    packetId: row.packet_id,
-    state: row.state,
-    message: columnsToMessage(row),
-  };
-  if (row.subscription_ids === null) return outbound;
-  return { ...outbound, subscriptionIds: JSON.parse(row.subscription_ids) as number[] };
-}
-
-/** Rows arrive sorted by (client_id, key), so each group keeps that order. */
-function groupBy<R extends { client_id: string }, T>(
-  rows: Iterable<R>,
-  map: (row: R) => T,
-): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    let list = groups.get(row.client_id);
-    if (list === undefined) {
-      list = [];
-      groups.set(row.client_id, list);
-    }
-    list.push(map(row));
-  }
-  return groups;
 }

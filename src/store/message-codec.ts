@@ -1,6 +1,6 @@
-import type { BrokerMessage, MessageProperties } from '../../broker/message.js';
-import type { PersistedSubscription, PersistedWill } from '../../broker/store-ports.js';
-import type { QoS } from '../../mqtt/codec/packet.js';
+import type { BrokerMessage, MessageProperties } from '../broker/message.js';
+import type { PersistedSubscription, PersistedWill } from '../broker/store-ports.js';
+import type { QoS } from '../mqtt/codec/packet.js';
 
 /** The columns a BrokerMessage occupies in `outbound` and `retained` (named statement params). */
 export interface MessageColumns {

@@ -101,7 +101,13 @@ async function spawnServer(kind: ServerKind, args: readonly string[]): Promise<S
     child.stderr!.on('data', check);
     void exited.then((why) => reject(new Error(`${why} during start-up:\n${output.text}`)));
   });
-  await within(ready, START_MS, `devgate ${kind} to start`);
+  try {
+    await within(ready, START_MS, `devgate ${kind} to start`);
+  } catch (err) {
+    // A server that never became ready must not outlive the run.
+    if (!gone) child.kill('SIGKILL');
+    throw err;
+  }
   const ports = JSON.parse(await readFile(join(dataDir, 'listeners.json'), 'utf8')) as {
     mqtt: number;
     http: number;

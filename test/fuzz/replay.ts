@@ -1,6 +1,7 @@
 /** Sends exact bytes to a fuzz target and waits until the connection is over. */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { type Ending, restore } from './cases.js';
+import { waitOrTimeout } from './runner.js';
 import type { FuzzTargets, ServerKind } from './target.js';
 import { openStream, type TransportKind } from './transport.js';
 
@@ -8,16 +9,6 @@ import { openStream, type TransportKind } from './transport.js';
 const LINGER_MS = 150;
 const HOLD_MS = 1600;
 const CLOSE_WAIT_MS = 3000;
-
-function settle(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(() => true),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Writes `chunks` (secret placeholders restored) one by one, then leaves as `ending` says (see
@@ -39,7 +30,7 @@ export async function replayChunks(
   }
   const ending = options.ending ?? 'linger';
   if (ending === 'destroy') return stream.destroy();
-  if (ending !== 'end') await settle(stream.closed, ending === 'hold' ? HOLD_MS : LINGER_MS);
+  if (ending !== 'end') await waitOrTimeout(stream.closed, ending === 'hold' ? HOLD_MS : LINGER_MS);
   stream.end();
-  if (!(await settle(stream.closed, CLOSE_WAIT_MS))) stream.destroy();
+  if (!(await waitOrTimeout(stream.closed, CLOSE_WAIT_MS))) stream.destroy();
 }

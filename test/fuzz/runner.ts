@@ -72,7 +72,8 @@ async function rssOf(targets: FuzzTargets): Promise<Rss> {
   };
 }
 
-function waitOrTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
+/** True if `promise` settled within `ms`, false if the time ran out first. */
+export function waitOrTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise.then(() => true),

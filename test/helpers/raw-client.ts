@@ -164,7 +164,7 @@ export class RawClient {
     const { frames, rest } = splitFrames(Buffer.concat([this.pendingBytes, chunk]));
     this.pendingBytes = rest;
     for (const frame of frames) {
-      const packet = decode(frame, this.version);
+      const packet = decodeFrame(frame, this.version);
       if (packet === undefined) this.undecodable.push(frame);
       else this.received.push(Object.assign(packet, { raw: frame }));
     }
@@ -176,7 +176,8 @@ export class RawClient {
   }
 }
 
-function decode(frame: Buffer, version: 3 | 4 | 5): Packet | undefined {
+/** One frame decoded by mqtt-packet (the reference decoder); undefined when it will not decode. */
+export function decodeFrame(frame: Buffer, version: 3 | 4 | 5): Packet | undefined {
   const p = parser({ protocolVersion: version });
   let packet: Packet | undefined;
   p.on('packet', (decoded: Packet) => {

@@ -12,8 +12,14 @@ export interface PgMigration {
   readonly up: (client: pg.PoolClient) => Promise<unknown>;
 }
 
-/** The table that records the schema version, one row. */
+/** The table that records the engine schema's version, one row. */
 export const VERSION_TABLE = 'devgate_engine_schema';
+
+/** A versioned schema in a shared database: its steps and the one-row table holding its version. */
+export interface PgSchema {
+  readonly steps: readonly PgMigration[];
+  readonly versionTable: string;
+}
 
 /** Serialises migrations of devgate processes starting against one database at the same time. */
 const MIGRATION_LOCK_ID = 0x6465_7667; // "devg"
@@ -70,19 +76,23 @@ export const pgMigrations: readonly PgMigration[] = [
 
 export const pgLatestVersion = pgMigrations.length;
 
+export const engineSchema: PgSchema = { steps: pgMigrations, versionTable: VERSION_TABLE };
+
 /**
- * Brings the database (the first schema of its search_path) up to the newest step. Refuses a
- * database written by a newer devgate, untouched, rather than guessing at its schema.
+ * Brings the database (the first schema of its search_path) up to the newest step of `schema`.
+ * Refuses a database written by a newer devgate, untouched, rather than guessing at its schema.
+ * The engine's and the platform's schemas are versioned apart, each in its own version table.
  */
 export async function migratePg(
   client: pg.PoolClient,
   where: string,
-  steps: readonly PgMigration[] = pgMigrations,
+  schema: PgSchema = engineSchema,
 ): Promise<{ from: number; to: number }> {
+  const { steps, versionTable } = schema;
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version integer NOT NULL)`);
-    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${VERSION_TABLE}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${versionTable} (version integer NOT NULL)`);
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${versionTable}`);
     const from = rows[0]?.version ?? 0;
     if (from > steps.length) {
       throw new StoreVersionError(where, from, steps.length, 'point --database-url at another database');
@@ -93,8 +103,8 @@ export async function migratePg(
       }
       await inTransaction(client, async () => {
         await step.up(client);
-        await client.query(`DELETE FROM ${VERSION_TABLE}`);
-        await client.query(`INSERT INTO ${VERSION_TABLE} (version) VALUES ($1)`, [step.version]);
+        await client.query(`DELETE FROM ${versionTable}`);
+        await client.query(`INSERT INTO ${versionTable} (version) VALUES ($1)`, [step.version]);
       });
     }
     return { from, to: Math.max(from, steps.length) };

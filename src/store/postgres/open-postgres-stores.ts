@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { StoreError, StoreUnavailableError } from '../errors.js';
 import type { EngineStores } from '../types.js';
-import { migratePg, type PgMigration } from './migrations.js';
+import { engineSchema, migratePg, type PgMigration } from './migrations.js';
 import { PgRetainedStore } from './pg-retained-store.js';
 import { PgSessionStore } from './pg-session-store.js';
 import { createPool, redactDatabaseUrl } from './pool.js';
@@ -46,7 +46,10 @@ export async function openPostgresStores(
   try {
     const client = await pool.connect();
     try {
-      const { from, to } = await migratePg(client, redactDatabaseUrl(url), options.migrations);
+      const { from, to } = await migratePg(client, redactDatabaseUrl(url), {
+        ...engineSchema,
+        ...(options.migrations && { steps: options.migrations }),
+      });
       if (from !== to) options.logger?.info({ from, to }, 'engine store: PostgreSQL schema migrated');
     } finally {
       client.release();

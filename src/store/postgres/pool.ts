@@ -7,7 +7,22 @@ export interface PoolOptions {
   readonly maxConnections?: number;
   /** Give up on a new connection after this long. Default 5000 ms. */
   readonly connectionTimeoutMs?: number;
+  /** Who is logging (e.g. 'engine store', 'platform store'). Default 'engine store'. */
+  readonly name?: string;
+  /**
+   * Read `bigint` columns as JS numbers instead of strings. Safe where every value is an id or an
+   * epoch-ms time, far below 2^53.
+   */
+  readonly bigintAsNumber?: boolean;
 }
+
+/** `bigint` (int8, OID 20) as a number; every other type as the driver parses it. */
+const bigintAsNumber: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? (text: string) => Number(text)
+      : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 /** The URL as safe to log: the password replaced, everything else kept. */
 export function redactDatabaseUrl(url: string): string {
@@ -32,15 +47,17 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
     application_name: 'devgate',
+    ...(options.bigintAsNumber === true && { types: bigintAsNumber }),
   });
+  const name = options.name ?? 'engine store';
   pool.on('error', (err) => {
-    options.logger?.warn({ err }, 'engine store: an idle PostgreSQL connection failed; it will be replaced');
+    options.logger?.warn({ err }, `${name}: an idle PostgreSQL connection failed; it will be replaced`);
   });
   // A connection lost while checked out fails its query (the caller handles that) and also emits
   // 'error' on the client, which the pool only listens to while the client is idle.
   pool.on('connect', (client) => {
     client.on('error', (err) => {
-      options.logger?.debug({ err }, 'engine store: a PostgreSQL connection in use failed');
+      options.logger?.debug({ err }, `${name}: a PostgreSQL connection in use failed`);
     });
   });
   return pool;

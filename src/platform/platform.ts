@@ -55,7 +55,7 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     const stores = openSqliteDeviceStores(db, open.tokenKey);
     const devices = createDeviceService(deps, orgs, templates, { stores });
     const close = () => {
-      stores.values.flush(); // queued value writes are group-committed: none is left behind
+      void stores.values.flush(); // queued value writes are group-committed: none is left behind (made async with the platform seam)
       db.close();
     };
     return { orgs, oauth, templates, devices, close };

@@ -135,7 +135,7 @@ test('bench S2: a process killed after its writes settled (PUBACK point) loses n
   const w = await world(t);
   const id = await w.device();
   await w.stores.values.write(id, [{ dataStreamId: 1, value: 'before', ts: T0 }]);
-  w.stores.values.flush(); // this handle is done with the file; the child writes next
+  await w.stores.values.flush(); // this handle is done with the file; the child writes next
   const writes = [
     [{ dataStreamId: 1, value: 'x', ts: T0 + 5 }],
     [
@@ -212,7 +212,7 @@ test('a device remembered as existing, then deleted (here or by another connecti
     [true, false, false],
     'device not found, as when the device is looked up every time',
   );
-  w.stores.values.flush();
+  await w.stores.values.flush();
   for (const table of ['history', 'history_staging', 'current_values'])
     assert.deepEqual(
       w.db.prepare(`SELECT DISTINCT device_id FROM ${table}`).all(),
@@ -263,7 +263,7 @@ test('flush (before the database closes) leaves the file merged with every curre
   const w = await world(t);
   const id = await w.device();
   void w.stores.values.write(id, [{ dataStreamId: 4, value: 'v', ts: T0 }]);
-  w.stores.values.flush();
+  await w.stores.values.flush();
   const reader = w.reopen();
   assert.equal(count(reader, 'history_staging'), 0);
   assert.deepEqual(currentRows(reader, id), [{ datastream_id: 4, value: '"v"', updated_at: T0 }]);

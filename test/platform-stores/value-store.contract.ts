@@ -213,7 +213,7 @@ export function describeValueStoreContract(backend: string, open: OpenDeviceStor
     const written = f.stores.values.write(id, [{ dataStreamId: 1, value: 1, ts: T0 }]).then(() => {
       settled = true;
     });
-    f.stores.values.flush();
+    await f.stores.values.flush();
     await written;
     assert.ok(settled);
     assert.equal((await f.stores.values.current(id)).length, 1);

@@ -33,6 +33,6 @@ export interface ValueStore {
   pruneBefore(before: number): Promise<number>;
   /** Drops current values and history of a device (its data is erased). */
   clear(deviceId: number): Promise<void>;
-  /** Makes every write issued so far durable now (before the database closes). */
-  flush(): void;
+  /** Makes every write issued so far durable (before the database closes). */
+  flush(): Promise<void>;
 }

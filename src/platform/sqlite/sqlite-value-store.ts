@@ -118,7 +118,7 @@ export function createSqliteValueStore(db: Database): ValueStore {
     // Before the database closes: the file is left with every row merged and every current value
     // applied, as readers on other connections expect. If that merge fails, the rows stay staged
     // (committed) and the next open merges them, so the close goes on.
-    flush: () => {
+    flush: async () => {
       queue.flush();
       try {
         if (staging.rows > 0) merge();

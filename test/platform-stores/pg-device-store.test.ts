@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type pg from 'pg';
 import { createPostgresAttributeStore } from '../../src/platform/postgres/pg-attribute-store.js';
 import { createPostgresDeviceStore } from '../../src/platform/postgres/pg-device-store.js';
 import { createPostgresEventLogStore } from '../../src/platform/postgres/pg-event-log-store.js';
@@ -74,5 +75,44 @@ test(
       }),
     );
     await assert.rejects(createPostgresDeviceStore(closed).get(id));
+  },
+);
+
+/** Resolves once some backend of this database waits on a lock (the delete under test). */
+async function someoneWaitsOnALock(pool: pg.Pool): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*) AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test(
+  'DeviceStore (postgres) - history written by a value write in flight is deleted with the device, not orphaned',
+  options,
+  async (t) => {
+    const w = await openPgDeviceWorld(t);
+    const { id } = await w.stores.devices.insert(newDevice(w));
+    await addHistoryRows(w.pool, []);
+    const writer = await w.pool.connect();
+    try {
+      // A value write as the value store makes it: the device row held, history appended.
+      await writer.query('BEGIN');
+      await writer.query('SELECT id FROM devices WHERE id = $1 FOR KEY SHARE', [id]);
+      await writer.query(
+        `INSERT INTO history (device_id, datastream_id, ts, value) VALUES ($1, 1, $2, '1')`,
+        [id, T0],
+      );
+      const deleting = w.stores.devices.delete(id);
+      await someoneWaitsOnALock(w.pool);
+      await writer.query('COMMIT');
+      assert.equal(await deleting, true);
+    } finally {
+      writer.release();
+    }
+    assert.deepEqual(await valueRowCounts(w.pool, id), [0, 0]);
   },
 );

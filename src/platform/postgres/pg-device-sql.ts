@@ -60,6 +60,30 @@ export async function inPoolTransaction<T>(
   }
 }
 
+/**
+ * Deletes the device that `deviceIdSql` (with `$1`) names and its history, in one transaction;
+ * the other per-device tables cascade. `history` is partitioned and has no foreign key, so its
+ * rows go by hand, in a statement run after the device row is locked and gone: a value write
+ * that holds the device row (FOR KEY SHARE, as the current_values foreign key takes) commits
+ * first and its history is seen and deleted; one that comes later finds no device.
+ */
+export function deleteDeviceWithHistory(
+  pool: pg.Pool,
+  deviceIdSql: string,
+  param: unknown,
+): Promise<boolean> {
+  return inPoolTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ id: number }>(
+      `DELETE FROM devices WHERE id = (${deviceIdSql}) RETURNING id`,
+      [param],
+    );
+    const deleted = rows[0];
+    if (deleted === undefined) return false;
+    await client.query('DELETE FROM history WHERE device_id = $1', [deleted.id]);
+    return true;
+  });
+}
+
 /** The device columns prefixed with a table name (for UPDATE … FROM … RETURNING). */
 export function qualifiedDeviceColumns(table: string): string {
   return deviceColumns

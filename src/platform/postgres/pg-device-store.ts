@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { type DeviceRow, deviceColumns, toDevice } from '../devices/device-row-mapping.js';
 import type { DevicePatch, DeviceQuery, DeviceStore, NewDevice } from '../devices/device-store.js';
 import type { Device, Page } from '../model.js';
-import { mappingDeviceErrors, pageOf } from './pg-device-sql.js';
+import { deleteDeviceWithHistory, mappingDeviceErrors, pageOf } from './pg-device-sql.js';
 
 type CountedRow = DeviceRow & { total: number };
 
@@ -38,11 +38,6 @@ const statements = {
   disconnected: `
     UPDATE devices SET disconnect_time = $2, last_modified_ts = $2 WHERE id = $1 RETURNING ${deviceColumns}`,
   countByTemplate: 'SELECT count(*) AS n FROM devices WHERE template_id = $1',
-  // history has no foreign key (it is partitioned): its rows go in the same statement; the other
-  // per-device tables cascade.
-  delete: `
-    WITH gone_history AS (DELETE FROM history WHERE device_id = $1)
-    DELETE FROM devices WHERE id = $1`,
 } as const;
 
 /** DeviceStore on the platform PostgreSQL database (schema: postgres/schema/devices.ts). */
@@ -110,9 +105,6 @@ export function createPostgresDeviceStore(pool: pg.Pool): DeviceStore {
         ? one(statements.connected, [id, event.at, event.ip ?? null])
         : one(statements.disconnected, [id, event.at]),
     countByTemplate: (templateId) => count(statements.countByTemplate, [templateId]),
-    delete: async (id) => {
-      const { rowCount } = await pool.query(statements.delete, [id]);
-      return (rowCount ?? 0) > 0;
-    },
+    delete: (id) => deleteDeviceWithHistory(pool, 'SELECT $1::bigint', id),
   };
 }

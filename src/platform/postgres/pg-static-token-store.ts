@@ -14,7 +14,13 @@ import type {
   StaticTokenWithDevice,
 } from '../devices/static-token-store.js';
 import type { Device, StaticToken } from '../model.js';
-import { inPoolTransaction, mappingDeviceErrors, pageOf, qualifiedDeviceColumns } from './pg-device-sql.js';
+import {
+  deleteDeviceWithHistory,
+  inPoolTransaction,
+  mappingDeviceErrors,
+  pageOf,
+  qualifiedDeviceColumns,
+} from './pg-device-sql.js';
 
 /** A token row with the device it moved, as one claim/unclaim statement returns them. */
 type PairRow = StaticTokenRow & { device: DeviceRow };
@@ -67,12 +73,7 @@ const statements = {
     'CLAIMED',
     "org_id = token.org_id, owner_user_id = NULL, status = 'UNCLAIMED', last_modified_ts = $2",
   ),
-  // The device goes with its history (no foreign key on the partitioned table); its token row and
-  // other per-device rows cascade.
-  delete: `
-    WITH token AS (SELECT device_id FROM static_tokens WHERE id = $1),
-      gone_history AS (DELETE FROM history WHERE device_id IN (SELECT device_id FROM token))
-    DELETE FROM devices WHERE id IN (SELECT device_id FROM token)`,
+  tokenDevice: 'SELECT device_id FROM static_tokens WHERE id = $1',
 } as const;
 
 /**
@@ -153,6 +154,7 @@ export function createPostgresStaticTokenStore(pool: pg.Pool, tokenKey: Buffer):
         return pair((await pool.query<PairRow>(statements.claim, params)).rows);
       }),
     unclaim: async (id, at) => pair((await pool.query<PairRow>(statements.unclaim, [id, at])).rows),
-    delete: async (id) => ((await pool.query(statements.delete, [id])).rowCount ?? 0) > 0,
+    // The device goes with its history; its token row and other per-device rows cascade.
+    delete: (id) => deleteDeviceWithHistory(pool, statements.tokenDevice, id),
   };
 }

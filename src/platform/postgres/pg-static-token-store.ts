@@ -6,6 +6,7 @@ import {
   toDevice,
   toStaticToken,
 } from '../devices/device-row-mapping.js';
+import type { NewDevice } from '../devices/device-store.js';
 import { hashDeviceToken, sealDeviceToken } from '../devices/device-token.js';
 import type {
   ClaimInput,
@@ -13,7 +14,7 @@ import type {
   StaticTokenStore,
   StaticTokenWithDevice,
 } from '../devices/static-token-store.js';
-import type { Device, StaticToken } from '../model.js';
+import type { StaticToken } from '../model.js';
 import {
   deleteDeviceWithHistory,
   inPoolTransaction,
@@ -76,6 +77,28 @@ const statements = {
   tokenDevice: 'SELECT device_id FROM static_tokens WHERE id = $1',
 } as const;
 
+/** Inserts the devices with one statement; their rows come back in input order. */
+async function insertDevices(client: pg.PoolClient, devices: readonly NewDevice[]): Promise<DeviceRow[]> {
+  const made = await client.query<DeviceRow & { token_hash: string }>(statements.insertDevices, [
+    devices.map((d) => d.name),
+    devices.map((d) => d.templateId),
+    devices.map((d) => d.orgId),
+    devices.map((d) => d.ownerUserId),
+    devices.map((d) => d.status),
+    devices.map((d) => d.tokenHash),
+    devices.map((d) => d.tokenCipher),
+    devices.map((d) => d.activatedAt ?? null),
+    devices.map((d) => d.createdAt),
+  ]);
+  // RETURNING order is not promised: rows are matched back by their unique token hash.
+  const byHash = new Map(made.rows.map((row) => [row.token_hash, row]));
+  return devices.map((d) => {
+    const row = byHash.get(d.tokenHash);
+    if (row === undefined) throw new Error('device INSERT lost a row');
+    return row;
+  });
+}
+
 /**
  * StaticTokenStore on PostgreSQL; a token and its device always change together (one transaction
  * or one statement). QR tokens are stored like device tokens: the sha256 finds one, the AES-GCM
@@ -94,40 +117,32 @@ export function createPostgresStaticTokenStore(pool: pg.Pool, tokenKey: Buffer):
       : { staticToken: toStaticToken(tokenKey, row), device: toDevice(row.device) };
   };
 
-  const createMany = (items: readonly NewStaticToken[]) =>
-    inPoolTransaction(pool, async (client) => {
-      const devices = items.map((item) => item.device);
-      const made = await client.query<DeviceRow & { token_hash: string }>(statements.insertDevices, [
-        devices.map((d) => d.name),
-        devices.map((d) => d.templateId),
-        devices.map((d) => d.orgId),
-        devices.map((d) => d.ownerUserId),
-        devices.map((d) => d.status),
-        devices.map((d) => d.tokenHash),
-        devices.map((d) => d.tokenCipher),
-        devices.map((d) => d.activatedAt ?? null),
-        devices.map((d) => d.createdAt),
-      ]);
-      // RETURNING order is not promised: rows are matched back by their unique token hash.
-      const byHash = new Map(made.rows.map((row) => [row.token_hash, row]));
-      const deviceRows = devices.map((d) => byHash.get(d.tokenHash));
-      const hashes = items.map((item) => hashDeviceToken(item.token));
+  const createMany = async (items: readonly NewStaticToken[]) => {
+    // Hashing and sealing happen before a connection is taken.
+    const hashes = items.map((item) => hashDeviceToken(item.token));
+    const sealed = items.map((item, i) => sealDeviceToken(tokenKey, item.token, hashes[i] as string));
+    const rows = await inPoolTransaction(pool, async (client) => {
+      const devices = await insertDevices(
+        client,
+        items.map((item) => item.device),
+      );
       const tokens = await client.query<StaticTokenRow>(statements.insertTokens, [
         hashes,
-        items.map((item, i) => sealDeviceToken(tokenKey, item.token, hashes[i] as string)),
+        sealed,
         items.map((item) => item.orgId),
         items.map((item) => item.productId),
-        deviceRows.map((row) => row?.id ?? null),
+        devices.map((row) => row.id),
         items.map((item) => item.createdAt),
       ]);
-      const tokenByDevice = new Map(tokens.rows.map((row) => [row.device_id, row]));
-      return deviceRows.map((row) => {
-        const token = row && tokenByDevice.get(row.id);
-        if (row === undefined || token === undefined) throw new Error('static token INSERT lost a row');
-        const device: Device = toDevice(row);
-        return { staticToken: toStaticToken(tokenKey, token), device };
-      });
+      return { devices, tokens: tokens.rows };
     });
+    const tokenByDevice = new Map(rows.tokens.map((row) => [row.device_id, row]));
+    return rows.devices.map((row) => {
+      const token = tokenByDevice.get(row.id);
+      if (token === undefined) throw new Error('static token INSERT lost a row');
+      return { staticToken: toStaticToken(tokenKey, token), device: toDevice(row) };
+    });
+  };
 
   return {
     createMany: (items) =>

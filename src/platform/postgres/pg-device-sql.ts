@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { inTransaction } from '../../store/postgres/migrations.js';
 import { deviceColumns, duplicateDeviceToken, duplicateStaticToken } from '../devices/device-row-mapping.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -6,8 +6,8 @@ import type { Page } from '../model.js';
 
 /** SQLSTATE of an error PostgreSQL reported; undefined for a driver or connection failure. */
 export function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  // Socket errors carry a `code` too (EPIPE, ECONNRESET): only the server's errors count here.
+  return err instanceof pg.DatabaseError ? err.code : undefined;
 }
 
 export const uniqueViolation = '23505';
@@ -21,7 +21,7 @@ export const foreignKeyViolation = '23503';
 export function deviceWriteError(err: unknown): unknown {
   const state = sqlState(err);
   if (state === uniqueViolation) {
-    const constraint = (err as { constraint?: string }).constraint ?? '';
+    const constraint = (err as pg.DatabaseError).constraint ?? '';
     if (constraint.startsWith('devices_')) return new ConflictError(duplicateDeviceToken);
     if (constraint.startsWith('static_tokens_')) return new ConflictError(duplicateStaticToken);
   }

@@ -128,6 +128,35 @@ test(
   },
 );
 
+test(
+  'PostgreSQL template store - concurrent full-list updates of one template leave exactly one of the lists',
+  postgresTestOptions(),
+  async (t) => {
+    const { pool } = await openTestPlatformPool(t);
+    const store = createPostgresTemplateStore(pool);
+    const created = await store.insert(draft(await insertPgOrgRow(pool, 'Root', null)), 0);
+    const list = (prefix: string, length: number) =>
+      Array.from({ length }, (_, pin) => ({
+        name: `${prefix}${pin}`,
+        pin,
+        type: 'Integer' as const,
+        isSync: false,
+        isRaw: false,
+      }));
+    const lists = [list('a', 3), list('b', 2), list('c', 4)];
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(
+        lists.map((datastreams, i) => store.update(created.id, {}, { datastreams }, round * 10 + i)),
+      );
+      const names = (await store.get(created.id))?.datastreams.map((d) => d.name);
+      assert.ok(
+        lists.some((l) => JSON.stringify(l.map((d) => d.name)) === JSON.stringify(names)),
+        `round ${round}: ${names?.join(',')}`,
+      );
+    }
+  },
+);
+
 /** Resolves once some backend of the database waits on a lock (the racing statement is blocked). */
 async function waitForLockWait(pool: pg.Pool): Promise<void> {
   for (;;) {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { AttributeStore } from '../devices/attribute-store.js';
 import { type PropertyColumns, toMetaValueRow, toPropertyRow } from '../devices/device-row-mapping.js';
-import { foreignKeyViolation, sqlState } from './pg-device-sql.js';
+import { FOREIGN_KEY_VIOLATION, sqlState } from './pg-store-sql.js';
 
 const statements = {
   setProperty: `
@@ -30,7 +30,7 @@ export function createPostgresAttributeStore(pool: pg.Pool): AttributeStore {
       await pool.query(sql, params);
       return true;
     } catch (err) {
-      if (sqlState(err) === foreignKeyViolation) return false;
+      if (sqlState(err) === FOREIGN_KEY_VIOLATION) return false;
       throw err;
     }
   };

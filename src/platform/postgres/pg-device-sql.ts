@@ -1,17 +1,8 @@
-import pg from 'pg';
-import { inTransaction } from '../../store/postgres/migrations.js';
+import type pg from 'pg';
 import { deviceColumns, duplicateDeviceToken, duplicateStaticToken } from '../devices/device-row-mapping.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Page } from '../model.js';
-
-/** SQLSTATE of an error PostgreSQL reported; undefined for a driver or connection failure. */
-export function sqlState(err: unknown): string | undefined {
-  // Socket errors carry a `code` too (EPIPE, ECONNRESET): only the server's errors count here.
-  return err instanceof pg.DatabaseError ? err.code : undefined;
-}
-
-export const uniqueViolation = '23505';
-export const foreignKeyViolation = '23503';
+import { FOREIGN_KEY_VIOLATION, sqlState, UNIQUE_VIOLATION, withTransaction } from './pg-store-sql.js';
 
 /**
  * The typed error the SQLite stores raise for the same broken rule: a taken token hash is a
@@ -20,12 +11,12 @@ export const foreignKeyViolation = '23503';
  */
 export function deviceWriteError(err: unknown): unknown {
   const state = sqlState(err);
-  if (state === uniqueViolation) {
+  if (state === UNIQUE_VIOLATION) {
     const constraint = (err as pg.DatabaseError).constraint ?? '';
     if (constraint.startsWith('devices_')) return new ConflictError(duplicateDeviceToken);
     if (constraint.startsWith('static_tokens_')) return new ConflictError(duplicateStaticToken);
   }
-  if (state === foreignKeyViolation) {
+  if (state === FOREIGN_KEY_VIOLATION) {
     return new NotFoundError('The organization, template or device referenced does not exist.');
   }
   return err;
@@ -41,26 +32,6 @@ export async function mappingDeviceErrors<T>(work: () => Promise<T>): Promise<T>
 }
 
 /**
- * `work` on one connection between BEGIN and COMMIT. A connection that failed below SQL (no
- * SQLSTATE) is discarded rather than handed back to the pool.
- */
-export async function inPoolTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    return await inTransaction(client, () => work(client));
-  } catch (err) {
-    if (sqlState(err) === undefined && err instanceof Error) broken = err;
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
-
-/**
  * Deletes the device that `deviceIdSql` (with `$1`) names and its history, in one transaction;
  * the other per-device tables cascade. `history` is partitioned and has no foreign key, so its
  * rows go by hand, in a statement run after the device row is locked and gone: a value write
@@ -72,7 +43,7 @@ export function deleteDeviceWithHistory(
   deviceIdSql: string,
   param: unknown,
 ): Promise<boolean> {
-  return inPoolTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: number }>(
       `DELETE FROM devices WHERE id = (${deviceIdSql}) RETURNING id`,
       [param],

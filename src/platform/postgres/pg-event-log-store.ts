@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { type EventRow, toEventRecord } from '../devices/device-row-mapping.js';
 import type { EventLogQuery, EventLogStore } from '../devices/event-log-store.js';
-import { foreignKeyViolation, pageOf, sqlState } from './pg-device-sql.js';
+import { pageOf } from './pg-device-sql.js';
+import { FOREIGN_KEY_VIOLATION, sqlState } from './pg-store-sql.js';
 
 const window = 'device_id = $1 AND ts BETWEEN $2 AND $3';
 
@@ -34,7 +35,7 @@ export function createPostgresEventLogStore(pool: pg.Pool): EventLogStore {
         return { id: row.id, ...event };
       } catch (err) {
         // The foreign key is the device check: an unknown device logs nothing.
-        if (sqlState(err) === foreignKeyViolation) return undefined;
+        if (sqlState(err) === FOREIGN_KEY_VIOLATION) return undefined;
         throw err;
       }
     },

@@ -17,11 +17,11 @@ import type {
 import type { StaticToken } from '../model.js';
 import {
   deleteDeviceWithHistory,
-  inPoolTransaction,
   mappingDeviceErrors,
   pageOf,
   qualifiedDeviceColumns,
 } from './pg-device-sql.js';
+import { withTransaction } from './pg-store-sql.js';
 
 /** A token row with the device it moved, as one claim/unclaim statement returns them. */
 type PairRow = StaticTokenRow & { device: DeviceRow };
@@ -121,7 +121,7 @@ export function createPostgresStaticTokenStore(pool: pg.Pool, tokenKey: Buffer):
     // Hashing and sealing happen before a connection is taken.
     const hashes = items.map((item) => hashDeviceToken(item.token));
     const sealed = items.map((item, i) => sealDeviceToken(tokenKey, item.token, hashes[i] as string));
-    const rows = await inPoolTransaction(pool, async (client) => {
+    const rows = await withTransaction(pool, async (client) => {
       const devices = await insertDevices(
         client,
         items.map((item) => item.device),

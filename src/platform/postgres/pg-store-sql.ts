@@ -7,6 +7,12 @@ export const UNIQUE_VIOLATION = '23505';
 /** SQLSTATE of a foreign-key violation. */
 export const FOREIGN_KEY_VIOLATION = '23503';
 
+/** SQLSTATE of an error PostgreSQL reported; undefined for a driver or connection failure. */
+export function sqlState(err: unknown): string | undefined {
+  // Socket errors carry a `code` too (EPIPE, ECONNRESET): only the server's errors count here.
+  return err instanceof pg.DatabaseError ? err.code : undefined;
+}
+
 /** Whether `err` is PostgreSQL's answer `sqlState` (optionally on the named constraint). */
 export function isPgError(err: unknown, sqlState: string, constraint?: string): boolean {
   return (
@@ -16,16 +22,23 @@ export function isPgError(err: unknown, sqlState: string, constraint?: string): 
   );
 }
 
-/** Runs `work` in one transaction on one pooled connection; the connection goes back either way. */
+/**
+ * `work` on one pooled connection between BEGIN and COMMIT. A connection that failed below SQL
+ * (no SQLSTATE) is discarded rather than handed back to the pool.
+ */
 export async function withTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     return await inTransaction(client, () => work(client));
+  } catch (err) {
+    if (sqlState(err) === undefined && err instanceof Error) broken = err;
+    throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

@@ -30,7 +30,11 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
   try {
     const source = openSqliteArchiveSource(options.dataDir, { history: true });
     try {
-      const sink = await emptySink(await openPostgresArchiveSink(options.databaseUrl), options.force, 'migrate-to');
+      const sink = await emptySink(
+        await openPostgresArchiveSink(options.databaseUrl),
+        options.force,
+        'migrate-to',
+      );
       const seen: Record<string, number> = {};
       let records = 0;
       try {

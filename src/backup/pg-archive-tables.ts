@@ -33,12 +33,17 @@ export function pgOrderBy(table: TableSpec, types: ColumnTypes): string {
   return table.orderBy
     .split(',')
     .map((column) => column.trim())
-    .map((column) => (types.get(`${pgTableOf(table)}.${column}`) === 'text' ? `${column} COLLATE "C"` : column))
+    .map((column) =>
+      types.get(`${pgTableOf(table)}.${column}`) === 'text' ? `${column} COLLATE "C"` : column,
+    )
     .join(', ');
 }
 
 /** The schema version a version table records; undefined when the table does not exist. */
-export async function schemaVersion(client: pg.PoolClient, versionTable: string): Promise<number | undefined> {
+export async function schemaVersion(
+  client: pg.PoolClient,
+  versionTable: string,
+): Promise<number | undefined> {
   const { rows } = await client.query<{ present: string | null }>('SELECT to_regclass($1)::text AS present', [
     versionTable,
   ]);

@@ -28,7 +28,12 @@ export class PgFirmwareWriter {
     await this.finish();
     const sha256 = String(data.sha256);
     const size = data.size;
-    if (!FIRMWARE_FILE.test(`${sha256}.bin`) || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    if (
+      !FIRMWARE_FILE.test(`${sha256}.bin`) ||
+      typeof size !== 'number' ||
+      !Number.isSafeInteger(size) ||
+      size < 0
+    )
       throw new ArchiveError('firmwareFile record with an invalid sha256 or size');
     if (!this.tableReady) {
       await this.client.query(
@@ -47,7 +52,10 @@ export class PgFirmwareWriter {
     if (blob.written > blob.size)
       throw new ArchiveError(`firmware file ${blob.sha256} is longer than its record says`);
     blob.hash.update(bytes);
-    await this.client.query('INSERT INTO archive_firmware_chunks (n, bytes) VALUES ($1, $2)', [blob.chunks++, bytes]);
+    await this.client.query('INSERT INTO archive_firmware_chunks (n, bytes) VALUES ($1, $2)', [
+      blob.chunks++,
+      bytes,
+    ]);
   }
 
   /** Stores the blob being written; it must be complete and match its hash. */
@@ -56,7 +64,9 @@ export class PgFirmwareWriter {
     if (blob === undefined) return;
     this.current = undefined;
     if (blob.written !== blob.size || blob.hash.digest('hex') !== blob.sha256)
-      throw new ArchiveError(`firmware file ${blob.sha256} in the archive is damaged (size or SHA-256 differ)`);
+      throw new ArchiveError(
+        `firmware file ${blob.sha256} in the archive is damaged (size or SHA-256 differ)`,
+      );
     // One statement: the chunks leave the temporary table and become the blob.
     await this.client.query(
       `WITH chunks AS (DELETE FROM archive_firmware_chunks RETURNING n, bytes)

@@ -6,8 +6,14 @@ import { redactDatabaseUrl } from '../store/postgres/pool.js';
 import { ArchiveError, type ArchiveRecord, SpecialKind } from './archive-format.js';
 import type { ArchiveSink } from './archive-store.js';
 import { TABLES, type TableSpec } from './archive-tables.js';
+import {
+  type ColumnTypes,
+  PG_UNARCHIVED_TABLES,
+  pgFailure,
+  pgTableOf,
+  readColumnTypes,
+} from './pg-archive-tables.js';
 import { PgFirmwareWriter } from './pg-firmware-writer.js';
-import { type ColumnTypes, PG_UNARCHIVED_TABLES, pgFailure, pgTableOf, readColumnTypes } from './pg-archive-tables.js';
 import { PgRowWriter } from './pg-row-writer.js';
 
 const ALL_TABLES = [...TABLES.map(pgTableOf), ...PG_UNARCHIVED_TABLES];

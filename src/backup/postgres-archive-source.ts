@@ -6,7 +6,14 @@ import { createPool, redactDatabaseUrl } from '../store/postgres/pool.js';
 import { ArchiveError, type ArchiveRecord, FIRMWARE_CHUNK_BYTES, SpecialKind } from './archive-format.js';
 import type { ArchiveSource, FirmwareContent } from './archive-store.js';
 import { fieldName, TABLES, type TableSpec } from './archive-tables.js';
-import { type ColumnTypes, pgFailure, pgOrderBy, pgTableOf, readColumnTypes, schemaVersion } from './pg-archive-tables.js';
+import {
+  type ColumnTypes,
+  pgFailure,
+  pgOrderBy,
+  pgTableOf,
+  readColumnTypes,
+  schemaVersion,
+} from './pg-archive-tables.js';
 
 /** Rows per FETCH: small for tables whose rows may carry whole messages, so memory stays bounded. */
 const FETCH_ROWS = 1000;
@@ -27,7 +34,9 @@ async function checkSchema(
   if (version !== expected)
     throw new ArchiveError(
       `${where} has ${schema.versionTable} version ${version}, this devgate exports version ${expected}: ` +
-        (version < expected ? 'start this devgate on the database once to migrate it' : 'use a newer devgate'),
+        (version < expected
+          ? 'start this devgate on the database once to migrate it'
+          : 'use a newer devgate'),
     );
   return true;
 }
@@ -90,7 +99,10 @@ export async function openPostgresArchiveSource(
   }
 }
 
-async function countRows(client: pg.PoolClient, tables: readonly TableSpec[]): Promise<Record<string, number>> {
+async function countRows(
+  client: pg.PoolClient,
+  tables: readonly TableSpec[],
+): Promise<Record<string, number>> {
   if (tables.length === 0) return {};
   const sql = `SELECT ${tables.map((t, i) => `(SELECT count(*) FROM ${pgTableOf(t)}) AS n${i}`).join(', ')}`;
   const row = (await client.query<Record<string, number>>(sql)).rows[0] ?? {};
@@ -101,14 +113,20 @@ async function countRows(client: pg.PoolClient, tables: readonly TableSpec[]): P
 async function highWaterRecords(client: pg.PoolClient, types: ColumnTypes): Promise<ArchiveRecord[]> {
   const withIds = TABLES.filter((t) => t.database === 'platform' && types.has(`${t.table}.id`));
   const sql = withIds
-    .map((t) => `SELECT '${t.table}' AS name, pg_sequence_last_value(pg_get_serial_sequence('${t.table}', 'id')) AS last`)
+    .map(
+      (t) =>
+        `SELECT '${t.table}' AS name, pg_sequence_last_value(pg_get_serial_sequence('${t.table}', 'id')) AS last`,
+    )
     .join(' UNION ALL ');
   const { rows } = await client.query<{ name: string; last: number | null }>(sql);
   const kindOf = new Map(withIds.map((t) => [t.table, t.kind]));
   return rows
     .filter((row) => row.last !== null)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((row) => ({ kind: SpecialKind.IdHighWater, data: { entity: kindOf.get(row.name), last: Number(row.last) } }));
+    .map((row) => ({
+      kind: SpecialKind.IdHighWater,
+      data: { entity: kindOf.get(row.name), last: Number(row.last) },
+    }));
 }
 
 async function snapshotSource(
@@ -176,7 +194,9 @@ async function snapshotSource(
 /** A firmware blob read in archive-sized slices (never whole in memory). */
 async function firmwareBlob(client: pg.PoolClient, where: string, sha256: string): Promise<FirmwareContent> {
   const found = await client
-    .query<{ size: number }>('SELECT octet_length(bytes) AS size FROM firmware_blobs WHERE sha256 = $1', [sha256])
+    .query<{ size: number }>('SELECT octet_length(bytes) AS size FROM firmware_blobs WHERE sha256 = $1', [
+      sha256,
+    ])
     .catch((err: unknown) => {
       throw pgFailure(err, where);
     });

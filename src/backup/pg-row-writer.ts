@@ -63,6 +63,7 @@ export class PgRowWriter {
   ) {}
 
   async write(table: TableSpec, record: ArchiveRecord): Promise<void> {
+    if (this.batch !== undefined && this.batch.table !== table) await this.flush();
     const convert = this.convertersOf(table);
     const values = table.columns.map((column, i) => {
       const field = fieldName(column);
@@ -70,7 +71,6 @@ export class PgRowWriter {
       const value = record.data[field];
       return value === null ? null : (convert[i] as Convert)(value);
     });
-    if (this.batch !== undefined && this.batch.table !== table) await this.flush();
     if (table.table === 'organizations') return this.writeOrganization(table, values);
     await this.add(table, values);
   }

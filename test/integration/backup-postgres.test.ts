@@ -12,10 +12,14 @@ import { openPostgresArchiveSink } from '../../src/backup/postgres-archive-sink.
 import { openPostgresArchiveSource } from '../../src/backup/postgres-archive-source.js';
 import { openSqliteArchiveSink } from '../../src/backup/sqlite-archive-sink.js';
 import { openSqliteArchiveSource } from '../../src/backup/sqlite-archive-source.js';
+import { runExport } from '../../src/cli/backup-command.js';
+import { ExitCode } from '../../src/cli/io.js';
+import { runMigrateTo } from '../../src/cli/migrate-command.js';
 import { SECRET_KEY_FILE } from '../../src/platform/admin-bootstrap.js';
 import { hashDeviceToken } from '../../src/platform/devices/device-token.js';
 import { openPlatformPool } from '../../src/platform/postgres/platform-pool.js';
 import { addRetained, type Populated, populate, readArchive } from '../helpers/backup-world.js';
+import { captureIo } from '../helpers/cli-io.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
 import { freshDatabase, postgresTestOptions, queryAt } from '../helpers/postgres.js';
 import { cliExit, spawnCli } from '../helpers/spawn-cli.js';
@@ -249,5 +253,83 @@ test(
     const comparable = (header: typeof fromPg.header) => ({ ...header, createdAt: '', devgateVersion: '' });
     assert.deepStrictEqual(comparable(fromPg.header), comparable(fromSqlite.header));
     assert.deepStrictEqual(fromPg.records, fromSqlite.records);
+  },
+);
+
+test('CLI: migrate-to without a database URL, or with one that is not postgres://, is a usage error; an unreachable database fails with the password masked', async (t) => {
+  const dir = await tempDataDir(t, 'devgate-backup-pg-cli-');
+  await writeFile(join(dir, SECRET_KEY_FILE), `${Buffer.alloc(32, 1).toString('base64')}\n`);
+  const noUrl = captureIo(dir);
+  assert.equal(await runMigrateTo(['--data-dir', dir], noUrl), ExitCode.Usage);
+  assert.match(noUrl.out.stderr, /expected --database-url <url> \(or DEVGATE_DATABASE_URL\)/);
+  const mysql = captureIo(dir, { DEVGATE_DATABASE_URL: 'mysql://root@localhost/devgate' });
+  assert.equal(await runMigrateTo(['--data-dir', dir], mysql), ExitCode.Usage);
+  assert.match(mysql.out.stderr, /must be a postgres:\/\/ or postgresql:\/\/ URL/);
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  const away = captureIo(dir);
+  const url = 'postgres://devgate:hunter2@127.0.0.1:1/devgate';
+  const code = await runExport(['--data-dir', dir, '--database-url', url, '--out', join(dir, 'x.gz')], away);
+  assert.equal(code, ExitCode.Failure, away.out.stderr);
+  assert.match(
+    away.out.stderr,
+    /cannot use the database at postgres:\/\/devgate:\*\*\*\*@127\.0\.0\.1:1\/devgate/,
+  );
+  assert.ok(!away.out.stderr.includes('hunter2'), 'the password is never printed');
+});
+
+/** An organization record as the archive carries it. */
+function orgRecord(id: number, parentId: number | null) {
+  const name = `org ${id}`;
+  return {
+    kind: 'organization',
+    data: {
+      id,
+      parentId,
+      name,
+      nameLower: name,
+      description: '',
+      type: parentId === null ? 'ROOT' : 'BUSINESS',
+      isActive: 1,
+      tz: 'UTC',
+      unitSystem: 'METRIC',
+      phoneNumber: null,
+      address: null,
+      homeRegionUrl: null,
+      createdAt: 1,
+      lastModifiedTs: 1,
+    },
+  };
+}
+
+test(
+  'backup on PostgreSQL: an organization whose parent has a higher id (moved under a newer one) is imported; a missing parent is refused',
+  postgresTestOptions(),
+  async (t) => {
+    const url = await targetDatabase(t);
+    const sink = await openPostgresArchiveSink(url);
+    for (const record of [orgRecord(1, null), orgRecord(2, 4), orgRecord(3, 2), orgRecord(4, 1)])
+      await sink.write(record);
+    await sink.commit();
+    const rows = await queryAt<{ id: number; parent_id: number | null }>(
+      url,
+      'SELECT id::int, parent_id::int FROM organizations ORDER BY id',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.parent_id]),
+      [
+        [1, null],
+        [2, 4],
+        [3, 2],
+        [4, 1],
+      ],
+    );
+
+    const other = await targetDatabase(t);
+    const orphan = await openPostgresArchiveSink(other);
+    await orphan.write(orgRecord(1, null));
+    await orphan.write(orgRecord(2, 9));
+    await assert.rejects(orphan.write({ kind: 'user', data: {} }), /organization 2 names parent 9/);
+    await orphan.abort();
+    assert.deepEqual(await queryAt(other, 'SELECT id FROM organizations'), [], 'nothing was kept');
   },
 );

@@ -18,6 +18,7 @@ import { runMigrateTo } from '../../src/cli/migrate-command.js';
 import { SECRET_KEY_FILE } from '../../src/platform/admin-bootstrap.js';
 import { hashDeviceToken } from '../../src/platform/devices/device-token.js';
 import { openPlatformPool } from '../../src/platform/postgres/platform-pool.js';
+import { openPostgresStores } from '../../src/store/postgres/index.js';
 import { addRetained, type Populated, populate, readArchive } from '../helpers/backup-world.js';
 import { captureIo } from '../helpers/cli-io.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
@@ -239,6 +240,25 @@ test(
       "SELECT count(*)::int AS n FROM organizations WHERE name = 'new'",
     );
     assert.equal(orgs[0]?.n, 0, '--force replaced what the database held');
+
+    // The engine's PostgreSQL stores read the copied sessions and retained messages as their own.
+    const engine = await openPostgresStores(url);
+    try {
+      const sessions = await engine.sessions.loadAll();
+      // A device's session is stored under its device id.
+      const session = sessions.find((s) => s.session.clientId === `device:${device.id}`);
+      assert.ok(session, JSON.stringify(sessions.map((s) => s.session.clientId)));
+      assert.deepEqual(
+        session.outbound.map((o) => [o.message.topic, o.message.payload.toString()]),
+        [[`$dev/${device.id}/downlink/ds/Power`, '41']],
+      );
+      const [retained] = await engine.retained.loadAll();
+      assert.equal(retained?.topic, 'plain/status');
+      assert.deepEqual(retained?.payload, Buffer.from([0, 1, 2, 255]));
+      assert.deepEqual(retained?.properties.correlationData, Buffer.from('corr'));
+    } finally {
+      await engine.close();
+    }
 
     // export with DEVGATE_DATABASE_URL reads PostgreSQL, the data dir gives secret.key.
     const out = join(source, 'from-pg.devgate.gz');

@@ -15,7 +15,7 @@ import {
   schemaVersion,
 } from './pg-archive-tables.js';
 
-/** Rows per FETCH: small for tables whose rows may carry whole messages, so memory stays bounded. */
+/** Rows per FETCH: few for the engine's tables, whose rows may carry whole messages (bounded memory). */
 const FETCH_ROWS = 1000;
 const FETCH_ROWS_LARGE = 32;
 
@@ -146,7 +146,7 @@ async function snapshotSource(
 
   async function* rowsOf(table: TableSpec): AsyncGenerator<ArchiveRecord> {
     const toRecord = recordMaker(table, types);
-    const batch = table.bytes || table.database === 'engine' ? FETCH_ROWS_LARGE : FETCH_ROWS;
+    const batch = table.database === 'engine' ? FETCH_ROWS_LARGE : FETCH_ROWS;
     await client.query(
       `DECLARE archive_rows NO SCROLL CURSOR FOR SELECT ${table.columns.join(', ')} ` +
         `FROM ${pgTableOf(table)} ORDER BY ${pgOrderBy(table, types)}`,

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchArgs, parseArgs, USAGE } from './lib/args.js';
+import { parseArgs, recordedArgs, USAGE } from './lib/args.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
 import { backlogReport } from './scenarios/backlog-report.js';
@@ -28,14 +28,6 @@ function formatWithBiome(files: readonly string[]): void {
   } catch {
     // not installed (production install): the files are still valid JSON and Markdown
   }
-}
-
-/** The arguments as written into the results: a database URL without its password. */
-function recordedArgs(args: BenchArgs): BenchArgs {
-  if (args.databaseUrl === undefined) return args;
-  const url = new URL(args.databaseUrl);
-  if (url.password !== '') url.password = '***';
-  return { ...args, databaseUrl: url.toString() };
 }
 
 /** Source folder bench/ (this file runs from dist/bench/). */

@@ -111,3 +111,11 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
   };
 }
+
+/** The arguments as written into the results file: a database URL without its password. */
+export function recordedArgs(args: BenchArgs): BenchArgs {
+  if (args.databaseUrl === undefined) return args;
+  const url = new URL(args.databaseUrl);
+  if (url.password !== '') url.password = '***';
+  return { ...args, databaseUrl: url.toString() };
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -47,7 +48,8 @@ export function postgresBackend(url: string): PlatformBackend {
   return {
     name: 'postgres',
     cliArgs: ['--database-url', url],
-    cacheKey: `postgres-${Buffer.from(url).toString('base64url')}`,
+    // A digest, not the URL: a password in it must not end up in a directory name.
+    cacheKey: `postgres-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`,
     clearValues: async () => {
       await query('TRUNCATE history, current_values');
     },

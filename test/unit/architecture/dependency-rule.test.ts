@@ -121,7 +121,7 @@ const DRIVER_HOMES: Readonly<Record<string, { folders: readonly string[]; except
         'src/platform/platform.ts', // the `Database` type of the platform handle
       ],
     },
-    pg: { folders: ['src/store/postgres/'], exceptions: [] },
+    pg: { folders: ['src/store/postgres/', 'src/platform/postgres/'], exceptions: [] },
   };
 
 const edges = importGraph(ROOT);

@@ -2,8 +2,10 @@ import type pg from 'pg';
 
 /**
  * PostgreSQL platform schema step 4: current values and history of datastreams (spec §5.3, §6.4).
- * History is range-partitioned on `ts` (epoch ms); partitions are created ahead of the writes and
- * retention drops whole partitions (postgres/history-partitions.ts).
+ * History is range-partitioned on `ts` (epoch ms), one partition per UTC day, created ahead of the
+ * writes by the store (postgres/history-partitions.ts); `history_default` takes the points of days
+ * that have no partition (far past, far future), so no write fails on a missing partition.
+ * Retention drops whole partitions (decision 0020).
  */
 export function valueSchema(client: pg.PoolClient): Promise<unknown> {
   return client.query(`
@@ -15,8 +17,9 @@ export function valueSchema(client: pg.PoolClient): Promise<unknown> {
       PRIMARY KEY (device_id, datastream_id)
     );
 
-    -- No foreign key: a device's history is deleted with it by the store, and a partitioned
-    -- table's inserts stay cheap without a per-row reference check.
+    -- No foreign key: a per-row reference check would be the most expensive part of an insert.
+    -- A write locks its devices once per batch instead (pg-value-batcher.ts), and the trigger
+    -- below deletes a device's history with the device, whichever store deletes it.
     CREATE TABLE history (
       device_id     bigint NOT NULL,
       datastream_id bigint NOT NULL,
@@ -25,5 +28,15 @@ export function valueSchema(client: pg.PoolClient): Promise<unknown> {
       value         text NOT NULL -- JSON DatastreamValue
     ) PARTITION BY RANGE (ts);
     CREATE INDEX history_by_stream ON history (device_id, datastream_id, ts);
+    CREATE TABLE history_default PARTITION OF history DEFAULT;
+
+    CREATE FUNCTION devgate_delete_device_history() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      DELETE FROM history h USING deleted_devices d WHERE h.device_id = d.id;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER devices_delete_history AFTER DELETE ON devices
+      REFERENCING OLD TABLE AS deleted_devices
+      FOR EACH STATEMENT EXECUTE FUNCTION devgate_delete_device_history();
   `);
 }

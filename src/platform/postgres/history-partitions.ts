@@ -41,6 +41,8 @@ export class HistoryPartitions {
   /** Days that have a partition, or whose points stay in the DEFAULT partition (see #create). */
   readonly #known = new Set<number>();
   #loaded = false;
+  /** The creation ahead on open, which the first write's partitions wait for. */
+  #opening: Promise<void> | undefined;
   /** Partitions created by this process (for tests and metrics). */
   created = 0;
 
@@ -51,10 +53,12 @@ export class HistoryPartitions {
   }
 
   /** Learns the existing partitions, then creates today's and the next AHEAD_DAYS. */
-  async open(): Promise<void> {
-    await this.#load();
+  open(): Promise<void> {
     const today = Math.floor(this.#clock() / PARTITION_MS);
-    await this.ensureDays(Array.from({ length: AHEAD_DAYS + 1 }, (_, i) => today + i));
+    this.#opening = this.#load().then(() =>
+      this.#createDays(Array.from({ length: AHEAD_DAYS + 1 }, (_, i) => today + i)),
+    );
+    return this.#opening;
   }
 
   /** Creates the partitions that points at `ts` need (inside the window) and that are missing. */
@@ -71,6 +75,11 @@ export class HistoryPartitions {
   }
 
   async ensureDays(days: Iterable<number>): Promise<void> {
+    await this.#opening?.catch(() => undefined); // a failure there: created here instead
+    await this.#createDays(days);
+  }
+
+  async #createDays(days: Iterable<number>): Promise<void> {
     if (!this.#loaded) await this.#load();
     const today = Math.floor(this.#clock() / PARTITION_MS);
     for (const day of days) {

@@ -168,15 +168,18 @@ it('a batch holding an unknown device commits once: the others are stored, the u
 });
 
 it('the queue is bounded: past maxPendingPoints a write rejects with ValueQueueFullError', async (t) => {
-  const f = await openPgValueFixture(t, { clock: () => NOW, maxPendingPoints: 10 });
+  const f = await openPgValueFixture(t, { clock: () => NOW, maxPendingPoints: 10, maxBatchPoints: 10 });
   const id = await f.addDevice();
-  const first = Array.from({ length: 10 }, (_, i) =>
-    f.values.write(id, [{ dataStreamId: 1, value: i, ts: NOW }]),
-  );
-  await assert.rejects(f.values.write(id, [{ dataStreamId: 1, value: 10, ts: NOW }]), ValueQueueFullError);
-  assert.deepEqual(await Promise.all(first), Array(10).fill(true));
+  const write = (value: number) => f.values.write(id, [{ dataStreamId: 1, value, ts: NOW }]);
+  // Ten points make a batch that goes in flight at once; ten more wait for it; the next is refused.
+  const accepted = Array.from({ length: 20 }, (_, i) => write(i));
+  await assert.rejects(write(20), ValueQueueFullError);
+  assert.deepEqual(await Promise.all(accepted), Array(20).fill(true));
   assert.equal(f.values.stats.rejectedWrites, 1);
-  assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 11, ts: NOW }]), true, 'room again');
+  assert.equal(await write(21), true, 'room again');
+  const tooMany = Array.from({ length: 11 }, (_, i) => ({ dataStreamId: 1, value: i, ts: NOW }));
+  await assert.rejects(f.values.write(id, tooMany), ValueQueueFullError, 'one write over the bound');
+  assert.equal((await f.values.history(id, { dataStreamId: 1, ...all })).totalElements, 21);
 });
 
 it('a write whose connection is terminated mid-commit rejects; the next write commits on a fresh connection', async (t) => {

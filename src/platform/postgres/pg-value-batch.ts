@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import type { ValuePoint } from '../devices/value-store.js';
 
+/** History rows one batch may hold at most: the step of the `seq` identity (schema/values.ts). */
+export const SEQ_BLOCK = 1_048_576;
+
 /** One `ValueStore.write` call, as a batch holds it. */
 export interface BatchedWrite {
   readonly deviceId: number;
@@ -12,18 +15,19 @@ export interface BatchedWrite {
  * COMMIT, one round trip). `known` locks the batch's devices that exist (FOR KEY SHARE: a device
  * cannot be deleted until the commit, and one deleted meanwhile is skipped); only their points are
  * inserted, so an unknown device fails alone instead of failing the batch on a foreign key. History
- * rows are inserted in write order (`n`), which is the order of their `seq`; current values are
- * reduced to one row per stream beforehand (ON CONFLICT cannot touch a row twice).
+ * rows take `seq` = one value of the identity sequence (whose step is SEQ_BLOCK) + their position
+ * in the batch: write order, without a sequence call per row or a sort. Current values are reduced
+ * to one row per stream beforehand (ON CONFLICT cannot touch a row twice).
  */
 const WRITE_BATCH = `
 WITH known AS (
   SELECT id FROM devices WHERE id = ANY($1::bigint[]) FOR KEY SHARE
 ), h AS (
-  INSERT INTO history (device_id, datastream_id, ts, value)
-  SELECT u.d, u.s, u.t, u.v
-  FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(d, s, t, v, n)
+  INSERT INTO history (device_id, datastream_id, ts, seq, value)
+  SELECT u.d, u.s, u.t, b.seq + u.n, u.v
+  FROM (SELECT nextval(pg_get_serial_sequence('history', 'seq')) AS seq) b,
+    unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(d, s, t, v, n)
   WHERE u.d IN (SELECT id FROM known)
-  ORDER BY u.n
 ), c AS (
   INSERT INTO current_values AS cv (device_id, datastream_id, value, updated_at)
   SELECT u.d, u.s, u.v, u.t
@@ -89,6 +93,7 @@ export function batchColumns(batch: readonly BatchedWrite[]): BatchColumns {
  * were not stored). Rejects when the statement fails: nothing of the batch was stored then.
  */
 export async function writeBatch(pool: pg.Pool, c: BatchColumns): Promise<Set<number>> {
+  if (c.hTs.length > SEQ_BLOCK) throw new RangeError(`a value batch holds more than ${SEQ_BLOCK} points`);
   const { rows } = await pool.query<{ id: number }>({
     name: 'devgate_values_write_batch',
     text: WRITE_BATCH,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { StoreWriteError } from '../../store/errors.js';
 import type { ValuePoint } from '../devices/value-store.js';
 import type { HistoryPartitions } from './history-partitions.js';
-import { type BatchedWrite, batchColumns, writeBatch } from './pg-value-batch.js';
+import { type BatchedWrite, batchColumns, SEQ_BLOCK, writeBatch } from './pg-value-batch.js';
 
 /** More points than `maxPendingPoints` wait for a commit: PostgreSQL is slow or away. */
 export class ValueQueueFullError extends StoreWriteError {
@@ -29,7 +29,7 @@ export interface PgValueWriteStats {
 export interface PgValueBatcherOptions {
   /** Points per transaction at most (a single larger write goes alone). */
   readonly maxBatchPoints: number;
-  /** Points waiting for a transaction at most; beyond it `write` rejects. */
+  /** Points waiting for a transaction at most (≤ SEQ_BLOCK); beyond it `write` rejects. */
   readonly maxPendingPoints: number;
   readonly logger?: Logger;
 }
@@ -73,7 +73,13 @@ export class PgValueBatcher {
   constructor(pool: pg.Pool, partitions: HistoryPartitions, options: PgValueBatcherOptions) {
     this.#pool = pool;
     this.#partitions = partitions;
-    this.#options = { ...options, maxBatchPoints: Math.max(1, options.maxBatchPoints) };
+    // A batch never holds more than maxPendingPoints (a write alone included), so ≤ SEQ_BLOCK.
+    const maxPendingPoints = Math.min(Math.max(1, options.maxPendingPoints), SEQ_BLOCK);
+    this.#options = {
+      ...options,
+      maxPendingPoints,
+      maxBatchPoints: Math.min(Math.max(1, options.maxBatchPoints), maxPendingPoints),
+    };
   }
 
   /** Writes queued and not yet in a transaction. */
@@ -83,7 +89,7 @@ export class PgValueBatcher {
 
   enqueue(deviceId: number, points: readonly ValuePoint[]): Promise<boolean> {
     const limit = this.#options.maxPendingPoints;
-    if (this.#queue.length > 0 && this.#pendingPoints + points.length > limit) return this.#refuse(limit);
+    if (this.#pendingPoints + points.length > limit) return this.#refuse(limit);
     this.#overflowing = false;
     return new Promise<boolean>((resolve, reject) => {
       this.#queue.push({ n: ++this.#issued, deviceId, points, resolve, reject });

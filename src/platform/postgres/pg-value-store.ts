@@ -9,7 +9,10 @@ export interface PostgresValueStoreOptions {
   readonly logger?: Logger;
   /** Points per transaction at most. Default 10,000 (measured in decision 0020). */
   readonly maxBatchPoints?: number;
-  /** Points waiting for a transaction at most; beyond it `write` rejects. Default 100,000. */
+  /**
+   * Points waiting for a transaction at most; beyond it `write` rejects (ValueQueueFullError), and
+   * so does one write of more points. Default 100,000; at most 1,048,576 (SEQ_BLOCK).
+   */
   readonly maxPendingPoints?: number;
   /** Epoch ms now: which day partitions are created ahead. Default Date.now. */
   readonly clock?: () => number;

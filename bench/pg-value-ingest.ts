@@ -11,7 +11,7 @@
  * The URL's user must be allowed to create databases: the run uses a fresh one and drops it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,11 +42,35 @@ interface Result {
   readonly values: number;
   readonly ms: number;
   readonly perSecond: number;
+  /** CPU time of this process during the run (the SQLite store's whole cost). */
+  readonly nodeCpuMs: number;
+}
+
+/**
+ * CPU ms (user + system) of the local PostgreSQL backends serving `database`, from /proc (the
+ * cluster runs on this machine); undefined when they cannot be read. On a shared machine wall
+ * time measures the neighbours too; CPU time per value does not.
+ */
+async function backendCpuMs(admin: pg.Client, database: string): Promise<number | undefined> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
+    database,
+  ]);
+  let ticks = 0;
+  try {
+    for (const { pid } of rows) {
+      const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks * 10; // USER_HZ = 100 on Linux
 }
 
 /** Every device writes its points, `concurrency` writes in flight each; all must be stored. */
 async function ingest(store: ValueStore, ids: readonly number[]): Promise<Result> {
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   const base = t0;
   let failed = 0;
   const device = async (id: number, lane: number): Promise<void> => {
@@ -61,15 +85,21 @@ async function ingest(store: ValueStore, ids: readonly number[]): Promise<Result
   for (const id of ids) for (let lane = 0; lane < concurrency; lane++) lanes.push(device(id, lane));
   await Promise.all(lanes);
   const ms = Date.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   if (failed > 0) throw new Error(`${failed} writes were not stored`);
   const values = ids.length * pointsPerDevice;
-  return { values, ms, perSecond: Math.round((values * 1000) / ms) };
+  return {
+    values,
+    ms,
+    perSecond: Math.round((values * 1000) / ms),
+    nodeCpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 const DEVICE_COLUMNS =
   'name, template_id, org_id, status, token_hash, token_enc, created_at, last_modified_ts';
 
-async function postgres(url: string): Promise<Result & { commits: number }> {
+async function postgres(url: string): Promise<Result & { commits: number; serverCpuMs?: number }> {
   const name = `devgate_bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -90,13 +120,17 @@ async function postgres(url: string): Promise<Result & { commits: number }> {
     const store = createPostgresValueStore(pool, {
       ...(args['max-batch-points'] && { maxBatchPoints: Number(args['max-batch-points']) }),
     });
+    await store.flush(); // the partitions made on open
+    const before = await backendCpuMs(admin, name);
     const result = await ingest(
       store,
       rows.map((row) => row.id),
     );
+    const after = await backendCpuMs(admin, name);
     const { rows: count } = await pool.query<{ n: number }>('SELECT count(*) AS n FROM history');
     if (count[0]?.n !== result.values) throw new Error(`history holds ${count[0]?.n} of ${result.values}`);
-    return { ...result, commits: store.stats.commits };
+    const serverCpuMs = before !== undefined && after !== undefined ? after - before : undefined;
+    return { ...result, commits: store.stats.commits, ...(serverCpuMs !== undefined && { serverCpuMs }) };
   } finally {
     await pool.end();
     await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
@@ -133,14 +167,21 @@ if (url === undefined) throw new Error('--database-url (or DEVGATE_TEST_DATABASE
 const setup = `${devices} devices × ${pointsPerDevice} points, ${concurrency} writes in flight per device`;
 process.stdout.write(`value ingest: ${setup}\n`);
 const pgResult = args.only === 'sqlite' ? undefined : await postgres(url);
-if (pgResult)
+/** µs of CPU per value. */
+const perValue = (cpuMs: number, values: number): string => ((cpuMs * 1000) / values).toFixed(1);
+if (pgResult) {
+  const { values, ms, commits, nodeCpuMs, serverCpuMs } = pgResult;
+  const server = serverCpuMs === undefined ? '' : `, PostgreSQL ${perValue(serverCpuMs, values)}`;
   process.stdout.write(
-    `postgresql: ${pgResult.perSecond} values/s (${pgResult.values} in ${pgResult.ms} ms, ${pgResult.commits} commits)\n`,
+    `postgresql: ${pgResult.perSecond} values/s (${values} in ${ms} ms, ${commits} commits; ` +
+      `CPU per value: node ${perValue(nodeCpuMs, values)} µs${server} µs)\n`,
   );
+}
 const sqliteResult = args.only === 'postgres' ? undefined : await sqlite();
 if (sqliteResult)
   process.stdout.write(
-    `sqlite:     ${sqliteResult.perSecond} values/s (${sqliteResult.values} in ${sqliteResult.ms} ms)\n`,
+    `sqlite:     ${sqliteResult.perSecond} values/s (${sqliteResult.values} in ${sqliteResult.ms} ms; ` +
+      `CPU per value: node ${perValue(sqliteResult.nodeCpuMs, sqliteResult.values)} µs)\n`,
   );
 if (pgResult && sqliteResult)
   process.stdout.write(`postgresql / sqlite: ${(pgResult.perSecond / sqliteResult.perSecond).toFixed(2)}\n`);

@@ -28,7 +28,8 @@ export function describeValueStoreContract(
   it('write sets current values and appends history; every value type round-trips', async (t) => {
     const f = await open(t);
     const id = await f.addDevice();
-    const values = [21.5, 'hello "world"', true, [30.5, 50.45] as const, -7];
+    // The string holds what array literals and JSON escape: quotes, a backslash, braces, NULL.
+    const values = [21.5, 'hello "world" \\ {a,b} NULL', true, [30.5, 50.45] as const, -7];
     assert.equal(
       await f.values.write(
         id,
@@ -40,7 +41,7 @@ export function describeValueStoreContract(
       { dataStreamId: 1, value: -7, updatedAt: T0 + 4 },
       { dataStreamId: 2, value: [30.5, 50.45], updatedAt: T0 + 3 },
       { dataStreamId: 3, value: true, updatedAt: T0 + 2 },
-      { dataStreamId: 4, value: 'hello "world"', updatedAt: T0 + 1 },
+      { dataStreamId: 4, value: 'hello "world" \\ {a,b} NULL', updatedAt: T0 + 1 },
       { dataStreamId: 5, value: 21.5, updatedAt: T0 },
     ]);
     assert.deepEqual(await f.values.history(id, { dataStreamId: 2, ...all }), {

@@ -167,6 +167,24 @@ it('a batch holding an unknown device commits once: the others are stored, the u
   assert.equal(rows[0]?.n, 0, 'no history row of the unknown device');
 });
 
+it('a write whose data PostgreSQL refuses fails alone: the batch is retried write by write', async (t) => {
+  const f = await openPgValueFixture(t, { clock: () => NOW });
+  const a = await f.addDevice();
+  const b = await f.addDevice();
+  const results = await Promise.allSettled([
+    f.values.write(a, [{ dataStreamId: 1, value: 1, ts: NOW }]),
+    f.values.write(b, [{ dataStreamId: 1, value: 2, ts: NOW + 0.5 }]), // not an epoch-ms integer
+    f.values.write(b, [{ dataStreamId: 2, value: 3, ts: NOW }]),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.ok((results[1] as PromiseRejectedResult).reason instanceof StoreWriteError);
+  assert.deepEqual(await f.values.current(b), [{ dataStreamId: 2, value: 3, updatedAt: NOW }]);
+  assert.equal((await f.values.current(a)).length, 1);
+});
+
 it('the queue is bounded: past maxPendingPoints a write rejects with ValueQueueFullError', async (t) => {
   const f = await openPgValueFixture(t, { clock: () => NOW, maxPendingPoints: 10, maxBatchPoints: 10 });
   const id = await f.addDevice();

@@ -70,6 +70,10 @@ it('a day whose points went to DEFAULT before it got near keeps them there; writ
   assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 1, ts: later }]), true);
   now = later; // that day is now today: its partition cannot be made over the DEFAULT rows
   assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 2, ts: later + 1 }]), true);
+  assert.ok(
+    (await partitionsOf(f.pool)).includes(partitionName(TODAY + 6)),
+    'the day after the new today is made ahead by the first batch',
+  );
   assert.deepEqual(
     (await placement(f.pool, id)).map((row) => row.part),
     ['history_default', 'history_default'],

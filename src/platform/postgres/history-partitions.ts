@@ -61,9 +61,14 @@ export class HistoryPartitions {
     return this.#opening;
   }
 
-  /** Creates the partitions that points at `ts` need (inside the window) and that are missing. */
+  /**
+   * Creates the partitions that points at `timestamps` need (inside the window) and are missing,
+   * and the next AHEAD_DAYS: after midnight the first batch makes the next day's partition.
+   */
   async ensure(timestamps: readonly number[]): Promise<void> {
     const days = new Set<number>();
+    const ahead = Math.floor(this.#clock() / PARTITION_MS) + AHEAD_DAYS;
+    if (!this.#known.has(ahead)) days.add(ahead);
     let last = Number.NaN;
     for (const ts of timestamps) {
       const day = Math.floor(ts / PARTITION_MS);

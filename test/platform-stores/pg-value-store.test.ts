@@ -144,8 +144,11 @@ it('group commit: concurrent writes of many devices share transactions, each res
   assert.equal(stats.committedWrites, 1000);
   assert.equal(stats.committedPoints, 1000);
   assert.ok(stats.commits < 10, `1000 writes in ${stats.commits} transactions`);
-  const { rows } = await f.pool.query<{ n: number }>('SELECT count(*) AS n FROM history');
+  const { rows } = await f.pool.query<{ n: number; batches: number }>(
+    'SELECT count(*) AS n, count(DISTINCT seq >> 20) AS batches FROM history',
+  );
   assert.equal(rows[0]?.n, 1000);
+  assert.equal(rows[0]?.batches, stats.commits, 'one sequence value (a block of 2^20 seq) per batch');
   assert.deepEqual(await f.values.current(ids[7] as number), [
     { dataStreamId: 1, value: 19, updatedAt: NOW + 19 },
   ]);

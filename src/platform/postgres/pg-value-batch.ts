@@ -24,9 +24,9 @@ WITH known AS (
   SELECT id FROM devices WHERE id = ANY($1::bigint[]) FOR KEY SHARE
 ), h AS (
   INSERT INTO history (device_id, datastream_id, ts, seq, value)
-  SELECT u.d, u.s, u.t, b.seq + u.n, u.v
-  FROM (SELECT nextval(pg_get_serial_sequence('history', 'seq')) AS seq) b,
-    unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(d, s, t, v, n)
+  -- An uncorrelated sub-select runs once per statement (an InitPlan): one sequence value per batch.
+  SELECT u.d, u.s, u.t, (SELECT nextval(pg_get_serial_sequence('history', 'seq'))) + u.n, u.v
+  FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(d, s, t, v, n)
   WHERE u.d IN (SELECT id FROM known)
 ), c AS (
   INSERT INTO current_values AS cv (device_id, datastream_id, value, updated_at)

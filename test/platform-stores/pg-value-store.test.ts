@@ -53,6 +53,7 @@ it('one partition per UTC day, made ahead on open and for a point of a missing d
     partitionName(TODAY + 1), // tomorrow, made ahead
   ]);
   assert.equal(partitionName(TODAY), 'history_p20261207');
+  assert.equal(f.values.partitionsCreated, 3);
   assert.deepEqual(await placement(f.pool, id), [
     { ts: NOW + 30 * PARTITION_MS, part: 'history_default' },
     { ts: NOW, part: 'history_p20261207' },

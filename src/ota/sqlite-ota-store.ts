@@ -132,8 +132,11 @@ function statements(db: Database) {
   };
 }
 
-/** OtaStore on the platform database (its own connection; closed by close()). */
-export function createSqliteOtaStore(db: Database): OtaStore {
+/**
+ * OtaStore on the platform database. Statements run synchronously (better-sqlite3) behind the
+ * asynchronous interface. `ownsConnection` (default): close() closes `db`, opened for OTA alone.
+ */
+export function createSqliteOtaStore(db: Database, { ownsConnection = true } = {}): OtaStore {
   const s = statements(db);
   const shipmentOf = (row: ShipmentRow): Shipment => ({
     id: row.id,
@@ -193,7 +196,7 @@ export function createSqliteOtaStore(db: Database): OtaStore {
   });
   const bind = (q: ScopedPage) => ({ orgIds: JSON.stringify(q.orgIds), limit: q.limit, offset: q.offset });
   return {
-    insertFirmware(firmware: NewFirmware): Firmware {
+    async insertFirmware(firmware: NewFirmware): Promise<Firmware> {
       const row = {
         version: null,
         fwType: null,
@@ -206,39 +209,43 @@ export function createSqliteOtaStore(db: Database): OtaStore {
       if (stored === undefined) throw new Error('firmware row vanished after insert');
       return toFirmware(stored);
     },
-    firmware: (id) => {
+    async firmware(id) {
       const row = s.firmware.get(id);
       return row && toFirmware(row);
     },
-    firmwarePage: (q) => page(s.firmwarePage.all(bind(q)), s.firmwareCount.get(bind(q))?.n ?? 0, toFirmware),
-    deleteFirmware(id) {
+    firmwarePage: async (q) =>
+      page(s.firmwarePage.all(bind(q)), s.firmwareCount.get(bind(q))?.n ?? 0, toFirmware),
+    async deleteFirmware(id) {
       const row = s.firmware.get(id);
       s.deleteFirmware.run(id);
       return { sameFileRows: row === undefined ? 0 : (s.sameSha.get(row.sha256)?.n ?? 0) };
     },
-    hasRunningShipment: (firmwareId) => (s.running.get(firmwareId)?.n ?? 0) > 0,
-    createShipment(input) {
+    hasRunningShipment: async (firmwareId) => (s.running.get(firmwareId)?.n ?? 0) > 0,
+    async createShipment(input) {
       const row = s.shipment.get(createShipment(input));
       if (row === undefined) throw new Error('shipment row vanished after insert');
       return shipmentOf(row);
     },
-    shipment: (id) => {
+    async shipment(id) {
       const row = s.shipment.get(id);
       return row && shipmentOf(row);
     },
-    shipmentPage: (q) => page(s.shipmentPage.all(bind(q)), s.shipmentCount.get(bind(q))?.n ?? 0, shipmentOf),
-    cancelShipment: (id, at) => cancel(id, at),
-    activeEntry: (deviceId) => {
+    shipmentPage: async (q) =>
+      page(s.shipmentPage.all(bind(q)), s.shipmentCount.get(bind(q))?.n ?? 0, shipmentOf),
+    cancelShipment: async (id, at) => cancel(id, at),
+    async activeEntry(deviceId) {
       const row = s.active.get(deviceId);
       return row && toEntry(row);
     },
-    entry: (shipmentId, deviceId) => {
+    async entry(shipmentId, deviceId) {
       const row = s.entry.get(shipmentId, deviceId);
       return row && toEntry(row);
     },
-    setStatus: (shipmentId, deviceId, status, at) => setStatus(shipmentId, deviceId, status, at),
-    tryCountDownload: (entry, at, since, limit) => tryCountDownload(entry, at, since, limit),
-    allSha256: () => new Set(s.allSha.all().map((row) => row.sha256)),
-    close: () => db.close(),
+    setStatus: async (shipmentId, deviceId, status, at) => setStatus(shipmentId, deviceId, status, at),
+    tryCountDownload: async (entry, at, since, limit) => tryCountDownload(entry, at, since, limit),
+    allSha256: async () => new Set(s.allSha.all().map((row) => row.sha256)),
+    close: async () => {
+      if (ownsConnection) db.close();
+    },
   };
 }

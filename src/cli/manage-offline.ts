@@ -6,6 +6,7 @@ import { loadOrCreateTokenKey, PLATFORM_DB_FILE, SECRET_KEY_FILE } from '../plat
 import { PlatformError } from '../platform/errors.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import type { Caller } from '../platform/services.js';
+import { openSqlitePlatformStores } from '../platform/sqlite/open-sqlite-platform.js';
 import { LISTENERS_FILE } from '../server.js';
 import { acquireDataDirLock, type DataDirLock } from '../store/data-dir-lock.js';
 import { ApiError, allPages, type ManagementApi, LIST_PAGE_SIZE as size } from './manage-api.js';
@@ -73,7 +74,7 @@ function apiOn(platform: Platform, caller: Caller, target: string, lock: DataDir
     },
     close: async () => {
       try {
-        platform.close();
+        await platform.close();
       } finally {
         lock.release();
       }
@@ -113,10 +114,11 @@ export async function openOfflineApi(
   });
   try {
     const { key: tokenKey } = await loadOrCreateTokenKey(dataDir);
-    const platform = await openPlatform({ file: dbPath, options, logger, tokenKey });
+    const stores = openSqlitePlatformStores(dbPath, { tokenKey, logger });
+    const platform = await openPlatform({ stores, options, logger, tokenKey });
     const root = await platform.orgs.root();
     if (root === undefined) {
-      platform.close();
+      await platform.close();
       throw new ApiError(`${dataDir} has no root organization yet: run 'devgate start' once`, 0);
     }
     return apiOn(platform, { orgId: root.id, actor: 'cli' }, `data directory ${dataDir}`, lock);

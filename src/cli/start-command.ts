@@ -14,15 +14,10 @@ import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
 import { systemClock } from '../lib/clock.js';
+import { loadOrCreateKeyFile } from '../lib/secret-key-file.js';
 import { packageVersion } from '../lib/version.js';
 import { createLogger, type Logger, resolveLogFormat } from '../observability/logger.js';
-import {
-  type AdminBootstrap,
-  bootstrapAdmin,
-  loadOrCreateTokenKey,
-  PLATFORM_DB_FILE,
-  writePrivateJson,
-} from '../platform/admin-bootstrap.js';
+import { type AdminBootstrap, bootstrapAdmin, writePrivateJson } from '../platform/admin-bootstrap.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
 import type { DataDirLock } from '../store/data-dir-lock.js';
@@ -33,6 +28,7 @@ import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { operatorOutput } from './operator-output.js';
+import { openPlatformStores } from './platform-backend.js';
 import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
@@ -76,11 +72,15 @@ async function openDataDir(config: StartConfig, logger: Logger): Promise<Platfor
   // Owner-only (tightened if open to others, refused if it cannot be): it holds the token key,
   // the credentials and the databases.
   await preparePrivateDir(dataDir);
-  const { key, created } = await loadOrCreateTokenKey(dataDir);
-  if (created)
-    logger.info({ dataDir }, 'created secret.key (keep it with the database: it decrypts device tokens)');
+  const { key, created } = await loadOrCreateKeyFile(config.secretKeyFile);
+  if (created) {
+    logger.info(
+      { file: config.secretKeyFile },
+      'created the secret key file (keep it with the database: it decrypts device tokens)',
+    );
+  }
   return openPlatform({
-    file: join(dataDir, PLATFORM_DB_FILE),
+    stores: await openPlatformStores(config, key, logger),
     options: config.platform,
     logger,
     tokenKey: key,

@@ -144,7 +144,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'databaseUrl',
     'string',
     '(none)',
-    'devgate broker only: postgres://… URL; sessions and retained messages in PostgreSQL (implies --persistence)',
+    'postgres://… URL: every record in PostgreSQL instead of SQLite files in --data-dir (broker: implies --persistence)',
   ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
@@ -264,6 +264,12 @@ export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
       'IANA time zone of the root organization made on first start',
     ),
     'tz',
+  ),
+  option(
+    'platform.secretKeyFile',
+    'path',
+    '<data-dir>/secret.key',
+    'the key that encrypts device tokens at rest; processes sharing one database share one key',
   ),
   option(
     'demo',

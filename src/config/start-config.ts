@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { SECRET_KEY_FILE } from '../lib/secret-key-file.js';
 import { ConfigError } from './config-error.js';
 import { type DeviceApiOptions, defaultDeviceApiOptions } from './device-api-options.js';
 import { assembleServerConfig, type ConfigSources, resolveValues, validateServerConfig } from './load.js';
@@ -24,6 +26,8 @@ export interface StartConfig {
   readonly ota: OtaOptions;
   /** Create (once) and print the demo template and devices. */
   readonly demo: boolean;
+  /** The token key file (`--secret-key-file`, default `<data-dir>/secret.key`). */
+  readonly secretKeyFile: string;
 }
 
 const DEFAULT_ORG_NAME = 'My Organization';
@@ -121,12 +125,6 @@ function otaFrom(values: Map<string, unknown>): OtaOptions {
 /** Resolves `devgate start`'s options (flags > env > config file > defaults). */
 export function loadStartConfig(sources: ConfigSources): StartConfig {
   const values = resolveValues(sources, 'start');
-  if (values.has('databaseUrl')) {
-    throw new ConfigError(
-      '--database-url: the platform (devgate start) on PostgreSQL is not available yet; it keeps ' +
-        'SQLite in --data-dir. `devgate broker --database-url` runs the plain broker on PostgreSQL.',
-    );
-  }
   const assembled = assembleServerConfig(values, sources.cwd);
   const server = values.has('limits.maxPacketSize')
     ? assembled
@@ -146,5 +144,7 @@ export function loadStartConfig(sources: ConfigSources): StartConfig {
     deviceApi: deviceApiFrom(values),
     ota: otaFrom(values),
     demo: values.get('demo') === true,
+    secretKeyFile:
+      (values.get('platform.secretKeyFile') as string | undefined) ?? join(server.dataDir, SECRET_KEY_FILE),
   };
 }

@@ -1,25 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DataFileError, loadOrCreateKeyFile, SECRET_KEY_FILE } from '../lib/secret-key-file.js';
 import { writePrivateFileAtomic } from '../store/private-files.js';
+
+export { DataFileError, SECRET_KEY_FILE };
+
 import { type AdminCredentials, type BootstrapResult, ensureRootAndAdmin } from './bootstrap.js';
 import type { Platform } from './platform.js';
 
-export const SECRET_KEY_FILE = 'secret.key';
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials.json';
 export const PLATFORM_DB_FILE = 'platform.sqlite';
-const KEY_BYTES = 32;
-
-/** A data-directory file that exists but cannot be used; the message names it, never its content. */
-export class DataFileError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
-    this.name = 'DataFileError';
-  }
-}
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -30,29 +20,9 @@ export async function writePrivateJson(path: string, value: unknown): Promise<vo
   await writePrivateFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/**
- * The 32-byte key that encrypts device tokens at rest: read from `<dataDir>/secret.key`, or created
- * there (mode 0600, exclusive create so two processes cannot both make one).
- */
-export async function loadOrCreateTokenKey(dataDir: string): Promise<{ key: Buffer; created: boolean }> {
-  const path = join(dataDir, SECRET_KEY_FILE);
-  try {
-    const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
-    if (key.length !== KEY_BYTES) throw new DataFileError(path, `expected ${KEY_BYTES} base64-encoded bytes`);
-    return { key, created: false };
-  } catch (err) {
-    if (!isMissing(err)) throw err;
-  }
-  const key = randomBytes(KEY_BYTES);
-  try {
-    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    // Lost a race with another process: use the key it wrote.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateTokenKey(dataDir);
-    throw err;
-  }
-  await chmod(path, 0o600);
-  return { key, created: true };
+/** The token key of a data directory without --secret-key-file: `<dataDir>/secret.key`. */
+export function loadOrCreateTokenKey(dataDir: string): Promise<{ key: Buffer; created: boolean }> {
+  return loadOrCreateKeyFile(join(dataDir, SECRET_KEY_FILE));
 }
 
 function isCredentials(value: unknown): value is AdminCredentials {

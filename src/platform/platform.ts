@@ -1,22 +1,19 @@
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { PlatformOptions } from '../config/platform-options.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { createDeviceService } from './devices/device-service.js';
 import { createOAuthService } from './oauth/oauth-service.js';
 import { createOrgService } from './orgs/org-service.js';
+import type { PlatformStores, StorageBackendKind } from './platform-stores.js';
 import type { DeviceService, OAuthService, OrgService, TemplateService } from './services.js';
-import { openPlatformDatabase } from './sqlite/database.js';
-import { openSqliteDeviceStores } from './sqlite/open-device-stores.js';
 import { createTemplateService } from './templates/template-service.js';
 
-/** Everything a service factory may need. */
+/** Everything a service factory may need besides its store. */
 export interface PlatformDeps {
-  readonly db: Database;
   readonly options: PlatformOptions;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** 32-byte key that encrypts device tokens at rest (`<data-dir>/secret.key`). */
+  /** 32-byte key that encrypts device tokens at rest (`--secret-key-file`). */
   readonly tokenKey: Buffer;
 }
 
@@ -26,41 +23,47 @@ export interface Platform {
   readonly oauth: OAuthService;
   readonly templates: TemplateService;
   readonly devices: DeviceService;
-  close(): void;
+  readonly backend: StorageBackendKind;
+  /** Resolves while the database answers; rejects while it cannot. */
+  ping(): Promise<void>;
+  /** Makes every accepted write durable and closes the stores. */
+  close(): Promise<void>;
 }
 
 export interface OpenPlatformOptions {
-  /** SQLite file, or ':memory:' */
-  readonly file: string;
+  /** The stores, opened by the composition root on one backend; closed by `Platform.close`. */
+  readonly stores: PlatformStores;
   readonly options: PlatformOptions;
   readonly logger: Logger;
   readonly tokenKey: Buffer;
   readonly clock?: Clock;
 }
 
-/** Opens the platform database and wires the services on it. */
+/** Wires the services on the stores (loading the org tree and the templates first). */
 export async function openPlatform(open: OpenPlatformOptions): Promise<Platform> {
-  const db = openPlatformDatabase(open.file, { logger: open.logger, tokenKey: open.tokenKey });
+  const { stores } = open;
   const deps: PlatformDeps = {
-    db,
     options: open.options,
     clock: open.clock ?? systemClock,
     logger: open.logger,
     tokenKey: open.tokenKey,
   };
   try {
-    const orgs = await createOrgService(deps);
-    const oauth = createOAuthService(deps, orgs);
-    const templates = await createTemplateService(deps, orgs);
-    const stores = openSqliteDeviceStores(db, open.tokenKey);
-    const devices = createDeviceService(deps, orgs, templates, { stores });
-    const close = () => {
-      void stores.values.flush(); // queued value writes are group-committed: none is left behind (made async with the platform seam)
-      db.close();
+    const orgs = await createOrgService(deps, stores.orgs);
+    const oauth = createOAuthService(deps, orgs, stores.oauth);
+    const templates = await createTemplateService(deps, orgs, stores.templates);
+    const devices = createDeviceService(deps, orgs, templates, { stores: stores.devices });
+    return {
+      orgs,
+      oauth,
+      templates,
+      devices,
+      backend: stores.kind,
+      ping: () => stores.ping(),
+      close: () => stores.close(),
     };
-    return { orgs, oauth, templates, devices, close };
   } catch (err) {
-    db.close();
+    await stores.close();
     throw err;
   }
 }

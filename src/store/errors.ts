@@ -63,3 +63,14 @@ export class StoreUnavailableError extends StoreError {
     super('STORE_UNAVAILABLE', `cannot use the database at ${where}: ${reason}`, options);
   }
 }
+
+/** The secret key given is not the one the database's tokens were sealed with. */
+export class StoreKeyMismatchError extends StoreError {
+  constructor(where: string) {
+    super(
+      'STORE_KEY_MISMATCH',
+      `${where} was set up with another secret key: pass the key file of the first devgate on this ` +
+        'database with --secret-key-file (device tokens are encrypted under it)',
+    );
+  }
+}

@@ -7,6 +7,7 @@ import { preflight } from '../../src/cli/startup-checks.js';
 import { loadStartConfig } from '../../src/config/start-config.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { localPortArgs } from './spawn-cli.js';
+import { backendArgs } from './test-backend.js';
 
 /** A temporary data directory, removed after the test. */
 export async function tempDataDir(t: TestContext, prefix = 'devgate-'): Promise<string> {
@@ -21,8 +22,12 @@ export async function startPlatformServer(
   dataDir: string,
   extraArgs: readonly string[] = [],
 ): Promise<RunningPlatform & { readonly httpUrl: string }> {
+  let closeFirst: (() => Promise<boolean>) | undefined;
+  const backend = extraArgs.includes('--database-url')
+    ? []
+    : await backendArgs(t, async () => closeFirst?.());
   const config = loadStartConfig({
-    argv: ['--data-dir', dataDir, ...localPortArgs('0'), ...extraArgs],
+    argv: ['--data-dir', dataDir, ...localPortArgs('0'), ...backend, ...extraArgs],
     env: {},
     cwd: dataDir,
   });
@@ -36,6 +41,7 @@ export async function startPlatformServer(
     throw err;
   }
   const close = (): Promise<boolean> => running.close().finally(() => lock.release());
+  closeFirst = close;
   t.after(close);
   return { ...running, close, httpUrl: `http://127.0.0.1:${running.server.addresses.http}` };
 }

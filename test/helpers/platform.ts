@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
+import type { Database } from 'better-sqlite3';
 import { pino } from 'pino';
 import { defaultPlatformOptions, type PlatformOptions } from '../../src/config/platform-options.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { openPlatform, type Platform, type PlatformDeps } from '../../src/platform/platform.js';
 import type { Caller } from '../../src/platform/services.js';
-import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
+import {
+  openSqlitePlatformStores,
+  type SqlitePlatformStores,
+} from '../../src/platform/sqlite/open-sqlite-platform.js';
 import { FakeClock } from './channel-harness.js';
 
 /** A platform on an in-memory SQLite database, closed after the test. */
@@ -13,33 +17,43 @@ export async function openTestPlatform(
   t: TestContext | undefined,
   overrides: { options?: Partial<PlatformOptions>; clock?: Clock; file?: string } = {},
 ): Promise<Platform> {
+  const tokenKey = randomBytes(32);
   const platform = await openPlatform({
-    file: overrides.file ?? ':memory:',
+    stores: openSqlitePlatformStores(overrides.file ?? ':memory:', { tokenKey }),
     options: { ...defaultPlatformOptions, ...overrides.options },
     logger: pino({ level: 'silent' }),
-    tokenKey: randomBytes(32),
+    tokenKey,
     ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
   });
   t?.after(() => platform.close());
   return platform;
 }
 
+/** Service dependencies with the SQLite stores they are meant to be built on. */
+export interface TestPlatformDeps extends PlatformDeps {
+  readonly stores: SqlitePlatformStores;
+  /** The stores' connection, for tests that look at rows directly. */
+  readonly db: Database;
+}
+
 /**
- * The dependencies the platform services are built from, on a real platform database (in-memory
- * unless `file` is given; every migration applied), closed after the test.
+ * The dependencies the platform services are built from, with the stores on a real platform
+ * database (in-memory unless `file` is given; every migration applied), closed after the test.
  */
 export function openPlatformDeps(
   t: TestContext,
   overrides: { options?: Partial<PlatformOptions>; clock?: Clock; file?: string } = {},
-): PlatformDeps {
-  const db = openPlatformDatabase(overrides.file ?? ':memory:');
-  t.after(() => db.close());
+): TestPlatformDeps {
+  const tokenKey = randomBytes(32);
+  const stores = openSqlitePlatformStores(overrides.file ?? ':memory:', { tokenKey });
+  t.after(() => stores.close());
   return {
-    db,
+    stores,
+    db: stores.database,
     options: { ...defaultPlatformOptions, ...overrides.options },
     clock: overrides.clock ?? new FakeClock(),
     logger: pino({ level: 'silent' }),
-    tokenKey: randomBytes(32),
+    tokenKey,
   };
 }
 

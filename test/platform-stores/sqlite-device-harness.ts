@@ -12,12 +12,12 @@ import type { OpenDeviceStores } from './device-store-fixture.js';
 export const openSqliteDeviceFixture: OpenDeviceStores = async (t) => {
   const deps = openPlatformDeps(t);
   const { db } = deps;
-  const orgs = await createOrgService(deps);
+  const orgs = await createOrgService(deps, deps.stores.orgs);
   const root = await orgs.createRoot({ name: 'Root' });
   const system = { orgId: root.id, actor: 'test' };
   const a = await orgs.create(system, { name: 'Org A' });
   const b = await orgs.create(system, { name: 'Org B' });
-  const templates = await createTemplateService(deps, orgs);
+  const templates = await createTemplateService(deps, orgs, deps.stores.templates);
   const first = await templates.create(system, { name: 'Sensor' });
   const second = await templates.create(system, { name: 'Relay' });
   return {

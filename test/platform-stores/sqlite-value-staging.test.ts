@@ -36,9 +36,9 @@ async function world(t: TestContext): Promise<World> {
   const file = join(dir, 'platform.sqlite');
   const deps = openPlatformDeps(t, { file });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const orgs = await createOrgService(deps);
+  const orgs = await createOrgService(deps, deps.stores.orgs);
   const root = await orgs.createRoot({ name: 'Root' });
-  const template = await (await createTemplateService(deps, orgs)).create(
+  const template = await (await createTemplateService(deps, orgs, deps.stores.templates)).create(
     { orgId: root.id, actor: 'test' },
     { name: 'Sensor' },
   );

@@ -9,6 +9,7 @@ import { defaultPlatformOptions } from '../../src/config/platform-options.js';
 import { openPlatform } from '../../src/platform/platform.js';
 import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
 import { platformMigrations } from '../../src/platform/sqlite/migrations.js';
+import { openSqlitePlatformStores } from '../../src/platform/sqlite/open-sqlite-platform.js';
 import { callerFor } from '../helpers/platform.js';
 
 const CLEAR_SCHEMA = 5; // the last schema with static_tokens.token in clear text
@@ -69,11 +70,12 @@ test('schema 6: clear-text static tokens are converted to hash + ciphertext, no 
   oldDatabase(file, tokens);
   assert.ok(allBytes(dir).includes(tokens[0] as string), 'the old file holds the token in clear');
 
+  const tokenKey = randomBytes(32);
   const platform = await openPlatform({
-    file,
+    stores: openSqlitePlatformStores(file, { tokenKey }),
     options: defaultPlatformOptions,
     logger: pino({ level: 'silent' }),
-    tokenKey: randomBytes(32),
+    tokenKey,
   });
   const root = await platform.orgs.root();
   assert.ok(root);

@@ -1,6 +1,5 @@
 import type { PlatformDeps } from '../platform.js';
 import type { DeviceService, OrgService, TemplateService } from '../services.js';
-import { openSqliteDeviceStores } from '../sqlite/open-device-stores.js';
 import { createDeviceContext } from './device-context.js';
 import { deviceCredentials } from './device-credentials.js';
 import { deviceCrud } from './device-crud.js';
@@ -10,8 +9,8 @@ import { staticTokens } from './static-tokens.js';
 import { defaultTokenCacheSize, TokenCache } from './token-cache.js';
 
 export interface DeviceServiceOptions {
-  /** Storage backend; defaults to SQLite on `deps.db`. */
-  readonly stores?: DeviceStores;
+  /** Where devices, tokens, values, attributes and events are kept. */
+  readonly stores: DeviceStores;
   /** Token cache bound (default 100 000). */
   readonly tokenCacheSize?: number;
 }
@@ -21,9 +20,9 @@ export function createDeviceService(
   deps: PlatformDeps,
   orgs: OrgService,
   templates: TemplateService,
-  options: DeviceServiceOptions = {},
+  options: DeviceServiceOptions,
 ): DeviceService {
-  const stores = options.stores ?? openSqliteDeviceStores(deps.db, deps.tokenKey);
+  const { stores } = options;
   const cache = new TokenCache(options.tokenCacheSize ?? defaultTokenCacheSize);
   const ctx = createDeviceContext(deps, orgs, templates, stores, cache);
   return { ...deviceCrud(ctx), ...deviceCredentials(ctx), ...staticTokens(ctx), ...deviceData(ctx) };

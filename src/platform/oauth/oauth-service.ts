@@ -13,7 +13,6 @@ import type {
   OrgService,
   PageRequest,
 } from '../services.js';
-import { createSqliteOAuthStore } from '../sqlite/oauth-store.js';
 import type { OAuthStore, StoredOAuthClient } from './oauth-store.js';
 import { clientNotFound, validateClientName, validateRedirectUrls } from './oauth-validation.js';
 import { dummySecretHash, hashSecret, randomUrlSafe, sha256Hex, verifySecret } from './secret-hash.js';
@@ -41,12 +40,8 @@ function publicView(client: StoredOAuthClient): OAuthClient {
   return rest;
 }
 
-/** OAuth clients and tokens (spec §5.8, §6.3) on `store` (SQLite by default). */
-export function createOAuthService(
-  deps: PlatformDeps,
-  orgs: OrgService,
-  store: OAuthStore = createSqliteOAuthStore(deps.db),
-): OAuthService {
+/** OAuth clients and tokens (spec §5.8, §6.3) on `store`. */
+export function createOAuthService(deps: PlatformDeps, orgs: OrgService, store: OAuthStore): OAuthService {
   return new StoredOAuthService(store, orgs, deps);
 }
 

@@ -4,7 +4,6 @@ import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
 import { type Organization, OrgType } from '../model.js';
 import type { PlatformDeps } from '../platform.js';
 import type { Caller, OrgInput, OrgService, PageRequest } from '../services.js';
-import { createSqliteOrgStore } from '../sqlite/org-store.js';
 import type { NewOrganization, OrgStore } from './org-store.js';
 import { OrgTree } from './org-tree.js';
 import { type OrgPatch, planUpdate } from './org-update.js';
@@ -18,13 +17,8 @@ import {
 } from './org-validation.js';
 import { pageBounds } from './paging.js';
 
-/**
- * Organizations (spec §5.1) on `store` (SQLite by default); loads the tree into memory first.
- */
-export async function createOrgService(
-  deps: PlatformDeps,
-  store: OrgStore = createSqliteOrgStore(deps.db),
-): Promise<OrgService> {
+/** Organizations (spec §5.1) on `store`; loads the tree into memory first. */
+export async function createOrgService(deps: PlatformDeps, store: OrgStore): Promise<OrgService> {
   return new StoredOrgService(store, new OrgTree(await store.loadNodes()), deps);
 }
 

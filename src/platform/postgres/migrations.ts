@@ -1,5 +1,6 @@
 import type { PgMigration, PgSchema } from '../../store/postgres/migrations.js';
 import { deviceSchema } from './schema/devices.js';
+import { keyCheckSchema } from './schema/key-check.js';
 import { orgSchema } from './schema/orgs.js';
 import { otaSchema } from './schema/ota.js';
 import { templateSchema } from './schema/templates.js';
@@ -23,6 +24,7 @@ export const pgPlatformMigrations: readonly PgMigration[] = [
   },
   { version: 4, description: 'current values, history partitioned by time', up: valueSchema },
   { version: 5, description: 'firmware and its bytes, shipments, downloads, device uploads', up: otaSchema },
+  { version: 6, description: 'fingerprint of the secret key tokens are sealed with', up: keyCheckSchema },
 ];
 
 export const platformSchema: PgSchema = {

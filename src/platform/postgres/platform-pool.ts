@@ -11,6 +11,8 @@ export interface PlatformPoolOptions {
   readonly maxConnections?: number;
   /** Give up on a new connection after this long. Default 5000 ms. */
   readonly connectionTimeoutMs?: number;
+  /** A query without an answer after this long fails. Default 15 000 ms. */
+  readonly queryTimeoutMs?: number;
   /** Test seam: schema steps to apply instead of the shipped ones. */
   readonly migrations?: readonly PgMigration[];
 }
@@ -25,6 +27,7 @@ export async function openPlatformPool(url: string, options: PlatformPoolOptions
     name: 'platform store',
     bigintAsNumber: true,
     maxConnections: options.maxConnections ?? 8,
+    queryTimeoutMs: options.queryTimeoutMs ?? 15_000,
     ...(options.logger && { logger: options.logger }),
     ...(options.connectionTimeoutMs !== undefined && { connectionTimeoutMs: options.connectionTimeoutMs }),
   });

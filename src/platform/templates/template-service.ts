@@ -6,7 +6,6 @@ import type { Page, Template } from '../model.js';
 import { pageBounds } from '../orgs/paging.js';
 import type { PlatformDeps } from '../platform.js';
 import type { Caller, OrgService, PageRequest, TemplateInput, TemplateService } from '../services.js';
-import { createSqliteTemplateStore } from '../sqlite/template-store.js';
 import { checkInteger, checkObject } from './field-checks.js';
 import { TemplateCache } from './template-cache.js';
 import { checkTemplateId, generateTemplateId } from './template-id.js';
@@ -15,16 +14,11 @@ import { validateChildren, validateNewFields, validatePatchFields } from './temp
 
 export type TemplateServiceDeps = Pick<PlatformDeps, 'options' | 'clock' | 'logger'>;
 
-/** The TemplateService on the platform database (composition: src/platform/platform.ts). */
-export async function createTemplateService(deps: PlatformDeps, orgs: OrgService): Promise<TemplateService> {
-  return openTemplateService(createSqliteTemplateStore(deps.db), deps, orgs);
-}
-
-/** The TemplateService on any TemplateStore; loads every template into the cache first. */
-export async function openTemplateService(
-  store: TemplateStore,
+/** The TemplateService on `store`; loads every template into the cache first. */
+export async function createTemplateService(
   deps: TemplateServiceDeps,
   orgs: OrgService,
+  store: TemplateStore,
 ): Promise<TemplateService> {
   const cache = new TemplateCache();
   for (const template of await store.loadAll()) cache.put(template);

@@ -7,6 +7,11 @@ export interface PoolOptions {
   readonly maxConnections?: number;
   /** Give up on a new connection after this long. Default 5000 ms. */
   readonly connectionTimeoutMs?: number;
+  /**
+   * A query (or transaction statement) without an answer after this long fails, so a stalled
+   * database surfaces as an error (CONNECT 0x88, HTTP 503) rather than a hang. Default: none.
+   */
+  readonly queryTimeoutMs?: number;
   /** Who is logging (e.g. 'engine store', 'platform store'). Default 'engine store'. */
   readonly name?: string;
   /**
@@ -48,6 +53,7 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     idleTimeoutMillis: 30_000,
     application_name: 'devgate',
     ...(options.bigintAsNumber === true && { types: bigintAsNumber }),
+    ...(options.queryTimeoutMs !== undefined && { query_timeout: options.queryTimeoutMs }),
   });
   const name = options.name ?? 'engine store';
   pool.on('error', (err) => {

@@ -108,21 +108,14 @@ const KNOWN_EXCEPTIONS: readonly { file: string; specifier: string; why: string 
   { file: 'src/observability/sys-topics.ts', specifier: '../broker/sys-topic.js', why: '$SYS publisher' },
 ];
 
-/** Files that may import a database driver. SQLite outside these folders is a known exception. */
-const DRIVER_HOMES: Readonly<Record<string, { folders: readonly string[]; exceptions: readonly string[] }>> =
-  {
-    'better-sqlite3': {
-      folders: ['src/store/sqlite/', 'src/platform/sqlite/'],
-      // SQLite-specific files outside the driver folders; to move behind the store interfaces.
-      exceptions: [
-        'src/backup/sqlite-archive-sink.ts',
-        'src/backup/sqlite-archive-source.ts',
-        'src/ota/sqlite-ota-store.ts',
-        'src/platform/platform.ts', // the `Database` type of the platform handle
-      ],
-    },
-    pg: { folders: ['src/store/postgres/'], exceptions: [] },
-  };
+/**
+ * Where a database driver may be imported: its store folders, and files named after their backend
+ * (`sqlite-….ts`, `postgres-….ts`) that implement a feature's store interface beside the feature.
+ */
+const DRIVER_HOMES: Readonly<Record<string, { folders: readonly string[]; filePrefix: string }>> = {
+  'better-sqlite3': { folders: ['src/store/sqlite/', 'src/platform/sqlite/'], filePrefix: 'sqlite-' },
+  pg: { folders: ['src/store/postgres/', 'src/platform/postgres/'], filePrefix: 'postgres-' },
+};
 
 const edges = importGraph(ROOT);
 const crossUnit = edges.filter(
@@ -193,22 +186,20 @@ suite('dependency rule between the folders of src/ (docs/architecture.md)', () =
   });
 
   for (const [driver, home] of Object.entries(DRIVER_HOMES)) {
-    test(`${driver} is imported only by its store folders and the listed exceptions`, () => {
+    test(`${driver} is imported only by its store folders and files named after it`, () => {
       const users = edges.filter(
         (edge) => edge.specifier === driver || edge.specifier.startsWith(`${driver}/`),
       );
       const violations = users.filter(
         (edge) =>
           !home.folders.some((folder) => edge.file.startsWith(folder)) &&
-          !home.exceptions.includes(edge.file),
+          !(edge.file.split('/').at(-1) ?? '').startsWith(home.filePrefix),
       );
       assert.equal(
         violations.length,
         0,
         `${driver} imported outside its home:\n${violations.map(describe).join('\n')}`,
       );
-      const stale = home.exceptions.filter((file) => !users.some((edge) => edge.file === file));
-      assert.deepEqual(stale, [], `remove these from the ${driver} exceptions: they no longer import it`);
     });
   }
 });

@@ -25,11 +25,11 @@ interface Setup {
 /** A device service on real SQLite whose stores the test reads directly (the truth). */
 async function setup(t: TestContext): Promise<Setup> {
   const deps = openPlatformDeps(t);
-  const orgs = await createOrgService(deps);
+  const orgs = await createOrgService(deps, deps.stores.orgs);
   const rootOrg = await orgs.createRoot({ name: 'Root' });
   const root = callerFor(rootOrg.id);
   const other = await orgs.create(root, { name: 'Other' });
-  const templates = await createTemplateService(deps, orgs);
+  const templates = await createTemplateService(deps, orgs, deps.stores.templates);
   const template = await templates.create(root, { name: 'T' });
   const nameField = template.metaFields.find((f) => f.type === MetaFieldType.DeviceName);
   assert.ok(nameField);

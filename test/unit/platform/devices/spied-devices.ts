@@ -23,10 +23,10 @@ export interface SpiedDevices {
 export async function openSpiedDevices(t: TestContext, tokenCacheSize?: number): Promise<SpiedDevices> {
   const deps = openPlatformDeps(t);
   const { db } = deps;
-  const orgs = await createOrgService(deps);
+  const orgs = await createOrgService(deps, deps.stores.orgs);
   const root = await orgs.createRoot({ name: 'Root' });
   const caller = { orgId: root.id, actor: 'test' };
-  const templates = await createTemplateService(deps, orgs);
+  const templates = await createTemplateService(deps, orgs, deps.stores.templates);
   const template = await templates.create(caller, { name: 'T' });
   const stores = openSqliteDeviceStores(db, deps.tokenKey);
   let lookups = 0;

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { defaultPlatformOptions } from '../../../../src/config/platform-options.js';
 import { hashDeviceToken } from '../../../../src/platform/devices/device-token.js';
 import { openPlatform } from '../../../../src/platform/platform.js';
+import { openSqlitePlatformStores } from '../../../../src/platform/sqlite/open-sqlite-platform.js';
 import { callerFor } from '../../../helpers/platform.js';
 
 test('spec §9 tokens and secrets: device tokens are neither in the database file nor in the logs', async (t) => {
@@ -21,11 +22,13 @@ test('spec §9 tokens and secrets: device tokens are neither in the database fil
       done();
     },
   });
+  const tokenKey = randomBytes(32);
+  const logger = pino({ level: 'trace' }, sink);
   const platform = await openPlatform({
-    file: join(dir, 'platform.sqlite'),
+    stores: openSqlitePlatformStores(join(dir, 'platform.sqlite'), { tokenKey, logger }),
     options: defaultPlatformOptions,
-    logger: pino({ level: 'trace' }, sink),
-    tokenKey: randomBytes(32),
+    logger,
+    tokenKey,
   });
   const tokens: string[] = [];
   try {

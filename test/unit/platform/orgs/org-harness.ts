@@ -16,8 +16,8 @@ export async function openOrgsAndOAuth(
 ) {
   const deps = openPlatformDeps(t, overrides);
   const { db } = deps;
-  const orgs = await createOrgService(deps);
-  const oauth = createOAuthService(deps, orgs);
+  const orgs = await createOrgService(deps, deps.stores.orgs);
+  const oauth = createOAuthService(deps, orgs, deps.stores.oauth);
   return { db, deps, orgs, oauth };
 }
 

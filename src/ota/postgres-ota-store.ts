@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { NotFoundError } from '../platform/errors.js';
+import { isForeignKeyViolation } from '../platform/postgres/pg-error-codes.js';
 import { lockIds, withPgTransaction } from '../platform/postgres/pg-transaction.js';
 import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, type Shipment, ShipmentStatus } from './model.js';
 import type { NewFirmware, OtaStore, ScopedPage, ShipmentEntry } from './ota-store.js';
@@ -200,6 +202,9 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
         if (newId === undefined) throw new Error('shipment insert returned no row');
         await client.query(SETTLE, [[...held.rows.map((r) => r.id), newId]]);
         return newId;
+      }).catch((err: unknown) => {
+        // A device or the firmware was deleted after the service checked it.
+        throw isForeignKeyViolation(err) ? new NotFoundError('Device or firmware not found.') : err;
       });
       const stored = await shipment(id);
       if (stored === undefined) throw new Error('shipment row vanished after insert');

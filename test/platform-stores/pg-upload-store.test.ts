@@ -1,3 +1,7 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { NotFoundError } from '../../src/platform/errors.js';
 import { PostgresUploadStore } from '../../src/platform/postgres/postgres-upload-store.js';
 import { postgresTestOptions } from '../helpers/postgres.js';
 import { insertPgDeviceRow, insertPgOrgRow, openTestPlatformPool } from './pg-platform-db.js';
@@ -13,4 +17,14 @@ describeUploadStoreContract(
     return { uploads: new PostgresUploadStore(pool, options), devices: devices as [number, number, number] };
   },
   postgresTestOptions(),
+);
+
+test(
+  'upload store (postgres): a device deleted meanwhile is NotFoundError, not a driver error',
+  postgresTestOptions(),
+  async (t) => {
+    const { pool } = await openTestPlatformPool(t);
+    const uploads = new PostgresUploadStore(pool, { key: randomBytes(32), maxFiles: 3 });
+    await assert.rejects(uploads.save(987_654, 'a.txt', Buffer.from('x')), NotFoundError);
+  },
 );

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { NotFoundError } from '../errors.js';
 import {
   isUploadKey,
   serialPerKey,
@@ -6,6 +7,7 @@ import {
   type UploadStore,
   type UploadStoreOptions,
 } from '../uploads/upload-store.js';
+import { isForeignKeyViolation } from './pg-error-codes.js';
 import { lockIds, withPgTransaction } from './pg-transaction.js';
 
 /** Advisory-lock namespace of a device's uploads (saves of one device take turns across processes). */
@@ -47,6 +49,9 @@ export class PostgresUploadStore implements UploadStore {
           [deviceId, this.options.maxFiles],
         );
         return stored;
+      }).catch((err: unknown) => {
+        // The device was deleted meanwhile (its rows go with it).
+        throw isForeignKeyViolation(err) ? new NotFoundError('Device not found.') : err;
       }),
     );
   }

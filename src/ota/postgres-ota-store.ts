@@ -3,24 +3,11 @@ import { NotFoundError } from '../platform/errors.js';
 import { isForeignKeyViolation } from '../platform/postgres/pg-error-codes.js';
 import { lockIds, withPgTransaction } from '../platform/postgres/pg-transaction.js';
 import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, type Shipment, ShipmentStatus } from './model.js';
-import type { NewFirmware, OtaStore, ScopedPage, ShipmentEntry } from './ota-store.js';
+import { type EntryRow, type FirmwareRow, toEntry, toFirmware } from './ota-rows.js';
+import type { NewFirmware, OtaStore, ScopedPage } from './ota-store.js';
 
 /** Advisory-lock namespace of a device's OTA changes (new shipments, counted downloads). */
 const OTA_DEVICE_LOCK = 0x0a7a;
-
-interface FirmwareRow {
-  id: number;
-  org_id: number;
-  name: string;
-  size: number;
-  sha256: string;
-  md5: string;
-  version: string | null;
-  fw_type: string | null;
-  build: string | null;
-  blynk_version: string | null;
-  created_at: number;
-}
 
 interface ShipmentRow {
   id: number;
@@ -32,33 +19,6 @@ interface ShipmentRow {
   devices: Shipment['devices'];
 }
 
-interface EntryRow {
-  shipment_id: number;
-  shipment_status: ShipmentStatus;
-  firmware_id: number;
-  device_id: number;
-  status: DeviceOtaStatus;
-  updated_at: number;
-  downloads: number;
-}
-
-const optional = <K extends string>(key: K, value: string | null): Partial<Record<K, string>> =>
-  value === null ? {} : ({ [key]: value } as Record<K, string>);
-
-const toFirmware = (row: FirmwareRow): Firmware => ({
-  id: row.id,
-  orgId: row.org_id,
-  name: row.name,
-  size: row.size,
-  sha256: row.sha256,
-  md5: row.md5,
-  ...optional('version', row.version),
-  ...optional('fwType', row.fw_type),
-  ...optional('build', row.build),
-  ...optional('blynkVersion', row.blynk_version),
-  createdAt: row.created_at,
-});
-
 const toShipment = (row: ShipmentRow): Shipment => ({
   id: row.id,
   orgId: row.org_id,
@@ -67,16 +27,6 @@ const toShipment = (row: ShipmentRow): Shipment => ({
   status: row.status,
   createdAt: row.created_at,
   devices: row.devices,
-});
-
-const toEntry = (row: EntryRow): ShipmentEntry => ({
-  shipmentId: row.shipment_id,
-  shipmentStatus: row.shipment_status,
-  firmwareId: row.firmware_id,
-  deviceId: row.device_id,
-  status: row.status,
-  updatedAt: row.updated_at,
-  downloads: row.downloads,
 });
 
 /** The final statuses as SQL literals (our own constants, never input). */

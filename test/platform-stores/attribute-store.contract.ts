@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { newDevice, type OpenDeviceStores } from './device-store-fixture.js';
+import { type ContractTestOptions, newDevice, type OpenDeviceStores } from './device-store-fixture.js';
 
 /** The AttributeStore contract (src/platform/devices/attribute-store.ts), run once per backend. */
-export function describeAttributeStoreContract(backend: string, open: OpenDeviceStores): void {
+export function describeAttributeStoreContract(
+  backend: string,
+  open: OpenDeviceStores,
+  options: ContractTestOptions = {},
+): void {
   const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
-    test(`AttributeStore contract (${backend}) - ${what}`, fn);
+    test(`AttributeStore contract (${backend}) - ${what}`, options, fn);
 
   it('properties are set, replaced and erased per device, datastream and name', async (t) => {
     const f = await open(t);

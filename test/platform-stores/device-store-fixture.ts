@@ -38,3 +38,8 @@ export function newDevice(
     ...overrides,
   };
 }
+
+/** `test()` options a runner passes to every test of a suite (e.g. `postgresTestOptions()`). */
+export interface ContractTestOptions {
+  readonly skip?: string | boolean;
+}

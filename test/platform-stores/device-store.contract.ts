@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
+import { ConflictError, NotFoundError } from '../../src/platform/errors.js';
 import { DeviceStatus } from '../../src/platform/model.js';
-import { newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
+import { type ContractTestOptions, newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
 
 /** The DeviceStore contract (src/platform/devices/device-store.ts), run once per backend. */
-export function describeDeviceStoreContract(backend: string, open: OpenDeviceStores): void {
+export function describeDeviceStoreContract(
+  backend: string,
+  open: OpenDeviceStores,
+  options: ContractTestOptions = {},
+): void {
   const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
-    test(`DeviceStore contract (${backend}) - ${what}`, fn);
+    test(`DeviceStore contract (${backend}) - ${what}`, options, fn);
 
   it('insert assigns an id and returns the row; absent optionals stay absent', async (t) => {
     const f = await open(t);
@@ -47,15 +52,35 @@ export function describeDeviceStoreContract(backend: string, open: OpenDeviceSto
 
   it('refuses a device whose org or template does not exist', async (t) => {
     const f = await open(t);
-    await assert.rejects(f.stores.devices.insert(newDevice(f, { orgId: 999_999 })));
-    await assert.rejects(f.stores.devices.insert(newDevice(f, { templateId: 999_999 })));
+    await assert.rejects(f.stores.devices.insert(newDevice(f, { orgId: 999_999 })), NotFoundError);
+    await assert.rejects(f.stores.devices.insert(newDevice(f, { templateId: 999_999 })), NotFoundError);
+    assert.equal((await f.stores.devices.list({ orgIds: f.orgIds, offset: 0, limit: 10 })).totalElements, 0);
+  });
+
+  it('update into an org that does not exist is refused and changes nothing', async (t) => {
+    const f = await open(t);
+    const device = await f.stores.devices.insert(newDevice(f));
+    await assert.rejects(
+      f.stores.devices.update(device.id, { name: 'Moved', orgId: 999_999 }, T0 + 1),
+      NotFoundError,
+    );
+    assert.deepEqual(await f.stores.devices.get(device.id), device);
   });
 
   it('token hashes are unique', async (t) => {
     const f = await open(t);
     const input = newDevice(f);
     await f.stores.devices.insert(input);
-    await assert.rejects(f.stores.devices.insert({ ...newDevice(f), tokenHash: input.tokenHash }));
+    await assert.rejects(
+      f.stores.devices.insert({ ...newDevice(f), tokenHash: input.tokenHash }),
+      ConflictError,
+    );
+    const other = await f.stores.devices.insert(newDevice(f));
+    await assert.rejects(
+      f.stores.devices.setToken(other.id, input.tokenHash, randomBytes(60), T0 + 1),
+      ConflictError,
+    );
+    assert.deepEqual(await f.stores.devices.get(other.id), other, 'a refused setToken changes nothing');
   });
 
   it('byTokenHash finds the device; tokenSecret returns the stored forms', async (t) => {
@@ -99,6 +124,11 @@ export function describeDeviceStoreContract(backend: string, open: OpenDeviceSto
       content: [],
       totalElements: 0,
     });
+    assert.deepEqual(
+      await f.stores.devices.list({ orgIds: [a], offset: 10, limit: 10 }),
+      { content: [], totalElements: 5 },
+      'a page past the end still reports the total',
+    );
   });
 
   it('list with nameContains matches a case-insensitive substring inside the orgs', async (t) => {

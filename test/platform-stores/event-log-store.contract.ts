@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
+import { type ContractTestOptions, newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
 
 /** The EventLogStore contract (src/platform/devices/event-log-store.ts), run once per backend. */
-export function describeEventLogStoreContract(backend: string, open: OpenDeviceStores): void {
+export function describeEventLogStoreContract(
+  backend: string,
+  open: OpenDeviceStores,
+  options: ContractTestOptions = {},
+): void {
   const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
-    test(`EventLogStore contract (${backend}) - ${what}`, fn);
+    test(`EventLogStore contract (${backend}) - ${what}`, options, fn);
 
   it('append assigns increasing ids and returns the record', async (t) => {
     const f = await open(t);
@@ -57,6 +61,10 @@ export function describeEventLogStoreContract(backend: string, open: OpenDeviceS
     assert.deepEqual(page, { content: [logged[5], logged[4], logged[3]], totalElements: 6 });
     const windowed = await f.stores.events.query(id, { from: T0 + 1, to: T0 + 2, offset: 0, limit: 10 });
     assert.deepEqual(windowed, { content: [logged[2], logged[1]], totalElements: 2 });
+    assert.deepEqual(await f.stores.events.query(id, { offset: 6, limit: 3 }), {
+      content: [],
+      totalElements: 6,
+    });
   });
 
   it('append for an unknown device is undefined', async (t) => {

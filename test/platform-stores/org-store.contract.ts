@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
+import { type TestContext, type TestOptions, test } from 'node:test';
 import { ConflictError } from '../../src/platform/errors.js';
 import type { Organization } from '../../src/platform/model.js';
 import type { NewOrganization, OrgStore } from '../../src/platform/orgs/org-store.js';
@@ -56,9 +56,13 @@ async function smallTree(store: OrgStore) {
 }
 
 /** The OrgStore contract (src/platform/orgs/org-store.ts), run once per backend. */
-export function describeOrgStoreContract(backend: string, open: OpenOrgStore): void {
+export function describeOrgStoreContract(
+  backend: string,
+  open: OpenOrgStore,
+  options: TestOptions = {},
+): void {
   const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
-    test(`OrgStore contract (${backend}) - ${what}`, fn);
+    test(`OrgStore contract (${backend}) - ${what}`, options, fn);
 
   it('insert returns the stored org; get round-trips every field', async (t) => {
     const { store } = await open(t);
@@ -162,6 +166,7 @@ export function describeOrgStoreContract(backend: string, open: OpenOrgStore): v
       [b.id],
     );
     assert.equal(second.totalElements, 3);
+    assert.deepEqual(await store.list({ ids, offset: 10, limit: 2 }), { content: [], totalElements: 3 });
     assert.deepEqual(await store.list({ ids: [], offset: 0, limit: 10 }), { content: [], totalElements: 0 });
     assert.deepEqual((await store.list({ ids: [root.id], offset: 0, limit: 1 })).content, [root]);
   });

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { NewStaticToken } from '../../src/platform/devices/static-token-store.js';
+import { ConflictError, NotFoundError } from '../../src/platform/errors.js';
 import { DeviceStatus } from '../../src/platform/model.js';
-import { type DeviceStoreFixture, newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
+import {
+  type ContractTestOptions,
+  type DeviceStoreFixture,
+  newDevice,
+  type OpenDeviceStores,
+  T0,
+} from './device-store-fixture.js';
 
 let serial = 0;
 
@@ -18,9 +25,13 @@ function newStaticToken(f: DeviceStoreFixture, orgId = f.orgIds[1]): NewStaticTo
 }
 
 /** The StaticTokenStore contract (src/platform/devices/static-token-store.ts), run once per backend. */
-export function describeStaticTokenStoreContract(backend: string, open: OpenDeviceStores): void {
+export function describeStaticTokenStoreContract(
+  backend: string,
+  open: OpenDeviceStores,
+  options: ContractTestOptions = {},
+): void {
   const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
-    test(`StaticTokenStore contract (${backend}) - ${what}`, fn);
+    test(`StaticTokenStore contract (${backend}) - ${what}`, options, fn);
 
   it('createMany makes each device and its UNCLAIMED token, in input order', async (t) => {
     const f = await open(t);
@@ -54,9 +65,41 @@ export function describeStaticTokenStoreContract(backend: string, open: OpenDevi
     const f = await open(t);
     const good = newStaticToken(f);
     const clash = { ...newStaticToken(f), token: good.token };
-    await assert.rejects(f.stores.staticTokens.createMany([good, clash]));
+    await assert.rejects(f.stores.staticTokens.createMany([good, clash]), ConflictError);
     assert.equal(await f.stores.staticTokens.byToken(good.token), undefined);
     assert.equal(await f.stores.devices.byTokenHash(good.device.tokenHash), undefined);
+    const deviceClash = newStaticToken(f);
+    const sameDeviceToken = {
+      ...newStaticToken(f),
+      device: { ...newDevice(f), tokenHash: deviceClash.device.tokenHash },
+    };
+    await assert.rejects(f.stores.staticTokens.createMany([deviceClash, sameDeviceToken]), ConflictError);
+    await assert.rejects(
+      f.stores.staticTokens.createMany([{ ...newStaticToken(f), productId: 999_999 }]),
+      NotFoundError,
+    );
+    assert.equal(
+      (await f.stores.staticTokens.list({ orgIds: f.orgIds, offset: 0, limit: 10 })).totalElements,
+      0,
+    );
+    assert.equal((await f.stores.devices.list({ orgIds: f.orgIds, offset: 0, limit: 10 })).totalElements, 0);
+  });
+
+  it('createMany of many keeps input order and pairs each token with its own device', async (t) => {
+    const f = await open(t);
+    assert.deepEqual(await f.stores.staticTokens.createMany([]), []);
+    const inputs = Array.from({ length: 40 }, () => newStaticToken(f));
+    const created = await f.stores.staticTokens.createMany(inputs);
+    assert.deepEqual(
+      created.map(({ staticToken }) => staticToken.token),
+      inputs.map((input) => input.token),
+    );
+    for (const [i, { staticToken, device }] of created.entries()) {
+      assert.equal(staticToken.deviceId, device.id);
+      assert.equal(device.name, inputs[i]?.device.name);
+      assert.deepEqual(await f.stores.devices.byTokenHash(inputs[i]?.device.tokenHash ?? ''), device);
+      if (i > 0) assert.ok(staticToken.id > (created[i - 1]?.staticToken.id ?? 0), 'ids follow input order');
+    }
   });
 
   it('list filters by org ids and pages with a total', async (t) => {
@@ -70,6 +113,8 @@ export function describeStaticTokenStoreContract(backend: string, open: OpenDevi
     await f.stores.staticTokens.createMany([newStaticToken(f, b)]);
     const page = await f.stores.staticTokens.list({ orgIds: [a], offset: 1, limit: 1 });
     assert.deepEqual(page, { content: [inA[1]?.staticToken], totalElements: 3 });
+    const past = await f.stores.staticTokens.list({ orgIds: [a], offset: 5, limit: 1 });
+    assert.deepEqual(past, { content: [], totalElements: 3 }, 'a page past the end still reports the total');
   });
 
   it('claim moves the device once; a second claim changes nothing', async (t) => {
@@ -105,6 +150,32 @@ export function describeStaticTokenStoreContract(backend: string, open: OpenDevi
       await f.stores.staticTokens.claim(made.staticToken.id + 1000, { orgId: a, ownerId: 1, at: T0 }),
       undefined,
     );
+  });
+
+  it('of two concurrent claims exactly one wins', async (t) => {
+    const f = await open(t);
+    const [made] = await f.stores.staticTokens.createMany([newStaticToken(f)]);
+    assert.ok(made);
+    const claims = await Promise.all(
+      [f.orgIds[0], f.orgIds[2]].map((orgId, i) =>
+        f.stores.staticTokens.claim(made.staticToken.id, { orgId, ownerId: i, at: T0 + 1 }),
+      ),
+    );
+    const winners = claims.filter((claimed) => claimed !== undefined);
+    assert.equal(winners.length, 1);
+    assert.deepEqual(await f.stores.devices.get(made.device.id), winners[0]?.device);
+  });
+
+  it('claim into an org that does not exist is refused and changes nothing', async (t) => {
+    const f = await open(t);
+    const [made] = await f.stores.staticTokens.createMany([newStaticToken(f)]);
+    assert.ok(made);
+    await assert.rejects(
+      f.stores.staticTokens.claim(made.staticToken.id, { orgId: 999_999, ownerId: 1, at: T0 + 1 }),
+      NotFoundError,
+    );
+    assert.deepEqual(await f.stores.staticTokens.get(made.staticToken.id), made.staticToken);
+    assert.deepEqual(await f.stores.devices.get(made.device.id), made.device);
   });
 
   it('claim without a name keeps the device name', async (t) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
+import { type TestContext, type TestOptions, test } from 'node:test';
 import { ConflictError } from '../../src/platform/errors.js';
 import type { Template } from '../../src/platform/model.js';
 import type {
@@ -78,9 +78,10 @@ const idsOf = (items: ReadonlyArray<{ id: number }>) => items.map((i) => i.id);
 export function describeTemplateStoreContract(
   backend: string,
   open: (t: TestContext) => Promise<TemplateStoreFixture>,
+  options: TestOptions = {},
 ): void {
   const it = (what: string, fn: (t: TestContext) => Promise<void>) =>
-    test(`TemplateStore contract (${backend}) - ${what}`, fn);
+    test(`TemplateStore contract (${backend}) - ${what}`, options, fn);
 
   const draft = (orgId: number, templateId: string, extra: Partial<NewTemplate> = {}): NewTemplate => ({
     templateId,

@@ -19,7 +19,8 @@ export interface TokenPair {
 
 /**
  * Storage of OAuth clients and tokens (spec §5.8). Holds no rules: the service checks scope,
- * secrets, expiry and client state. Implementations: SQLite (src/platform/sqlite/oauth-store.ts).
+ * secrets, expiry and client state. Implementations: SQLite (src/platform/sqlite/oauth-store.ts),
+ * PostgreSQL (src/platform/postgres/pg-oauth-store.ts).
  */
 export interface OAuthStore {
   insertClient(client: Omit<StoredOAuthClient, 'id'>): Promise<StoredOAuthClient>;

@@ -21,7 +21,8 @@ export interface OrgListQuery {
 
 /**
  * Storage of organizations. Holds no rules: validation, scope and the delete refusals live in the
- * service. Implementations: SQLite (src/platform/sqlite/org-store.ts).
+ * service. Implementations: SQLite (src/platform/sqlite/org-store.ts), PostgreSQL
+ * (src/platform/postgres/pg-org-store.ts).
  */
 export interface OrgStore {
   /** Every organization's place in the tree, for the in-memory copy. */

@@ -1,47 +1,14 @@
-import type { Database, Statement } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import {
+  type DeviceRow,
+  deviceColumns,
+  duplicateDeviceToken,
+  duplicateStaticToken,
+  toDevice,
+} from '../devices/device-row-mapping.js';
 import type { NewDevice } from '../devices/device-store.js';
-import type { Device, DeviceStatus, HardwareInfo } from '../model.js';
-
-/** A `devices` row without the token columns (those are read only on purpose). */
-export interface DeviceRow {
-  id: number;
-  name: string;
-  template_id: number;
-  org_id: number;
-  owner_user_id: number | null;
-  status: DeviceStatus;
-  hardware_info: string | null;
-  activated_at: number | null;
-  first_connect_time: number | null;
-  connect_time: number | null;
-  disconnect_time: number | null;
-  ip: string | null;
-  created_at: number;
-  last_modified_ts: number;
-}
-
-export const deviceColumns = `id, name, template_id, org_id, owner_user_id, status, hardware_info, activated_at,
-  first_connect_time, connect_time, disconnect_time, ip, created_at, last_modified_ts`;
-
-/** Absent optionals stay absent (no `undefined`-valued keys), so results compare with deepEqual. */
-export function toDevice(row: DeviceRow): Device {
-  return {
-    id: row.id,
-    name: row.name,
-    templateId: row.template_id,
-    orgId: row.org_id,
-    ownerUserId: row.owner_user_id,
-    status: row.status,
-    ...(row.hardware_info === null ? {} : { hardwareInfo: JSON.parse(row.hardware_info) as HardwareInfo }),
-    ...(row.activated_at === null ? {} : { activatedAt: row.activated_at }),
-    ...(row.first_connect_time === null ? {} : { firstConnectTime: row.first_connect_time }),
-    ...(row.connect_time === null ? {} : { connectTime: row.connect_time }),
-    ...(row.disconnect_time === null ? {} : { disconnectTime: row.disconnect_time }),
-    ...(row.ip === null ? {} : { ip: row.ip }),
-    createdAt: row.created_at,
-    lastModifiedTs: row.last_modified_ts,
-  };
-}
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Device } from '../model.js';
 
 /** Statements shared by the device and static-token stores. */
 export interface DeviceStatements {
@@ -66,4 +33,30 @@ export function insertDevice(statements: DeviceStatements, device: NewDevice): D
   const row = statements.get.get(Number(lastInsertRowid));
   if (row === undefined) throw new Error('device row vanished after insert');
   return toDevice(row);
+}
+
+/**
+ * The typed error for a broken constraint of the device tables (the PostgreSQL stores raise the
+ * same): a taken token hash is a ConflictError, a missing org/template a NotFoundError. Anything
+ * else is returned unchanged.
+ */
+export function deviceWriteError(err: unknown): unknown {
+  if (!(err instanceof BetterSqlite3.SqliteError)) return err;
+  if (err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    if (err.message.includes('static_tokens.token_hash')) return new ConflictError(duplicateStaticToken);
+    if (err.message.includes('devices.token_hash')) return new ConflictError(duplicateDeviceToken);
+  }
+  if (err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new NotFoundError('The organization, template or device referenced does not exist.');
+  }
+  return err;
+}
+
+/** Runs `work`, rethrowing a constraint failure as its typed error. */
+export function mappingDeviceErrors<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    throw deviceWriteError(err);
+  }
 }

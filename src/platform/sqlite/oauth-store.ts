@@ -1,32 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { Page } from '../model.js';
+import {
+  type OAuthClientRow as ClientRow,
+  OAUTH_CLIENT_COLUMNS as COLUMNS,
+  oauthClientFromRow as fromRow,
+} from '../oauth/oauth-client-rows.js';
 import type { OAuthStore, StoredOAuthClient, TokenPair } from '../oauth/oauth-store.js';
-
-interface ClientRow {
-  id: number;
-  client_id: string;
-  name: string;
-  org_id: number;
-  redirect_urls: string;
-  secret_hash: string;
-  is_active: number;
-  created_at: number;
-}
-
-const COLUMNS = 'id, client_id, name, org_id, redirect_urls, secret_hash, is_active, created_at';
-
-function fromRow(row: ClientRow): StoredOAuthClient {
-  return {
-    id: row.id,
-    clientId: row.client_id,
-    name: row.name,
-    orgId: row.org_id,
-    redirectUrls: JSON.parse(row.redirect_urls) as string[],
-    isActive: row.is_active === 1,
-    createdAt: row.created_at,
-    secretHash: row.secret_hash,
-  };
-}
 
 /** OAuthStore on the platform SQLite database (schema step 1, src/platform/sqlite/schema/orgs.ts). */
 export function createSqliteOAuthStore(db: Database): OAuthStore {

@@ -1,61 +1,18 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { ConflictError } from '../errors.js';
-import type { Address, Organization, OrgType, Page } from '../model.js';
+import type { Organization, OrgType, Page } from '../model.js';
+import {
+  ORG_COLUMNS as COLUMNS,
+  orgFromRow as fromRow,
+  type OrgRow,
+  orgColumnValues,
+} from '../orgs/org-rows.js';
 import type { NewOrganization, OrgListQuery, OrgNode, OrgStore } from '../orgs/org-store.js';
 
-interface OrgRow {
-  id: number;
-  parent_id: number | null;
-  name: string;
-  description: string;
-  type: string;
-  is_active: number;
-  tz: string;
-  unit_system: string;
-  phone_number: string | null;
-  address: string | null;
-  home_region_url: string | null;
-  created_at: number;
-  last_modified_ts: number;
-}
-
-const COLUMNS = `id, parent_id, name, description, type, is_active, tz, unit_system, phone_number, address,
-  home_region_url, created_at, last_modified_ts`;
-
-function fromRow(row: OrgRow): Organization {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    type: row.type as OrgType,
-    parentOrganizationId: row.parent_id,
-    isActive: row.is_active === 1,
-    tz: row.tz,
-    unitSystem: row.unit_system as Organization['unitSystem'],
-    ...(row.phone_number === null ? {} : { phoneNumber: row.phone_number }),
-    ...(row.address === null ? {} : { address: JSON.parse(row.address) as Address }),
-    ...(row.home_region_url === null ? {} : { homeRegionUrl: row.home_region_url }),
-    createdAt: row.created_at,
-    lastModifiedTs: row.last_modified_ts,
-  };
-}
-
+/** Named parameters of an org; SQLite stores `is_active` as 0/1. */
 function params(org: NewOrganization) {
-  return {
-    parent_id: org.parentOrganizationId,
-    name: org.name,
-    name_lower: org.name.toLowerCase(),
-    description: org.description,
-    type: org.type,
-    is_active: org.isActive ? 1 : 0,
-    tz: org.tz,
-    unit_system: org.unitSystem,
-    phone_number: org.phoneNumber ?? null,
-    address: org.address === undefined ? null : JSON.stringify(org.address),
-    home_region_url: org.homeRegionUrl ?? null,
-    created_at: org.createdAt,
-    last_modified_ts: org.lastModifiedTs,
-  };
+  const values = orgColumnValues(org);
+  return { ...values, is_active: values.is_active ? 1 : 0 };
 }
 
 /** OrgStore on the platform SQLite database (schema step 1, src/platform/sqlite/schema/orgs.ts). */

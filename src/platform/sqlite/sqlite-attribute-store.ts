@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { AttributeStore } from '../devices/attribute-store.js';
+import { type PropertyColumns, toMetaValueRow, toPropertyRow } from '../devices/device-row-mapping.js';
 
 /** AttributeStore on SQLite: properties keep their value list as JSON text. */
 export function createSqliteAttributeStore(db: Database): AttributeStore {
@@ -11,7 +12,7 @@ export function createSqliteAttributeStore(db: Database): AttributeStore {
     eraseProperty: db.prepare(
       'DELETE FROM properties WHERE device_id = ? AND datastream_id = ? AND name = ?',
     ),
-    properties: db.prepare<[number], { datastream_id: number; name: string; value_list: string }>(
+    properties: db.prepare<[number], PropertyColumns>(
       'SELECT datastream_id, name, value_list FROM properties WHERE device_id = ? ORDER BY datastream_id, name',
     ),
     setMeta: db.prepare(`
@@ -44,15 +45,9 @@ export function createSqliteAttributeStore(db: Database): AttributeStore {
   return {
     setProperty: async (deviceId, dataStreamId, name, values) =>
       setProperty(deviceId, dataStreamId, name, values),
-    properties: async (deviceId) =>
-      s.properties.all(deviceId).map((row) => ({
-        dataStreamId: row.datastream_id,
-        name: row.name,
-        values: JSON.parse(row.value_list) as string[],
-      })),
+    properties: async (deviceId) => s.properties.all(deviceId).map(toPropertyRow),
     setMetaValue: async (deviceId, metaFieldId, value) => setMeta(deviceId, metaFieldId, value),
-    metaValues: async (deviceId) =>
-      s.meta.all(deviceId).map((row) => ({ metaFieldId: row.meta_field_id, value: row.value })),
+    metaValues: async (deviceId) => s.meta.all(deviceId).map(toMetaValueRow),
     clear: async (deviceId) => clear(deviceId),
   };
 }

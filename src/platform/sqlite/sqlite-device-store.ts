@@ -1,13 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import { type DeviceRow, deviceColumns, toDevice } from '../devices/device-row-mapping.js';
 import type { DevicePatch, DeviceQuery, DeviceStore, NewDevice } from '../devices/device-store.js';
 import type { Device, Page } from '../model.js';
-import {
-  type DeviceRow,
-  deviceColumns,
-  insertDevice,
-  prepareDeviceStatements,
-  toDevice,
-} from './device-rows.js';
+import { insertDevice, mappingDeviceErrors, prepareDeviceStatements } from './device-rows.js';
 
 /** Org ids travel as one JSON parameter, so one prepared statement serves any subtree size. */
 const inOrgs = 'org_id IN (SELECT value FROM json_each(@orgIds))';
@@ -69,7 +64,7 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
   });
 
   return {
-    insert: async (device: NewDevice) => insertDevice(shared, device),
+    insert: async (device: NewDevice) => mappingDeviceErrors(() => insertDevice(shared, device)),
     get: async (id) => read(id),
     byTokenHash: async (hash) => {
       const row = s.byHash.get(hash);
@@ -79,7 +74,8 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
       const row = s.secret.get(id);
       return row === undefined ? undefined : { tokenHash: row.token_hash, tokenCipher: row.token_enc };
     },
-    setToken: async (id, hash, cipher, at) => s.setToken.run(hash, cipher, at, id).changes > 0,
+    setToken: async (id, hash, cipher, at) =>
+      mappingDeviceErrors(() => s.setToken.run(hash, cipher, at, id).changes > 0),
     list: async (query: DeviceQuery): Promise<Page<Device>> => {
       const params = {
         orgIds: JSON.stringify(query.orgIds),
@@ -91,7 +87,7 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
       const { n } = s.count.get(params) ?? { n: 0 };
       return { content, totalElements: n };
     },
-    update: async (id, patch, at) => update(id, patch, at),
+    update: async (id, patch, at) => mappingDeviceErrors(() => update(id, patch, at)),
     recordConnection: async (id, event) => {
       const statement = event.connected ? s.connected : s.disconnected;
       const changed = statement.run({ id, at: event.at, ip: event.ip ?? null }).changes > 0;

@@ -1,24 +1,7 @@
 import type { Database } from 'better-sqlite3';
+import { type EventRow, toEventRecord } from '../devices/device-row-mapping.js';
 import type { EventLogQuery, EventLogStore } from '../devices/event-log-store.js';
 import type { DeviceEventRecord } from '../model.js';
-
-interface EventRow {
-  id: number;
-  device_id: number;
-  event_id: number;
-  code: string;
-  description: string;
-  ts: number;
-}
-
-const toRecord = (row: EventRow): DeviceEventRecord => ({
-  id: row.id,
-  deviceId: row.device_id,
-  eventId: row.event_id,
-  code: row.code,
-  description: row.description,
-  ts: row.ts,
-});
 
 const window = 'device_id = @deviceId AND ts BETWEEN @from AND @to';
 
@@ -51,7 +34,7 @@ export function createSqliteEventLogStore(db: Database): EventLogStore {
         limit: query.limit,
         offset: query.offset,
       };
-      return { content: s.page.all(params).map(toRecord), totalElements: s.count.get(params)?.n ?? 0 };
+      return { content: s.page.all(params).map(toEventRecord), totalElements: s.count.get(params)?.n ?? 0 };
     },
     clear: async (deviceId) => {
       s.clear.run(deviceId);

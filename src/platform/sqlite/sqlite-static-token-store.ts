@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { hashDeviceToken, openDeviceToken, sealDeviceToken } from '../devices/device-token.js';
+import { type StaticTokenRow, toDevice, toStaticToken } from '../devices/device-row-mapping.js';
+import { hashDeviceToken, sealDeviceToken } from '../devices/device-token.js';
 import type {
   ClaimInput,
   NewStaticToken,
@@ -7,32 +8,7 @@ import type {
   StaticTokenWithDevice,
 } from '../devices/static-token-store.js';
 import type { Device, StaticToken } from '../model.js';
-import { insertDevice, prepareDeviceStatements, toDevice } from './device-rows.js';
-
-interface StaticTokenRow {
-  id: number;
-  token_hash: string;
-  token_enc: Buffer;
-  org_id: number;
-  product_id: number;
-  device_id: number;
-  status: 'CLAIMED' | 'UNCLAIMED';
-  owner_id: number | null;
-  claimed_org_id: number | null;
-  created_at: number;
-}
-
-const toStaticTokenWith = (tokenKey: Buffer, row: StaticTokenRow): StaticToken => ({
-  id: row.id,
-  token: openDeviceToken(tokenKey, row.token_enc, row.token_hash),
-  orgId: row.org_id,
-  productId: row.product_id,
-  deviceId: row.device_id,
-  status: row.status,
-  ownerId: row.owner_id,
-  claimedOrgId: row.claimed_org_id,
-  createdAt: row.created_at,
-});
+import { insertDevice, mappingDeviceErrors, prepareDeviceStatements } from './device-rows.js';
 
 /**
  * StaticTokenStore on SQLite; a token and its device always change in one transaction. QR tokens
@@ -40,7 +16,7 @@ const toStaticTokenWith = (tokenKey: Buffer, row: StaticTokenRow): StaticToken =
  * `tokenKey` shows it again in lists; never in clear text.
  */
 export function createSqliteStaticTokenStore(db: Database, tokenKey: Buffer): StaticTokenStore {
-  const toStaticToken = (row: StaticTokenRow): StaticToken => toStaticTokenWith(tokenKey, row);
+  const fromRow = (row: StaticTokenRow): StaticToken => toStaticToken(tokenKey, row);
   const devices = prepareDeviceStatements(db);
   const s = {
     insert: db.prepare(`
@@ -68,7 +44,7 @@ export function createSqliteStaticTokenStore(db: Database, tokenKey: Buffer): St
   };
   const pair = (row: StaticTokenRow | undefined): StaticTokenWithDevice | undefined => {
     const device = row && devices.get.get(row.device_id);
-    return row && device ? { staticToken: toStaticToken(row), device: toDevice(device) } : undefined;
+    return row && device ? { staticToken: fromRow(row), device: toDevice(device) } : undefined;
   };
   const createMany = db.transaction((items: readonly NewStaticToken[]) =>
     items.map((item) => {
@@ -84,7 +60,7 @@ export function createSqliteStaticTokenStore(db: Database, tokenKey: Buffer): St
       );
       const row = s.get.get(Number(lastInsertRowid));
       if (row === undefined) throw new Error('static token row vanished after insert');
-      return { staticToken: toStaticToken(row), device };
+      return { staticToken: fromRow(row), device };
     }),
   );
   const claim = db.transaction((id: number, input: ClaimInput) => {
@@ -113,18 +89,18 @@ export function createSqliteStaticTokenStore(db: Database, tokenKey: Buffer): St
     const row = s.get.get(id);
     return row !== undefined && s.deleteDevice.run(row.device_id).changes > 0;
   });
-  const one = (row: StaticTokenRow | undefined) => (row === undefined ? undefined : toStaticToken(row));
+  const one = (row: StaticTokenRow | undefined) => (row === undefined ? undefined : fromRow(row));
 
   return {
-    createMany: async (items) => createMany(items),
+    createMany: async (items) => mappingDeviceErrors(() => createMany(items)),
     get: async (id) => one(s.get.get(id)),
     byToken: async (token) => one(s.byToken.get(hashDeviceToken(token))),
     byDeviceId: async (deviceId) => one(s.byDevice.get(deviceId)),
     list: async (query) => {
       const params = { orgIds: JSON.stringify(query.orgIds), limit: query.limit, offset: query.offset };
-      return { content: s.page.all(params).map(toStaticToken), totalElements: s.count.get(params)?.n ?? 0 };
+      return { content: s.page.all(params).map(fromRow), totalElements: s.count.get(params)?.n ?? 0 };
     },
-    claim: async (id, input) => claim(id, input),
+    claim: async (id, input) => mappingDeviceErrors(() => claim(id, input)),
     unclaim: async (id, at) => unclaim(id, at),
     delete: async (id) => remove(id),
   };

@@ -1,15 +1,27 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { DatastreamDraft, MetaFieldDraft, TemplateEventDraft } from '../templates/template-store.js';
 import {
   type DatastreamRow,
+  datastreamColumns,
   datastreamParams,
   type EventRow,
+  eventColumns,
   eventParams,
   type MetaFieldRow,
+  metaFieldColumns,
   metaFieldParams,
-} from './template-rows.js';
+} from '../templates/template-rows.js';
+import type { DatastreamDraft, MetaFieldDraft, TemplateEventDraft } from '../templates/template-store.js';
 
 export type Params = Record<string, unknown>;
+
+/** SQLite binds no booleans: they are stored as 0/1. */
+export function sqliteParams(params: Params): Params {
+  const bound: Params = {};
+  for (const [key, value] of Object.entries(params)) {
+    bound[key] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  }
+  return bound;
+}
 
 /** One child table (datastreams, template_events, meta_fields): load, and replace a full list by id. */
 export class ChildTable<
@@ -27,7 +39,7 @@ export class ChildTable<
     db: Database,
     table: string,
     columns: readonly string[],
-    private readonly params: (draft: Draft, templateId: number, position: number) => Params,
+    private readonly columnValues: (draft: Draft, templateId: number, position: number) => Params,
   ) {
     this.byTemplate = db.prepare(`SELECT * FROM ${table} WHERE template_id = ? ORDER BY position, id`);
     this.all = db.prepare(`SELECT * FROM ${table} ORDER BY template_id, position, id`);
@@ -58,6 +70,10 @@ export class ChildTable<
     return groups;
   }
 
+  private params(draft: Draft, templateId: number, position: number): Params {
+    return sqliteParams(this.columnValues(draft, templateId, position));
+  }
+
   insertAll(templateId: number, drafts: readonly Draft[]): void {
     drafts.forEach((draft, position) => {
       this.insertRow.run(this.params(draft, templateId, position));
@@ -78,24 +94,6 @@ export class ChildTable<
     });
   }
 }
-
-const datastreamColumns = [
-  'name',
-  'alias',
-  'pin',
-  'type',
-  'min',
-  'max',
-  'default_value',
-  'units',
-  'decimals',
-  'is_sync',
-  'is_raw',
-  'enum_values',
-  'enum_fallback',
-];
-const eventColumns = ['code', 'name', 'type', 'description'];
-const metaFieldColumns = ['name', 'type', 'built_in', 'default_value', 'min', 'max', 'options'];
 
 /** The three child tables of a template on `db`. */
 export function templateChildTables(db: Database) {

@@ -1,6 +1,12 @@
 import BetterSqlite3, { type Database, type Statement, type Transaction } from 'better-sqlite3';
 import { ConflictError } from '../errors.js';
 import type { Template } from '../model.js';
+import {
+  type TemplateRow,
+  templateFieldColumns,
+  templateFieldValues,
+  toTemplate,
+} from '../templates/template-rows.js';
 import type {
   NewTemplate,
   TemplateChildren,
@@ -8,21 +14,9 @@ import type {
   TemplateFields,
   TemplateStore,
 } from '../templates/template-store.js';
-import { type Params, templateChildTables } from './template-child-table.js';
-import { type TemplateRow, toTemplate } from './template-rows.js';
+import { type Params, sqliteParams, templateChildTables } from './template-child-table.js';
 
-const fieldColumns: Record<keyof TemplateFields, string> = {
-  templateId: 'template_id',
-  orgId: 'org_id',
-  name: 'name',
-  description: 'description',
-  boardType: 'board_type',
-  connectionType: 'connection_type',
-  gatewayEnabled: 'gateway_enabled',
-  offlineDelaySec: 'offline_delay_sec',
-};
-
-const columns = Object.values(fieldColumns);
+const columns = Object.values(templateFieldColumns);
 
 /** SQLite TemplateStore on the platform database (schema/templates.ts). */
 export function createSqliteTemplateStore(db: Database): TemplateStore {
@@ -135,12 +129,7 @@ class SqliteTemplateStore implements TemplateStore {
 
 /** Column-named parameters for the given template fields only. */
 function fieldParams(fields: Partial<TemplateFields>): Params {
-  const params: Params = {};
-  for (const [key, column] of Object.entries(fieldColumns)) {
-    const value = fields[key as keyof TemplateFields];
-    if (value !== undefined) params[column] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-  }
-  return params;
+  return sqliteParams(templateFieldValues(fields));
 }
 
 function uniqueTemplateId(err: unknown, templateId: string): unknown {

@@ -36,7 +36,8 @@ export type TemplateDeleteResult = 'deleted' | 'not-found' | 'in-use';
  * no rules: validation, uniqueness inside a template and scope live in the service, which passes
  * only valid, complete drafts. Children keep the order they are given in. Ids are never reused,
  * so values stored against a deleted datastream id can never attach to a new one.
- * Implementations: SQLite (src/platform/sqlite/template-store.ts).
+ * Implementations: SQLite (src/platform/sqlite/template-store.ts), PostgreSQL
+ * (src/platform/postgres/pg-template-store.ts).
  */
 export interface TemplateStore {
   /** Every template, ordered by id (the service caches them all). */

@@ -8,9 +8,25 @@ import type {
   Template,
   TemplateEvent,
 } from '../model.js';
-import type { DatastreamDraft, MetaFieldDraft, TemplateEventDraft } from '../templates/template-store.js';
+import type {
+  DatastreamDraft,
+  MetaFieldDraft,
+  TemplateEventDraft,
+  TemplateFields,
+} from './template-store.js';
 
-/** Row shapes of schema/templates.ts and their mapping to the model; NULL columns become absent fields. */
+/**
+ * A boolean column as a driver returns it: SQLite stores 0/1, PostgreSQL has `boolean`.
+ * Written as a JS boolean; the SQLite store turns it into 0/1 before binding.
+ */
+export type Flag = number | boolean;
+
+const isSet = (flag: Flag): boolean => flag === true || flag === 1;
+
+/**
+ * Row shapes of the template tables (same names on SQLite and PostgreSQL) and their mapping to the
+ * model, shared by both backends; NULL columns become absent fields.
+ */
 export interface TemplateRow {
   id: number;
   template_id: string;
@@ -19,7 +35,7 @@ export interface TemplateRow {
   description: string;
   board_type: string;
   connection_type: string;
-  gateway_enabled: number;
+  gateway_enabled: Flag;
   offline_delay_sec: number;
   created_at: number;
   last_modified_ts: number;
@@ -37,8 +53,8 @@ export interface DatastreamRow {
   default_value: string | null;
   units: string | null;
   decimals: number | null;
-  is_sync: number;
-  is_raw: number;
+  is_sync: Flag;
+  is_raw: Flag;
   enum_values: string | null;
   enum_fallback: number | null;
 }
@@ -57,7 +73,7 @@ export interface MetaFieldRow {
   template_id: number;
   name: string;
   type: string;
-  built_in: number;
+  built_in: Flag;
   default_value: string | null;
   min: number | null;
   max: number | null;
@@ -79,7 +95,7 @@ export function toTemplate(row: TemplateRow, children: TemplateChildRows): Templ
     description: row.description,
     boardType: row.board_type,
     connectionType: row.connection_type,
-    gatewayEnabled: row.gateway_enabled === 1,
+    gatewayEnabled: isSet(row.gateway_enabled),
     offlineDelaySec: row.offline_delay_sec,
     datastreams: children.datastreams.map(toDatastream),
     events: children.events.map(toEvent),
@@ -101,8 +117,8 @@ function toDatastream(row: DatastreamRow): Datastream {
     ...(row.default_value === null ? {} : { defaultValue: JSON.parse(row.default_value) as DatastreamValue }),
     ...(row.units === null ? {} : { units: row.units }),
     ...(row.decimals === null ? {} : { decimals: row.decimals }),
-    isSync: row.is_sync === 1,
-    isRaw: row.is_raw === 1,
+    isSync: isSet(row.is_sync),
+    isRaw: isSet(row.is_raw),
     ...(row.enum_values === null
       ? {}
       : { enumValues: JSON.parse(row.enum_values) as Datastream['enumValues'] }),
@@ -125,7 +141,7 @@ function toMetaField(row: MetaFieldRow): MetaField {
     id: row.id,
     name: row.name,
     type: row.type as MetaFieldType,
-    builtIn: row.built_in === 1,
+    builtIn: isSet(row.built_in),
     ...(row.default_value === null ? {} : { defaultValue: row.default_value }),
     ...(row.min === null ? {} : { min: row.min }),
     ...(row.max === null ? {} : { max: row.max }),
@@ -133,7 +149,7 @@ function toMetaField(row: MetaFieldRow): MetaField {
   };
 }
 
-/** Named parameters for the datastream INSERT/UPDATE statements. */
+/** Column values of a datastream row (booleans as booleans). */
 export function datastreamParams(draft: DatastreamDraft, templateId: number, position: number) {
   return {
     template_id: templateId,
@@ -147,8 +163,8 @@ export function datastreamParams(draft: DatastreamDraft, templateId: number, pos
     default_value: draft.defaultValue === undefined ? null : JSON.stringify(draft.defaultValue),
     units: draft.units ?? null,
     decimals: draft.decimals ?? null,
-    is_sync: draft.isSync ? 1 : 0,
-    is_raw: draft.isRaw ? 1 : 0,
+    is_sync: draft.isSync,
+    is_raw: draft.isRaw,
     enum_values: draft.enumValues === undefined ? null : JSON.stringify(draft.enumValues),
     enum_fallback: draft.enumFallback ?? null,
   };
@@ -171,10 +187,61 @@ export function metaFieldParams(draft: MetaFieldDraft, templateId: number, posit
     position,
     name: draft.name,
     type: draft.type,
-    built_in: draft.builtIn ? 1 : 0,
+    built_in: draft.builtIn,
     default_value: draft.defaultValue ?? null,
     min: draft.min ?? null,
     max: draft.max ?? null,
     options: draft.options === undefined ? null : JSON.stringify(draft.options),
   };
 }
+
+/** The template's own columns by model field. */
+export const templateFieldColumns: Readonly<Record<keyof TemplateFields, string>> = {
+  templateId: 'template_id',
+  orgId: 'org_id',
+  name: 'name',
+  description: 'description',
+  boardType: 'board_type',
+  connectionType: 'connection_type',
+  gatewayEnabled: 'gateway_enabled',
+  offlineDelaySec: 'offline_delay_sec',
+};
+
+/** Column values of the given template fields only, by column name. */
+export function templateFieldValues(
+  fields: Partial<TemplateFields>,
+): Record<string, string | number | boolean> {
+  const values: Record<string, string | number | boolean> = {};
+  for (const [key, column] of Object.entries(templateFieldColumns)) {
+    const value = fields[key as keyof TemplateFields];
+    if (value !== undefined) values[column] = value;
+  }
+  return values;
+}
+
+/** Each child table's own columns (besides id, template_id and position), as the *Params functions name them. */
+export const datastreamColumns = [
+  'name',
+  'alias',
+  'pin',
+  'type',
+  'min',
+  'max',
+  'default_value',
+  'units',
+  'decimals',
+  'is_sync',
+  'is_raw',
+  'enum_values',
+  'enum_fallback',
+] as const;
+export const eventColumns = ['code', 'name', 'type', 'description'] as const;
+export const metaFieldColumns = [
+  'name',
+  'type',
+  'built_in',
+  'default_value',
+  'min',
+  'max',
+  'options',
+] as const;

@@ -1,0 +1,110 @@
+import type pg from 'pg';
+import { type DeviceRow, deviceColumns, toDevice } from '../devices/device-row-mapping.js';
+import type { DevicePatch, DeviceQuery, DeviceStore, NewDevice } from '../devices/device-store.js';
+import type { Device, Page } from '../model.js';
+import { deleteDeviceWithHistory, mappingDeviceErrors, pageOf } from './pg-device-sql.js';
+
+type CountedRow = DeviceRow & { total: number };
+
+const inOrgs = 'org_id = ANY($1::bigint[])';
+// `%` and `_` stay plain characters (strpos, not LIKE). lower() folds beyond ASCII under a UTF-8
+// LC_CTYPE of the database (C.UTF-8, en_US.UTF-8, …); under plain "C" it folds ASCII only.
+const nameMatch = '($2::text IS NULL OR strpos(lower(name), lower($2::text)) > 0)';
+
+const statements = {
+  insert: `
+    INSERT INTO devices (name, template_id, org_id, owner_user_id, status, token_hash, token_enc,
+      activated_at, created_at, last_modified_ts)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ${deviceColumns}`,
+  get: `SELECT ${deviceColumns} FROM devices WHERE id = $1`,
+  byHash: `SELECT ${deviceColumns} FROM devices WHERE token_hash = $1`,
+  secret: 'SELECT token_hash, token_enc FROM devices WHERE id = $1',
+  setToken: 'UPDATE devices SET token_hash = $2, token_enc = $3, last_modified_ts = $4 WHERE id = $1',
+  page: `
+    SELECT ${deviceColumns}, count(*) OVER () AS total FROM devices WHERE ${inOrgs} AND ${nameMatch}
+    ORDER BY id LIMIT $3 OFFSET $4`,
+  count: `SELECT count(*) AS n FROM devices WHERE ${inOrgs} AND ${nameMatch}`,
+  // Absent = unchanged; owner_user_id has a flag ($4) because null is a value it can take.
+  update: `
+    UPDATE devices SET name = coalesce($2, name), org_id = coalesce($3, org_id),
+      owner_user_id = CASE WHEN $4::boolean THEN $5::bigint ELSE owner_user_id END,
+      status = coalesce($6, status), hardware_info = coalesce($7, hardware_info),
+      activated_at = coalesce($8, activated_at), last_modified_ts = $9
+    WHERE id = $1 RETURNING ${deviceColumns}`,
+  connected: `
+    UPDATE devices SET connect_time = $2, first_connect_time = coalesce(first_connect_time, $2),
+      ip = coalesce($3, ip), last_modified_ts = $2
+    WHERE id = $1 RETURNING ${deviceColumns}`,
+  disconnected: `
+    UPDATE devices SET disconnect_time = $2, last_modified_ts = $2 WHERE id = $1 RETURNING ${deviceColumns}`,
+  countByTemplate: 'SELECT count(*) AS n FROM devices WHERE template_id = $1',
+} as const;
+
+/** DeviceStore on the platform PostgreSQL database (schema: postgres/schema/devices.ts). */
+export function createPostgresDeviceStore(pool: pg.Pool): DeviceStore {
+  const one = async (sql: string, params: unknown[]): Promise<Device | undefined> => {
+    const { rows } = await pool.query<DeviceRow>(sql, params);
+    const row = rows[0];
+    return row === undefined ? undefined : toDevice(row);
+  };
+  const count = async (sql: string, params: unknown[]): Promise<number> => {
+    const { rows } = await pool.query<{ n: number }>(sql, params);
+    return rows[0]?.n ?? 0;
+  };
+
+  return {
+    insert: (device: NewDevice) =>
+      mappingDeviceErrors(async () => {
+        const inserted = await one(statements.insert, [
+          device.name,
+          device.templateId,
+          device.orgId,
+          device.ownerUserId,
+          device.status,
+          device.tokenHash,
+          device.tokenCipher,
+          device.activatedAt ?? null,
+          device.createdAt,
+        ]);
+        if (inserted === undefined) throw new Error('device INSERT returned no row');
+        return inserted;
+      }),
+    get: (id) => one(statements.get, [id]),
+    byTokenHash: (hash) => one(statements.byHash, [hash]),
+    tokenSecret: async (id) => {
+      const { rows } = await pool.query<{ token_hash: string; token_enc: Buffer }>(statements.secret, [id]);
+      const row = rows[0];
+      return row === undefined ? undefined : { tokenHash: row.token_hash, tokenCipher: row.token_enc };
+    },
+    setToken: (id, hash, cipher, at) =>
+      mappingDeviceErrors(async () => {
+        const { rowCount } = await pool.query(statements.setToken, [id, hash, cipher, at]);
+        return (rowCount ?? 0) > 0;
+      }),
+    list: async (query: DeviceQuery): Promise<Page<Device>> => {
+      const filter = [query.orgIds, query.nameContains ?? null];
+      const { rows } = await pool.query<CountedRow>(statements.page, [...filter, query.limit, query.offset]);
+      return pageOf(rows, query.offset, toDevice, () => count(statements.count, filter));
+    },
+    update: (id, patch: DevicePatch, at) =>
+      mappingDeviceErrors(() =>
+        one(statements.update, [
+          id,
+          patch.name ?? null,
+          patch.orgId ?? null,
+          patch.ownerUserId !== undefined,
+          patch.ownerUserId ?? null,
+          patch.status ?? null,
+          patch.hardwareInfo === undefined ? null : JSON.stringify(patch.hardwareInfo),
+          patch.activatedAt ?? null,
+          at,
+        ]),
+      ),
+    recordConnection: (id, event) =>
+      event.connected
+        ? one(statements.connected, [id, event.at, event.ip ?? null])
+        : one(statements.disconnected, [id, event.at]),
+    countByTemplate: (templateId) => count(statements.countByTemplate, [templateId]),
+    delete: (id) => deleteDeviceWithHistory(pool, 'SELECT $1::bigint', id),
+  };
+}

@@ -1,10 +1,15 @@
 import type pg from 'pg';
 import { NotFoundError } from '../platform/errors.js';
-import { isForeignKeyViolation } from '../platform/postgres/pg-error-codes.js';
-import { lockIds, withPgTransaction } from '../platform/postgres/pg-transaction.js';
-import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, type Shipment, ShipmentStatus } from './model.js';
+import { lockIds } from '../platform/postgres/pg-advisory-locks.js';
+import {
+  FOREIGN_KEY_VIOLATION,
+  isPgError,
+  selectPage,
+  withTransaction,
+} from '../platform/postgres/pg-store-sql.js';
+import { DeviceOtaStatus, FINAL_STATUSES, type Shipment, ShipmentStatus } from './model.js';
 import { type EntryRow, type FirmwareRow, toEntry, toFirmware } from './ota-rows.js';
-import type { NewFirmware, OtaStore, ScopedPage } from './ota-store.js';
+import type { NewFirmware, OtaStore } from './ota-store.js';
 
 /** Advisory-lock namespace of a device's OTA changes (new shipments, counted downloads). */
 const OTA_DEVICE_LOCK = 0x0a7a;
@@ -32,6 +37,7 @@ const toShipment = (row: ShipmentRow): Shipment => ({
 /** The final statuses as SQL literals (our own constants, never input). */
 const FINAL_SQL = `(${[...FINAL_STATUSES].map((s) => `'${s}'`).join(', ')})`;
 const RUNNING = `'${ShipmentStatus.Running}'`;
+const IN_SCOPE = 'org_id = ANY($1::bigint[])';
 const SHIPMENT_SELECT = `SELECT s.*, COALESCE((
     SELECT json_agg(json_build_object('deviceId', d.device_id, 'status', d.status,
       'updatedAt', d.updated_at, 'downloads', d.downloads) ORDER BY d.device_id)
@@ -44,19 +50,6 @@ const ENTRY_SELECT = `SELECT d.shipment_id, s.status AS shipment_status, s.firmw
 const SETTLE = `UPDATE shipments s SET status = '${ShipmentStatus.Completed}'
   WHERE s.id = ANY($1::bigint[]) AND s.status = ${RUNNING}
     AND NOT EXISTS (SELECT 1 FROM shipment_devices d WHERE d.shipment_id = s.id AND d.status NOT IN ${FINAL_SQL})`;
-
-/** One page and the total in one statement: the total row stays when the page is empty. */
-const pageSql = (select: string, table: string) => `
-  SELECT t.total, p.* FROM (SELECT count(*) AS total FROM ${table} WHERE org_id = ANY($1::bigint[])) t
-  LEFT JOIN LATERAL (${select} WHERE org_id = ANY($1::bigint[]) ORDER BY id LIMIT $2 OFFSET $3) p ON true`;
-
-/** A page of pageSql rows: the one row of an empty page carries the total and null columns. */
-function pageOf<R, T>(rows: pg.QueryResultRow[], map: (row: R) => T) {
-  const content = rows.filter((row) => row.id !== null).map((row) => map(row as R));
-  return { content, totalElements: Number(rows[0]?.total ?? 0) };
-}
-
-const pageParams = (q: ScopedPage) => [q.orgIds, q.limit, q.offset];
 
 /**
  * OtaStore on the platform's PostgreSQL pool (close() leaves the pool to its owner). Changes that
@@ -97,8 +90,13 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
       return row && toFirmware(row);
     },
     async firmwarePage(q) {
-      const { rows } = await pool.query(pageSql('SELECT * FROM firmware', 'firmware'), pageParams(q));
-      return pageOf<FirmwareRow, Firmware>(rows, toFirmware);
+      const page = await selectPage<FirmwareRow>(
+        pool,
+        `SELECT * FROM firmware WHERE ${IN_SCOPE}`,
+        [q.orgIds],
+        q,
+      );
+      return { content: page.content.map(toFirmware), totalElements: page.totalElements };
     },
     async deleteFirmware(id) {
       // The deleted row is still visible to this statement's reads: it is left out by id.
@@ -118,7 +116,7 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
     },
     async createShipment(input) {
       const deviceIds = input.devices.map((d) => d.deviceId);
-      const id = await withPgTransaction(pool, async (client) => {
+      const id = await withTransaction(pool, async (client) => {
         await lockIds(client, OTA_DEVICE_LOCK, deviceIds);
         // Shipments whose entries this one supersedes, locked before their entries change
         // (the order setStatus takes too).
@@ -154,7 +152,9 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
         return newId;
       }).catch((err: unknown) => {
         // A device or the firmware was deleted after the service checked it.
-        throw isForeignKeyViolation(err) ? new NotFoundError('Device or firmware not found.') : err;
+        throw isPgError(err, FOREIGN_KEY_VIOLATION)
+          ? new NotFoundError('Device or firmware not found.')
+          : err;
       });
       const stored = await shipment(id);
       if (stored === undefined) throw new Error('shipment row vanished after insert');
@@ -162,8 +162,13 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
     },
     shipment,
     async shipmentPage(q) {
-      const { rows } = await pool.query(pageSql(SHIPMENT_SELECT, 'shipments'), pageParams(q));
-      return pageOf<ShipmentRow, Shipment>(rows, toShipment);
+      const page = await selectPage<ShipmentRow>(
+        pool,
+        `${SHIPMENT_SELECT} WHERE s.${IN_SCOPE}`,
+        [q.orgIds],
+        q,
+      );
+      return { content: page.content.map(toShipment), totalElements: page.totalElements };
     },
     async cancelShipment(id, at) {
       // One statement: the shipment row is locked (updated) before its entries.
@@ -193,7 +198,7 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
       return row && toEntry(row);
     },
     async setStatus(shipmentId, deviceId, status, at) {
-      await withPgTransaction(pool, async (client) => {
+      await withTransaction(pool, async (client) => {
         // Concurrent changes of one shipment take turns, so the last one sees all entries final.
         await client.query('SELECT id FROM shipments WHERE id = $1 FOR UPDATE', [shipmentId]);
         await client.query(
@@ -204,7 +209,7 @@ export function createPostgresOtaStore(pool: pg.Pool): OtaStore {
       });
     },
     tryCountDownload: (entry, at, since, limit) =>
-      withPgTransaction(pool, async (client) => {
+      withTransaction(pool, async (client) => {
         await lockIds(client, OTA_DEVICE_LOCK, [entry.deviceId]);
         // Under the lock, the count sees every download committed before: none slips past the limit.
         const { rows } = await client.query<{ n: number }>(

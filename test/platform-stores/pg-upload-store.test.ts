@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { NotFoundError } from '../../src/platform/errors.js';
-import { PostgresUploadStore } from '../../src/platform/postgres/postgres-upload-store.js';
+import { createPostgresUploadStore } from '../../src/platform/postgres/pg-upload-store.js';
 import { postgresTestOptions } from '../helpers/postgres.js';
 import { insertPgDeviceRow, insertPgOrgRow, openTestPlatformPool } from './pg-platform-db.js';
 import { describeUploadStoreContract } from './upload-store.contract.js';
@@ -14,7 +14,10 @@ describeUploadStoreContract(
     const org = await insertPgOrgRow(pool, 'o', null);
     const devices: number[] = [];
     for (let i = 0; i < 3; i++) devices.push(await insertPgDeviceRow(pool, org));
-    return { uploads: new PostgresUploadStore(pool, options), devices: devices as [number, number, number] };
+    return {
+      uploads: createPostgresUploadStore(pool, options),
+      devices: devices as [number, number, number],
+    };
   },
   postgresTestOptions(),
 );
@@ -24,7 +27,7 @@ test(
   postgresTestOptions(),
   async (t) => {
     const { pool } = await openTestPlatformPool(t);
-    const uploads = new PostgresUploadStore(pool, { key: randomBytes(32), maxFiles: 3 });
+    const uploads = createPostgresUploadStore(pool, { key: randomBytes(32), maxFiles: 3 });
     await assert.rejects(uploads.save(987_654, 'a.txt', Buffer.from('x')), NotFoundError);
   },
 );

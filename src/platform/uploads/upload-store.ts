@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
  * extension): the same name overwrites the same file and keeps its URL, and no URL can be guessed
  * from a device id and a file name. Past `maxFiles` files of a device, the oldest saved goes.
  * Implementations: files under the data directory (device-api/upload-store.ts) and PostgreSQL rows
- * (platform/postgres/postgres-upload-store.ts).
+ * (platform/postgres/pg-upload-store.ts).
  */
 export interface UploadStore {
   /** Files kept per device (spec: 10); 0 = uploads off. */

@@ -7,6 +7,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { pino } from 'pino';
 import { defaultOtaOptions, type OtaOptions } from '../../src/config/ota-options.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import type { FirmwareBlobs } from '../../src/ota/firmware-blobs.js';
 import { firmwareFiles } from '../../src/ota/firmware-files.js';
 import { encodeInfoTag } from '../../src/ota/info-tag.js';
 import { openOtaService } from '../../src/ota/ota-service.js';
@@ -87,8 +88,15 @@ async function buildTree(platform: Platform) {
   return { orgs: { root, a, a1, b }, template, otherTemplate, devices };
 }
 
-/** Platform + OTA service on one temporary data directory, an HTTP app, a fake device API. */
-export async function openOtaWorld(t: TestContext, options: Partial<OtaOptions> = {}): Promise<OtaWorld> {
+/**
+ * Platform + OTA service on one temporary data directory, an HTTP app, a fake device API.
+ * `firmware`: where the bytes go instead of files in the directory (e.g. PostgreSQL rows).
+ */
+export async function openOtaWorld(
+  t: TestContext,
+  options: Partial<OtaOptions> = {},
+  seams: { firmware?: FirmwareBlobs } = {},
+): Promise<OtaWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'devgate-ota-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const clock = new FakeClock();
@@ -100,7 +108,7 @@ export async function openOtaWorld(t: TestContext, options: Partial<OtaOptions> 
   // As `devgate start` does on SQLite: the OTA rows on a connection of their own, bytes in files.
   const ota = await openOtaService({
     store: createSqliteOtaStore(openPlatformDatabase(dbFile, { logger, tokenKey })),
-    firmware: firmwareFiles(dir),
+    firmware: seams.firmware ?? firmwareFiles(dir),
     platform,
     tokenKey,
     options: otaOptions,

@@ -81,9 +81,11 @@ export function createDelivery(deps: OtaDeps): Delivery {
       expiresAt: clock.now() + options.downloadTokenTtlSec * 1000,
     });
     const url = `${deps.publicUrl()}/static/${file}?token=${token}`;
+    // Recorded before it is sent: a device that downloads at once must not have its
+    // `firmware downloaded` overwritten by a later `request sent`.
+    await store.setStatus(entry.shipmentId, entry.deviceId, DeviceOtaStatus.RequestSent, clock.now());
     // Unsolicited: reaches the device without a subscription, QoS 0 (spec §3.1).
     link.downlinks.unsolicited(entry.deviceId, 'downlink/ota/json', otaJson(firmware, url));
-    await store.setStatus(entry.shipmentId, entry.deviceId, DeviceOtaStatus.RequestSent, clock.now());
     logger.info({ deviceId: entry.deviceId, shipmentId: entry.shipmentId }, 'ota: offered firmware');
     return true;
   };

@@ -47,3 +47,15 @@ test(
     }, /changed while it was being read/);
   },
 );
+
+test(
+  'firmware blobs (postgres): bytes stored out of line, uncompressed, so a piece is read alone',
+  postgresTestOptions(),
+  async (t) => {
+    const { pool } = await openTestPlatformPool(t);
+    const { rows } = await pool.query<{ attstorage: string }>(
+      `SELECT attstorage FROM pg_attribute WHERE attrelid = 'firmware_blobs'::regclass AND attname = 'bytes'`,
+    );
+    assert.equal(rows[0]?.attstorage, 'e', 'STORAGE EXTERNAL');
+  },
+);

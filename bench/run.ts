@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, USAGE } from './lib/args.js';
+import { parseArgs, recordedArgs, USAGE } from './lib/args.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
 import { backlogReport } from './scenarios/backlog-report.js';
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   const load = { start: loadBefore, end: loadavg() };
   writeFileSync(
     `${base}.json`,
-    `${JSON.stringify({ date: started.toISOString(), args, machine, load, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: started.toISOString(), args: recordedArgs(args), machine, load, results }, null, 2)}\n`,
   );
   writeFileSync(`${base}.md`, `${markdown}\n`);
   formatWithBiome([`${base}.json`, `${base}.md`]);

@@ -24,6 +24,7 @@ import {
 import { type DownlinkResult, downlinkCases, runDownlinkCase } from './scenarios/downlinks.js';
 import { type IngestResult, ingestCases, runIngestCase } from './scenarios/ingest.js';
 import { type PlainResult, plainCases, runPlainCase } from './scenarios/plain.js';
+import { platformBackend } from './scenarios/platform-backend.js';
 
 /** The scenario runners of `npm run bench`: each appends its results. */
 export function startBroker(name: BrokerName, args: BenchArgs): Promise<BrokerHandle> {
@@ -128,26 +129,41 @@ export async function generatorCheck(args: BenchArgs, progress: Progress, result
 /** Scenarios 2 and 3: devgate only (the platform has no equivalent in mosquitto or aedes). */
 export async function scenarioPlatform(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
   const durationMs = args.quick ? 5000 : 15_000;
-  const pool = await WorkerPool.start(args.workers);
+  const backend = platformBackend(args.backend, args.databaseUrl);
+  // Generator pools by size: the small-window cases bring their own processes.
+  const pools = new Map<number, WorkerPool>();
+  const poolOf = async (size: number): Promise<WorkerPool> => {
+    let pool = pools.get(size);
+    if (pool === undefined) {
+      pool = await WorkerPool.start(size);
+      pools.set(size, pool);
+    }
+    return pool;
+  };
   try {
     if (args.scenarios.includes(2)) {
       for (const c of ingestCases(!args.quick).filter(
         (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
       )) {
-        const r = await runIngestCase(pool, c, durationMs, progress);
-        results.ingest.push(r);
-        progress.done(
-          `[2] ${c.name.padEnd(44)} ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s persisted` : `error: ${r.error}`}`,
-        );
+        const pool = await poolOf(c.generators ?? args.workers);
+        // With --baseline-cli the other build runs the same case right after: before/after.
+        for (const baseline of args.baselineCli === undefined ? [undefined] : [undefined, args.baselineCli]) {
+          const r = await runIngestCase(pool, c, durationMs, progress, backend, baseline);
+          results.ingest.push(r);
+          progress.done(
+            `[2] ${r.name.padEnd(44)} ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s persisted, ${(r.cpuMicrosPerValue ?? 0).toFixed(2)} µs CPU/value` : `error: ${r.error}`}`,
+          );
+        }
       }
     }
     if (args.scenarios.includes(3)) {
+      const pool = await poolOf(args.workers);
       for (const c of downlinkCases().filter(
         (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
       )) {
         // With --baseline-cli the other build runs the same case right after: before/after.
         for (const baseline of args.baselineCli === undefined ? [undefined] : [undefined, args.baselineCli]) {
-          const r = await runDownlinkCase(pool, c, durationMs, progress, baseline);
+          const r = await runDownlinkCase(pool, c, durationMs, progress, baseline, backend);
           results.downlinks.push(r);
           progress.done(
             `[3] ${r.name.padEnd(44)} ${r.error === undefined ? `p99 ${((r.latency?.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.received}/${r.sent} received` : `error: ${r.error}`}`,
@@ -156,7 +172,7 @@ export async function scenarioPlatform(args: BenchArgs, progress: Progress, resu
       }
     }
   } finally {
-    await pool.close();
+    for (const pool of pools.values()) await pool.close();
   }
 }
 

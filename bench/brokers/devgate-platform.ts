@@ -14,6 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVGATE_CLI, startDevgate } from './devgate.js';
 
+/** Arguments naming the platform's database for `devgate start` and `apply` (empty: SQLite). */
+export interface PrepareBackend {
+  readonly cliArgs: readonly string[];
+  readonly cacheKey: string;
+}
+
+const SQLITE: PrepareBackend = { cliArgs: [], cacheKey: 'sqlite' };
+
 /**
  * Runs the CLI with stdout to a file: `devgate apply --json` output of a few hundred KB came back
  * truncated through a pipe (the CLI exits right after writing).
@@ -76,10 +84,20 @@ function specFile(dir: string, from: number, to: number, withTemplate: boolean):
 }
 
 /** Creates `count` devices (plus one gateway) through `devgate start` + `devgate apply`. */
-async function create(count: number, dir: string, progress: (text: string) => void): Promise<Manifest> {
+async function create(
+  count: number,
+  dir: string,
+  progress: (text: string) => void,
+  backend: PrepareBackend,
+): Promise<Manifest> {
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const server = await startDevgate({ command: 'start', dataDir, label: 'devgate start (prepare)' });
+  const server = await startDevgate({
+    command: 'start',
+    dataDir,
+    label: 'devgate start (prepare)',
+    extraArgs: backend.cliArgs,
+  });
   const tokens: string[] = [];
   const deviceIds: number[] = [];
   try {
@@ -88,7 +106,10 @@ async function create(count: number, dir: string, progress: (text: string) => vo
         `preparing devgate devices: ${from.toLocaleString('en-US')} / ${count.toLocaleString('en-US')}`,
       );
       const file = specFile(dir, from, Math.min(count + 1, from + CHUNK), from === 0);
-      const stdout = await runCli(['apply', file, '--data-dir', dataDir, '--json'], `${file}.out`);
+      const stdout = await runCli(
+        ['apply', file, '--data-dir', dataDir, ...backend.cliArgs, '--json'],
+        `${file}.out`,
+      );
       const changes = (JSON.parse(stdout) as { changes: { kind: string; id: number; token?: string }[] })
         .changes;
       for (const c of changes) {
@@ -107,18 +128,21 @@ async function create(count: number, dir: string, progress: (text: string) => vo
 
 /**
  * A data directory with `count` devices (and a gateway), made once and cached under the OS temp
- * dir (device creation takes ~3 ms each); every call returns a fresh copy of it.
+ * dir (device creation takes ~3 ms each); every call returns a fresh copy of it. On PostgreSQL the
+ * devices live in the database, made once per database (the cache is keyed by it).
  */
 export async function preparePlatform(
   count: number,
   progress: (text: string) => void,
+  backend: PrepareBackend = SQLITE,
 ): Promise<PreparedPlatform> {
-  const cached = join(CACHE, `devices-${count}-v2`);
+  const suffix = backend.cacheKey === SQLITE.cacheKey ? '' : `-${backend.cacheKey}`;
+  const cached = join(CACHE, `devices-${count}-v2${suffix}`);
   const manifestFile = join(cached, 'manifest.json');
   if (!existsSync(manifestFile)) {
     rmSync(cached, { recursive: true, force: true });
     mkdirSync(cached, { recursive: true });
-    const manifest = await create(count, cached, progress);
+    const manifest = await create(count, cached, progress, backend);
     writeFileSync(manifestFile, JSON.stringify(manifest));
   }
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;

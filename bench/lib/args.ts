@@ -20,6 +20,10 @@ export interface BenchArgs {
   readonly caseFilter?: string;
   /** Another devgate build's CLI, run as broker `devgate-baseline` beside devgate (before/after). */
   readonly baselineCli?: string;
+  /** Scenarios 2 and 3: where `devgate start` keeps the platform. */
+  readonly backend: 'sqlite' | 'postgres';
+  /** Scenarios 2 and 3 with `--backend postgres`: a throwaway database. */
+  readonly databaseUrl?: string;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -38,6 +42,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --window-scale X        multiply the closed-loop windows (tuning)
   --baseline-cli PATH     also run another devgate build (its dist/src/cli/main.js) as
                           "devgate-baseline", interleaved with devgate (before/after figures)
+  --backend sqlite|postgres   scenarios 2 and 3: the platform's database (default sqlite)
+  --database-url URL      with --backend postgres: a throwaway database (devices are created
+                          there once, value tables are truncated before every case)
 `;
 
 function list(value: string | undefined, flag: string): string[] {
@@ -60,6 +67,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
   let windowScale = 1;
   let caseFilter: string | undefined;
   let baselineCli: string | undefined;
+  let backend = 'sqlite';
+  let databaseUrl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const next = (): string | undefined => argv[++i];
@@ -75,12 +84,17 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     else if (arg === '--window-scale') windowScale = Number(next());
     else if (arg === '--case') caseFilter = next();
     else if (arg === '--baseline-cli') baselineCli = next();
+    else if (arg === '--backend') backend = next() ?? '';
+    else if (arg === '--database-url') databaseUrl = next();
     else throw new Error(`unknown option ${arg}\n\n${USAGE}`);
   }
   for (const b of brokers)
     if (!['devgate', 'devgate-workers', 'mosquitto', 'aedes'].includes(b))
       throw new Error(`unknown broker ${b}`);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
+  if (backend !== 'sqlite' && backend !== 'postgres') throw new Error('--backend must be sqlite or postgres');
+  if (backend === 'postgres' && databaseUrl === undefined)
+    throw new Error('--backend postgres needs --database-url');
   return {
     quick,
     scenarios,
@@ -93,5 +107,15 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     windowScale,
     ...(caseFilter === undefined ? {} : { caseFilter }),
     ...(baselineCli === undefined ? {} : { baselineCli }),
+    backend,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
   };
+}
+
+/** The arguments as written into the results file: a database URL without its password. */
+export function recordedArgs(args: BenchArgs): BenchArgs {
+  if (args.databaseUrl === undefined) return args;
+  const url = new URL(args.databaseUrl);
+  if (url.password !== '') url.password = '***';
+  return { ...args, databaseUrl: url.toString() };
 }

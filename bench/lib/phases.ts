@@ -16,6 +16,8 @@ export interface PublishPlan {
   readonly fanout: number;
   readonly maxInflight: number;
   readonly format: ReceiveFormat;
+  /** One write per PUBLISH, the next sent on its PUBACK (see the publish command). */
+  readonly perPacketWrites?: boolean;
 }
 
 export interface ThroughputResult {
@@ -61,6 +63,7 @@ export function publishCommands(fleet: Fleet, plan: PublishPlan, pacing: Pacing,
       pacing: split,
       fanout: plan.fanout,
       maxInflight: plan.maxInflight,
+      ...(plan.perPacketWrites === true ? { perPacketWrites: true } : {}),
     };
   };
 }

@@ -143,6 +143,10 @@ export class PublishPhase {
   }
 
   private write(source: Source, count: number, now: number): void {
+    if (this.cmd.perPacketWrites === true) {
+      this.writeEach(source, count, now);
+      return;
+    }
     const out = Buffer.allocUnsafe(source.maxSize * count);
     let at = 0;
     for (let i = 0; i < count; i++) {
@@ -153,6 +157,21 @@ export class PublishPhase {
     }
     this.sent += count;
     if (!source.client.write(out.subarray(0, at))) source.blocked = true;
+  }
+
+  /** One `socket.write` per PUBLISH: with no-delay, each leaves as its own segment. */
+  private writeEach(source: Source, count: number, now: number): void {
+    const out = Buffer.allocUnsafe(source.maxSize * count);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const template = source.templates[source.next]!;
+      source.next = (source.next + 1) % source.templates.length;
+      const id = this.cmd.qos === 0 ? 0 : source.client.takePacketId(now);
+      const end = fillPublish(template, out, at, id, now, this.origin, this.counter++);
+      this.sent++;
+      if (!source.client.write(out.subarray(at, end))) source.blocked = true;
+      at = end;
+    }
   }
 
   private end(elapsedMs: number): void {

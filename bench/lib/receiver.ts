@@ -25,6 +25,9 @@ export class Receiver implements ClientSink {
   /** Called on each delivery of our own messages (the publisher's window may open). */
   onOwnDelivery: (() => void) | undefined;
 
+  /** Called on each PUBACK of ours (a QoS 1 window may open). */
+  onOwnAck: (() => void) | undefined;
+
   /** Deliveries not attributable to a publishing worker (platform downlinks, plain counting). */
   private other = 0;
 
@@ -84,6 +87,7 @@ export class Receiver implements ClientSink {
 
   onAck(micros: number): void {
     this.acks.record(micros);
+    this.onOwnAck?.();
   }
 
   private flush(): void {

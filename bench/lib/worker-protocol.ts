@@ -64,6 +64,12 @@ export type WorkerCommand =
       readonly fanout: number;
       /** Unacknowledged QoS 1 PUBLISHes per connection. */
       readonly maxInflight: number;
+      /**
+       * Each PUBLISH its own `socket.write` (one TCP segment with no-delay), and the next one sent
+       * as soon as a PUBACK opens the window, as devices that wait for their PUBACK do. Default:
+       * the packets one turn writes for a connection go out in one write.
+       */
+      readonly perPacketWrites?: boolean;
     }
   | { readonly op: 'credit'; readonly delivered: number }
   | {

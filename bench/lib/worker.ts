@@ -92,8 +92,10 @@ async function execute(cmd: WorkerCommand): Promise<unknown> {
       const current = new PublishPhase(cmd, clients, origin, receiver.acks, () => receiver.ownDelivered);
       phase = current;
       receiver.onOwnDelivery = () => current.wake();
+      if (cmd.perPacketWrites === true) receiver.onOwnAck = () => current.wake();
       const result = await current.run();
       receiver.onOwnDelivery = undefined;
+      receiver.onOwnAck = undefined;
       phase = undefined;
       return result;
     }

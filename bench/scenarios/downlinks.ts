@@ -5,6 +5,7 @@ import { receiverStats, resetReceivers, settle } from '../lib/phases.js';
 import { cpuPercent } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
 import type { WorkerPool } from '../lib/worker-pool.js';
+import type { PlatformBackend } from './platform-backend.js';
 import {
   adminToken,
   connectDevices,
@@ -136,6 +137,7 @@ export async function runDownlinkCase(
   durationMs: number,
   progress: Progress,
   baseline?: string,
+  backend?: PlatformBackend,
 ): Promise<DownlinkResult> {
   const name = baseline === undefined ? c.name : `${c.name} (devgate-baseline)`;
   const base = { scenario: 'downlinks' as const, case: c.id, name };
@@ -146,6 +148,7 @@ export async function runDownlinkCase(
       Math.max(c.devices, c.gatewayDevices),
       (t) => progress.step(`[3] ${t}`),
       cli,
+      backend,
     );
     const fleet = new Fleet(pool, platform.broker);
     progress.step(`[3] ${name}: connecting and subscribing`);

@@ -8,7 +8,8 @@ import { cpuPercent, sampleProcess } from '../lib/proc-stats.js';
 import type { Progress } from '../lib/progress.js';
 import type { WorkerPool } from '../lib/worker-pool.js';
 import type { Pacing, PublishResult } from '../lib/worker-protocol.js';
-import { connectDevices, historyRows, type RunningPlatform, startPlatform } from './platform-target.js';
+import type { PlatformBackend } from './platform-backend.js';
+import { connectDevices, type RunningPlatform, startPlatform } from './platform-target.js';
 
 /** Scenario 2: device ingest through `devgate start` (values persisted to platform.sqlite). */
 export interface IngestCase {
@@ -22,12 +23,25 @@ export interface IngestCase {
   /** QoS 0: messages per second offered; QoS 1: undefined (as fast as the PUBACK windows allow). */
   readonly rate?: number;
   readonly maxInflight: number;
+  /**
+   * `batched`: the generator writes what one turn has for a connection in one write (the first
+   * pattern of this scenario). `per-packet`: each PUBLISH is its own write and the next leaves on
+   * a PUBACK, as devices that send a value and wait for its PUBACK do.
+   */
+  readonly writes: 'batched' | 'per-packet';
+  /** Load-generator processes for this case; undefined: the run's `--workers`. */
+  readonly generators?: number;
 }
+
+/** The case the small-window cases are compared with, run in the same run. */
+export const INGEST_BASELINE = 'devices-q1';
 
 export interface IngestResult {
   readonly scenario: 'ingest';
   readonly case: string;
   readonly name: string;
+  /** Run on the `--baseline-cli` build (before/after figures). */
+  readonly baseline?: boolean;
   readonly sent?: number;
   readonly acked?: number;
   /** History rows in platform.sqlite after the server stopped. */
@@ -38,6 +52,8 @@ export interface IngestResult {
   readonly brokerCpu?: number;
   /** The load generator's processes together, % of one core: near 100 % per process = it may be the limit. */
   readonly generatorCpu?: number;
+  /** Server CPU time per persisted value, µs. */
+  readonly cpuMicrosPerValue?: number;
   /** Every acknowledged value was found in the store (PUBACK only after durable). */
   readonly ackedAllPersisted?: boolean;
   readonly error?: string;
@@ -52,6 +68,27 @@ export function ingestCases(full: boolean): IngestCase[] {
       gatewayDevices: 0,
       qos: 1,
       maxInflight: 20,
+      writes: 'batched',
+    },
+    {
+      id: 'small-w20',
+      name: '500 devices, QoS 1, window 20, a write per packet',
+      devices: 500,
+      gatewayDevices: 0,
+      qos: 1,
+      maxInflight: 20,
+      writes: 'per-packet',
+      generators: 2,
+    },
+    {
+      id: 'small-w1',
+      name: '500 devices, QoS 1, window 1, a write per packet',
+      devices: 500,
+      gatewayDevices: 0,
+      qos: 1,
+      maxInflight: 1,
+      writes: 'per-packet',
+      generators: 2,
     },
     {
       id: 'devices-q0',
@@ -61,6 +98,7 @@ export function ingestCases(full: boolean): IngestCase[] {
       qos: 0,
       rate: 100_000,
       maxInflight: 0,
+      writes: 'batched',
     },
     {
       id: 'gateway-q1',
@@ -69,6 +107,7 @@ export function ingestCases(full: boolean): IngestCase[] {
       gatewayDevices: 10_000,
       qos: 1,
       maxInflight: 1000,
+      writes: 'batched',
     },
   ];
   if (!full) return cases;
@@ -82,6 +121,7 @@ export function ingestCases(full: boolean): IngestCase[] {
       qos: 0,
       rate: 100_000,
       maxInflight: 0,
+      writes: 'batched',
     },
   ];
 }
@@ -112,12 +152,17 @@ async function connectPublishers(
 }
 
 /** Polls the store until the row count stops growing; returns when it last grew (ms). */
-async function waitPersisted(dataDir: string, quietMs = 1000, maxMs = 60_000): Promise<number> {
+async function waitPersisted(
+  backend: PlatformBackend,
+  dataDir: string,
+  quietMs = 1000,
+  maxMs = 60_000,
+): Promise<number> {
   const deadline = performance.now() + maxMs;
   let last = -1;
   let grewAt = performance.now();
   while (performance.now() < deadline) {
-    const rows = historyRows(dataDir);
+    const rows = await backend.historyRows(dataDir);
     if (rows !== last) {
       last = rows;
       grewAt = performance.now();
@@ -134,11 +179,20 @@ export async function runIngestCase(
   c: IngestCase,
   durationMs: number,
   progress: Progress,
+  backend?: PlatformBackend,
+  baseline?: string,
 ): Promise<IngestResult> {
-  const base = { scenario: 'ingest' as const, case: c.id, name: c.name };
+  const name = baseline === undefined ? c.name : `${c.name} (devgate-baseline)`;
+  const base = {
+    scenario: 'ingest' as const,
+    case: c.id,
+    name,
+    ...(baseline === undefined ? {} : { baseline: true }),
+  };
+  const cli = baseline === undefined ? undefined : { path: baseline, label: 'devgate-baseline' };
   let platform: RunningPlatform | undefined;
   try {
-    platform = await startPlatform(ingestDevices([c]), (t) => progress.step(`[2] ${t}`));
+    platform = await startPlatform(ingestDevices([c]), (t) => progress.step(`[2] ${t}`), cli, backend);
     const fleet = new Fleet(pool, platform.broker);
     progress.step(`[2] ${c.name}: connecting`);
     const { refs, topics } = await connectPublishers(fleet, platform, c);
@@ -150,6 +204,7 @@ export async function runIngestCase(
       fanout: 1,
       maxInflight: c.maxInflight,
       format: 'none',
+      perPacketWrites: c.writes === 'per-packet',
     };
     const pacing: Pacing = c.rate === undefined ? { kind: 'inflight' } : { kind: 'rate', perSecond: c.rate };
     progress.step(`[2] ${c.name}: publishing`);
@@ -164,12 +219,14 @@ export async function runIngestCase(
       (sum, pid, i) => sum + cpuPercent(generatorBefore[i], sampleProcess(pid)),
       0,
     );
-    const lastGrowth = await waitPersisted(platform.prepared.dataDir);
+    const { dataDir } = platform.prepared;
+    const lastGrowth = await waitPersisted(platform.backend, dataDir);
     await fleet.closeAll();
     await platform.stop();
-    const persisted = historyRows(platform.prepared.dataDir);
+    const persisted = await platform.backend.historyRows(dataDir);
     const acked = published.ack.count;
     const seconds = Math.max(published.elapsedMs, lastGrowth - started) / 1000;
+    const brokerCpu = cpuPercent(before, after);
     return {
       ...base,
       sent: published.sent,
@@ -178,7 +235,9 @@ export async function runIngestCase(
       persistedPerSec: persisted / seconds,
       ackedPerSec: acked / (published.elapsedMs / 1000),
       pubackLatency: published.ack.summary(),
-      brokerCpu: cpuPercent(before, after),
+      brokerCpu,
+      // CPU over the publish phase, values over it too: the values a second it persisted.
+      cpuMicrosPerValue: persisted > 0 ? (brokerCpu * 1e4 * (published.elapsedMs / 1000)) / persisted : 0,
       generatorCpu,
       ackedAllPersisted: persisted >= acked,
     };

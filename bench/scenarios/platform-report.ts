@@ -1,17 +1,29 @@
 import { int, ms, pct, table } from '../lib/format.js';
 import type { DownlinkResult } from './downlinks.js';
-import type { IngestResult } from './ingest.js';
+import { INGEST_BASELINE, type IngestResult } from './ingest.js';
+
+/** `value ÷ baseline` as `0.42x`, or – without a baseline in this run. */
+function ratio(value: number | undefined, baseline: number | undefined): string {
+  if (value === undefined || baseline === undefined || baseline === 0) return '–';
+  return `${(value / baseline).toFixed(2)}x`;
+}
 
 export function ingestReport(results: readonly IngestResult[]): string {
+  const baseline = results.find(
+    (r) => r.case === INGEST_BASELINE && r.error === undefined && r.baseline !== true,
+  );
   const rows = results.map((r) =>
     r.error !== undefined
-      ? [r.name, `error: ${r.error}`, '', '', '', '', '', '', '']
+      ? [r.name, `error: ${r.error}`, '', '', '', '', '', '', '', '', '', '']
       : [
           r.name,
           int(r.sent ?? 0),
           r.acked === 0 ? '–' : int(r.acked ?? 0),
           int(r.persisted ?? 0),
           int(r.persistedPerSec ?? 0),
+          ratio(r.persistedPerSec, baseline?.persistedPerSec),
+          (r.cpuMicrosPerValue ?? 0).toFixed(2),
+          ratio(r.cpuMicrosPerValue, baseline?.cpuMicrosPerValue),
           r.pubackLatency === undefined || r.pubackLatency.count === 0
             ? '–'
             : `${ms(r.pubackLatency.p50)} / ${ms(r.pubackLatency.p99)} / ${ms(r.pubackLatency.max)}`,
@@ -24,7 +36,9 @@ export function ingestReport(results: readonly IngestResult[]): string {
     '### Scenario 2: device ingest, `devgate start` (target ≥ 100k values/s persisted)',
     '',
     'Values are `ds/Temperature` uplinks; "persisted" is the number of history rows read from',
-    'platform.sqlite after the server stopped. mosquitto and aedes have no platform: not applicable.',
+    'the platform database after the server stopped. mosquitto and aedes have no platform: not applicable.',
+    `Ratios are against "${baseline?.name ?? INGEST_BASELINE}" of this run; "a write per packet" cases send`,
+    'each PUBLISH in its own TCP write and the next on its PUBACK, from their own generator processes.',
     '',
     table(
       [
@@ -33,6 +47,9 @@ export function ingestReport(results: readonly IngestResult[]): string {
         'PUBACKed',
         'persisted',
         'persisted/s',
+        '÷ baseline',
+        'server CPU µs/value',
+        '÷ baseline',
         'PUBACK p50 / p99 / max ms',
         'acked ⊆ persisted',
         'server CPU',

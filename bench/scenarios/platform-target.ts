@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { BrokerHandle } from '../brokers/broker-process.js';
 import { startDevgate } from '../brokers/devgate.js';
 import { type PreparedPlatform, preparePlatform, STAMP_DATASTREAM } from '../brokers/devgate-platform.js';
 import type { ClientRef, Fleet } from '../lib/fleet.js';
+import { type PlatformBackend, sqliteBackend } from './platform-backend.js';
 
 /**
  * Device API limits raised for the platform scenarios: the defaults (50 msg/s per device, 5000/s
@@ -21,6 +21,7 @@ export const BENCH_START_FLAGS = [
 
 export interface RunningPlatform {
   readonly broker: BrokerHandle;
+  readonly backend: PlatformBackend;
   readonly prepared: PreparedPlatform;
   readonly httpBase: string;
   stop(): Promise<void>;
@@ -34,39 +35,26 @@ export async function startPlatform(
   devices: number,
   progress: (text: string) => void,
   cli?: { readonly path: string; readonly label: string },
+  backend: PlatformBackend = sqliteBackend(),
 ): Promise<RunningPlatform> {
-  const prepared = await preparePlatform(devices, progress);
+  const prepared = await preparePlatform(devices, progress, backend);
+  await backend.clearValues(prepared.dataDir);
   const broker = await startDevgate({
     command: 'start',
     dataDir: prepared.dataDir,
-    extraArgs: BENCH_START_FLAGS,
+    extraArgs: [...BENCH_START_FLAGS, ...backend.cliArgs],
     ...(cli === undefined ? {} : { cli: cli.path, label: cli.label }),
   });
   const httpPort = (broker as BrokerHandle & { httpPort?: number }).httpPort;
   return {
     broker,
+    backend,
     prepared,
     httpBase: `http://127.0.0.1:${httpPort}`,
     stop: async () => {
       await broker.stop();
     },
   };
-}
-
-/** History rows stored (read from platform.sqlite after the server stopped: proof of persistence). */
-export function historyRows(dataDir: string): number {
-  const db = new Database(join(dataDir, 'platform.sqlite'), { readonly: true });
-  try {
-    // Rows not yet merged from the staging table (schema 5 on) are stored too.
-    const staging = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'history_staging'").get();
-    const sql =
-      staging === undefined
-        ? 'SELECT COUNT(*) AS n FROM history'
-        : 'SELECT (SELECT COUNT(*) FROM history) + (SELECT COUNT(*) FROM history_staging) AS n';
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
 }
 
 /** A bearer token for the Platform API from the admin OAuth client `devgate start` created. */

@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
-import { firmwareFiles } from '../ota/firmware-files.js';
 import {
   ArchiveError,
   type ArchiveHeader,
@@ -13,8 +12,7 @@ import {
 } from './archive-format.js';
 import { archiveLines } from './archive-lines.js';
 import type { ArchiveSink } from './archive-store.js';
-import { lockDataDirForImport } from './data-dir-guard.js';
-import { FirmwareWriter } from './firmware-writer.js';
+import { lockDataDir } from './data-dir-guard.js';
 
 /** Length of the platform key (secret.key holds it base64-encoded). */
 const KEY_BYTES = 32;
@@ -25,11 +23,13 @@ export interface ImportOptions {
   /** Replace whatever the target holds. */
   readonly force: boolean;
   /** Opens the target stores (the SQLite sink, or another backend's). */
-  readonly openSink: (tokenKey: Buffer) => ArchiveSink;
+  readonly openSink: (tokenKey: Buffer) => Promise<ArchiveSink>;
 }
 
 export interface ImportSummary {
   readonly header: ArchiveHeader;
+  /** Where the records went (the data directory, or the database with its password masked). */
+  readonly target: string;
   readonly records: number;
   readonly firmwareFiles: number;
   readonly keyWritten: boolean;
@@ -94,7 +94,7 @@ async function openReader(
 }
 
 /**
- * Writes records up to the end record into the sink and the firmware files, then checks them
+ * Writes records up to the end record into the sink (rows and firmware files), then checks them
  * against the end record's and the header's counts. Returns the number of records before the end
  * (`before` of them came earlier: the secret key).
  */
@@ -103,7 +103,6 @@ async function loadRecords(
   first: ArchiveRecord,
   next: NextRecord,
   sink: ArchiveSink,
-  firmware: FirmwareWriter,
   before: number,
 ): Promise<number> {
   const seen: Record<string, number> = {};
@@ -111,58 +110,54 @@ async function loadRecords(
   let record = first;
   for (; record.kind !== SpecialKind.End; record = await next()) {
     records++;
-    if (record.kind === SpecialKind.FirmwareChunk) await firmware.chunk(record.data);
-    else if (record.kind === SpecialKind.FirmwareFile) await firmware.begin(record.data);
-    else {
-      await firmware.finish();
-      sink.write(record);
-      seen[record.kind] = (seen[record.kind] ?? 0) + 1;
-    }
+    await sink.write(record);
+    seen[record.kind] = (seen[record.kind] ?? 0) + 1;
   }
-  await firmware.finish();
-  return checkCounts(header, record, records, seen);
-}
-
-function checkCounts(
-  header: ArchiveHeader,
-  end: ArchiveRecord,
-  records: number,
-  seen: Readonly<Record<string, number>>,
-): number {
-  if (end.data.records !== records)
+  if (record.data.records !== records)
     throw new ArchiveError(
-      `the end record counts ${String(end.data.records)} records, the archive has ${records}`,
+      `the end record counts ${String(record.data.records)} records, the archive has ${records}`,
     );
-  for (const [kind, count] of Object.entries(header.counts))
-    if ((seen[kind] ?? 0) !== count)
-      throw new ArchiveError(
-        `the header counts ${count} ${kind} records, the archive has ${seen[kind] ?? 0}`,
-      );
+  checkCounts(header.counts, seen, 'the header counts', 'the archive has');
   return records;
 }
 
-/** Opens the target's stores, emptied when `force`; a target holding data is refused otherwise. */
-function openEmptySink(options: ImportOptions, key: Buffer): ArchiveSink {
-  const sink = options.openSink(key);
-  if (sink.isEmpty()) return sink;
-  if (!options.force) {
-    sink.abort();
-    throw new ArchiveError(
-      `${options.dataDir} already holds data: import only into an empty one, or pass --force to replace it`,
-    );
+/** Every kind counted in `expected` was seen that often (the source's counts against what came). */
+export function checkCounts(
+  expected: Readonly<Record<string, number>>,
+  seen: Readonly<Record<string, number>>,
+  counted = 'the snapshot counts',
+  came = 'the copy has',
+): void {
+  for (const [kind, count] of Object.entries(expected))
+    if ((seen[kind] ?? 0) !== count)
+      throw new ArchiveError(`${counted} ${count} ${kind} records, ${came} ${seen[kind] ?? 0}`);
+}
+
+/** The opened sink, emptied when `force`; a target holding data is refused (and closed) otherwise. */
+export async function emptySink(sink: ArchiveSink, force: boolean, command = 'import'): Promise<ArchiveSink> {
+  try {
+    if (await sink.isEmpty()) return sink;
+    if (!force)
+      throw new ArchiveError(
+        `${sink.target} already holds data: ${command} only into an empty one, or pass --force to replace it`,
+      );
+    await sink.clear();
+    return sink;
+  } catch (err) {
+    await sink.abort();
+    throw err;
   }
-  sink.clear();
-  return sink;
 }
 
 /**
- * Loads an archive into the stores of `dataDir`. The target must be empty (or `force`), and no
- * server may run on it. Rows are written in one transaction per database, so an archive that
- * turns out cut off or inconsistent leaves the target as it was (firmware files aside: unused
+ * Loads an archive into the stores `openSink` opens (those of `dataDir`, or a database), with
+ * `dataDir` locked (its secret.key is the target's key). The target must be empty (or `force`),
+ * and no server may run on the data directory. Rows are written in one transaction per database,
+ * so an archive that turns out cut off or inconsistent leaves the target as it was (firmware files aside: unused
  * ones are swept at the next start).
  */
 export async function importArchive(options: ImportOptions): Promise<ImportSummary> {
-  const lock = await lockDataDirForImport(options.dataDir);
+  const lock = await lockDataDir(options.dataDir, 'import');
   const lines = archiveLines(options.file);
   try {
     const { header, next } = await openReader(lines);
@@ -174,15 +169,13 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
     }
     const targetKey = await readTargetKey(options.dataDir);
     const { key, write: writeKey } = chooseKey(header, targetKey, carried, options.dataDir);
-    const sink = openEmptySink(options, key);
-    const firmware = new FirmwareWriter(firmwareFiles(options.dataDir));
+    const sink = await emptySink(await options.openSink(key), options.force);
     let records: number;
     try {
-      records = await loadRecords(header, first, next, sink, firmware, carried === undefined ? 0 : 1);
-      sink.commit();
+      records = await loadRecords(header, first, next, sink, carried === undefined ? 0 : 1);
+      await sink.commit();
     } catch (err) {
-      await firmware.discard();
-      sink.abort();
+      await sink.abort();
       throw err;
     }
     if (writeKey)
@@ -190,7 +183,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
         mode: 0o600,
         flag: 'wx',
       });
-    return { header, records, firmwareFiles: firmware.files, keyWritten: writeKey };
+    return { header, target: sink.target, records, firmwareFiles: sink.firmwareFiles, keyWritten: writeKey };
   } finally {
     await lines.return(undefined);
     lock.release();

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import type { Database as Connection, Statement } from 'better-sqlite3';
+import { firmwareFiles } from '../ota/firmware-files.js';
 import { openPlatformDatabase } from '../platform/sqlite/database.js';
 import { openDatabase } from '../store/sqlite/database.js';
 import { ArchiveError, type ArchiveRecord, SpecialKind } from './archive-format.js';
 import type { ArchiveSink } from './archive-store.js';
 import { type Database, fieldName, TABLES, type TableSpec } from './archive-tables.js';
+import { FirmwareWriter } from './firmware-writer.js';
 import { ENGINE_FILE, PLATFORM_FILE } from './sqlite-archive-source.js';
 
 interface Writer {
@@ -30,7 +32,9 @@ function toColumn(table: TableSpec, column: string, value: unknown): unknown {
 /**
  * The SQLite stores of a data directory as an archive sink: both databases are created (or
  * migrated) with the current schema, and each takes every write in one transaction with foreign
- * keys checked at commit, so a failed import leaves the stores as they were.
+ * keys checked at commit, so a failed import leaves the stores as they were. Firmware files go
+ * into the data directory's firmware folder (a file left by a failed import is swept at the next
+ * start when no firmware row names it).
  */
 export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): ArchiveSink {
   const platform = openPlatformDatabase(join(dataDir, PLATFORM_FILE), { tokenKey });
@@ -69,6 +73,7 @@ export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): Archiv
     setHighWater.run(table, data.last);
   }
 
+  const firmware = new FirmwareWriter(firmwareFiles(dataDir));
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -79,8 +84,23 @@ export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): Archiv
     }
   };
 
+  function writeRow(record: ArchiveRecord): void {
+    const writer = writers.get(record.kind);
+    if (writer === undefined) throw new ArchiveError(`unknown record kind "${record.kind}"`);
+    const values = writer.table.columns.map((column, i) => {
+      const field = writer.fields[i] as string;
+      if (!(field in record.data)) throw new ArchiveError(`${record.kind} record lacks "${field}"`);
+      return toColumn(writer.table, column, record.data[field]);
+    });
+    writer.insert.run(values);
+  }
+
   return {
-    isEmpty() {
+    target: dataDir,
+    get firmwareFiles() {
+      return firmware.files;
+    },
+    async isEmpty() {
       const tables = [
         ...TABLES.map((t) => [t.database, t.table] as const),
         ['platform', 'history_staging'] as const,
@@ -90,23 +110,20 @@ export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): Archiv
           connections[database].prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() === undefined,
       );
     },
-    clear() {
+    async clear() {
       for (const table of [...TABLES].reverse())
         connections[table.database].exec(`DELETE FROM ${table.table}`);
       platform.exec('DELETE FROM history_staging; DELETE FROM sqlite_sequence');
     },
-    write(record) {
+    async write(record) {
+      if (record.kind === SpecialKind.FirmwareChunk) return firmware.chunk(record.data);
+      if (record.kind === SpecialKind.FirmwareFile) return firmware.begin(record.data);
+      await firmware.finish();
       if (record.kind === SpecialKind.IdHighWater) return writeHighWater(record.data);
-      const writer = writers.get(record.kind);
-      if (writer === undefined) throw new ArchiveError(`unknown record kind "${record.kind}"`);
-      const values = writer.table.columns.map((column, i) => {
-        const field = writer.fields[i] as string;
-        if (!(field in record.data)) throw new ArchiveError(`${record.kind} record lacks "${field}"`);
-        return toColumn(writer.table, column, record.data[field]);
-      });
-      writer.insert.run(values);
+      writeRow(record);
     },
-    commit() {
+    async commit() {
+      await firmware.finish();
       try {
         for (const db of [platform, engine]) db.exec('COMMIT');
       } catch (err) {
@@ -117,6 +134,9 @@ export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): Archiv
         close();
       }
     },
-    abort: close,
+    async abort() {
+      await firmware.discard();
+      close();
+    },
   };
 }

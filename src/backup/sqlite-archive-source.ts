@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database as Connection } from 'better-sqlite3';
+import { firmwareFiles } from '../ota/firmware-files.js';
 import { platformMigrations } from '../platform/sqlite/migrations.js';
 import { migrations as engineMigrations } from '../store/sqlite/migrations.js';
-import { ArchiveError, type ArchiveRecord, SpecialKind } from './archive-format.js';
-import type { ArchiveSource } from './archive-store.js';
+import { ArchiveError, type ArchiveRecord, FIRMWARE_CHUNK_BYTES, SpecialKind } from './archive-format.js';
+import type { ArchiveSource, FirmwareContent } from './archive-store.js';
 import { type Database, fieldName, TABLES, type TableSpec } from './archive-tables.js';
 
 export const PLATFORM_FILE = 'platform.sqlite';
@@ -83,7 +85,7 @@ export function openSqliteArchiveSource(dataDir: string, options: { history: boo
   }
   const connections: Partial<Record<Database, Connection>> = { platform, ...(engine && { engine }) };
   try {
-    return snapshotSource(connections, options);
+    return snapshotSource(connections, options, dataDir);
   } catch (err) {
     for (const db of Object.values(connections)) db.close();
     throw err;
@@ -94,6 +96,7 @@ export function openSqliteArchiveSource(dataDir: string, options: { history: boo
 function snapshotSource(
   connections: Partial<Record<Database, Connection>>,
   options: { history: boolean },
+  dataDir: string,
 ): ArchiveSource {
   const platform = connections.platform as Connection;
   // BEGIN is deferred: the first read fixes the snapshot, so read at once on both.
@@ -124,7 +127,8 @@ function snapshotSource(
     }));
   counts[SpecialKind.IdHighWater] = idRecords.length;
 
-  function* records(): Iterable<ArchiveRecord> {
+  // Async for the interface's sake; the rows are read synchronously, one promise each.
+  async function* records(): AsyncGenerator<ArchiveRecord> {
     for (const table of tables) {
       if (table.database === 'engine' && idRecords.length > 0) yield* idRecords.splice(0);
       const db = connections[table.database];
@@ -138,14 +142,36 @@ function snapshotSource(
     yield* idRecords.splice(0);
   }
 
+  const files = firmwareFiles(dataDir);
   return {
     counts,
     records,
-    close() {
+    firmware: (sha256) => firmwareFile(files.pathOf(sha256), sha256),
+    async close() {
       for (const db of Object.values(connections)) {
         if (db.inTransaction) db.exec('COMMIT');
         db.close();
       }
+    },
+  };
+}
+
+/** A firmware file of the data directory, read in archive-sized chunks. */
+async function firmwareFile(path: string, sha256: string): Promise<FirmwareContent> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new ArchiveError(`firmware file ${sha256} is missing (deleted during the export?): export again`, {
+      cause: err,
+    });
+  }
+  return {
+    size,
+    async *chunks() {
+      if (size === 0) return;
+      const stream = createReadStream(path, { highWaterMark: FIRMWARE_CHUNK_BYTES, end: size - 1 });
+      for await (const chunk of stream) yield chunk as Buffer;
     },
   };
 }

@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ArchiveError } from '../backup/archive-format.js';
+import type { ArchiveSource } from '../backup/archive-store.js';
 import { writeArchive } from '../backup/export-archive.js';
 import { importArchive } from '../backup/import-archive.js';
+import { openPostgresArchiveSink } from '../backup/postgres-archive-sink.js';
+import { openPostgresArchiveSource } from '../backup/postgres-archive-source.js';
 import { openSqliteArchiveSink } from '../backup/sqlite-archive-sink.js';
 import { openSqliteArchiveSource } from '../backup/sqlite-archive-source.js';
 import { ConfigError } from '../config/load.js';
@@ -13,32 +16,42 @@ import { DataFileError, SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
 import { StoreError } from '../store/errors.js';
 import { type CliIo, ExitCode } from './io.js';
 
-export const EXPORT_USAGE = `Usage: devgate export --out <file> [--no-history] [--include-key] [--data-dir <dir>] [--config <file>]
+export const EXPORT_USAGE = `Usage: devgate export --out <file> [--no-history] [--include-key] [--database-url <url>]
+                      [--data-dir <dir>] [--config <file>]
 
 Writes a gzip'd archive of all platform data (orgs, templates, devices with their sealed tokens,
 OAuth clients, static tokens, values, history, events, metadata, firmware files) and of the
 broker's persistent sessions and retained messages. Safe while a server runs: every database is
 read as one snapshot. The file is created with mode 0600; tokens stay hashed/encrypted in it.
-  --no-history     leave out datastream history
-  --include-key    put secret.key into the archive (then the archive alone restores everything,
-                   and must be kept as secret as the data directory)
+  --no-history          leave out datastream history
+  --include-key         put secret.key into the archive (then the archive alone restores
+                        everything, and must be kept as secret as the data directory)
+  --database-url <url>  read the stores from this PostgreSQL database (DEVGATE_DATABASE_URL)
+                        instead of the data directory's SQLite files; secret.key still comes
+                        from the data directory
 Docs: docs/operations.md (Backup and restore)
 `;
 
-export const IMPORT_USAGE = `Usage: devgate import <file> [--force] [--data-dir <dir>] [--config <file>]
+export const IMPORT_USAGE = `Usage: devgate import <file> [--force] [--database-url <url>] [--data-dir <dir>] [--config <file>]
 
 Loads an archive written by 'devgate export' into an empty data directory (no server may run on
-it). The target needs the source's secret.key, unless the archive carries it (--include-key).
-  --force          replace the data the target already holds
+it), or into an empty PostgreSQL database. The target needs the source's secret.key in the data
+directory, unless the archive carries it (--include-key).
+  --force               replace the data the target already holds
+  --database-url <url>  load into this PostgreSQL database (DEVGATE_DATABASE_URL); the data
+                        directory still holds secret.key and is locked meanwhile
 Docs: docs/operations.md (Backup and restore)
 `;
 
-interface Parsed {
+/** Environment variable of --database-url (as for `devgate broker`). */
+export const DATABASE_URL_ENV = 'DEVGATE_DATABASE_URL';
+
+export interface Parsed {
   readonly values: Readonly<Record<string, string | boolean | ReadonlyArray<string | boolean> | undefined>>;
   readonly positionals: readonly string[];
 }
 
-function parse(
+export function parse(
   argv: readonly string[],
   flags: Readonly<Record<string, 'string' | 'boolean'>>,
 ): Parsed | string {
@@ -56,16 +69,28 @@ function parse(
 }
 
 /** The data directory as `devgate start` resolves it (flag, environment, config file, default). */
-function dataDirOf(values: Parsed['values'], io: CliIo): string {
+export function dataDirOf(values: Parsed['values'], io: CliIo): string {
   const argv: string[] = [];
   for (const name of ['data-dir', 'config']) {
     const value = values[name];
     if (typeof value === 'string') argv.push(`--${name}`, value);
   }
-  return loadStartConfig({ argv, env: io.env, cwd: io.cwd }).server.dataDir;
+  // The database URL is this command's own choice of stores, not a setting of `devgate start`.
+  const { [DATABASE_URL_ENV]: _url, ...env } = io.env;
+  return loadStartConfig({ argv, env, cwd: io.cwd }).server.dataDir;
 }
 
-async function readSourceKey(dataDir: string): Promise<Buffer> {
+/** --database-url, else DEVGATE_DATABASE_URL; undefined for the data directory's SQLite stores. */
+export function databaseUrlOf(values: Parsed['values'], io: CliIo): string | undefined {
+  const flag = values['database-url'];
+  const url = typeof flag === 'string' ? flag : io.env[DATABASE_URL_ENV];
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\/./i.test(url))
+    throw new ConfigError('--database-url must be a postgres:// or postgresql:// URL');
+  return url;
+}
+
+export async function readSourceKey(dataDir: string): Promise<Buffer> {
   const path = join(dataDir, SECRET_KEY_FILE);
   try {
     return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
@@ -77,7 +102,7 @@ async function readSourceKey(dataDir: string): Promise<Buffer> {
 }
 
 /** Runs one command body; known failures print one line and exit 1, bad usage exits 2. */
-async function guarded(io: CliIo, usage: string, run: () => Promise<void>): Promise<ExitCode> {
+export async function guarded(io: CliIo, usage: string, run: () => Promise<void>): Promise<ExitCode> {
   try {
     await run();
     return ExitCode.Ok;
@@ -96,7 +121,12 @@ async function guarded(io: CliIo, usage: string, run: () => Promise<void>): Prom
 
 /** `devgate export --out FILE`. */
 export async function runExport(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const parsed = parse(argv, { out: 'string', history: 'boolean', 'include-key': 'boolean' });
+  const parsed = parse(argv, {
+    out: 'string',
+    history: 'boolean',
+    'include-key': 'boolean',
+    'database-url': 'string',
+  });
   if (typeof parsed !== 'string' && parsed.values.help === true) {
     io.stdout.write(EXPORT_USAGE);
     return ExitCode.Ok;
@@ -110,12 +140,15 @@ export async function runExport(argv: readonly string[], io: CliIo): Promise<Exi
   }
   return guarded(io, EXPORT_USAGE, async () => {
     const dataDir = dataDirOf(parsed.values, io);
+    const url = databaseUrlOf(parsed.values, io);
     const tokenKey = await readSourceKey(dataDir);
     const history = parsed.values.history !== false;
-    const source = openSqliteArchiveSource(dataDir, { history });
+    const source: ArchiveSource =
+      url === undefined
+        ? openSqliteArchiveSource(dataDir, { history })
+        : await openPostgresArchiveSource(url, { history });
     try {
       const summary = await writeArchive(source, {
-        dataDir,
         out: resolve(io.cwd, out),
         history,
         tokenKey,
@@ -124,14 +157,14 @@ export async function runExport(argv: readonly string[], io: CliIo): Promise<Exi
       });
       io.stdout.write(`exported ${summary.records} records (${summary.bytes} bytes) to ${out}\n`);
     } finally {
-      source.close();
+      await source.close();
     }
   });
 }
 
 /** `devgate import FILE`. */
 export async function runImport(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const parsed = parse(argv, { force: 'boolean' });
+  const parsed = parse(argv, { force: 'boolean', 'database-url': 'string' });
   if (typeof parsed !== 'string' && parsed.values.help === true) {
     io.stdout.write(IMPORT_USAGE);
     return ExitCode.Ok;
@@ -145,15 +178,18 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<Exi
   }
   return guarded(io, IMPORT_USAGE, async () => {
     const dataDir = dataDirOf(parsed.values, io);
+    const url = databaseUrlOf(parsed.values, io);
     const summary = await importArchive({
       dataDir,
       file: resolve(io.cwd, file),
       force: parsed.values.force === true,
-      openSink: (key) => openSqliteArchiveSink(dataDir, key),
+      openSink: async (key) =>
+        url === undefined ? openSqliteArchiveSink(dataDir, key) : openPostgresArchiveSink(url),
     });
-    const key = summary.keyWritten ? `; wrote ${SECRET_KEY_FILE}` : '';
+    const keyPlace = url === undefined ? '' : ` in ${dataDir}`;
+    const key = summary.keyWritten ? `; wrote ${SECRET_KEY_FILE}${keyPlace}` : '';
     io.stdout.write(
-      `imported ${summary.records} records and ${summary.firmwareFiles} firmware files into ${dataDir}${key}\n`,
+      `imported ${summary.records} records and ${summary.firmwareFiles} firmware files into ${summary.target}${key}\n`,
     );
   });
 }

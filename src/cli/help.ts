@@ -23,6 +23,10 @@ Commands:
                                  (password from stdin, or --password <p>; --iterations <n>)
   export --out <file>            write a backup archive of all data (safe while running)
   import <file>                  load an archive into an empty data directory
+                                 (export/import --database-url <url>: a PostgreSQL database)
+  migrate-to --database-url <url>
+                                 copy the data directory's SQLite stores into an empty
+                                 PostgreSQL database
 
 Options:
   -h, --help                     show this help

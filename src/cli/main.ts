@@ -6,6 +6,7 @@ import { runBroker } from './broker-command.js';
 import { MAIN_USAGE } from './help.js';
 import { type CliIo, ExitCode, processIo } from './io.js';
 import { RESOURCES, runManage } from './manage-command.js';
+import { runMigrateTo } from './migrate-command.js';
 import { runPasswd } from './passwd-command.js';
 import { runStart } from './start-command.js';
 
@@ -27,6 +28,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
       return runExport(rest, io);
     case 'import':
       return runImport(rest, io);
+    case 'migrate-to':
+      return runMigrateTo(rest, io);
     case '-v':
     case '--version':
       io.stdout.write(`${packageVersion()}\n`);

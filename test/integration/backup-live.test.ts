@@ -94,7 +94,6 @@ test('backup: export while the server runs under write load gives a consistent a
     const source = openSqliteArchiveSource(dataDir, { history: true });
     try {
       await writeArchive(source, {
-        dataDir,
         out,
         history: true,
         tokenKey: key,
@@ -102,7 +101,7 @@ test('backup: export while the server runs under write load gives a consistent a
         devgateVersion: 't',
       });
     } finally {
-      source.close();
+      await source.close();
     }
     writesDuringExports += uplinks + churned - writesBefore;
     const { records } = await readArchive(out);
@@ -114,7 +113,7 @@ test('backup: export while the server runs under write load gives a consistent a
       dataDir: target,
       file: out,
       force: false,
-      openSink: () => openSqliteArchiveSink(target, key),
+      openSink: async () => openSqliteArchiveSink(target, key),
     });
     assert.equal(summary.records, records.length - 1);
   }
@@ -123,7 +122,7 @@ test('backup: export while the server runs under write load gives a consistent a
       dataDir,
       file: join(work, 'live-1.gz'),
       force: true,
-      openSink: () => openSqliteArchiveSink(dataDir, key),
+      openSink: async () => openSqliteArchiveSink(dataDir, key),
     }),
     /data directory .* is in use by devgate start \(pid \d+\); stop it before importing into it/,
   );

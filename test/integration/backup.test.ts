@@ -32,7 +32,6 @@ async function exportTo(dataDir: string, out: string, options: { history?: boole
   const source = openSqliteArchiveSource(dataDir, { history });
   try {
     return await writeArchive(source, {
-      dataDir,
       out,
       history,
       tokenKey: await keyOf(dataDir),
@@ -41,12 +40,17 @@ async function exportTo(dataDir: string, out: string, options: { history?: boole
       ...(options.now && { now: options.now }),
     });
   } finally {
-    source.close();
+    await source.close();
   }
 }
 
 function importInto(dataDir: string, file: string, force = false) {
-  return importArchive({ dataDir, file, force, openSink: (key) => openSqliteArchiveSink(dataDir, key) });
+  return importArchive({
+    dataDir,
+    file,
+    force,
+    openSink: async (key) => openSqliteArchiveSink(dataDir, key),
+  });
 }
 
 /** A closed source data dir with every kind of data, its archive, and a fresh target holding the source's key. */

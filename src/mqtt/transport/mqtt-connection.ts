@@ -16,6 +16,28 @@ const END_GRACE_MS = 2000;
  */
 const deadlines = new TimerWheel({ tickMs: 100, slots: 1024 });
 
+/**
+ * Bytes of one tick up to this size are joined into one buffer and written once (one `write`
+ * syscall instead of a `writev` of many small chunks: a tick's PUBACKs are 4 bytes each). Past
+ * it the chunks go out corked as a `writev`, so large payloads are not copied.
+ */
+const JOIN_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Connections holding bytes written in this tick, flushed by one `process.nextTick` for all of
+ * them (not one callback per connection per tick: a device that waits for each PUBACK makes its
+ * connection write once per tick, and there are thousands of those).
+ */
+const unflushed: MqttConnection[] = [];
+let flushScheduled = false;
+
+function flushConnections(): void {
+  // A connection written to during the loop is appended and flushed by this same loop.
+  for (let i = 0; i < unflushed.length; i++) unflushed[i]!.flushWrites();
+  unflushed.length = 0;
+  flushScheduled = false;
+}
+
 /** The connection a stream belongs to: the stream's listeners are shared, not per-connection closures. */
 const CONNECTION = Symbol('mqttConnection');
 type OwnedStream = TransportStream & { [CONNECTION]?: MqttConnection };
@@ -47,7 +69,10 @@ export class MqttConnection implements ChannelSink, WheelEntry {
   private pending: Denque<Packet> | undefined;
   private busy = false;
   private paused = false;
-  private corked = false;
+  /** Bytes written in this tick, not yet handed to the stream (first chunk, then the rest). */
+  private outFirst: Buffer | undefined;
+  private outRest: Buffer[] | undefined;
+  private outBytes = 0;
   private endTimer: NodeJS.Timeout | undefined;
   private isClosed = false;
   /** Made only when someone waits for the close (server shutdown). */
@@ -233,7 +258,7 @@ export class MqttConnection implements ChannelSink, WheelEntry {
    */
   private applyBackpressure(): void {
     const limit = this.broker.limits.maxPendingPackets;
-    const writeBlocked = this.stream.writableLength > this.broker.limits.maxWriteBufferBytes;
+    const writeBlocked = this.bufferedBytes() > this.broker.limits.maxWriteBufferBytes;
     const pending = this.pending?.length ?? 0;
     if (!this.paused && (pending >= limit || writeBlocked)) {
       this.paused = true;
@@ -249,32 +274,56 @@ export class MqttConnection implements ChannelSink, WheelEntry {
 
   write(bytes: Buffer): void {
     if (this.isClosed) return;
-    if (!this.corked) {
-      // Batch every packet written in this tick into one syscall.
-      this.corked = true;
-      this.stream.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        try {
-          this.stream.uncork();
-        } catch (err) {
-          this.contain(err);
-        }
-      });
+    if (this.outFirst === undefined) {
+      this.outFirst = bytes;
+      unflushed.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(flushConnections);
+      }
+    } else {
+      this.outRest ??= [];
+      this.outRest.push(bytes);
     }
-    this.stream.write(bytes);
-    if (!this.paused && this.stream.writableLength > this.broker.limits.maxWriteBufferBytes) {
+    this.outBytes += bytes.length;
+    if (!this.paused && this.bufferedBytes() > this.broker.limits.maxWriteBufferBytes) {
       this.applyBackpressure();
     }
   }
 
+  /** Hands this tick's bytes to the stream: one write, or a corked run of writes when large. */
+  flushWrites(): void {
+    const first = this.outFirst;
+    const rest = this.outRest;
+    const bytes = this.outBytes;
+    this.outFirst = undefined;
+    this.outRest = undefined;
+    this.outBytes = 0;
+    if (first === undefined || this.isClosed) return;
+    try {
+      if (rest === undefined) this.stream.write(first);
+      else if (bytes <= JOIN_LIMIT_BYTES) this.stream.write(Buffer.concat([first, ...rest], bytes));
+      else {
+        this.stream.cork();
+        this.stream.write(first);
+        for (const chunk of rest) this.stream.write(chunk);
+        this.stream.uncork();
+      }
+      // Paused for our own unflushed bytes: the stream may have taken them all, with no drain to come.
+      if (this.paused) this.applyBackpressure();
+    } catch (err) {
+      this.contain(err);
+    }
+  }
+
   bufferedBytes(): number {
-    return this.stream.writableLength;
+    return this.stream.writableLength + this.outBytes;
   }
 
   end(): void {
     if (this.isClosed) return;
     this.clearTimers();
+    this.flushWrites(); // what this tick wrote goes before the FIN
     this.stream.end();
     this.endTimer = setTimeout(() => this.stream.destroy(), END_GRACE_MS);
     this.endTimer.unref();

@@ -1,0 +1,80 @@
+import { createHash, type Hash } from 'node:crypto';
+import type pg from 'pg';
+import { FIRMWARE_FILE } from '../ota/firmware-files.js';
+import { ArchiveError, type RecordData } from './archive-format.js';
+
+interface OpenBlob {
+  readonly sha256: string;
+  readonly size: number;
+  readonly hash: Hash;
+  written: number;
+  chunks: number;
+}
+
+/**
+ * Rebuilds firmware blobs (`firmware_blobs` rows) from `firmwareFile` + `firmwareChunk` records,
+ * inside the sink's transaction. Chunks wait in a temporary table, so this process holds one
+ * chunk at a time whatever the firmware's size; the blob is assembled by PostgreSQL and only
+ * stored when its size and SHA-256 match its record.
+ */
+export class PgFirmwareWriter {
+  private current: OpenBlob | undefined;
+  private tableReady = false;
+  files = 0;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async begin(data: RecordData): Promise<void> {
+    await this.finish();
+    const sha256 = String(data.sha256);
+    const size = data.size;
+    if (
+      !FIRMWARE_FILE.test(`${sha256}.bin`) ||
+      typeof size !== 'number' ||
+      !Number.isSafeInteger(size) ||
+      size < 0
+    )
+      throw new ArchiveError('firmwareFile record with an invalid sha256 or size');
+    if (!this.tableReady) {
+      await this.client.query(
+        'CREATE TEMPORARY TABLE archive_firmware_chunks (n integer PRIMARY KEY, bytes bytea NOT NULL) ON COMMIT DROP',
+      );
+      this.tableReady = true;
+    }
+    this.current = { sha256, size, hash: createHash('sha256'), written: 0, chunks: 0 };
+  }
+
+  async chunk(data: RecordData): Promise<void> {
+    const blob = this.current;
+    if (blob === undefined) throw new ArchiveError('firmwareChunk record outside a firmware file');
+    const bytes = Buffer.from(String(data.bytes), 'base64');
+    blob.written += bytes.length;
+    if (blob.written > blob.size)
+      throw new ArchiveError(`firmware file ${blob.sha256} is longer than its record says`);
+    blob.hash.update(bytes);
+    await this.client.query('INSERT INTO archive_firmware_chunks (n, bytes) VALUES ($1, $2)', [
+      blob.chunks++,
+      bytes,
+    ]);
+  }
+
+  /** Stores the blob being written; it must be complete and match its hash. */
+  async finish(): Promise<void> {
+    const blob = this.current;
+    if (blob === undefined) return;
+    this.current = undefined;
+    if (blob.written !== blob.size || blob.hash.digest('hex') !== blob.sha256)
+      throw new ArchiveError(
+        `firmware file ${blob.sha256} in the archive is damaged (size or SHA-256 differ)`,
+      );
+    // One statement: the chunks leave the temporary table and become the blob.
+    await this.client.query(
+      `WITH chunks AS (DELETE FROM archive_firmware_chunks RETURNING n, bytes)
+       INSERT INTO firmware_blobs (sha256, bytes)
+       SELECT $1, coalesce(string_agg(bytes, ''::bytea ORDER BY n), ''::bytea) FROM chunks
+       ON CONFLICT (sha256) DO NOTHING`,
+      [blob.sha256],
+    );
+    this.files++;
+  }
+}

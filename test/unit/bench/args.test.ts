@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type BenchArgs, parseArgs, recordedArgs } from '../../../bench/lib/args.js';
+
+function parsed(argv: string[]): BenchArgs {
+  const args = parseArgs(argv);
+  assert.notEqual(args, 'help');
+  return args as BenchArgs;
+}
+
+test('bench: scenarios 2 and 3 run on SQLite unless another backend is named', () => {
+  assert.equal(parsed([]).backend, 'sqlite');
+  const pg = parsed(['--backend', 'postgres', '--database-url', 'postgres://u:pw@127.0.0.1:5432/bench']);
+  assert.equal(pg.backend, 'postgres');
+  assert.equal(pg.databaseUrl, 'postgres://u:pw@127.0.0.1:5432/bench');
+});
+
+test('bench: --backend postgres without --database-url, or an unknown backend, is refused', () => {
+  assert.throws(() => parseArgs(['--backend', 'postgres']), /--database-url/);
+  assert.throws(() => parseArgs(['--backend', 'mysql']), /sqlite or postgres/);
+});
+
+test('bench: the results file never holds the database password', () => {
+  const args = parsed([
+    '--backend',
+    'postgres',
+    '--database-url',
+    'postgres://u:secret@127.0.0.1:5432/bench',
+  ]);
+  const recorded = JSON.stringify(recordedArgs(args));
+  assert.ok(!recorded.includes('secret'), recorded);
+  assert.match(recorded, /postgres:\/\/u:\*\*\*@127\.0\.0\.1:5432\/bench/);
+});

@@ -1,13 +1,16 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { StartConfig } from '../config/start-config.js';
-import { UploadStore } from '../device-api/upload-store.js';
+import { FileUploadStore } from '../device-api/upload-store.js';
 import type { DeviceUploads } from '../http/context.js';
 import type { Logger } from '../observability/logger.js';
+import { firmwareFiles } from '../ota/firmware-files.js';
 import { openOtaService } from '../ota/ota-service.js';
+import { createSqliteOtaStore } from '../ota/sqlite-ota-store.js';
 import type { OtaService } from '../ota/types.js';
 import { loadOrCreateTokenKey, PLATFORM_DB_FILE } from '../platform/admin-bootstrap.js';
 import type { Platform } from '../platform/platform.js';
+import { openPlatformDatabase } from '../platform/sqlite/database.js';
 import type { DevgateServer } from '../server.js';
 import { connectHost } from './demo-commands.js';
 
@@ -28,7 +31,7 @@ export function publicUrlOf(config: StartConfig, server: () => DevgateServer | u
   };
 }
 
-/** Blynk.Air on the data directory. */
+/** Blynk.Air on the data directory: rows in the platform database (a connection of its own), bytes in files. */
 export async function openOta(
   config: StartConfig,
   platform: Platform,
@@ -37,9 +40,10 @@ export async function openOta(
 ): Promise<OtaService> {
   const { dataDir } = config.server;
   const { key } = await loadOrCreateTokenKey(dataDir);
+  const db = openPlatformDatabase(join(dataDir, PLATFORM_DB_FILE), { logger, tokenKey: key });
   return openOtaService({
-    dataDir,
-    dbFile: join(dataDir, PLATFORM_DB_FILE),
+    store: createSqliteOtaStore(db),
+    firmware: firmwareFiles(dataDir),
     platform,
     tokenKey: key,
     options: config.ota,
@@ -52,7 +56,7 @@ export async function openOta(
 export async function deviceUploads(config: StartConfig, publicUrl: () => string): Promise<DeviceUploads> {
   const { dataDir } = config.server;
   const { key } = await loadOrCreateTokenKey(dataDir);
-  const store = new UploadStore({
+  const store = new FileUploadStore({
     dir: join(dataDir, 'uploads'),
     key: createHmac('sha256', key).update('devgate device uploads').digest(),
     maxFiles: config.deviceApi.uploadMaxFiles,

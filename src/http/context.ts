@@ -1,7 +1,7 @@
 import type { DeviceApiRuntime } from '../device-api/types.js';
-import type { UploadStore } from '../device-api/upload-store.js';
 import type { Clock } from '../lib/clock.js';
 import type { Platform } from '../platform/platform.js';
+import type { UploadStore } from '../platform/uploads/upload-store.js';
 import type { PingLog } from './ping-log.js';
 import type { HttpThrottle } from './throttle.js';
 

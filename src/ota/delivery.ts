@@ -1,5 +1,6 @@
 import type { Device, HardwareInfo } from '../platform/model.js';
 import { downloadTokenKey, signDownloadToken } from './download-token.js';
+import { firmwareFileName } from './firmware-blobs.js';
 import { DeviceOtaStatus, type Firmware } from './model.js';
 import type { ShipmentEntry } from './ota-store.js';
 import type { OtaDeps, OtaDeviceLink } from './types.js';
@@ -56,20 +57,23 @@ export function otaJson(firmware: Firmware, url: string): string {
 
 export interface Delivery {
   /** Sends the offer when the device is online; true when sent. */
-  offerIfOnline(entry: Pick<ShipmentEntry, 'shipmentId' | 'deviceId'>, firmware: Firmware): boolean;
+  offerIfOnline(entry: Pick<ShipmentEntry, 'shipmentId' | 'deviceId'>, firmware: Firmware): Promise<boolean>;
   /** Acts on an `info/mcu` report for the device's unfinished entry, if any. */
   onDeviceInfo(deviceId: number, info: HardwareInfo): Promise<void>;
   attach(link: OtaDeviceLink): void;
 }
 
 export function createDelivery(deps: OtaDeps): Delivery {
-  const { store, clock, logger, files, options } = deps;
+  const { store, clock, logger, options } = deps;
   const key = downloadTokenKey(deps.tokenKey);
   let link: OtaDeviceLink | undefined;
 
-  const offer = (entry: Pick<ShipmentEntry, 'shipmentId' | 'deviceId'>, firmware: Firmware): boolean => {
+  const offer = async (
+    entry: Pick<ShipmentEntry, 'shipmentId' | 'deviceId'>,
+    firmware: Firmware,
+  ): Promise<boolean> => {
     if (link === undefined) return false;
-    const file = files.fileName(firmware.sha256);
+    const file = firmwareFileName(firmware.sha256);
     const token = signDownloadToken(key, {
       deviceId: entry.deviceId,
       shipmentId: entry.shipmentId,
@@ -77,9 +81,11 @@ export function createDelivery(deps: OtaDeps): Delivery {
       expiresAt: clock.now() + options.downloadTokenTtlSec * 1000,
     });
     const url = `${deps.publicUrl()}/static/${file}?token=${token}`;
+    // Recorded before it is sent: a device that downloads at once must not have its
+    // `firmware downloaded` overwritten by a later `request sent`.
+    await store.setStatus(entry.shipmentId, entry.deviceId, DeviceOtaStatus.RequestSent, clock.now());
     // Unsolicited: reaches the device without a subscription, QoS 0 (spec §3.1).
     link.downlinks.unsolicited(entry.deviceId, 'downlink/ota/json', otaJson(firmware, url));
-    store.setStatus(entry.shipmentId, entry.deviceId, DeviceOtaStatus.RequestSent, clock.now());
     logger.info({ deviceId: entry.deviceId, shipmentId: entry.shipmentId }, 'ota: offered firmware');
     return true;
   };
@@ -94,23 +100,23 @@ export function createDelivery(deps: OtaDeps): Delivery {
   };
 
   return {
-    offerIfOnline(entry, firmware) {
+    async offerIfOnline(entry, firmware) {
       if (link === undefined || !link.presence.isOnline(entry.deviceId)) return false;
       return offer(entry, firmware);
     },
     async onDeviceInfo(deviceId, info) {
-      if (store.activeEntry(deviceId) === undefined) return;
+      if ((await store.activeEntry(deviceId)) === undefined) return;
       const device = await deps.platform.devices.byId(deviceId);
       // Read again after the await: the entry is what counts now.
-      const entry = store.activeEntry(deviceId);
-      const firmware = entry && store.firmware(entry.firmwareId);
+      const entry = await store.activeEntry(deviceId);
+      const firmware = entry && (await store.firmware(entry.firmwareId));
       if (entry === undefined || firmware === undefined || device === undefined) return;
       const outcome = next(entry, firmware, device, info);
       if (outcome === 'offer') {
-        offer(entry, firmware);
+        await offer(entry, firmware);
         return;
       }
-      store.setStatus(entry.shipmentId, deviceId, outcome, clock.now());
+      await store.setStatus(entry.shipmentId, deviceId, outcome, clock.now());
       logger.info({ deviceId, shipmentId: entry.shipmentId, status: outcome }, 'ota: device reported');
     },
     attach(target) {

@@ -1,6 +1,6 @@
-import { ForbiddenError } from '../platform/errors.js';
+import { ForbiddenError, NotFoundError } from '../platform/errors.js';
 import { downloadTokenKey, verifyDownloadToken } from './download-token.js';
-import { FIRMWARE_FILE } from './firmware-files.js';
+import { FIRMWARE_FILE, firmwareFileName } from './firmware-blobs.js';
 import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, ShipmentStatus } from './model.js';
 import type { OtaDeps, ServedFirmware } from './types.js';
 
@@ -29,29 +29,35 @@ export function firmwareHeaders(firmware: Firmware): Record<string, string> {
  * downloads per 24 h, and one past the limit ends the device's part in the shipment.
  */
 export function downloadAuthorizer(deps: OtaDeps) {
-  const { store, files, clock, options, logger } = deps;
+  const { store, firmware: blobs, clock, options, logger } = deps;
   const key = downloadTokenKey(deps.tokenKey);
-  return (file: string, token: string, count: boolean): ServedFirmware => {
+  return async (file: string, token: string, count: boolean): Promise<ServedFirmware> => {
     const now = clock.now();
     const claims = FIRMWARE_FILE.test(file) ? verifyDownloadToken(key, token, file, now) : undefined;
     if (claims === undefined) throw invalidToken();
     const { shipmentId, deviceId } = claims;
-    const entry = store.entry(shipmentId, deviceId);
-    const firmware = entry && store.firmware(entry.firmwareId);
-    if (entry === undefined || firmware === undefined || files.fileName(firmware.sha256) !== file)
+    const entry = await store.entry(shipmentId, deviceId);
+    const firmware = entry && (await store.firmware(entry.firmwareId));
+    if (entry === undefined || firmware === undefined || firmwareFileName(firmware.sha256) !== file)
       throw invalidToken();
     if (entry.status === DeviceOtaStatus.DownloadLimitReached)
       throw new ForbiddenError('Download limit reached.');
     if (entry.shipmentStatus !== ShipmentStatus.Running || FINAL_STATUSES.has(entry.status))
       throw invalidToken();
     if (count) {
-      if (!store.tryCountDownload(entry, now, now - DOWNLOAD_WINDOW_MS, options.downloadsPerDay)) {
-        store.setStatus(shipmentId, deviceId, DeviceOtaStatus.DownloadLimitReached, now);
+      if (!(await store.tryCountDownload(entry, now, now - DOWNLOAD_WINDOW_MS, options.downloadsPerDay))) {
+        await store.setStatus(shipmentId, deviceId, DeviceOtaStatus.DownloadLimitReached, now);
         logger.warn({ deviceId, shipmentId }, 'ota: download limit reached');
         throw new ForbiddenError('Download limit reached.');
       }
-      store.setStatus(shipmentId, deviceId, DeviceOtaStatus.FirmwareDownloaded, now);
+      await store.setStatus(shipmentId, deviceId, DeviceOtaStatus.FirmwareDownloaded, now);
     }
-    return { path: files.pathOf(firmware.sha256), size: firmware.size, headers: firmwareHeaders(firmware) };
+    const { sha256 } = firmware;
+    const body = async () => {
+      const stream = await blobs.stream(sha256);
+      if (stream === undefined) throw new NotFoundError('Firmware file not found.');
+      return stream;
+    };
+    return { size: firmware.size, headers: firmwareHeaders(firmware), body };
   };
 }

@@ -13,7 +13,7 @@ export function firmwareNotFound(id: number): NotFoundError {
   return new NotFoundError(`Firmware with identifier ${id} is not found or belongs to another organization.`);
 }
 
-/** Runs jobs of one key one after another (a file and its rows change together). */
+/** Runs jobs of one key one after another (bytes and their rows change together). */
 function keyedQueue() {
   const tails = new Map<string, Promise<unknown>>();
   return <T>(key: string, job: () => Promise<T>): Promise<T> => {
@@ -30,17 +30,17 @@ function keyedQueue() {
 export interface FirmwareCatalog {
   upload(caller: Caller, input: { name: string; orgId?: number; bytes: Buffer }): Promise<Firmware>;
   /** Visible to the caller (its org or a descendant), else NotFoundError. */
-  get(caller: Caller, id: number): Firmware;
-  list(caller: Caller, page?: PageRequest): Page<Firmware>;
+  get(caller: Caller, id: number): Promise<Firmware>;
+  list(caller: Caller, page?: PageRequest): Promise<Page<Firmware>>;
   delete(caller: Caller, id: number): Promise<void>;
 }
 
 /** Firmware packages: stored once per content under their SHA-256, described by a row per upload. */
 export function firmwareCatalog(deps: OtaDeps): FirmwareCatalog {
-  const { store, files, platform, clock } = deps;
+  const { store, firmware: blobs, platform, clock } = deps;
   const serialized = keyedQueue();
-  const get = (caller: Caller, id: number): Firmware => {
-    const firmware = store.firmware(id);
+  const get = async (caller: Caller, id: number): Promise<Firmware> => {
+    const firmware = await store.firmware(id);
     if (firmware === undefined || !platform.orgs.isInScope(caller.orgId, firmware.orgId))
       throw firmwareNotFound(id);
     return firmware;
@@ -56,7 +56,7 @@ export function firmwareCatalog(deps: OtaDeps): FirmwareCatalog {
       const md5 = createHash('md5').update(bytes).digest('hex');
       const tag = findInfoTag(bytes);
       return serialized(sha256, async () => {
-        await files.save(sha256, bytes);
+        await blobs.save(sha256, bytes);
         return store.insertFirmware({
           orgId: owner,
           name: trimmed,
@@ -72,16 +72,17 @@ export function firmwareCatalog(deps: OtaDeps): FirmwareCatalog {
       });
     },
     get,
-    list(caller, page) {
+    async list(caller, page) {
       const { offset, limit } = pageBounds(page);
       return store.firmwarePage({ orgIds: platform.orgs.subtree(caller.orgId), offset, limit });
     },
     async delete(caller, id) {
-      const firmware = get(caller, id);
-      if (store.hasRunningShipment(id)) throw new ConflictError('Firmware is used by a running shipment.');
+      const firmware = await get(caller, id);
+      if (await store.hasRunningShipment(id))
+        throw new ConflictError('Firmware is used by a running shipment.');
       await serialized(firmware.sha256, async () => {
-        const { sameFileRows } = store.deleteFirmware(id);
-        if (sameFileRows === 0) await files.remove(firmware.sha256);
+        const { sameFileRows } = await store.deleteFirmware(id);
+        if (sameFileRows === 0) await blobs.remove(firmware.sha256);
       });
     },
   };

@@ -1,26 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FIRMWARE_FILE, type FirmwareBlobs, firmwareFileName } from './firmware-blobs.js';
 
-/** `{64 hex}.bin`: the only names the download route serves. */
-export const FIRMWARE_FILE = /^([0-9a-f]{64})\.bin$/;
+export { FIRMWARE_FILE } from './firmware-blobs.js';
 
 export const FIRMWARE_DIR = 'firmware';
 
 /**
- * Firmware files under `<data-dir>/firmware/`, named by their SHA-256 so identical uploads share
- * one file. Writes go to a temporary name and are renamed into place, so a reader never sees half
- * a file.
+ * Firmware bytes as files under `<data-dir>/firmware/`, named `{sha256}.bin`. Writes go to a
+ * temporary name and are renamed into place, so a reader never sees half a file. Backups read and
+ * write these files directly (`dir`, `pathOf`).
  */
-export interface FirmwareFiles {
+export interface FirmwareFiles extends FirmwareBlobs {
   readonly dir: string;
-  fileName(sha256: string): string;
   pathOf(sha256: string): string;
-  save(sha256: string, bytes: Buffer): Promise<void>;
-  /** Removes the file; a missing one is fine. */
-  remove(sha256: string): Promise<void>;
-  /** Removes files no row uses (and leftovers of interrupted writes); returns how many. */
-  sweep(keep: ReadonlySet<string>): Promise<number>;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -42,11 +36,9 @@ async function removeQuietly(path: string): Promise<void> {
 
 export function firmwareFiles(dataDir: string): FirmwareFiles {
   const dir = join(dataDir, FIRMWARE_DIR);
-  const fileName = (sha256: string): string => `${sha256}.bin`;
-  const pathOf = (sha256: string): string => join(dir, fileName(sha256));
+  const pathOf = (sha256: string): string => join(dir, firmwareFileName(sha256));
   return {
     dir,
-    fileName,
     pathOf,
     async save(sha256, bytes) {
       const target = pathOf(sha256);
@@ -58,6 +50,15 @@ export function firmwareFiles(dataDir: string): FirmwareFiles {
         await rename(temp, target);
       } catch (err) {
         await removeQuietly(temp);
+        throw err;
+      }
+    },
+    async stream(sha256) {
+      // Opened before answering: a file removed later stays readable through this handle.
+      try {
+        return (await open(pathOf(sha256))).createReadStream();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw err;
       }
     },

@@ -2,13 +2,12 @@ import type { OtaOptions } from '../config/ota-options.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Platform } from '../platform/platform.js';
-import { openPlatformDatabase } from '../platform/sqlite/database.js';
 import { createDelivery } from './delivery.js';
 import { downloadAuthorizer } from './download.js';
+import type { FirmwareBlobs } from './firmware-blobs.js';
 import { firmwareCatalog } from './firmware-catalog.js';
-import { firmwareFiles } from './firmware-files.js';
+import type { OtaStore } from './ota-store.js';
 import { shipments } from './shipments.js';
-import { createSqliteOtaStore } from './sqlite-ota-store.js';
 import type { OtaDeps, OtaService } from './types.js';
 
 /** At most this many `info/mcu` reports are acted on concurrently; more are dropped and logged. */
@@ -54,16 +53,16 @@ export function createOtaService(deps: OtaDeps): OtaService {
     idle,
     async close() {
       await idle();
-      deps.store.close();
+      await deps.store.close();
     },
   };
 }
 
 export interface OpenOtaOptions {
-  /** Firmware files live in `<dataDir>/firmware/`. */
-  readonly dataDir: string;
-  /** The platform database file (migrated by the platform; OTA uses its own connection). */
-  readonly dbFile: string;
+  /** Firmware rows, shipments, download counts; the service closes it (close() or a failed open). */
+  readonly store: OtaStore;
+  /** Firmware bytes: files under the data directory, or the database's `firmware_blobs`. */
+  readonly firmware: FirmwareBlobs;
   readonly platform: Platform;
   readonly tokenKey: Buffer;
   readonly options: OtaOptions;
@@ -73,20 +72,18 @@ export interface OpenOtaOptions {
 }
 
 /**
- * Opens the OTA service on the platform database and the data directory; firmware files no row
- * uses any more (a crash between row and file changes) are removed.
+ * Opens the OTA service on the store and firmware bytes the caller chose (the composition root);
+ * bytes no firmware row uses any more (a crash between row and bytes changes) are removed.
  */
 export async function openOtaService(open: OpenOtaOptions): Promise<OtaService> {
   const logger = open.logger.child({ component: 'ota' });
-  const db = openPlatformDatabase(open.dbFile, { logger, tokenKey: open.tokenKey });
-  const store = createSqliteOtaStore(db);
+  const { store, firmware } = open;
   try {
-    const files = firmwareFiles(open.dataDir);
-    const swept = await files.sweep(store.allSha256());
-    if (swept > 0) logger.info({ swept }, 'ota: removed unused firmware files');
+    const swept = await firmware.sweep(await store.allSha256());
+    if (swept > 0) logger.info({ swept }, 'ota: removed unused firmware bytes');
     return createOtaService({
       store,
-      files,
+      firmware,
       platform: open.platform,
       tokenKey: open.tokenKey,
       options: open.options,
@@ -95,7 +92,7 @@ export async function openOtaService(open: OpenOtaOptions): Promise<OtaService> 
       logger,
     });
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
 }

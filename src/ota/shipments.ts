@@ -18,9 +18,9 @@ export function shipmentNotFound(id: number): NotFoundError {
 
 export interface Shipments {
   create(caller: Caller, input: ShipmentInput): Promise<Shipment>;
-  get(caller: Caller, id: number): Shipment;
-  list(caller: Caller, page?: PageRequest): Page<Shipment>;
-  cancel(caller: Caller, id: number): Shipment;
+  get(caller: Caller, id: number): Promise<Shipment>;
+  list(caller: Caller, page?: PageRequest): Promise<Page<Shipment>>;
+  cancel(caller: Caller, id: number): Promise<Shipment>;
 }
 
 function checkInput(input: ShipmentInput): void {
@@ -35,8 +35,8 @@ function checkInput(input: ShipmentInput): void {
 /** Shipments: one firmware to a set of devices in the caller's scope, with a status per device. */
 export function shipments(deps: OtaDeps, catalog: FirmwareCatalog, delivery: Delivery): Shipments {
   const { store, platform, clock, logger } = deps;
-  const get = (caller: Caller, id: number): Shipment => {
-    const shipment = store.shipment(id);
+  const get = async (caller: Caller, id: number): Promise<Shipment> => {
+    const shipment = await store.shipment(id);
     if (shipment === undefined || !platform.orgs.isInScope(caller.orgId, shipment.orgId))
       throw shipmentNotFound(id);
     return shipment;
@@ -44,11 +44,11 @@ export function shipments(deps: OtaDeps, catalog: FirmwareCatalog, delivery: Del
   return {
     async create(caller, input) {
       checkInput(input);
-      const firmware = catalog.get(caller, input.firmwareId);
+      const firmware = await catalog.get(caller, input.firmwareId);
       // Each device must be in the caller's scope (NotFoundError otherwise, as everywhere).
       const devices: Device[] = [];
       for (const id of input.deviceIds) devices.push(await platform.devices.get(caller, id));
-      const shipment = store.createShipment({
+      const shipment = await store.createShipment({
         orgId: caller.orgId,
         firmwareId: firmware.id,
         name: input.name?.trim() ?? `${firmware.name} ${firmware.version ?? ''}`.trim(),
@@ -65,19 +65,19 @@ export function shipments(deps: OtaDeps, catalog: FirmwareCatalog, delivery: Del
       let offered = 0;
       for (const entry of shipment.devices) {
         if (entry.status !== DeviceOtaStatus.ProcessStarted) continue;
-        if (delivery.offerIfOnline({ shipmentId: shipment.id, deviceId: entry.deviceId }, firmware))
+        if (await delivery.offerIfOnline({ shipmentId: shipment.id, deviceId: entry.deviceId }, firmware))
           offered++;
       }
       return offered === 0 ? shipment : get(caller, shipment.id);
     },
     get,
-    list(caller, page) {
+    async list(caller, page) {
       const { offset, limit } = pageBounds(page);
       return store.shipmentPage({ orgIds: platform.orgs.subtree(caller.orgId), offset, limit });
     },
-    cancel(caller, id) {
-      const shipment = get(caller, id);
-      if (shipment.status !== ShipmentStatus.Running || !store.cancelShipment(id, clock.now()))
+    async cancel(caller, id) {
+      const shipment = await get(caller, id);
+      if (shipment.status !== ShipmentStatus.Running || !(await store.cancelShipment(id, clock.now())))
         throw new ConflictError('Shipment is not running.');
       logger.info({ shipmentId: id }, 'ota: shipment cancelled');
       return get(caller, id);

@@ -1,20 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { DeviceOtaStatus, FINAL_STATUSES, type Firmware, type Shipment, ShipmentStatus } from './model.js';
-import type { NewFirmware, NewShipment, OtaStore, ScopedPage, ShipmentEntry } from './ota-store.js';
-
-interface FirmwareRow {
-  id: number;
-  org_id: number;
-  name: string;
-  size: number;
-  sha256: string;
-  md5: string;
-  version: string | null;
-  fw_type: string | null;
-  build: string | null;
-  blynk_version: string | null;
-  created_at: number;
-}
+import { type EntryRow, type FirmwareRow, toEntry, toFirmware } from './ota-rows.js';
+import type { NewFirmware, NewShipment, OtaStore, ScopedPage } from './ota-store.js';
 
 interface ShipmentRow {
   id: number;
@@ -24,43 +11,6 @@ interface ShipmentRow {
   status: ShipmentStatus;
   created_at: number;
 }
-
-interface EntryRow {
-  shipment_id: number;
-  shipment_status: ShipmentStatus;
-  firmware_id: number;
-  device_id: number;
-  status: DeviceOtaStatus;
-  updated_at: number;
-  downloads: number;
-}
-
-const optional = <K extends string>(key: K, value: string | null): Partial<Record<K, string>> =>
-  value === null ? {} : ({ [key]: value } as Record<K, string>);
-
-const toFirmware = (row: FirmwareRow): Firmware => ({
-  id: row.id,
-  orgId: row.org_id,
-  name: row.name,
-  size: row.size,
-  sha256: row.sha256,
-  md5: row.md5,
-  ...optional('version', row.version),
-  ...optional('fwType', row.fw_type),
-  ...optional('build', row.build),
-  ...optional('blynkVersion', row.blynk_version),
-  createdAt: row.created_at,
-});
-
-const toEntry = (row: EntryRow): ShipmentEntry => ({
-  shipmentId: row.shipment_id,
-  shipmentStatus: row.shipment_status,
-  firmwareId: row.firmware_id,
-  deviceId: row.device_id,
-  status: row.status,
-  updatedAt: row.updated_at,
-  downloads: row.downloads,
-});
 
 /** The unfinished statuses as SQL literals (our own constants, never input). */
 const UNFINISHED_SQL = `status NOT IN (${[...FINAL_STATUSES].map((s) => `'${s}'`).join(', ')})`;
@@ -132,8 +82,11 @@ function statements(db: Database) {
   };
 }
 
-/** OtaStore on the platform database (its own connection; closed by close()). */
-export function createSqliteOtaStore(db: Database): OtaStore {
+/**
+ * OtaStore on the platform database. Statements run synchronously (better-sqlite3) behind the
+ * asynchronous interface. `ownsConnection` (default): close() closes `db`, opened for OTA alone.
+ */
+export function createSqliteOtaStore(db: Database, { ownsConnection = true } = {}): OtaStore {
   const s = statements(db);
   const shipmentOf = (row: ShipmentRow): Shipment => ({
     id: row.id,
@@ -193,7 +146,7 @@ export function createSqliteOtaStore(db: Database): OtaStore {
   });
   const bind = (q: ScopedPage) => ({ orgIds: JSON.stringify(q.orgIds), limit: q.limit, offset: q.offset });
   return {
-    insertFirmware(firmware: NewFirmware): Firmware {
+    async insertFirmware(firmware: NewFirmware): Promise<Firmware> {
       const row = {
         version: null,
         fwType: null,
@@ -206,39 +159,43 @@ export function createSqliteOtaStore(db: Database): OtaStore {
       if (stored === undefined) throw new Error('firmware row vanished after insert');
       return toFirmware(stored);
     },
-    firmware: (id) => {
+    async firmware(id) {
       const row = s.firmware.get(id);
       return row && toFirmware(row);
     },
-    firmwarePage: (q) => page(s.firmwarePage.all(bind(q)), s.firmwareCount.get(bind(q))?.n ?? 0, toFirmware),
-    deleteFirmware(id) {
+    firmwarePage: async (q) =>
+      page(s.firmwarePage.all(bind(q)), s.firmwareCount.get(bind(q))?.n ?? 0, toFirmware),
+    async deleteFirmware(id) {
       const row = s.firmware.get(id);
       s.deleteFirmware.run(id);
       return { sameFileRows: row === undefined ? 0 : (s.sameSha.get(row.sha256)?.n ?? 0) };
     },
-    hasRunningShipment: (firmwareId) => (s.running.get(firmwareId)?.n ?? 0) > 0,
-    createShipment(input) {
+    hasRunningShipment: async (firmwareId) => (s.running.get(firmwareId)?.n ?? 0) > 0,
+    async createShipment(input) {
       const row = s.shipment.get(createShipment(input));
       if (row === undefined) throw new Error('shipment row vanished after insert');
       return shipmentOf(row);
     },
-    shipment: (id) => {
+    async shipment(id) {
       const row = s.shipment.get(id);
       return row && shipmentOf(row);
     },
-    shipmentPage: (q) => page(s.shipmentPage.all(bind(q)), s.shipmentCount.get(bind(q))?.n ?? 0, shipmentOf),
-    cancelShipment: (id, at) => cancel(id, at),
-    activeEntry: (deviceId) => {
+    shipmentPage: async (q) =>
+      page(s.shipmentPage.all(bind(q)), s.shipmentCount.get(bind(q))?.n ?? 0, shipmentOf),
+    cancelShipment: async (id, at) => cancel(id, at),
+    async activeEntry(deviceId) {
       const row = s.active.get(deviceId);
       return row && toEntry(row);
     },
-    entry: (shipmentId, deviceId) => {
+    async entry(shipmentId, deviceId) {
       const row = s.entry.get(shipmentId, deviceId);
       return row && toEntry(row);
     },
-    setStatus: (shipmentId, deviceId, status, at) => setStatus(shipmentId, deviceId, status, at),
-    tryCountDownload: (entry, at, since, limit) => tryCountDownload(entry, at, since, limit),
-    allSha256: () => new Set(s.allSha.all().map((row) => row.sha256)),
-    close: () => db.close(),
+    setStatus: async (shipmentId, deviceId, status, at) => setStatus(shipmentId, deviceId, status, at),
+    tryCountDownload: async (entry, at, since, limit) => tryCountDownload(entry, at, since, limit),
+    allSha256: async () => new Set(s.allSha.all().map((row) => row.sha256)),
+    close: async () => {
+      if (ownsConnection) db.close();
+    },
   };
 }

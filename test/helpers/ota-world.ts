@@ -7,11 +7,15 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { pino } from 'pino';
 import { defaultOtaOptions, type OtaOptions } from '../../src/config/ota-options.js';
 import { buildHttpApp } from '../../src/http/app.js';
+import type { FirmwareBlobs } from '../../src/ota/firmware-blobs.js';
+import { firmwareFiles } from '../../src/ota/firmware-files.js';
 import { encodeInfoTag } from '../../src/ota/info-tag.js';
 import { openOtaService } from '../../src/ota/ota-service.js';
+import { createSqliteOtaStore } from '../../src/ota/sqlite-ota-store.js';
 import type { OtaDeviceLink, OtaService } from '../../src/ota/types.js';
 import type { Device, HardwareInfo, Organization, Template } from '../../src/platform/model.js';
 import type { Platform } from '../../src/platform/platform.js';
+import { openPlatformDatabase } from '../../src/platform/sqlite/database.js';
 import { FakeClock } from './fake-clock.js';
 import { type ApiClient, issueApiClient } from './http-api.js';
 import { callerFor, openTestPlatform } from './platform.js';
@@ -84,8 +88,15 @@ async function buildTree(platform: Platform) {
   return { orgs: { root, a, a1, b }, template, otherTemplate, devices };
 }
 
-/** Platform + OTA service on one temporary data directory, an HTTP app, a fake device API. */
-export async function openOtaWorld(t: TestContext, options: Partial<OtaOptions> = {}): Promise<OtaWorld> {
+/**
+ * Platform + OTA service on one temporary data directory, an HTTP app, a fake device API.
+ * `firmware`: where the bytes go instead of files in the directory (e.g. PostgreSQL rows).
+ */
+export async function openOtaWorld(
+  t: TestContext,
+  options: Partial<OtaOptions> = {},
+  seams: { firmware?: FirmwareBlobs } = {},
+): Promise<OtaWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'devgate-ota-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const clock = new FakeClock();
@@ -93,11 +104,13 @@ export async function openOtaWorld(t: TestContext, options: Partial<OtaOptions> 
   const platform = await openTestPlatform(t, { clock, file: dbFile });
   const logger = pino({ level: 'silent' });
   const otaOptions = { ...defaultOtaOptions, ...options };
+  const tokenKey = randomBytes(32);
+  // As `devgate start` does on SQLite: the OTA rows on a connection of their own, bytes in files.
   const ota = await openOtaService({
-    dataDir: dir,
-    dbFile,
+    store: createSqliteOtaStore(openPlatformDatabase(dbFile, { logger, tokenKey })),
+    firmware: seams.firmware ?? firmwareFiles(dir),
     platform,
-    tokenKey: randomBytes(32),
+    tokenKey,
     options: otaOptions,
     publicUrl: () => PUBLIC_URL,
     logger,

@@ -3,9 +3,12 @@ import { createHash } from 'node:crypto';
 import { describe, type TestContext, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Firmware, Shipment } from '../../src/ota/model.js';
+import { BLOB_CHUNK_BYTES, createPostgresFirmwareBlobs } from '../../src/ota/postgres-firmware-blobs.js';
 import type { ApiClient } from '../helpers/http-api.js';
 import { errorMessage } from '../helpers/http-api.js';
 import { firmwareImage, type OtaWorld, openOtaWorld, tagFor } from '../helpers/ota-world.js';
+import { postgresTestOptions } from '../helpers/postgres.js';
+import { openTestPlatformPool } from '../platform-stores/pg-platform-db.js';
 
 const FIRMWARE = '/api/v1/organization/ota/firmware';
 const SHIPMENT = '/api/v1/organization/ota/shipment';
@@ -20,10 +23,15 @@ async function upload(
   return world.call({ method: 'POST', url: `${FIRMWARE}?name=${name}`, as, headers: RAW, payload: image });
 }
 
-async function setup(t: TestContext, options: { maxFirmwareBytes?: number } = {}) {
-  const world = await openOtaWorld(t, options);
+async function setup(
+  t: TestContext,
+  options: { maxFirmwareBytes?: number } = {},
+  seams: Parameters<typeof openOtaWorld>[2] = {},
+  size = 4096,
+) {
+  const world = await openOtaWorld(t, options, seams);
   const admin = await world.client(world.orgs.root);
-  const image = firmwareImage(tagFor(world.template, '2.0.0'));
+  const image = firmwareImage(tagFor(world.template, '2.0.0'), size);
   const uploaded = await upload(world, admin, image);
   assert.equal(uploaded.statusCode, 201, uploaded.body);
   return { world, admin, image, firmware: uploaded.json() as Firmware };
@@ -234,6 +242,30 @@ describe('spec §6.2 note GET /static/{file}?token= (firmware download)', () => 
       downloads: 1,
     });
   });
+
+  test(
+    'bytes in PostgreSQL: an image of 4½ pieces is sent whole with its length; bytes gone are 404',
+    postgresTestOptions(),
+    async (t) => {
+      const { pool } = await openTestPlatformPool(t);
+      const blobs = createPostgresFirmwareBlobs(pool);
+      const { world, admin, image, firmware } = await setup(
+        t,
+        {},
+        { firmware: blobs },
+        4.5 * BLOB_CHUNK_BYTES,
+      );
+      const { path } = await shipToOnline(world, admin, firmware);
+      const response = await world.call({ url: path });
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.headers['content-length'], String(image.length));
+      assert.deepEqual(response.rawPayload, image);
+      await blobs.remove(firmware.sha256);
+      const gone = await world.call({ url: path });
+      assert.equal(gone.statusCode, 404);
+      assert.equal(errorMessage(gone), 'Firmware file not found.');
+    },
+  );
 
   test('403 Invalid token. for a missing, tampered, expired or misplaced token', async (t) => {
     const { world, admin, firmware } = await setup(t);

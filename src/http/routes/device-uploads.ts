@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { UploadStore } from '../../device-api/upload-store.js';
 import { NotFoundError } from '../../platform/errors.js';
+import type { UploadStore } from '../../platform/uploads/upload-store.js';
 
 /**
  * Types shown inline: images and plain data. Everything else (HTML, SVG, scripts, archives) is
@@ -43,13 +43,10 @@ export function deviceUploadRoutes(app: FastifyInstance, store: UploadStore): vo
   const schema = { hide: true } as const;
   app.get<Served>('/device_uploads/:deviceId/:name', { schema }, async (request, reply) => {
     const { deviceId, name } = request.params;
-    const file = /^\d{1,15}$/.test(deviceId) ? await store.open(Number(deviceId), name) : undefined;
-    if (file === undefined) throw new NotFoundError('File not found.');
-    // The size of what was opened: a later upload of the same name replaces the path, not this file.
-    const { size } = await file.stat().catch(async (err: unknown) => {
-      await file.close();
-      throw err;
-    });
-    return reply.headers(headersFor(name)).header('content-length', size).send(file.createReadStream());
+    // Read whole (at most the upload limit, 5 MB by default): a later upload of the same name
+    // cannot change the bytes or the length mid-answer.
+    const bytes = /^\d{1,15}$/.test(deviceId) ? await store.read(Number(deviceId), name) : undefined;
+    if (bytes === undefined) throw new NotFoundError('File not found.');
+    return reply.headers(headersFor(name)).header('content-length', bytes.length).send(bytes);
   });
 }

@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OtaService } from '../../ota/types.js';
 import { PlatformError } from '../../platform/errors.js';
@@ -34,10 +33,10 @@ type Download = { Params: { file: string }; Querystring: { token?: string } };
 export function firmwareDownloadRoutes(app: FastifyInstance, ota: OtaService, throttle: HttpThrottle): void {
   const url = '/static/:file';
   /** The download token checked under failed-login throttling: `Invalid token.` counts as a failure. */
-  const authorize = (request: FastifyRequest<Download>, counted: boolean) => {
+  const authorize = async (request: FastifyRequest<Download>, counted: boolean) => {
     throttle.guard(request);
     try {
-      return ota.authorizeDownload(request.params.file, request.query.token ?? '', counted);
+      return await ota.authorizeDownload(request.params.file, request.query.token ?? '', counted);
     } catch (err) {
       if (err instanceof PlatformError && err.message === INVALID_TOKEN) throttle.failed(request);
       throw err;
@@ -45,12 +44,12 @@ export function firmwareDownloadRoutes(app: FastifyInstance, ota: OtaService, th
   };
   // An explicit HEAD (before GET, so Fastify adds none) keeps the real content-length.
   app.head<Download>(url, { schema: { ...schema, hide: true } }, async (request, reply) => {
-    const served = authorize(request, false);
+    const served = await authorize(request, false);
     return reply.headers(served.headers).header('content-length', served.size).send();
   });
   app.get<Download>(url, { schema }, async (request, reply) => {
-    const served = authorize(request, true);
-    const file = await open(served.path);
-    return reply.headers(served.headers).header('content-length', served.size).send(file.createReadStream());
+    const served = await authorize(request, true);
+    const body = await served.body();
+    return reply.headers(served.headers).header('content-length', served.size).send(body);
   });
 }

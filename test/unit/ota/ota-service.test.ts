@@ -55,7 +55,7 @@ describe('spec §3.4 Blynk.Air service', () => {
     assert.deepEqual(await readFile(path), image, 'still used by the twin');
     await world.ota.deleteFirmware(admin, twin.id);
     assert.deepEqual(await readdir(join(world.dir, 'firmware')), []);
-    assert.throws(() => world.ota.getFirmware(admin, twin.id), NotFoundError);
+    await assert.rejects(() => world.ota.getFirmware(admin, twin.id), NotFoundError);
   });
 
   test('shipment start: online offered, offline waits, wrong type and current version settled', async (t) => {
@@ -87,18 +87,18 @@ describe('spec §3.4 Blynk.Air service', () => {
     const { id } = await world.ota.createShipment(admin, { firmwareId: firmware.id, deviceIds: [a2.id] });
     world.link.report(a2.id, { version: '1.0.0', fwType: world.template.templateId });
     await world.ota.idle();
-    assert.equal(statusOf(world.ota.getShipment(admin, id), a2.id), DeviceOtaStatus.RequestSent);
+    assert.equal(statusOf(await world.ota.getShipment(admin, id), a2.id), DeviceOtaStatus.RequestSent);
     const { file, token } = lastOffer(world, a2.id);
-    const served = world.ota.authorizeDownload(file, token, true);
+    const served = await world.ota.authorizeDownload(file, token, true);
     assert.equal(served.size, firmware.size);
     assert.equal(served.headers['x-fw-ver'], '2.0.0');
-    assert.equal(statusOf(world.ota.getShipment(admin, id), a2.id), DeviceOtaStatus.FirmwareDownloaded);
+    assert.equal(statusOf(await world.ota.getShipment(admin, id), a2.id), DeviceOtaStatus.FirmwareDownloaded);
     world.link.report(a2.id, { version: '2.0.0', build: 'Mar 05 2024 18:29:27' });
     await world.ota.idle();
-    const done = world.ota.getShipment(admin, id);
+    const done = await world.ota.getShipment(admin, id);
     assert.equal(statusOf(done, a2.id), DeviceOtaStatus.Success);
     assert.equal(done.status, 'COMPLETED');
-    assert.throws(
+    await assert.rejects(
       () => world.ota.authorizeDownload(file, token, true),
       /Invalid token/,
       'finished: no more downloads',
@@ -114,11 +114,11 @@ describe('spec §3.4 Blynk.Air service', () => {
       deviceIds: [a1.id, a2.id],
     });
     const { file, token } = lastOffer(world, a1.id);
-    world.ota.authorizeDownload(file, token, true);
+    await world.ota.authorizeDownload(file, token, true);
     world.link.report(a1.id, { version: '1.0.0' });
     world.link.report(a2.id, { version: '1.0.0', fwType: 'TMPLsomethingelse' });
     await world.ota.idle();
-    const shipment = world.ota.getShipment(admin, id);
+    const shipment = await world.ota.getShipment(admin, id);
     assert.equal(statusOf(shipment, a1.id), DeviceOtaStatus.FirmwareVersionMismatch);
     assert.equal(statusOf(shipment, a2.id), DeviceOtaStatus.FirmwareTypeMismatch);
   });
@@ -129,25 +129,28 @@ describe('spec §3.4 Blynk.Air service', () => {
     world.link.online.add(a1.id);
     const first = await world.ota.createShipment(admin, { firmwareId: firmware.id, deviceIds: [a1.id] });
     const { file, token } = lastOffer(world, a1.id);
-    for (let i = 0; i < 3; i++) world.ota.authorizeDownload(file, token, true);
-    world.ota.authorizeDownload(file, token, false); // HEAD does not count
-    assert.throws(
+    for (let i = 0; i < 3; i++) await world.ota.authorizeDownload(file, token, true);
+    await world.ota.authorizeDownload(file, token, false); // HEAD does not count
+    await assert.rejects(
       () => world.ota.authorizeDownload(file, token, true),
       (err: unknown) => {
         return err instanceof ForbiddenError && err.message === 'Download limit reached.';
       },
     );
-    const limited = world.ota.getShipment(admin, first.id);
+    const limited = await world.ota.getShipment(admin, first.id);
     assert.equal(statusOf(limited, a1.id), DeviceOtaStatus.DownloadLimitReached);
     assert.equal(limited.devices[0]?.downloads, 3);
     // The limit is per device across shipments, and it rolls over after 24 h.
     await world.ota.createShipment(admin, { firmwareId: firmware.id, deviceIds: [a1.id] });
     const again = lastOffer(world, a1.id);
-    assert.throws(() => world.ota.authorizeDownload(again.file, again.token, true), /Download limit reached/);
+    await assert.rejects(
+      () => world.ota.authorizeDownload(again.file, again.token, true),
+      /Download limit reached/,
+    );
     world.clock.advance(DAY_MS);
     await world.ota.createShipment(admin, { firmwareId: firmware.id, deviceIds: [a1.id] });
     const later = lastOffer(world, a1.id);
-    assert.equal(world.ota.authorizeDownload(later.file, later.token, true).size, firmware.size);
+    assert.equal((await world.ota.authorizeDownload(later.file, later.token, true)).size, firmware.size);
   });
 
   test('tokens expire, die with a cancelled shipment, and a newer shipment supersedes', async (t) => {
@@ -162,16 +165,19 @@ describe('spec §3.4 Blynk.Air service', () => {
     const a1Offer = lastOffer(world, a1.id);
     const a2Offer = lastOffer(world, a2.id);
     world.clock.advance(60_000);
-    assert.throws(() => world.ota.authorizeDownload(a1Offer.file, a1Offer.token, true), /Invalid token/);
+    await assert.rejects(
+      () => world.ota.authorizeDownload(a1Offer.file, a1Offer.token, true),
+      /Invalid token/,
+    );
     const second = await world.ota.createShipment(admin, { firmwareId: firmware.id, deviceIds: [a2.id] });
-    assert.equal(statusOf(world.ota.getShipment(admin, first.id), a2.id), DeviceOtaStatus.Cancelled);
+    assert.equal(statusOf(await world.ota.getShipment(admin, first.id), a2.id), DeviceOtaStatus.Cancelled);
     const fresh = lastOffer(world, a2.id);
     assert.notEqual(fresh.token, a2Offer.token);
-    const cancelled = world.ota.cancelShipment(admin, second.id);
+    const cancelled = await world.ota.cancelShipment(admin, second.id);
     assert.equal(cancelled.status, 'CANCELLED');
     assert.equal(statusOf(cancelled, a2.id), DeviceOtaStatus.Cancelled);
-    assert.throws(() => world.ota.authorizeDownload(fresh.file, fresh.token, true), /Invalid token/);
-    assert.throws(() => world.ota.cancelShipment(admin, second.id), ConflictError);
+    await assert.rejects(() => world.ota.authorizeDownload(fresh.file, fresh.token, true), /Invalid token/);
+    await assert.rejects(() => world.ota.cancelShipment(admin, second.id), ConflictError);
     await assert.rejects(world.ota.deleteFirmware(admin, firmware.id), ConflictError, 'first still runs');
   });
 
@@ -188,17 +194,17 @@ describe('spec §3.4 Blynk.Air service', () => {
     const { id } = await world.ota.createShipment(admin, { firmwareId: firmware.id, deviceIds: [a1.id] });
     const offer = lastOffer(world, a1.id);
     assert.deepEqual(Object.keys(offer.json), ['url', 'size']);
-    const served = world.ota.authorizeDownload(offer.file, offer.token, true);
+    const served = await world.ota.authorizeDownload(offer.file, offer.token, true);
     assert.equal(served.headers['x-fw-ver'], undefined);
     world.link.report(a1.id, { version: 'whatever' });
     await world.ota.idle();
-    assert.equal(statusOf(world.ota.getShipment(admin, id), a1.id), DeviceOtaStatus.Success);
+    assert.equal(statusOf(await world.ota.getShipment(admin, id), a1.id), DeviceOtaStatus.Success);
   });
 
   test('scope: firmware, devices and shipments outside the caller subtree are not found', async (t) => {
     const { world, admin, firmware } = await setup(t);
     const asB = callerFor(world.orgs.b.id);
-    assert.throws(() => world.ota.getFirmware(asB, firmware.id), NotFoundError);
+    await assert.rejects(() => world.ota.getFirmware(asB, firmware.id), NotFoundError);
     const mine = await world.ota.uploadFirmware(asB, { name: 'b fw', bytes: firmwareImage() });
     await assert.rejects(
       world.ota.createShipment(asB, { firmwareId: mine.id, deviceIds: [world.devices.a1.id] }),
@@ -208,9 +214,9 @@ describe('spec §3.4 Blynk.Air service', () => {
       firmwareId: firmware.id,
       deviceIds: [world.devices.b.id],
     });
-    assert.throws(() => world.ota.getShipment(callerFor(world.orgs.a.id), shipment.id), NotFoundError);
-    assert.equal(world.ota.listShipments(asB).totalElements, 0);
-    assert.equal(world.ota.listFirmware(asB).totalElements, 1);
-    assert.equal(world.ota.listFirmware(admin).totalElements, 2);
+    await assert.rejects(() => world.ota.getShipment(callerFor(world.orgs.a.id), shipment.id), NotFoundError);
+    assert.equal((await world.ota.listShipments(asB)).totalElements, 0);
+    assert.equal((await world.ota.listFirmware(asB)).totalElements, 1);
+    assert.equal((await world.ota.listFirmware(admin)).totalElements, 2);
   });
 });

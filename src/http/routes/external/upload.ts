@@ -72,7 +72,7 @@ export async function uploadRoutes(
   scope.post('/external/api/upload', hidden, async (request, reply) => {
     const { device } = await authenticateWrite(ctx, request);
     const runtime = runtimeOf(ctx);
-    if (uploads.store.options.maxFiles === 0) throw new DeviceApiError(LIMIT_TEXT, 403);
+    if (uploads.store.maxFiles === 0) throw new DeviceApiError(LIMIT_TEXT, 403);
     const file = await readUpfile(request, uploads.maxBytes);
     if (!runtime.limits.upload(device.id)) throw new DeviceApiError(LIMIT_TEXT, 403);
     const stored = await uploads.store.save(device.id, file.name, file.data);

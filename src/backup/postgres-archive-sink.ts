@@ -12,9 +12,9 @@ import {
   pgFailure,
   pgTableOf,
   readColumnTypes,
-} from './pg-archive-tables.js';
-import { PgFirmwareWriter } from './pg-firmware-writer.js';
-import { PgRowWriter } from './pg-row-writer.js';
+} from './postgres-archive-tables.js';
+import { PgFirmwareWriter } from './postgres-firmware-writer.js';
+import { PgRowWriter } from './postgres-row-writer.js';
 
 const ALL_TABLES = [...TABLES.map(pgTableOf), ...PG_UNARCHIVED_TABLES];
 

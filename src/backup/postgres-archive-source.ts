@@ -13,7 +13,7 @@ import {
   pgTableOf,
   readColumnTypes,
   schemaVersion,
-} from './pg-archive-tables.js';
+} from './postgres-archive-tables.js';
 
 /** Rows per FETCH: few for the engine's tables, whose rows may carry whole messages (bounded memory). */
 const FETCH_ROWS = 1000;

@@ -28,11 +28,11 @@ import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { operatorOutput } from './operator-output.js';
-import { openPlatformStores } from './platform-backend.js';
 import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
+import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 
 /** Something to close on shutdown, last opened first. */
 type Closer = () => Promise<void> | void;
@@ -67,7 +67,13 @@ function nextSignal(logger: Logger): Promise<NodeJS.Signals> {
   });
 }
 
-async function openDataDir(config: StartConfig, logger: Logger): Promise<Platform> {
+interface OpenedData {
+  readonly platform: Platform;
+  readonly backend: StorageBackend;
+  readonly tokenKey: Buffer;
+}
+
+async function openDataDir(config: StartConfig, logger: Logger): Promise<OpenedData> {
   const { dataDir } = config.server;
   // Owner-only (tightened if open to others, refused if it cannot be): it holds the token key,
   // the credentials and the databases.
@@ -79,12 +85,14 @@ async function openDataDir(config: StartConfig, logger: Logger): Promise<Platfor
       'created the secret key file (keep it with the database: it decrypts device tokens)',
     );
   }
-  return openPlatform({
-    stores: await openPlatformStores(config, key, logger),
+  const backend = await openStorageBackend(config, key, logger);
+  const platform = await openPlatform({
+    stores: backend.platform,
     options: config.platform,
     logger,
     tokenKey: key,
   });
+  return { platform, backend, tokenKey: key };
 }
 
 async function printDemo(
@@ -141,7 +149,7 @@ export interface RunningPlatform {
 export async function startPlatform(config: StartConfig, logger: Logger): Promise<RunningPlatform> {
   const closers: Closer[] = [];
   try {
-    const platform = await openDataDir(config, logger);
+    const { platform, backend, tokenKey } = await openDataDir(config, logger);
     closers.push(() => platform.close());
     closers.push(schedulePruning(platform, logger));
     const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
@@ -161,7 +169,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     // Set once every listener is bound: /readyz and /metrics look at the running server.
     let listening: DevgateServer | undefined;
     const publicUrl = publicUrlOf(config, () => listening);
-    const ota = await openOta(config, platform, logger, publicUrl);
+    const ota = await openOta(config, backend, platform, tokenKey, logger, publicUrl);
     closers.push(() => ota.close());
     // One failed-login throttle for MQTT and HTTP: a guesser gains nothing by switching protocol.
     const authThrottle = createAuthThrottle(config.server.limits, logger);
@@ -173,7 +181,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       server: () => listening,
       metricsToken: config.server.metricsToken,
       ota: { service: ota, maxFirmwareBytes: config.ota.maxFirmwareBytes },
-      uploads: await deviceUploads(config, publicUrl),
+      uploads: deviceUploads(config, backend, publicUrl),
     });
     closers.push(() => app.close());
     const server = await createServer(config.server, {

@@ -2,38 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type pg from 'pg';
 import type { DeviceStores } from '../../src/platform/devices/device-stores.js';
-import type { ValueStore } from '../../src/platform/devices/value-store.js';
 import { createPostgresAttributeStore } from '../../src/platform/postgres/pg-attribute-store.js';
 import { createPostgresDeviceStore } from '../../src/platform/postgres/pg-device-store.js';
 import { createPostgresEventLogStore } from '../../src/platform/postgres/pg-event-log-store.js';
 import { createPostgresStaticTokenStore } from '../../src/platform/postgres/pg-static-token-store.js';
+import { createPostgresValueStore } from '../../src/platform/postgres/pg-value-store.js';
 import { type DeviceStoreFixture, type OpenDeviceStores, T0 } from './device-store-fixture.js';
 import { insertPgOrgRow, insertPgTemplateRow, openTestPlatformPool } from './pg-platform-db.js';
-
-/**
- * Until the PostgreSQL value store is on this branch: the device, static-token, attribute and
- * event suites never reach `values`, and a call that does fails loudly instead of passing.
- * Wire `createPostgresValueStore(pool)` here once src/platform/postgres/pg-value-store.ts exists.
- */
-function valuesNotWired(): ValueStore {
-  const fail = () => Promise.reject(new Error('pg-device-harness: the PostgreSQL value store is not wired'));
-  return {
-    write: fail,
-    erase: fail,
-    current: fail,
-    history: fail,
-    pruneBefore: fail,
-    clear: fail,
-    flush: fail,
-  };
-}
 
 /** The PostgreSQL device stores on `pool`; `tokenKey` seals static tokens. */
 export function postgresDeviceStores(pool: pg.Pool, tokenKey: Buffer): DeviceStores {
   return {
     devices: createPostgresDeviceStore(pool),
     staticTokens: createPostgresStaticTokenStore(pool, tokenKey),
-    values: valuesNotWired(),
+    values: createPostgresValueStore(pool),
     attributes: createPostgresAttributeStore(pool),
     events: createPostgresEventLogStore(pool),
   };

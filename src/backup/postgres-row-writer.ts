@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ArchiveError, type ArchiveRecord } from './archive-format.js';
 import { fieldName, type TableSpec } from './archive-tables.js';
-import { type ColumnTypes, pgTableOf } from './pg-archive-tables.js';
+import { type ColumnTypes, pgTableOf } from './postgres-archive-tables.js';
 
 /** Rows per INSERT at most (16 columns × 500 stays far below PostgreSQL's 65 535 parameters). */
 const BATCH_ROWS = 500;

@@ -8,7 +8,7 @@ import { createPostgresValueStore } from '../../src/platform/postgres/pg-value-s
 import { openPlatformPool } from '../../src/platform/postgres/platform-pool.js';
 import { StoreWriteError } from '../../src/store/errors.js';
 import { postgresTestOptions } from '../helpers/postgres.js';
-import { openPgValueFixture } from './pg-value-harness.js';
+import { openPgValueFixture, type PgValueFixture } from './pg-value-harness.js';
 import { describeValueStoreContract } from './value-store.contract.js';
 
 describeValueStoreContract('postgres', (t) => openPgValueFixture(t), postgresTestOptions());
@@ -208,19 +208,21 @@ it('the queue is bounded: past maxPendingPoints a write rejects with ValueQueueF
   assert.equal((await f.values.history(id, { dataStreamId: 1, ...all })).totalElements, 21);
 });
 
-it('a write whose connection is terminated mid-commit rejects; the next write commits on a fresh connection', async (t) => {
-  const f = await openPgValueFixture(t, { clock: () => NOW });
-  const id = await f.addDevice();
-  assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 1, ts: NOW }]), true);
-  // Hold the device row so the next batch waits on its lock, in flight, until its backend dies.
+/**
+ * Holds the device row so the next batch waits on its lock, in flight, then terminates every
+ * other backend of the database (the batch's among them), as a PostgreSQL restart would.
+ */
+async function terminateMidCommit(
+  f: PgValueFixture,
+  id: number,
+  write: () => Promise<unknown>,
+): Promise<void> {
   const holder = new pg.Client({ connectionString: f.url });
-  async function terminateMidCommit(): Promise<void> {
+  await holder.connect();
+  try {
     await holder.query('BEGIN');
     await holder.query('SELECT id FROM devices WHERE id = $1 FOR UPDATE', [id]);
-    const lost = assert.rejects(
-      f.values.write(id, [{ dataStreamId: 1, value: 2, ts: NOW + 1 }]),
-      StoreWriteError,
-    );
+    const settled = write();
     for (let tries = 0; ; tries++) {
       const { rows } = await holder.query(
         `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
@@ -232,16 +234,33 @@ it('a write whose connection is terminated mid-commit rejects; the next write co
     await holder.query(
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
     );
-    await lost;
     await holder.query('ROLLBACK');
-  }
-
-  await holder.connect();
-  try {
-    await terminateMidCommit();
+    await settled;
   } finally {
     await holder.end();
   }
+}
+
+it('a batch whose connection is lost mid-commit is retried on a fresh connection: the write waits and is stored (no PUBACK for a lost value)', async (t) => {
+  const f = await openPgValueFixture(t, { clock: () => NOW });
+  const id = await f.addDevice();
+  assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 1, ts: NOW }]), true);
+  await terminateMidCommit(f, id, async () => {
+    assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 2, ts: NOW + 1 }]), true);
+  });
+  assert.ok(f.values.stats.retries >= 1, 'the batch was tried again');
+  assert.equal(f.values.stats.failedCommits, 0);
+  assert.deepEqual(await f.values.current(id), [{ dataStreamId: 1, value: 2, updatedAt: NOW + 1 }]);
+  assert.equal((await f.values.history(id, { dataStreamId: 1, ...all })).totalElements, 2);
+});
+
+it('with maxStallMs 0 a write whose connection is terminated mid-commit rejects; the next write commits on a fresh connection', async (t) => {
+  const f = await openPgValueFixture(t, { clock: () => NOW, maxStallMs: 0 });
+  const id = await f.addDevice();
+  assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 1, ts: NOW }]), true);
+  await terminateMidCommit(f, id, () =>
+    assert.rejects(f.values.write(id, [{ dataStreamId: 1, value: 2, ts: NOW + 1 }]), StoreWriteError),
+  );
   assert.equal(f.values.stats.failedCommits, 1);
   assert.equal(await f.values.write(id, [{ dataStreamId: 1, value: 3, ts: NOW + 2 }]), true);
   assert.deepEqual(await f.values.current(id), [{ dataStreamId: 1, value: 3, updatedAt: NOW + 2 }]);

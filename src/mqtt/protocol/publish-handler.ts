@@ -178,6 +178,13 @@ function acknowledge(ch: Channel, packet: PublishPacket, code: ReasonCode): void
 /** Writes the acknowledgement; QoS 0 has none. Called by the channel's OrderedAcks. */
 export function sendPublishAck(ch: Channel, packet: PublishPacket, code: ReasonCode): void {
   if (packet.qos === 0) return;
+  if (ch.protocolVersion !== 5 && code === ReasonCode.ImplementationSpecificError) {
+    // 3.1.1 has no negative PUBACK/PUBREC: a message the server failed to take (its store away)
+    // is not acknowledged; the connection closes, so the client sends it again on its next one.
+    ch.logger.warn({ clientId: ch.clientId }, 'publish not taken by the server: closing without acknowledging it');
+    ch.close(undefined, true);
+    return;
+  }
   const cmd = packet.qos === 1 ? 'puback' : 'pubrec';
   if (ch.protocolVersion !== 5 || code === ReasonCode.Success) {
     ch.send({ cmd, messageId: packet.messageId! });

@@ -24,6 +24,8 @@ export interface PgValueWriteStats {
   committedPoints: number;
   /** `write` calls refused because the queue was full. */
   rejectedWrites: number;
+  /** Batch attempts repeated after a connection failure. */
+  retries: number;
 }
 
 export interface PgValueBatcherOptions {
@@ -31,6 +33,11 @@ export interface PgValueBatcherOptions {
   readonly maxBatchPoints: number;
   /** Points waiting for a transaction at most (≤ SEQ_BLOCK); beyond it `write` rejects. */
   readonly maxPendingPoints: number;
+  /**
+   * How long a batch that fails on the connection is retried (PostgreSQL restarting or away)
+   * before its writes are rejected; its writes' callers wait meanwhile (PUBACK waits). 0 = no retry.
+   */
+  readonly maxStallMs: number;
   readonly logger?: Logger;
 }
 
@@ -43,6 +50,21 @@ interface Waiter extends BatchedWrite {
 
 /** SQLSTATE classes of a failure caused by the data of one write, not by the connection. */
 const isDataError = (err: unknown): boolean => /^2[23]/.test(String((err as { code?: unknown })?.code ?? ''));
+
+/**
+ * A failure that a later attempt may not meet: no SQLSTATE (the socket failed, a connect was
+ * refused or timed out), a connection exception (class 08), PostgreSQL shutting down or starting
+ * (57P01-57P03), too many connections (53300), or a serialization failure or deadlock (40001, 40P01).
+ */
+export function isTransientFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error)) return false;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return /^08|^57P0[123]$|^53300$|^40001$|^40P01$/.test(code);
+}
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2000;
 
 /**
  * Group commit of value writes on PostgreSQL (decision 0020). Writes queue in issue order; one
@@ -59,6 +81,7 @@ export class PgValueBatcher {
     committedWrites: 0,
     committedPoints: 0,
     rejectedWrites: 0,
+    retries: 0,
   };
   readonly #pool: pg.Pool;
   readonly #partitions: HistoryPartitions;
@@ -155,12 +178,37 @@ export class PgValueBatcher {
     this.#inFlight = { first: (batch[0] as Waiter).n, done };
   }
 
+  /**
+   * One batch's statement; a failure on the connection is tried again with a growing pause until
+   * `maxStallMs` has passed, so a PostgreSQL restart stalls writes instead of failing them. A retry
+   * after a connection lost during the statement may store that batch's history twice; it never
+   * loses it.
+   */
+  async #writeWithRetry(columns: ReturnType<typeof batchColumns>): Promise<ReadonlySet<number>> {
+    const giveUpAt = Date.now() + this.#options.maxStallMs;
+    let pause = FIRST_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#partitions.ensure(columns.hTs);
+        const known = await writeBatch(this.#pool, columns);
+        if (attempt > 1) this.#options.logger?.info({ attempts: attempt }, 'platform store: value writes resumed');
+        return known;
+      } catch (err) {
+        if (!isTransientFailure(err) || Date.now() + pause > giveUpAt) throw err;
+        this.stats.retries++;
+        if (attempt === 1) {
+          this.#options.logger?.warn({ err }, 'platform store: PostgreSQL unavailable, value writes wait and retry');
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
   /** Commits `batch`; returns what settles each of its writes. Never rejects. */
   async #commit(batch: readonly Waiter[]): Promise<() => void> {
     try {
-      const columns = batchColumns(batch);
-      await this.#partitions.ensure(columns.hTs);
-      const known = await writeBatch(this.#pool, columns);
+      const known = await this.#writeWithRetry(batchColumns(batch));
       this.stats.commits++;
       this.stats.committedWrites += batch.length;
       return () => {

@@ -14,6 +14,8 @@ export interface PostgresValueStoreOptions {
    * so does one write of more points. Default 100,000; at most 1,048,576 (SEQ_BLOCK).
    */
   readonly maxPendingPoints?: number;
+  /** How long writes wait and retry while PostgreSQL is away before failing. Default 60 000 ms. */
+  readonly maxStallMs?: number;
   /** Epoch ms now: which day partitions are created ahead. Default Date.now. */
   readonly clock?: () => number;
 }
@@ -40,6 +42,9 @@ const HISTORY_COUNT = {
   text: `SELECT count(*) AS n FROM history WHERE ${WINDOW}`,
 };
 
+/** A PostgreSQL restart takes seconds; a minute covers it without holding writes forever. */
+const DEFAULT_MAX_STALL_MS = 60_000;
+
 /**
  * ValueStore on PostgreSQL (decision 0020). `write` is the device API's hot path: writes are
  * group-committed by PgValueBatcher, one statement per batch, each write resolved after the
@@ -59,6 +64,7 @@ export function createPostgresValueStore(
   const batcher = new PgValueBatcher(pool, partitions, {
     maxBatchPoints: options.maxBatchPoints ?? 10_000,
     maxPendingPoints: options.maxPendingPoints ?? 100_000,
+    maxStallMs: options.maxStallMs ?? DEFAULT_MAX_STALL_MS,
     ...(logger && { logger }),
   });
 

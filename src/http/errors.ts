@@ -5,7 +5,7 @@ import type {
   FastifyRequest,
   FastifySchemaValidationError,
 } from 'fastify';
-import { PlatformError } from '../platform/errors.js';
+import { isStorageUnavailable, PlatformError } from '../platform/errors.js';
 import { ThrottledError } from './throttle.js';
 
 declare module 'fastify' {
@@ -96,6 +96,8 @@ interface Classified {
   readonly status: number;
   readonly message: string;
   readonly oauth: OAuthErrorCode;
+  /** Logged although known (the operator must hear of it). */
+  readonly log?: boolean;
 }
 
 /** Fastify's own request errors, answered with a fixed text. */
@@ -126,6 +128,15 @@ function classify(err: unknown, bodyLimit: number): Classified | undefined {
   if (err instanceof ThrottledError)
     return { status: 429, message: err.message, oauth: OAuthErrorCode.TemporarilyUnavailable };
   if (err instanceof OAuthError) return { status: err.status, message: err.message, oauth: err.error };
+  if (isStorageUnavailable(err)) {
+    // Logged: the operator needs to know; the client only that it may try again.
+    return {
+      status: 503,
+      message: 'Service temporarily unavailable: try again later.',
+      oauth: OAuthErrorCode.TemporarilyUnavailable,
+      log: true,
+    };
+  }
   if (err instanceof PlatformError) {
     const oauth = err.status === 401 ? OAuthErrorCode.InvalidClient : OAuthErrorCode.InvalidRequest;
     return { status: err.status, message: err.message, oauth };
@@ -158,10 +169,10 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
   app.setErrorHandler((err, request, reply) => {
     // A route may have its own limit (firmware upload).
     const known = classify(err, request.routeOptions.bodyLimit ?? bodyLimit);
-    if (known === undefined)
+    if (known === undefined || known.log === true)
       request.log.error(
         { err, method: request.method, route: request.routeOptions.url ?? 'unknown' },
-        'unexpected HTTP API error',
+        known === undefined ? 'unexpected HTTP API error' : 'HTTP API: the database is unavailable',
       );
     const { status, message, oauth } = known ?? {
       status: 500,

@@ -1,3 +1,5 @@
+import { isStoreUnavailable } from '../store/errors.js';
+
 /**
  * Platform failures, each with a stable code and the HTTP status it maps to. The HTTP layer turns
  * them into `{"error":{"message":…}}`; the MQTT layers into reason codes.
@@ -47,4 +49,13 @@ export class UnauthorizedError extends PlatformError {
   constructor(message: string) {
     super('UNAUTHORIZED', 401, message);
   }
+}
+
+/**
+ * Whether a failure came from the platform's database being unavailable (down, restarting,
+ * unreachable), not from the request: the HTTP API answers it 503, the MQTT side as the server's
+ * failure.
+ */
+export function isStorageUnavailable(err: unknown): boolean {
+  return isStoreUnavailable(err);
 }

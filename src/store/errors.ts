@@ -74,3 +74,37 @@ export class StoreKeyMismatchError extends StoreError {
     );
   }
 }
+
+/** Socket-level failures of a database connection (the server restarting, the network cut). */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** The driver's own words for a connection it lost, never got, or may no longer use. */
+const CONNECTION_MESSAGES =
+  /connection terminated|timeout exceeded when trying to connect|query read timeout|cannot use a pool after calling end|client has encountered a connection error|connection (is )?closed/i;
+
+/**
+ * A failure a later attempt may not meet because it came from the database's availability, not
+ * from the request: the connection failed, was refused or timed out, a connection exception
+ * (SQLSTATE class 08), PostgreSQL shutting down or starting (57P01-57P03), too many connections
+ * (53300), a serialization failure or deadlock (40001, 40P01), or the store itself reporting
+ * it cannot be used (StoreUnavailableError).
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (CONNECTION_ERRNOS.has(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return /^08|^57P0[123]$|^53300$|^40001$|^40P01$/.test(code);
+  }
+  return CONNECTION_MESSAGES.test(err.message);
+}

@@ -107,15 +107,22 @@ test(
     const ready = await fetch(`${running.httpUrl}/readyz`);
     assert.equal(ready.status, 503, '/readyz fails while PostgreSQL is away');
     // A token the login cache does not hold must be looked up: the lookup fails, the login is refused.
+    const uncached = `${unknownYet.token.slice(0, -1)}${unknownYet.token.endsWith('x') ? 'y' : 'x'}`;
     const refused = await connectRefused(t, port, {
       username: 'device',
-      password: `${unknownYet.token.slice(0, -1)}${unknownYet.token.endsWith('x') ? 'y' : 'x'}`,
+      password: uncached,
       protocolVersion: 5,
     });
     assert.equal(
       refused === undefined ? undefined : connackCode(refused),
       0x88,
       'CONNECT: Server unavailable',
+    );
+    const api = await fetch(`${running.httpUrl}/external/api/get?token=${uncached}&V1`);
+    assert.equal(api.status, 503, 'HTTP: the database is unavailable, try again');
+    assert.match(
+      ((await api.json()) as { error: { message: string } }).error.message,
+      /temporarily unavailable/,
     );
     assert.equal(acked, false, 'the PUBACK waits for the commit');
 

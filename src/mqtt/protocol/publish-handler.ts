@@ -181,7 +181,10 @@ export function sendPublishAck(ch: Channel, packet: PublishPacket, code: ReasonC
   if (ch.protocolVersion !== 5 && code === ReasonCode.ImplementationSpecificError) {
     // 3.1.1 has no negative PUBACK/PUBREC: a message the server failed to take (its store away)
     // is not acknowledged; the connection closes, so the client sends it again on its next one.
-    ch.logger.warn({ clientId: ch.clientId }, 'publish not taken by the server: closing without acknowledging it');
+    ch.logger.warn(
+      { clientId: ch.clientId },
+      'publish not taken by the server: closing without acknowledging it',
+    );
     ch.close(undefined, true);
     return;
   }

@@ -1,7 +1,7 @@
 import Denque from 'denque';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { StoreWriteError } from '../../store/errors.js';
+import { isStoreUnavailable, StoreWriteError } from '../../store/errors.js';
 import type { ValuePoint } from '../devices/value-store.js';
 import type { HistoryPartitions } from './history-partitions.js';
 import { type BatchedWrite, batchColumns, SEQ_BLOCK, writeBatch } from './pg-value-batch.js';
@@ -50,18 +50,6 @@ interface Waiter extends BatchedWrite {
 
 /** SQLSTATE classes of a failure caused by the data of one write, not by the connection. */
 const isDataError = (err: unknown): boolean => /^2[23]/.test(String((err as { code?: unknown })?.code ?? ''));
-
-/**
- * A failure that a later attempt may not meet: no SQLSTATE (the socket failed, a connect was
- * refused or timed out), a connection exception (class 08), PostgreSQL shutting down or starting
- * (57P01-57P03), too many connections (53300), or a serialization failure or deadlock (40001, 40P01).
- */
-export function isTransientFailure(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (!(err instanceof Error)) return false;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
-  return /^08|^57P0[123]$|^53300$|^40001$|^40P01$/.test(code);
-}
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 2000;
@@ -191,13 +179,17 @@ export class PgValueBatcher {
       try {
         await this.#partitions.ensure(columns.hTs);
         const known = await writeBatch(this.#pool, columns);
-        if (attempt > 1) this.#options.logger?.info({ attempts: attempt }, 'platform store: value writes resumed');
+        if (attempt > 1)
+          this.#options.logger?.info({ attempts: attempt }, 'platform store: value writes resumed');
         return known;
       } catch (err) {
-        if (!isTransientFailure(err) || Date.now() + pause > giveUpAt) throw err;
+        if (!isStoreUnavailable(err) || Date.now() + pause > giveUpAt) throw err;
         this.stats.retries++;
         if (attempt === 1) {
-          this.#options.logger?.warn({ err }, 'platform store: PostgreSQL unavailable, value writes wait and retry');
+          this.#options.logger?.warn(
+            { err },
+            'platform store: PostgreSQL unavailable, value writes wait and retry',
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, pause));
         pause = Math.min(pause * 2, MAX_RETRY_MS);

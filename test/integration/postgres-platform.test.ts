@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureDemo } from '../../src/cli/demo.js';
+import { ExitCode } from '../../src/cli/io.js';
+import { runMigrateTo } from '../../src/cli/migrate-command.js';
 import { StoreKeyMismatchError } from '../../src/store/errors.js';
+import { captureIo } from '../helpers/cli-io.js';
 import { connackCode, connectClient, connectRefused } from '../helpers/mqtt-client.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
 import { freshDatabase, postgresTestOptions, queryAt } from '../helpers/postgres.js';
@@ -145,5 +148,43 @@ test(
       protocolVersion: 5,
     });
     assert.equal(back.connack.reasonCode, 0);
+  },
+);
+
+test(
+  'SQLite install -> devgate migrate-to -> devgate start on PostgreSQL: the device logs in with its token and its last value is there (decision 0023)',
+  options,
+  async (t) => {
+    const dataDir = await tempDataDir(t);
+    const sqlite = await startPlatformServer(t, dataDir);
+    const demo = await ensureDemo(sqlite.platform, system(sqlite.admin.root.id));
+    const [device] = demo.devices;
+    assert.ok(device !== undefined);
+    const one = await connectClient(t, sqlite.server.addresses.mqtt as number, {
+      username: 'device',
+      password: device.token,
+      protocolVersion: 4,
+    });
+    await one.client.publishAsync('ds/Temperature', '19.25', { qos: 1 });
+    await one.client.endAsync();
+    await sqlite.close();
+
+    const url = await freshDatabase(t);
+    const io = captureIo(dataDir);
+    assert.equal(
+      await runMigrateTo(['--database-url', url, '--data-dir', dataDir], io),
+      ExitCode.Ok,
+      io.out.stderr,
+    );
+    const moved = await startPlatformServer(t, dataDir, ['--database-url', url]);
+    const again = await connectClient(t, moved.server.addresses.mqtt as number, {
+      username: 'device',
+      password: device.token,
+      protocolVersion: 5,
+    });
+    assert.equal(again.connack.reasonCode, 0);
+    const temperature = demo.datastreams.find((d) => d.name === 'Temperature');
+    const values = await moved.platform.devices.currentValues(device.id);
+    assert.equal(values.find((v) => v.dataStreamId === temperature?.id)?.value, 19.25);
   },
 );

@@ -24,7 +24,7 @@ import {
 import { type DownlinkResult, downlinkCases, runDownlinkCase } from './scenarios/downlinks.js';
 import { type IngestResult, ingestCases, runIngestCase } from './scenarios/ingest.js';
 import { type PlainResult, plainCases, runPlainCase } from './scenarios/plain.js';
-import { platformBackend } from './scenarios/platform-backend.js';
+import { type PlatformBackend, platformBackend } from './scenarios/platform-backend.js';
 
 /** The scenario runners of `npm run bench`: each appends its results. */
 export function startBroker(name: BrokerName, args: BenchArgs): Promise<BrokerHandle> {
@@ -126,10 +126,8 @@ export async function generatorCheck(args: BenchArgs, progress: Progress, result
   }
 }
 
-/** Scenarios 2 and 3: devgate only (the platform has no equivalent in mosquitto or aedes). */
+/** Scenarios 2 and 3: devgate only (the platform has no equivalent in mosquitto or aedes), per backend. */
 export async function scenarioPlatform(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
-  const durationMs = args.quick ? 5000 : 15_000;
-  const backend = platformBackend(args.backend, args.databaseUrl);
   // Generator pools by size: the small-window cases bring their own processes.
   const pools = new Map<number, WorkerPool>();
   const poolOf = async (size: number): Promise<WorkerPool> => {
@@ -141,38 +139,52 @@ export async function scenarioPlatform(args: BenchArgs, progress: Progress, resu
     return pool;
   };
   try {
-    if (args.scenarios.includes(2)) {
-      for (const c of ingestCases(!args.quick).filter(
-        (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
-      )) {
-        const pool = await poolOf(c.generators ?? args.workers);
-        // With --baseline-cli the other build runs the same case right after: before/after.
-        for (const baseline of args.baselineCli === undefined ? [undefined] : [undefined, args.baselineCli]) {
-          const r = await runIngestCase(pool, c, durationMs, progress, backend, baseline);
-          results.ingest.push(r);
-          progress.done(
-            `[2] ${r.name.padEnd(44)} ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s persisted, ${(r.cpuMicrosPerValue ?? 0).toFixed(2)} µs CPU/value` : `error: ${r.error}`}`,
-          );
-        }
-      }
-    }
-    if (args.scenarios.includes(3)) {
-      const pool = await poolOf(args.workers);
-      for (const c of downlinkCases().filter(
-        (x) => args.caseFilter === undefined || x.id.includes(args.caseFilter),
-      )) {
-        // With --baseline-cli the other build runs the same case right after: before/after.
-        for (const baseline of args.baselineCli === undefined ? [undefined] : [undefined, args.baselineCli]) {
-          const r = await runDownlinkCase(pool, c, durationMs, progress, baseline, backend);
-          results.downlinks.push(r);
-          progress.done(
-            `[3] ${r.name.padEnd(44)} ${r.error === undefined ? `p99 ${((r.latency?.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.received}/${r.sent} received` : `error: ${r.error}`}`,
-          );
-        }
-      }
+    for (const name of args.backends) {
+      await platformCases(args, platformBackend(name, args.databaseUrl), poolOf, progress, results);
     }
   } finally {
     for (const pool of pools.values()) await pool.close();
+  }
+}
+
+const onBackend = (name: string, backend: PlatformBackend): string => `${name} [${backend.name}]`;
+
+async function platformCases(
+  args: BenchArgs,
+  backend: PlatformBackend,
+  poolOf: (size: number) => Promise<WorkerPool>,
+  progress: Progress,
+  results: Results,
+): Promise<void> {
+  const durationMs = args.quick ? 5000 : 15_000;
+  const wanted = (id: string) => args.caseFilter === undefined || id.includes(args.caseFilter);
+  // With --baseline-cli the other build runs the same case right after: before/after.
+  const baselines = args.baselineCli === undefined ? [undefined] : [undefined, args.baselineCli];
+  if (args.scenarios.includes(2)) {
+    for (const c of ingestCases(!args.quick).filter((x) => wanted(x.id))) {
+      const pool = await poolOf(c.generators ?? args.workers);
+      for (const baseline of baselines) {
+        const r = await runIngestCase(pool, c, durationMs, progress, backend, baseline);
+        const named = { ...r, name: onBackend(r.name, backend) };
+        results.ingest.push(named);
+        progress.done(
+          `[2] ${named.name.padEnd(56)} ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s persisted, ${(r.cpuMicrosPerValue ?? 0).toFixed(2)} µs CPU/value` : `error: ${r.error}`}`,
+        );
+      }
+    }
+  }
+  if (args.scenarios.includes(3)) {
+    const pool = await poolOf(args.workers);
+    for (const c of downlinkCases().filter((x) => wanted(x.id))) {
+      for (const baseline of baselines) {
+        const r = await runDownlinkCase(pool, c, durationMs, progress, baseline, backend);
+        const named = { ...r, name: onBackend(r.name, backend) };
+        results.downlinks.push(named);
+        progress.done(
+          `[3] ${named.name.padEnd(56)} ${r.error === undefined ? `p99 ${((r.latency?.p99 ?? 0) / 1000).toFixed(2)} ms, ${r.received}/${r.sent} received` : `error: ${r.error}`}`,
+        );
+      }
+    }
   }
 }
 

@@ -20,9 +20,9 @@ export interface BenchArgs {
   readonly caseFilter?: string;
   /** Another devgate build's CLI, run as broker `devgate-baseline` beside devgate (before/after). */
   readonly baselineCli?: string;
-  /** Scenarios 2 and 3: where `devgate start` keeps the platform. */
-  readonly backend: 'sqlite' | 'postgres';
-  /** Scenarios 2 and 3 with `--backend postgres`: a throwaway database. */
+  /** Scenarios 2 and 3: where `devgate start` keeps the platform, each in turn in one run. */
+  readonly backends: ReadonlyArray<'sqlite' | 'postgres'>;
+  /** Scenarios 2 and 3 on PostgreSQL: a throwaway database. */
   readonly databaseUrl?: string;
 }
 
@@ -42,9 +42,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --window-scale X        multiply the closed-loop windows (tuning)
   --baseline-cli PATH     also run another devgate build (its dist/src/cli/main.js) as
                           "devgate-baseline", interleaved with devgate (before/after figures)
-  --backend sqlite|postgres   scenarios 2 and 3: the platform's database (default sqlite)
-  --database-url URL      with --backend postgres: a throwaway database (devices are created
-                          there once, value tables are truncated before every case)
+  --backend sqlite,postgres   scenarios 2 and 3: the platform's database, each in turn (default
+                          sqlite, and postgres too when --database-url is given)
+  --database-url URL      a throwaway PostgreSQL database (devices are created there once,
+                          value tables are truncated before every case)
 `;
 
 function list(value: string | undefined, flag: string): string[] {
@@ -67,7 +68,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
   let windowScale = 1;
   let caseFilter: string | undefined;
   let baselineCli: string | undefined;
-  let backend = 'sqlite';
+  let backendList: string[] | undefined;
   let databaseUrl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,7 +85,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     else if (arg === '--window-scale') windowScale = Number(next());
     else if (arg === '--case') caseFilter = next();
     else if (arg === '--baseline-cli') baselineCli = next();
-    else if (arg === '--backend') backend = next() ?? '';
+    else if (arg === '--backend') backendList = list(next(), arg);
     else if (arg === '--database-url') databaseUrl = next();
     else throw new Error(`unknown option ${arg}\n\n${USAGE}`);
   }
@@ -92,8 +93,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     if (!['devgate', 'devgate-workers', 'mosquitto', 'aedes'].includes(b))
       throw new Error(`unknown broker ${b}`);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
-  if (backend !== 'sqlite' && backend !== 'postgres') throw new Error('--backend must be sqlite or postgres');
-  if (backend === 'postgres' && databaseUrl === undefined)
+  const backends = backendList ?? (databaseUrl === undefined ? ['sqlite'] : ['sqlite', 'postgres']);
+  for (const b of backends)
+    if (b !== 'sqlite' && b !== 'postgres') throw new Error('--backend must be sqlite or postgres');
+  if (backends.includes('postgres') && databaseUrl === undefined)
     throw new Error('--backend postgres needs --database-url');
   return {
     quick,
@@ -107,7 +110,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
     windowScale,
     ...(caseFilter === undefined ? {} : { caseFilter }),
     ...(baselineCli === undefined ? {} : { baselineCli }),
-    backend,
+    backends: backends as Array<'sqlite' | 'postgres'>,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
   };
 }

@@ -8,11 +8,13 @@ function parsed(argv: string[]): BenchArgs {
   return args as BenchArgs;
 }
 
-test('bench: scenarios 2 and 3 run on SQLite unless another backend is named', () => {
-  assert.equal(parsed([]).backend, 'sqlite');
+test('bench: scenarios 2 and 3 run on SQLite, and on PostgreSQL too in the same run when a database is given', () => {
+  assert.deepEqual(parsed([]).backends, ['sqlite']);
+  const both = parsed(['--database-url', 'postgres://u:pw@127.0.0.1:5432/bench']);
+  assert.deepEqual(both.backends, ['sqlite', 'postgres']);
+  assert.equal(both.databaseUrl, 'postgres://u:pw@127.0.0.1:5432/bench');
   const pg = parsed(['--backend', 'postgres', '--database-url', 'postgres://u:pw@127.0.0.1:5432/bench']);
-  assert.equal(pg.backend, 'postgres');
-  assert.equal(pg.databaseUrl, 'postgres://u:pw@127.0.0.1:5432/bench');
+  assert.deepEqual(pg.backends, ['postgres']);
 });
 
 test('bench: --backend postgres without --database-url, or an unknown backend, is refused', () => {

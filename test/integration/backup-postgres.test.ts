@@ -25,15 +25,10 @@ import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js'
 import { freshDatabase, postgresTestOptions, queryAt } from '../helpers/postgres.js';
 import { cliExit, spawnCli } from '../helpers/spawn-cli.js';
 
-/**
- * A fresh database with the platform schema and a DEFAULT partition of history: the sink inserts
- * history through the parent table and relies on the schema's `history_default` (IF NOT EXISTS:
- * where the schema already makes it, this is a no-op).
- */
+/** A fresh database with the platform schema (the sink writes history through its partitions). */
 async function targetDatabase(t: TestContext): Promise<string> {
   const url = await freshDatabase(t);
   await (await openPlatformPool(url)).end();
-  await queryAt(url, 'CREATE TABLE IF NOT EXISTS history_default PARTITION OF history DEFAULT');
   return url;
 }
 

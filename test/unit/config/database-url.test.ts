@@ -25,15 +25,21 @@ test('--database-url: anything but a postgres:// URL is refused without echoing 
   );
 });
 
-test('--database-url: devgate start refuses it (the platform on PostgreSQL is not available yet)', () => {
-  assertConfigError(
-    () => loadStartConfig(fakeConfigSources(['--database-url', URL_WITH_PASSWORD])),
-    /platform \(devgate start\) on PostgreSQL is not available yet/,
-  );
-  assertConfigError(
-    () => loadStartConfig(fakeConfigSources([], { DEVGATE_DATABASE_URL: URL_WITH_PASSWORD })),
-    /not available yet/,
-  );
+test('--database-url: devgate start takes it (flag or DEVGATE_DATABASE_URL) for the platform and the engine', () => {
+  const fromFlag = loadStartConfig(fakeConfigSources(['--database-url', URL_WITH_PASSWORD]));
+  assert.equal(fromFlag.server.databaseUrl, URL_WITH_PASSWORD);
+  assert.equal(fromFlag.server.persistence, true);
+  const fromEnv = loadStartConfig(fakeConfigSources([], { DEVGATE_DATABASE_URL: URL_WITH_PASSWORD }));
+  assert.equal(fromEnv.server.databaseUrl, URL_WITH_PASSWORD);
+});
+
+test('--secret-key-file: defaults to <data-dir>/secret.key; a relative path is resolved like the other paths', () => {
+  const byDefault = loadStartConfig(fakeConfigSources(['--data-dir', '/srv/devgate']));
+  assert.equal(byDefault.secretKeyFile, '/srv/devgate/secret.key');
+  const given = loadStartConfig(fakeConfigSources(['--secret-key-file', '/etc/devgate/secret.key']));
+  assert.equal(given.secretKeyFile, '/etc/devgate/secret.key');
+  const fromEnv = loadStartConfig(fakeConfigSources([], { DEVGATE_SECRET_KEY_FILE: '/etc/k' }));
+  assert.equal(fromEnv.secretKeyFile, '/etc/k');
 });
 
 test('--database-url: --print-config masks it, it may hold a password', () => {

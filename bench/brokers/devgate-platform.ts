@@ -107,7 +107,8 @@ async function create(
       );
       const file = specFile(dir, from, Math.min(count + 1, from + CHUNK), from === 0);
       const stdout = await runCli(
-        ['apply', file, '--data-dir', dataDir, ...backend.cliArgs, '--json'],
+        // apply talks to the running server (listeners.json and the admin credentials of dataDir).
+        ['apply', file, '--data-dir', dataDir, '--json'],
         `${file}.out`,
       );
       const changes = (JSON.parse(stdout) as { changes: { kind: string; id: number; token?: string }[] })

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -45,11 +46,14 @@ export function postgresBackend(url: string): PlatformBackend {
       await client.end();
     }
   };
+  // A digest, not the URL: a password in it must not end up in a directory name.
+  const cacheKey = `postgres-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`;
+  // Every devgate on one database shares one token key (the database refuses another).
+  const keyFile = join(tmpdir(), 'devgate-bench-cache', `${cacheKey}.key`);
   return {
     name: 'postgres',
-    cliArgs: ['--database-url', url],
-    // A digest, not the URL: a password in it must not end up in a directory name.
-    cacheKey: `postgres-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`,
+    cliArgs: ['--database-url', url, '--secret-key-file', keyFile],
+    cacheKey,
     clearValues: async () => {
       await query('TRUNCATE history, current_values');
     },

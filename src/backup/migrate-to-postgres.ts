@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { readKeyFile, SECRET_KEY_FILE } from '../lib/secret-key-file.js';
+import { ArchiveError } from './archive-format.js';
 import { archiveRecords } from './archive-records.js';
 import { lockDataDir } from './data-dir-guard.js';
 import { checkCounts, emptySink } from './import-archive.js';
@@ -25,13 +28,20 @@ export interface MigrateSummary {
  * may write there while its data moves (those writes would be left behind). It keeps secret.key,
  * which the PostgreSQL-backed server still reads from there; the SQLite files are left untouched.
  */
+/** The data directory's token key: the copied tokens stay sealed under it. */
+async function dataDirKey(dataDir: string): Promise<Buffer> {
+  const key = await readKeyFile(join(dataDir, SECRET_KEY_FILE));
+  if (key === undefined) throw new ArchiveError(`${dataDir} has no ${SECRET_KEY_FILE}: nothing to migrate`);
+  return key;
+}
+
 export async function migrateToPostgres(options: MigrateOptions): Promise<MigrateSummary> {
   const lock = await lockDataDir(options.dataDir, 'migrate-to');
   try {
     const source = openSqliteArchiveSource(options.dataDir, { history: true });
     try {
       const sink = await emptySink(
-        await openPostgresArchiveSink(options.databaseUrl),
+        await openPostgresArchiveSink(options.databaseUrl, await dataDirKey(options.dataDir)),
         options.force,
         'migrate-to',
       );

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { keyFingerprint } from '../platform/postgres/key-fingerprint.js';
 import { openPlatformPool } from '../platform/postgres/platform-pool.js';
 import { StoreError } from '../store/errors.js';
 import { engineSchema, migratePg } from '../store/postgres/migrations.js';
@@ -46,7 +47,7 @@ async function advanceSequences(
  * the end or rolled back, so a failed import leaves the database as it was. Archived ids are kept;
  * firmware bytes become `firmware_blobs` rows.
  */
-export async function openPostgresArchiveSink(url: string): Promise<ArchiveSink> {
+export async function openPostgresArchiveSink(url: string, tokenKey: Buffer): Promise<ArchiveSink> {
   const where = redactDatabaseUrl(url);
   const pool = await openPlatformPool(url, { maxConnections: 1 });
   let client: pg.PoolClient | undefined;
@@ -55,7 +56,7 @@ export async function openPostgresArchiveSink(url: string): Promise<ArchiveSink>
     await migratePg(client, where, engineSchema);
     const types = await readColumnTypes(client);
     await client.query('BEGIN');
-    return sinkOn(client, pool, where, types);
+    return sinkOn(client, pool, where, types, tokenKey);
   } catch (err) {
     client?.release(true);
     await pool.end();
@@ -63,7 +64,13 @@ export async function openPostgresArchiveSink(url: string): Promise<ArchiveSink>
   }
 }
 
-function sinkOn(client: pg.PoolClient, pool: pg.Pool, where: string, types: ColumnTypes): ArchiveSink {
+function sinkOn(
+  client: pg.PoolClient,
+  pool: pg.Pool,
+  where: string,
+  types: ColumnTypes,
+  tokenKey: Buffer,
+): ArchiveSink {
   const rows = new PgRowWriter(client, types);
   const firmware = new PgFirmwareWriter(client);
   const tableOfKind = new Map<string, TableSpec>(TABLES.map((t) => [t.kind, t]));
@@ -134,6 +141,13 @@ function sinkOn(client: pg.PoolClient, pool: pg.Pool, where: string, types: Colu
       await rows.flush();
       await firmware.finish();
       await advanceSequences(client, types, highWater);
+      // The tokens just written are sealed under this key: the database now belongs to it, and a
+      // server started with another key is refused (decision 0023).
+      await client.query(
+        `INSERT INTO platform_key (fingerprint) VALUES ($1)
+         ON CONFLICT (one) DO UPDATE SET fingerprint = excluded.fingerprint`,
+        [keyFingerprint(tokenKey)],
+      );
       await close('COMMIT');
     }),
     abort: () => close('ROLLBACK'),

@@ -184,7 +184,7 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<Exi
       file: resolve(io.cwd, file),
       force: parsed.values.force === true,
       openSink: async (key) =>
-        url === undefined ? openSqliteArchiveSink(dataDir, key) : openPostgresArchiveSink(url),
+        url === undefined ? openSqliteArchiveSink(dataDir, key) : openPostgresArchiveSink(url, key),
     });
     const keyPlace = url === undefined ? '' : ` in ${dataDir}`;
     const key = summary.keyWritten ? `; wrote ${SECRET_KEY_FILE}${keyPlace}` : '';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -53,7 +53,12 @@ async function exportFrom(source: ArchiveSource, out: string, key: Buffer) {
   }
 }
 
-function importInto(dataDir: string, file: string, openSink: () => Promise<ArchiveSink>, force = false) {
+function importInto(
+  dataDir: string,
+  file: string,
+  openSink: (key: Buffer) => Promise<ArchiveSink>,
+  force = false,
+) {
   return importArchive({ dataDir, file, force, openSink });
 }
 
@@ -100,7 +105,7 @@ test(
     const key = await keyOf(source);
     const keyed = await keyDir(t, source);
 
-    const summary = await importInto(keyed, archive, () => openPostgresArchiveSink(url));
+    const summary = await importInto(keyed, archive, (key) => openPostgresArchiveSink(url, key));
     assert.equal(summary.firmwareFiles, 1);
     assert.doesNotMatch(summary.target, /postgres:\/\/[^@/]*:[^@/]*@/, 'no password in the printed target');
 
@@ -134,13 +139,13 @@ test(
     const { source, archive } = await populatedDataDir(t);
     const url = await targetDatabase(t);
     const keyed = await keyDir(t, source);
-    await importInto(keyed, archive, () => openPostgresArchiveSink(url));
+    await importInto(keyed, archive, (key) => openPostgresArchiveSink(url, key));
     const count = async () =>
       (await queryAt<{ n: number }>(url, 'SELECT count(*)::int AS n FROM devices'))[0]?.n;
     const devices = await count();
     assert.ok(devices !== undefined && devices > 0);
     await assert.rejects(
-      importInto(keyed, archive, () => openPostgresArchiveSink(url)),
+      importInto(keyed, archive, (key) => openPostgresArchiveSink(url, key)),
       (err: Error) => {
         assert.ok(err instanceof ArchiveError);
         assert.match(err.message, /already holds data: import only into an empty one, or pass --force/);
@@ -155,11 +160,11 @@ test(
     );
     await writeFile(broken, gzipSync(`${[header, ...damaged].map((l) => JSON.stringify(l)).join('\n')}\n`));
     await assert.rejects(
-      importInto(keyed, broken, () => openPostgresArchiveSink(url), true),
+      importInto(keyed, broken, (key) => openPostgresArchiveSink(url, key), true),
       /do not fit together/,
     );
     assert.equal(await count(), devices, 'the forced import that failed left the rows as they were');
-    await importInto(keyed, archive, () => openPostgresArchiveSink(url), true);
+    await importInto(keyed, archive, (key) => openPostgresArchiveSink(url, key), true);
     assert.equal(await count(), devices);
   },
 );
@@ -321,7 +326,7 @@ test(
   postgresTestOptions(),
   async (t) => {
     const url = await targetDatabase(t);
-    const sink = await openPostgresArchiveSink(url);
+    const sink = await openPostgresArchiveSink(url, randomBytes(32));
     for (const record of [orgRecord(1, null), orgRecord(2, 4), orgRecord(3, 2), orgRecord(4, 1)])
       await sink.write(record);
     await sink.commit();
@@ -340,7 +345,7 @@ test(
     );
 
     const other = await targetDatabase(t);
-    const orphan = await openPostgresArchiveSink(other);
+    const orphan = await openPostgresArchiveSink(other, randomBytes(32));
     await orphan.write(orgRecord(1, null));
     await orphan.write(orgRecord(2, 9));
     await assert.rejects(orphan.write({ kind: 'user', data: {} }), /organization 2 names parent 9/);

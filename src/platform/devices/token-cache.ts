@@ -23,6 +23,14 @@ export class TokenCache {
   readonly #byHash = new LruMap<string, Device>();
   readonly #hashById = new Map<number, string>();
   #generation = 0;
+  /**
+   * The generation of each device's last change, so a lookup is refused only when its own device
+   * changed meanwhile: with an asynchronous store many logins overlap, and other devices'
+   * changes (a connect time recorded) must not keep them all out of the cache. Bounded: when it
+   * grows past the cache size it is emptied and `#floor` refuses every lookup older than that.
+   */
+  readonly #changedAt = new Map<number, number>();
+  #floor = 0;
 
   constructor(max = defaultTokenCacheSize) {
     this.#max = Math.max(1, max);
@@ -45,7 +53,7 @@ export class TokenCache {
   }
 
   set(tokenHash: string, device: Device, generation = this.#generation): void {
-    if (generation !== this.#generation) return;
+    if (generation < this.#floor || (this.#changedAt.get(device.id) ?? 0) > generation) return;
     this.#drop(device.id);
     const previous = this.#byHash.get(tokenHash);
     if (previous !== undefined) this.#drop(previous.id);
@@ -69,15 +77,24 @@ export class TokenCache {
 
   /** Replaces a cached device's snapshot (same token), if it is cached; its recency stays. */
   refresh(device: Device): void {
-    this.#generation += 1;
+    this.#changed(device.id);
     const hash = this.#hashById.get(device.id);
     if (hash !== undefined) this.#byHash.replace(hash, device);
   }
 
   /** Forgets a device (token rotated, device or static token deleted). */
   invalidate(deviceId: number): void {
-    this.#generation += 1;
+    this.#changed(deviceId);
     this.#drop(deviceId);
+  }
+
+  #changed(deviceId: number): void {
+    this.#generation += 1;
+    if (this.#changedAt.size >= this.#max) {
+      this.#changedAt.clear();
+      this.#floor = this.#generation;
+    }
+    this.#changedAt.set(deviceId, this.#generation);
   }
 
   #drop(deviceId: number): void {

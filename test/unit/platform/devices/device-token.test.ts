@@ -129,3 +129,22 @@ test('token cache: a set carrying a generation older than the last change is ign
   cache.set('h7', device(7), cache.generation);
   assert.equal(cache.get('h7')?.id, 7);
 });
+
+test('token cache: only a change of the same device refuses an older lookup; other devices changing meanwhile do not', () => {
+  const cache = new TokenCache(10);
+  const before = cache.generation;
+  cache.refresh(device(8)); // another device's connect time recorded while this lookup was in flight
+  cache.invalidate(9);
+  cache.set('h7', device(7), before);
+  assert.equal(cache.get('h7')?.id, 7, 'overlapping logins of many devices still fill the cache');
+});
+
+test('token cache: the record of changes is bounded; past it, every lookup older than the reset is refused', () => {
+  const cache = new TokenCache(2);
+  const before = cache.generation;
+  for (const id of [1, 2, 3]) cache.invalidate(id); // the third change empties the record
+  cache.set('h1', device(1), before);
+  assert.equal(cache.get('h1'), undefined, 'cannot tell whether device 1 changed: refused');
+  cache.set('h1', device(1), cache.generation);
+  assert.equal(cache.get('h1')?.id, 1);
+});

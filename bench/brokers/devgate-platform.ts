@@ -63,9 +63,13 @@ export const BENCH_DATASTREAM = 'Temperature';
 /** A String datastream the downlink scenario writes send-time stamps (µs) into. */
 export const STAMP_DATASTREAM = 'Stamp';
 
-function specFile(dir: string, from: number, to: number, withTemplate: boolean): string {
+/**
+ * Devices `from`..`to` of a set of `count` (plus the gateway): named by set, so the sets of
+ * several sizes made in one PostgreSQL database stay apart.
+ */
+function specFile(dir: string, count: number, from: number, to: number, withTemplate: boolean): string {
   const devices = [];
-  for (let i = from; i < to; i++) devices.push({ name: `bench-${i}`, template: BENCH_TEMPLATE });
+  for (let i = from; i < to; i++) devices.push({ name: `bench-${count}-${i}`, template: BENCH_TEMPLATE });
   const templates = withTemplate
     ? [
         {
@@ -105,7 +109,7 @@ async function create(
       progress(
         `preparing devgate devices: ${from.toLocaleString('en-US')} / ${count.toLocaleString('en-US')}`,
       );
-      const file = specFile(dir, from, Math.min(count + 1, from + CHUNK), from === 0);
+      const file = specFile(dir, count, from, Math.min(count + 1, from + CHUNK), from === 0);
       const stdout = await runCli(
         // apply talks to the running server (listeners.json and the admin credentials of dataDir).
         ['apply', file, '--data-dir', dataDir, '--json'],
@@ -138,7 +142,7 @@ export async function preparePlatform(
   backend: PrepareBackend = SQLITE,
 ): Promise<PreparedPlatform> {
   const suffix = backend.cacheKey === SQLITE.cacheKey ? '' : `-${backend.cacheKey}`;
-  const cached = join(CACHE, `devices-${count}-v2${suffix}`);
+  const cached = join(CACHE, `devices-${count}-v3${suffix}`);
   const manifestFile = join(cached, 'manifest.json');
   if (!existsSync(manifestFile)) {
     rmSync(cached, { recursive: true, force: true });

@@ -179,7 +179,10 @@ export class GatewayConnection implements ClientAdapter {
   async #publishFor(token: string, relative: string, payload: Buffer): Promise<PublishDecision> {
     const target = await this.#resolve(token);
     if (typeof target === 'number') return handled(target);
-    return handled(await this.#act(token, target, relative, payload));
+    const acting = this.#act(token, target, relative, payload);
+    // A value write once its target is read, as on the fast path: the next PUBLISH is taken while
+    // this one becomes durable (acks stay in order), so a commit round trip is not paid per message.
+    return isValueWrite(relative) ? { kind: 'deferred', reasonCode: acting } : handled(await acting);
   }
 
   /** Acts for an in-scope target; what it does first (up to the store call) runs synchronously. Never rejects. */

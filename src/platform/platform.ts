@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PlatformOptions } from '../config/platform-options.js';
 import { type Clock, systemClock } from '../lib/clock.js';
-import { createDeviceService } from './devices/device-service.js';
+import { openDeviceService } from './devices/device-service.js';
 import { createOAuthService } from './oauth/oauth-service.js';
 import { createOrgService } from './orgs/org-service.js';
 import type { PlatformStores, StorageBackendKind } from './platform-stores.js';
@@ -52,7 +52,7 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     const orgs = await createOrgService(deps, stores.orgs);
     const oauth = createOAuthService(deps, orgs, stores.oauth);
     const templates = await createTemplateService(deps, orgs, stores.templates);
-    const devices = createDeviceService(deps, orgs, templates, { stores: stores.devices });
+    const devices = await openDeviceService(deps, orgs, templates, { stores: stores.devices });
     return {
       orgs,
       oauth,

@@ -179,6 +179,29 @@ export function describeDeviceStoreContract(
     assert.equal(await f.stores.devices.update(device.id + 1000, { name: 'x' }, T0), undefined);
   });
 
+  it('warmest: the most recently connected first, never connected last (newest first), with token hashes, at most limit', async (t) => {
+    const f = await open(t);
+    const [a, b, c, d] = [newDevice(f), newDevice(f), newDevice(f), newDevice(f)];
+    const ids = [];
+    for (const input of [a, b, c, d]) ids.push((await f.stores.devices.insert(input)).id);
+    await f.stores.devices.recordConnection(ids[1]!, { connected: true, at: T0 + 5 });
+    await f.stores.devices.recordConnection(ids[0]!, { connected: true, at: T0 + 9 });
+    const warm = await f.stores.devices.warmest(10);
+    assert.deepEqual(
+      warm.map((w) => w.device.id),
+      [ids[0], ids[1], ids[3], ids[2]],
+    );
+    assert.deepEqual(
+      warm.map((w) => w.tokenHash),
+      [a.tokenHash, b.tokenHash, d.tokenHash, c.tokenHash],
+    );
+    assert.deepEqual(warm[0]?.device, await f.stores.devices.get(ids[0]!));
+    assert.deepEqual(
+      (await f.stores.devices.warmest(1)).map((w) => w.device.id),
+      [ids[0]],
+    );
+  });
+
   it('recordConnection keeps the first connect time and the last ip', async (t) => {
     const f = await open(t);
     const { id } = await f.stores.devices.insert(newDevice(f));

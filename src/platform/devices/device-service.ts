@@ -22,8 +22,36 @@ export function createDeviceService(
   templates: TemplateService,
   options: DeviceServiceOptions,
 ): DeviceService {
-  const { stores } = options;
   const cache = new TokenCache(options.tokenCacheSize ?? defaultTokenCacheSize);
+  return assemble(deps, orgs, templates, options.stores, cache);
+}
+
+function assemble(
+  deps: PlatformDeps,
+  orgs: OrgService,
+  templates: TemplateService,
+  stores: DeviceStores,
+  cache: TokenCache,
+): DeviceService {
   const ctx = createDeviceContext(deps, orgs, templates, stores, cache);
   return { ...deviceCrud(ctx), ...deviceCredentials(ctx), ...staticTokens(ctx), ...deviceData(ctx) };
+}
+
+/**
+ * The DeviceService with its login cache filled from the store first (the most recently connected
+ * devices, up to the cache's size): after a restart, logins and gateway uplinks of known devices
+ * find them in memory instead of paying a store read each, one after another.
+ */
+export async function openDeviceService(
+  deps: PlatformDeps,
+  orgs: OrgService,
+  templates: TemplateService,
+  options: DeviceServiceOptions,
+): Promise<DeviceService> {
+  const size = options.tokenCacheSize ?? defaultTokenCacheSize;
+  const cache = new TokenCache(size);
+  for (const { tokenHash, device } of (await options.stores.devices.warmest(size)).reverse()) {
+    cache.set(tokenHash, device); // the warmest last: the LRU evicts the coldest first
+  }
+  return assemble(deps, orgs, templates, options.stores, cache);
 }

@@ -42,6 +42,11 @@ export interface DeviceStore {
   insert(device: NewDevice): Promise<Device>;
   get(id: number): Promise<Device | undefined>;
   byTokenHash(tokenHash: string): Promise<Device | undefined>;
+  /**
+   * At most `limit` devices with their token hashes, the most recently connected first (never
+   * connected last, then newest first): what fills the login cache when the platform opens.
+   */
+  warmest(limit: number): Promise<Array<{ readonly tokenHash: string; readonly device: Device }>>;
   /** The stored forms of the device's token (for revealing it to an authorized caller). */
   tokenSecret(id: number): Promise<{ tokenHash: string; tokenCipher: Buffer } | undefined>;
   /** Replaces the token; false when the device is unknown. */

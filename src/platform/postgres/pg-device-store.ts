@@ -18,6 +18,9 @@ const statements = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ${deviceColumns}`,
   get: `SELECT ${deviceColumns} FROM devices WHERE id = $1`,
   byHash: `SELECT ${deviceColumns} FROM devices WHERE token_hash = $1`,
+  // The login cache's fill order: most recently connected first, then the newest.
+  warmest: `SELECT ${deviceColumns}, token_hash FROM devices
+    ORDER BY connect_time DESC NULLS LAST, id DESC LIMIT $1`,
   secret: 'SELECT token_hash, token_enc FROM devices WHERE id = $1',
   setToken: 'UPDATE devices SET token_hash = $2, token_enc = $3, last_modified_ts = $4 WHERE id = $1',
   page: `
@@ -71,6 +74,10 @@ export function createPostgresDeviceStore(pool: pg.Pool): DeviceStore {
       }),
     get: (id) => one(statements.get, [id]),
     byTokenHash: (hash) => one(statements.byHash, [hash]),
+    warmest: async (limit) => {
+      const { rows } = await pool.query<DeviceRow & { token_hash: string }>(statements.warmest, [limit]);
+      return rows.map((row) => ({ tokenHash: row.token_hash, device: toDevice(row) }));
+    },
     tokenSecret: async (id) => {
       const { rows } = await pool.query<{ token_hash: string; token_enc: Buffer }>(statements.secret, [id]);
       const row = rows[0];

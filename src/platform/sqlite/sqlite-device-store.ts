@@ -9,12 +9,18 @@ const inOrgs = 'org_id IN (SELECT value FROM json_each(@orgIds))';
 // JS lower-casing: case-insensitive beyond ASCII (SQLite's lower() folds ASCII only).
 const nameMatch = '(@needle IS NULL OR instr(devgate_lower(name), @needle) > 0)';
 
+/** The login cache's fill order: most recently connected first, then the newest. */
+const WARMEST_ORDER = 'ORDER BY connect_time IS NULL, connect_time DESC, id DESC';
+
 /** DeviceStore on the platform SQLite database (schema: sqlite/schema/devices.ts). */
 export function createSqliteDeviceStore(db: Database): DeviceStore {
   db.function('devgate_lower', { deterministic: true }, (text) => String(text).toLowerCase());
   const shared = prepareDeviceStatements(db);
   const s = {
     byHash: db.prepare<[string], DeviceRow>(`SELECT ${deviceColumns} FROM devices WHERE token_hash = ?`),
+    warmest: db.prepare<[number], DeviceRow & { token_hash: string }>(
+      `SELECT ${deviceColumns}, token_hash FROM devices ${WARMEST_ORDER} LIMIT ?`,
+    ),
     secret: db.prepare<[number], { token_hash: string; token_enc: Buffer }>(
       'SELECT token_hash, token_enc FROM devices WHERE id = ?',
     ),
@@ -70,6 +76,8 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
       const row = s.byHash.get(hash);
       return row === undefined ? undefined : toDevice(row);
     },
+    warmest: async (limit) =>
+      s.warmest.all(limit).map((row) => ({ tokenHash: row.token_hash, device: toDevice(row) })),
     tokenSecret: async (id) => {
       const row = s.secret.get(id);
       return row === undefined ? undefined : { tokenHash: row.token_hash, tokenCipher: row.token_enc };

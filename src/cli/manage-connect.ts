@@ -84,6 +84,12 @@ export async function openManagementApi(flags: Flags, io: CliIo): Promise<Manage
   if (flags.offline === true) {
     if (stringFlag(flags, 'url') !== undefined)
       throw new UsageError('--url and --offline exclude each other');
+    // --offline works on the SQLite files of a data directory; on PostgreSQL the running servers
+    // hold caches an offline write would leave stale, so it goes through a server instead.
+    if (settings.server.databaseUrl !== undefined)
+      throw new UsageError(
+        '--offline works on a SQLite data directory; with a database URL configured, leave out --offline and use a running server',
+      );
     return openOfflineApi(dataDir, settings.platform, stderrLogger());
   }
   const url = await baseUrl(flags, io, dataDir);

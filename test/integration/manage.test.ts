@@ -131,4 +131,12 @@ describe('management commands (spec §6.4 Platform API via the CLI)', () => {
     const again = await startPlatformServer(t, join(dir, 'data'));
     assert.equal((await again.platform.devices.authenticateToken(device.json.token))?.id, device.json.id);
   });
+
+  test('--offline is refused while a database URL is configured (servers on PostgreSQL hold caches it would bypass)', async (t) => {
+    const dir = await tempDataDir(t, 'devgate-manage-');
+    const io = captureIo(dir, { DEVGATE_DATABASE_URL: 'postgres://devgate@127.0.0.1:1/devgate' });
+    const argv = ['list', '--json', '--data-dir', join(dir, 'data'), '--offline'];
+    assert.equal(await runManage(RESOURCES.org!, argv, io), ExitCode.Usage);
+    assert.match(io.out.stderr, /--offline works on a SQLite data directory/);
+  });
 });

@@ -1,7 +1,8 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FIRMWARE_FILE, type FirmwareFiles } from '../ota/firmware-files.js';
+import type { FirmwareFiles } from '../ota/firmware-files.js';
+import { firmwareFileOf } from './archive-convert.js';
 import { ArchiveError, type RecordData } from './archive-format.js';
 
 interface OpenFile {
@@ -25,15 +26,7 @@ export class FirmwareWriter {
 
   async begin(data: RecordData): Promise<void> {
     await this.finish();
-    const sha256 = String(data.sha256);
-    const size = data.size;
-    if (
-      !FIRMWARE_FILE.test(`${sha256}.bin`) ||
-      typeof size !== 'number' ||
-      !Number.isSafeInteger(size) ||
-      size < 0
-    )
-      throw new ArchiveError('firmwareFile record with an invalid sha256 or size');
+    const { sha256, size } = firmwareFileOf(data);
     await mkdir(this.firmware.dir, { recursive: true, mode: 0o700 });
     const temp = join(this.firmware.dir, `.${sha256}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(temp, 'wx', 0o600);

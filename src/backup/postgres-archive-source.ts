@@ -3,6 +3,7 @@ import { platformSchema } from '../platform/postgres/migrations.js';
 import { StoreError } from '../store/errors.js';
 import { engineSchema, type PgSchema } from '../store/postgres/migrations.js';
 import { createPool, redactDatabaseUrl } from '../store/postgres/pool.js';
+import { asIs, type Convert, fromJsonText, toBase64 } from './archive-convert.js';
 import { ArchiveError, type ArchiveRecord, FIRMWARE_CHUNK_BYTES, SpecialKind } from './archive-format.js';
 import type { ArchiveSource, FirmwareContent } from './archive-store.js';
 import { fieldName, TABLES, type TableSpec } from './archive-tables.js';
@@ -41,10 +42,6 @@ async function checkSchema(
   return true;
 }
 
-type Convert = (value: unknown) => unknown;
-const asIs: Convert = (value) => value;
-const fromJsonText: Convert = (value) => JSON.parse(value as string);
-const toBase64: Convert = (value) => (value as Buffer).toString('base64');
 /** The archive keeps booleans as SQLite stores them: 1 and 0. */
 const fromBoolean: Convert = (value) => (value === true ? 1 : 0);
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type pg from 'pg';
-import { FIRMWARE_FILE } from '../ota/firmware-files.js';
+import { firmwareFileOf } from './archive-convert.js';
 import { ArchiveError, type RecordData } from './archive-format.js';
 
 interface OpenBlob {
@@ -26,15 +26,7 @@ export class PgFirmwareWriter {
 
   async begin(data: RecordData): Promise<void> {
     await this.finish();
-    const sha256 = String(data.sha256);
-    const size = data.size;
-    if (
-      !FIRMWARE_FILE.test(`${sha256}.bin`) ||
-      typeof size !== 'number' ||
-      !Number.isSafeInteger(size) ||
-      size < 0
-    )
-      throw new ArchiveError('firmwareFile record with an invalid sha256 or size');
+    const { sha256, size } = firmwareFileOf(data);
     if (!this.tableReady) {
       await this.client.query(
         'CREATE TEMPORARY TABLE archive_firmware_chunks (n integer PRIMARY KEY, bytes bytea NOT NULL) ON COMMIT DROP',

@@ -5,6 +5,7 @@ import BetterSqlite3, { type Database as Connection } from 'better-sqlite3';
 import { firmwareFiles } from '../ota/firmware-files.js';
 import { platformMigrations } from '../platform/sqlite/migrations.js';
 import { migrations as engineMigrations } from '../store/sqlite/migrations.js';
+import { asIs, fromJsonText, toBase64 } from './archive-convert.js';
 import { ArchiveError, type ArchiveRecord, FIRMWARE_CHUNK_BYTES, SpecialKind } from './archive-format.js';
 import type { ArchiveSource, FirmwareContent } from './archive-store.js';
 import { type Database, fieldName, TABLES, type TableSpec } from './archive-tables.js';
@@ -42,17 +43,12 @@ function openExisting(file: string, expected: number): Connection {
   return db;
 }
 
-type Convert = (value: unknown) => unknown;
-const asIs: Convert = (value) => value;
-const fromJson: Convert = (value) => JSON.parse(value as string);
-const toBase64: Convert = (value) => (value as Buffer).toString('base64');
-
 /** Turns a stored row into archive fields (JSON text parsed, bytes as base64); built once per table. */
 function recordMaker(table: TableSpec): (row: Record<string, unknown>) => ArchiveRecord {
   const fields = table.columns.map((column) => ({
     column,
     field: fieldName(column),
-    convert: table.json?.includes(column) ? fromJson : table.bytes?.includes(column) ? toBase64 : asIs,
+    convert: table.json?.includes(column) ? fromJsonText : table.bytes?.includes(column) ? toBase64 : asIs,
   }));
   return (row) => {
     const data: Record<string, unknown> = {};

@@ -16,7 +16,7 @@ import type {
 import type { OAuthStore, StoredOAuthClient } from './oauth-store.js';
 import { clientNotFound, validateClientName, validateRedirectUrls } from './oauth-validation.js';
 import { dummySecretHash, hashSecret, randomUrlSafe, sha256Hex, verifySecret } from './secret-hash.js';
-import { VerifyCache } from './verify-cache.js';
+import { BEARER_CACHE_MAX, BEARER_CACHE_TTL_MS, VerifyCache } from './verify-cache.js';
 
 /** spec §2.2: client ids are recognised by this prefix. */
 export const CLIENT_ID_PREFIX = 'oa2-client-id_';
@@ -57,6 +57,12 @@ class StoredOAuthService implements OAuthService {
   readonly #accessTtlSec: number;
   readonly #refreshTtlSec: number;
   readonly #cache: VerifyCache;
+  /**
+   * Bearer tokens found valid, for a few seconds: a Platform API request then costs no store read.
+   * Disabling or deleting the client here drops its entries at once (another process sharing
+   * the database drops them within BEARER_CACHE_TTL_MS).
+   */
+  readonly #bearers: VerifyCache<Caller>;
   /** Checked against for unknown client ids, so they cost one scrypt like known ones. */
   readonly #dummyHash = dummySecretHash();
   #lastPrune = Number.NEGATIVE_INFINITY;
@@ -70,6 +76,7 @@ class StoredOAuthService implements OAuthService {
     this.#accessTtlSec = deps.options.accessTokenTtlSec;
     this.#refreshTtlSec = deps.options.refreshTokenTtlSec;
     this.#cache = new VerifyCache(() => this.#clock.now());
+    this.#bearers = new VerifyCache<Caller>(() => this.#clock.now(), BEARER_CACHE_MAX, BEARER_CACHE_TTL_MS);
   }
 
   get clientChanges(): number {
@@ -104,7 +111,10 @@ class StoredOAuthService implements OAuthService {
     const updated = await this.#store.setClientActive(id, isActive);
     this.#clientChanges++;
     if (updated === undefined) throw clientNotFound(id);
-    if (!isActive) this.#cache.invalidate(client.clientId);
+    if (!isActive) {
+      this.#cache.invalidate(client.clientId);
+      this.#bearers.invalidate(client.clientId);
+    }
     this.#logger.info({ oauthClientId: id, isActive, actor: caller.actor }, 'OAuth client updated');
     return publicView(updated);
   }
@@ -114,6 +124,7 @@ class StoredOAuthService implements OAuthService {
     await this.#store.deleteClient(id);
     this.#clientChanges++;
     this.#cache.invalidate(client.clientId);
+    this.#bearers.invalidate(client.clientId);
     this.#logger.info({ oauthClientId: id, actor: caller.actor }, 'OAuth client deleted');
   }
 
@@ -127,7 +138,7 @@ class StoredOAuthService implements OAuthService {
     const cached = this.#cache.get(key);
     const client = await this.#store.getClientByClientId(clientId);
     // A hit counts only while the client still has the secret hash that was checked.
-    if (cached !== undefined && client?.secretHash === cached.secretHash) return publicView(client);
+    if (cached !== undefined && client?.secretHash === cached.value) return publicView(client);
     const matches = await verifySecret(secret, client?.secretHash ?? this.#dummyHash);
     if (client === undefined || !matches) return undefined;
     this.#cache.set(key, clientId, client.secretHash);
@@ -152,10 +163,16 @@ class StoredOAuthService implements OAuthService {
 
   async authenticateBearer(accessToken: string): Promise<Caller | undefined> {
     if (typeof accessToken !== 'string' || accessToken.length !== TOKEN_LENGTH) return undefined;
-    const found = await this.#store.findAccessToken(sha256Hex(accessToken));
-    if (found === undefined || found.expiresAt <= this.#clock.now() || !found.client.isActive)
-      return undefined;
-    return { orgId: found.client.orgId, actor: `oauth:${found.client.clientId}` };
+    const hash = sha256Hex(accessToken);
+    const cached = this.#bearers.get(hash);
+    // An org deleted meanwhile took its clients with it (the tree knows at once; the cache may not).
+    if (cached !== undefined && this.#orgs.ancestry(cached.value.orgId).length > 0) return cached.value;
+    const found = await this.#store.findAccessToken(hash);
+    const now = this.#clock.now();
+    if (found === undefined || found.expiresAt <= now || !found.client.isActive) return undefined;
+    const caller = { orgId: found.client.orgId, actor: `oauth:${found.client.clientId}` };
+    this.#bearers.set(hash, found.client.clientId, caller, found.expiresAt - now);
+    return caller;
   }
 
   async #newClient(orgId: number, input: OAuthClientInput, actor: string) {

@@ -4,20 +4,25 @@ import { createHash } from 'node:crypto';
 export const VERIFY_CACHE_MAX = 1000;
 export const VERIFY_CACHE_TTL_MS = 60_000;
 
-interface Entry {
+/** Bearer tokens (spec §6.3) are re-read after this long at the most: a disabled client is dropped at once. */
+export const BEARER_CACHE_MAX = 10_000;
+export const BEARER_CACHE_TTL_MS = 5000;
+
+interface Entry<V> {
   readonly clientId: string;
-  /** The stored hash that was checked: a hit only counts while the client still has it. */
-  readonly secretHash: string;
+  /** What was checked: a stored secret hash (a hit only counts while the client still has it), a caller. */
+  readonly value: V;
   readonly expiresAt: number;
 }
 
 /**
- * Remembers successful client secret checks for a short time, keyed by sha256 of id and secret
- * (the secret itself is never kept). Bounded: the oldest entry goes when full; a hit moves an
- * entry to the young end.
+ * Remembers successful checks of one OAuth client's credentials for a short time: client secrets
+ * keyed by sha256 of id and secret, bearer tokens by sha256 of the token (no secret is kept).
+ * Bounded: the oldest entry goes when full; a hit moves an entry to the young end. Every entry of
+ * a client goes when it is disabled or deleted.
  */
-export class VerifyCache {
-  readonly #entries = new Map<string, Entry>();
+export class VerifyCache<V = string> {
+  readonly #entries = new Map<string, Entry<V>>();
   readonly #now: () => number;
   readonly #max: number;
   readonly #ttlMs: number;
@@ -37,8 +42,8 @@ export class VerifyCache {
     return createHash('sha256').update(clientId).update('\0').update(secret).digest('hex');
   }
 
-  /** The stored hash a fresh entry vouches for; undefined when absent or expired. */
-  get(key: string): Entry | undefined {
+  /** A fresh entry; undefined when absent or expired. */
+  get(key: string): Entry<V> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
@@ -47,14 +52,15 @@ export class VerifyCache {
     return entry;
   }
 
-  set(key: string, clientId: string, secretHash: string): void {
+  /** Remembers `value` for `ttlMs` (default: the cache's), never longer. */
+  set(key: string, clientId: string, value: V, ttlMs = this.#ttlMs): void {
     this.#entries.delete(key);
     while (this.#entries.size >= this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
       this.#entries.delete(oldest.value);
     }
-    this.#entries.set(key, { clientId, secretHash, expiresAt: this.#now() + this.#ttlMs });
+    this.#entries.set(key, { clientId, value, expiresAt: this.#now() + Math.min(ttlMs, this.#ttlMs) });
   }
 
   /** Drops every entry of a client (disabled or deleted). */

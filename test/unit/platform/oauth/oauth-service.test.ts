@@ -216,6 +216,10 @@ test('spec §5.8 tokens - a disabled client gets no tokens and its bearer tokens
   const root = as((await orgs.createRoot({ name: 'Root' })).id);
   const { client } = await oauth.createClient(root, { name: 'api' });
   const tokens = await oauth.issueTokens(client);
+  assert.ok(
+    await oauth.authenticateBearer(tokens.access_token),
+    'valid, and now remembered for a few seconds',
+  );
   const disabled = await oauth.setClientActive(root, client.id, false);
   assert.equal(disabled.isActive, false);
   assert.equal(await oauth.authenticateBearer(tokens.access_token), undefined);
@@ -259,4 +263,20 @@ test('spec §5.8 tokens - expired tokens are pruned when new ones are issued', a
   clock.advance(2 * HOUR * 1000);
   await oauth.issueTokens(client);
   assert.deepEqual([count('access_tokens'), count('refresh_tokens')], [1, 1]);
+});
+
+test('spec §5.8 tokens - a remembered bearer token stops at once when its client is deleted or its org goes', async (t) => {
+  const { orgs, oauth } = await openTestPlatform(t);
+  const root = as((await orgs.createRoot({ name: 'Root' })).id);
+  const branch = await orgs.create(root, { name: 'Branch' });
+  const deleted = await oauth.createClient(root, { name: 'deleted' });
+  const inBranch = await oauth.createClient(root, { name: 'branch api', orgId: branch.id });
+  const first = await oauth.issueTokens(deleted.client);
+  const second = await oauth.issueTokens(inBranch.client);
+  assert.ok(await oauth.authenticateBearer(first.access_token));
+  assert.ok(await oauth.authenticateBearer(second.access_token));
+  await oauth.deleteClient(root, deleted.client.id);
+  assert.equal(await oauth.authenticateBearer(first.access_token), undefined);
+  await orgs.delete(root, branch.id);
+  assert.equal(await oauth.authenticateBearer(second.access_token), undefined);
 });

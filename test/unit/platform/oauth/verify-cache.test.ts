@@ -13,7 +13,7 @@ test('spec §2.2 verify cache - an entry lives 60 s', () => {
   const key = VerifyCache.key('id', 'secret');
   cache.set(key, 'id', 'hash');
   clock.advance(VERIFY_CACHE_TTL_MS - 1);
-  assert.equal(cache.get(key)?.secretHash, 'hash');
+  assert.equal(cache.get(key)?.value, 'hash');
   clock.advance(1);
   assert.equal(cache.get(key), undefined);
   assert.equal(cache.size, 0, 'an expired entry is dropped when met');
@@ -47,4 +47,21 @@ test('spec §2.2 verify cache - keys never collide across the id/secret split an
   assert.notEqual(VerifyCache.key('ab', 'c'), VerifyCache.key('a', 'bc'));
   assert.match(VerifyCache.key('id', 'secret'), /^[0-9a-f]{64}$/);
   assert.ok(!VerifyCache.key('id', 'secret').includes('secret'));
+});
+
+test('bearer entries: never kept past the token expiry the caller gives, nor past the cache TTL', () => {
+  const clock = {
+    t: 0,
+    now() {
+      return this.t;
+    },
+  };
+  const cache = new VerifyCache<{ orgId: number }>(() => clock.now(), 10, 5000);
+  cache.set('short', 'c', { orgId: 1 }, 1000);
+  cache.set('long', 'c', { orgId: 1 }, 60_000);
+  clock.t = 1000;
+  assert.equal(cache.get('short'), undefined, 'the token expired');
+  assert.deepEqual(cache.get('long')?.value, { orgId: 1 });
+  clock.t = 5000;
+  assert.equal(cache.get('long'), undefined, 'the cache TTL bounds it');
 });

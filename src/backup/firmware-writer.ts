@@ -1,17 +1,14 @@
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FirmwareFiles } from '../ota/firmware-files.js';
-import { firmwareFileOf } from './archive-convert.js';
+import { FirmwareIntake } from './archive-convert.js';
 import { ArchiveError, type RecordData } from './archive-format.js';
 
 interface OpenFile {
-  readonly sha256: string;
-  readonly size: number;
+  readonly intake: FirmwareIntake;
   readonly temp: string;
   readonly handle: FileHandle;
-  readonly hash: Hash;
-  written: number;
 }
 
 /**
@@ -26,22 +23,17 @@ export class FirmwareWriter {
 
   async begin(data: RecordData): Promise<void> {
     await this.finish();
-    const { sha256, size } = firmwareFileOf(data);
+    const intake = new FirmwareIntake(data);
     await mkdir(this.firmware.dir, { recursive: true, mode: 0o700 });
-    const temp = join(this.firmware.dir, `.${sha256}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = join(this.firmware.dir, `.${intake.sha256}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(temp, 'wx', 0o600);
-    this.current = { sha256, size, temp, handle, hash: createHash('sha256'), written: 0 };
+    this.current = { intake, temp, handle };
   }
 
   async chunk(data: RecordData): Promise<void> {
     const file = this.current;
     if (file === undefined) throw new ArchiveError('firmwareChunk record outside a firmware file');
-    const bytes = Buffer.from(String(data.bytes), 'base64');
-    file.written += bytes.length;
-    if (file.written > file.size)
-      throw new ArchiveError(`firmware file ${file.sha256} is longer than its record says`);
-    file.hash.update(bytes);
-    await file.handle.write(bytes);
+    await file.handle.write(file.intake.take(data));
   }
 
   /** Closes the file being written; it must be complete and match its hash. */
@@ -50,14 +42,11 @@ export class FirmwareWriter {
     if (file === undefined) return;
     this.current = undefined;
     await file.handle.close();
-    const sha = file.hash.digest('hex');
-    if (file.written !== file.size || sha !== file.sha256) {
+    if (!file.intake.isComplete()) {
       await unlink(file.temp);
-      throw new ArchiveError(
-        `firmware file ${file.sha256} in the archive is damaged (size or SHA-256 differ)`,
-      );
+      throw file.intake.damaged();
     }
-    await rename(file.temp, this.firmware.pathOf(file.sha256));
+    await rename(file.temp, this.firmware.pathOf(file.intake.sha256));
     this.files++;
   }
 

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
+import { SECRET_KEY_BYTES, SECRET_KEY_FILE } from '../lib/secret-key-file.js';
 import {
   ArchiveError,
   type ArchiveHeader,
@@ -13,9 +13,6 @@ import {
 import { archiveLines } from './archive-lines.js';
 import type { ArchiveSink } from './archive-store.js';
 import { lockDataDir } from './data-dir-guard.js';
-
-/** Length of the platform key (secret.key holds it base64-encoded). */
-const KEY_BYTES = 32;
 
 export interface ImportOptions {
   readonly dataDir: string;
@@ -56,7 +53,7 @@ function chooseKey(
 ) {
   if (
     carried !== undefined &&
-    (carried.length !== KEY_BYTES || keyFingerprint(carried) !== header.keyFingerprint)
+    (carried.length !== SECRET_KEY_BYTES || keyFingerprint(carried) !== header.keyFingerprint)
   )
     throw new ArchiveError('the secret key in the archive does not match its header');
   if (target !== undefined) {

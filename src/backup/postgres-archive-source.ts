@@ -3,10 +3,10 @@ import { platformSchema } from '../platform/postgres/migrations.js';
 import { StoreError } from '../store/errors.js';
 import { engineSchema, type PgSchema } from '../store/postgres/migrations.js';
 import { createPool, redactDatabaseUrl } from '../store/postgres/pool.js';
-import { asIs, type Convert, fromJsonText, toBase64 } from './archive-convert.js';
+import { asIs, type Convert, fromJsonText, rowToRecord, toBase64 } from './archive-convert.js';
 import { ArchiveError, type ArchiveRecord, FIRMWARE_CHUNK_BYTES, SpecialKind } from './archive-format.js';
 import type { ArchiveSource, FirmwareContent } from './archive-store.js';
-import { fieldName, TABLES, type TableSpec } from './archive-tables.js';
+import { TABLES, type TableSpec } from './archive-tables.js';
 import {
   type ColumnTypes,
   pgFailure,
@@ -47,27 +47,18 @@ const fromBoolean: Convert = (value) => (value === true ? 1 : 0);
 
 /** Turns a row into archive fields, as the SQLite source does; built once per table. */
 function recordMaker(table: TableSpec, types: ColumnTypes): (row: Record<string, unknown>) => ArchiveRecord {
-  const fields = table.columns.map((column) => {
+  return rowToRecord(table, (column) => {
     const type = types.get(`${pgTableOf(table)}.${column}`);
     // jsonb arrives parsed from the driver; JSON kept as text is parsed here.
     const json = type === 'jsonb' || type === 'json' ? asIs : fromJsonText;
-    const convert = table.json?.includes(column)
+    return table.json?.includes(column)
       ? json
       : type === 'bytea'
         ? toBase64
         : type === 'boolean'
           ? fromBoolean
           : asIs;
-    return { column, field: fieldName(column), convert };
   });
-  return (row) => {
-    const data: Record<string, unknown> = {};
-    for (const { column, field, convert } of fields) {
-      const value = row[column];
-      data[field] = value === null || value === undefined ? null : convert(value);
-    }
-    return { kind: table.kind, data };
-  };
 }
 
 /**

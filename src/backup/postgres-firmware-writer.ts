@@ -1,13 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
 import type pg from 'pg';
-import { firmwareFileOf } from './archive-convert.js';
+import { FirmwareIntake } from './archive-convert.js';
 import { ArchiveError, type RecordData } from './archive-format.js';
 
 interface OpenBlob {
-  readonly sha256: string;
-  readonly size: number;
-  readonly hash: Hash;
-  written: number;
+  readonly intake: FirmwareIntake;
   chunks: number;
 }
 
@@ -26,24 +22,20 @@ export class PgFirmwareWriter {
 
   async begin(data: RecordData): Promise<void> {
     await this.finish();
-    const { sha256, size } = firmwareFileOf(data);
+    const intake = new FirmwareIntake(data);
     if (!this.tableReady) {
       await this.client.query(
         'CREATE TEMPORARY TABLE archive_firmware_chunks (n integer PRIMARY KEY, bytes bytea NOT NULL) ON COMMIT DROP',
       );
       this.tableReady = true;
     }
-    this.current = { sha256, size, hash: createHash('sha256'), written: 0, chunks: 0 };
+    this.current = { intake, chunks: 0 };
   }
 
   async chunk(data: RecordData): Promise<void> {
     const blob = this.current;
     if (blob === undefined) throw new ArchiveError('firmwareChunk record outside a firmware file');
-    const bytes = Buffer.from(String(data.bytes), 'base64');
-    blob.written += bytes.length;
-    if (blob.written > blob.size)
-      throw new ArchiveError(`firmware file ${blob.sha256} is longer than its record says`);
-    blob.hash.update(bytes);
+    const bytes = blob.intake.take(data);
     await this.client.query('INSERT INTO archive_firmware_chunks (n, bytes) VALUES ($1, $2)', [
       blob.chunks++,
       bytes,
@@ -55,17 +47,14 @@ export class PgFirmwareWriter {
     const blob = this.current;
     if (blob === undefined) return;
     this.current = undefined;
-    if (blob.written !== blob.size || blob.hash.digest('hex') !== blob.sha256)
-      throw new ArchiveError(
-        `firmware file ${blob.sha256} in the archive is damaged (size or SHA-256 differ)`,
-      );
+    if (!blob.intake.isComplete()) throw blob.intake.damaged();
     // One statement: the chunks leave the temporary table and become the blob.
     await this.client.query(
       `WITH chunks AS (DELETE FROM archive_firmware_chunks RETURNING n, bytes)
        INSERT INTO firmware_blobs (sha256, bytes)
        SELECT $1, coalesce(string_agg(bytes, ''::bytea ORDER BY n), ''::bytea) FROM chunks
        ON CONFLICT (sha256) DO NOTHING`,
-      [blob.sha256],
+      [blob.intake.sha256],
     );
     this.files++;
   }

@@ -5,10 +5,10 @@ import BetterSqlite3, { type Database as Connection } from 'better-sqlite3';
 import { firmwareFiles } from '../ota/firmware-files.js';
 import { platformMigrations } from '../platform/sqlite/migrations.js';
 import { migrations as engineMigrations } from '../store/sqlite/migrations.js';
-import { asIs, fromJsonText, toBase64 } from './archive-convert.js';
+import { asIs, fromJsonText, rowToRecord, toBase64 } from './archive-convert.js';
 import { ArchiveError, type ArchiveRecord, FIRMWARE_CHUNK_BYTES, SpecialKind } from './archive-format.js';
 import type { ArchiveSource, FirmwareContent } from './archive-store.js';
-import { type Database, fieldName, TABLES, type TableSpec } from './archive-tables.js';
+import { type Database, TABLES, type TableSpec } from './archive-tables.js';
 
 export const PLATFORM_FILE = 'platform.sqlite';
 export const ENGINE_FILE = 'engine.sqlite';
@@ -45,19 +45,9 @@ function openExisting(file: string, expected: number): Connection {
 
 /** Turns a stored row into archive fields (JSON text parsed, bytes as base64); built once per table. */
 function recordMaker(table: TableSpec): (row: Record<string, unknown>) => ArchiveRecord {
-  const fields = table.columns.map((column) => ({
-    column,
-    field: fieldName(column),
-    convert: table.json?.includes(column) ? fromJsonText : table.bytes?.includes(column) ? toBase64 : asIs,
-  }));
-  return (row) => {
-    const data: Record<string, unknown> = {};
-    for (const { column, field, convert } of fields) {
-      const value = row[column];
-      data[field] = value === null || value === undefined ? null : convert(value);
-    }
-    return { kind: table.kind, data };
-  };
+  return rowToRecord(table, (column) =>
+    table.json?.includes(column) ? fromJsonText : table.bytes?.includes(column) ? toBase64 : asIs,
+  );
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
 import type { FilterSeal } from './broker/filter-seal.js';
 import type { EngineStores } from './broker/store-ports.js';
-import type { ListenerAddresses, ServerConfig } from './config/server-config.js';
+import { databasePoolOptions, type ListenerAddresses, type ServerConfig } from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { bindAs, type PlannedListener } from './mqtt/transport/listen-error.js';
 import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
@@ -77,7 +77,8 @@ export const LISTENERS_FILE = 'listeners.json';
  * its own maps and needs no store at all (no copies, no flush barrier on the publish path).
  */
 async function openStores(config: ServerConfig, logger: Logger): Promise<EngineStores | undefined> {
-  if (config.databaseUrl !== undefined) return openPostgresStores(config.databaseUrl, { logger });
+  if (config.databaseUrl !== undefined)
+    return openPostgresStores(config.databaseUrl, { logger, ...databasePoolOptions(config) });
   return config.persistence ? openSqliteStores(join(config.dataDir, 'engine.sqlite'), { logger }) : undefined;
 }
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import { databasePoolOptions } from '../config/server-config.js';
 import type { StartConfig } from '../config/start-config.js';
 import { FileUploadStore } from '../device-api/upload-store.js';
 import type { Logger } from '../observability/logger.js';
@@ -43,7 +44,11 @@ export async function openStorageBackend(
 ): Promise<StorageBackend> {
   const { dataDir, databaseUrl } = config.server;
   if (databaseUrl !== undefined) {
-    const platform = await openPostgresPlatformStores(databaseUrl, { tokenKey, logger });
+    const platform = await openPostgresPlatformStores(databaseUrl, {
+      tokenKey,
+      logger,
+      ...databasePoolOptions(config.server),
+    });
     return {
       platform,
       // The pool is the platform's: OTA and uploads borrow it, the platform's close ends it.

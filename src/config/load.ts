@@ -158,6 +158,10 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     ...optional('tlsKey', 'tlsKey'),
     persistence: get('persistence', false) || values.has('databaseUrl'),
     ...optional('databaseUrl', 'databaseUrl'),
+    ...(values.has('databasePoolSize') && { databasePoolSize: values.get('databasePoolSize') as number }),
+    ...(values.has('databaseQueryTimeoutSec') && {
+      databaseQueryTimeoutSec: values.get('databaseQueryTimeoutSec') as number,
+    }),
     limits: limits as unknown as Limits,
     auth: {
       allowAnonymous: get('auth.allowAnonymous', false),

@@ -146,6 +146,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     '(none)',
     'postgres://… URL: every record in PostgreSQL instead of SQLite files in --data-dir (broker: implies --persistence)',
   ),
+  bounded(
+    option(
+      'databasePoolSize',
+      'integer',
+      '8; engine 4',
+      'PostgreSQL connections at most in each pool (platform, engine)',
+    ),
+    1,
+    500,
+  ),
+  bounded(
+    option(
+      'databaseQueryTimeoutSec',
+      'integer',
+      '15',
+      'a PostgreSQL statement without an answer after this many seconds fails (the connection is replaced)',
+    ),
+    1,
+    3600,
+  ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
   option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file; reloaded on SIGHUP'),

@@ -35,6 +35,10 @@ export interface ServerConfig {
    * instead of `<dataDir>/engine.sqlite` (persistence on). Plain broker only (decision 0018).
    */
   readonly databaseUrl?: string;
+  /** Connections at most in each PostgreSQL pool (platform, engine); absent: 8. */
+  readonly databasePoolSize?: number;
+  /** A PostgreSQL statement without an answer after this many seconds fails; absent: 15. */
+  readonly databaseQueryTimeoutSec?: number;
   readonly limits: Limits;
   readonly auth: BrokerAuthConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -54,4 +58,17 @@ export interface ListenerAddresses {
   readonly mqtts?: number;
   readonly http?: number;
   readonly https: readonly number[];
+}
+
+/** The pool settings of `--database-pool-size` / `--database-query-timeout-sec`, as the stores take them. */
+export function databasePoolOptions(config: ServerConfig): {
+  maxConnections?: number;
+  queryTimeoutMs?: number;
+} {
+  return {
+    ...(config.databasePoolSize !== undefined && { maxConnections: config.databasePoolSize }),
+    ...(config.databaseQueryTimeoutSec !== undefined && {
+      queryTimeoutMs: config.databaseQueryTimeoutSec * 1000,
+    }),
+  };
 }

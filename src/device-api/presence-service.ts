@@ -1,6 +1,7 @@
 import type { Clock, Timer } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Platform } from '../platform/platform.js';
+import { PresenceWriter } from './presence-writer.js';
 import type { PresenceService } from './types.js';
 
 /** Used when the device or its template can no longer be found (spec §5.10 default). */
@@ -33,11 +34,10 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
   const states = new Map<number, State>();
   let closed = false;
 
+  const writer = new PresenceWriter(platform, logger);
   const record = (deviceId: number, connected: boolean, at: number, ip?: string): void => {
-    const event = ip === undefined ? { connected, at } : { connected, at, ip };
-    platform.devices.recordConnection(deviceId, event).catch((err: unknown) => {
-      if (!closed) logger.warn({ err, deviceId }, 'could not record the connection status');
-    });
+    if (connected) writer.connected(deviceId, at, ip);
+    else writer.disconnected(deviceId, at);
   };
 
   const delayOf = async (deviceId: number): Promise<number> => {
@@ -111,6 +111,7 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
     onlineCount: () => states.size,
     close() {
       closed = true;
+      writer.close();
       for (const state of states.values()) state.timer?.cancel();
       states.clear();
     },

@@ -1,3 +1,4 @@
+import type { ConnectionRecord } from './devices/device-store.js';
 import type {
   Address,
   Datastream,
@@ -215,6 +216,8 @@ export interface DeviceService {
   setHardwareInfo(deviceId: number, hardwareInfo: HardwareInfo): Promise<void>;
   /** Connection bookkeeping (presence is the device API's job; this stores the times). */
   recordConnection(deviceId: number, event: { connected: boolean; at: number; ip?: string }): Promise<void>;
+  /** The same for many devices in one store write (one record per device); unknown ids are skipped. */
+  recordConnections(records: readonly ConnectionRecord[]): Promise<void>;
 
   /** Static tokens: `count` UNCLAIMED devices with a QR token each, in the caller's org (or `orgId`). */
   generateStaticTokens(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
+import type { ConnectionRecord } from '../../src/platform/devices/device-store.js';
 import { ConflictError, NotFoundError } from '../../src/platform/errors.js';
 import { DeviceStatus } from '../../src/platform/model.js';
 import { type ContractTestOptions, newDevice, type OpenDeviceStores, T0 } from './device-store-fixture.js';
@@ -184,8 +185,8 @@ export function describeDeviceStoreContract(
     const [a, b, c, d] = [newDevice(f), newDevice(f), newDevice(f), newDevice(f)];
     const ids = [];
     for (const input of [a, b, c, d]) ids.push((await f.stores.devices.insert(input)).id);
-    await f.stores.devices.recordConnection(ids[1]!, { connected: true, at: T0 + 5 });
-    await f.stores.devices.recordConnection(ids[0]!, { connected: true, at: T0 + 9 });
+    await f.stores.devices.recordConnections([{ deviceId: ids[1]!, connectedAt: T0 + 5 }]);
+    await f.stores.devices.recordConnections([{ deviceId: ids[0]!, connectedAt: T0 + 9 }]);
     const warm = await f.stores.devices.warmest(10);
     assert.deepEqual(
       warm.map((w) => w.device.id),
@@ -202,18 +203,56 @@ export function describeDeviceStoreContract(
     );
   });
 
-  it('recordConnection keeps the first connect time and the last ip', async (t) => {
+  it('recordConnections keeps the first connect time and the last ip', async (t) => {
     const f = await open(t);
     const { id } = await f.stores.devices.insert(newDevice(f));
-    await f.stores.devices.recordConnection(id, { connected: true, at: T0 + 1, ip: '10.0.0.1' });
-    await f.stores.devices.recordConnection(id, { connected: false, at: T0 + 2 });
-    const device = await f.stores.devices.recordConnection(id, { connected: true, at: T0 + 3 });
+    const record = (r: Omit<ConnectionRecord, 'deviceId'>) =>
+      f.stores.devices.recordConnections([{ deviceId: id, ...r }]);
+    await record({ connectedAt: T0 + 1, ip: '10.0.0.1' });
+    await record({ disconnectedAt: T0 + 2 });
+    const [device] = await record({ connectedAt: T0 + 3 });
     assert.equal(device?.firstConnectTime, T0 + 1);
     assert.equal(device?.connectTime, T0 + 3);
     assert.equal(device?.disconnectTime, T0 + 2);
     assert.equal(device?.ip, '10.0.0.1');
     assert.equal(device?.lastModifiedTs, T0 + 3);
-    assert.equal(await f.stores.devices.recordConnection(id + 1000, { connected: true, at: T0 }), undefined);
+    assert.deepEqual(device, await f.stores.devices.get(id));
+    assert.deepEqual(
+      await f.stores.devices.recordConnections([{ deviceId: id + 1000, connectedAt: T0 }]),
+      [],
+    );
+    assert.deepEqual(await f.stores.devices.recordConnections([]), []);
+  });
+
+  it('recordConnections writes many devices at once and skips unknown ones', async (t) => {
+    const f = await open(t);
+    const a = (await f.stores.devices.insert(newDevice(f))).id;
+    const b = (await f.stores.devices.insert(newDevice(f))).id;
+    const c = (await f.stores.devices.insert(newDevice(f))).id;
+    await f.stores.devices.recordConnections([{ deviceId: c, connectedAt: T0, ip: '10.0.0.9' }]);
+    const written = await f.stores.devices.recordConnections([
+      { deviceId: a, connectedAt: T0 + 1, ip: '10.0.0.1' },
+      { deviceId: b + 1000, connectedAt: T0 + 1 },
+      // connected and gone again in the same batch: both times, the later one is lastModifiedTs
+      { deviceId: b, connectedAt: T0 + 2, disconnectedAt: T0 + 4 },
+      // a disconnect alone keeps the connect time and the address
+      { deviceId: c, disconnectedAt: T0 + 3 },
+    ]);
+    const byId = new Map(written.map((d) => [d.id, d]));
+    assert.deepEqual(
+      [...byId.keys()].sort((x, y) => x - y),
+      [a, b, c],
+    );
+    assert.equal(byId.get(a)?.ip, '10.0.0.1');
+    assert.equal(byId.get(a)?.connectTime, T0 + 1);
+    assert.equal(byId.get(b)?.connectTime, T0 + 2);
+    assert.equal(byId.get(b)?.disconnectTime, T0 + 4);
+    assert.equal(byId.get(b)?.lastModifiedTs, T0 + 4);
+    assert.equal(byId.get(c)?.connectTime, T0);
+    assert.equal(byId.get(c)?.disconnectTime, T0 + 3);
+    assert.equal(byId.get(c)?.ip, '10.0.0.9');
+    assert.equal(byId.get(c)?.lastModifiedTs, T0 + 3);
+    for (const device of written) assert.deepEqual(device, await f.stores.devices.get(device.id));
   });
 
   it('countByTemplate counts the devices using a template', async (t) => {

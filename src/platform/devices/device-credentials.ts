@@ -1,4 +1,4 @@
-import { type Device, DeviceStatus } from '../model.js';
+import { DeviceStatus } from '../model.js';
 import type { DeviceService } from '../services.js';
 import type { DeviceContext } from './device-context.js';
 import { createDevice } from './device-crud.js';
@@ -19,6 +19,7 @@ type DeviceCredentials = Pick<
   | 'activate'
   | 'setHardwareInfo'
   | 'recordConnection'
+  | 'recordConnections'
 >;
 
 /**
@@ -92,8 +93,15 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
     },
 
     async recordConnection(deviceId, event) {
-      const updated: Device | undefined = await stores.devices.recordConnection(deviceId, event);
+      const record = event.connected
+        ? { deviceId, connectedAt: event.at, ...(event.ip === undefined ? {} : { ip: event.ip }) }
+        : { deviceId, disconnectedAt: event.at };
+      const [updated] = await stores.devices.recordConnections([record]);
       found(ctx.changed(updated), deviceId);
+    },
+
+    async recordConnections(records) {
+      for (const device of await stores.devices.recordConnections(records)) ctx.changed(device);
     },
   };
 }

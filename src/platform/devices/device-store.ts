@@ -34,6 +34,15 @@ export interface DeviceQuery {
   readonly limit: number;
 }
 
+/** One device's connection bookkeeping; an absent time leaves its column as it is. */
+export interface ConnectionRecord {
+  readonly deviceId: number;
+  readonly connectedAt?: number;
+  /** Only with connectedAt: the address of that connection. */
+  readonly ip?: string;
+  readonly disconnectedAt?: number;
+}
+
 /**
  * Device rows and their tokens (spec §5.4). Ordered by id wherever a list is returned. Every
  * write sets `lastModifiedTs` to the `at` it is given.
@@ -53,11 +62,13 @@ export interface DeviceStore {
   setToken(id: number, tokenHash: string, tokenCipher: Buffer, at: number): Promise<boolean>;
   list(query: DeviceQuery): Promise<Page<Device>>;
   update(id: number, patch: DevicePatch, at: number): Promise<Device | undefined>;
-  /** Connect sets connectTime (and firstConnectTime once) and ip; disconnect sets disconnectTime. */
-  recordConnection(
-    id: number,
-    event: { connected: boolean; at: number; ip?: string },
-  ): Promise<Device | undefined>;
+  /**
+   * Records connection times, many devices in one write (at most one record per device): a
+   * connect sets connectTime (and firstConnectTime once) and ip when given, a disconnect sets
+   * disconnectTime, lastModifiedTs becomes the later of the two. Returns the devices that exist,
+   * as they are now; unknown ids are skipped.
+   */
+  recordConnections(records: readonly ConnectionRecord[]): Promise<Device[]>;
   /** Devices using a template (template deletion refuses while > 0). */
   countByTemplate(templateId: number): Promise<number>;
   /** Removes the device and its data; false when unknown. */

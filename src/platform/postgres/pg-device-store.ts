@@ -34,12 +34,14 @@ const statements = {
       status = coalesce($6, status), hardware_info = coalesce($7, hardware_info),
       activated_at = coalesce($8, activated_at), last_modified_ts = $9
     WHERE id = $1 RETURNING ${deviceColumns}`,
-  connected: `
-    UPDATE devices SET connect_time = $2, first_connect_time = coalesce(first_connect_time, $2),
-      ip = coalesce($3, ip), last_modified_ts = $2
-    WHERE id = $1 RETURNING ${deviceColumns}`,
-  disconnected: `
-    UPDATE devices SET disconnect_time = $2, last_modified_ts = $2 WHERE id = $1 RETURNING ${deviceColumns}`,
+  // u's columns are named apart from devices' so RETURNING's bare names are the device's.
+  connections: `
+    UPDATE devices SET connect_time = coalesce(u.c, connect_time),
+      first_connect_time = coalesce(first_connect_time, u.c),
+      ip = CASE WHEN u.c IS NULL THEN ip ELSE coalesce(u.addr, ip) END,
+      disconnect_time = coalesce(u.dc, disconnect_time), last_modified_ts = greatest(u.c, u.dc)
+    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS u(uid, c, addr, dc)
+    WHERE id = u.uid RETURNING ${deviceColumns}`,
   countByTemplate: 'SELECT count(*) AS n FROM devices WHERE template_id = $1',
 } as const;
 
@@ -107,10 +109,16 @@ export function createPostgresDeviceStore(pool: pg.Pool): DeviceStore {
           at,
         ]),
       ),
-    recordConnection: (id, event) =>
-      event.connected
-        ? one(statements.connected, [id, event.at, event.ip ?? null])
-        : one(statements.disconnected, [id, event.at]),
+    recordConnections: async (records) => {
+      if (records.length === 0) return [];
+      const { rows } = await pool.query<DeviceRow>(statements.connections, [
+        records.map((r) => r.deviceId),
+        records.map((r) => r.connectedAt ?? null),
+        records.map((r) => r.ip ?? null),
+        records.map((r) => r.disconnectedAt ?? null),
+      ]);
+      return rows.map(toDevice);
+    },
     countByTemplate: (templateId) => count(statements.countByTemplate, [templateId]),
     delete: (id) => deleteDeviceWithHistory(pool, 'SELECT $1::bigint', id),
   };

@@ -1,6 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import { type DeviceRow, deviceColumns, toDevice } from '../devices/device-row-mapping.js';
-import type { DevicePatch, DeviceQuery, DeviceStore, NewDevice } from '../devices/device-store.js';
+import type {
+  ConnectionRecord,
+  DevicePatch,
+  DeviceQuery,
+  DeviceStore,
+  NewDevice,
+} from '../devices/device-store.js';
 import type { Device, Page } from '../model.js';
 import { insertDevice, mappingDeviceErrors, prepareDeviceStatements } from './device-rows.js';
 
@@ -37,12 +43,13 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
       UPDATE devices SET name = @name, org_id = @org_id, owner_user_id = @owner_user_id, status = @status,
         hardware_info = @hardware_info, activated_at = @activated_at, last_modified_ts = @last_modified_ts
       WHERE id = @id`),
-    connected: db.prepare(`
-      UPDATE devices SET connect_time = @at, first_connect_time = coalesce(first_connect_time, @at),
-        ip = coalesce(@ip, ip), last_modified_ts = @at WHERE id = @id`),
-    disconnected: db.prepare(
-      'UPDATE devices SET disconnect_time = @at, last_modified_ts = @at WHERE id = @id',
-    ),
+    connection: db.prepare<object, DeviceRow>(`
+      UPDATE devices SET connect_time = coalesce(@c, connect_time),
+        first_connect_time = coalesce(first_connect_time, @c),
+        ip = CASE WHEN @c IS NULL THEN ip ELSE coalesce(@ip, ip) END,
+        disconnect_time = coalesce(@dc, disconnect_time),
+        last_modified_ts = max(coalesce(@c, @dc), coalesce(@dc, @c))
+      WHERE id = @id RETURNING ${deviceColumns}`),
     countByTemplate: db.prepare<[number], { n: number }>(
       'SELECT count(*) AS n FROM devices WHERE template_id = ?',
     ),
@@ -69,6 +76,20 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
     return read(id);
   });
 
+  const recordConnections = db.transaction((records: readonly ConnectionRecord[]): Device[] => {
+    const devices: Device[] = [];
+    for (const r of records) {
+      const params = {
+        id: r.deviceId,
+        c: r.connectedAt ?? null,
+        ip: r.ip ?? null,
+        dc: r.disconnectedAt ?? null,
+      };
+      const row = s.connection.get(params);
+      if (row !== undefined) devices.push(toDevice(row));
+    }
+    return devices;
+  });
   return {
     insert: async (device: NewDevice) => mappingDeviceErrors(() => insertDevice(shared, device)),
     get: async (id) => read(id),
@@ -96,11 +117,7 @@ export function createSqliteDeviceStore(db: Database): DeviceStore {
       return { content, totalElements: n };
     },
     update: async (id, patch, at) => mappingDeviceErrors(() => update(id, patch, at)),
-    recordConnection: async (id, event) => {
-      const statement = event.connected ? s.connected : s.disconnected;
-      const changed = statement.run({ id, at: event.at, ip: event.ip ?? null }).changes > 0;
-      return changed ? read(id) : undefined;
-    },
+    recordConnections: async (records) => recordConnections(records),
     countByTemplate: async (templateId) => s.countByTemplate.get(templateId)?.n ?? 0,
     delete: async (id) => s.delete.run(id).changes > 0,
   };

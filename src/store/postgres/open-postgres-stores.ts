@@ -18,6 +18,8 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** Give up on a new connection after this long. Default 5000 ms. */
   readonly connectionTimeoutMs?: number;
+  /** A statement without an answer after this long fails. Default: none. */
+  readonly queryTimeoutMs?: number;
   /** Test seam: schema steps to apply instead of the shipped ones. */
   readonly migrations?: readonly PgMigration[];
 }
@@ -42,6 +44,7 @@ export async function openPostgresStores(
     ...(options.logger && { logger: options.logger }),
     ...(options.maxConnections !== undefined && { maxConnections: options.maxConnections }),
     ...(options.connectionTimeoutMs !== undefined && { connectionTimeoutMs: options.connectionTimeoutMs }),
+    ...(options.queryTimeoutMs !== undefined && { queryTimeoutMs: options.queryTimeoutMs }),
   });
   try {
     const client = await pool.connect();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
 import { describeSettings } from '../../../src/config/print-config.js';
+import { databasePoolOptions } from '../../../src/config/server-config.js';
 import { loadStartConfig } from '../../../src/config/start-config.js';
 import { assertConfigError, fakeConfigSources } from '../../helpers/config-sources.js';
 
@@ -46,4 +47,19 @@ test('--database-url: --print-config masks it, it may hold a password', () => {
   const text = describeSettings(fakeConfigSources(['--database-url', URL_WITH_PASSWORD]), 'broker');
   assert.match(text, /databaseUrl/);
   assert.doesNotMatch(text, /s3cret-pw/);
+});
+
+test('--database-pool-size and --database-query-timeout-sec reach both PostgreSQL pools; out of range refused', () => {
+  const given = loadStartConfig(
+    fakeConfigSources(['--database-url', URL_WITH_PASSWORD, '--database-pool-size', '20'], {
+      DEVGATE_DATABASE_QUERY_TIMEOUT_SEC: '30',
+    }),
+  );
+  assert.deepEqual(databasePoolOptions(given.server), { maxConnections: 20, queryTimeoutMs: 30_000 });
+  assert.deepEqual(databasePoolOptions(loadConfig(fakeConfigSources())), {});
+  assertConfigError(() => loadConfig(fakeConfigSources(['--database-pool-size', '0'])), /--database-pool-size/);
+  assertConfigError(
+    () => loadConfig(fakeConfigSources(['--database-query-timeout-sec', '4000'])),
+    /--database-query-timeout-sec/,
+  );
 });

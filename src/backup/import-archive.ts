@@ -1,6 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SECRET_KEY_BYTES, SECRET_KEY_FILE } from '../lib/secret-key-file.js';
+import { readKeyFile, SECRET_KEY_BYTES, SECRET_KEY_FILE, writeNewKeyFile } from '../lib/secret-key-file.js';
 import {
   ArchiveError,
   type ArchiveHeader,
@@ -16,6 +15,8 @@ import { lockDataDir } from './data-dir-guard.js';
 
 export interface ImportOptions {
   readonly dataDir: string;
+  /** The target's key file (`--secret-key-file`); default `<dataDir>/secret.key`. */
+  readonly keyFile?: string;
   readonly file: string;
   /** Replace whatever the target holds. */
   readonly force: boolean;
@@ -32,15 +33,6 @@ export interface ImportSummary {
   readonly keyWritten: boolean;
 }
 
-async function readTargetKey(dataDir: string): Promise<Buffer | undefined> {
-  try {
-    return Buffer.from((await readFile(join(dataDir, SECRET_KEY_FILE), 'utf8')).trim(), 'base64');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /**
  * The key the archive's sealed tokens need: the target's own secret.key when it has one (it must
  * be the archive's), else the key carried in the archive (`--include-key`).
@@ -49,7 +41,7 @@ function chooseKey(
   header: ArchiveHeader,
   target: Buffer | undefined,
   carried: Buffer | undefined,
-  dataDir: string,
+  keyFile: string,
 ) {
   if (
     carried !== undefined &&
@@ -59,15 +51,15 @@ function chooseKey(
   if (target !== undefined) {
     if (keyFingerprint(target) !== header.keyFingerprint)
       throw new ArchiveError(
-        `${join(dataDir, SECRET_KEY_FILE)} is not the key this archive was exported with: ` +
+        `${keyFile} is not the key this archive was exported with: ` +
           'put the source data directory’s secret.key there (or import into a directory without one)',
       );
     return { key: target, write: false };
   }
   if (carried === undefined)
     throw new ArchiveError(
-      `${dataDir} has no ${SECRET_KEY_FILE} and the archive does not carry one: copy secret.key from the ` +
-        'source data directory first (or export with --include-key)',
+      `${keyFile} does not exist and the archive does not carry a key: copy secret.key from the ` +
+        'source data directory there first (or export with --include-key)',
     );
   return { key: carried, write: true };
 }
@@ -164,8 +156,8 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
       carried = Buffer.from(String(first.data.key), 'base64');
       first = await next();
     }
-    const targetKey = await readTargetKey(options.dataDir);
-    const { key, write: writeKey } = chooseKey(header, targetKey, carried, options.dataDir);
+    const keyFile = options.keyFile ?? join(options.dataDir, SECRET_KEY_FILE);
+    const { key, write: writeKey } = chooseKey(header, await readKeyFile(keyFile), carried, keyFile);
     const sink = await emptySink(await options.openSink(key), options.force);
     let records: number;
     try {
@@ -175,11 +167,7 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
       await sink.abort();
       throw err;
     }
-    if (writeKey)
-      await writeFile(join(options.dataDir, SECRET_KEY_FILE), `${key.toString('base64')}\n`, {
-        mode: 0o600,
-        flag: 'wx',
-      });
+    if (writeKey) await writeNewKeyFile(keyFile, key);
     return { header, target: sink.target, records, firmwareFiles: sink.firmwareFiles, keyWritten: writeKey };
   } finally {
     await lines.return(undefined);

@@ -1,6 +1,3 @@
-import { join } from 'node:path';
-import { readKeyFile, SECRET_KEY_FILE } from '../lib/secret-key-file.js';
-import { ArchiveError } from './archive-format.js';
 import { archiveRecords } from './archive-records.js';
 import { lockDataDir } from './data-dir-guard.js';
 import { checkCounts, emptySink } from './import-archive.js';
@@ -9,6 +6,8 @@ import { openSqliteArchiveSource } from './sqlite-archive-source.js';
 
 export interface MigrateOptions {
   readonly dataDir: string;
+  /** The data directory's token key: the copied tokens stay sealed under it. */
+  readonly tokenKey: Buffer;
   readonly databaseUrl: string;
   /** Replace whatever the database holds. */
   readonly force: boolean;
@@ -25,23 +24,16 @@ export interface MigrateSummary {
  * Copies a SQLite data directory into a PostgreSQL database: the export's records (history
  * included, firmware files as blobs) go straight from the SQLite snapshot into the PostgreSQL sink,
  * without an archive file, in one transaction. The data directory stays locked meanwhile: no server
- * may write there while its data moves (those writes would be left behind). It keeps secret.key,
- * which the PostgreSQL-backed server still reads from there; the SQLite files are left untouched.
+ * may write there while its data moves (those writes would be left behind). The key file stays
+ * where it is, for the PostgreSQL-backed server; the SQLite files are left untouched.
  */
-/** The data directory's token key: the copied tokens stay sealed under it. */
-async function dataDirKey(dataDir: string): Promise<Buffer> {
-  const key = await readKeyFile(join(dataDir, SECRET_KEY_FILE));
-  if (key === undefined) throw new ArchiveError(`${dataDir} has no ${SECRET_KEY_FILE}: nothing to migrate`);
-  return key;
-}
-
 export async function migrateToPostgres(options: MigrateOptions): Promise<MigrateSummary> {
   const lock = await lockDataDir(options.dataDir, 'migrate-to');
   try {
     const source = openSqliteArchiveSource(options.dataDir, { history: true });
     try {
       const sink = await emptySink(
-        await openPostgresArchiveSink(options.databaseUrl, await dataDirKey(options.dataDir)),
+        await openPostgresArchiveSink(options.databaseUrl, options.tokenKey),
         options.force,
         'migrate-to',
       );

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ArchiveError } from '../backup/archive-format.js';
 import type { ArchiveSource } from '../backup/archive-store.js';
@@ -11,13 +10,13 @@ import { openSqliteArchiveSink } from '../backup/sqlite-archive-sink.js';
 import { openSqliteArchiveSource } from '../backup/sqlite-archive-source.js';
 import { ConfigError } from '../config/load.js';
 import { loadStartConfig } from '../config/start-config.js';
+import { DataFileError, readKeyFile } from '../lib/secret-key-file.js';
 import { packageVersion } from '../lib/version.js';
-import { DataFileError, SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
 import { StoreError } from '../store/errors.js';
 import { type CliIo, ExitCode } from './io.js';
 
 export const EXPORT_USAGE = `Usage: devgate export --out <file> [--no-history] [--include-key] [--database-url <url>]
-                      [--data-dir <dir>] [--config <file>]
+                      [--data-dir <dir>] [--secret-key-file <path>] [--config <file>]
 
 Writes a gzip'd archive of all platform data (orgs, templates, devices with their sealed tokens,
 OAuth clients, static tokens, values, history, events, metadata, firmware files) and of the
@@ -27,19 +26,24 @@ read as one snapshot. The file is created with mode 0600; tokens stay hashed/enc
   --include-key         put secret.key into the archive (then the archive alone restores
                         everything, and must be kept as secret as the data directory)
   --database-url <url>  read the stores from this PostgreSQL database (DEVGATE_DATABASE_URL)
-                        instead of the data directory's SQLite files; secret.key still comes
-                        from the data directory
+                        instead of the data directory's SQLite files
+  --secret-key-file <path>  the key tokens are sealed with (DEVGATE_SECRET_KEY_FILE; default
+                        <data-dir>/secret.key)
 Docs: docs/operations.md (Backup and restore)
 `;
 
-export const IMPORT_USAGE = `Usage: devgate import <file> [--force] [--database-url <url>] [--data-dir <dir>] [--config <file>]
+export const IMPORT_USAGE = `Usage: devgate import <file> [--force] [--database-url <url>] [--data-dir <dir>]
+                      [--secret-key-file <path>] [--config <file>]
 
 Loads an archive written by 'devgate export' into an empty data directory (no server may run on
 it), or into an empty PostgreSQL database. The target needs the source's secret.key in the data
 directory, unless the archive carries it (--include-key).
   --force               replace the data the target already holds
   --database-url <url>  load into this PostgreSQL database (DEVGATE_DATABASE_URL); the data
-                        directory still holds secret.key and is locked meanwhile
+                        directory is locked meanwhile
+  --secret-key-file <path>  the target's key (DEVGATE_SECRET_KEY_FILE; default
+                        <data-dir>/secret.key); written there when absent and the archive
+                        carries one
 Docs: docs/operations.md (Backup and restore)
 `;
 
@@ -60,6 +64,7 @@ export function parse(
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
+  options['secret-key-file'] = { type: 'string' };
   for (const [name, type] of Object.entries(flags)) options[name] = { type };
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, allowNegative: true, strict: true });
@@ -68,16 +73,20 @@ export function parse(
   }
 }
 
-/** The data directory as `devgate start` resolves it (flag, environment, config file, default). */
-export function dataDirOf(values: Parsed['values'], io: CliIo): string {
+/**
+ * The data directory and the secret key file as `devgate start` resolves them (flag, environment,
+ * config file, default).
+ */
+export function startPathsOf(values: Parsed['values'], io: CliIo): { dataDir: string; keyFile: string } {
   const argv: string[] = [];
-  for (const name of ['data-dir', 'config']) {
+  for (const name of ['data-dir', 'config', 'secret-key-file']) {
     const value = values[name];
     if (typeof value === 'string') argv.push(`--${name}`, value);
   }
   // The database URL is this command's own choice of stores, not a setting of `devgate start`.
   const { [DATABASE_URL_ENV]: _url, ...env } = io.env;
-  return loadStartConfig({ argv, env, cwd: io.cwd }).server.dataDir;
+  const config = loadStartConfig({ argv, env, cwd: io.cwd });
+  return { dataDir: config.server.dataDir, keyFile: config.secretKeyFile };
 }
 
 /** --database-url, else DEVGATE_DATABASE_URL; undefined for the data directory's SQLite stores. */
@@ -90,15 +99,14 @@ export function databaseUrlOf(values: Parsed['values'], io: CliIo): string | und
   return url;
 }
 
-export async function readSourceKey(dataDir: string): Promise<Buffer> {
-  const path = join(dataDir, SECRET_KEY_FILE);
-  try {
-    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
-  } catch {
+/** The source's key; ArchiveError when there is none (never started, or not a devgate one). */
+export async function readSourceKey(keyFile: string): Promise<Buffer> {
+  const key = await readKeyFile(keyFile);
+  if (key === undefined)
     throw new ArchiveError(
-      `${path} cannot be read: the data directory was never started, or is not a devgate one`,
+      `${keyFile} does not exist: the data directory was never started, or is not a devgate one`,
     );
-  }
+  return key;
 }
 
 /** Runs one command body; known failures print one line and exit 1, bad usage exits 2. */
@@ -139,9 +147,9 @@ export async function runExport(argv: readonly string[], io: CliIo): Promise<Exi
     return ExitCode.Usage;
   }
   return guarded(io, EXPORT_USAGE, async () => {
-    const dataDir = dataDirOf(parsed.values, io);
+    const { dataDir, keyFile } = startPathsOf(parsed.values, io);
     const url = databaseUrlOf(parsed.values, io);
-    const tokenKey = await readSourceKey(dataDir);
+    const tokenKey = await readSourceKey(keyFile);
     const history = parsed.values.history !== false;
     const source: ArchiveSource =
       url === undefined
@@ -177,17 +185,17 @@ export async function runImport(argv: readonly string[], io: CliIo): Promise<Exi
     return ExitCode.Usage;
   }
   return guarded(io, IMPORT_USAGE, async () => {
-    const dataDir = dataDirOf(parsed.values, io);
+    const { dataDir, keyFile } = startPathsOf(parsed.values, io);
     const url = databaseUrlOf(parsed.values, io);
     const summary = await importArchive({
       dataDir,
+      keyFile,
       file: resolve(io.cwd, file),
       force: parsed.values.force === true,
       openSink: async (key) =>
         url === undefined ? openSqliteArchiveSink(dataDir, key) : openPostgresArchiveSink(url, key),
     });
-    const keyPlace = url === undefined ? '' : ` in ${dataDir}`;
-    const key = summary.keyWritten ? `; wrote ${SECRET_KEY_FILE}${keyPlace}` : '';
+    const key = summary.keyWritten ? `; wrote ${keyFile}` : '';
     io.stdout.write(
       `imported ${summary.records} records and ${summary.firmwareFiles} firmware files into ${summary.target}${key}\n`,
     );

@@ -19,6 +19,7 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagType>> = {
   'client-id': 'string',
   'client-secret': 'string',
   offline: 'boolean',
+  'secret-key-file': 'string',
   json: 'boolean',
 };
 
@@ -29,6 +30,8 @@ export const COMMON_FLAGS_HELP = `Where and how (every command):
   --client-secret <secret>   env DEVGATE_CLIENT_ID / DEVGATE_CLIENT_SECRET)
   --offline                work on the data directory directly (refused while a server runs on it)
   --data-dir <dir>         data directory (default ./data; env DEVGATE_DATA_DIR)
+  --secret-key-file <path> with --offline: the key tokens are sealed with (default
+                           <data-dir>/secret.key; env DEVGATE_SECRET_KEY_FILE)
   --config <file>          JSON config file (data dir and platform settings, as for devgate start)
   --json                   print JSON instead of a table
 `;

@@ -13,7 +13,7 @@ import { openOfflineApi, readListeners } from './manage-offline.js';
 /** Data directory and platform settings, resolved as `devgate start` resolves them. */
 function settingsFrom(flags: Flags, io: CliIo): StartConfig {
   const argv: string[] = [];
-  for (const name of ['data-dir', 'config']) {
+  for (const name of ['data-dir', 'config', 'secret-key-file']) {
     const value = stringFlag(flags, name);
     if (value !== undefined) argv.push(`--${name}`, value);
   }
@@ -90,7 +90,7 @@ export async function openManagementApi(flags: Flags, io: CliIo): Promise<Manage
       throw new UsageError(
         '--offline works on a SQLite data directory; with a database URL configured, leave out --offline and use a running server',
       );
-    return openOfflineApi(dataDir, settings.platform, stderrLogger());
+    return openOfflineApi(dataDir, settings.secretKeyFile, settings.platform, stderrLogger());
   }
   const url = await baseUrl(flags, io, dataDir);
   return openHttpApi({ baseUrl: url, ...(await credentials(flags, io, dataDir)) });

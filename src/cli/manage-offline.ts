@@ -1,8 +1,9 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PlatformOptions } from '../config/platform-options.js';
+import { readKeyFile } from '../lib/secret-key-file.js';
 import type { Logger } from '../observability/logger.js';
-import { loadOrCreateTokenKey, PLATFORM_DB_FILE, SECRET_KEY_FILE } from '../platform/admin-bootstrap.js';
+import { PLATFORM_DB_FILE } from '../platform/admin-bootstrap.js';
 import { PlatformError } from '../platform/errors.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import type { Caller } from '../platform/services.js';
@@ -97,12 +98,12 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function openOfflineApi(
   dataDir: string,
+  keyFile: string,
   options: PlatformOptions,
   logger: Logger,
 ): Promise<ManagementApi> {
   const dbPath = join(dataDir, PLATFORM_DB_FILE);
-  const keyPath = join(dataDir, SECRET_KEY_FILE);
-  if (!(await exists(dbPath)) || !(await exists(keyPath))) {
+  if (!(await exists(dbPath))) {
     throw new ApiError(
       `${dataDir} holds no platform data yet: run 'devgate start --data-dir ${dataDir}' once`,
       0,
@@ -113,7 +114,9 @@ export async function openOfflineApi(
     hint: 'stop it first, or leave out --offline to work through the running server',
   });
   try {
-    const { key: tokenKey } = await loadOrCreateTokenKey(dataDir);
+    const tokenKey = await readKeyFile(keyFile);
+    if (tokenKey === undefined)
+      throw new ApiError(`${keyFile} does not exist: give the --secret-key-file the server runs with`, 0);
     const stores = openSqlitePlatformStores(dbPath, { tokenKey, logger });
     const platform = await openPlatform({ stores, options, logger, tokenKey });
     const root = await platform.orgs.root();

@@ -1,6 +1,6 @@
 import { migrateToPostgres } from '../backup/migrate-to-postgres.js';
 import { ConfigError } from '../config/load.js';
-import { databaseUrlOf, dataDirOf, guarded, parse, readSourceKey } from './backup-command.js';
+import { databaseUrlOf, guarded, parse, readSourceKey, startPathsOf } from './backup-command.js';
 import { type CliIo, ExitCode } from './io.js';
 
 export const MIGRATE_TO_USAGE = `Usage: devgate migrate-to --database-url <url> [--force] [--data-dir <dir>] [--config <file>]
@@ -28,13 +28,18 @@ export async function runMigrateTo(argv: readonly string[], io: CliIo): Promise<
     return ExitCode.Usage;
   }
   return guarded(io, MIGRATE_TO_USAGE, async () => {
-    const dataDir = dataDirOf(parsed.values, io);
+    const { dataDir, keyFile } = startPathsOf(parsed.values, io);
     const databaseUrl = databaseUrlOf(parsed.values, io);
     if (databaseUrl === undefined)
       throw new ConfigError('expected --database-url <url> (or DEVGATE_DATABASE_URL)');
     // A directory without its key is not a started devgate one (and the tokens would be lost).
-    await readSourceKey(dataDir);
-    const summary = await migrateToPostgres({ dataDir, databaseUrl, force: parsed.values.force === true });
+    const tokenKey = await readSourceKey(keyFile);
+    const summary = await migrateToPostgres({
+      dataDir,
+      tokenKey,
+      databaseUrl,
+      force: parsed.values.force === true,
+    });
     io.stdout.write(
       `copied ${summary.records} records and ${summary.firmwareFiles} firmware files from ${dataDir} ` +
         `into ${summary.target}\n`,

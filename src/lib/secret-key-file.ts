@@ -47,14 +47,19 @@ export async function loadOrCreateKeyFile(path: string): Promise<{ key: Buffer; 
   const existing = await readKeyFile(path);
   if (existing !== undefined) return { key: existing, created: false };
   const key = randomBytes(SECRET_KEY_BYTES);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   try {
-    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    await writeNewKeyFile(path, key);
   } catch (err) {
     // Lost a race with another process: use the key it wrote.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKeyFile(path);
     throw err;
   }
-  await chmod(path, 0o600);
   return { key, created: true };
+}
+
+/** Writes `key` to a new file at `path` (mode 0600, its directory 0700); EEXIST when one is there. */
+export async function writeNewKeyFile(path: string, key: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(path, 0o600);
 }

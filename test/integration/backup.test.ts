@@ -8,6 +8,8 @@ import { writeArchive } from '../../src/backup/export-archive.js';
 import { importArchive } from '../../src/backup/import-archive.js';
 import { openSqliteArchiveSink } from '../../src/backup/sqlite-archive-sink.js';
 import { openSqliteArchiveSource } from '../../src/backup/sqlite-archive-source.js';
+import { runExport, runImport } from '../../src/cli/backup-command.js';
+import { ExitCode } from '../../src/cli/io.js';
 import { SECRET_KEY_FILE } from '../../src/platform/admin-bootstrap.js';
 import {
   addRetained,
@@ -17,6 +19,7 @@ import {
   populate,
   readArchive,
 } from '../helpers/backup-world.js';
+import { captureIo } from '../helpers/cli-io.js';
 import { connectClient } from '../helpers/mqtt-client.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
 
@@ -207,8 +210,51 @@ test('backup: import refuses a newer format version, a foreign file, a cut-off a
   await writeFile(join(foreign, SECRET_KEY_FILE), `${Buffer.alloc(32, 7).toString('base64')}\n`);
   await assert.rejects(importInto(foreign, archive), /not the key this archive was exported with/);
   const keyless = await tempDataDir(t, 'devgate-backup-keyless-');
-  await assert.rejects(importInto(keyless, archive), /has no secret\.key.*--include-key/);
+  await assert.rejects(importInto(keyless, archive), /secret\.key does not exist and the archive does not carry a key.*--include-key/);
 
   // Nothing of the refused imports stayed: a plain import still finds the target empty.
   await importInto(target, archive);
+});
+
+test('backup CLI: --secret-key-file names the key of export and import (a key kept outside the data directory)', async (t) => {
+  const source = await tempDataDir(t, 'devgate-backup-keyfile-src-');
+  const keys = await tempDataDir(t, 'devgate-backup-keys-');
+  const sourceKey = join(keys, 'source.key');
+  const server = await startPlatformServer(t, source, ['--secret-key-file', sourceKey]);
+  const { token } = await populate(t, server);
+  assert.equal(await server.close(), true);
+  const archive = join(keys, 'a.devgate.gz');
+
+  const withoutKey = captureIo(source);
+  assert.equal(await runExport(['--data-dir', source, '--out', archive], withoutKey), ExitCode.Failure);
+  assert.match(withoutKey.out.stderr, /secret\.key does not exist/);
+  const exportIo = captureIo(source);
+  const exportArgs = [
+    '--data-dir',
+    source,
+    '--secret-key-file',
+    sourceKey,
+    '--include-key',
+    '--out',
+    archive,
+  ];
+  assert.equal(await runExport(exportArgs, exportIo), ExitCode.Ok, exportIo.out.stderr);
+
+  const target = await tempDataDir(t, 'devgate-backup-keyfile-dst-');
+  const targetKey = join(keys, 'target.key');
+  const importIo = captureIo(target);
+  assert.equal(
+    await runImport([archive, '--data-dir', target, '--secret-key-file', targetKey], importIo),
+    ExitCode.Ok,
+    importIo.out.stderr,
+  );
+  assert.match(importIo.out.stdout, new RegExp(`wrote ${targetKey.replace(/[.]/g, '\\.')}`));
+  assert.deepEqual(
+    await readFile(targetKey),
+    await readFile(sourceKey),
+    'the carried key went to --secret-key-file',
+  );
+  await assert.rejects(stat(join(target, SECRET_KEY_FILE)), { code: 'ENOENT' });
+  const restored = await startPlatformServer(t, target, ['--secret-key-file', targetKey]);
+  assert.ok(await restored.platform.devices.authenticateToken(token), 'the old token works on the target');
 });

@@ -132,6 +132,22 @@ describe('management commands (spec §6.4 Platform API via the CLI)', () => {
     assert.equal((await again.platform.devices.authenticateToken(device.json.token))?.id, device.json.id);
   });
 
+  test('--offline --secret-key-file: a data directory whose key lives elsewhere (spec §6.4, as devgate start takes it)', async (t) => {
+    const dir = await tempDataDir(t, 'devgate-manage-');
+    const keyFile = join(dir, 'keys', 'devgate.key');
+    const running = await startPlatformServer(t, join(dir, 'data'), ['--secret-key-file', keyFile]);
+    await running.close();
+    const withKey = await cli(dir, ['--offline', '--secret-key-file', keyFile])('org', 'list');
+    assert.equal(withKey.code, ExitCode.Ok, withKey.stderr);
+    assert.equal(withKey.json.length, 1);
+    const without = await cli(dir, ['--offline'])('org', 'list');
+    assert.equal(without.code, ExitCode.Failure);
+    assert.match(
+      without.stderr,
+      /secret\.key does not exist: give the --secret-key-file the server runs with/,
+    );
+  });
+
   test('--offline is refused while a database URL is configured (servers on PostgreSQL hold caches it would bypass)', async (t) => {
     const dir = await tempDataDir(t, 'devgate-manage-');
     const io = captureIo(dir, { DEVGATE_DATABASE_URL: 'postgres://devgate@127.0.0.1:1/devgate' });

@@ -57,7 +57,10 @@ test('--database-pool-size and --database-query-timeout-sec reach both PostgreSQ
   );
   assert.deepEqual(databasePoolOptions(given.server), { maxConnections: 20, queryTimeoutMs: 30_000 });
   assert.deepEqual(databasePoolOptions(loadConfig(fakeConfigSources())), {});
-  assertConfigError(() => loadConfig(fakeConfigSources(['--database-pool-size', '0'])), /--database-pool-size/);
+  assertConfigError(
+    () => loadConfig(fakeConfigSources(['--database-pool-size', '0'])),
+    /--database-pool-size/,
+  );
   assertConfigError(
     () => loadConfig(fakeConfigSources(['--database-query-timeout-sec', '4000'])),
     /--database-query-timeout-sec/,

@@ -210,7 +210,10 @@ test('backup: import refuses a newer format version, a foreign file, a cut-off a
   await writeFile(join(foreign, SECRET_KEY_FILE), `${Buffer.alloc(32, 7).toString('base64')}\n`);
   await assert.rejects(importInto(foreign, archive), /not the key this archive was exported with/);
   const keyless = await tempDataDir(t, 'devgate-backup-keyless-');
-  await assert.rejects(importInto(keyless, archive), /secret\.key does not exist and the archive does not carry a key.*--include-key/);
+  await assert.rejects(
+    importInto(keyless, archive),
+    /secret\.key does not exist and the archive does not carry a key.*--include-key/,
+  );
 
   // Nothing of the refused imports stayed: a plain import still finds the target empty.
   await importInto(target, archive);

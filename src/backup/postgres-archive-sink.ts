@@ -15,6 +15,7 @@ import {
   readColumnTypes,
 } from './postgres-archive-tables.js';
 import { PgFirmwareWriter } from './postgres-firmware-writer.js';
+import { ImportHistoryDays } from './postgres-history-days.js';
 import { PgRowWriter } from './postgres-row-writer.js';
 
 const ALL_TABLES = [...TABLES.map(pgTableOf), ...PG_UNARCHIVED_TABLES];
@@ -73,6 +74,7 @@ function sinkOn(
 ): ArchiveSink {
   const rows = new PgRowWriter(client, types);
   const firmware = new PgFirmwareWriter(client);
+  const historyDays = new ImportHistoryDays(client);
   const tableOfKind = new Map<string, TableSpec>(TABLES.map((t) => [t.kind, t]));
   const highWater = new Map<string, number>();
   let closed = false;
@@ -103,6 +105,7 @@ function sinkOn(
     const table = tableOfKind.get(record.kind);
     if (table !== undefined) {
       await firmware.finish();
+      if (table.kind === 'history') await historyDays.ensure(record.data.ts);
       return rows.write(table, record);
     }
     await rows.flush();

@@ -108,6 +108,15 @@ test(
     const summary = await importInto(keyed, archive, (key) => openPostgresArchiveSink(url, key));
     assert.equal(summary.firmwareFiles, 1);
     assert.doesNotMatch(summary.target, /postgres:\/\/[^@/]*:[^@/]*@/, 'no password in the printed target');
+    // Imported points land in their day's partition (retention drops whole days), as live ones do.
+    const placed = await queryAt<{ part: string; n: number }>(
+      url,
+      'SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM history GROUP BY 1',
+    );
+    assert.ok(
+      placed.length > 0 && placed.every((p) => /^history_p\d{8}$/.test(p.part)),
+      JSON.stringify(placed),
+    );
 
     const fromPg = join(keyed, 'pg.devgate.gz');
     await exportFrom(await openPostgresArchiveSource(url, { history: true }), fromPg, key);

@@ -13,12 +13,23 @@ export const PAST_DAYS = 400;
 export const AHEAD_DAYS = 1;
 
 /** Serialises partition DDL of every devgate process on one database ("dghp"). */
-const PARTITION_LOCK_ID = 0x6467_6870;
+export const PARTITION_LOCK_ID = 0x6467_6870;
 const NAME = /^history_p(\d{4})(\d{2})(\d{2})$/;
 
 /** `history_p20261207` for the day holding 2026-12-07T00:00Z. */
 export function partitionName(day: number): string {
   return `history_p${new Date(day * PARTITION_MS).toISOString().slice(0, 10).replaceAll('-', '')}`;
+}
+
+/** Whether points of `day` get a partition of their own, seen from `today` (else: DEFAULT). */
+export function hasOwnPartition(day: number, today: number): boolean {
+  return day >= today - PAST_DAYS && day <= today + AHEAD_DAYS;
+}
+
+/** The DDL that makes `day`'s partition when missing. */
+export function createPartitionSql(day: number): string {
+  const from = day * PARTITION_MS;
+  return `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF history FOR VALUES FROM (${from}) TO (${from + PARTITION_MS})`;
 }
 
 function dayOfName(name: string): number | undefined {
@@ -88,7 +99,7 @@ export class HistoryPartitions {
     if (!this.#loaded) await this.#load();
     const today = Math.floor(this.#clock() / PARTITION_MS);
     for (const day of days) {
-      if (this.#known.has(day) || day < today - PAST_DAYS || day > today + AHEAD_DAYS) continue;
+      if (this.#known.has(day) || !hasOwnPartition(day, today)) continue;
       await this.#create(day);
       this.#known.add(day);
     }
@@ -128,12 +139,9 @@ export class HistoryPartitions {
 
   async #create(day: number): Promise<void> {
     const name = partitionName(day);
-    const from = day * PARTITION_MS;
     try {
       await this.#underLock(async (client) => {
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF history FOR VALUES FROM (${from}) TO (${from + PARTITION_MS})`,
-        );
+        await client.query(createPartitionSql(day));
       });
       this.created++;
     } catch (err) {

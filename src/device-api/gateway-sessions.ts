@@ -1,5 +1,3 @@
-import type { Device } from '../platform/model.js';
-
 /** How many devices a gateway listing names per gateway (most recently active first). */
 export const GATEWAY_DEVICES_LISTED = 100;
 
@@ -7,8 +5,6 @@ export const GATEWAY_DEVICES_LISTED = 100;
 export interface GatewayDeviceActivity {
   readonly deviceId: number;
   readonly lastActiveAt: number;
-  /** The device as the connection last resolved it (its name then); may be stale or absent. */
-  readonly device: Device | undefined;
 }
 
 /** What one connected Gateway API session tells about itself. */

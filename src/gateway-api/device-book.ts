@@ -178,7 +178,7 @@ export class DeviceBook {
     return [...latest.values()]
       .sort((a, b) => b.activeAt - a.activeAt)
       .slice(0, Math.max(0, max))
-      .map((e) => ({ deviceId: e.deviceId, lastActiveAt: e.activeAt, device: e.target?.device }));
+      .map((e) => ({ deviceId: e.deviceId, lastActiveAt: e.activeAt }));
   }
 
   /** Makes `entry`'s token the one its device id maps to. */

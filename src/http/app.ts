@@ -17,6 +17,7 @@ import type { Platform } from '../platform/platform.js';
 import { requireBearer } from './auth.js';
 import type { DeviceUploads, Presence, RouteContext } from './context.js';
 import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
+import { LiveStreams } from './live/live-streams.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { PingLog } from './ping-log.js';
 import { deviceCommandRoutes } from './routes/device-commands.js';
@@ -28,6 +29,7 @@ import { deviceWriteRoutes } from './routes/device-writes.js';
 import { deviceRoutes } from './routes/devices.js';
 import { EXTERNAL_API_PREFIX, externalApiRoutes } from './routes/external/external-api.js';
 import { firmwareDownloadRoutes } from './routes/firmware-download.js';
+import { deviceLiveRoute, gatewayListRoute } from './routes/live.js';
 import { oauthClientRoutes } from './routes/oauth-clients.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
 import { operationsRoutes, platformCheck } from './routes/operations.js';
@@ -64,6 +66,8 @@ export interface HttpAppDeps {
   readonly uploads?: DeviceUploads;
   /** Failed-login throttling, shared with the MQTT listeners (absent: none). */
   readonly authThrottle?: AuthThrottle;
+  /** The console's live streams and their limits (absent: default limits). Closed with the app. */
+  readonly liveStreams?: LiveStreams;
 }
 
 function newInstance(logger: Logger, bodyLimit: number): FastifyInstance {
@@ -116,9 +120,18 @@ function hasBody(headers: FastifyRequest['headers']): boolean {
 }
 
 /** `/metrics`, `/healthz` and `/readyz` of the platform: engine, device API and HTTP metrics. */
-function operationsFor(deps: HttpAppDeps, deviceApi: HttpAppDeps['deviceApi']): Operations {
+function operationsFor(
+  deps: HttpAppDeps,
+  deviceApi: HttpAppDeps['deviceApi'],
+  streams: LiveStreams,
+): Operations {
   return new Operations({
     server: deps.server!,
+    liveStreams: () => ({
+      open: streams.openCount,
+      overflowed: streams.overflowed,
+      refused: streams.refused,
+    }),
     checks: [platformCheck(deps.platform)],
     metricsToken: deps.metricsToken,
     ...(deviceApi === undefined
@@ -163,7 +176,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     uploads: deps.uploads,
     throttle: new HttpThrottle(deps.authThrottle),
   };
-  const operations = deps.server === undefined ? undefined : operationsFor(deps, deviceApi);
+  const streams = deps.liveStreams ?? new LiveStreams();
+  // Before the listeners close their connections: every stream gets a clean end first.
+  app.addHook('preClose', (done) => {
+    streams.close();
+    done();
+  });
+  const operations = deps.server === undefined ? undefined : operationsFor(deps, deviceApi, streams);
   if (operations !== undefined) recordRequests(app, operations);
   const throttle = ctx.throttle;
   // A token check admitted by the throttle and not reported (an error on the way) ends here.
@@ -187,6 +206,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     deviceReadRoutes(api, ctx);
     deviceWriteRoutes(api, ctx);
     deviceCommandRoutes(api, ctx);
+    deviceLiveRoute(api, ctx, streams);
+    gatewayListRoute(api, ctx);
     templateRoutes(api, ctx);
     oauthClientRoutes(api, ctx);
     staticTokenRoutes(api, ctx);

@@ -98,6 +98,7 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
         : { deviceId, disconnectedAt: event.at };
       const [updated] = await stores.devices.recordConnections([record]);
       found(ctx.changed(updated), deviceId);
+      ctx.feed.presence(deviceId, event.connected, event.at);
     },
 
     async recordConnections(records) {

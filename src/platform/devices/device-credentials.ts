@@ -102,7 +102,18 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
     },
 
     async recordConnections(records) {
-      for (const device of await stores.devices.recordConnections(records)) ctx.changed(device);
+      const stored = new Set<number>();
+      for (const device of await stores.devices.recordConnections(records)) {
+        ctx.changed(device);
+        stored.add(device.id);
+      }
+      for (const { deviceId, connectedAt, disconnectedAt } of records) {
+        if (!stored.has(deviceId)) continue;
+        // Merged records: the later of the two is where the device stands now.
+        const offline =
+          disconnectedAt !== undefined && (connectedAt === undefined || disconnectedAt >= connectedAt);
+        ctx.feed.presence(deviceId, !offline, (offline ? disconnectedAt : connectedAt) as number);
+      }
     },
   };
 }

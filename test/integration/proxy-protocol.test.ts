@@ -245,3 +245,26 @@ test('socket workers (decision 0006): the worker reads the header and the broker
     ],
   );
 });
+
+test('a client that resets mid-header harms nothing; closing the server ends sockets still sending their header', async (t) => {
+  const { server, seen } = await proxiedServer(t, {
+    limits: { ...defaultLimits, proxyHeaderTimeoutMs: 60_000 },
+  });
+  const { mqtt, mqtts, http } = server.addresses;
+  const reset = await proxiedSocket(t, mqtt!, Buffer.from('PROXY TCP4 19'));
+  reset.resetAndDestroy();
+  await nextEvent(reset, 'close');
+  const v1Without = Buffer.from(`PROXY UNKNOWN ${'x'.repeat(100)}`);
+  await closedByServer(await proxiedSocket(t, mqtt!, v1Without), WAIT_MS);
+  assert.equal(await connackOver(await proxiedSocket(t, mqtt!, proxyV1('192.0.2.80', 8000))), 0);
+  const pending = await Promise.all(
+    [mqtt!, mqtts!, http!].map((port) => proxiedSocket(t, port, Buffer.from('PROXY '))),
+  );
+  const closing = server.close();
+  await Promise.all(pending.map((socket) => closedByServer(socket)));
+  await within(closing, WAIT_MS, 'server close');
+  assert.deepEqual(
+    seen.map((c) => c.remoteAddress),
+    ['192.0.2.80'],
+  );
+});

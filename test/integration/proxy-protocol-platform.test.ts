@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { seedDeviceHttpWorld } from '../helpers/device-http.js';
+import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
+import { connackOver, proxiedSocket } from '../helpers/proxied-client.js';
+import { proxyV2 } from '../helpers/proxy-header.js';
+import { WAIT_MS } from '../helpers/wait.js';
+
+/** Polls server-side state the test cannot await as an event, bounded. */
+async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test('decision 0027 on devgate start: a device behind a PROXY v2 balancer is recorded with its own address (device ip, as `manage device` shows it)', async (t) => {
+  const running = await startPlatformServer(t, await tempDataDir(t, 'devgate-proxy-'), [
+    '--proxy-protocol-listeners',
+    'mqtt',
+    '--proxy-protocol-from',
+    '127.0.0.0/8',
+  ]);
+  const world = await seedDeviceHttpWorld(running.platform, running.admin.root.id);
+  const port = running.server.addresses.mqtt!;
+  const socket = await proxiedSocket(t, port, proxyV2('2001:db8:1::42', 40000, '2001:db8::1', 1883));
+  assert.equal(
+    await connackOver(socket, { username: 'device', password: world.token, protocolVersion: 5 }),
+    0,
+  );
+  const device = await eventually(
+    'the device ip',
+    () => running.platform.devices.byId(world.device.id),
+    (found) => found?.ip !== undefined,
+  );
+  assert.equal(device?.ip, '2001:db8:1::42');
+});

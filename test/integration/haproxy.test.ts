@@ -129,6 +129,10 @@ test('interop: HAProxy send-proxy and send-proxy-v2 (TCP mode) in front of devga
     { timeoutMs: 15_000 },
   );
   await cliStarted(cli, 'the broker to start');
+  assert.match(
+    cli.output.stderr,
+    /proxy +PROXY protocol header required on mqtt, mqtts \(from 127\.0\.0\.1\)/,
+  );
   const { mqtt, mqtts } = await readDataFile<{ mqtt: number; mqtts: number }>(dataDir, 'listeners.json');
   const fronts = [
     { port: await freePort(), backend: mqtt, send: 'send-proxy' },

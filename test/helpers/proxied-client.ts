@@ -1,4 +1,4 @@
-import { type Socket, connect as tcpConnect } from 'node:net';
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import type { TestContext } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type IClientOptions, MqttClient } from 'mqtt';
@@ -107,4 +107,34 @@ export function closedByServer(socket: Socket, ms = WAIT_MS): Promise<void> {
     ms,
     'server to close the socket',
   );
+}
+
+/**
+ * A relay that, like a balancer that waits for the client's first bytes, sends the PROXY `header`
+ * and those bytes to `port` in one write (one TCP segment on loopback), then relays both ways: the
+ * server finds the TLS ClientHello or HTTP request in the same read as the header.
+ */
+export async function startGluingRelay(t: TestContext, port: number, header: Buffer): Promise<number> {
+  const sockets = new Set<Socket>();
+  const relay = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    client.once('data', (first: Buffer) => {
+      client.pause();
+      const upstream = tcpConnect({ host: '127.0.0.1', port, noDelay: true });
+      sockets.add(upstream);
+      upstream.on('error', () => undefined);
+      upstream.write(Buffer.concat([header, first]));
+      upstream.on('close', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      client.pipe(upstream).pipe(client);
+      client.resume();
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => relay.close(() => resolve()));
+  });
+  return (relay.address() as { port: number }).port;
 }

@@ -11,6 +11,7 @@ import {
   connackOver,
   proxiedSocket,
   recordingAuth,
+  startGluingRelay,
   tlsOver,
   webSocketOver,
 } from '../helpers/proxied-client.js';
@@ -266,5 +267,30 @@ test('a client that resets mid-header harms nothing; closing the server ends soc
   assert.deepEqual(
     seen.map((c) => c.remoteAddress),
     ['192.0.2.80'],
+  );
+});
+
+test('the TLS ClientHello or the HTTP upgrade in the same segment as the header (mqtts, ws, wss)', async (t) => {
+  const { server, seen } = await proxiedServer(t);
+  const { mqtts, http, https } = server.addresses;
+  const tlsRelay = await startGluingRelay(t, mqtts!, proxyV2('192.0.2.91', 9001));
+  const wsRelay = await startGluingRelay(t, http!, proxyV1('192.0.2.92', 9002));
+  const wssRelay = await startGluingRelay(t, https[0]!, proxyV1('192.0.2.93', 9003));
+  const direct = async (port: number) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    t.after(() => socket.destroy());
+    await nextEvent(socket, 'connect');
+    return socket;
+  };
+  assert.equal(await connackOver(await tlsOver(t, await direct(tlsRelay))), 0);
+  assert.equal(await connackOver(await webSocketOver(t, await direct(wsRelay), false)), 0);
+  assert.equal(await connackOver(await webSocketOver(t, await tlsOver(t, await direct(wssRelay)), true)), 0);
+  assert.deepEqual(
+    seen.map((c) => [c.transport, c.remoteAddress]),
+    [
+      ['tls', '192.0.2.91'],
+      ['ws', '192.0.2.92'],
+      ['wss', '192.0.2.93'],
+    ],
   );
 });

@@ -65,6 +65,11 @@ export class ProxyGate {
   }
 
   accept(socket: Socket, handOn: HandOn, next: (socket: Socket) => void): void {
+    // No remote address: the peer reset the connection before it was accepted. Nothing to refuse.
+    if (socket.remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
     if (this.#trusted !== undefined && !this.#trusted.has(socket.remoteAddress)) {
       this.#refuse(socket, 'source not in the trusted list');
       return;

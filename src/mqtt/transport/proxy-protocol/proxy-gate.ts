@@ -1,7 +1,9 @@
 import type { Server, Socket } from 'node:net';
 import { AddressList } from '../../../lib/address-list.js';
 import { recordPeer } from '../peer.js';
-import { parseProxyHeader } from './header.js';
+import { type ProxyParse, parseProxyHeader } from './header.js';
+
+type CompleteParse = Extract<ProxyParse, { status: 'complete' }>;
 
 /** A listener's PROXY protocol settings; plain data, so that socket workers get them over IPC. */
 export interface ProxyProtocolSettings {
@@ -74,41 +76,52 @@ export class ProxyGate {
       this.#refuse(socket, 'source not in the trusted list');
       return;
     }
+    this.#readHeader(socket, (received, verdict) => this.#handOn(socket, received, verdict, handOn, next));
+  }
+
+  /** Collects bytes until the parser has a verdict or the deadline passes; refusals end here. */
+  #readHeader(socket: Socket, onComplete: (received: Buffer, verdict: CompleteParse) => void): void {
     let received: Buffer = Buffer.alloc(0);
     const done = (): void => {
       clearTimeout(timer);
       this.#pending.delete(socket);
       socket.off('data', onData);
-      socket.off('error', onError);
-      socket.off('close', onClose);
+      socket.off('error', done); // 'close' follows an error; the socket is gone either way
+      socket.off('close', done);
     };
     const onData = (chunk: Buffer): void => {
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
       const verdict = parseProxyHeader(received);
       if (verdict.status === 'incomplete') return;
       done();
-      if (verdict.status === 'refused') {
-        this.#refuse(socket, verdict.reason);
-        return;
-      }
-      socket.pause();
-      if (received.length > verdict.consumed) socket.unshift(received.subarray(verdict.consumed));
-      const { source } = verdict.header;
-      // [proxy-protocol.txt] UNKNOWN, LOCAL and AF_UNSPEC: the socket's own endpoints stand.
-      if (source !== undefined) recordPeer(socket, { address: source.address, port: source.port });
-      next(socket);
-      if (handOn === 'flowing' && !socket.destroyed) socket.resume();
+      if (verdict.status === 'refused') this.#refuse(socket, verdict.reason);
+      else onComplete(received, verdict);
     };
-    const onError = (): void => done(); // 'close' follows; the socket is gone either way
-    const onClose = (): void => done();
     const timer = setTimeout(() => {
       done();
       this.#refuse(socket, `no complete PROXY header within ${this.settings.timeoutMs} ms`);
     }, this.settings.timeoutMs);
     this.#pending.add(socket);
     socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('close', onClose);
+    socket.on('error', done);
+    socket.on('close', done);
+  }
+
+  /** Puts the client's bytes back behind the header, records the address, hands the socket on. */
+  #handOn(
+    socket: Socket,
+    received: Buffer,
+    verdict: CompleteParse,
+    handOn: HandOn,
+    next: (socket: Socket) => void,
+  ): void {
+    socket.pause();
+    if (received.length > verdict.consumed) socket.unshift(received.subarray(verdict.consumed));
+    const { source } = verdict.header;
+    // [proxy-protocol.txt] UNKNOWN, LOCAL and AF_UNSPEC: the socket's own endpoints stand.
+    if (source !== undefined) recordPeer(socket, { address: source.address, port: source.port });
+    next(socket);
+    if (handOn === 'flowing' && !socket.destroyed) socket.resume();
   }
 
   #refuse(socket: Socket, reason: string): void {

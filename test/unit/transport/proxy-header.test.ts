@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { SocketAddress } from 'node:net';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -7,6 +8,7 @@ import {
   type ProxyParse,
   parseProxyHeader,
 } from '../../../src/mqtt/transport/proxy-protocol/header.js';
+import { ipv6Text } from '../../../src/mqtt/transport/proxy-protocol/ipv6-text.js';
 import { V2_SIGNATURE } from '../../../src/mqtt/transport/proxy-protocol/v2.js';
 import { proxyV1, proxyV2 } from '../../helpers/proxy-header.js';
 
@@ -288,5 +290,38 @@ describe('fuzz: no input throws, and every verdict is stable as bytes arrive', (
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('IPv6 text of a v2 address', () => {
+  const nodeText = (bytes: Uint8Array): string => {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+    return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+  };
+
+  test('written exactly as Node writes a socket address (zero runs, IPv4-mapped and -compatible forms)', () => {
+    const sparse = fc.uint8Array({ minLength: 16, maxLength: 16 }).chain((bytes) =>
+      fc.array(fc.nat(15), { maxLength: 16 }).map((zeroed) => {
+        const copy = Uint8Array.from(bytes);
+        for (const i of zeroed) copy[i] = 0;
+        return copy;
+      }),
+    );
+    const mapped = fc
+      .uint8Array({ minLength: 4, maxLength: 4 })
+      .map((v4) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...v4]));
+    const zeros = fc.nat(0xffff).map((mask) => {
+      const bytes = new Uint8Array(16);
+      for (let i = 0; i < 16; i++) if (mask & (1 << i)) bytes[i] = 1;
+      return bytes;
+    });
+    fc.assert(
+      fc.property(fc.oneof(sparse, mapped, zeros), (bytes) =>
+        assert.equal(ipv6Text(bytes, 0), nodeText(bytes)),
+      ),
+      { numRuns: 20_000 },
+    );
+    assert.equal(ipv6Text(new Uint8Array(16), 0), '::');
   });
 });

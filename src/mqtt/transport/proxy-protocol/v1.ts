@@ -29,8 +29,9 @@ function endpoint(family: 'IPv4' | 'IPv6', address: string, portText: string): P
   const valid = family === 'IPv4' ? isIPv4(address) : isIPv6(address) && !address.includes('%');
   const port = portOf(portText);
   if (!valid || port === undefined) return undefined;
-  // SocketAddress writes the address back in its canonical form (one key per host for throttling).
-  const canonical = new SocketAddress({ address, family: family === 'IPv4' ? 'ipv4' : 'ipv6' }).address;
+  // One spelling per host (one throttle key): strict IPv4 has one already; SocketAddress writes IPv6
+  // back as Node writes a socket's address.
+  const canonical = family === 'IPv4' ? address : new SocketAddress({ address, family: 'ipv6' }).address;
   return { address: canonical, port, family };
 }
 

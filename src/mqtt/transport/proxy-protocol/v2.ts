@@ -1,5 +1,5 @@
-import { SocketAddress } from 'node:net';
 import { crc32c } from './crc32c.js';
+import { ipv6Text } from './ipv6-text.js';
 import { INCOMPLETE, MAX_V2_BYTES, type ProxyEndpoint, type ProxyParse, refused } from './result.js';
 
 /** The 12 bytes every v2 header starts with (proxy-protocol.txt §2.2). */
@@ -23,10 +23,7 @@ function ipv4At(bytes: Uint8Array, at: number): string {
 }
 
 function ipv6At(bytes: Uint8Array, at: number): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[at + i]! << 8) | bytes[at + i + 1]!).toString(16));
-  // SocketAddress gives the canonical (compressed) form, the same Node uses for remoteAddress.
-  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+  return ipv6Text(bytes, at);
 }
 
 function portAt(bytes: Uint8Array, at: number): number {

@@ -8,12 +8,18 @@ import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
 import type { FilterSeal } from './broker/filter-seal.js';
 import type { EngineStores } from './broker/store-ports.js';
-import { databasePoolOptions, type ListenerAddresses, type ServerConfig } from './config/server-config.js';
+import {
+  databasePoolOptions,
+  type ListenerAddresses,
+  type ListenerName,
+  type ServerConfig,
+} from './config/server-config.js';
 import type { HttpRequestHandler } from './mqtt/transport/http-server.js';
 import { bindAs, type PlannedListener } from './mqtt/transport/listen-error.js';
 import { acceptMqttConnection } from './mqtt/transport/mqtt-connection.js';
 import { openFilesLimit } from './mqtt/transport/open-files-limit.js';
 import { OpenFilesWatch } from './mqtt/transport/open-files-watch.js';
+import type { ProxyProtocolSettings } from './mqtt/transport/proxy-protocol/proxy-gate.js';
 import { ensureSelfSignedCert } from './mqtt/transport/self-signed.js';
 import { SocketWorkerPool } from './mqtt/transport/socket-workers/socket-worker-pool.js';
 import { listenTcp } from './mqtt/transport/tcp.js';
@@ -123,23 +129,38 @@ function tlsMaterial(credentials: TlsCredentials): {
   return { cert: cert.toString('utf8'), key: key.toString('utf8'), minVersion: TLS_MIN_VERSION };
 }
 
+/** `{ proxyProtocol }` when the listener `name` takes PROXY protocol headers (decision 0027), else nothing. */
+function proxyOf(config: ServerConfig, name: ListenerName): { proxyProtocol?: ProxyProtocolSettings } {
+  if (config.proxyProtocol?.includes(name) !== true) return {};
+  const from = config.proxyProtocolFrom;
+  return {
+    proxyProtocol: {
+      timeoutMs: config.limits.proxyHeaderTimeoutMs,
+      ...(from === undefined ? {} : { trustedSources: from }),
+    },
+  };
+}
+
 /** MQTT over TCP, in this process or in the socket workers. */
 function listenMqttTcp(plan: ListenerPlan, port: number): Promise<Listener> {
   const { config, onConnection, logger, pool } = plan;
-  if (pool !== undefined) return pool.listen({ transport: 'tcp', host: config.host, port });
-  return listenTcp({ host: config.host, port, onConnection, logger });
+  const proxy = proxyOf(config, 'mqtt');
+  if (pool !== undefined) return pool.listen({ transport: 'tcp', host: config.host, port, ...proxy });
+  return listenTcp({ host: config.host, port, onConnection, logger, ...proxy });
 }
 
 /** MQTT over TLS, in this process or in the socket workers (which follow certificate reloads). */
 function listenMqttTls(plan: ListenerPlan, port: number, credentials: TlsCredentials): Promise<Listener> {
   const { config, onConnection, logger, pool } = plan;
   const handshakeTimeoutMs = config.limits.connectTimeoutMs;
+  const proxy = proxyOf(config, 'mqtts');
   if (pool === undefined) {
-    return listenTls({ host: config.host, port, credentials, onConnection, logger, handshakeTimeoutMs });
+    const options = { host: config.host, port, credentials, onConnection, logger, handshakeTimeoutMs };
+    return listenTls({ ...options, ...proxy });
   }
   credentials.follow(() => pool.updateTls(tlsMaterial(credentials)));
   const tls = tlsMaterial(credentials);
-  return pool.listen({ transport: 'tls', host: config.host, port, tls, handshakeTimeoutMs });
+  return pool.listen({ transport: 'tls', host: config.host, port, tls, handshakeTimeoutMs, ...proxy });
 }
 
 async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
@@ -173,11 +194,12 @@ async function startListeners(plan: ListenerPlan): Promise<ListenerAddresses> {
   }
   if (httpPort !== null) {
     addresses.http = await bind('--http-port', httpPort, () =>
-      listenWebSocket({ host, port: httpPort, ...web, ...httpHandler }),
+      listenWebSocket({ host, port: httpPort, ...web, ...httpHandler, ...proxyOf(config, 'http') }),
     );
   }
   for (const port of credentials === undefined ? [] : config.httpsPorts) {
-    const listen = () => listenWebSocket({ host, port, credentials, ...web, ...httpHandler });
+    const proxy = proxyOf(config, 'https');
+    const listen = () => listenWebSocket({ host, port, credentials, ...web, ...httpHandler, ...proxy });
     addresses.https.push(await bind('--https-port', port, listen));
   }
   return addresses;

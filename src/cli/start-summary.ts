@@ -1,7 +1,7 @@
 import type { StartConfig } from '../config/start-config.js';
 import type { AdminBootstrap } from '../platform/admin-bootstrap.js';
 import type { DevgateServer } from '../server.js';
-import { socketWorkersRow } from './summary.js';
+import { proxyProtocolRow, socketWorkersRow } from './summary.js';
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -20,6 +20,7 @@ function listenerRows(config: StartConfig, server: DevgateServer): Array<[string
     rows.push(['tls cert', `${server.tlsCertPath}${note}`]);
   }
   rows.push(...socketWorkersRow(server));
+  rows.push(...proxyProtocolRow(config.server, server));
   return rows;
 }
 

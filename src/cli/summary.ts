@@ -26,6 +26,21 @@ export function socketWorkersRow(server: DevgateServer): Array<[string, string]>
   ];
 }
 
+/** The summary row naming the listeners that require a PROXY protocol header (decision 0027). */
+export function proxyProtocolRow(config: ServerConfig, server: DevgateServer): Array<[string, string]> {
+  const { mqtt, mqtts, http, https } = server.addresses;
+  const bound = {
+    mqtt: mqtt !== undefined,
+    mqtts: mqtts !== undefined,
+    http: http !== undefined,
+    https: https.length > 0,
+  };
+  const listeners = (config.proxyProtocol ?? []).filter((name) => bound[name]);
+  if (listeners.length === 0) return [];
+  const from = config.proxyProtocolFrom === undefined ? 'any source' : config.proxyProtocolFrom.join(', ');
+  return [['proxy', `PROXY protocol header required on ${listeners.join(', ')} (from ${from})`]];
+}
+
 /** The short human summary the CLI prints once the listeners are bound. */
 export function startupSummary(version: string, config: ServerConfig, server: DevgateServer): string {
   const host = hostForUrl(config.host);
@@ -42,6 +57,7 @@ export function startupSummary(version: string, config: ServerConfig, server: De
     ]);
   }
   rows.push(...socketWorkersRow(server));
+  rows.push(...proxyProtocolRow(config, server));
   rows.push(['auth', authLine(config)]);
   rows.push(['acl', config.auth.aclFile ?? 'none (everything allowed)']);
   rows.push([

@@ -60,6 +60,11 @@ export interface Limits {
   readonly maxHttpConnections: number;
   /** How often HTTP listeners look for connections past their header/request timeouts, ms. */
   readonly httpConnectionsCheckMs: number;
+  /**
+   * On a listener taking the PROXY protocol, a connection whose header is not complete within this
+   * many ms of its accept is closed (decision 0027).
+   */
+  readonly proxyHeaderTimeoutMs: number;
 }
 
 export const defaultLimits: Limits = {
@@ -88,4 +93,5 @@ export const defaultLimits: Limits = {
   maxSessionsPerCredential: 100,
   maxHttpConnections: 100_000,
   httpConnectionsCheckMs: 1000,
+  proxyHeaderTimeoutMs: 5000,
 };

@@ -4,9 +4,9 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from './config-error.js';
 import { type ConfigCommand, type FileSetting, fileSettings, optionsOf } from './config-file.js';
 import { defaultLimits, type Limits } from './limits.js';
-import { CONFIG_OPTION, type OptionSpec, PRINT_CONFIG_FLAG } from './options.js';
+import { CONFIG_OPTION, LISTENER_NAMES, type OptionSpec, PRINT_CONFIG_FLAG } from './options.js';
 import { parseValue, type RawValue } from './parse-value.js';
-import type { ServerConfig } from './server-config.js';
+import type { ListenerName, ServerConfig } from './server-config.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -154,6 +154,7 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     httpPort: get<number | null>('httpPort', 8080),
     httpsPorts: get<number[]>('httpsPorts', [443, 9443]),
     socketWorkers: get('socketWorkers', 0),
+    ...proxySettings(values),
     ...optional('tlsCert', 'tlsCert'),
     ...optional('tlsKey', 'tlsKey'),
     persistence: get('persistence', false) || values.has('databaseUrl'),
@@ -176,6 +177,22 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
   };
 }
 
+/**
+ * The listeners taking the PROXY protocol: the named ones (`--proxy-protocol-listeners`, more
+ * specific, wins), else all of them with `--proxy-protocol`.
+ */
+function proxySettings(
+  values: Map<string, unknown>,
+): Pick<ServerConfig, 'proxyProtocol' | 'proxyProtocolFrom'> {
+  const named = values.get('proxyProtocolListeners') as ListenerName[] | undefined;
+  const listeners = named ?? (values.get('proxyProtocol') === true ? [...LISTENER_NAMES] : []);
+  const from = values.get('proxyProtocolFrom') as string[] | undefined;
+  return {
+    ...(listeners.length === 0 ? {} : { proxyProtocol: listeners }),
+    ...(from === undefined || from.length === 0 ? {} : { proxyProtocolFrom: from }),
+  };
+}
+
 /** Rules between settings that no single value can check. */
 export function validateServerConfig(config: ServerConfig): void {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
@@ -185,6 +202,9 @@ export function validateServerConfig(config: ServerConfig): void {
   const fixed = ports.filter((port): port is number => port !== null && port !== 0);
   const duplicate = fixed.find((port, index) => fixed.indexOf(port) !== index);
   if (duplicate !== undefined) throw new ConfigError(`port ${duplicate} is used by two listeners`);
+  if (config.proxyProtocolFrom !== undefined && (config.proxyProtocol ?? []).length === 0) {
+    throw new ConfigError('--proxy-protocol-from needs --proxy-protocol or --proxy-protocol-listeners');
+  }
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./i.test(config.databaseUrl)) {
     // Never echo the value: it may hold a password.
     throw new ConfigError('--database-url must be a postgres:// or postgresql:// URL');

@@ -12,7 +12,9 @@ export type OptionKind =
   | 'boolean'
   | 'integer'
   | 'logLevel'
-  | 'logFormat';
+  | 'logFormat'
+  | 'listeners'
+  | 'addresses';
 
 /** One setting, reachable as `--flag`, as `DEVGATE_…` and as a key of the JSON config file. */
 export interface OptionSpec {
@@ -31,6 +33,8 @@ export interface OptionSpec {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['pretty', 'json'] as const;
+/** The listeners by the names `listeners.json` gives them. */
+export const LISTENER_NAMES = ['mqtt', 'mqtts', 'http', 'https'] as const;
 
 const UINT16 = 65_535;
 const UINT32 = 4_294_967_295;
@@ -98,6 +102,7 @@ const LIMIT_SPECS: Readonly<Record<keyof Limits, readonly [number, number, strin
   maxSessionsPerCredential: [0, Number.MAX_SAFE_INTEGER, 'sessions one credential may hold; 0 = no cap'],
   maxHttpConnections: [1, 10_000_000, 'connections per HTTP/HTTPS listener, WebSocket MQTT included'],
   httpConnectionsCheckMs: [100, 60_000, 'how often HTTP listeners reap timed-out connections, ms'],
+  proxyHeaderTimeoutMs: [100, 60_000, 'ms a connection has to send its whole PROXY protocol header'],
 };
 
 function limitOption(name: keyof Limits): OptionSpec {
@@ -127,6 +132,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     max: 256,
   },
+  option(
+    'proxyProtocol',
+    'boolean',
+    'false',
+    'every listener (MQTT TCP/TLS, HTTP/HTTPS with WebSocket) expects a PROXY protocol v1/v2 header first',
+  ),
+  option(
+    'proxyProtocolListeners',
+    'listeners',
+    '(all with --proxy-protocol)',
+    'the listeners that expect the PROXY header instead: comma-separated mqtt, mqtts, http, https',
+  ),
+  option(
+    'proxyProtocolFrom',
+    'addresses',
+    '(any source)',
+    'addresses/CIDR blocks of the balancers; other sources on a PROXY listener are closed',
+  ),
   option(
     'tlsCert',
     'path',

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
+import { AddressList } from '../lib/address-list.js';
 import { ConfigError } from './config-error.js';
-import { LOG_FORMATS, LOG_LEVELS, type OptionSpec } from './options.js';
+import { LISTENER_NAMES, LOG_FORMATS, LOG_LEVELS, type OptionSpec } from './options.js';
 
 /** A raw value and where it came from, for error messages and relative paths. */
 export interface RawValue {
@@ -59,6 +60,33 @@ function stringOf(raw: RawValue): string {
   return raw.value;
 }
 
+/** A comma-separated string or a list (config file); `off`/`none` or an empty string: none. */
+function listOf(raw: RawValue): string[] {
+  const { value } = raw;
+  if (value === null) return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+  const words = items.map((item) => (typeof item === 'string' ? item.trim() : fail(raw, 'a list')));
+  if (words.length === 1 && (words[0] === '' || DISABLED.has(words[0]!.toLowerCase()))) return [];
+  return words;
+}
+
+function listenersOf(raw: RawValue): string[] {
+  const names = listOf(raw).map((name) => name.toLowerCase());
+  const expected = `comma-separated listener names (${LISTENER_NAMES.join(', ')}) or "none"`;
+  if (names.some((name) => !(LISTENER_NAMES as readonly string[]).includes(name))) fail(raw, expected);
+  return [...new Set(names)];
+}
+
+function addressesOf(raw: RawValue): string[] {
+  const entries = listOf(raw);
+  try {
+    new AddressList(entries);
+  } catch {
+    fail(raw, 'comma-separated addresses or CIDR blocks (10.0.0.0/8, fd00::/8)');
+  }
+  return entries;
+}
+
 /** Parses one raw value according to its option's kind. */
 export function parseValue(spec: OptionSpec, raw: RawValue): unknown {
   switch (spec.kind) {
@@ -87,6 +115,10 @@ export function parseValue(spec: OptionSpec, raw: RawValue): unknown {
       if (!(LOG_LEVELS as readonly string[]).includes(level)) fail(raw, LOG_LEVELS.join('|'));
       return level;
     }
+    case 'listeners':
+      return listenersOf(raw);
+    case 'addresses':
+      return addressesOf(raw);
     case 'logFormat': {
       const format = stringOf(raw).trim().toLowerCase();
       if (!(LOG_FORMATS as readonly string[]).includes(format)) fail(raw, LOG_FORMATS.join('|'));

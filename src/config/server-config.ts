@@ -1,4 +1,8 @@
 import type { Limits } from './limits.js';
+import type { LISTENER_NAMES } from './options.js';
+
+/** A listener by its `listeners.json` name. */
+export type ListenerName = (typeof LISTENER_NAMES)[number];
 
 /** Plain-broker authentication settings (`devgate broker`). */
 export interface BrokerAuthConfig {
@@ -26,6 +30,13 @@ export interface ServerConfig {
    * 0 or absent: this process owns them. WebSocket connections stay in this process.
    */
   readonly socketWorkers?: number;
+  /**
+   * The listeners whose connections start with a PROXY protocol header naming the client
+   * (decision 0027); absent or empty: none.
+   */
+  readonly proxyProtocol?: readonly ListenerName[];
+  /** Where connections to those listeners may come from (addresses, CIDR blocks); absent: anywhere. */
+  readonly proxyProtocolFrom?: readonly string[];
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   /** Persist sessions, queued/in-flight messages and retained messages in `<dataDir>/engine.sqlite`. */

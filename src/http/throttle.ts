@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type AuthAttempt, type AuthThrottle, retryAfterSeconds } from '../auth/throttle/auth-throttle.js';
+import { peerOf } from '../mqtt/transport/peer.js';
 
 /** Refused by failed-login throttling: 429 with `Retry-After` (RFC 6585 §4), before any secret check. */
 export class ThrottledError extends Error {
@@ -26,7 +27,7 @@ export class HttpThrottle {
   guard(request: FastifyRequest, credential?: string): void {
     if (this.throttle === undefined) return;
     this.release(request);
-    const attempt: AuthAttempt = { channel: 'http', address: request.socket.remoteAddress, credential };
+    const attempt: AuthAttempt = { channel: 'http', address: peerOf(request.socket).address, credential };
     const verdict = this.throttle.check(attempt);
     if (!verdict.allowed) throw new ThrottledError(verdict.retryAfterMs);
     this.#pending.set(request, attempt);

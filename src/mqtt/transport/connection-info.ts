@@ -1,12 +1,14 @@
 import type { Socket } from 'node:net';
 import type { ConnectionInfo } from '../../broker/auth.js';
+import { peerOf } from './peer.js';
 
 /** The ConnectionInfo of a socket; absent fields stay absent (exactOptionalPropertyTypes-safe). */
 export function connectionInfo(transport: ConnectionInfo['transport'], socket: Socket): ConnectionInfo {
+  const peer = peerOf(socket);
   return {
     transport,
-    ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
-    ...(socket.remotePort === undefined ? {} : { remotePort: socket.remotePort }),
+    ...(peer.address === undefined ? {} : { remoteAddress: peer.address }),
+    ...(peer.port === undefined ? {} : { remotePort: peer.port }),
     ...(socket.localPort === undefined ? {} : { localPort: socket.localPort }),
   };
 }

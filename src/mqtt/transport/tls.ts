@@ -4,6 +4,8 @@ import type { Logger } from '../../observability/logger.js';
 import { connectionInfo } from './connection-info.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { closeOnce, lastResortErrorHandler, listenOn } from './listen.js';
+import { peerOf } from './peer.js';
+import { gateServer, type ProxyProtocolSettings } from './proxy-protocol/proxy-gate.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import type { BindAddress, ConnectionHandler, Listener } from './types.js';
 
@@ -13,6 +15,8 @@ export interface TlsListenerOptions extends BindAddress {
   readonly logger: Logger;
   /** A handshake not finished within this time is dropped (slow or idle clients). */
   readonly handshakeTimeoutMs: number;
+  /** Every connection must start with a PROXY protocol header (v1 or v2), before the TLS handshake. */
+  readonly proxyProtocol?: ProxyProtocolSettings;
 }
 
 /** MQTT over TLS 1.2/1.3 (mqtts). The certificate follows `credentials` reloads. */
@@ -33,7 +37,11 @@ export async function listenTls(options: TlsListenerOptions): Promise<Listener> 
   });
   // Failed handshakes (old TLS versions, scanners, plain MQTT on the TLS port): not our errors.
   server.on('tlsClientError', (err, socket) =>
-    options.logger.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'tls handshake failed'),
+    options.logger.debug({ err: err.message, remoteAddress: peerOf(socket).address }, 'tls handshake failed'),
+  );
+  // The handshake starts once the header is read: the TLS server's own listener sits behind the gate.
+  const gate = gateServer(server, options.proxyProtocol, 'paused', (reason, socket) =>
+    options.logger.debug({ reason, remoteAddress: peerOf(socket).address }, 'tls: PROXY header refused'),
   );
   const port = await listenOn(server, options.host, options.port);
   server.on('error', (err) => options.logger.error({ err }, 'tls listener error'));
@@ -48,6 +56,7 @@ export async function listenTls(options: TlsListenerOptions): Promise<Listener> 
     async close() {
       options.credentials.detach(server);
       const closed = stop();
+      gate?.destroyPending();
       tracker.destroyAll();
       await closed;
     },

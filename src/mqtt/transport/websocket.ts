@@ -6,6 +6,8 @@ import { connectionInfo } from './connection-info.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { createHttpServer, type HttpRequestHandler } from './http-server.js';
 import { closeOnce, lastResortErrorHandler, listenOn } from './listen.js';
+import { peerOf } from './peer.js';
+import { gateServer, type ProxyProtocolSettings } from './proxy-protocol/proxy-gate.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import type { BindAddress, ConnectionHandler, Listener } from './types.js';
 import { webSocketDuplex } from './websocket-duplex.js';
@@ -34,6 +36,11 @@ export interface WebSocketListenerOptions extends BindAddress {
   readonly maxConnections?: number;
   /** How often timed-out HTTP connections are reaped, ms. */
   readonly connectionsCheckingIntervalMs?: number;
+  /**
+   * Every connection must start with a PROXY protocol header (v1 or v2), before TLS and HTTP:
+   * WebSocket MQTT and the HTTP API on this port then both see the address it names.
+   */
+  readonly proxyProtocol?: ProxyProtocolSettings;
 }
 
 /**
@@ -108,6 +115,16 @@ export async function listenWebSocket(options: WebSocketListenerOptions): Promis
   server.on('tlsClientError', (err: Error) =>
     options.logger.debug({ err: err.message }, 'tls handshake failed'),
   );
+  const gate = gateServer(
+    server,
+    options.proxyProtocol,
+    transport === 'wss' ? 'paused' : 'flowing',
+    (reason, socket) =>
+      options.logger.debug(
+        { reason, remoteAddress: peerOf(socket).address },
+        `${transport}: PROXY header refused`,
+      ),
+  );
   const port = await listenOn(server, options.host, options.port);
   server.on('error', (err) => options.logger.error({ err }, `${transport} listener error`));
   if (options.credentials !== undefined && 'setSecureContext' in server) options.credentials.attach(server);
@@ -125,6 +142,7 @@ export async function listenWebSocket(options: WebSocketListenerOptions): Promis
       detach();
       const closed = stop();
       server.closeAllConnections();
+      gate?.destroyPending();
       tracker.destroyAll();
       await closed;
     },

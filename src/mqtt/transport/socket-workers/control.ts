@@ -1,3 +1,5 @@
+import type { ProxyProtocolSettings } from '../proxy-protocol/proxy-gate.js';
+
 /**
  * Control messages between the broker process and a socket worker, over the IPC channel (JSON).
  * Socket bytes never travel here: they use the frame pipe (frames.ts).
@@ -13,6 +15,8 @@ export interface WorkerListenerSpec {
   readonly tls?: WorkerTlsMaterial;
   /** TLS only: a handshake not finished within this time is dropped. */
   readonly handshakeTimeoutMs?: number;
+  /** Connections start with a PROXY protocol header, read here before TLS. */
+  readonly proxyProtocol?: ProxyProtocolSettings;
 }
 
 export interface WorkerTlsMaterial {

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { ProxyGate } from '../proxy-protocol/proxy-gate.js';
 import type { FromWorker, WorkerListenerSpec, WorkerTlsMaterial } from './control.js';
 
 /** Files a worker keeps for itself (pipes, the listening sockets, TLS, DNS…) below its limit. */
@@ -15,6 +16,8 @@ interface Served {
   readonly tls: TlsServer | undefined;
   /** TLS sockets still in their handshake, so `close` can end them too. */
   readonly handshakes: Set<Socket>;
+  /** Present when connections start with a PROXY header: it is read before TLS or the relay. */
+  readonly proxy: ProxyGate | undefined;
 }
 
 /** Where accepted connections go: plain TCP at once, TLS after its handshake. */
@@ -51,6 +54,7 @@ export class WorkerListeners {
       server: undefined,
       tls: spec.transport === 'tls' ? this.#tlsServer(spec) : undefined,
       handshakes: new Set(),
+      proxy: spec.proxyProtocol === undefined ? undefined : new ProxyGate(spec.proxyProtocol),
     };
     this.#served.set(spec.listenerId, served);
     if (this.#full) {
@@ -67,7 +71,10 @@ export class WorkerListeners {
     this.#served.delete(listenerId);
     served.server?.close();
     served.server = undefined;
-    if (destroy) for (const raw of served.handshakes) raw.destroy();
+    if (destroy) {
+      for (const raw of served.handshakes) raw.destroy();
+      served.proxy?.destroyPending();
+    }
   }
 
   setTls(material: WorkerTlsMaterial): void {
@@ -99,6 +106,14 @@ export class WorkerListeners {
     this.#sockets++;
     socket.on('close', this.#onSocketClose);
     if (this.#sockets >= this.#capacity) this.#pause();
+    if (served.proxy === undefined) this.#opened(socket, served);
+    else
+      served.proxy.accept(socket, served.tls === undefined ? 'flowing' : 'paused', (ready) =>
+        this.#opened(ready, served),
+      );
+  }
+
+  #opened(socket: Socket, served: Served): void {
     if (served.tls === undefined) {
       this.onOpen(socket, served.spec);
       return;

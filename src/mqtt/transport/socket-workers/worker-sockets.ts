@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { peerOf } from '../peer.js';
 import type { RemoteConnectionInfo, WorkerListenerSpec } from './control.js';
 import { encodePairs, FrameReader, FrameType, FrameWriter, MAX_PAIRS_PER_FRAME } from './frames.js';
 
@@ -70,10 +71,12 @@ export class WorkerSockets {
     socket.on('data', this.#onSocketData);
     socket.on('close', this.#onSocketClose);
     socket.on('error', ignoreSocketError); // 'close' follows
+    // The PROXY header's client address when the listener takes one (read in this worker).
+    const peer = peerOf(socket);
     const info: RemoteConnectionInfo = {
       transport: spec.transport,
-      ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
-      ...(socket.remotePort === undefined ? {} : { remotePort: socket.remotePort }),
+      ...(peer.address === undefined ? {} : { remoteAddress: peer.address }),
+      ...(peer.port === undefined ? {} : { remotePort: peer.port }),
       localPort: spec.port,
     };
     this.#writer.send(FrameType.open, id, Buffer.from(JSON.stringify(info)));

@@ -8,6 +8,8 @@ import { createOrgService } from './orgs/org-service.js';
 import type { PlatformStores, StorageBackendKind } from './platform-stores.js';
 import type { DeviceService, OAuthService, OrgService, TemplateService } from './services.js';
 import { createTemplateService } from './templates/template-service.js';
+import { createSessionService, type SessionService } from './users/session-service.js';
+import { createUserService, type UserService } from './users/user-service.js';
 
 /** Everything a service factory may need besides its store. */
 export interface PlatformDeps {
@@ -26,6 +28,10 @@ export interface Platform {
   readonly devices: DeviceService;
   /** Per-device changes as the device service accepts them (the console's live stream). */
   readonly feed: DeviceFeed;
+  /** Console users (decision 0024). */
+  readonly users: UserService;
+  /** Console sign-in sessions. */
+  readonly sessions: SessionService;
   readonly backend: StorageBackendKind;
   /** Resolves while the database answers; rejects while it cannot. */
   ping(): Promise<void>;
@@ -63,6 +69,8 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
       templates,
       devices,
       feed,
+      users: createUserService(deps, orgs, stores.users),
+      sessions: createSessionService(deps, orgs, stores.users),
       backend: stores.kind,
       ping: () => stores.ping(),
       close: () => stores.close(),

@@ -12,7 +12,7 @@ import { tempDataDir } from '../helpers/platform-server.js';
  * spec §9 "Tokens and secrets": the process runs at `trace` with every log line captured, then
  * the secrets used in the requests are searched for in the output.
  */
-test('spec §9 no secret in logs: bad passwords, OAuth token requests, device token logins (pino at trace)', async (t) => {
+test('spec §9 no secret in logs: bad passwords, OAuth token requests, device token logins, console sign-ins (pino at trace)', async (t) => {
   const lines: string[] = [];
   const logger = createLogger({
     level: 'trace',
@@ -33,6 +33,24 @@ test('spec §9 no secret in logs: bad passwords, OAuth token requests, device to
   const wrongSecret = `${clientSecret.slice(0, -6)}WRONG1`;
   const token = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${http}/oauth2/token?${path}`, { method: 'POST', headers });
+
+  // Console sign-ins (right and wrong password) and a request with the session cookie, first:
+  // the failed-login throttle has not been spent yet.
+  const { email, password } = running.admin.credentials;
+  assert.ok(email !== undefined && password !== undefined);
+  const wrongPassword = `${password.slice(0, -6)}WRONG2`;
+  const signIn = (pw: string) =>
+    fetch(`${http}/api/v1/session/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: pw }),
+    });
+  assert.equal((await signIn(wrongPassword)).status, 401);
+  const signedIn = await signIn(password);
+  assert.equal(signedIn.status, 200);
+  const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!;
+  const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
+  await fetch(`${http}/api/v1/organization/profile`, { headers: { cookie } });
 
   // OAuth token requests: Basic, query-parameter credentials, a wrong secret, a refresh.
   const granted = await token('grant_type=client_credentials', {
@@ -88,6 +106,10 @@ test('spec §9 no secret in logs: bad passwords, OAuth token requests, device to
     badBearer,
     deviceToken,
     badDeviceToken,
+    password,
+    wrongPassword,
+    sessionCookie: cookie.split('=')[1]!,
+    csrfToken,
   };
   for (const [what, secret] of Object.entries(secrets)) {
     assert.ok(!output.includes(secret), `${what} appears in the logs`);

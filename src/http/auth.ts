@@ -10,6 +10,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the credential hook on every Platform API route. */
     caller: Caller | null;
+    /**
+     * Whether the request's credential is still valid now (not revoked, disabled, signed out or
+     * expired): for responses that outlive the request, such as live streams.
+     */
+    credentialValid: (() => Promise<boolean>) | null;
   }
 }
 
@@ -66,6 +71,8 @@ async function bearerCaller(
   }
   throttle.succeeded(request);
   request.caller = caller;
+  request.credentialValid = async () =>
+    (await platform.oauth.authenticateBearer(token as string)) !== undefined;
   return undefined;
 }
 
@@ -86,6 +93,8 @@ async function sessionCaller(
     return reply.code(403).send(envelope(CSRF_REFUSED));
   try {
     request.caller = platform.sessions.callerFor(session, actingOrg(request));
+    request.credentialValid = async () =>
+      (await platform.sessions.resume(sessionId, { touch: false })) !== undefined;
   } catch (err) {
     if (err instanceof ForbiddenError) return reply.code(403).send(envelope(err.message));
     throw err;
@@ -100,6 +109,7 @@ async function sessionCaller(
  */
 export function requireCaller(scope: FastifyInstance, platform: Platform, throttle: HttpThrottle): void {
   scope.decorateRequest('caller', null);
+  scope.decorateRequest('credentialValid', null);
   scope.addHook('onRequest', async (request, reply) => {
     if (request.headers.authorization !== undefined) return bearerCaller(request, reply, platform, throttle);
     const sessionId = request.cookies?.[SESSION_COOKIE];

@@ -5,6 +5,7 @@ import type { PlatformOptions } from '../../src/config/platform-options.js';
 import type { DeviceApiRuntime } from '../../src/device-api/types.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import type { Presence } from '../../src/http/context.js';
+import type { LiveStreams } from '../../src/http/live/live-streams.js';
 import type { Device, Organization, Template } from '../../src/platform/model.js';
 import type { Platform } from '../../src/platform/platform.js';
 import { FakeClock } from './channel-harness.js';
@@ -51,6 +52,8 @@ export interface WorldOptions {
   /** The device API the write/command routes use (a fake in HTTP tests); absent = not ready. */
   readonly deviceApi?: () => DeviceApiRuntime | undefined;
   readonly options?: Partial<PlatformOptions>;
+  /** The live-stream registry (its limits and ping interval); default: the app's own. */
+  readonly liveStreams?: LiveStreams;
   /** Silent by default. */
   readonly logger?: Logger;
 }
@@ -97,6 +100,7 @@ export async function openApiWorld(t: TestContext, options: WorldOptions = {}): 
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.presence === undefined ? {} : { presence: options.presence }),
     ...(options.deviceApi === undefined ? {} : { deviceApi: options.deviceApi }),
+    ...(options.liveStreams === undefined ? {} : { liveStreams: options.liveStreams }),
     clock,
   });
   t.after(() => app.close());

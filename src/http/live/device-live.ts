@@ -19,6 +19,8 @@ export class DeviceLiveStream implements LiveStreamHandle {
   readonly #caller: Caller;
   readonly #device: Device;
   readonly #logger: FastifyBaseLogger;
+  /** The request's credential check: a stream ends when its token or session does. */
+  readonly #credentialValid: (() => Promise<boolean>) | null;
   #stream: SseStream | undefined;
   #unsubscribe: (() => void) | undefined;
   #release: (() => void) | undefined;
@@ -27,9 +29,16 @@ export class DeviceLiveStream implements LiveStreamHandle {
   #template: Template | undefined;
   #pins = new Map<number, string>();
 
-  constructor(ctx: RouteContext, caller: Caller, device: Device, logger: FastifyBaseLogger) {
+  constructor(
+    ctx: RouteContext,
+    caller: Caller,
+    device: Device,
+    logger: FastifyBaseLogger,
+    credentialValid: (() => Promise<boolean>) | null = null,
+  ) {
     this.#ctx = ctx;
     this.#caller = caller;
+    this.#credentialValid = credentialValid;
     this.#device = device;
     this.#logger = logger;
   }
@@ -54,7 +63,8 @@ export class DeviceLiveStream implements LiveStreamHandle {
   ping(): void {
     const stream = this.#stream;
     if (stream === undefined || !stream.comment('ping')) return;
-    // The device may have been deleted or moved out of the caller's scope since the stream opened.
+    // The device may have been deleted or moved out of the caller's scope since the stream opened,
+    // and the token revoked or the session ended.
     this.#stillVisible().then(
       (visible) => {
         if (!visible) stream.close('gone');
@@ -117,6 +127,7 @@ export class DeviceLiveStream implements LiveStreamHandle {
   }
 
   async #stillVisible(): Promise<boolean> {
+    if (this.#credentialValid !== null && !(await this.#credentialValid())) return false;
     const devices = this.#ctx.platform.devices;
     const device = devices.peekById(this.#device.id) ?? (await devices.byId(this.#device.id));
     return device !== undefined && this.#ctx.platform.orgs.isInScope(this.#caller.orgId, device.orgId);

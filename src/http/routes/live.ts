@@ -36,7 +36,7 @@ export function deviceLiveRoute(app: FastifyInstance, ctx: RouteContext, streams
   app.get<ById>('/api/v1/organization/device/live', { schema }, async (request, reply) => {
     const caller = callerOf(request);
     const device = await ctx.platform.devices.get(caller, request.query.deviceId);
-    const live = new DeviceLiveStream(ctx, caller, device, request.log);
+    const live = new DeviceLiveStream(ctx, caller, device, request.log, request.credentialValid);
     const admission = streams.admit(callerKey(caller), live);
     if (!admission.ok) {
       const { status, message } = REFUSALS[admission.refusal];

@@ -46,7 +46,7 @@ export interface SessionService {
     password: string,
   ): Promise<(ActiveSession & { readonly sessionId: string }) | undefined>;
   /** The session behind a cookie's id; undefined when unknown, expired, or its user is gone. */
-  resume(sessionId: string): Promise<ActiveSession | undefined>;
+  resume(sessionId: string, options?: { readonly touch?: boolean }): Promise<ActiveSession | undefined>;
   /** The memberships with their organizations' names (the sign-in answer). */
   namedMemberships(session: ActiveSession): Promise<readonly NamedMembership[]>;
   logout(sessionId: string): Promise<void>;
@@ -106,7 +106,11 @@ class StoreSessionService implements SessionService {
     return { ...this.#describe(user, record), sessionId };
   }
 
-  async resume(sessionId: string): Promise<ActiveSession | undefined> {
+  /** The live session of `sessionId`; `touch: false` checks without counting it as use (idle expiry stays). */
+  async resume(
+    sessionId: string,
+    options: { readonly touch?: boolean } = {},
+  ): Promise<ActiveSession | undefined> {
     if (typeof sessionId !== 'string' || sessionId.length > 128) return undefined;
     const hash = sha256Hex(sessionId);
     const found = await this.#store.findSession(hash);
@@ -118,7 +122,7 @@ class StoreSessionService implements SessionService {
       return undefined;
     }
     // Use moves the idle expiry, at most once a minute (one write per minute, not per request).
-    if (now - session.lastSeenAt >= SESSION_TOUCH_INTERVAL_MS) {
+    if (options.touch !== false && now - session.lastSeenAt >= SESSION_TOUCH_INTERVAL_MS) {
       await this.#store.touchSession(hash, now, Math.min(now + this.#idleMs, session.expiresAt));
     }
     return this.#describe(user, session);

@@ -62,6 +62,12 @@ export class LruMap<K, V> {
     return true;
   }
 
+  clear(): void {
+    this.#nodes.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
+  }
+
   /** The least recently set key. */
   oldest(): K | undefined {
     return this.#oldest?.key;

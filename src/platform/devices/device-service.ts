@@ -1,3 +1,5 @@
+import type { ChangeFollower } from '../changes/change-feed.js';
+import type { PlatformChange } from '../changes/platform-change.js';
 import type { PlatformDeps } from '../platform.js';
 import type { DeviceService, OrgService, TemplateService } from '../services.js';
 import { createDeviceContext } from './device-context.js';
@@ -21,7 +23,7 @@ export function createDeviceService(
   orgs: OrgService,
   templates: TemplateService,
   options: DeviceServiceOptions,
-): DeviceService {
+): DeviceService & ChangeFollower {
   const cache = new TokenCache(options.tokenCacheSize ?? defaultTokenCacheSize);
   return assemble(deps, orgs, templates, options.stores, cache);
 }
@@ -32,9 +34,25 @@ function assemble(
   templates: TemplateService,
   stores: DeviceStores,
   cache: TokenCache,
-): DeviceService {
+): DeviceService & ChangeFollower {
   const ctx = createDeviceContext(deps, orgs, templates, stores, cache);
-  return { ...deviceCrud(ctx), ...deviceCredentials(ctx), ...staticTokens(ctx), ...deviceData(ctx) };
+  return {
+    ...deviceCrud(ctx),
+    ...deviceCredentials(ctx),
+    ...staticTokens(ctx),
+    ...deviceData(ctx),
+    follow: (change) => followChange(cache, change),
+  };
+}
+
+/**
+ * A device changed (here or in another process): its cache entry goes, which also moves
+ * `changes()`, so every gateway connection re-checks what it noted (a device moved out of its
+ * scope stops being delivered to, and its subscriptions go). A resync forgets every device.
+ */
+function followChange(cache: TokenCache, change: PlatformChange): void {
+  if (change.kind === 'device') cache.invalidate(change.id);
+  else if (change.kind === 'resync') cache.clear();
 }
 
 /**
@@ -47,7 +65,7 @@ export async function openDeviceService(
   orgs: OrgService,
   templates: TemplateService,
   options: DeviceServiceOptions,
-): Promise<DeviceService> {
+): Promise<DeviceService & ChangeFollower> {
   const size = options.tokenCacheSize ?? defaultTokenCacheSize;
   const cache = new TokenCache(size);
   for (const { tokenHash, device } of (await options.stores.devices.warmest(size)).reverse()) {

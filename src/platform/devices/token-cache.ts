@@ -88,6 +88,18 @@ export class TokenCache {
     this.#drop(deviceId);
   }
 
+  /**
+   * Forgets every device (the process may have missed changes: its change feed reconnected), and
+   * refuses every lookup that started before.
+   */
+  clear(): void {
+    this.#generation += 1;
+    this.#floor = this.#generation;
+    this.#changedAt.clear();
+    this.#byHash.clear();
+    this.#hashById.clear();
+  }
+
   #changed(deviceId: number): void {
     this.#generation += 1;
     if (this.#changedAt.size >= this.#max) {

@@ -5,6 +5,7 @@ import { openPlatformDatabase } from './database.js';
 import { createSqliteOAuthStore } from './oauth-store.js';
 import { openSqliteDeviceStores } from './open-device-stores.js';
 import { createSqliteOrgStore } from './org-store.js';
+import { createSqliteChangeFeed } from './sqlite-change-feed.js';
 import { createSqliteTemplateStore } from './template-store.js';
 
 /** The SQLite platform stores, with the connection they share (OTA keeps its rows in it too). */
@@ -26,6 +27,7 @@ export function openSqlitePlatformStores(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const devices = openSqliteDeviceStores(db, options.tokenKey);
+  const changes = createSqliteChangeFeed(db, options.logger);
   let closed = false;
   return {
     kind: 'sqlite',
@@ -34,6 +36,7 @@ export function openSqlitePlatformStores(
     oauth: createSqliteOAuthStore(db),
     templates: createSqliteTemplateStore(db),
     devices,
+    changes,
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
@@ -41,6 +44,7 @@ export function openSqlitePlatformStores(
       if (closed) return;
       closed = true;
       try {
+        await changes.close();
         await devices.values.flush(); // queued value writes are group-committed: none is left behind
       } finally {
         db.close();

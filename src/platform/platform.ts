@@ -64,7 +64,7 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     stores.changes.subscribe(async (change) => {
       await orgs.follow(change);
       await templates.follow(change);
-      devices.follow(change);
+      await devices.follow(change);
       oauth.follow(change);
     });
     return {

@@ -1,11 +1,11 @@
 import type { ChangeFollower } from '../changes/change-feed.js';
-import type { PlatformChange } from '../changes/platform-change.js';
 import type { PlatformDeps } from '../platform.js';
 import type { DeviceService, OrgService, TemplateService } from '../services.js';
 import { createDeviceContext } from './device-context.js';
 import { deviceCredentials } from './device-credentials.js';
 import { deviceCrud } from './device-crud.js';
 import { deviceData } from './device-data.js';
+import { followDeviceChange } from './device-follow.js';
 import type { DeviceStores } from './device-stores.js';
 import { staticTokens } from './static-tokens.js';
 import { defaultTokenCacheSize, TokenCache } from './token-cache.js';
@@ -41,18 +41,8 @@ function assemble(
     ...deviceCredentials(ctx),
     ...staticTokens(ctx),
     ...deviceData(ctx),
-    follow: (change) => followChange(cache, change),
+    follow: (change) => followDeviceChange(cache, stores.devices, change),
   };
-}
-
-/**
- * A device changed (here or in another process): its cache entry goes, which also moves
- * `changes()`, so every gateway connection re-checks what it noted (a device moved out of its
- * scope stops being delivered to, and its subscriptions go). A resync forgets every device.
- */
-function followChange(cache: TokenCache, change: PlatformChange): void {
-  if (change.kind === 'device') cache.invalidate(change.id);
-  else if (change.kind === 'resync') cache.clear();
 }
 
 /**

@@ -71,6 +71,8 @@ describe('gateway adapter: the synchronous path for value writes (spec §4.1, §
     const root = callerFor(g.world.orgs.root);
     const other = await g.platform.oauth.createClient(root, { name: 'other' });
     await g.platform.oauth.setClientActive(root, other.client.id, false);
+    // The change feed delivers the change too (bumping `clientChanges` again): let it, then one re-read.
+    await g.platform.changes.settled();
     assert.equal(await asyncCode(publish(same, 'ds/Power')), ReasonCode.Success);
     assert.equal(await deferredCode(publish(same, 'ds/Power')), ReasonCode.Success);
   });

@@ -74,6 +74,17 @@ test(
     const [delivered] = await inbox.take(1);
     assert.equal(delivered?.topic, `dev/${child.token}/downlink/ds/Power`);
 
+    // A datastream added through A: B's Platform API accepts a value for it.
+    const extended = followed(b.platform, changeOf('template', world.template.id));
+    const updated = await a.running.platform.templates.update(root, world.template.id, {
+      datastreams: [
+        ...world.template.datastreams,
+        { name: 'Extra', pin: 4, type: 'Integer', min: 0, max: 100, isSync: false, isRaw: true },
+      ],
+    });
+    await extended;
+    await writeValue(b.httpUrl, bearerOnB, same.device.id, datastreamId(updated, 'Extra'));
+
     // Moved out of the gateway's scope through A: B refuses it and stops delivering to it.
     const sibling = world.orgs.sibling;
     await onAFollowedByB(b.platform, 'device', child.device.id, () =>

@@ -18,7 +18,7 @@ export interface ChangeFeed {
   subscribe(handler: ChangeHandler): () => void;
   /** Resolves once every change received so far has been handled. */
   settled(): Promise<void>;
-  /** Stops listening. */
+  /** Stops listening, then waits for the changes already received to be handled. */
   close(): Promise<void>;
 }
 

@@ -100,6 +100,7 @@ class ListeningFeed implements PgChangeFeed {
     const client = this.#client;
     this.#client = undefined;
     await client?.end().catch(() => undefined);
+    await this.#delivery.settled(); // no handler reads the store after the pool ends
   }
 
   async #listen(): Promise<pg.Client> {

@@ -78,6 +78,7 @@ export function createSqliteChangeFeed(db: Database, logger?: Logger): ChangeFee
     settled: () => delivery.settled(),
     async close() {
       closed = true;
+      await delivery.settled(); // no handler reads the store after it closes
     },
   };
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
 import { defaultPlatformOptions } from '../../src/config/platform-options.js';
-import type { PlatformChange } from '../../src/platform/changes/platform-change.js';
 import { openPlatform, type Platform } from '../../src/platform/platform.js';
 import {
   openPostgresPlatformStores,
@@ -47,23 +46,3 @@ export async function twoProcesses(
   const b = await open();
   return { url, a, b };
 }
-
-/**
- * Resolves once `platform` has handled a change matching `match` (its own caches follow a change
- * before any handler subscribed later sees it). Subscribe before making the change.
- */
-export function followed(platform: Platform, match: (change: PlatformChange) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = platform.changes.subscribe((change) => {
-      if (!match(change)) return;
-      stop();
-      resolve();
-    });
-  });
-}
-
-/** Matches the change of one entity. */
-export const changeOf =
-  (kind: PlatformChange['kind'], id?: number) =>
-  (change: PlatformChange): boolean =>
-    change.kind === kind && (id === undefined || (change.kind !== 'resync' && change.id === id));

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
+import { changeOf, followed } from '../../helpers/changes.js';
 import { callerFor } from '../../helpers/platform.js';
 import { postgresTestOptions, testDatabaseUrl } from '../../helpers/postgres.js';
-import { changeOf, followed, type SharingProcess, twoProcesses } from '../../helpers/shared-database.js';
+import { type SharingProcess, twoProcesses } from '../../helpers/shared-database.js';
 
 /** Root org, a template with one datastream, and a device in a sub-org, made through `a`. */
 async function world({ platform }: SharingProcess) {

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import type { Platform } from '../../../src/platform/platform.js';
+import { changeOf, followed } from '../../helpers/changes.js';
 import { datastreamId, TargetKind } from '../../helpers/gateway-world.js';
 import { callerFor } from '../../helpers/platform.js';
 import { startPlatformServer, tempDataDir } from '../../helpers/platform-server.js';
 import { freshDatabase, postgresTestOptions } from '../../helpers/postgres.js';
-import { changeOf, followed } from '../../helpers/shared-database.js';
 import { publishCode, subscribeCode } from '../gateway-api/gateway-mqtt.js';
 import { startGatewayServer } from '../gateway-api/gateway-server.js';
 

@@ -67,6 +67,12 @@ export class LruMap<K, V> {
     for (const node of this.#nodes.values()) yield node.value;
   }
 
+  clear(): void {
+    this.#nodes.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
+  }
+
   /** The least recently set key. */
   oldest(): K | undefined {
     return this.#oldest?.key;

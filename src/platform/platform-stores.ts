@@ -1,3 +1,4 @@
+import type { ChangeFeed } from './changes/change-feed.js';
 import type { DeviceStores } from './devices/device-stores.js';
 import type { OAuthStore } from './oauth/oauth-store.js';
 import type { OrgStore } from './orgs/org-store.js';
@@ -20,8 +21,13 @@ export interface PlatformStores {
   readonly devices: DeviceStores;
   /** Console users and their sessions. */
   readonly users: UserStore;
+  /**
+   * Committed changes to what the services cache, from this process and (PostgreSQL) every other
+   * process on the same database; `openPlatform` subscribes the caches to it.
+   */
+  readonly changes: ChangeFeed;
   /** Resolves when the database answers; rejects while it cannot (readiness, `/readyz`). */
   ping(): Promise<void>;
-  /** Makes every accepted write durable, then closes the database. */
+  /** Makes every accepted write durable, stops the change feed, then closes the database. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PlatformOptions } from '../config/platform-options.js';
 import { type Clock, systemClock } from '../lib/clock.js';
+import type { ChangeFeed } from './changes/change-feed.js';
 import { DeviceFeed } from './devices/device-feed.js';
 import { openDeviceService } from './devices/device-service.js';
 import { createOAuthService } from './oauth/oauth-service.js';
@@ -33,6 +34,8 @@ export interface Platform {
   /** Console sign-in sessions. */
   readonly sessions: SessionService;
   readonly backend: StorageBackendKind;
+  /** Committed changes the caches follow (`settled()` resolves once they have caught up). */
+  readonly changes: ChangeFeed;
   /** Resolves while the database answers; rejects while it cannot. */
   ping(): Promise<void>;
   /** Makes every accepted write durable and closes the stores. */
@@ -48,7 +51,12 @@ export interface OpenPlatformOptions {
   readonly clock?: Clock;
 }
 
-/** Wires the services on the stores (loading the org tree and the templates first). */
+/**
+ * Wires the services on the stores (loading the org tree and the templates first), then has their
+ * caches follow the stores' change feed: every committed change, by this process or another one
+ * sharing the database, reaches the org tree, the template cache, the token cache and the OAuth
+ * caches, in that order (a device's scope is checked against an up-to-date tree).
+ */
 export async function openPlatform(open: OpenPlatformOptions): Promise<Platform> {
   const { stores } = open;
   const deps: PlatformDeps = {
@@ -63,6 +71,12 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     const templates = await createTemplateService(deps, orgs, stores.templates);
     const feed = new DeviceFeed((err) => deps.logger.error({ err }, 'device feed listener failed'));
     const devices = await openDeviceService(deps, orgs, templates, { stores: stores.devices, feed });
+    stores.changes.subscribe(async (change) => {
+      await orgs.follow(change);
+      await templates.follow(change);
+      await devices.follow(change);
+      oauth.follow(change);
+    });
     return {
       orgs,
       oauth,
@@ -72,6 +86,7 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
       users: createUserService(deps, orgs, stores.users),
       sessions: createSessionService(deps, orgs, stores.users),
       backend: stores.kind,
+      changes: stores.changes,
       ping: () => stores.ping(),
       close: () => stores.close(),
     };

@@ -1,3 +1,4 @@
+import type { ChangeFollower } from '../changes/change-feed.js';
 import type { PlatformDeps } from '../platform.js';
 import type { DeviceService, OrgService, TemplateService } from '../services.js';
 import { createDeviceContext } from './device-context.js';
@@ -5,6 +6,7 @@ import { deviceCredentials } from './device-credentials.js';
 import { deviceCrud } from './device-crud.js';
 import { deviceData } from './device-data.js';
 import { DeviceFeed } from './device-feed.js';
+import { followDeviceChange } from './device-follow.js';
 import type { DeviceStores } from './device-stores.js';
 import { staticTokens } from './static-tokens.js';
 import { defaultTokenCacheSize, TokenCache } from './token-cache.js';
@@ -24,7 +26,7 @@ export function createDeviceService(
   orgs: OrgService,
   templates: TemplateService,
   options: DeviceServiceOptions,
-): DeviceService {
+): DeviceService & ChangeFollower {
   const cache = new TokenCache(options.tokenCacheSize ?? defaultTokenCacheSize);
   return assemble(deps, orgs, templates, options, cache);
 }
@@ -35,10 +37,16 @@ function assemble(
   templates: TemplateService,
   options: DeviceServiceOptions,
   cache: TokenCache,
-): DeviceService {
+): DeviceService & ChangeFollower {
   const feed = options.feed ?? new DeviceFeed();
   const ctx = createDeviceContext(deps, orgs, templates, options.stores, cache, feed);
-  return { ...deviceCrud(ctx), ...deviceCredentials(ctx), ...staticTokens(ctx), ...deviceData(ctx) };
+  return {
+    ...deviceCrud(ctx),
+    ...deviceCredentials(ctx),
+    ...staticTokens(ctx),
+    ...deviceData(ctx),
+    follow: (change) => followDeviceChange(cache, options.stores.devices, change),
+  };
 }
 
 /**
@@ -51,7 +59,7 @@ export async function openDeviceService(
   orgs: OrgService,
   templates: TemplateService,
   options: DeviceServiceOptions,
-): Promise<DeviceService> {
+): Promise<DeviceService & ChangeFollower> {
   const size = options.tokenCacheSize ?? defaultTokenCacheSize;
   const cache = new TokenCache(size);
   for (const { tokenHash, device } of (await options.stores.devices.warmest(size)).reverse()) {

@@ -75,6 +75,21 @@ export class TokenCache {
     return hash === undefined ? undefined : this.#byHash.touch(hash);
   }
 
+  /** A device's entry (token hash and snapshot) without marking it used; undefined when not cached. */
+  entryOf(deviceId: number): { readonly tokenHash: string; readonly device: Device } | undefined {
+    const tokenHash = this.#hashById.get(deviceId);
+    const device = tokenHash === undefined ? undefined : this.#byHash.get(tokenHash);
+    return device === undefined || tokenHash === undefined ? undefined : { tokenHash, device };
+  }
+
+  /**
+   * Notes that a device changed (a committed change seen by the change feed) without touching its
+   * entry: a lookup that started before is not cached.
+   */
+  noteChanged(deviceId: number): void {
+    this.#changed(deviceId);
+  }
+
   /** Replaces a cached device's snapshot (same token), if it is cached; its recency stays. */
   refresh(device: Device): void {
     this.#changed(device.id);
@@ -86,6 +101,18 @@ export class TokenCache {
   invalidate(deviceId: number): void {
     this.#changed(deviceId);
     this.#drop(deviceId);
+  }
+
+  /**
+   * Forgets every device (the process may have missed changes: its change feed reconnected), and
+   * refuses every lookup that started before.
+   */
+  clear(): void {
+    this.#generation += 1;
+    this.#floor = this.#generation;
+    this.#changedAt.clear();
+    this.#byHash.clear();
+    this.#hashById.clear();
   }
 
   #changed(deviceId: number): void {

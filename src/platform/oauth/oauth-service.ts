@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.js';
+import type { ChangeFollower } from '../changes/change-feed.js';
+import type { PlatformChange } from '../changes/platform-change.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import type { OAuthClient } from '../model.js';
 import { orgNotFound } from '../orgs/org-validation.js';
@@ -41,15 +43,20 @@ function publicView(client: StoredOAuthClient): OAuthClient {
 }
 
 /** OAuth clients and tokens (spec §5.8, §6.3) on `store`. */
-export function createOAuthService(deps: PlatformDeps, orgs: OrgService, store: OAuthStore): OAuthService {
+export function createOAuthService(
+  deps: PlatformDeps,
+  orgs: OrgService,
+  store: OAuthStore,
+): OAuthService & ChangeFollower {
   return new StoredOAuthService(store, orgs, deps);
 }
 
 /**
  * Secrets are shown once and kept as scrypt hashes; tokens are kept as sha256 hashes. Every method
- * taking a Caller stays inside the caller's org subtree.
+ * taking a Caller stays inside the caller's org subtree. Both caches are keyed to the client's
+ * numeric id (what a change notification names) and follow every committed client change.
  */
-class StoredOAuthService implements OAuthService {
+class StoredOAuthService implements OAuthService, ChangeFollower {
   readonly #store: OAuthStore;
   readonly #orgs: OrgService;
   readonly #clock: Clock;
@@ -59,8 +66,8 @@ class StoredOAuthService implements OAuthService {
   readonly #cache: VerifyCache;
   /**
    * Bearer tokens found valid, for a few seconds: a Platform API request then costs no store read.
-   * Disabling or deleting the client here drops its entries at once (another process sharing
-   * the database drops them within BEARER_CACHE_TTL_MS).
+   * Disabling or deleting the client drops its entries at once, here and (the change feed) in
+   * every other process sharing the database.
    */
   readonly #bearers: VerifyCache<Caller>;
   /** Checked against for unknown client ids, so they cost one scrypt like known ones. */
@@ -111,10 +118,7 @@ class StoredOAuthService implements OAuthService {
     const updated = await this.#store.setClientActive(id, isActive);
     this.#clientChanges++;
     if (updated === undefined) throw clientNotFound(id);
-    if (!isActive) {
-      this.#cache.invalidate(client.clientId);
-      this.#bearers.invalidate(client.clientId);
-    }
+    if (!isActive) this.#forget(client.id);
     this.#logger.info({ oauthClientId: id, isActive, actor: caller.actor }, 'OAuth client updated');
     return publicView(updated);
   }
@@ -122,10 +126,23 @@ class StoredOAuthService implements OAuthService {
   async deleteClient(caller: Caller, id: number): Promise<void> {
     const client = await this.#inScope(caller, id);
     await this.#store.deleteClient(id);
-    this.#clientChanges++;
-    this.#cache.invalidate(client.clientId);
-    this.#bearers.invalidate(client.clientId);
+    this.#forget(client.id);
     this.#logger.info({ oauthClientId: id, actor: caller.actor }, 'OAuth client deleted');
+  }
+
+  follow(change: PlatformChange): void {
+    if (change.kind === 'oauth-client') this.#forget(change.id);
+    if (change.kind !== 'resync') return;
+    this.#clientChanges++;
+    this.#cache.clear();
+    this.#bearers.clear();
+  }
+
+  /** Every remembered check of the client goes; gateway logins read it again (`clientChanges`). */
+  #forget(id: number): void {
+    this.#clientChanges++;
+    this.#cache.invalidate(String(id));
+    this.#bearers.invalidate(String(id));
   }
 
   async verifyClient(clientId: string, secret: string): Promise<OAuthClient | undefined> {
@@ -141,7 +158,7 @@ class StoredOAuthService implements OAuthService {
     if (cached !== undefined && client?.secretHash === cached.value) return publicView(client);
     const matches = await verifySecret(secret, client?.secretHash ?? this.#dummyHash);
     if (client === undefined || !matches) return undefined;
-    this.#cache.set(key, clientId, client.secretHash);
+    this.#cache.set(key, String(client.id), client.secretHash);
     return publicView(client);
   }
 
@@ -175,7 +192,7 @@ class StoredOAuthService implements OAuthService {
       actor: `oauth:${found.client.clientId}`,
       role: 'admin',
     };
-    this.#bearers.set(hash, found.client.clientId, caller, found.expiresAt - now);
+    this.#bearers.set(hash, String(found.client.id), caller, found.expiresAt - now);
     return caller;
   }
 

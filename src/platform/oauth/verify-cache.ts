@@ -9,6 +9,7 @@ export const BEARER_CACHE_MAX = 10_000;
 export const BEARER_CACHE_TTL_MS = 5000;
 
 interface Entry<V> {
+  /** The client's numeric id as text: what a change notification names. */
   readonly clientId: string;
   /** What was checked: a stored secret hash (a hit only counts while the client still has it), a caller. */
   readonly value: V;
@@ -66,5 +67,10 @@ export class VerifyCache<V = string> {
   /** Drops every entry of a client (disabled or deleted). */
   invalidate(clientId: string): void {
     for (const [key, entry] of this.#entries) if (entry.clientId === clientId) this.#entries.delete(key);
+  }
+
+  /** Drops every entry (the process may have missed changes). */
+  clear(): void {
+    this.#entries.clear();
   }
 }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.js';
+import type { ChangeFollower } from '../changes/change-feed.js';
+import type { PlatformChange } from '../changes/platform-change.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
 import { type Organization, OrgType } from '../model.js';
 import type { PlatformDeps } from '../platform.js';
@@ -18,16 +20,20 @@ import {
 import { pageBounds } from './paging.js';
 
 /** Organizations (spec §5.1) on `store`; loads the tree into memory first. */
-export async function createOrgService(deps: PlatformDeps, store: OrgStore): Promise<OrgService> {
+export async function createOrgService(
+  deps: PlatformDeps,
+  store: OrgStore,
+): Promise<OrgService & ChangeFollower> {
   return new StoredOrgService(store, new OrgTree(await store.loadNodes()), deps);
 }
 
 /**
  * Validation, the depth limit, the delete refusals and THE scoping rule (spec §5.1, §2.2), the
  * latter served from an in-memory tree that every change updates. Changes run one at a time so
- * the tree and the store never disagree.
+ * the tree and the store never disagree; a change committed by another process (the change feed)
+ * reloads the tree, in the same queue.
  */
-class StoredOrgService implements OrgService {
+class StoredOrgService implements OrgService, ChangeFollower {
   readonly #store: OrgStore;
   readonly #tree: OrgTree;
   readonly #clock: Clock;
@@ -128,6 +134,15 @@ class StoredOrgService implements OrgService {
       await this.#store.delete(orgId);
       this.#tree.remove(orgId);
       this.#logger.info({ orgId, actor: caller.actor }, 'organization deleted');
+    });
+  }
+
+  /** Any org change, here or in another process, reloads the tree: ids alone cannot say how it moved. */
+  follow(change: PlatformChange): Promise<void> | undefined {
+    if (change.kind !== 'org' && change.kind !== 'resync') return undefined;
+    return this.#serial(async () => {
+      this.#tree.reset(await this.#store.loadNodes());
+      this.#rootId = this.#tree.root();
     });
   }
 

@@ -16,6 +16,12 @@ export class OrgTree {
   readonly #entries = new Map<number, TreeEntry>();
 
   constructor(nodes: Iterable<OrgNode> = []) {
+    this.reset(nodes);
+  }
+
+  /** Replaces the whole tree (reloaded from the store after another process changed it). */
+  reset(nodes: Iterable<OrgNode>): void {
+    this.#entries.clear();
     const list = [...nodes];
     for (const node of list) {
       this.#entries.set(node.id, { parent: node.parentOrganizationId, type: node.type, children: new Set() });

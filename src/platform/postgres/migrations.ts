@@ -1,4 +1,5 @@
 import type { PgMigration, PgSchema } from '../../store/postgres/migrations.js';
+import { changeNotifySchema } from './schema/change-notify.js';
 import { deviceSchema } from './schema/devices.js';
 import { keyCheckSchema } from './schema/key-check.js';
 import { orgSchema } from './schema/orgs.js';
@@ -27,6 +28,11 @@ export const pgPlatformMigrations: readonly PgMigration[] = [
   { version: 5, description: 'firmware and its bytes, shipments, downloads, device uploads', up: otaSchema },
   { version: 6, description: 'fingerprint of the secret key tokens are sealed with', up: keyCheckSchema },
   { version: 7, description: 'console users with password hashes and roles, user sessions', up: userSchema },
+  {
+    version: 8,
+    description: 'triggers that notify every process of changes to what it caches',
+    up: changeNotifySchema,
+  },
 ];
 
 export const platformSchema: PgSchema = {

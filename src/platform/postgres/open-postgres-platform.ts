@@ -3,6 +3,7 @@ import { redactDatabaseUrl } from '../../store/postgres/pool.js';
 import type { PlatformStores } from '../platform-stores.js';
 import { checkPlatformKey } from './key-fingerprint.js';
 import { createPostgresAttributeStore } from './pg-attribute-store.js';
+import { openPostgresChangeFeed, type PgChangeFeed, type PgChangeFeedOptions } from './pg-change-feed.js';
 import { createPostgresDeviceStore } from './pg-device-store.js';
 import { createPostgresEventLogStore } from './pg-event-log-store.js';
 import { createPostgresOAuthStore } from './pg-oauth-store.js';
@@ -17,10 +18,13 @@ import { openPlatformPool, type PlatformPoolOptions } from './platform-pool.js';
 export interface PostgresPlatformStores extends PlatformStores {
   readonly kind: 'postgres';
   readonly pool: pg.Pool;
+  readonly changes: PgChangeFeed;
 }
 
 export interface OpenPostgresPlatformOptions extends PlatformPoolOptions {
   readonly tokenKey: Buffer;
+  /** Reconnection and heartbeat of the change feed's LISTEN connection (defaults suit production). */
+  readonly changeFeed?: Omit<PgChangeFeedOptions, 'logger'>;
 }
 
 /**
@@ -32,8 +36,14 @@ export async function openPostgresPlatformStores(
   options: OpenPostgresPlatformOptions,
 ): Promise<PostgresPlatformStores> {
   const pool = await openPlatformPool(url, options);
+  let changes: PgChangeFeed;
   try {
     await checkPlatformKey(pool, options.tokenKey, redactDatabaseUrl(url));
+    // Listening before any cache loads: a change committed while they load is not missed.
+    changes = await openPostgresChangeFeed(url, {
+      ...options.changeFeed,
+      ...(options.logger && { logger: options.logger }),
+    });
   } catch (err) {
     await pool.end();
     throw err;
@@ -57,12 +67,14 @@ export async function openPostgresPlatformStores(
       events: createPostgresEventLogStore(pool),
     },
     users: createPostgresUserStore(pool),
+    changes,
     ping: async () => {
       await pool.query('SELECT 1');
     },
     close() {
       closing ??= (async () => {
         try {
+          await changes.close();
           await values.flush(); // every accepted value write is committed before the pool ends
         } finally {
           await pool.end();

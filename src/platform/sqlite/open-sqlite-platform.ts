@@ -5,6 +5,7 @@ import { openPlatformDatabase } from './database.js';
 import { createSqliteOAuthStore } from './oauth-store.js';
 import { openSqliteDeviceStores } from './open-device-stores.js';
 import { createSqliteOrgStore } from './org-store.js';
+import { createSqliteChangeFeed } from './sqlite-change-feed.js';
 import { createSqliteUserStore } from './sqlite-user-store.js';
 import { createSqliteTemplateStore } from './template-store.js';
 
@@ -27,6 +28,7 @@ export function openSqlitePlatformStores(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const devices = openSqliteDeviceStores(db, options.tokenKey);
+  const changes = createSqliteChangeFeed(db, options.logger);
   let closed = false;
   return {
     kind: 'sqlite',
@@ -36,6 +38,7 @@ export function openSqlitePlatformStores(
     templates: createSqliteTemplateStore(db),
     devices,
     users: createSqliteUserStore(db),
+    changes,
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
@@ -43,6 +46,7 @@ export function openSqlitePlatformStores(
       if (closed) return;
       closed = true;
       try {
+        await changes.close();
         await devices.values.flush(); // queued value writes are group-committed: none is left behind
       } finally {
         db.close();

@@ -21,6 +21,11 @@ export class TemplateCache {
     this.#templateIds.delete(template.templateId);
   }
 
+  clear(): void {
+    this.#ids.clear();
+    this.#templateIds.clear();
+  }
+
   byId(id: number): Template | undefined {
     return this.#ids.get(id);
   }

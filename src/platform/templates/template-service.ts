@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { PlatformOptions } from '../../config/platform-options.js';
 import type { Clock } from '../../lib/clock.js';
+import type { ChangeFollower } from '../changes/change-feed.js';
+import type { PlatformChange } from '../changes/platform-change.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { Page, Template } from '../model.js';
 import { pageBounds } from '../orgs/paging.js';
@@ -19,7 +21,7 @@ export async function createTemplateService(
   deps: TemplateServiceDeps,
   orgs: OrgService,
   store: TemplateStore,
-): Promise<TemplateService> {
+): Promise<TemplateService & ChangeFollower> {
   const cache = new TemplateCache();
   for (const template of await store.loadAll()) cache.put(template);
   return new CachedTemplateService(store, cache, deps, orgs);
@@ -30,9 +32,10 @@ const notFound = (id: number | string) => new NotFoundError(`Template with ident
 /**
  * Templates (spec §5.2–§5.6): validation, scope and inheritance, served from a cache that every
  * change updates (the device API looks a template up per message). Changes run one at a time, so
- * each validates against the cache state it then writes over.
+ * each validates against the cache state it then writes over. A change committed anywhere (the
+ * change feed) re-reads that template, in the same queue.
  */
-class CachedTemplateService implements TemplateService {
+class CachedTemplateService implements TemplateService, ChangeFollower {
   readonly #store: TemplateStore;
   readonly #cache: TemplateCache;
   readonly #orgs: OrgService;
@@ -115,6 +118,23 @@ class CachedTemplateService implements TemplateService {
       this.#cache.remove(current);
       if (result === 'not-found') throw notFound(id);
       this.#logger.info({ templateId: current.id, actor: caller.actor }, 'template deleted');
+    });
+  }
+
+  follow(change: PlatformChange): Promise<void> | undefined {
+    if (change.kind === 'resync') {
+      return this.#serial(async () => {
+        const all = await this.#store.loadAll();
+        this.#cache.clear();
+        for (const template of all) this.#cache.put(template);
+      });
+    }
+    if (change.kind !== 'template') return undefined;
+    return this.#serial(async () => {
+      const stored = await this.#store.get(change.id);
+      const cached = this.#cache.byId(change.id);
+      if (cached !== undefined) this.#cache.remove(cached);
+      if (stored !== undefined) this.#cache.put(stored);
     });
   }
 

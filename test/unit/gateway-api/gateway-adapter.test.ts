@@ -150,7 +150,9 @@ describe('gateway adapter: publish for a device (spec §4.1)', () => {
       },
     });
     client.channel.transportClosed();
-    await settle();
+    // The will resolves its target with a store read (PostgreSQL: a round trip, maybe behind the
+    // change feed's own reads): wait for it, boundedly, rather than a fixed number of turns.
+    for (let i = 0; i < 200 && g.handled.length === 0; i++) await settle();
     assert.deepEqual(g.handled, [
       { deviceId: same.device.id, topic: 'ds/Label', payload: 'gateway lost', via: 'gateway' },
     ]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
+import { changeOf, followed } from '../../helpers/changes.js';
 import { TargetKind } from '../../helpers/gateway-world.js';
 import { callerFor } from '../../helpers/platform.js';
 import { asyncCode, deferredCode, type LiveGateway, live } from './gateway-harness.js';
@@ -137,9 +138,12 @@ describe('gateway device book: targets remembered per token follow every change 
       });
       assert.ok(made);
       const root = callerFor(world.orgs.root);
+      // The change feed delivers the claim too; a lookup overlapping it is (safely) not cached.
+      const claimSeen = followed(platform, changeOf('device', made.staticToken.deviceId));
       const claimed = await platform.devices.claimStaticToken(root, made.staticToken.token, {
         orgId: world.orgs.child,
       });
+      await claimSeen;
       assert.equal(await asyncCode(gw.publish(made.deviceToken, 'ds/Power')), ReasonCode.Success);
       await steady(gw, made.deviceToken);
       await platform.devices.delete(root, claimed.id);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
+import { changeOf, followed } from '../../helpers/changes.js';
 import { REACHABLE, TargetKind } from '../../helpers/gateway-world.js';
 import { callerFor } from '../../helpers/platform.js';
 import { asyncCode, deferredCode, live } from './gateway-harness.js';
@@ -70,7 +71,10 @@ describe('gateway adapter: the synchronous path for value writes (spec §4.1, §
     const same = g.world.tokens[TargetKind.Same];
     const root = callerFor(g.world.orgs.root);
     const other = await g.platform.oauth.createClient(root, { name: 'other' });
+    // The change feed delivers the change too (bumping `clientChanges` again): let it, then one re-read.
+    const seen = followed(g.platform, changeOf('oauth-client', other.client.id));
     await g.platform.oauth.setClientActive(root, other.client.id, false);
+    await seen;
     assert.equal(await asyncCode(publish(same, 'ds/Power')), ReasonCode.Success);
     assert.equal(await deferredCode(publish(same, 'ds/Power')), ReasonCode.Success);
   });

@@ -117,7 +117,10 @@ async function printDemo(
 
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** Deletes history older than --history-retention-days now and every hour; returns the stopper. */
+/**
+ * Deletes history older than --history-retention-days and expired console sessions, now and every
+ * hour; returns the stopper.
+ */
 function schedulePruning(platform: Platform, logger: Logger): Closer {
   const prune = (): void => {
     platform.devices.pruneHistory(Date.now()).then(
@@ -126,6 +129,9 @@ function schedulePruning(platform: Platform, logger: Logger): Closer {
       },
       (err: unknown) => logger.error({ err }, 'history pruning failed'),
     );
+    platform.sessions
+      .pruneExpired(Date.now())
+      .catch((err: unknown) => logger.error({ err }, 'session pruning failed'));
   };
   prune();
   const timer = setInterval(prune, PRUNE_EVERY_MS);
@@ -152,7 +158,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     const { platform, backend, tokenKey } = await openDataDir(config, logger);
     closers.push(() => platform.close());
     closers.push(schedulePruning(platform, logger));
-    const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg);
+    const admin = await bootstrapAdmin(platform, config.server.dataDir, config.rootOrg, config.adminEmail);
     // The device/gateway APIs publish through the broker, which exists once createServer has
     // started it; brokerReady wires them before the first connection is accepted.
     let runtime: DeviceApiRuntime | undefined;

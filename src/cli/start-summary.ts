@@ -62,6 +62,11 @@ export function startSummary(
   rows.push(...consoleRows(config, server, admin));
   const credentials = admin.clientCreated ? 'new admin OAuth client written to' : 'admin OAuth client in';
   rows.push(['admin', `${credentials} ${admin.credentialsPath} (owner-only; keep it secret)`]);
+  const email = admin.credentials.email;
+  if (email !== undefined) {
+    const made = admin.userCreated ? 'created now; ' : '';
+    rows.push(['console user', `${email} (${made}its password is in ${admin.credentialsPath})`]);
+  }
   rows.push([
     'persistence',
     config.server.persistence ? 'on' : 'off (MQTT sessions and retained messages are lost on exit)',

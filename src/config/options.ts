@@ -247,6 +247,41 @@ export const PLATFORM_OPTIONS: readonly OptionSpec[] = [
     1,
     100_000,
   ),
+  bounded(
+    named(
+      option(
+        'platform.sessionIdleSec',
+        'integer',
+        platformDefault('sessionIdleSec'),
+        'a console session unused this long ends, seconds',
+      ),
+      'session-idle',
+    ),
+    60,
+    DAY_SEC,
+  ),
+  bounded(
+    named(
+      option(
+        'platform.sessionMaxAgeSec',
+        'integer',
+        platformDefault('sessionMaxAgeSec'),
+        'a console session ends this long after sign-in, seconds',
+      ),
+      'session-max-age',
+    ),
+    300,
+    30 * DAY_SEC,
+  ),
+  named(
+    option(
+      'platform.adminEmail',
+      'string',
+      'admin@devgate.local',
+      'email of the console admin user made on first start',
+    ),
+    'admin-email',
+  ),
   named(
     option(
       'platform.rootOrgName',

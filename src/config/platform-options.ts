@@ -10,6 +10,10 @@ export interface PlatformOptions {
   readonly historyRetentionDays: number;
   /** Datastreams per template (spec §5.2: up to 1000 on Enterprise). */
   readonly maxDatastreamsPerTemplate: number;
+  /** A console session unused this long ends, seconds. */
+  readonly sessionIdleSec: number;
+  /** A console session ends this long after sign-in whatever its use, seconds. */
+  readonly sessionMaxAgeSec: number;
 }
 
 export const defaultPlatformOptions: PlatformOptions = {
@@ -18,4 +22,6 @@ export const defaultPlatformOptions: PlatformOptions = {
   refreshTokenTtlSec: 24 * 3600,
   historyRetentionDays: 365,
   maxDatastreamsPerTemplate: 1000,
+  sessionIdleSec: 30 * 60,
+  sessionMaxAgeSec: 12 * 3600,
 };

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { isEmailAddress } from '../lib/email-address.js';
 import { SECRET_KEY_FILE } from '../lib/secret-key-file.js';
 import { ConfigError } from './config-error.js';
 import { type DeviceApiOptions, defaultDeviceApiOptions } from './device-api-options.js';
@@ -28,6 +29,8 @@ export interface StartConfig {
   readonly demo: boolean;
   /** The token key file (`--secret-key-file`, default `<data-dir>/secret.key`). */
   readonly secretKeyFile: string;
+  /** Email of the console admin user made when the platform has no user (`--admin-email`). */
+  readonly adminEmail: string;
 }
 
 const DEFAULT_ORG_NAME = 'My Organization';
@@ -54,7 +57,18 @@ function platformFrom(values: Map<string, unknown>): PlatformOptions {
     refreshTokenTtlSec: pick('refreshTokenTtlSec'),
     historyRetentionDays: pick('historyRetentionDays'),
     maxDatastreamsPerTemplate: pick('maxDatastreamsPerTemplate'),
+    sessionIdleSec: pick('sessionIdleSec'),
+    sessionMaxAgeSec: pick('sessionMaxAgeSec'),
   };
+}
+
+/** The console admin user's email on first start. */
+export const DEFAULT_ADMIN_EMAIL = 'admin@devgate.local';
+
+function adminEmailOf(text: string): string {
+  const email = text.trim().toLowerCase();
+  if (!isEmailAddress(email)) throw new ConfigError(`--admin-email: "${text}" is not an email address`);
+  return email;
 }
 
 /** `--region-url`: an absolute http(s) URL; only its host (and port) matter for redirects. */
@@ -146,5 +160,8 @@ export function loadStartConfig(sources: ConfigSources): StartConfig {
     demo: values.get('demo') === true,
     secretKeyFile:
       (values.get('platform.secretKeyFile') as string | undefined) ?? join(server.dataDir, SECRET_KEY_FILE),
+    adminEmail: adminEmailOf(
+      (values.get('platform.adminEmail') as string | undefined) ?? DEFAULT_ADMIN_EMAIL,
+    ),
   };
 }

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -14,11 +15,12 @@ import { Operations } from '../observability/operations.js';
 import type { OperatedServer } from '../observability/readiness.js';
 import type { OtaService } from '../ota/types.js';
 import type { Platform } from '../platform/platform.js';
-import { requireBearer } from './auth.js';
+import { requireCaller } from './auth.js';
 import { registerConsole } from './console-site.js';
 import type { DeviceUploads, Presence, RouteContext } from './context.js';
 import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
+import { enforceRoles } from './permissions.js';
 import { PingLog } from './ping-log.js';
 import { deviceCommandRoutes } from './routes/device-commands.js';
 import { deviceDataRoutes } from './routes/device-data.js';
@@ -34,8 +36,10 @@ import { oauthTokenRoutes } from './routes/oauth-token.js';
 import { operationsRoutes, platformCheck } from './routes/operations.js';
 import { organizationRoutes } from './routes/organizations.js';
 import { otaRoutes } from './routes/ota.js';
+import { sessionEndpoints } from './routes/session.js';
 import { staticTokenRoutes } from './routes/static-tokens.js';
 import { templateRoutes } from './routes/templates.js';
+import { userRoutes } from './routes/users.js';
 import { registerSharedSchemas } from './schemas/shared.js';
 import { HttpThrottle } from './throttle.js';
 
@@ -180,10 +184,14 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     done();
   });
   await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth, ctx.throttle));
+  await app.register(cookie);
+  await app.register(async (scope) => sessionEndpoints(scope, deps.platform, ctx.throttle));
+  app.decorate('platformApiRoutes', [] as string[]);
   // Device HTTPS API: the device token in the query string, no bearer (spec §6.2).
   await app.register(async (scope) => externalApiRoutes(scope, ctx));
   await app.register(async (api) => {
-    requireBearer(api, deps.platform.oauth, ctx.throttle);
+    requireCaller(api, deps.platform, ctx.throttle);
+    enforceRoles(api);
     organizationRoutes(api, ctx);
     deviceRoutes(api, ctx);
     deviceTokenRoutes(api, ctx);
@@ -194,6 +202,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     templateRoutes(api, ctx);
     oauthClientRoutes(api, ctx);
     staticTokenRoutes(api, ctx);
+    userRoutes(api, ctx);
     const ota = deps.ota;
     // Its own plugin: the raw-body parser and the larger body limit stay with the upload route.
     if (ota !== undefined) await api.register(async (scope) => otaRoutes(scope, ota.service, ota));

@@ -29,6 +29,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'access_token from POST /oauth2/token' },
           basicAuth: { type: 'http', scheme: 'basic', description: 'OAuth client id and secret' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'devgate_session',
+            description: 'console session from POST /api/v1/session/login; writes also need X-CSRF-Token',
+          },
         },
       },
     },

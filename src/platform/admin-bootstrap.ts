@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_ADMIN_EMAIL } from '../config/start-config.js';
 import { DataFileError, loadOrCreateKeyFile, SECRET_KEY_FILE } from '../lib/secret-key-file.js';
 import { writePrivateFileAtomic } from '../store/private-files.js';
 
@@ -53,21 +55,53 @@ export async function readAdminCredentials(dataDir: string): Promise<AdminCreden
     throw new DataFileError(path, 'not valid JSON');
   }
   if (!isCredentials(value)) throw new DataFileError(path, 'expected {"orgId", "clientId", "clientSecret"}');
-  return { orgId: value.orgId, clientId: value.clientId, clientSecret: value.clientSecret };
+  const { email, password } = value;
+  return {
+    orgId: value.orgId,
+    clientId: value.clientId,
+    clientSecret: value.clientSecret,
+    ...(typeof email === 'string' && typeof password === 'string' ? { email, password } : {}),
+  };
 }
 
 export interface AdminBootstrap extends BootstrapResult {
   readonly credentialsPath: string;
+  /** The console admin user was made now (first start, or a data directory without users). */
+  readonly userCreated: boolean;
+}
+
+/** 18 random bytes: a 24-character password. */
+const ADMIN_PASSWORD_BYTES = 18;
+
+/**
+ * The console's first user: an Admin of the root org with a random password, made whenever the
+ * platform has no user at all. Returns its sign-in when made, else the one the file kept.
+ */
+async function ensureAdminUser(
+  platform: Pick<Platform, 'users'>,
+  rootId: number,
+  email: string,
+  existing: AdminCredentials | undefined,
+): Promise<{ login: { email?: string; password?: string }; created: boolean }> {
+  if (await platform.users.hasUsers()) {
+    const kept = existing?.email === undefined ? {} : { email: existing.email, password: existing.password };
+    return { login: kept, created: false };
+  }
+  const password = randomBytes(ADMIN_PASSWORD_BYTES).toString('base64url');
+  await platform.users.createSystemAdmin(rootId, email, password);
+  return { login: { email, password }, created: true };
 }
 
 /**
- * First start (and every start): root organization plus admin client, with the credentials kept
- * in `<dataDir>/admin-credentials.json` (0600). Reuses the file while its credentials work.
+ * First start (and every start): root organization, admin client and (when there is no user) the
+ * console admin user, with the credentials kept in `<dataDir>/admin-credentials.json` (0600).
+ * Reuses the file while its client credentials work.
  */
 export async function bootstrapAdmin(
-  platform: Pick<Platform, 'orgs' | 'oauth'>,
+  platform: Pick<Platform, 'orgs' | 'oauth' | 'users'>,
   dataDir: string,
   rootOrg: { readonly name: string; readonly tz: string },
+  adminEmail = DEFAULT_ADMIN_EMAIL,
 ): Promise<AdminBootstrap> {
   const credentialsPath = join(dataDir, ADMIN_CREDENTIALS_FILE);
   const existing = await readAdminCredentials(dataDir).catch((err: unknown) => {
@@ -78,6 +112,8 @@ export async function bootstrapAdmin(
     rootOrg,
     ...(existing === undefined ? {} : { existing }),
   });
-  if (result.clientCreated) await writePrivateJson(credentialsPath, result.credentials);
-  return { ...result, credentialsPath };
+  const user = await ensureAdminUser(platform, result.root.id, adminEmail, existing);
+  const credentials = { ...result.credentials, ...user.login } as AdminCredentials;
+  if (result.clientCreated || user.created) await writePrivateJson(credentialsPath, credentials);
+  return { ...result, credentials, credentialsPath, userCreated: user.created };
 }

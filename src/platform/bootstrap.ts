@@ -7,6 +7,10 @@ export interface AdminCredentials {
   readonly orgId: number;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** The console admin user made on first start (absent in files of earlier versions). */
+  readonly email?: string;
+  /** Its password as first set; changing it in the console does not update this file. */
+  readonly password?: string;
 }
 
 export interface BootstrapInput {

@@ -255,3 +255,17 @@ export interface Page<T> {
   readonly content: readonly T[];
   readonly totalElements: number;
 }
+
+/** A person's role in an organization's subtree (console users; an OAuth client acts as `admin`). */
+export type Role = 'admin' | 'staff' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'staff', 'viewer'];
+
+/** A console user: one membership (`orgId`, `role`); never carries the password hash. */
+export interface User {
+  readonly id: number;
+  readonly email: string;
+  readonly name: string;
+  readonly orgId: number;
+  readonly role: Role;
+  readonly createdAt: number;
+}

@@ -2,6 +2,7 @@ import type { DeviceStores } from './devices/device-stores.js';
 import type { OAuthStore } from './oauth/oauth-store.js';
 import type { OrgStore } from './orgs/org-store.js';
 import type { TemplateStore } from './templates/template-store.js';
+import type { UserStore } from './users/user-store.js';
 
 /** Which engine keeps the platform's records. */
 export type StorageBackendKind = 'sqlite' | 'postgres';
@@ -17,6 +18,8 @@ export interface PlatformStores {
   readonly oauth: OAuthStore;
   readonly templates: TemplateStore;
   readonly devices: DeviceStores;
+  /** Console users and their sessions. */
+  readonly users: UserStore;
   /** Resolves when the database answers; rejects while it cannot (readiness, `/readyz`). */
   ping(): Promise<void>;
   /** Makes every accepted write durable, then closes the database. */

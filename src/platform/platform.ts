@@ -7,6 +7,8 @@ import { createOrgService } from './orgs/org-service.js';
 import type { PlatformStores, StorageBackendKind } from './platform-stores.js';
 import type { DeviceService, OAuthService, OrgService, TemplateService } from './services.js';
 import { createTemplateService } from './templates/template-service.js';
+import { createSessionService, type SessionService } from './users/session-service.js';
+import { createUserService, type UserService } from './users/user-service.js';
 
 /** Everything a service factory may need besides its store. */
 export interface PlatformDeps {
@@ -23,6 +25,10 @@ export interface Platform {
   readonly oauth: OAuthService;
   readonly templates: TemplateService;
   readonly devices: DeviceService;
+  /** Console users (decision 0024). */
+  readonly users: UserService;
+  /** Console sign-in sessions. */
+  readonly sessions: SessionService;
   readonly backend: StorageBackendKind;
   /** Resolves while the database answers; rejects while it cannot. */
   ping(): Promise<void>;
@@ -58,6 +64,8 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
       oauth,
       templates,
       devices,
+      users: createUserService(deps, orgs, stores.users),
+      sessions: createSessionService(deps, orgs, stores.users),
       backend: stores.kind,
       ping: () => stores.ping(),
       close: () => stores.close(),

@@ -13,6 +13,7 @@ import type {
   Organization,
   OrgType,
   Page,
+  Role,
   StaticToken,
   Template,
   TemplateEvent,
@@ -25,8 +26,16 @@ import type {
  */
 export interface Caller {
   readonly orgId: number;
-  /** For logs and audit: `oauth:<clientId>`, `cli`, `system`. Never a secret. */
+  /** For logs and audit: `oauth:<clientId>`, `user:<id>`, `cli`, `system`. Never a secret. */
   readonly actor: string;
+  /**
+   * What the caller may do in its scope (decision 0024). Every HTTP caller has one (an OAuth client
+   * is `admin` of its org); absent only for the process itself (CLI offline, start-up, device API),
+   * which counts as `admin`.
+   */
+  readonly role?: Role;
+  /** The console user behind a session; absent for OAuth clients and the process itself. */
+  readonly userId?: number;
 }
 
 export interface PageRequest {

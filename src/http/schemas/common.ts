@@ -41,8 +41,8 @@ export const errorResponses = {
   '5xx': { $ref: 'ErrorEnvelope#' },
 } as const;
 
-/** Bearer authentication for every `/api/v1` and `/api/v2` operation (OpenAPI). */
-export const bearerSecurity = [{ bearerAuth: [] }];
+/** Bearer token or console session for every `/api/v1` and `/api/v2` operation (OpenAPI). */
+export const bearerSecurity: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { sessionCookie: [] }];
 
 export const idParam = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 

@@ -16,6 +16,7 @@ import {
 } from './device.js';
 import { organizationSchema } from './organization.js';
 import { datastreamSchema, metaFieldSchema, templateEventSchema, templateSchema } from './template.js';
+import { sessionSchema, userSchema } from './user.js';
 
 /** The named schemas routes refer to as `{ $ref: 'Name#' }`; they become OpenAPI components. */
 const sharedSchemas = [
@@ -36,6 +37,8 @@ const sharedSchemas = [
   oauthClientCreatedSchema,
   staticTokenSchema,
   generatedStaticTokenSchema,
+  userSchema,
+  sessionSchema,
 ] as const;
 
 export function registerSharedSchemas(app: FastifyInstance): void {

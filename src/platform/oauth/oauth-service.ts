@@ -170,7 +170,11 @@ class StoredOAuthService implements OAuthService {
     const found = await this.#store.findAccessToken(hash);
     const now = this.#clock.now();
     if (found === undefined || found.expiresAt <= now || !found.client.isActive) return undefined;
-    const caller = { orgId: found.client.orgId, actor: `oauth:${found.client.clientId}` };
+    const caller: Caller = {
+      orgId: found.client.orgId,
+      actor: `oauth:${found.client.clientId}`,
+      role: 'admin',
+    };
     this.#bearers.set(hash, found.client.clientId, caller, found.expiresAt - now);
     return caller;
   }

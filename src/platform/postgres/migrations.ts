@@ -4,6 +4,7 @@ import { keyCheckSchema } from './schema/key-check.js';
 import { orgSchema } from './schema/orgs.js';
 import { otaSchema } from './schema/ota.js';
 import { templateSchema } from './schema/templates.js';
+import { userSchema } from './schema/users.js';
 import { valueSchema } from './schema/values.js';
 
 /**
@@ -25,6 +26,7 @@ export const pgPlatformMigrations: readonly PgMigration[] = [
   { version: 4, description: 'current values, history partitioned by time', up: valueSchema },
   { version: 5, description: 'firmware and its bytes, shipments, downloads, device uploads', up: otaSchema },
   { version: 6, description: 'fingerprint of the secret key tokens are sealed with', up: keyCheckSchema },
+  { version: 7, description: 'console users with password hashes and roles, user sessions', up: userSchema },
 ];
 
 export const platformSchema: PgSchema = {

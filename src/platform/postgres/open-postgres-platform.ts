@@ -9,6 +9,7 @@ import { createPostgresOAuthStore } from './pg-oauth-store.js';
 import { createPostgresOrgStore } from './pg-org-store.js';
 import { createPostgresStaticTokenStore } from './pg-static-token-store.js';
 import { createPostgresTemplateStore } from './pg-template-store.js';
+import { createPostgresUserStore } from './pg-user-store.js';
 import { createPostgresValueStore } from './pg-value-store.js';
 import { openPlatformPool, type PlatformPoolOptions } from './platform-pool.js';
 
@@ -55,6 +56,7 @@ export async function openPostgresPlatformStores(
       attributes: createPostgresAttributeStore(pool),
       events: createPostgresEventLogStore(pool),
     },
+    users: createPostgresUserStore(pool),
     ping: async () => {
       await pool.query('SELECT 1');
     },

@@ -5,6 +5,7 @@ import { orgSchema } from './schema/orgs.js';
 import { otaSchema } from './schema/ota.js';
 import { sealStaticTokens } from './schema/static-token-secrets.js';
 import { templateSchema } from './schema/templates.js';
+import { userSchema } from './schema/users.js';
 
 /**
  * The platform database's schema steps (`<data-dir>/platform.sqlite`), applied in order and tracked
@@ -12,7 +13,7 @@ import { templateSchema } from './schema/templates.js';
  * is needed by steps that encrypt what older versions stored in clear text.
  */
 export function platformMigrationsFor(tokenKey: Buffer | undefined): readonly Migration[] {
-  return [...schemaSteps, ...secretSteps(tokenKey)];
+  return [...schemaSteps, ...secretSteps(tokenKey), ...laterSteps];
 }
 
 const schemaSteps: readonly Migration[] = [
@@ -42,6 +43,10 @@ function secretSteps(tokenKey: Buffer | undefined): readonly Migration[] {
     },
   ];
 }
+
+const laterSteps: readonly Migration[] = [
+  { version: 7, description: 'console users with password hashes and roles, user sessions', up: userSchema },
+];
 
 /** The steps without the key: enough for a new or current database (an empty static token table). */
 export const platformMigrations: readonly Migration[] = platformMigrationsFor(undefined);

@@ -5,6 +5,7 @@ import { openPlatformDatabase } from './database.js';
 import { createSqliteOAuthStore } from './oauth-store.js';
 import { openSqliteDeviceStores } from './open-device-stores.js';
 import { createSqliteOrgStore } from './org-store.js';
+import { createSqliteUserStore } from './sqlite-user-store.js';
 import { createSqliteTemplateStore } from './template-store.js';
 
 /** The SQLite platform stores, with the connection they share (OTA keeps its rows in it too). */
@@ -34,6 +35,7 @@ export function openSqlitePlatformStores(
     oauth: createSqliteOAuthStore(db),
     templates: createSqliteTemplateStore(db),
     devices,
+    users: createSqliteUserStore(db),
     ping: async () => {
       db.prepare('SELECT 1').get();
     },

@@ -69,11 +69,19 @@ describe('first start (spec §5.1 root organization, §5.8 admin OAuth client)',
     assert.equal(first.credentialsPath, path);
     assert.equal(await mode(path), 0o600);
     const written = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(written), ['orgId', 'clientId', 'clientSecret']);
+    assert.deepEqual(Object.keys(written), ['orgId', 'clientId', 'clientSecret', 'email', 'password']);
     assert.deepEqual(written, { ...first.credentials });
+    assert.equal(first.userCreated, true);
+    assert.equal(written.email, 'admin@devgate.local');
+    const login = await platform.sessions.login('admin@devgate.local', String(written.password));
+    assert.deepEqual(
+      login?.memberships.map((m) => [m.orgId, m.role]),
+      [[first.root.id, 'admin']],
+    );
 
     const second = await bootstrapAdmin(platform, dir, ROOT);
     assert.equal(second.clientCreated, false);
+    assert.equal(second.userCreated, false, 'one admin user, made once');
     assert.deepEqual(await readAdminCredentials(dir), first.credentials);
 
     await writeFile(path, '{ not json');
@@ -82,6 +90,22 @@ describe('first start (spec §5.1 root organization, §5.8 admin OAuth client)',
     assert.equal(repaired.clientCreated, true, 'an unreadable file is replaced');
     assert.deepEqual(await readAdminCredentials(dir), repaired.credentials);
     assert.equal(await mode(path), 0o600);
+  });
+
+  test('a data directory whose platform has no user gets the admin user on the next start', async (t) => {
+    const dir = await tempDataDir(t);
+    const platform = await openTestPlatform(t);
+    // An earlier version's start: root org and admin client, no user.
+    const earlier = await ensureRootAndAdmin(platform, { rootOrg: ROOT });
+    await writeFile(join(dir, ADMIN_CREDENTIALS_FILE), JSON.stringify(earlier.credentials));
+    const next = await bootstrapAdmin(platform, dir, ROOT, 'ops@example.com');
+    assert.equal(next.clientCreated, false);
+    assert.equal(next.userCreated, true);
+    const kept = await readAdminCredentials(dir);
+    assert.equal(kept?.clientId, earlier.credentials.clientId);
+    assert.equal(kept?.email, 'ops@example.com');
+    assert.ok(kept?.password !== undefined && kept.password.length >= 20);
+    assert.ok(await platform.sessions.login('OPS@example.com', kept.password));
   });
 
   test('secret.key: 32 random bytes, created 0600 once, then read back; a corrupt key is refused', async (t) => {

@@ -13,6 +13,7 @@ import type { DeviceApiRuntime } from '../device-api/types.js';
 import { createGatewayAdapter } from '../gateway-api/gateway-adapter.js';
 import { gatewayFilterSeal } from '../gateway-api/sealed-filters.js';
 import { buildHttpApp, toRequestHandler } from '../http/app.js';
+import { LiveStreams } from '../http/live/live-streams.js';
 import { systemClock } from '../lib/clock.js';
 import { loadOrCreateKeyFile } from '../lib/secret-key-file.js';
 import { packageVersion } from '../lib/version.js';
@@ -179,6 +180,11 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     closers.push(() => ota.close());
     // One failed-login throttle for MQTT and HTTP: a guesser gains nothing by switching protocol.
     const authThrottle = createAuthThrottle(config.server.limits, logger);
+    const liveStreams = new LiveStreams({
+      maxStreams: config.deviceApi.liveStreamsMax,
+      maxStreamsPerCaller: config.deviceApi.liveStreamsPerCaller,
+      maxBufferedBytes: config.deviceApi.liveStreamBufferBytes,
+    });
     const app = await buildHttpApp({
       authThrottle,
       platform,
@@ -188,6 +194,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       metricsToken: config.server.metricsToken,
       ota: { service: ota, maxFirmwareBytes: config.ota.maxFirmwareBytes },
       uploads: deviceUploads(config, backend, publicUrl),
+      liveStreams,
     });
     closers.push(() => app.close());
     const server = await createServer(config.server, {
@@ -211,6 +218,8 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     });
     listening = server;
     closers.push(() => server.close());
+    // Closers run last first: live streams end cleanly before the listeners drop connections.
+    closers.push(() => liveStreams.close());
     let closing: Promise<boolean> | undefined;
     return { server, platform, admin, close: () => (closing ??= closeAll(closers, logger)) };
   } catch (err) {

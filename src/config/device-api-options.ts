@@ -30,6 +30,12 @@ export interface DeviceApiOptions {
   readonly uploadMaxBytes: number;
   /** spec §6.2 row 14: uploads per device per UTC day (default 1,000). */
   readonly uploadsPerDay: number;
+  /** Console live streams (`…/device/live`) open at once, all callers together (default 1,000). */
+  readonly liveStreamsMax: number;
+  /** Live streams one caller (OAuth client or user) may hold open at once (default 20). */
+  readonly liveStreamsPerCaller: number;
+  /** Bytes a live stream may have waiting for a slow reader before it is dropped (default 256 KiB). */
+  readonly liveStreamBufferBytes: number;
 }
 
 export const defaultDeviceApiOptions: DeviceApiOptions = {
@@ -45,4 +51,7 @@ export const defaultDeviceApiOptions: DeviceApiOptions = {
   uploadMaxFiles: 10,
   uploadMaxBytes: 5 * 1024 * 1024,
   uploadsPerDay: 1000,
+  liveStreamsMax: 1000,
+  liveStreamsPerCaller: 20,
+  liveStreamBufferBytes: 256 * 1024,
 };

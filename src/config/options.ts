@@ -408,6 +408,24 @@ export const DEVICE_API_OPTIONS: readonly OptionSpec[] = [
     [1, 1_000_000_000],
     'file uploads per device per UTC day',
   ),
+  deviceApiInteger(
+    'liveStreamsMax',
+    'live-streams-max',
+    [1, 1_000_000],
+    'console live streams (GET /api/v1/organization/device/live) open at once, all callers',
+  ),
+  deviceApiInteger(
+    'liveStreamsPerCaller',
+    'live-streams-per-caller',
+    [1, 1_000_000],
+    'live streams one caller (OAuth client or user) may hold open at once',
+  ),
+  deviceApiInteger(
+    'liveStreamBufferBytes',
+    'live-stream-buffer-bytes',
+    [1024, 64 * 1024 * 1024],
+    'bytes a live stream may have waiting for a slow reader before it is closed with overflow',
+  ),
   named(
     option(
       'deviceApi.regionUrl',

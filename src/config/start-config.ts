@@ -103,6 +103,9 @@ function deviceApiFrom(values: Map<string, unknown>): DeviceApiOptions {
     uploadMaxFiles: pick('uploadMaxFiles'),
     uploadMaxBytes: pick('uploadMaxBytes'),
     uploadsPerDay: pick('uploadsPerDay'),
+    liveStreamsMax: pick('liveStreamsMax'),
+    liveStreamsPerCaller: pick('liveStreamsPerCaller'),
+    liveStreamBufferBytes: pick('liveStreamBufferBytes'),
     ...(regionUrl === undefined ? {} : { regionUrl: regionUrlOf(regionUrl) }),
   };
 }

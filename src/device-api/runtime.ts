@@ -7,6 +7,7 @@ import type { Platform } from '../platform/platform.js';
 import { DeviceLimits } from './device-limits.js';
 import { DiagThrottle } from './diag-throttle.js';
 import { createDownlinkService } from './downlink-service.js';
+import { GatewaySessions } from './gateway-sessions.js';
 import { createPresenceService } from './presence-service.js';
 import { type DeviceApiOptions, type DeviceApiRuntime, defaultDeviceApiOptions } from './types.js';
 import { createUplinkService } from './uplink-service.js';
@@ -56,6 +57,7 @@ export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
     downlinks,
     values: createValueWriteService({ platform, downlinks }),
     presence,
+    gateways: new GatewaySessions(),
     deviceInfoListeners,
     metrics,
     limits,

@@ -8,6 +8,7 @@ import type { Device, HardwareInfo, Template } from '../platform/model.js';
 import type { Platform } from '../platform/platform.js';
 import type { DeviceLimits } from './device-limits.js';
 import type { DiagThrottle } from './diag-throttle.js';
+import type { GatewaySessions } from './gateway-sessions.js';
 
 // The options live in config/ (decision 0019); re-exported for the device API's own importers.
 export { type DeviceApiOptions, defaultDeviceApiOptions } from '../config/device-api-options.js';
@@ -109,6 +110,8 @@ export interface DeviceApiRuntime {
   readonly downlinks: DownlinkService;
   readonly values: ValueWriteService;
   readonly presence: PresenceService;
+  /** Gateway API connections open now, with the devices each acted for (the console's list). */
+  readonly gateways: GatewaySessions;
   /**
    * Listeners called after a device's `info/mcu` was recorded (hardware info incl. version and
    * firmware type): the OTA service offers pending firmware from here. Listeners must not throw.

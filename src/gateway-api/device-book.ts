@@ -1,3 +1,4 @@
+import type { GatewayDeviceActivity } from '../device-api/gateway-sessions.js';
 import type { ReplyChannel, UplinkTarget } from '../device-api/types.js';
 import { LruMap } from '../lib/lru-map.js';
 
@@ -17,6 +18,8 @@ export interface BookEntry {
   checkedAt: number;
   /** The reply channel of this token's uplinks (made on first use). */
   reply: ReplyChannel | undefined;
+  /** When the connection last acted for this token (ms; -Infinity: never), for the console's list. */
+  activeAt: number;
 }
 
 interface Entry extends BookEntry {
@@ -159,6 +162,25 @@ export class DeviceBook {
     return [...this.#subscribed].map(([token, entry]) => ({ token, deviceId: entry.deviceId }));
   }
 
+  /**
+   * Up to `max` devices this connection acted for, most recent first (one per device, however many
+   * tokens named it). Walks the whole book: for an occasional listing, never the publish path.
+   */
+  recentlyActive(max: number): GatewayDeviceActivity[] {
+    const latest = new Map<number, Entry>();
+    for (const entries of [this.#subscribed.values(), this.#recent.values()]) {
+      for (const entry of entries) {
+        if (entry.activeAt === Number.NEGATIVE_INFINITY) continue;
+        const seen = latest.get(entry.deviceId);
+        if (seen === undefined || seen.activeAt < entry.activeAt) latest.set(entry.deviceId, entry);
+      }
+    }
+    return [...latest.values()]
+      .sort((a, b) => b.activeAt - a.activeAt)
+      .slice(0, Math.max(0, max))
+      .map((e) => ({ deviceId: e.deviceId, lastActiveAt: e.activeAt }));
+  }
+
   /** Makes `entry`'s token the one its device id maps to. */
   #name(entry: Entry): void {
     if (entry.named) return;
@@ -198,6 +220,7 @@ function newEntry(token: string, deviceId: number): Entry {
     target: undefined,
     checkedAt: -1,
     reply: undefined,
+    activeAt: Number.NEGATIVE_INFINITY,
   };
 }
 

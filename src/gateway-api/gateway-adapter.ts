@@ -7,6 +7,7 @@ import type {
 } from '../broker/client-adapter.js';
 import type { BrokerMessage } from '../broker/message.js';
 import { createDeviceAdapter } from '../device-api/device-adapter.js';
+import type { GatewayDeviceActivity, GatewaySessionView } from '../device-api/gateway-sessions.js';
 import { deviceSessionKey, deviceTopic, parseDeviceTopic } from '../device-api/internal-topics.js';
 import type { DeviceApiRuntime, UplinkTarget } from '../device-api/types.js';
 import { isValueWrite } from '../device-api/uplink-values.js';
@@ -40,7 +41,7 @@ const gatewayCode = (code: ReasonCode): ReasonCode =>
 /** The parts of the device API runtime a gateway connection uses. */
 export type GatewayRuntime = Pick<
   DeviceApiRuntime,
-  'platform' | 'broker' | 'options' | 'clock' | 'logger' | 'uplinks' | 'presence'
+  'platform' | 'broker' | 'options' | 'clock' | 'logger' | 'uplinks' | 'presence' | 'gateways'
 >;
 
 /**
@@ -56,8 +57,10 @@ export function createGatewayAdapter(runtime: DeviceApiRuntime, principal: Gatew
 }
 
 /** The adapter with the gateway device's own Device API adapter given (tests pass a fake). */
-export class GatewayConnection implements ClientAdapter {
+export class GatewayConnection implements ClientAdapter, GatewaySessionView {
   readonly sessionKey: string;
+  readonly login: 'oauth' | 'mgmt_device';
+  connectedAt = 0;
   readonly #runtime: GatewayRuntime;
   readonly #own: ClientAdapter | undefined;
   readonly #ownId: number | undefined;
@@ -74,6 +77,7 @@ export class GatewayConnection implements ClientAdapter {
     this.#runtime = runtime;
     this.#own = own;
     this.#ownId = principal.kind === 'gateway-device' ? principal.device.id : undefined;
+    this.login = principal.kind === 'gateway-device' ? 'mgmt_device' : 'oauth';
     this.sessionKey =
       principal.kind === 'gateway-device'
         ? deviceSessionKey(principal.device.id)
@@ -98,8 +102,30 @@ export class GatewayConnection implements ClientAdapter {
     this.#bucket = new TokenBucket(rate, rate, () => runtime.clock.now());
   }
 
+  get sessionId(): string {
+    return this.sessionKey;
+  }
+
+  get clientId(): string {
+    return this.#link?.clientId ?? '';
+  }
+
+  get orgId(): number | undefined {
+    return this.#principal.scopeOrg;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#link?.connection.remoteAddress;
+  }
+
+  devices(max: number): GatewayDeviceActivity[] {
+    return this.#book.recentlyActive(max);
+  }
+
   onConnected(link: AdapterLink): void {
     this.#link = link;
+    this.connectedAt = this.#runtime.clock.now();
+    this.#runtime.gateways.add(this);
     this.#own?.onConnected?.(link);
     this.#restoreSubscriptions();
     this.#armRecheck();
@@ -107,6 +133,7 @@ export class GatewayConnection implements ClientAdapter {
 
   onDisconnected(): void {
     this.#closed = true;
+    this.#runtime.gateways.remove(this);
     this.#timer?.cancel();
     this.#own?.onDisconnected?.();
   }
@@ -158,6 +185,7 @@ export class GatewayConnection implements ClientAdapter {
     const entry = this.#book.addFilter(wanted.token, target.device.id, filter);
     entry.target = target;
     entry.checkedAt = -1;
+    entry.activeAt = this.#runtime.clock.now();
     const internal = deviceTopic(target.device.id, wanted.relative);
     // The token never reaches the session store: the subscription is kept sealed (sealed-filters.ts).
     const storedFilter = sealGatewayFilter(filter, internal);
@@ -190,6 +218,7 @@ export class GatewayConnection implements ClientAdapter {
     const deviceId = target.device.id;
     try {
       const entry = this.#book.noteUse(token, deviceId);
+      entry.activeAt = this.#runtime.clock.now();
       if (entry.target !== target) {
         // From `resolve` (a read): found current only when a later publish checks it.
         entry.target = target;

@@ -19,6 +19,7 @@ import { requireCaller } from './auth.js';
 import { registerConsole } from './console-site.js';
 import type { DeviceUploads, Presence, RouteContext } from './context.js';
 import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
+import { LiveStreams } from './live/live-streams.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { enforceRoles } from './permissions.js';
 import { PingLog } from './ping-log.js';
@@ -31,6 +32,7 @@ import { deviceWriteRoutes } from './routes/device-writes.js';
 import { deviceRoutes } from './routes/devices.js';
 import { EXTERNAL_API_PREFIX, externalApiRoutes } from './routes/external/external-api.js';
 import { firmwareDownloadRoutes } from './routes/firmware-download.js';
+import { deviceLiveRoute, gatewayListRoute } from './routes/live.js';
 import { oauthClientRoutes } from './routes/oauth-clients.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
 import { operationsRoutes, platformCheck } from './routes/operations.js';
@@ -71,6 +73,8 @@ export interface HttpAppDeps {
   readonly authThrottle?: AuthThrottle;
   /** The built web console (default `dist/console`); without its index.html, `/` answers 503. */
   readonly consoleDir?: string;
+  /** The console's live streams and their limits (absent: default limits). Closed with the app. */
+  readonly liveStreams?: LiveStreams;
 }
 
 function newInstance(logger: Logger, bodyLimit: number): FastifyInstance {
@@ -123,9 +127,18 @@ function hasBody(headers: FastifyRequest['headers']): boolean {
 }
 
 /** `/metrics`, `/healthz` and `/readyz` of the platform: engine, device API and HTTP metrics. */
-function operationsFor(deps: HttpAppDeps, deviceApi: HttpAppDeps['deviceApi']): Operations {
+function operationsFor(
+  deps: HttpAppDeps,
+  deviceApi: HttpAppDeps['deviceApi'],
+  streams: LiveStreams,
+): Operations {
   return new Operations({
     server: deps.server!,
+    liveStreams: () => ({
+      open: streams.openCount,
+      overflowed: streams.overflowed,
+      refused: streams.refused,
+    }),
     checks: [platformCheck(deps.platform)],
     metricsToken: deps.metricsToken,
     ...(deviceApi === undefined
@@ -171,7 +184,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     uploads: deps.uploads,
     throttle: new HttpThrottle(deps.authThrottle),
   };
-  const operations = deps.server === undefined ? undefined : operationsFor(deps, deviceApi);
+  const streams = deps.liveStreams ?? new LiveStreams();
+  // Before the listeners close their connections: every stream gets a clean end first.
+  app.addHook('preClose', (done) => {
+    streams.close();
+    done();
+  });
+  const operations = deps.server === undefined ? undefined : operationsFor(deps, deviceApi, streams);
   if (operations !== undefined) recordRequests(app, operations);
   const throttle = ctx.throttle;
   // A token check admitted by the throttle and not reported (an error on the way) ends here.
@@ -199,6 +218,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     deviceReadRoutes(api, ctx);
     deviceWriteRoutes(api, ctx);
     deviceCommandRoutes(api, ctx);
+    deviceLiveRoute(api, ctx, streams);
+    gatewayListRoute(api, ctx);
     templateRoutes(api, ctx);
     oauthClientRoutes(api, ctx);
     staticTokenRoutes(api, ctx);

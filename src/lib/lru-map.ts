@@ -62,6 +62,11 @@ export class LruMap<K, V> {
     return true;
   }
 
+  /** The values, in no particular order (the order of use stays as it is). */
+  *values(): IterableIterator<V> {
+    for (const node of this.#nodes.values()) yield node.value;
+  }
+
   /** The least recently set key. */
   oldest(): K | undefined {
     return this.#oldest?.key;

@@ -5,6 +5,7 @@ import { registerAuthThrottleCollectors } from './auth-throttle-collectors.js';
 import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';
 import { HttpMetrics } from './http-metrics.js';
+import { type LiveStreamCounts, registerLiveStreamCollectors } from './live-stream-collectors.js';
 import { registerPresenceCollector, registerProcessCollectors } from './process-collectors.js';
 
 export interface MetricsRegistryOptions {
@@ -16,6 +17,8 @@ export interface MetricsRegistryOptions {
   readonly deviceApi?: DeviceApiMetricsSource;
   /** Devices online now (`devgate start`); absent in the plain broker. */
   readonly devicesOnline?: () => number | undefined;
+  /** The console's live streams (`devgate start`); absent in the plain broker. */
+  readonly liveStreams?: () => LiveStreamCounts;
 }
 
 /** Store flushes take from well under a millisecond (idle) to seconds (a stalled disk). */
@@ -43,6 +46,7 @@ export class MetricsRegistry {
     registerAuthThrottleCollectors(this.registry, () => this.broker()?.authThrottle);
     if (options.deviceApi !== undefined) registerDeviceApiCollectors(this.registry, options.deviceApi);
     if (options.devicesOnline !== undefined) registerPresenceCollector(this.registry, options.devicesOnline);
+    if (options.liveStreams !== undefined) registerLiveStreamCollectors(this.registry, options.liveStreams);
     registerProcessCollectors(this.registry);
     this.flushSeconds = new Histogram({
       name: 'devgate_store_flush_seconds',

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeviceApiMetricsSource } from './device-api-collectors.js';
+import type { LiveStreamCounts } from './live-stream-collectors.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { checkReadiness, type OperatedServer, type ReadinessCheck, serverChecks } from './readiness.js';
 
@@ -19,6 +20,8 @@ export interface OperationsOptions {
   readonly deviceApi?: DeviceApiMetricsSource;
   /** Devices online now, exported on `/metrics` (`devgate start`). */
   readonly devicesOnline?: () => number | undefined;
+  /** The console's live streams, exported on `/metrics` (`devgate start`). */
+  readonly liveStreams?: () => LiveStreamCounts;
 }
 
 export interface OperationsResponse {
@@ -54,6 +57,7 @@ export class Operations {
       ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
       ...(options.deviceApi === undefined ? {} : { deviceApi: options.deviceApi }),
       ...(options.devicesOnline === undefined ? {} : { devicesOnline: options.devicesOnline }),
+      ...(options.liveStreams === undefined ? {} : { liveStreams: options.liveStreams }),
     });
     this.checks = [...serverChecks(options.server), ...(options.checks ?? [])];
     this.metricsToken = options.metricsToken;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PlatformOptions } from '../config/platform-options.js';
 import { type Clock, systemClock } from '../lib/clock.js';
+import { DeviceFeed } from './devices/device-feed.js';
 import { openDeviceService } from './devices/device-service.js';
 import { createOAuthService } from './oauth/oauth-service.js';
 import { createOrgService } from './orgs/org-service.js';
@@ -29,6 +30,8 @@ export interface Platform {
   readonly users: UserService;
   /** Console sign-in sessions. */
   readonly sessions: SessionService;
+  /** Per-device changes as the device service accepts them (the console's live stream). */
+  readonly feed: DeviceFeed;
   readonly backend: StorageBackendKind;
   /** Resolves while the database answers; rejects while it cannot. */
   ping(): Promise<void>;
@@ -58,7 +61,8 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
     const orgs = await createOrgService(deps, stores.orgs);
     const oauth = createOAuthService(deps, orgs, stores.oauth);
     const templates = await createTemplateService(deps, orgs, stores.templates);
-    const devices = await openDeviceService(deps, orgs, templates, { stores: stores.devices });
+    const feed = new DeviceFeed((err) => deps.logger.error({ err }, 'device feed listener failed'));
+    const devices = await openDeviceService(deps, orgs, templates, { stores: stores.devices, feed });
     return {
       orgs,
       oauth,
@@ -66,6 +70,7 @@ export async function openPlatform(open: OpenPlatformOptions): Promise<Platform>
       devices,
       users: createUserService(deps, orgs, stores.users),
       sessions: createSessionService(deps, orgs, stores.users),
+      feed,
       backend: stores.kind,
       ping: () => stores.ping(),
       close: () => stores.close(),

@@ -78,11 +78,19 @@ export async function metaFieldValues(ctx: RouteContext, device: Device): Promis
   }));
 }
 
-/** spec §5.4 full device view. */
+/**
+ * spec §5.4 full device view, plus what the console's device page shows: the template's name and
+ * `TMPL…` id, and when the device was last seen (now while online; else when it went offline).
+ */
 export async function deviceDetails(ctx: RouteContext, device: Device) {
+  const template = templateOf(ctx, device);
+  const online = ctx.presence?.isOnline(device.id) ?? false;
   return {
     ...device,
-    isHardwareConnected: ctx.presence?.isOnline(device.id) ?? false,
+    templateName: template.name,
+    blynkTemplateId: template.templateId,
+    lastSeenAt: online ? ctx.clock.now() : (device.disconnectTime ?? null),
+    isHardwareConnected: online,
     dataStreamValues: await dataStreamValues(ctx, device),
     metaFieldValues: await metaFieldValues(ctx, device),
   };

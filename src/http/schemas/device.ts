@@ -79,6 +79,12 @@ export const deviceDetailsSchema = {
   type: 'object',
   properties: {
     ...deviceProperties,
+    templateName: { type: 'string' },
+    blynkTemplateId: { type: 'string', description: 'the template as TMPL…' },
+    lastSeenAt: {
+      ...nullableInteger,
+      description: 'now while online; else when it went offline; null: never',
+    },
     isHardwareConnected: { type: 'boolean' },
     dataStreamValues: { type: 'array', items: { $ref: 'DataStreamValue#' } },
     metaFieldValues: { type: 'array', items: { $ref: 'MetaFieldValue#' } },

@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { Device, Template } from '../model.js';
 import type { PlatformDeps } from '../platform.js';
 import type { Caller, OrgService, TemplateService } from '../services.js';
+import type { DeviceFeed } from './device-feed.js';
 import { deviceNotFound } from './device-rules.js';
 import type { DeviceStores } from './device-stores.js';
 import type { TokenCache } from './token-cache.js';
@@ -13,6 +14,8 @@ export interface DeviceContext {
   readonly templates: TemplateService;
   readonly stores: DeviceStores;
   readonly cache: TokenCache;
+  /** Accepted values, connection changes and events are published here (decision 0025). */
+  readonly feed: DeviceFeed;
   now(): number;
   /** The device if it exists (internal callers; no scope). */
   existing(deviceId: number): Promise<Device>;
@@ -34,6 +37,7 @@ export function createDeviceContext(
   templates: TemplateService,
   stores: DeviceStores,
   cache: TokenCache,
+  feed: DeviceFeed,
 ): DeviceContext {
   const existing = async (deviceId: number): Promise<Device> => {
     const device = Number.isSafeInteger(deviceId) ? await stores.devices.get(deviceId) : undefined;
@@ -48,6 +52,7 @@ export function createDeviceContext(
     templates,
     stores,
     cache,
+    feed,
     now: () => deps.clock.now(),
     existing,
     async scoped(caller, deviceId) {

@@ -94,6 +94,7 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
     async recordConnection(deviceId, event) {
       const updated: Device | undefined = await stores.devices.recordConnection(deviceId, event);
       found(ctx.changed(updated), deviceId);
+      ctx.feed.presence(deviceId, event.connected, event.at);
     },
   };
 }

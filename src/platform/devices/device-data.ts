@@ -49,6 +49,8 @@ export function deviceData(ctx: DeviceContext): DeviceData {
         const points = values.map((v) => ({ dataStreamId: v.dataStreamId, value: v.value, ts: v.ts ?? now }));
         return stores.values.write(deviceId, points).then((stored) => {
           if (!stored) throw deviceNotFound(deviceId);
+          // Accepted and durable: watchers of the device hear of it (one lookup when none).
+          ctx.feed.values(deviceId, points);
         });
       } catch (err) {
         return Promise.reject(err);
@@ -139,7 +141,9 @@ export function deviceData(ctx: DeviceContext): DeviceData {
       const event = templateOf(device)?.events.find((e) => e.id === eventId);
       if (event === undefined) throw new NotFoundError(`Event with identifier ${eventId} is not found.`);
       const record = { deviceId, eventId, code: event.code, description, ts: ts ?? ctx.now() };
-      return found(await stores.events.append(record), deviceId);
+      const logged = found(await stores.events.append(record), deviceId);
+      ctx.feed.event(logged, event.type);
+      return logged;
     },
 
     async events(caller, deviceId, query) {

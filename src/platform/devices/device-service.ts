@@ -4,6 +4,7 @@ import { createDeviceContext } from './device-context.js';
 import { deviceCredentials } from './device-credentials.js';
 import { deviceCrud } from './device-crud.js';
 import { deviceData } from './device-data.js';
+import { DeviceFeed } from './device-feed.js';
 import type { DeviceStores } from './device-stores.js';
 import { staticTokens } from './static-tokens.js';
 import { defaultTokenCacheSize, TokenCache } from './token-cache.js';
@@ -13,6 +14,8 @@ export interface DeviceServiceOptions {
   readonly stores: DeviceStores;
   /** Token cache bound (default 100 000). */
   readonly tokenCacheSize?: number;
+  /** Where accepted changes are published (a private one when absent). */
+  readonly feed?: DeviceFeed;
 }
 
 /** The DeviceService (src/platform/services.ts), assembled from its parts. */
@@ -23,17 +26,18 @@ export function createDeviceService(
   options: DeviceServiceOptions,
 ): DeviceService {
   const cache = new TokenCache(options.tokenCacheSize ?? defaultTokenCacheSize);
-  return assemble(deps, orgs, templates, options.stores, cache);
+  return assemble(deps, orgs, templates, options, cache);
 }
 
 function assemble(
   deps: PlatformDeps,
   orgs: OrgService,
   templates: TemplateService,
-  stores: DeviceStores,
+  options: DeviceServiceOptions,
   cache: TokenCache,
 ): DeviceService {
-  const ctx = createDeviceContext(deps, orgs, templates, stores, cache);
+  const feed = options.feed ?? new DeviceFeed();
+  const ctx = createDeviceContext(deps, orgs, templates, options.stores, cache, feed);
   return { ...deviceCrud(ctx), ...deviceCredentials(ctx), ...staticTokens(ctx), ...deviceData(ctx) };
 }
 
@@ -53,5 +57,5 @@ export async function openDeviceService(
   for (const { tokenHash, device } of (await options.stores.devices.warmest(size)).reverse()) {
     cache.set(tokenHash, device); // the warmest last: the LRU evicts the coldest first
   }
-  return assemble(deps, orgs, templates, options.stores, cache);
+  return assemble(deps, orgs, templates, options, cache);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { Authenticator } from '../../../src/broker/auth.js';
 import type { ClientAdapter, PublishDecision } from '../../../src/broker/client-adapter.js';
+import { GatewaySessions } from '../../../src/device-api/gateway-sessions.js';
 import { deviceTopic, parseDeviceTopic } from '../../../src/device-api/internal-topics.js';
 import {
   type DeviceApiOptions,
@@ -133,6 +134,7 @@ export async function gatewayHarness(
       isOnline: () => false,
       onlineCount: () => 0,
     },
+    gateways: new GatewaySessions(),
   };
   runtime = rt;
   return {

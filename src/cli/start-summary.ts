@@ -24,22 +24,14 @@ function listenerRows(config: StartConfig, server: DevgateServer): Array<[string
 }
 
 /** The web console's addresses: the same listeners as the API (decision 0026). */
-function consoleRows(
-  config: StartConfig,
-  server: DevgateServer,
-  admin: AdminBootstrap,
-): Array<[string, string]> {
+function consoleRows(config: StartConfig, server: DevgateServer): Array<[string, string]> {
   const host = hostForUrl(consoleHost(config.server.host));
   const { http, https } = server.addresses;
   const urls = [
     ...(http === undefined ? [] : [`http://${host}:${http}/`]),
     ...https.map((port) => `https://${host}:${port}/`),
   ];
-  if (urls.length === 0) return [];
-  return [
-    ['console', urls.join(', ')],
-    ['sign in', `as the admin user: email and password in ${admin.credentialsPath}`],
-  ];
+  return urls.length === 0 ? [] : [['console', urls.join(', ')]];
 }
 
 /** A wildcard bind address is not one a browser can open: show the loopback name instead. */
@@ -59,7 +51,7 @@ export function startSummary(
     'organization',
     `${admin.root.name} (#${admin.root.id})${admin.rootCreated ? ', created now' : ''}`,
   ]);
-  rows.push(...consoleRows(config, server, admin));
+  rows.push(...consoleRows(config, server));
   const credentials = admin.clientCreated ? 'new admin OAuth client written to' : 'admin OAuth client in';
   rows.push(['admin', `${credentials} ${admin.credentialsPath} (owner-only; keep it secret)`]);
   const email = admin.credentials.email;

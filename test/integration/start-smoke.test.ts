@@ -81,10 +81,7 @@ describe('devgate start (built CLI)', () => {
       cli.output.stdout.includes(`console      http://127.0.0.1:${listeners.http}/`),
       cli.output.stdout,
     );
-    assert.match(
-      cli.output.stdout,
-      /sign in +as the admin user: email and password in .*admin-credentials\.json/,
-    );
+    assert.match(cli.output.stdout, /console user +\S+@\S+ .*admin-credentials\.json/);
     assert.match(demo.templateId, /^TMPL[A-Za-z0-9]{8,10}$/);
     assert.equal(demo.devices.length, 3);
     assert.deepEqual(demo.datastreams.map((d) => d.type).sort(), [

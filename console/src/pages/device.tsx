@@ -123,12 +123,10 @@ export function DevicePage(props: { deviceId: number }) {
         </div>
       </section>
       <section aria-labelledby="history-title">
-        <h2 id="history-title">
-          History{' '}
-          <button type="button" onClick={() => setChartKey((n) => n + 1)}>
-            Refresh
-          </button>
-        </h2>
+        <h2 id="history-title">History</h2>
+        <button type="button" class="small" onClick={() => setChartKey((n) => n + 1)}>
+          Refresh chart
+        </button>
         {datastreams.data !== undefined && (
           <HistoryChart deviceId={deviceId} datastreams={datastreams.data} refreshKey={chartKey} />
         )}

@@ -67,6 +67,9 @@ export interface MetaFieldValue {
 
 export interface DeviceDetails extends Device {
   isHardwareConnected?: boolean;
+  templateName?: string;
+  blynkTemplateId?: string;
+  lastSeenAt?: number | null;
   dataStreamValues?: DataStreamValue[];
   metaFieldValues?: MetaFieldValue[];
 }

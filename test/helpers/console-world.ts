@@ -168,8 +168,17 @@ export async function signedInPage(
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (message) => {
-    // A CSP violation or a script error in the console is a defect, whatever the test checks.
-    if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) problems.push(message.text());
+    // A CSP violation or a script error is a defect whatever the test checks; failed requests
+    // are judged below, by status.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(message.text());
+  });
+  page.on('response', (response) => {
+    // 401/403 are answers the tests provoke (signed out, wrong password, refused writes); a 404
+    // or 5xx means the console asked for something that is not there.
+    const status = response.status();
+    if (status === 404 || status >= 500)
+      problems.push(`${status} ${response.request().method()} ${response.url()}`);
   });
   t.after(() => assert.deepEqual(problems, [], 'browser console errors'));
   await page.goto(`${world.httpUrl}/`);

@@ -202,8 +202,19 @@ function DeviceFacts(props: { device: DeviceDetails }) {
             </div>
           ))}
           <div>
+            <dt>Template</dt>
+            <dd>
+              {d.templateName ?? `#${d.templateId}`}
+              {d.blynkTemplateId ? ` (${d.blynkTemplateId})` : ''}
+            </dd>
+          </div>
+          <div>
             <dt>Status</dt>
             <dd>{d.status}</dd>
+          </div>
+          <div>
+            <dt>Last seen</dt>
+            <dd>{formatTime(d.lastSeenAt)}</dd>
           </div>
           <div>
             <dt>Last connected</dt>

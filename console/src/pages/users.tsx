@@ -20,7 +20,7 @@ export function UsersPage() {
   const session = useSession();
   const [page, setPage] = useState(0);
   const users = useLoad(
-    () => get<Page<User>>(`/api/v1/organization/users${qs({ orgId: session.orgId, page, size: SIZE })}`),
+    () => get<Page<User>>(`/api/v1/organization/users${qs({ page, size: SIZE })}`),
     [page, session.orgId],
   );
   const action = useAction();

@@ -42,7 +42,8 @@ export const TABLES: readonly TableSpec[] = [
     'id',
     { json: ['address'] },
   ),
-  spec('user', 'platform', 'users', 'id org_id email name role created_at', 'id'),
+  // Console users with their password hashes (scrypt); their sessions are not archived.
+  spec('user', 'platform', 'users', 'id org_id email name role password_hash created_at', 'id'),
   spec(
     'oauthClient',
     'platform',

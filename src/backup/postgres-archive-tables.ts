@@ -11,8 +11,11 @@ export function pgTableOf(table: TableSpec): string {
   return table.database === 'engine' ? `engine_${table.table}` : table.table;
 }
 
-/** Tables devgate keeps on PostgreSQL beside the archived ones: emptied by --force, checked by isEmpty. */
-export const PG_UNARCHIVED_TABLES = ['firmware_blobs', 'device_uploads'] as const;
+/**
+ * Tables devgate keeps on PostgreSQL beside the archived ones: emptied by --force, checked by
+ * isEmpty. Console sessions are not archived: an imported platform starts signed out.
+ */
+export const PG_UNARCHIVED_TABLES = ['firmware_blobs', 'device_uploads', 'user_sessions'] as const;
 
 /** Column types of the current schema, keyed `table.column` (e.g. `boolean`, `jsonb`, `bytea`). */
 export type ColumnTypes = ReadonlyMap<string, string>;

@@ -104,6 +104,7 @@ export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): Archiv
       const tables = [
         ...TABLES.map((t) => [t.database, t.table] as const),
         ['platform', 'history_staging'] as const,
+        ['platform', 'user_sessions'] as const,
       ];
       return tables.every(
         ([database, table]) =>
@@ -113,7 +114,7 @@ export function openSqliteArchiveSink(dataDir: string, tokenKey: Buffer): Archiv
     async clear() {
       for (const table of [...TABLES].reverse())
         connections[table.database].exec(`DELETE FROM ${table.table}`);
-      platform.exec('DELETE FROM history_staging; DELETE FROM sqlite_sequence');
+      platform.exec('DELETE FROM history_staging; DELETE FROM user_sessions; DELETE FROM sqlite_sequence');
     },
     async write(record) {
       if (record.kind === SpecialKind.FirmwareChunk) return firmware.chunk(record.data);

@@ -16,6 +16,7 @@ Commands:
   template <action>              device templates: list, get, create, update, delete
   device <action>                devices: list, create, get, token, rotate-token, delete
   oauth-client <action>          OAuth clients: list, create, disable, enable, delete
+  user <action>                  console users: list, create, set-role, set-password, delete
                                  (these work on a running server, or with --offline on the data
                                  directory; see: devgate device --help)
   apply <file>                   create or update orgs, templates and devices from YAML/JSON

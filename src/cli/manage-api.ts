@@ -1,5 +1,6 @@
-import type { Device, OAuthClient, Organization, Template } from '../platform/model.js';
+import type { Device, OAuthClient, Organization, Role, Template, User } from '../platform/model.js';
 import type { DeviceInput, OAuthClientInput, OrgInput, TemplateInput } from '../platform/services.js';
+import type { UserInput } from '../platform/users/user-service.js';
 
 /** A refused or failed management call; the message is the server's (or the service's) own. */
 export class ApiError extends Error {
@@ -54,6 +55,14 @@ export interface ManagementApi {
     list(): Promise<OAuthClient[]>;
     create(input: OAuthClientInput): Promise<{ client: OAuthClient; secret: string }>;
     setActive(id: number, isActive: boolean): Promise<OAuthClient>;
+    delete(id: number): Promise<void>;
+  };
+  /** Console users (Admin only). */
+  readonly users: {
+    list(): Promise<User[]>;
+    create(input: UserInput): Promise<User>;
+    setRole(id: number, change: { role: Role; orgId?: number }): Promise<User>;
+    setPassword(id: number, password: string): Promise<void>;
     delete(id: number): Promise<void>;
   };
   close(): Promise<void>;

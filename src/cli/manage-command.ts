@@ -11,12 +11,14 @@ import { oauthClientResource } from './manage-oauth-client.js';
 import { orgResource } from './manage-org.js';
 import type { Output } from './manage-output.js';
 import { templateResource } from './manage-template.js';
+import { userResource } from './manage-user.js';
 
 export const RESOURCES: Readonly<Record<string, Resource>> = {
   org: orgResource,
   template: templateResource,
   device: deviceResource,
   'oauth-client': oauthClientResource,
+  user: userResource,
 };
 
 export function resourceUsage(resource: Resource): string {

@@ -1,4 +1,4 @@
-import type { Device, OAuthClient, Organization, Page, Template } from '../platform/model.js';
+import type { Device, OAuthClient, Organization, Page, Template, User } from '../platform/model.js';
 import { ApiError, allPages, LIST_PAGE_SIZE, type ManagementApi } from './manage-api.js';
 
 export interface HttpApiOptions {
@@ -131,6 +131,17 @@ function oauthClientsOver({ call, pages }: ApiCalls): ManagementApi['oauthClient
   };
 }
 
+function usersOver({ call, pages }: ApiCalls): ManagementApi['users'] {
+  return {
+    list: () => pages<User>(`${ORG}/users`),
+    create: (body) => call({ method: 'POST', path: `${ORG}/users/create`, body }),
+    setRole: (userId, body) => call({ method: 'PUT', path: `${ORG}/user/role`, query: { userId }, body }),
+    setPassword: (userId, password) =>
+      call({ method: 'PUT', path: `${ORG}/user/password`, query: { userId }, body: { password } }),
+    delete: (userId) => call({ method: 'DELETE', path: `${ORG}/user`, query: { userId } }),
+  };
+}
+
 function orgsOver({ call, pages }: ApiCalls): ManagementApi['orgs'] {
   return {
     list: () => pages<Organization>(`${ORG}/list`),
@@ -177,6 +188,7 @@ export async function openHttpApi(options: HttpApiOptions): Promise<ManagementAp
     templates: templatesOver(calls),
     devices: devicesOver(calls),
     oauthClients: oauthClientsOver(calls),
+    users: usersOver(calls),
     close: async () => undefined,
   };
 }

@@ -39,7 +39,7 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
 }
 
 function apiOn(platform: Platform, caller: Caller, target: string, lock: DataDirLock): ManagementApi {
-  const { orgs, templates, devices, oauth } = platform;
+  const { orgs, templates, devices, oauth, users } = platform;
   return {
     orgId: caller.orgId,
     target,
@@ -71,6 +71,13 @@ function apiOn(platform: Platform, caller: Caller, target: string, lock: DataDir
       create: (input) => call(() => oauth.createClient(caller, input)),
       setActive: (id, isActive) => call(() => oauth.setClientActive(caller, id, isActive)),
       delete: (id) => call(() => oauth.deleteClient(caller, id)),
+    },
+    users: {
+      list: () => call(() => allPages((page) => users.list(caller, { page, size }))),
+      create: (input) => call(() => users.create(caller, input)),
+      setRole: (id, change) => call(() => users.setRole(caller, id, change)),
+      setPassword: (id, password) => call(() => users.setPassword(caller, id, password)),
+      delete: (id) => call(() => users.delete(caller, id)),
     },
     close: async () => {
       try {

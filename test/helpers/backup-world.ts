@@ -39,6 +39,22 @@ export interface Populated {
   /** The device with a persistent session (client id `backup-device`) and a queued downlink. */
   readonly token: string;
   readonly firmware: Buffer;
+  /** The console admin user's sign-in (it has a live session in the source). */
+  readonly adminLogin: { readonly email: string; readonly password: string };
+}
+
+/** Signs in to the console over HTTP; returns the answer's status. */
+export async function consoleSignIn(
+  httpUrl: string,
+  login: { email: string; password: string },
+): Promise<number> {
+  const response = await fetch(`${httpUrl}/api/v1/session/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(login),
+  });
+  await response.arrayBuffer();
+  return response.status;
 }
 
 export const DEVICE_CLIENT_ID = 'backup-device';
@@ -59,7 +75,7 @@ export function gatewaySession(world: GatewayWorld): IClientOptions {
  * Fills a running server with every kind of data the archive carries: an org tree, a template,
  * devices, an OAuth client, static tokens, values with history, an event, metadata, a firmware
  * file, persistent sessions of the device and of a gateway with a queued downlink each (the server
- * runs with --persistence).
+ * runs with --persistence), and a console session of the admin user (not archived).
  */
 export async function populate(t: TestContext, server: Server): Promise<Populated> {
   const world = await buildGatewayWorld(server.platform, server.admin.root.id);
@@ -109,7 +125,10 @@ export async function populate(t: TestContext, server: Server): Promise<Populate
   const body = { deviceId: same.device.id, dataStreamId: datastreamId(world.template, 'Power'), value: 41 };
   const written = await call('POST', '/api/v1/organization/device/datastream', body);
   assert.equal(written.status, 204, JSON.stringify(written.json));
-  return { world, token: same.token, firmware };
+  const { email, password } = server.admin.credentials;
+  assert.ok(email !== undefined && password !== undefined, 'first start made the console admin user');
+  assert.equal(await consoleSignIn(server.httpUrl, { email, password }), 200);
+  return { world, token: same.token, firmware, adminLogin: { email, password } };
 }
 
 /**

@@ -11,6 +11,7 @@ import { openSqliteArchiveSource } from '../../src/backup/sqlite-archive-source.
 import { SECRET_KEY_FILE } from '../../src/platform/admin-bootstrap.js';
 import {
   addRetained,
+  consoleSignIn,
   DEVICE_CLIENT_ID,
   gatewaySession,
   normalisedLines,
@@ -75,6 +76,7 @@ test('backup round trip: export → import → export gives the same archive; th
   assert.equal(header.formatVersion, ARCHIVE_FORMAT_VERSION);
   for (const kind of [
     'organization',
+    'user',
     'template',
     'datastream',
     'templateEvent',
@@ -106,6 +108,8 @@ test('backup round trip: export → import → export gives the same archive; th
   const text = gunzipSync(await readFile(archive)).toString('utf8');
   assert.ok(!text.includes(populated.token), 'no clear device token in the archive');
   assert.ok(!text.includes(populated.world.oauth.secret), 'no clear OAuth secret in the archive');
+  assert.ok(!text.includes(populated.adminLogin.password), 'no clear user password in the archive');
+  assert.ok(!text.includes('csrf'), 'console sessions are not archived');
 
   const summary = await importInto(target, archive);
   assert.equal(summary.firmwareFiles, 1);
@@ -146,6 +150,8 @@ test('backup round trip: export → import → export gives the same archive; th
   );
   const value = await fetch(`${server.httpUrl}/external/api/get?token=${populated.token}&v2`);
   assert.equal(await value.text(), '21.5');
+  assert.equal(await consoleSignIn(server.httpUrl, populated.adminLogin), 200, 'users came along');
+  assert.equal(server.admin.userCreated, false, 'no second admin user for an imported platform');
   const firmware = (await readArchive(archive)).records.find((r) => r.kind === 'firmware')!;
   assert.deepEqual(
     await readFile(join(target, 'firmware', `${String(firmware.data.sha256)}.bin`)),

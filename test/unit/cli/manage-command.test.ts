@@ -70,6 +70,13 @@ function fakeApi(calls: unknown[][]): ManagementApi {
       setActive: unexpected('oauthClients.setActive'),
       delete: unexpected('oauthClients.delete'),
     },
+    users: {
+      list: unexpected('users.list'),
+      create: unexpected('users.create'),
+      setRole: unexpected('users.setRole'),
+      setPassword: unexpected('users.setPassword'),
+      delete: unexpected('users.delete'),
+    },
     close: async () => undefined,
   };
 }

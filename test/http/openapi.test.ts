@@ -30,6 +30,8 @@ const EXPECTED = [
   'GET /api/v1/organization/device/metafield',
   'GET /api/v1/organization/device/datastreams/batch',
   'GET /api/v1/organization/device/events',
+  'GET /api/v1/organization/device/live',
+  'GET /api/v1/organization/gateways',
   'POST /api/v1/organization/device/datastream',
   'POST /api/v1/organization/device/datastreams',
   'POST /api/v1/organization/device/datastream/property',

@@ -239,6 +239,44 @@ describe('live device stream: other write paths', () => {
   });
 });
 
+describe('device page fields', () => {
+  test('spec §5.4 GET device shows info/mcu hardware info, template name and TMPL id, presence and last seen', async (t) => {
+    const live = await openLive(t);
+    const { s } = live;
+    const target = same(s);
+    const get = async () => {
+      const answer = await s.api('GET', `/api/v1/organization/device?deviceId=${target.device.id}`);
+      assert.equal(answer.status, 200);
+      return answer.json as Record<string, unknown>;
+    };
+    const before = await get();
+    assert.equal(before.templateName, 'Gateway thing');
+    assert.equal(before.blynkTemplateId, s.world.template.templateId);
+    assert.equal(before.isHardwareConnected, false);
+    assert.equal(before.lastSeenAt, null);
+    assert.equal(before.hardwareInfo, undefined);
+    const device = await live.device('same orgId', 5);
+    const info = {
+      tmpl: s.world.template.templateId,
+      ver: '1.2.3',
+      type: 'esp32-fw',
+      build: 'Dec 7 2026',
+      rxbuff: 1024,
+    };
+    assert.equal(await publishCode(device.client, 'info/mcu', JSON.stringify(info)), 0);
+    const after = await get();
+    assert.equal(after.isHardwareConnected, true);
+    assert.equal(typeof after.lastSeenAt, 'number');
+    assert.equal(typeof after.connectTime, 'number');
+    const hardware = after.hardwareInfo as Record<string, unknown>;
+    assert.equal(hardware.version, '1.2.3');
+    assert.equal(hardware.templateId, s.world.template.templateId);
+    assert.equal(hardware.fwType, 'esp32-fw');
+    assert.ok(Array.isArray(after.dataStreamValues));
+    assert.ok(Array.isArray(after.metaFieldValues));
+  });
+});
+
 describe('live device stream: limits and shutdown', () => {
   test('per-caller and total stream limits; a closed stream gives its place back', async (t) => {
     const live = await openLive(t, ['--live-streams-per-caller', '2', '--live-streams-max', '3']);

@@ -24,7 +24,14 @@ const REFUSALS = {
 export function deviceLiveRoute(app: FastifyInstance, ctx: RouteContext, streams: LiveStreams): void {
   const schema = op('Live values, presence and events of a device (text/event-stream)', {
     querystring: query({ deviceId: idParam }, ['deviceId']),
-    response: errorResponses,
+    response: {
+      200: {
+        description:
+          'Server-Sent Events: snapshot, then value, online and event messages (docs/api/platform-api.md)',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      },
+      ...errorResponses,
+    },
   });
   app.get<ById>('/api/v1/organization/device/live', { schema }, async (request, reply) => {
     const caller = callerOf(request);

@@ -30,6 +30,8 @@ test('spec §9, §7.1 device API limits from flags, env and the config file sect
       '7',
       '--upload-max-bytes',
       '1024',
+      '--live-streams-per-caller',
+      '3',
     ],
     {
       DEVGATE_DEVICE_RATE_BURST: '40',
@@ -37,6 +39,7 @@ test('spec §9, §7.1 device API limits from flags, env and the config file sect
       DEVGATE_EVENT_INTERVAL_MS: '0',
       DEVGATE_IMPORT_POINTS_PER_DAY: '10000',
       DEVGATE_UPLOADS_PER_DAY: '3',
+      DEVGATE_LIVE_STREAMS_MAX: '50',
     },
     {
       deviceApi: {
@@ -44,6 +47,7 @@ test('spec §9, §7.1 device API limits from flags, env and the config file sect
         gatewayRateLimitPerSec: 100,
         httpUpdatesPerDay: 1000,
         uploadMaxFiles: 0,
+        liveStreamBufferBytes: 4096,
       },
     },
   );
@@ -61,6 +65,9 @@ test('spec §9, §7.1 device API limits from flags, env and the config file sect
     uploadMaxFiles: 0,
     uploadMaxBytes: 1024,
     uploadsPerDay: 3,
+    liveStreamsMax: 50,
+    liveStreamsPerCaller: 3,
+    liveStreamBufferBytes: 4096,
   });
 });
 
@@ -71,6 +78,8 @@ test('spec §9 device API limits are checked', () => {
   assert.throws(() => load(['--event-interval-ms', '-1']), ConfigError);
   assert.throws(() => load(['--import-points-per-day', '1.5']), ConfigError);
   assert.throws(() => load(['--upload-max-files', '-1']), ConfigError);
+  assert.throws(() => load(['--live-streams-max', '0']), ConfigError);
+  assert.throws(() => load(['--live-stream-buffer-bytes', '100']), ConfigError);
   assert.throws(() => load(['--region-url', 'fra1.example.com']), /not a URL/);
   assert.throws(() => load(['--region-url', 'mqtt://fra1.example.com']), /http/);
 });

@@ -51,3 +51,24 @@ describe('gateway device book: entries, and the token each device id maps back t
     assert.equal(book.tokenFor(50), 't50');
   });
 });
+
+describe('gateway device book: the devices a connection acted for (console gateway list)', () => {
+  test('one entry per device, most recently active first, at most max; untouched entries are left out', () => {
+    const book = new DeviceBook(100);
+    book.noteUse('a', 1).activeAt = 10;
+    book.noteUse('b', 2).activeAt = 30;
+    book.noteUse('c', 1).activeAt = 20; // device 1 under a second token: the later time counts
+    book.addFilter('d', 3, 'dev/d/downlink/#').activeAt = 25;
+    book.noteUse('e', 4); // resolved but never marked active
+    assert.deepEqual(book.recentlyActive(10), [
+      { deviceId: 2, lastActiveAt: 30 },
+      { deviceId: 3, lastActiveAt: 25 },
+      { deviceId: 1, lastActiveAt: 20 },
+    ]);
+    assert.deepEqual(
+      book.recentlyActive(2).map((d) => d.deviceId),
+      [2, 3],
+    );
+    assert.deepEqual(book.recentlyActive(0), []);
+  });
+});

@@ -172,6 +172,35 @@ test('web console management pages in Chromium', { skip }, async (t) => {
     assert.equal(await page.getByRole('link', { name: 'Boiler room' }).count(), 0);
   });
 
+  await t.test('device token: an Admin reveals it and rotates it; the API agrees', async (t) => {
+    const page = await signedInPage(world, t);
+    page.on('dialog', (dialog) => dialog.accept());
+    await page.goto(`${world.httpUrl}/devices/${world.deviceId}`);
+    const tokenOf = async () =>
+      (
+        (await world.api('GET', `/api/v1/organization/device/token?deviceId=${world.deviceId}`)).json as {
+          token: string;
+        }
+      ).token;
+    const before = await tokenOf();
+    await page.getByRole('button', { name: 'Reveal token' }).click();
+    await page.locator('code.secret').filter({ hasText: before }).waitFor({ timeout: UI_WAIT_MS });
+    await page.getByRole('button', { name: 'Rotate token' }).click();
+    await page.locator('code.secret').filter({ hasNotText: before }).waitFor({ timeout: UI_WAIT_MS });
+    const after = await tokenOf();
+    assert.notEqual(after, before);
+    assert.equal(await page.locator('code.secret').textContent(), after);
+  });
+
+  await t.test('sign-out ends the session: a reload shows the sign-in page again', async (t) => {
+    const page = await signedInPage(world, t);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_WAIT_MS });
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_WAIT_MS });
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+  });
+
   await t.test('gateways: the page lists connected gateway sessions (none here)', async (t) => {
     const page = await signedInPage(world, t);
     await page.getByRole('link', { name: 'Gateways' }).click();

@@ -24,6 +24,16 @@ function byId(values: readonly DataStreamValue[]): Map<number, Current> {
   return new Map(values.map((v) => [v.dataStreamId, { value: v.value, updatedAt: v.updatedAt }]));
 }
 
+/**
+ * The newer of the shown value and `v`: an import or a timestamped batch streams older points
+ * (with their own time), which are history, not the current value.
+ */
+function withValue(current: Map<number, Current>, v: DataStreamValue): Map<number, Current> {
+  const shown = current.get(v.dataStreamId);
+  if (shown?.updatedAt != null && v.updatedAt != null && v.updatedAt < shown.updatedAt) return current;
+  return new Map(current).set(v.dataStreamId, { value: v.value, updatedAt: v.updatedAt });
+}
+
 export function DevicePage(props: { deviceId: number }) {
   const { deviceId } = props;
   const session = useSession();
@@ -49,9 +59,7 @@ export function DevicePage(props: { deviceId: number }) {
       setValues(byId(snapshot));
       if (isConnected !== undefined) setConnected(isConnected);
     },
-    value: (v) => {
-      setValues((old) => new Map(old ?? byId(device.data?.dataStreamValues ?? [])).set(v.dataStreamId, v));
-    },
+    value: (v) => setValues((old) => withValue(old ?? byId(device.data?.dataStreamValues ?? []), v)),
     online: (isConnected) => setConnected(isConnected),
     event: (e) => setEvents((old) => [e, ...old].slice(0, 50)),
     status: setLiveState,

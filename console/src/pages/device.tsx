@@ -16,6 +16,7 @@ interface Current {
 function formatValue(value: Value | undefined, ds: DataStream): string {
   if (value === undefined || value === null) return '—';
   if (Array.isArray(value)) return value.join(', ');
+  if (ds.type === 'Boolean') return value === true || value === 1 || value === '1' ? 'on' : 'off';
   if (ds.type === 'Enum') return ds.enumValues?.find((e) => e.value === value)?.label ?? String(value);
   return ds.units ? `${value} ${ds.units}` : String(value);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { browserSkipReason, openConsoleWorld, signedInPage } from '../helpers/console-world.js';
+import { connectClient } from '../helpers/mqtt-client.js';
 
 /**
  * The console's management pages in headless Chromium against `devgate start`: what each page
@@ -172,6 +173,40 @@ test('web console management pages in Chromium', { skip }, async (t) => {
     assert.equal(await page.getByRole('link', { name: 'Boiler room' }).count(), 0);
   });
 
+  await t.test('sign-out ends the session: a reload shows the sign-in page again', async (t) => {
+    const page = await signedInPage(world, t);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_WAIT_MS });
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_WAIT_MS });
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+  });
+
+  await t.test(
+    'gateways: the page lists connected Gateway API sessions and the devices they acted for',
+    async (t) => {
+      const page = await signedInPage(world, t);
+      await page.getByRole('link', { name: 'Gateways' }).click();
+      await page.getByText('No gateway is connected.').waitFor({ timeout: UI_WAIT_MS });
+      // spec §4: a Gateway API login with an OAuth client, acting for a device through dev/{token}/.
+      const gateway = await connectClient(t, world.mqttPort, {
+        username: world.oauthClient.clientId,
+        password: world.oauthClient.clientSecret,
+        clientId: 'gw-console-1',
+        protocolVersion: 5,
+      });
+      await gateway.client.publishAsync(`dev/${world.deviceToken}/ds/Power`, '17', { qos: 1 });
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      const card = page.locator('article', { hasText: 'gw-console-1' });
+      await card.waitFor({ timeout: UI_WAIT_MS });
+      assert.equal(
+        await card.getByRole('link', { name: 'Boiler room' }).getAttribute('href'),
+        `/devices/${world.deviceId}`,
+      );
+    },
+  );
+
+  // Last: the rotation ends the device's MQTT login with the old token.
   await t.test('device token: an Admin reveals it and rotates it; the API agrees', async (t) => {
     const page = await signedInPage(world, t);
     page.on('dialog', (dialog) => dialog.accept());
@@ -190,20 +225,5 @@ test('web console management pages in Chromium', { skip }, async (t) => {
     const after = await tokenOf();
     assert.notEqual(after, before);
     assert.equal(await page.locator('code.secret').textContent(), after);
-  });
-
-  await t.test('sign-out ends the session: a reload shows the sign-in page again', async (t) => {
-    const page = await signedInPage(world, t);
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_WAIT_MS });
-    await page.reload();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_WAIT_MS });
-    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
-  });
-
-  await t.test('gateways: the page lists connected gateway sessions (none here)', async (t) => {
-    const page = await signedInPage(world, t);
-    await page.getByRole('link', { name: 'Gateways' }).click();
-    await page.getByText('No gateway is connected.').waitFor({ timeout: UI_WAIT_MS });
   });
 });

@@ -64,7 +64,11 @@ export interface ConsoleWorld {
   readonly dataDir: string;
   readonly admin: { email: string; password: string };
   readonly deviceId: number;
+  readonly deviceToken: string;
   readonly device: Connected;
+  /** The admin OAuth client (also a Gateway API login: username = client id, password = secret). */
+  readonly oauthClient: { clientId: string; clientSecret: string };
+  readonly mqttPort: number;
   /** A Platform API call with the admin OAuth client's bearer token. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   browser: Browser;
@@ -150,7 +154,10 @@ export async function openConsoleWorld(t: TestContext): Promise<ConsoleWorld> {
     dataDir,
     admin: await adminUser(dataDir),
     deviceId,
+    deviceToken,
     device,
+    oauthClient: { clientId, clientSecret },
+    mqttPort: port,
     api,
     browser,
   };

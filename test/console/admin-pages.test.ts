@@ -8,7 +8,8 @@ import { connectClient } from '../helpers/mqtt-client.js';
  * does is checked through the Platform API, not only on screen.
  */
 
-const UI_WAIT_MS = 10_000;
+// Generous: the suite runs two test files at once on shared CPUs, and Chromium is the heaviest.
+const UI_WAIT_MS = 20_000;
 
 interface Listed<T> {
   content: T[];

@@ -15,7 +15,8 @@ import {
  * (console contract; Blynk Device MQTT API `ds/NAME` uplinks and `downlink/ds/NAME` downlinks).
  */
 
-const UI_WAIT_MS = 10_000;
+// Generous: the suite runs two test files at once on shared CPUs, and Chromium is the heaviest.
+const UI_WAIT_MS = 20_000;
 
 async function openDevice(world: ConsoleWorld, page: Page): Promise<void> {
   await page.getByRole('link', { name: 'Boiler room' }).first().click();

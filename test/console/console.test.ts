@@ -119,6 +119,12 @@ test('web console in Chromium', { skip }, async (t) => {
         .waitFor({ timeout: UI_WAIT_MS });
       await world.device.client.publishAsync('ds/Label', 'kitchen', { qos: 1 });
       await page.getByTestId('value-Label').filter({ hasText: 'kitchen' }).waitFor({ timeout: UI_WAIT_MS });
+      // spec: event/CODE logs an event; the page's event list follows the stream too.
+      await world.device.client.publishAsync('event/overheat', 'too hot', { qos: 1 });
+      await page
+        .locator('.events li', { hasText: 'overheat' })
+        .filter({ hasText: 'too hot' })
+        .waitFor({ timeout: UI_WAIT_MS });
       assert.equal(await page.evaluate('window.sameDocument'), true);
     },
   );

@@ -132,6 +132,7 @@ export async function openConsoleWorld(t: TestContext): Promise<ConsoleWorld> {
   const template = await api('POST', '/api/v1/organization/template/create', {
     name: 'Thermostat',
     datastreams: DATASTREAMS,
+    events: [{ code: 'overheat', name: 'Overheat', type: 'WARNING' }],
   });
   assert.equal(template.status, 201, JSON.stringify(template.json));
   const created = await api('POST', '/api/v1/organization/device/create', {

@@ -203,12 +203,16 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     done();
   });
   await app.register(async (scope) => oauthTokenRoutes(scope, deps.platform.oauth, ctx.throttle));
-  await app.register(cookie);
-  await app.register(async (scope) => sessionEndpoints(scope, deps.platform, ctx.throttle));
+  // Cookies are parsed only where a session may be used: not on the device API's hot path.
+  await app.register(async (scope) => {
+    await scope.register(cookie);
+    sessionEndpoints(scope, deps.platform, ctx.throttle);
+  });
   app.decorate('platformApiRoutes', [] as string[]);
   // Device HTTPS API: the device token in the query string, no bearer (spec §6.2).
   await app.register(async (scope) => externalApiRoutes(scope, ctx));
   await app.register(async (api) => {
+    await api.register(cookie);
     requireCaller(api, deps.platform, ctx.throttle);
     enforceRoles(api);
     organizationRoutes(api, ctx);

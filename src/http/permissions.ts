@@ -129,15 +129,19 @@ export function enforceRoles(scope: FastifyInstance): void {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) scope.platformApiRoutes.push(permissionKey(method, route.url));
   });
-  scope.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request on the write path.
+  scope.addHook('onRequest', (request, reply, done) => {
     const url = request.routeOptions.url;
     const permission = url === undefined ? undefined : ROUTE_PERMISSIONS[permissionKey(request.method, url)];
     if (permission === undefined) {
       request.log.error({ method: request.method, route: url }, 'route has no permission entry: refused');
-      return reply.code(403).send(envelope(ROLE_REFUSED));
+      reply.code(403).send(envelope(ROLE_REFUSED));
+      return; // answered: the chain stops without done()
     }
-    if (!allows(callerOf(request).role ?? 'viewer', permission))
-      return reply.code(403).send(envelope(ROLE_REFUSED));
-    return undefined;
+    if (!allows(callerOf(request).role ?? 'viewer', permission)) {
+      reply.code(403).send(envelope(ROLE_REFUSED));
+      return;
+    }
+    done();
   });
 }

@@ -5,6 +5,7 @@ import { ExitCode } from '../../src/cli/io.js';
 import { RESOURCES, runManage } from '../../src/cli/manage-command.js';
 import { captureIo } from '../helpers/cli-io.js';
 import { startPlatformServer, tempDataDir } from '../helpers/platform-server.js';
+import { testBackend } from '../helpers/test-backend.js';
 
 interface UserAnswer {
   id: number;
@@ -72,7 +73,11 @@ test('devgate user create|list|set-role|set-password|delete against a running se
   assert.match(last.stderr, /last Admin of the root organization/);
 });
 
-test('devgate user --offline on a stopped data directory; the restarted server signs the user in', async (t) => {
+const sqliteOnly = testBackend === 'postgres' ? '--offline works on a SQLite data directory only' : false;
+
+test('devgate user --offline on a stopped data directory; the restarted server signs the user in', {
+  skip: sqliteOnly,
+}, async (t) => {
   const dir = await tempDataDir(t, 'devgate-users-');
   const running = await startPlatformServer(t, join(dir, 'data'));
   await running.close();

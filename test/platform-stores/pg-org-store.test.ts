@@ -43,9 +43,10 @@ test(
     const store = createPostgresOrgStore(pool);
     const root = await store.insert(newOrg({ type: 'ROOT' }));
     const org = await store.insert(newOrg({ parentOrganizationId: root.id }));
-    await pool.query("INSERT INTO users (org_id, email, name, created_at) VALUES ($1, 'a@b.c', 'A', 0)", [
-      org.id,
-    ]);
+    await pool.query(
+      "INSERT INTO users (org_id, email, name, role, password_hash, created_at) VALUES ($1, 'a@b.c', 'A', 'viewer', '!', 0)",
+      [org.id],
+    );
     const { rows } = await pool.query<{ id: number }>(
       `INSERT INTO oauth_clients (client_id, name, org_id, redirect_urls, secret_hash, created_at)
      VALUES ('oa2-client-id_x', 'c', $1, '[]', 'h', 0) RETURNING id`,

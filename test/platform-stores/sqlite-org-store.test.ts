@@ -26,7 +26,9 @@ test('SQLite OrgStore - deleting an org removes its users and OAuth clients with
   const store = createSqliteOrgStore(db);
   const root = await store.insert(newOrg({ type: 'ROOT' }));
   const org = await store.insert(newOrg({ parentOrganizationId: root.id }));
-  db.prepare("INSERT INTO users (org_id, email, name, created_at) VALUES (?, 'a@b.c', 'A', 0)").run(org.id);
+  db.prepare(
+    "INSERT INTO users (org_id, email, name, role, password_hash, created_at) VALUES (?, 'a@b.c', 'A', 'viewer', '!', 0)",
+  ).run(org.id);
   const client = db
     .prepare(
       `INSERT INTO oauth_clients (client_id, name, org_id, redirect_urls, secret_hash, created_at)

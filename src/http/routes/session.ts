@@ -15,9 +15,10 @@ const security = [{ sessionCookie: [] }];
 const sessionAnswer = { 200: { $ref: 'Session#' }, ...errorResponses };
 
 /** The answer of sign-in and `GET /session`. */
-function sessionView(session: ActiveSession) {
+async function sessionView(platform: Platform, session: ActiveSession) {
   const { id, email, name } = session.user;
-  return { user: { id, email, name }, memberships: session.memberships, csrfToken: session.csrfToken };
+  const memberships = await platform.sessions.namedMemberships(session);
+  return { user: { id, email, name }, memberships, csrfToken: session.csrfToken };
 }
 
 /** `HttpOnly` (no script reads it), `SameSite=Lax` (no cross-site writes carry it), `Secure` on HTTPS. */
@@ -55,7 +56,7 @@ function loginRoute(app: FastifyInstance, platform: Platform, throttle: HttpThro
       }
       throttle.succeeded(request);
       reply.setCookie(SESSION_COOKIE, session.sessionId, cookieOptions(request));
-      return reply.header('cache-control', 'no-store').send(sessionView(session));
+      return reply.header('cache-control', 'no-store').send(await sessionView(platform, session));
     },
   );
 }
@@ -84,7 +85,7 @@ function sessionRoutes(app: FastifyInstance, platform: Platform): void {
   app.get(base, { schema: current }, async (request, reply) => {
     const live = await liveSession(request, reply, platform);
     if (live === undefined) return reply;
-    return reply.header('cache-control', 'no-store').send(sessionView(live.session));
+    return reply.header('cache-control', 'no-store').send(await sessionView(platform, live.session));
   });
   const logout = { tags, security, summary: 'Sign out', response: { 204: noContent, ...errorResponses } };
   app.post(`${base}/logout`, { schema: logout }, async (request, reply) => {

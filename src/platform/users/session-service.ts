@@ -24,8 +24,12 @@ export const NO_ORG_ACCESS = 'No access to this organization.';
 
 export interface Membership {
   readonly orgId: number;
-  readonly orgName: string;
   readonly role: Role;
+}
+
+/** A membership as the console shows it. */
+export interface NamedMembership extends Membership {
+  readonly orgName: string;
 }
 
 /** A live session: who, with what memberships, and the CSRF token its writes must carry. */
@@ -43,6 +47,8 @@ export interface SessionService {
   ): Promise<(ActiveSession & { readonly sessionId: string }) | undefined>;
   /** The session behind a cookie's id; undefined when unknown, expired, or its user is gone. */
   resume(sessionId: string): Promise<ActiveSession | undefined>;
+  /** The memberships with their organizations' names (the sign-in answer). */
+  namedMemberships(session: ActiveSession): Promise<readonly NamedMembership[]>;
   logout(sessionId: string): Promise<void>;
   /**
    * The caller a session acts as in `orgId` (header `X-Devgate-Org`; default: the first membership):
@@ -97,7 +103,7 @@ class StoreSessionService implements SessionService {
     };
     await this.#store.insertSession(record);
     this.#logger.info({ userId: user.id }, 'user signed in');
-    return { ...(await this.#describe(user, record)), sessionId };
+    return { ...this.#describe(user, record), sessionId };
   }
 
   async resume(sessionId: string): Promise<ActiveSession | undefined> {
@@ -116,6 +122,15 @@ class StoreSessionService implements SessionService {
       await this.#store.touchSession(hash, now, Math.min(now + this.#idleMs, session.expiresAt));
     }
     return this.#describe(user, session);
+  }
+
+  async namedMemberships(session: ActiveSession): Promise<readonly NamedMembership[]> {
+    return Promise.all(
+      session.memberships.map(async (m) => {
+        const org = await this.#orgs.get({ orgId: m.orgId, actor: 'system' }, m.orgId);
+        return { orgId: m.orgId, orgName: org.name, role: m.role };
+      }),
+    );
   }
 
   async logout(sessionId: string): Promise<void> {
@@ -165,11 +180,11 @@ class StoreSessionService implements SessionService {
     await this.#store.pruneExpiredSessions(now);
   }
 
-  async #describe(user: StoredUser, session: SessionRecord): Promise<ActiveSession> {
-    const org = await this.#orgs.get({ orgId: user.orgId, actor: 'system' }, user.orgId);
+  /** No store read: the API hook resumes a session on every request. */
+  #describe(user: StoredUser, session: SessionRecord): ActiveSession {
     return {
       user: publicUser(user),
-      memberships: [{ orgId: user.orgId, orgName: org.name, role: user.role }],
+      memberships: [{ orgId: user.orgId, role: user.role }],
       csrfToken: session.csrfToken,
     };
   }

@@ -25,6 +25,7 @@ describe('devgate start settings', () => {
     assert.equal(config.platform.accessTokenTtlSec, 86_400);
     assert.deepEqual(config.rootOrg, { name: 'My Organization', tz: 'UTC' });
     assert.equal(config.demo, false);
+    assert.equal(config.adminEmail, 'admin@devgate.local');
   });
 
   test('platform flags, broker flags and --demo', () => {
@@ -48,6 +49,12 @@ describe('devgate start settings', () => {
       'Acme Corp',
       '--tz',
       'Europe/Kyiv',
+      '--session-idle',
+      '600',
+      '--session-max-age',
+      '3600',
+      '--admin-email',
+      'Ops@Example.com',
     ]);
     assert.equal(config.demo, true);
     assert.equal(config.server.dataDir, '/srv/devgate/state');
@@ -58,8 +65,11 @@ describe('devgate start settings', () => {
       refreshTokenTtlSec: 7200,
       historyRetentionDays: 30,
       maxDatastreamsPerTemplate: 200,
+      sessionIdleSec: 600,
+      sessionMaxAgeSec: 3600,
     });
     assert.deepEqual(config.rootOrg, { name: 'Acme Corp', tz: 'Europe/Kyiv' });
+    assert.equal(config.adminEmail, 'ops@example.com');
   });
 
   test('environment variables and the config file section "platform"', () => {
@@ -108,6 +118,8 @@ describe('devgate start settings', () => {
     });
     rejects(/--tz: "Nowhere\/City" is not an IANA time zone/, ['--tz', 'Nowhere/City']);
     rejects(/--org-name: expected a non-empty string/, ['--org-name', ' ']);
+    rejects(/--admin-email: "nobody" is not an email address/, ['--admin-email', 'nobody']);
+    rejects(/--session-idle: expected an integer 60-86400/, ['--session-idle', '10']);
     rejects(
       /unknown setting "platform.orgDepth"/,
       ['--config', '/c.json'],

@@ -150,6 +150,7 @@ test('spec §6.3 tokens - client_credentials gives 43-char bearer and refresh to
   assert.deepEqual(await oauth.authenticateBearer(tokens.access_token), {
     orgId: root.id,
     actor: `oauth:${client.clientId}`,
+    role: 'admin',
   });
 });
 

@@ -79,8 +79,8 @@ export class DeviceFeed {
   }
 
   #emit(set: ReadonlySet<DeviceChangeListener>, change: DeviceChange): void {
-    // A copy: a listener may unsubscribe itself (overflow) while the set is walked.
-    for (const listener of [...set]) {
+    // No copy: a Set walk tolerates a listener deleting itself (overflow) meanwhile.
+    for (const listener of set) {
       try {
         listener(change);
       } catch (err) {

@@ -37,19 +37,27 @@ interface ControlProps {
 export function DatastreamControl(props: ControlProps) {
   const { ds } = props;
   const action = useAction();
-  const write = (value: Value) =>
-    action.run(() =>
+  // What the user chose, shown until the device's value (from the live stream) or an error
+  // replaces it: a controlled input would otherwise snap back while the write is on its way.
+  const [chosen, setChosen] = useState<{ value: Value } | undefined>(undefined);
+  useEffect(() => setChosen(undefined), [props.value]);
+  const write = async (value: Value) => {
+    setChosen({ value });
+    const ok = await action.run(() =>
       post('/api/v1/organization/device/datastream', {
         deviceId: props.deviceId,
         dataStreamId: ds.id,
         value,
       }),
     );
+    if (!ok) setChosen(undefined);
+  };
+  const shown = chosen === undefined ? props.value : chosen.value;
   const id = `control-${ds.id}`;
-  const disabled = props.disabled || action.busy;
+  const disabled = props.disabled;
   let control: preact.JSX.Element;
   if (isSwitch(ds)) {
-    const on = truthy(props.value);
+    const on = truthy(shown);
     control = (
       <input
         id={id}
@@ -65,16 +73,16 @@ export function DatastreamControl(props: ControlProps) {
       />
     );
   } else if (isRanged(ds)) {
-    control = <Slider id={id} ds={ds} value={props.value} disabled={disabled} onCommit={write} />;
+    control = <Slider id={id} ds={ds} value={shown} disabled={disabled} onCommit={write} />;
   } else if (ds.type === 'Enum') {
     control = (
       <select
         id={id}
-        value={String(props.value ?? '')}
+        value={String(shown ?? '')}
         disabled={disabled}
         onChange={(e) => write(Number(e.currentTarget.value))}
       >
-        {props.value === undefined && <option value="">—</option>}
+        {(shown === undefined || shown === null) && <option value="">—</option>}
         {(ds.enumValues ?? []).map((entry) => (
           <option key={entry.value} value={String(entry.value)}>
             {entry.label}
@@ -83,7 +91,7 @@ export function DatastreamControl(props: ControlProps) {
       </select>
     );
   } else {
-    control = <TextControl id={id} ds={ds} value={props.value} disabled={disabled} onCommit={write} />;
+    control = <TextControl id={id} ds={ds} value={shown} disabled={disabled} onCommit={write} />;
   }
   return (
     <div class="control">

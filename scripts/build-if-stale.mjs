@@ -1,11 +1,12 @@
-// `npm start` runs this instead of a full `tsc`: a type-check of the whole project takes tens of
-// seconds even when nothing changed, so the build runs only when a source is newer than the last
-// successful build (the stamp written below). Plain JavaScript: it must run before anything is built.
+// `npm start` runs this instead of a full `tsc` and `vite build`: a type-check of the whole project
+// takes tens of seconds even when nothing changed, so each build runs only when one of its sources
+// is newer than its last successful build (the stamps written below). Plain JavaScript: it must run before anything is built.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const STAMP = join('dist', '.build-stamp');
+const CONSOLE_STAMP = join('dist', '.console-build-stamp');
 const SOURCES = ['src', 'test', 'bench'];
 const CONFIG = ['tsconfig.json', 'package.json', 'package-lock.json'];
 
@@ -33,18 +34,42 @@ function newest(dir) {
   return latest;
 }
 
-const built = mtimeMs(STAMP);
-const changed = Math.max(...SOURCES.map(newest), ...CONFIG.map(mtimeMs));
-if (built > 0 && changed < built) process.exit(0);
+/** Runs `args` with node; exits with its status when it fails. */
+function run(args) {
+  const child = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (child.status !== 0) process.exit(child.status ?? 1);
+}
 
-console.log('Building (tsc)…');
-const startedAt = new Date();
-const tsc = spawnSync(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
-  stdio: 'inherit',
+/**
+ * Runs `build` when a file under `sources` (or a `config` file) is newer than `stamp`, then writes
+ * the stamp. The stamp carries the time the build started: a source saved during the build is
+ * newer, so the next start builds again.
+ */
+function buildIfStale(stamp, sources, config, label, build) {
+  const built = mtimeMs(stamp);
+  const changed = Math.max(...sources.map(newest), ...config.map(mtimeMs));
+  if (built > 0 && changed < built) return;
+  console.log(`Building (${label})…`);
+  const startedAt = new Date();
+  build();
+  mkdirSync('dist', { recursive: true });
+  writeFileSync(stamp, `${startedAt.toISOString()}\n`);
+  utimesSync(stamp, startedAt, startedAt);
+}
+
+buildIfStale(STAMP, SOURCES, CONFIG, 'tsc', () =>
+  run([join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']),
+);
+// The web console (decision 0026): typechecked with its own tsconfig, bundled by Vite into
+// dist/console. Its stamp sits outside dist/console, which each Vite build empties.
+buildIfStale(CONSOLE_STAMP, ['console'], ['package.json', 'package-lock.json'], 'web console', () => {
+  run([join('node_modules', 'typescript', 'bin', 'tsc'), '-p', join('console', 'tsconfig.json')]);
+  run([
+    join('node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '--config',
+    join('console', 'vite.config.ts'),
+    '--logLevel',
+    'warn',
+  ]);
 });
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
-mkdirSync('dist', { recursive: true });
-// The stamp carries the time the build started: a source saved during the build is newer, so the
-// next start builds again.
-writeFileSync(STAMP, `${startedAt.toISOString()}\n`);
-utimesSync(STAMP, startedAt, startedAt);

@@ -24,6 +24,22 @@ function listenerRows(config: StartConfig, server: DevgateServer): Array<[string
   return rows;
 }
 
+/** The web console's addresses: the same listeners as the API (decision 0026). */
+function consoleRows(config: StartConfig, server: DevgateServer): Array<[string, string]> {
+  const host = hostForUrl(consoleHost(config.server.host));
+  const { http, https } = server.addresses;
+  const urls = [
+    ...(http === undefined ? [] : [`http://${host}:${http}/`]),
+    ...https.map((port) => `https://${host}:${port}/`),
+  ];
+  return urls.length === 0 ? [] : [['console', urls.join(', ')]];
+}
+
+/** A wildcard bind address is not one a browser can open: show the loopback name instead. */
+function consoleHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
+}
+
 /** The human summary `devgate start` prints once the listeners are bound. Never prints a secret. */
 export function startSummary(
   version: string,
@@ -36,6 +52,7 @@ export function startSummary(
     'organization',
     `${admin.root.name} (#${admin.root.id})${admin.rootCreated ? ', created now' : ''}`,
   ]);
+  rows.push(...consoleRows(config, server));
   const credentials = admin.clientCreated ? 'new admin OAuth client written to' : 'admin OAuth client in';
   rows.push(['admin', `${credentials} ${admin.credentialsPath} (owner-only; keep it secret)`]);
   const email = admin.credentials.email;

@@ -16,6 +16,7 @@ import type { OperatedServer } from '../observability/readiness.js';
 import type { OtaService } from '../ota/types.js';
 import type { Platform } from '../platform/platform.js';
 import { requireCaller } from './auth.js';
+import { registerConsole } from './console-site.js';
 import type { DeviceUploads, Presence, RouteContext } from './context.js';
 import { formatValidationError, frameworkErrorHandler, installErrorHandling } from './errors.js';
 import { LiveStreams } from './live/live-streams.js';
@@ -70,6 +71,8 @@ export interface HttpAppDeps {
   readonly uploads?: DeviceUploads;
   /** Failed-login throttling, shared with the MQTT listeners (absent: none). */
   readonly authThrottle?: AuthThrottle;
+  /** The built web console (default `dist/console`); without its index.html, `/` answers 503. */
+  readonly consoleDir?: string;
   /** The console's live streams and their limits (absent: default limits). Closed with the app. */
   readonly liveStreams?: LiveStreams;
 }
@@ -161,7 +164,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const logger = deps.logger.child({ component: 'http' });
   const app = newInstance(logger, bodyLimit);
-  installErrorHandling(app, bodyLimit);
+  const site = await registerConsole(app, deps.consoleDir);
+  installErrorHandling(app, bodyLimit, site.fallback);
   installRequestHooks(app, logger);
   // Bodies are JSON (forms only at the token endpoint); a text body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');

@@ -165,7 +165,11 @@ export function frameworkErrorHandler(
  * The one error handler: platform errors keep their status and message, bad input is a 400 naming
  * the field, an oversized body a 413, anything else a 500 whose details stay in the log.
  */
-export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  bodyLimit: number,
+  notFoundFallback?: (request: FastifyRequest, reply: FastifyReply) => boolean,
+): void {
   app.setErrorHandler((err, request, reply) => {
     // A route may have its own limit (firmware upload).
     const known = classify(err, request.routeOptions.bodyLimit ?? bodyLimit);
@@ -189,6 +193,8 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
   });
   // Only the path is echoed: a query string may carry a client secret.
   app.setNotFoundHandler((request, reply) => {
+    // A client-side route of the web console answers its index.html.
+    if (notFoundFallback?.(request, reply) === true) return reply;
     const path = request.url.split('?', 1)[0] ?? '/';
     return reply.code(404).send(envelope(`Unknown endpoint ${request.method} ${path}.`));
   });

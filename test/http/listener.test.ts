@@ -70,9 +70,9 @@ test('spec §6.3/§6.4 the HTTP API served on a real HTTP listener (fetch)', asy
   assert.equal(unauthorized.status, 401);
   assert.deepEqual(await unauthorized.json(), { error: { message: 'No token provided.' } });
 
-  const missing = await fetch(`${base}/nowhere`);
+  const missing = await fetch(`${base}/api/nowhere`);
   assert.equal(missing.status, 404);
-  assert.deepEqual(await missing.json(), { error: { message: 'Unknown endpoint GET /nowhere.' } });
+  assert.deepEqual(await missing.json(), { error: { message: 'Unknown endpoint GET /api/nowhere.' } });
 
   const doc = await fetch(`${base}/api/openapi.json`);
   assert.equal(doc.status, 200);

@@ -211,7 +211,8 @@ test('Operations /metrics on devgate start: devices online, scope denials, HTTP 
   const connected = await fetch(`${running.httpUrl}/external/api/isHardwareConnected?token=${token}`);
   assert.equal(connected.status, 200);
   assert.equal(await connected.text(), 'true');
-  assert.equal((await fetch(`${running.httpUrl}/no/such/path/${token}?token=${token}`)).status, 404);
+  // Under /api: other unknown paths are the web console's client-side routes (index.html).
+  assert.equal((await fetch(`${running.httpUrl}/api/no/such/path/${token}?token=${token}`)).status, 404);
   assert.equal((await fetch(`${running.httpUrl}/api/v1/organization/profile`)).status, 401);
 
   const response = await fetch(`${running.httpUrl}/metrics`);

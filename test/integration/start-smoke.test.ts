@@ -76,6 +76,12 @@ describe('devgate start (built CLI)', () => {
     assert.equal(await mode(join(dataDir, 'secret.key')), 0o600);
     assert.match(credentials.clientId, /^oa2-client-id_/);
     assert.match(cli.output.stdout, /admin-credentials\.json/);
+    // The web console's address on the HTTP listener and where the admin's sign-in is.
+    assert.ok(
+      cli.output.stdout.includes(`console      http://127.0.0.1:${listeners.http}/`),
+      cli.output.stdout,
+    );
+    assert.match(cli.output.stdout, /console user +\S+@\S+ .*admin-credentials\.json/);
     assert.match(demo.templateId, /^TMPL[A-Za-z0-9]{8,10}$/);
     assert.equal(demo.devices.length, 3);
     assert.deepEqual(demo.datastreams.map((d) => d.type).sort(), [

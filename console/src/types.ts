@@ -47,6 +47,10 @@ export interface Device {
   firstConnectTime?: number;
   ip?: string;
   createdAt?: number;
+  /** Presence now (the device lists and the device view carry it). */
+  isHardwareConnected?: boolean;
+  /** Now while online; else when it went offline; null: never. */
+  lastSeenAt?: number | null;
 }
 
 export type Value = number | string | boolean | number[] | null;
@@ -66,10 +70,8 @@ export interface MetaFieldValue {
 }
 
 export interface DeviceDetails extends Device {
-  isHardwareConnected?: boolean;
   templateName?: string;
   blynkTemplateId?: string;
-  lastSeenAt?: number | null;
   dataStreamValues?: DataStreamValue[];
   metaFieldValues?: MetaFieldValue[];
 }

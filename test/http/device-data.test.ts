@@ -167,3 +167,23 @@ test('spec §6.4 device metafield values: built-ins, defaults and stored values'
   assert.equal(after.find((v) => v.name === 'Serial')?.value, 'SN-42');
   assert.equal(after.length, world.rootTemplate.metaFields.length);
 });
+
+test('spec §5.10 the device list and search carry each device presence and when it was last seen', async (t) => {
+  const online = new Set<number>();
+  const world = await openApiWorld(t, { presence: { isOnline: (id) => online.has(id) } });
+  const admin = await world.client(world.orgs.root);
+  online.add(world.aDevice.id);
+  type Listed = { id: number; isHardwareConnected: boolean; lastSeenAt: number | null };
+  for (const url of [
+    '/api/v1/organization/devices?includeSubOrgDevices=true',
+    '/api/v1/organization/search/devices?query=Device',
+  ]) {
+    const page = (await world.call({ url, as: admin })).json() as { content: Listed[] };
+    const a = page.content.find((d) => d.id === world.aDevice.id);
+    const b = page.content.find((d) => d.id === world.bDevice.id);
+    assert.equal(a?.isHardwareConnected, true, url);
+    assert.equal(a?.lastSeenAt, world.clock.now(), 'online: seen now');
+    assert.equal(b?.isHardwareConnected, false, url);
+    assert.equal(b?.lastSeenAt, null, 'never connected');
+  }
+});

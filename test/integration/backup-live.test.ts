@@ -153,7 +153,10 @@ test('CLI: devgate export --include-key and devgate import (spawned) restore a d
   const target = await tempDataDir(t, 'devgate-backup-cli-dst-');
   const imported = spawnCli(t, ['import', archive, '--data-dir', target], { timeoutMs: 30_000 });
   assert.equal(await cliExit(imported), 0, imported.output.stderr);
-  assert.match(imported.output.stdout, /imported \d+ records and 1 firmware files .*; wrote .*\/secret\.key\n$/);
+  assert.match(
+    imported.output.stdout,
+    /imported \d+ records and 1 firmware files .*; wrote .*\/secret\.key\n$/,
+  );
   assert.equal(
     await readFile(join(target, SECRET_KEY_FILE), 'utf8'),
     await readFile(join(source, SECRET_KEY_FILE), 'utf8'),

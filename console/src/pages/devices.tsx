@@ -7,14 +7,13 @@ import type { Device, Page, Template } from '../types.js';
 /** The server pages (50 a page): the console never loads a whole fleet. */
 export const DEVICE_PAGE_SIZE = 50;
 
-/** Online from the connection times the device record carries (the device page asks presence). */
+/** The server's presence (spec §5.10: a device stays online for its template's offline delay). */
 export function isOnline(device: Device): boolean {
-  if (device.connectTime === undefined) return false;
-  return device.disconnectTime === undefined || device.connectTime > device.disconnectTime;
+  return device.isHardwareConnected === true;
 }
 
 export function lastSeen(device: Device): number | undefined {
-  return isOnline(device) ? Date.now() : (device.disconnectTime ?? device.connectTime);
+  return device.lastSeenAt ?? undefined;
 }
 
 function devicesUrl(search: string, page: number): string {

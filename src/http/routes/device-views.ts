@@ -78,19 +78,26 @@ export async function metaFieldValues(ctx: RouteContext, device: Device): Promis
   }));
 }
 
+/** Whether the device is online now (spec §5.10) and when it was last seen. */
+export function presenceOf(ctx: RouteContext, device: Device) {
+  const online = ctx.presence?.isOnline(device.id) ?? false;
+  return {
+    lastSeenAt: online ? ctx.clock.now() : (device.disconnectTime ?? null),
+    isHardwareConnected: online,
+  };
+}
+
 /**
  * spec §5.4 full device view, plus what the console's device page shows: the template's name and
  * `TMPL…` id, and when the device was last seen (now while online; else when it went offline).
  */
 export async function deviceDetails(ctx: RouteContext, device: Device) {
   const template = templateOf(ctx, device);
-  const online = ctx.presence?.isOnline(device.id) ?? false;
   return {
     ...device,
     templateName: template.name,
     blynkTemplateId: template.templateId,
-    lastSeenAt: online ? ctx.clock.now() : (device.disconnectTime ?? null),
-    isHardwareConnected: online,
+    ...presenceOf(ctx, device),
     dataStreamValues: await dataStreamValues(ctx, device),
     metaFieldValues: await metaFieldValues(ctx, device),
   };

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../../platform/errors.js';
+import type { Device, Page } from '../../platform/model.js';
 import type { DeviceInput } from '../../platform/services.js';
 import { callerOf } from '../auth.js';
 import type { RouteContext } from '../context.js';
@@ -14,12 +15,12 @@ import {
   query,
 } from '../schemas/common.js';
 import { deviceTransferBody, deviceUpdateBody } from '../schemas/device.js';
-import { deviceDetails } from './device-views.js';
+import { deviceDetails, presenceOf } from './device-views.js';
 
 const op = operationsOf('devices');
 const byDeviceId = query({ deviceId: idParam }, ['deviceId']);
 const one = { 200: { $ref: 'Device#' }, ...errorResponses };
-const page = { 200: pageOf('Device'), ...errorResponses };
+const page = { 200: pageOf('ListedDevice'), ...errorResponses };
 
 export interface DeviceCreateBody {
   templateId: number | string;
@@ -110,14 +111,20 @@ function deviceListRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ...(orgId === undefined ? {} : { orgId }),
       ...(includeSubOrgDevices === undefined ? {} : { includeSubOrgDevices }),
     };
-    return devices.list(callerOf(request), { ...filter, ...pageRequest(request.query) });
+    return listed(ctx, await devices.list(callerOf(request), { ...filter, ...pageRequest(request.query) }));
   });
   const search = op('Search devices by name', { querystring: searchQuery, response: page });
   app.get<{ Querystring: PageQuery & { query: string } }>(
     '/api/v1/organization/search/devices',
     { schema: search },
-    async (request) => devices.search(callerOf(request), request.query.query, pageRequest(request.query)),
+    async (request) =>
+      listed(ctx, await devices.search(callerOf(request), request.query.query, pageRequest(request.query))),
   );
+}
+
+/** A page of devices with each one's presence (the console's list shows who is online). */
+function listed(ctx: RouteContext, page: Page<Device>) {
+  return { ...page, content: page.content.map((device) => ({ ...device, ...presenceOf(ctx, device) })) };
 }
 
 /** `POST …/device/transfer` `{deviceId, newOrgId | newUserId}` (spec §6.4). */

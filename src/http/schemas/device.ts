@@ -42,6 +42,22 @@ const deviceProperties = {
 /** spec §5.4 minimal view (`baseInfo`); the token is never part of it. */
 export const deviceSchema = { $id: 'Device', type: 'object', properties: deviceProperties } as const;
 
+/** Presence as the device view and the device lists give it (ours, beside spec §5.4's fields). */
+const presenceProperties = {
+  lastSeenAt: {
+    ...nullableInteger,
+    description: 'now while online; else when it went offline; null: never',
+  },
+  isHardwareConnected: { type: 'boolean', description: 'online now (presence, spec §5.10)' },
+} as const;
+
+/** A device in a list or search page: the device and its presence. */
+export const listedDeviceSchema = {
+  $id: 'ListedDevice',
+  type: 'object',
+  properties: { ...deviceProperties, ...presenceProperties },
+} as const;
+
 /** A device as created: the only answers that carry its token besides the explicit reveal. */
 export const deviceWithTokenSchema = {
   $id: 'DeviceWithToken',
@@ -81,11 +97,7 @@ export const deviceDetailsSchema = {
     ...deviceProperties,
     templateName: { type: 'string' },
     blynkTemplateId: { type: 'string', description: 'the template as TMPL…' },
-    lastSeenAt: {
-      ...nullableInteger,
-      description: 'now while online; else when it went offline; null: never',
-    },
-    isHardwareConnected: { type: 'boolean' },
+    ...presenceProperties,
     dataStreamValues: { type: 'array', items: { $ref: 'DataStreamValue#' } },
     metaFieldValues: { type: 'array', items: { $ref: 'MetaFieldValue#' } },
   },

@@ -12,6 +12,7 @@ import {
   deviceDetailsSchema,
   deviceSchema,
   deviceWithTokenSchema,
+  listedDeviceSchema,
   metaFieldValueSchema,
 } from './device.js';
 import { organizationSchema } from './organization.js';
@@ -25,6 +26,7 @@ const sharedSchemas = [
   tokenResponseSchema,
   organizationSchema,
   deviceSchema,
+  listedDeviceSchema,
   deviceWithTokenSchema,
   dataStreamValueSchema,
   metaFieldValueSchema,

@@ -103,6 +103,11 @@ test('web console in Chromium', { skip }, async (t) => {
     await page.getByText('Page 1 of 1 (1 in all)').waitFor({ timeout: UI_WAIT_MS });
     const link = page.getByRole('link', { name: 'Boiler room' });
     assert.equal(await link.getAttribute('href'), `/devices/${world.deviceId}`);
+    // spec §5.10: the list shows the server's presence: the MQTT device is connected.
+    await page
+      .locator('tbody tr', { hasText: 'Boiler room' })
+      .locator('.badge.online')
+      .waitFor({ timeout: UI_WAIT_MS });
   });
 
   await t.test(
@@ -175,6 +180,9 @@ test('web console in Chromium', { skip }, async (t) => {
       await chart.locator('canvas').waitFor({ timeout: UI_WAIT_MS });
       const points = Number(await chart.getAttribute('data-points'));
       assert.ok(points >= 30, `points: ${points}`);
+      // A value published now joins the chart from the live stream, without Refresh.
+      await world.device.client.publishAsync('ds/Temperature', '23.5', { qos: 1 });
+      await page.locator(`.chart[data-points="${points + 1}"]`).waitFor({ timeout: UI_WAIT_MS });
       const screenshot = process.env.DEVGATE_CONSOLE_SCREENSHOT;
       if (screenshot !== undefined && screenshot !== '') {
         const path = resolve(screenshot);
@@ -182,6 +190,25 @@ test('web console in Chromium', { skip }, async (t) => {
         await page.setViewportSize({ width: 1280, height: 1400 });
         await page.screenshot({ path, fullPage: false });
       }
+    },
+  );
+
+  await t.test(
+    'spec §5.5 a metadata value edited on the device page reaches the device as downlink/meta/NAME',
+    async (t) => {
+      const page = await signedInPage(world, t);
+      await openDevice(world, page);
+      await page.getByLabel('Hotspot Name', { exact: true }).fill('Boiler room wifi');
+      await page.getByRole('button', { name: 'Save Hotspot Name' }).click();
+      await world.device.inbox.until('downlink/meta/Hotspot Name', UI_WAIT_MS);
+      const sent = world.device.inbox.all.filter((m) => m.topic === 'downlink/meta/Hotspot Name').at(-1);
+      assert.equal(sent?.payload.toString(), 'Boiler room wifi');
+      const stored = await world.api(
+        'GET',
+        `/api/v1/organization/device/metafield?deviceId=${world.deviceId}`,
+      );
+      const values = stored.json as Array<{ name: string; value: string }>;
+      assert.equal(values.find((v) => v.name === 'Hotspot Name')?.value, 'Boiler room wifi');
     },
   );
 

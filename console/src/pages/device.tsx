@@ -5,6 +5,7 @@ import { useLive } from '../live.js';
 import { can, useSession } from '../session.js';
 import type { DataStream, DataStreamValue, DeviceDetails, DeviceEvent, Page, Value } from '../types.js';
 import { DatastreamControl, isWritable } from './device-controls.js';
+import { DeviceMetadata } from './device-metadata.js';
 import { DeviceToken } from './device-token.js';
 import { HistoryChart } from './history-chart.js';
 
@@ -55,12 +56,16 @@ export function DevicePage(props: { deviceId: number }) {
   const [events, setEvents] = useState<DeviceEvent[]>([]);
   const [liveState, setLiveState] = useState('connecting');
   const [chartKey, setChartKey] = useState(0);
+  const [lastLive, setLastLive] = useState<DataStreamValue | undefined>(undefined);
   useLive(deviceId, {
     snapshot: (snapshot, isConnected) => {
       setValues(byId(snapshot));
       if (isConnected !== undefined) setConnected(isConnected);
     },
-    value: (v) => setValues((old) => withValue(old ?? byId(device.data?.dataStreamValues ?? []), v)),
+    value: (v) => {
+      setValues((old) => withValue(old ?? byId(device.data?.dataStreamValues ?? []), v));
+      setLastLive(v);
+    },
     online: (isConnected) => setConnected(isConnected),
     event: (e) => setEvents((old) => [e, ...old].slice(0, 50)),
     status: setLiveState,
@@ -137,10 +142,16 @@ export function DevicePage(props: { deviceId: number }) {
           Refresh chart
         </button>
         {datastreams.data !== undefined && (
-          <HistoryChart deviceId={deviceId} datastreams={datastreams.data} refreshKey={chartKey} />
+          <HistoryChart
+            deviceId={deviceId}
+            datastreams={datastreams.data}
+            refreshKey={chartKey}
+            {...(lastLive === undefined ? {} : { live: lastLive })}
+          />
         )}
       </section>
       <Events deviceId={deviceId} live={events} />
+      <DeviceMetadata deviceId={deviceId} fields={d.metaFieldValues ?? []} editable={!readOnly} />
       <DeviceFacts device={d} />
       {can.manage(session.role) && <DeviceToken deviceId={deviceId} />}
     </article>
@@ -189,56 +200,43 @@ function DeviceFacts(props: { device: DeviceDetails }) {
     ['Receive buffer', hw.rxbuff],
   ];
   return (
-    <>
-      <section aria-labelledby="meta-title">
-        <h2 id="meta-title">Metadata</h2>
-        <dl class="facts">
-          {(d.metaFieldValues ?? []).map((m) => (
-            <div key={m.id}>
-              <dt>{m.name}</dt>
-              <dd>{m.value === '' ? '—' : m.value}</dd>
-            </div>
-          ))}
-        </dl>
-      </section>
-      <section aria-labelledby="hardware-title">
-        <h2 id="hardware-title">Hardware</h2>
-        <dl class="facts">
-          {hardware.map(([name, value]) => (
-            <div key={name}>
-              <dt>{name}</dt>
-              <dd>{value ?? '—'}</dd>
-            </div>
-          ))}
-          <div>
-            <dt>Template</dt>
-            <dd>
-              {d.templateName ?? `#${d.templateId}`}
-              {d.blynkTemplateId ? ` (${d.blynkTemplateId})` : ''}
-            </dd>
+    <section aria-labelledby="hardware-title">
+      <h2 id="hardware-title">Hardware</h2>
+      <dl class="facts">
+        {hardware.map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd>{value ?? '—'}</dd>
           </div>
-          <div>
-            <dt>Status</dt>
-            <dd>{d.status}</dd>
-          </div>
-          <div>
-            <dt>Last seen</dt>
-            <dd>{formatTime(d.lastSeenAt)}</dd>
-          </div>
-          <div>
-            <dt>Last connected</dt>
-            <dd>{formatTime(d.connectTime)}</dd>
-          </div>
-          <div>
-            <dt>Last disconnected</dt>
-            <dd>{formatTime(d.disconnectTime)}</dd>
-          </div>
-          <div>
-            <dt>IP address</dt>
-            <dd>{d.ip ?? '—'}</dd>
-          </div>
-        </dl>
-      </section>
-    </>
+        ))}
+        <div>
+          <dt>Template</dt>
+          <dd>
+            {d.templateName ?? `#${d.templateId}`}
+            {d.blynkTemplateId ? ` (${d.blynkTemplateId})` : ''}
+          </dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>{d.status}</dd>
+        </div>
+        <div>
+          <dt>Last seen</dt>
+          <dd>{formatTime(d.lastSeenAt)}</dd>
+        </div>
+        <div>
+          <dt>Last connected</dt>
+          <dd>{formatTime(d.connectTime)}</dd>
+        </div>
+        <div>
+          <dt>Last disconnected</dt>
+          <dd>{formatTime(d.disconnectTime)}</dd>
+        </div>
+        <div>
+          <dt>IP address</dt>
+          <dd>{d.ip ?? '—'}</dd>
+        </div>
+      </dl>
+    </section>
   );
 }

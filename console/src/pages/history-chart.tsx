@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { get, qs } from '../api.js';
 import { ErrorText, useLoad } from '../components.js';
-import type { DataStream, Page, Value } from '../types.js';
+import type { DataStream, DataStreamValue, Page, Value } from '../types.js';
 
 const HOUR = 3_600_000;
 const RANGES: Array<[string, number]> = [
@@ -15,6 +15,8 @@ const RANGES: Array<[string, number]> = [
 /** History pages of 1000, at most 10: a chart never holds more than 10 000 points. */
 const PAGE_SIZE = 1000;
 const MAX_PAGES = 10;
+/** Live points added to a loaded chart at most; past that the oldest added ones go. */
+const MAX_LIVE_POINTS = 2000;
 
 interface Point {
   createdAt: number;
@@ -50,6 +52,29 @@ async function loadHistory(
   return [points.map((p) => p.createdAt / 1000), points.map((p) => numeric(p.value))];
 }
 
+/**
+ * The loaded history plus the live points that came after its newest one (an older point, such as
+ * an import, is history the next load shows), trimmed to the relative range's window.
+ */
+function withLive(
+  data: uPlot.AlignedData,
+  live: ReadonlyArray<readonly [number, number | null]>,
+  span: number | undefined,
+): uPlot.AlignedData {
+  if (live.length === 0) return data;
+  const times = [...(data[0] as number[])];
+  const values = [...(data[1] as Array<number | null>)];
+  for (const [t, v] of live) {
+    if (times.length > 0 && t < (times[times.length - 1] as number)) continue;
+    times.push(t);
+    values.push(v);
+  }
+  if (span === undefined) return [times, values];
+  const oldest = (times[times.length - 1] as number) - span / 1000;
+  const first = times.findIndex((t) => t >= oldest);
+  return [times.slice(first), values.slice(first)];
+}
+
 function toInputTime(ms: number): string {
   const local = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
   return local.toISOString().slice(0, 16);
@@ -61,7 +86,13 @@ function bounds(range: Range, now: number): { from: number; to: number } {
   return range.kind === 'relative' ? { from: now - range.span, to: now } : range;
 }
 
-export function HistoryChart(props: { deviceId: number; datastreams: DataStream[]; refreshKey: number }) {
+export function HistoryChart(props: {
+  deviceId: number;
+  datastreams: DataStream[];
+  refreshKey: number;
+  /** The newest value from the live stream: a chart of a relative range grows with it. */
+  live?: DataStreamValue;
+}) {
   const chartable = props.datastreams.filter(isChartable);
   const [dsId, setDsId] = useState<number | undefined>(chartable[0]?.id);
   const [range, setRange] = useState<Range>({ kind: 'relative', span: HOUR });
@@ -73,6 +104,20 @@ export function HistoryChart(props: { deviceId: number; datastreams: DataStream[
     const { from, to } = bounds(range, Date.now());
     return loadHistory(props.deviceId, ds.id, from, to);
   }, [props.deviceId, ds?.id, range, props.refreshKey]);
+  const [livePoints, setLivePoints] = useState<Array<readonly [number, number | null]>>([]);
+  useEffect(() => setLivePoints([]), [history.data]);
+  useEffect(() => {
+    const v = props.live;
+    if (v === undefined || v.updatedAt === null || v.dataStreamId !== ds?.id || range.kind !== 'relative')
+      return;
+    const point = [v.updatedAt / 1000, numeric(v.value)] as const;
+    setLivePoints((old) => [...old, point].slice(-MAX_LIVE_POINTS));
+  }, [props.live]);
+  const span = range.kind === 'relative' ? range.span : undefined;
+  const shown = useMemo(
+    () => (history.data === undefined ? undefined : withLive(history.data, livePoints, span)),
+    [history.data, livePoints, span],
+  );
   if (chartable.length === 0) return <p>No numeric datastreams to chart.</p>;
   return (
     <div class="history">
@@ -132,7 +177,7 @@ export function HistoryChart(props: { deviceId: number; datastreams: DataStream[
         </form>
       </div>
       <ErrorText error={history.error} />
-      {history.data !== undefined && <Plot data={history.data} label={ds?.name ?? ''} units={ds?.units} />}
+      {shown !== undefined && <Plot data={shown} label={ds?.name ?? ''} units={ds?.units} />}
     </div>
   );
 }

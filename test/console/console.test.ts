@@ -110,6 +110,27 @@ test('web console in Chromium', { skip }, async (t) => {
       .waitFor({ timeout: UI_WAIT_MS });
   });
 
+  await t.test('spec §6.4 a device created, renamed and deleted from the console', async (t) => {
+    const page = await signedInPage(world, t);
+    await page.getByRole('button', { name: 'New device' }).click();
+    await page.getByLabel('Device name', { exact: true }).fill('Cellar');
+    await page.getByRole('button', { name: 'Create device' }).click();
+    const status = page.getByRole('status');
+    await status.filter({ hasText: 'Created Cellar' }).waitFor({ timeout: UI_WAIT_MS });
+    const token = (await status.locator('code').textContent()) ?? '';
+    assert.match(token, /^[A-Za-z0-9_-]{20,}$/, 'the new device token is shown once');
+    await status.getByRole('link', { name: 'Cellar' }).click();
+    await page.getByRole('heading', { name: 'Cellar' }).waitFor({ timeout: UI_WAIT_MS });
+    await page.getByLabel('Device name', { exact: true }).fill('Wine cellar');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'Wine cellar' }).waitFor({ timeout: UI_WAIT_MS });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete device' }).click();
+    await page.getByRole('heading', { name: 'Devices' }).waitFor({ timeout: UI_WAIT_MS });
+    const found = await world.api('GET', '/api/v1/organization/search/devices?query=cellar');
+    assert.equal((found.json as { totalElements: number }).totalElements, 0, 'the device is gone');
+  });
+
   await t.test(
     'a value published over MQTT (ds/NAME) appears on the device page live, without a reload',
     async (t) => {

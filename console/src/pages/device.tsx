@@ -5,6 +5,7 @@ import { useLive } from '../live.js';
 import { can, useSession } from '../session.js';
 import type { DataStream, DataStreamValue, DeviceDetails, DeviceEvent, Page, Value } from '../types.js';
 import { DatastreamControl, isWritable } from './device-controls.js';
+import { DeviceManage } from './device-manage.js';
 import { DeviceMetadata } from './device-metadata.js';
 import { DeviceToken } from './device-token.js';
 import { HistoryChart } from './history-chart.js';
@@ -153,6 +154,9 @@ export function DevicePage(props: { deviceId: number }) {
       <Events deviceId={deviceId} live={events} />
       <DeviceMetadata deviceId={deviceId} fields={d.metaFieldValues ?? []} editable={!readOnly} />
       <DeviceFacts device={d} />
+      {!readOnly && (
+        <DeviceManage key={deviceId} deviceId={deviceId} name={d.name} onRenamed={device.reload} />
+      )}
       {can.manage(session.role) && <DeviceToken deviceId={deviceId} />}
     </article>
   );

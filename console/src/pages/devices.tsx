@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, qs } from '../api.js';
 import { ErrorText, formatTime, Link, Pager, useLoad } from '../components.js';
-import { useSession } from '../session.js';
+import { can, useSession } from '../session.js';
 import type { Device, Page, Template } from '../types.js';
+import { NewDevice } from './device-create.js';
 
 /** The server pages (50 a page): the console never loads a whole fleet. */
 export const DEVICE_PAGE_SIZE = 50;
@@ -42,11 +43,13 @@ export function DevicesPage() {
     return () => clearTimeout(timer);
   }, [typed]);
   const devices = useLoad(() => get<Page<Device>>(devicesUrl(search, page)), [search, page]);
+  const { reload } = devices;
   const templateNames = useTemplateNames();
   const orgNames = new Map(session.orgs.map((o) => [o.id, o.name]));
   return (
     <section>
       <h1>Devices</h1>
+      {can.write(session.role) && <NewDevice templates={templateNames} onCreated={reload} />}
       <label class="search">
         Search devices
         <input type="search" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />

@@ -5,6 +5,7 @@ import { DevicePage } from './pages/device.js';
 import { DevicesPage } from './pages/devices.js';
 import { GatewaysPage } from './pages/gateways.js';
 import { OAuthClientsPage } from './pages/oauth-clients.js';
+import { OrganizationsPage } from './pages/organizations.js';
 import { OtaPage } from './pages/ota.js';
 import { SignInPage } from './pages/sign-in.js';
 import { TemplatesPage } from './pages/templates.js';
@@ -51,9 +52,11 @@ function SignedIn(props: { info: SessionInfo; onSignOut: () => void }) {
   const { info } = props;
   const [orgs, setOrgs] = useState<Organization[]>([]);
   const [orgId, setOrgId] = useState(() => initialOrg(info));
+  const [orgsVersion, setOrgsVersion] = useState(0);
+  // orgsVersion: a fresh read after an organization was created, renamed or deleted.
   useEffect(() => {
     reachableOrgs(info.memberships).then(setOrgs);
-  }, [info]);
+  }, [info, orgsVersion]);
   // A remembered org that is no longer reachable falls back to the first membership.
   const reachable = orgs.length === 0 || orgs.some((org) => org.id === orgId);
   const actingOrgId = reachable ? orgId : (info.memberships[0]?.orgId ?? orgId);
@@ -69,6 +72,7 @@ function SignedIn(props: { info: SessionInfo; onSignOut: () => void }) {
         setActingOrg(id);
         setOrgId(id);
       },
+      reloadOrgs: () => setOrgsVersion((n) => n + 1),
       signOut: () => {
         signOutOnServer().finally(props.onSignOut);
       },
@@ -96,6 +100,7 @@ function Header() {
     ['/ota', 'OTA', true],
     ['/oauth-clients', 'OAuth clients', can.manage(session.role)],
     ['/users', 'Users', can.manage(session.role)],
+    ['/organizations', 'Organizations', can.manage(session.role)],
   ];
   return (
     <header class="top">
@@ -150,6 +155,7 @@ function Routes() {
   if (path === '/ota') return <OtaPage />;
   if (path === '/oauth-clients') return <OAuthClientsPage />;
   if (path === '/users') return <UsersPage />;
+  if (path === '/organizations') return <OrganizationsPage />;
   return (
     <section>
       <h1>Not found</h1>

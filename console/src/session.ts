@@ -10,6 +10,8 @@ export interface Session {
   readonly orgId: number;
   readonly role: Role;
   chooseOrg(orgId: number): void;
+  /** Reads the reachable organizations again (after one was created, renamed or deleted). */
+  reloadOrgs(): void;
   signOut(): void;
 }
 

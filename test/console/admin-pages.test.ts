@@ -174,6 +174,27 @@ test('web console management pages in Chromium', { skip }, async (t) => {
     assert.equal(await page.getByRole('link', { name: 'Boiler room' }).count(), 0);
   });
 
+  await t.test(
+    'spec §5.1 organizations: an Admin creates, renames and deletes a sub-organization; the switcher follows',
+    async (t) => {
+      const page = await signedInPage(world, t);
+      await page.getByRole('link', { name: 'Organizations' }).click();
+      await page.getByRole('heading', { name: 'Organizations' }).waitFor({ timeout: UI_WAIT_MS });
+      await page.getByLabel('Organization name').fill('Warehouse');
+      await page.getByRole('button', { name: 'Create organization' }).click();
+      await page.getByRole('cell', { name: 'Warehouse', exact: true }).waitFor({ timeout: UI_WAIT_MS });
+      await page.locator('header select option', { hasText: 'Warehouse' }).waitFor({ state: 'attached' });
+      page.once('dialog', (dialog) => void dialog.accept('Warehouse North'));
+      await page.getByRole('button', { name: 'Rename Warehouse' }).click();
+      await page.getByRole('cell', { name: 'Warehouse North', exact: true }).waitFor({ timeout: UI_WAIT_MS });
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Delete Warehouse North' }).click();
+      await page.getByRole('cell', { name: 'Warehouse North', exact: true }).waitFor({ state: 'detached' });
+      const left = await world.api('GET', '/api/v1/organization/search?query=Warehouse');
+      assert.equal((left.json as { totalElements: number }).totalElements, 0);
+    },
+  );
+
   await t.test('sign-out ends the session: a reload shows the sign-in page again', async (t) => {
     const page = await signedInPage(world, t);
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -11,6 +11,21 @@ export interface ConnectOutcome {
   readonly ms: number;
 }
 
+/** The code of the CONNACK `client` gets (0 accepted); rejects when it closes first or none comes. */
+export async function connackCode(client: MqttClient): Promise<number> {
+  const connack = await within(
+    new Promise<IConnackPacket>((resolve, reject) => {
+      client.on('packetreceive', (packet) => {
+        if (packet.cmd === 'connack') resolve(packet as IConnackPacket);
+      });
+      client.once('close', () => reject(new Error('closed before CONNACK')));
+    }),
+    WAIT_MS + 500,
+    'CONNACK',
+  );
+  return connack.reasonCode ?? connack.returnCode ?? 0;
+}
+
 /**
  * One MQTT CONNECT from `localAddress` (e.g. 127.0.0.2: loopback is a /8, so each address is a
  * different source to the server), over a real socket; the client is ended once answered.
@@ -29,17 +44,7 @@ export async function connectFrom(
   });
   client.on('error', () => undefined);
   try {
-    const connack = await within(
-      new Promise<IConnackPacket>((resolve, reject) => {
-        client.on('packetreceive', (packet) => {
-          if (packet.cmd === 'connack') resolve(packet as IConnackPacket);
-        });
-        client.once('close', () => reject(new Error('closed before CONNACK')));
-      }),
-      WAIT_MS + 500,
-      'CONNACK',
-    );
-    return { code: connack.reasonCode ?? connack.returnCode ?? 0, ms: performance.now() - started };
+    return { code: await connackCode(client), ms: performance.now() - started };
   } finally {
     await within(client.endAsync(true), WAIT_MS, 'client end').catch(() => undefined);
   }

@@ -2,10 +2,10 @@ import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import type { TestContext } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type IClientOptions, MqttClient } from 'mqtt';
-import type { IConnackPacket } from 'mqtt-packet';
 import { createWebSocketStream, WebSocket } from 'ws';
 import { type Authenticator, type Authorizer, allowAll, type ConnectionInfo } from '../../src/broker/auth.js';
 import { ReasonCode } from '../../src/mqtt/codec/reason-codes.js';
+import { connackCode } from './from-address.js';
 import { uniqueId } from './mqtt-client.js';
 import { nextEvent, WAIT_MS, within } from './wait.js';
 
@@ -81,17 +81,7 @@ export async function connackOver(
   });
   client.on('error', () => undefined);
   try {
-    const connack = await within(
-      new Promise<IConnackPacket>((resolve, reject) => {
-        client.on('packetreceive', (packet) => {
-          if (packet.cmd === 'connack') resolve(packet as IConnackPacket);
-        });
-        client.once('close', () => reject(new Error('closed before CONNACK')));
-      }),
-      WAIT_MS + 500,
-      'CONNACK',
-    );
-    return connack.reasonCode ?? connack.returnCode ?? 0;
+    return await connackCode(client);
   } finally {
     await within(client.endAsync(true), WAIT_MS, 'client end').catch(() => undefined);
   }

@@ -23,6 +23,7 @@ export class PresenceWriter {
   readonly #platform: Platform;
   readonly #logger: Logger;
   readonly #pending = new Map<number, Pending>();
+  /** A write is scheduled or in flight; whenever entries are pending, this is true. */
   #busy = false;
   #closed = false;
 
@@ -41,11 +42,12 @@ export class PresenceWriter {
     this.#entry(deviceId).disconnectedAt = at;
   }
 
-  /** Writes what is pending now; later records are dropped (the service is shutting down). */
+  /**
+   * Later records are dropped (the service is shutting down); those already noted are still
+   * written, by the write already scheduled for them.
+   */
   close(): void {
-    if (this.#closed) return;
     this.#closed = true;
-    if (!this.#busy) this.#write();
   }
 
   #entry(deviceId: number): Pending {
@@ -54,7 +56,7 @@ export class PresenceWriter {
       if (this.#closed) return {};
       entry = {};
       this.#pending.set(deviceId, entry);
-      if (!this.#busy && this.#pending.size === 1) {
+      if (!this.#busy) {
         this.#busy = true;
         setImmediate(() => this.#write());
       }
@@ -62,29 +64,21 @@ export class PresenceWriter {
     return entry;
   }
 
+  /** Writes up to a batch of what is pending, then the next batch, until nothing is left. */
   #write(): void {
     const records = this.#take();
     if (records.length === 0) {
       this.#busy = false;
       return;
     }
-    this.#busy = true;
     this.#platform.devices.recordConnections(records).then(
-      () => this.#next(),
+      () => this.#write(),
       (err: unknown) => {
         if (!this.#closed)
           this.#logger.warn({ err, devices: records.length }, 'could not record connection times');
-        this.#next();
+        this.#write();
       },
     );
-  }
-
-  #next(): void {
-    if (this.#closed && this.#pending.size === 0) {
-      this.#busy = false;
-      return;
-    }
-    this.#write();
   }
 
   #take(): ConnectionRecord[] {

@@ -10,11 +10,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the credential hook on every Platform API route. */
     caller: Caller | null;
-    /**
-     * Whether the request's credential is still valid now (not revoked, disabled, signed out or
-     * expired): for responses that outlive the request, such as live streams.
-     */
-    credentialValid: (() => Promise<boolean>) | null;
   }
 }
 
@@ -71,8 +66,6 @@ async function bearerCaller(
   }
   throttle.succeeded(request);
   request.caller = caller;
-  request.credentialValid = async () =>
-    (await platform.oauth.authenticateBearer(token as string)) !== undefined;
   return undefined;
 }
 
@@ -93,8 +86,6 @@ async function sessionCaller(
     return reply.code(403).send(envelope(CSRF_REFUSED));
   try {
     request.caller = platform.sessions.callerFor(session, actingOrg(request));
-    request.credentialValid = async () =>
-      (await platform.sessions.resume(sessionId, { touch: false })) !== undefined;
   } catch (err) {
     if (err instanceof ForbiddenError) return reply.code(403).send(envelope(err.message));
     throw err;
@@ -109,7 +100,6 @@ async function sessionCaller(
  */
 export function requireCaller(scope: FastifyInstance, platform: Platform, throttle: HttpThrottle): void {
   scope.decorateRequest('caller', null);
-  scope.decorateRequest('credentialValid', null);
   scope.addHook('onRequest', async (request, reply) => {
     if (request.headers.authorization !== undefined) return bearerCaller(request, reply, platform, throttle);
     const sessionId = request.cookies?.[SESSION_COOKIE];
@@ -117,6 +107,21 @@ export function requireCaller(scope: FastifyInstance, platform: Platform, thrott
       return sessionCaller(request, reply, platform, sessionId);
     return refuse(reply, 'No token provided.', 'Bearer realm="devgate"');
   });
+}
+
+/**
+ * Whether the credential a request behind {@link requireCaller} came with is still valid now (the
+ * token not revoked or its client disabled, the session not ended), checked without counting as
+ * use of the session: for answers that outlive their request, such as live streams. The same
+ * credential as the hook's: a bearer header wins over the cookie.
+ */
+export function credentialCheck(request: FastifyRequest, platform: Platform): () => Promise<boolean> {
+  if (request.headers.authorization !== undefined) {
+    const token = bearerToken(request.headers.authorization);
+    return async () => token !== undefined && (await platform.oauth.authenticateBearer(token)) !== undefined;
+  }
+  const sessionId = request.cookies?.[SESSION_COOKIE] ?? '';
+  return async () => (await platform.sessions.resume(sessionId, { touch: false })) !== undefined;
 }
 
 /** The authenticated caller of a route behind {@link requireCaller}. */

@@ -20,7 +20,7 @@ export class DeviceLiveStream implements LiveStreamHandle {
   readonly #device: Device;
   readonly #logger: FastifyBaseLogger;
   /** The request's credential check: a stream ends when its token or session does. */
-  readonly #credentialValid: (() => Promise<boolean>) | null;
+  readonly #credentialValid: () => Promise<boolean>;
   #stream: SseStream | undefined;
   #unsubscribe: (() => void) | undefined;
   #release: (() => void) | undefined;
@@ -34,7 +34,7 @@ export class DeviceLiveStream implements LiveStreamHandle {
     caller: Caller,
     device: Device,
     logger: FastifyBaseLogger,
-    credentialValid: (() => Promise<boolean>) | null = null,
+    credentialValid: () => Promise<boolean>,
   ) {
     this.#ctx = ctx;
     this.#caller = caller;
@@ -127,7 +127,7 @@ export class DeviceLiveStream implements LiveStreamHandle {
   }
 
   async #stillVisible(): Promise<boolean> {
-    if (this.#credentialValid !== null && !(await this.#credentialValid())) return false;
+    if (!(await this.#credentialValid())) return false;
     const devices = this.#ctx.platform.devices;
     const device = devices.peekById(this.#device.id) ?? (await devices.byId(this.#device.id));
     return device !== undefined && this.#ctx.platform.orgs.isInScope(this.#caller.orgId, device.orgId);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GATEWAY_DEVICES_LISTED, type GatewaySessionView } from '../../device-api/gateway-sessions.js';
 import type { Caller } from '../../platform/services.js';
-import { callerOf } from '../auth.js';
+import { callerOf, credentialCheck } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { envelope } from '../errors.js';
 import { DeviceLiveStream } from '../live/device-live.js';
@@ -36,7 +36,8 @@ export function deviceLiveRoute(app: FastifyInstance, ctx: RouteContext, streams
   app.get<ById>('/api/v1/organization/device/live', { schema }, async (request, reply) => {
     const caller = callerOf(request);
     const device = await ctx.platform.devices.get(caller, request.query.deviceId);
-    const live = new DeviceLiveStream(ctx, caller, device, request.log, request.credentialValid);
+    const credentialValid = credentialCheck(request, ctx.platform);
+    const live = new DeviceLiveStream(ctx, caller, device, request.log, credentialValid);
     const admission = streams.admit(callerKey(caller), live);
     if (!admission.ok) {
       const { status, message } = REFUSALS[admission.refusal];

@@ -3,6 +3,7 @@ import type { DeviceService } from '../services.js';
 import type { DeviceContext } from './device-context.js';
 import { createDevice } from './device-crud.js';
 import { deviceNotFound, found } from './device-rules.js';
+import type { ConnectionRecord } from './device-store.js';
 import { hashDeviceToken, isDeviceTokenShaped, issueDeviceToken, openDeviceToken } from './device-token.js';
 
 type DeviceCredentials = Pick<
@@ -96,24 +97,34 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
       const record = event.connected
         ? { deviceId, connectedAt: event.at, ...(event.ip === undefined ? {} : { ip: event.ip }) }
         : { deviceId, disconnectedAt: event.at };
-      const [updated] = await stores.devices.recordConnections([record]);
-      found(ctx.changed(updated), deviceId);
-      ctx.feed.presence(deviceId, event.connected, event.at);
+      if (!(await recordConnections(ctx, [record])).has(deviceId)) throw deviceNotFound(deviceId);
     },
 
     async recordConnections(records) {
-      const stored = new Set<number>();
-      for (const device of await stores.devices.recordConnections(records)) {
-        ctx.changed(device);
-        stored.add(device.id);
-      }
-      for (const { deviceId, connectedAt, disconnectedAt } of records) {
-        if (!stored.has(deviceId)) continue;
-        // Merged records: the later of the two is where the device stands now.
-        const offline =
-          disconnectedAt !== undefined && (connectedAt === undefined || disconnectedAt >= connectedAt);
-        ctx.feed.presence(deviceId, !offline, (offline ? disconnectedAt : connectedAt) as number);
-      }
+      await recordConnections(ctx, records);
     },
   };
+}
+
+/**
+ * Stores connection records, keeps the token cache in step and tells the device feed where each
+ * device stands now; returns the ids of the devices that exist.
+ */
+async function recordConnections(
+  ctx: DeviceContext,
+  records: readonly ConnectionRecord[],
+): Promise<Set<number>> {
+  const stored = new Set<number>();
+  for (const device of await ctx.stores.devices.recordConnections(records)) {
+    ctx.changed(device);
+    stored.add(device.id);
+  }
+  for (const { deviceId, connectedAt, disconnectedAt } of records) {
+    if (!stored.has(deviceId)) continue;
+    // Merged records: the later of the two is where the device stands now.
+    const offline =
+      disconnectedAt !== undefined && (connectedAt === undefined || disconnectedAt >= connectedAt);
+    ctx.feed.presence(deviceId, !offline, (offline ? disconnectedAt : connectedAt) as number);
+  }
+  return stored;
 }

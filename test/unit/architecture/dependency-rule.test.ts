@@ -28,6 +28,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   'mqtt/protocol': ['lib', 'config', 'observability', 'mqtt/codec', 'mqtt/topic', 'broker'],
   'mqtt/transport': ['lib', 'config', 'observability', 'mqtt/codec', 'mqtt/topic', 'broker', 'mqtt/protocol'],
   platform: ['lib', 'config', 'observability', 'store'],
+  // Node membership, session ownership, route replication and inboxes between nodes.
+  cluster: ['lib', 'config', 'observability', 'mqtt/codec', 'mqtt/topic', 'broker', 'store'],
   auth: ['lib', 'config', 'observability', 'mqtt/codec', 'broker', 'store', 'platform'],
   'device-api': ['lib', 'config', 'observability', 'mqtt/codec', 'mqtt/topic', 'broker', 'platform'],
   'gateway-api': [
@@ -78,6 +80,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     'broker',
     'store',
     'platform',
+    'cluster',
     'auth',
     'device-api',
     'gateway-api',
@@ -114,7 +117,11 @@ const KNOWN_EXCEPTIONS: readonly { file: string; specifier: string; why: string 
  */
 const DRIVER_HOMES: Readonly<Record<string, { folders: readonly string[]; filePrefix: string }>> = {
   'better-sqlite3': { folders: ['src/store/sqlite/', 'src/platform/sqlite/'], filePrefix: 'sqlite-' },
-  pg: { folders: ['src/store/postgres/', 'src/platform/postgres/'], filePrefix: 'postgres-' },
+  pg: {
+    folders: ['src/store/postgres/', 'src/platform/postgres/', 'src/cluster/postgres/'],
+    filePrefix: 'postgres-',
+  },
+  ioredis: { folders: ['src/cluster/redis/'], filePrefix: 'redis-' },
 };
 
 const edges = importGraph(ROOT);

@@ -1,0 +1,52 @@
+/**
+ * The vocabulary of the cluster (several devgate nodes on one PostgreSQL and one Redis): what one
+ * node sends another, how routes are replicated, who owns a session. PostgreSQL is the source of
+ * truth (membership, session ownership); Redis carries traffic between nodes.
+ */
+
+import type { BrokerMessage } from '../broker/message.js';
+
+/** A node's name in the cluster (`--node-id`; default hostname:port). */
+export type NodeId = string;
+
+/**
+ * A route: a filter (the internal match filter) that at least one session on a node subscribes
+ * to, or, with `share`, a `$share/{share}/{filter}` group with at least one member on the node.
+ */
+export interface Route {
+  readonly filter: string;
+  readonly share?: string;
+}
+
+/** A batch of route changes of one node, in the order they happened. */
+export interface RouteChange {
+  readonly added: readonly Route[];
+  readonly removed: readonly Route[];
+}
+
+/**
+ * What one node sends to another's inbox.
+ * - `publish`: a message for the receiver's sessions: `direct` = its non-shared subscribers,
+ *   `groups` = the share groups (`Route`s with `share`) this node picked the receiver for; each
+ *   picked group delivers to exactly one local member.
+ * - `deliver`: a message for one session regardless of its subscriptions (unsolicited downlinks).
+ * - `kick`: the sender claimed `sessionKey` at `epoch`; the receiver closes its connection with
+ *   DISCONNECT 0x8E, makes the session's state durable, forgets it and answers `released`.
+ * - `released`: answer to `kick`.
+ */
+export type ClusterEnvelope =
+  | {
+      readonly type: 'publish';
+      readonly message: BrokerMessage;
+      readonly direct: boolean;
+      readonly groups?: readonly Route[];
+    }
+  | { readonly type: 'deliver'; readonly sessionKey: string; readonly message: BrokerMessage }
+  | { readonly type: 'kick'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId }
+  | { readonly type: 'released'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId };
+
+/** One envelope read from this node's inbox, with the node that sent it. */
+export interface InboxEntry {
+  readonly from: NodeId;
+  readonly envelope: ClusterEnvelope;
+}

@@ -6,6 +6,7 @@ import { createAuthThrottle } from './auth/throttle/from-limits.js';
 import { throttledAuthenticator } from './auth/throttle/throttled-authenticator.js';
 import type { Authenticator, Authorizer } from './broker/auth.js';
 import { Broker } from './broker/broker.js';
+import type { ClusterRuntime } from './broker/cluster-port.js';
 import type { FilterSeal } from './broker/filter-seal.js';
 import type { EngineStores } from './broker/store-ports.js';
 import {
@@ -53,6 +54,8 @@ export interface ServerDeps {
   readonly filterSeal?: FilterSeal;
   /** Failed-login throttling shared with the HTTP API; absent: one made from `config.limits`. */
   readonly authThrottle?: AuthThrottle;
+  /** This process is one node of a cluster (decision 0029); closed with the server. */
+  readonly cluster?: ClusterRuntime;
 }
 
 /** A running devgate process: broker plus listeners. */
@@ -249,9 +252,11 @@ async function startBroker(
     metrics,
     filterSeal: deps.filterSeal,
     logConnections: config.logConnections !== false,
+    cluster: deps.cluster?.port,
   });
   try {
     await broker.start();
+    await deps.cluster?.start(broker);
   } catch (err) {
     await stores?.close().catch(() => undefined);
     throw err;
@@ -296,6 +301,7 @@ interface Running {
   readonly credentials: TlsCredentials | undefined;
   readonly listenersPath: string;
   readonly pool: SocketWorkerPool | undefined;
+  readonly cluster: ClusterRuntime | undefined;
 }
 
 /** Stop accepting everywhere first, so nobody connects to a broker that is shutting down. */
@@ -306,6 +312,7 @@ async function shutdown(running: Running): Promise<void> {
   } finally {
     await Promise.all(running.listeners.map((listener) => listener.close()));
     await running.pool?.close();
+    await running.cluster?.close();
     running.credentials?.close();
     await rm(running.listenersPath, { force: true });
   }
@@ -338,6 +345,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
     credentials: tls?.credentials,
     listenersPath,
     pool,
+    cluster: deps.cluster,
   });
   try {
     tls = await loadTls(config, deps, logger);

@@ -2,21 +2,23 @@ import type { Logger } from 'pino';
 import type { Limits } from '../config/limits.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
+import { topicMatches } from '../mqtt/topic/match.js';
 import { redactTopic } from '../mqtt/topic/redact.js';
 import type { ThrottleStats } from '../observability/auth-throttle-collectors.js';
 import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
+import type { ClusterPort, ClusterRoute } from './cluster-port.js';
 import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
-import { Router } from './router.js';
+import { type Delivery, Router } from './router.js';
 import { Session, type SessionDeps } from './session.js';
 import type { SessionLink } from './session-link.js';
 import { SessionQuota } from './session-quota.js';
 import { restoreSessions } from './session-restore.js';
-import type { EngineStores } from './store-ports.js';
+import type { EngineStores, LoadedSession } from './store-ports.js';
 import type { Subscription } from './subscription.js';
 import type { WillSpec } from './will.js';
 import { WillScheduler } from './will-scheduler.js';
@@ -36,6 +38,8 @@ export interface BrokerOptions {
   readonly authThrottle?: ThrottleStats;
   /** One info line per CONNECT accepted or refused and per disconnect (default true). */
   readonly logConnections?: boolean;
+  /** The other nodes of a cluster (decision 0029); absent: this broker is alone. */
+  readonly cluster?: ClusterPort | undefined;
 }
 
 /** A live transport connection, as the broker sees it: something to shut down gracefully. */
@@ -89,8 +93,11 @@ export class Broker {
   readonly retained: RetainedMessages;
   private readonly stores: EngineStores | undefined;
   private readonly filterSeal: FilterSeal | undefined;
+  private readonly cluster: ClusterPort | undefined;
   private readonly router = new Router();
   private readonly sessions = new Map<string, Session>();
+  /** Cluster claims in progress by session key, each settled one turn after its CONNECT went on. */
+  private readonly acquiring = new Map<string, Promise<void>>();
   private readonly sessionQuota: SessionQuota;
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
@@ -108,6 +115,7 @@ export class Broker {
     this.connectionLog = new ConnectionLog(options.logConnections === false ? undefined : this.logger);
     this.stores = options.stores;
     this.filterSeal = options.filterSeal;
+    this.cluster = options.cluster;
     this.clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? new EngineMetrics();
     this.authThrottle = options.authThrottle;
@@ -122,6 +130,8 @@ export class Broker {
       onDropped: (id, reason) => dropLog.record(id, reason),
     };
     this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
+    const cluster = this.cluster;
+    if (cluster !== undefined) this.retained.onChange = (message) => cluster.retained(message);
     this.wills = new WillScheduler({
       clock: this.clock,
       authorizer: this.authorizer,
@@ -135,7 +145,7 @@ export class Broker {
   async start(): Promise<void> {
     if (this.stores === undefined) return;
     this.retained.load(await this.stores.retained.loadAll());
-    const loaded = await this.stores.sessions.loadAll();
+    const loaded = await this.loadOwnSessions(this.stores);
     const { dropped, resealed } = await restoreSessions(this, loaded, this.filterSeal);
     if (dropped > 0)
       this.logger.info(
@@ -149,6 +159,14 @@ export class Broker {
       this.logger.info({ sessions: resealed }, 'stored sessions rewritten without clear-text secrets');
     }
     this.logger.info({ sessions: this.sessions.size, retained: this.retained.size }, 'engine state restored');
+  }
+
+  /** Every stored session alone; in a cluster, the ones this node owned when it stopped. */
+  private async loadOwnSessions(stores: EngineStores): Promise<LoadedSession[]> {
+    if (this.cluster === undefined) return stores.sessions.loadAll();
+    const owned = new Set(await this.cluster.ownedSessions());
+    if (owned.size === 0) return [];
+    return (await stores.sessions.loadAll()).filter((loaded) => owned.has(loaded.session.clientId));
   }
 
   /**
@@ -246,7 +264,7 @@ export class Broker {
     // Clean start, or a session that ends with its connection (expiry 0), is not resumed
     // [MQTT-3.1.2-4], [MQTT-3.1.2-6 (3.1.1)], [MQTT-3.1.4-4].
     if (session !== undefined && (request.cleanStart || session.expiryInterval === 0)) {
-      this.endSession(session);
+      this.endSession(session, false); // the key stays owned here: the new session takes it
       session = undefined;
     }
     const present = session !== undefined;
@@ -265,6 +283,82 @@ export class Broker {
     session.setExpiryInterval(request.expiryInterval);
     session.saveState();
     return { session, present };
+  }
+
+  /**
+   * Before a connection attaches to `sessionKey`: in a cluster, makes this node the session's owner
+   * (a connection to it on another node is closed with 0x8E [MQTT-3.1.4-3]) and loads the state
+   * that node left in the shared store. Rejects when ownership cannot be decided.
+   */
+  acquireSession(sessionKey: string): Promise<void> | undefined {
+    const cluster = this.cluster;
+    if (cluster === undefined) return undefined;
+    const acquired = this.claimAndLoad(cluster, sessionKey);
+    const settled = acquired.then(nextTurn, nextTurn);
+    this.acquiring.set(sessionKey, settled);
+    void settled.then(() => {
+      if (this.acquiring.get(sessionKey) === settled) this.acquiring.delete(sessionKey);
+    });
+    return acquired;
+  }
+
+  /**
+   * Resolves once no connection here is still acquiring `sessionKey` (its CONNECT has attached
+   * or failed), so a takeover from another node sees the session that connection opened.
+   */
+  async settled(sessionKey: string): Promise<void> {
+    for (let pending = this.acquiring.get(sessionKey); pending !== undefined; ) {
+      await pending;
+      pending = this.acquiring.get(sessionKey);
+    }
+  }
+
+  private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<void> {
+    const claim = await cluster.claim(sessionKey);
+    if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return;
+    const loaded = (await this.stores.sessions.loadAll()).filter((l) => l.session.clientId === sessionKey);
+    if (this.sessions.has(sessionKey) || this.closing) return; // a connection here got there first
+    await restoreSessions(this, loaded, this.filterSeal);
+  }
+
+  /**
+   * Another node of the cluster took the session over: its connection here is closed with 0x8E
+   * [MQTT-3.1.4-3], its will follows the takeover rules (published now only without a delay
+   * [MQTT-3.1.3-9]), and its state is made durable for the new owner, then forgotten here (not
+   * ended: the session lives on, on the other node).
+   */
+  async evict(sessionKey: string, flush = true): Promise<void> {
+    const session = this.sessions.get(sessionKey);
+    if (session === undefined) return;
+    // The state as it is now goes to the store first; from then on this copy writes nothing.
+    session.disconnectedAt = this.clock.now();
+    this.wills.cancel(session); // the new connection opened before any will delay ran out
+    session.expiryTimer?.cancel();
+    session.expiryTimer = undefined;
+    session.saveState();
+    session.detach();
+    const previous = session.link;
+    if (previous !== undefined) {
+      session.link = undefined;
+      this.metrics.sessionTakeovers++;
+      previous.takeOver();
+    }
+    for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
+    if (this.sessions.get(sessionKey) === session) {
+      this.sessions.delete(sessionKey);
+      this.sessionQuota.move(session.quotaKey, undefined);
+      session.quotaKey = undefined;
+    }
+    if (flush) await this.flushStores();
+  }
+
+  /**
+   * This node lost its place in the cluster (cut off from the database: another node may adopt its
+   * sessions): every connection is closed and every session dropped here without being ended.
+   */
+  async fence(): Promise<void> {
+    await Promise.all([...this.connections].map((c) => c.shutdown()));
+    await Promise.all([...this.sessions.keys()].map((key) => this.evict(key, false)));
   }
 
   /**
@@ -297,18 +391,22 @@ export class Broker {
     });
   }
 
-  /** Ends a session: publishes a pending will, drops subscriptions and stored state. */
-  endSession(session: Session): void {
+  /**
+   * Ends a session: publishes a pending will, drops subscriptions and stored state. In a cluster the
+   * key is released unless `release` is false (a new session of the same key starts here).
+   */
+  endSession(session: Session, release = true): void {
     session.expiryTimer?.cancel();
     const will = session.will;
     this.wills.cancel(session);
     if (will !== undefined) this.publish(will.message);
-    for (const sub of session.subscriptions.values()) this.router.remove(session.clientId, sub);
+    for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
     session.subscriptions.clear();
     if (this.sessions.get(session.clientId) === session) {
       this.sessions.delete(session.clientId);
       this.sessionQuota.move(session.quotaKey, undefined);
       session.quotaKey = undefined;
+      if (release) this.cluster?.release(session.clientId);
     }
     session.setExpiryInterval(0);
   }
@@ -325,14 +423,56 @@ export class Broker {
     return this.route(message);
   }
 
-  /** Routes without touching retained state (the caller handled it). */
+  /**
+   * Routes without touching retained state (the caller handled it): to the sessions here and, in a
+   * cluster, one copy to each other node with a matching route. Returns sessions + nodes reached.
+   */
   route(message: BrokerMessage): number {
     const now = this.clock.now();
     if (message.expiresAt !== undefined && message.expiresAt <= now) {
       this.metrics.droppedExpired++;
       return 0;
     }
-    const deliveries = this.router.route(message.topic, message.publisherId, this.isOnline);
+    if (this.cluster === undefined) {
+      return this.deliverAll(message, this.router.route(message.topic, message.publisherId, this.isOnline));
+    }
+    const forwarded = this.cluster.forward(message, this.hasLocalGroup);
+    const deliveries = this.router.route(
+      message.topic,
+      message.publisherId,
+      this.isOnline,
+      forwarded.elsewhere,
+    );
+    return this.deliverAll(message, deliveries) + forwarded.nodes;
+  }
+
+  /**
+   * A message another node of the cluster forwarded: delivered to this node's sessions only, its
+   * non-shared subscribers when `direct` and one member of each of `groups`.
+   */
+  routeForwarded(
+    message: BrokerMessage,
+    direct: boolean,
+    groups: readonly ClusterRoute[] | undefined,
+  ): number {
+    if (message.expiresAt !== undefined && message.expiresAt <= this.clock.now()) {
+      this.metrics.droppedExpired++;
+      return 0;
+    }
+    const deliveries = this.router.routeForwarded(
+      message.topic,
+      message.publisherId,
+      this.isOnline,
+      direct,
+      groups,
+    );
+    return this.deliverAll(message, deliveries);
+  }
+
+  private readonly hasLocalGroup = (share: string, filter: string): boolean =>
+    this.router.hasGroup(share, filter);
+
+  private deliverAll(message: BrokerMessage, deliveries: readonly Delivery[]): number {
     let delivered = 0;
     for (const d of deliveries) {
       const session = this.sessions.get(d.clientId);
@@ -365,6 +505,23 @@ export class Broker {
     return true;
   }
 
+  /**
+   * An unsolicited downlink (spec §3.1): handed to the connected session `sessionKey` unless one of
+   * its subscriptions matches the topic (the routed copy reaches it then). In a cluster, a session
+   * that is not here is looked for on the other nodes, which apply the same rule.
+   */
+  deliverUnsolicited(sessionKey: string, message: BrokerMessage, lookElsewhere = true): void {
+    const session = this.sessions.get(sessionKey);
+    if (session === undefined) {
+      if (lookElsewhere) this.cluster?.deliverElsewhere(sessionKey, message);
+      return;
+    }
+    if (session.link === undefined) return;
+    for (const sub of session.subscriptions.values())
+      if (topicMatches(sub.topicFilter, message.topic)) return;
+    session.deliver(message, undefined);
+  }
+
   /** The session's subscriptions (wire filter → subscription), for APIs that answer per subscription. */
   subscriptionsOf(sessionKey: string): ReadonlyMap<string, Subscription> | undefined {
     return this.sessions.get(sessionKey)?.subscriptions;
@@ -373,9 +530,10 @@ export class Broker {
   /** Adds or replaces a session's subscription. Returns true if it is new [MQTT-3.8.4-3]. */
   subscribe(session: Session, sub: Subscription): boolean {
     const previous = session.subscriptions.get(sub.filter);
-    if (previous !== undefined) this.router.remove(session.clientId, previous);
+    if (previous !== undefined) this.removeRoute(session.clientId, previous);
     session.subscriptions.set(sub.filter, sub);
     this.router.add(session.clientId, sub);
+    this.cluster?.routeAdded(clusterRoute(sub));
     return previous === undefined;
   }
 
@@ -384,8 +542,13 @@ export class Broker {
     const sub = session.subscriptions.get(filter);
     if (sub === undefined) return false;
     session.subscriptions.delete(filter);
-    this.router.remove(session.clientId, sub);
+    this.removeRoute(session.clientId, sub);
     return true;
+  }
+
+  private removeRoute(clientId: string, sub: Subscription): void {
+    this.router.remove(clientId, sub);
+    this.cluster?.routeRemoved(clusterRoute(sub));
   }
 
   /**
@@ -415,9 +578,25 @@ export class Broker {
     }
   }
 
-  /** Durability barrier for QoS 1/2 acknowledgements when persistence is on. */
+  /**
+   * Durability barrier for QoS 1/2 acknowledgements: the stores' writes when persistence is on and,
+   * in a cluster, the copies forwarded to other nodes are in their inboxes.
+   */
   flushStores(): Promise<void> | undefined {
-    if (this.stores === undefined) return undefined;
-    return Promise.all([this.stores.sessions.flush(), this.stores.retained.flush()]).then(() => undefined);
+    const cluster = this.cluster?.flush();
+    if (this.stores === undefined) return cluster;
+    const stores = [this.stores.sessions.flush(), this.stores.retained.flush()];
+    return Promise.all(cluster === undefined ? stores : [...stores, cluster]).then(() => undefined);
   }
+}
+
+function clusterRoute(sub: Subscription): ClusterRoute {
+  return sub.shareName === undefined
+    ? { filter: sub.topicFilter }
+    : { filter: sub.topicFilter, share: sub.shareName };
+}
+
+/** Resolves on the next turn of the event loop (after the microtasks a CONNECT goes on with). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -11,6 +11,9 @@ export class RetainedMessages {
   /** How many of them are the broker's own `$SYS` values, which the quota leaves out. */
   private sysCount = 0;
 
+  /** Told of every retained message set or cleared by a client here (the cluster copies it). */
+  onChange: ((message: BrokerMessage) => void) | undefined;
+
   constructor(
     private readonly store: RetainedStore | undefined,
     private readonly maxMessages: number,
@@ -30,7 +33,7 @@ export class RetainedMessages {
    */
   set(message: BrokerMessage): boolean {
     if (message.payload.length === 0) {
-      this.remove(message.topic);
+      this.remove(message.topic, message);
       return true;
     }
     // The broker's own `$SYS` values (a fixed set) neither use nor are refused by the quota.
@@ -40,8 +43,21 @@ export class RetainedMessages {
     if (sys && isNew) this.sysCount++;
     this.byTopic.set(message.topic, message);
     // `$SYS` values describe this run only: kept in memory, never stored for the next one.
-    if (!sys) this.store?.put(message);
+    if (!sys) {
+      this.store?.put(message);
+      this.onChange?.(message);
+    }
     return true;
+  }
+
+  /**
+   * A retained message another node of the cluster set or cleared: this node's copy follows; that
+   * node stored it and checked its quota.
+   */
+  applyFromCluster(message: BrokerMessage): void {
+    if (isSysTopic(message.topic)) return; // each node's own
+    if (message.payload.length === 0) this.byTopic.delete(message.topic);
+    else this.byTopic.set(message.topic, message);
   }
 
   /** Retained messages matching a filter, skipping (and dropping) expired ones. */
@@ -63,9 +79,12 @@ export class RetainedMessages {
     return false;
   }
 
-  private remove(topic: string): void {
+  private remove(topic: string, message?: BrokerMessage): void {
     if (!this.byTopic.delete(topic)) return;
     if (isSysTopic(topic)) this.sysCount--;
-    else this.store?.delete(topic);
+    else {
+      this.store?.delete(topic);
+      if (message !== undefined) this.onChange?.(message);
+    }
   }
 }

@@ -23,9 +23,17 @@ interface DraftDelivery {
 }
 
 interface ShareGroup {
+  readonly share: string;
+  readonly filter: string;
   readonly members: Map<string, Subscription>;
   cursor: number;
 }
+
+/**
+ * Which share groups a routing call delivers to: in a cluster, a group with members on several
+ * nodes delivers on the one node the publisher picked (decision 0029).
+ */
+export type GroupSelector = (share: string, filter: string) => boolean;
 
 /** What a topic matches, as long as no subscription on a matching filter changes. */
 interface Matched {
@@ -69,7 +77,7 @@ export class Router {
     const key = shareKey(sub.shareName);
     let group = this.shared.get(sub.topicFilter, key);
     if (group === undefined) {
-      group = { members: new Map(), cursor: 0 };
+      group = { share: sub.shareName, filter: sub.topicFilter, members: new Map(), cursor: 0 };
       this.shared.set(sub.topicFilter, key, group);
     }
     group.members.set(clientId, sub);
@@ -96,13 +104,14 @@ export class Router {
     topic: string,
     publisherId: string | undefined,
     isOnline: (clientId: string) => boolean,
+    skipGroup?: GroupSelector,
   ): readonly Delivery[] {
     if (!this.cache.enabled || topic.length > MAX_CACHED_TOPIC_LENGTH) {
-      return this.routeUncached(topic, publisherId, isOnline);
+      return this.routeUncached(topic, publisherId, isOnline, skipGroup);
     }
     let matched = this.cache.get(topic);
     if (matched === undefined) {
-      if (!this.cache.admitting) return this.routeUncached(topic, publisherId, isOnline);
+      if (!this.cache.admitting) return this.routeUncached(topic, publisherId, isOnline, skipGroup);
       matched = this.matchAndCache(topic);
     }
     const direct =
@@ -111,7 +120,33 @@ export class Router {
         : matched.direct;
     if (matched.groups === undefined) return direct;
     const out = direct.slice();
-    for (const group of matched.groups) pickInto(out, group, isOnline);
+    for (const group of matched.groups)
+      if (skipGroup?.(group.share, group.filter) !== true) pickInto(out, group, isOnline);
+    return out;
+  }
+
+  /** True when the share group `$share/{share}/{filter}` has a member here. */
+  hasGroup(share: string, filter: string): boolean {
+    return this.shared.get(filter, shareKey(share)) !== undefined;
+  }
+
+  /**
+   * Deliveries for a message another node forwarded: its non-shared subscribers when `direct`,
+   * and one member of each of `groups` that the publisher's node picked this node for.
+   */
+  routeForwarded(
+    topic: string,
+    publisherId: string | undefined,
+    isOnline: (clientId: string) => boolean,
+    direct: boolean,
+    groups: readonly { readonly share?: string; readonly filter: string }[] | undefined,
+  ): readonly Delivery[] {
+    const out: Delivery[] = direct ? this.matchDirect(topic, publisherId, undefined) : [];
+    for (const { share, filter } of groups ?? []) {
+      if (share === undefined) continue;
+      const group = this.shared.get(filter, shareKey(share));
+      if (group !== undefined) pickInto(out, group, isOnline);
+    }
     return out;
   }
 
@@ -120,9 +155,12 @@ export class Router {
     topic: string,
     publisherId: string | undefined,
     isOnline: (clientId: string) => boolean,
+    skipGroup: GroupSelector | undefined,
   ): Delivery[] {
     const out: Delivery[] = this.matchDirect(topic, publisherId, undefined);
-    this.shared.match(topic, (group) => pickInto(out, group, isOnline));
+    this.shared.match(topic, (group) => {
+      if (skipGroup?.(group.share, group.filter) !== true) pickInto(out, group, isOnline);
+    });
     return out;
   }
 

@@ -56,6 +56,8 @@ export class Session {
   will: PendingWill | undefined;
   private nextSeq = 1;
   private nextPacketId = 1;
+  /** Another node of the cluster owns the session now; this copy is being dropped. */
+  private moved = false;
 
   constructor(
     readonly clientId: string,
@@ -114,7 +116,20 @@ export class Session {
   }
 
   private get persistent(): boolean {
-    return this.deps.store !== undefined && this.expiry > 0;
+    return !this.moved && this.deps.store !== undefined && this.expiry > 0;
+  }
+
+  /** True once the session moved to another node of the cluster. */
+  get movedAway(): boolean {
+    return this.moved;
+  }
+
+  /**
+   * The session moved to another node of the cluster: this copy writes nothing more to the shared
+   * store, whose rows now belong to the new owner.
+   */
+  detach(): void {
+    this.moved = true;
   }
 
   /** Changes the expiry interval; moving across 0 writes or deletes the whole session. */

@@ -43,6 +43,13 @@ export class WillScheduler {
       this.deps.logger.info({ clientId: session.clientId }, 'will not published: not authorized');
       return;
     }
+    // The session went on on another node of the cluster: a new connection opened before any
+    // delay ran out, so only a will without a delay goes out [MQTT-3.1.3-9].
+    if (session.movedAway) {
+      const message = will.delay === 0 ? willToMessage(will, this.deps.clock.now()) : undefined;
+      if (message !== undefined) this.deps.publish(message);
+      return;
+    }
     // A session that outlives its connection holds the will for min(delay, expiry).
     const delay = session.link === undefined ? Math.min(will.delay, session.expiryInterval) : will.delay;
     const now = this.deps.clock.now();

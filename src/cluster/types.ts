@@ -33,6 +33,8 @@ export interface RouteChange {
  * - `kick`: the sender claimed `sessionKey` at `epoch`; the receiver closes its connection with
  *   DISCONNECT 0x8E, makes the session's state durable, forgets it and answers `released`.
  * - `released`: answer to `kick`.
+ * - `retained`: a retained message was set (or, empty, cleared) on the sender, which stored it;
+ *   every node keeps a copy to answer subscriptions.
  */
 export type ClusterEnvelope =
   | {
@@ -43,7 +45,8 @@ export type ClusterEnvelope =
     }
   | { readonly type: 'deliver'; readonly sessionKey: string; readonly message: BrokerMessage }
   | { readonly type: 'kick'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId }
-  | { readonly type: 'released'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId };
+  | { readonly type: 'released'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId }
+  | { readonly type: 'retained'; readonly message: BrokerMessage };
 
 /** One envelope read from this node's inbox, with the node that sent it. */
 export interface InboxEntry {

@@ -159,6 +159,8 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     ...optional('tlsKey', 'tlsKey'),
     persistence: get('persistence', false) || values.has('databaseUrl'),
     ...optional('databaseUrl', 'databaseUrl'),
+    ...optional('redisUrl', 'redisUrl'),
+    ...optional('nodeId', 'nodeId'),
     ...(values.has('databasePoolSize') && { databasePoolSize: values.get('databasePoolSize') as number }),
     ...(values.has('databaseQueryTimeoutSec') && {
       databaseQueryTimeoutSec: values.get('databaseQueryTimeoutSec') as number,
@@ -208,5 +210,23 @@ export function validateServerConfig(config: ServerConfig): void {
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./i.test(config.databaseUrl)) {
     // Never echo the value: it may hold a password.
     throw new ConfigError('--database-url must be a postgres:// or postgresql:// URL');
+  }
+  validateClusterConfig(config);
+}
+
+/** A cluster node needs the shared database as well as Redis (decision 0029). */
+function validateClusterConfig(config: ServerConfig): void {
+  if (config.redisUrl !== undefined) {
+    if (!/^rediss?:\/\/./i.test(config.redisUrl)) {
+      throw new ConfigError('--redis-url must be a redis:// or rediss:// URL'); // never echoed: it may hold a password
+    }
+    if (config.databaseUrl === undefined) {
+      throw new ConfigError(
+        '--redis-url needs --database-url: the nodes of a cluster share one PostgreSQL database',
+      );
+    }
+  }
+  if (config.nodeId !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(config.nodeId)) {
+    throw new ConfigError('--node-id must be 1 to 64 letters, digits, dots, underscores, colons or hyphens');
   }
 }

@@ -189,6 +189,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     1,
     3600,
   ),
+  option(
+    'redisUrl',
+    'string',
+    '(none)',
+    'redis://… URL: run as one node of a cluster on --database-url and this Redis (needs --database-url)',
+  ),
+  option(
+    'nodeId',
+    'string',
+    'hostname:mqtt-port',
+    "this node's name in the cluster (letters, digits, . _ : -)",
+  ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
   option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file; reloaded on SIGHUP'),

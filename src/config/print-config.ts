@@ -11,7 +11,7 @@ export const MASK = '********';
 export function isSecretSetting(spec: OptionSpec): boolean {
   const name = spec.key.slice(spec.key.lastIndexOf('.') + 1);
   // A database URL may carry its password.
-  return spec.kind === 'string' && /(password|secret|token|key|databaseUrl)$/i.test(name);
+  return spec.kind === 'string' && /(password|secret|token|key|databaseUrl|redisUrl)$/i.test(name);
 }
 
 function valueText(value: unknown): string {

@@ -46,6 +46,13 @@ export interface ServerConfig {
    * instead of `<dataDir>/engine.sqlite` (persistence on). Plain broker only (decision 0018).
    */
   readonly databaseUrl?: string;
+  /**
+   * `redis://…`: this process is one node of a cluster: the nodes share `databaseUrl` and this
+   * Redis, which carries messages and routes between them (decision 0029).
+   */
+  readonly redisUrl?: string;
+  /** This node's name in the cluster; absent: hostname:mqtt-port. */
+  readonly nodeId?: string;
   /** Connections at most in each PostgreSQL pool (platform, engine); absent: 8. */
   readonly databasePoolSize?: number;
   /** A PostgreSQL statement without an answer after this many seconds fails; absent: 15. */

@@ -2,7 +2,6 @@ import type { Broker } from '../broker/broker.js';
 import type { BrokerMessage } from '../broker/message.js';
 import type { Clock } from '../lib/clock.js';
 import type { QoS } from '../mqtt/codec/packet.js';
-import { topicMatches } from '../mqtt/topic/match.js';
 import type { DeviceApiMetrics } from '../observability/device-api-metrics.js';
 import { deviceSessionKey, deviceTopic } from './internal-topics.js';
 import type { DownlinkService } from './types.js';
@@ -35,14 +34,6 @@ export function downlinkMessage(
   };
 }
 
-/** True when the session has a subscription matching the internal topic. */
-export function isSubscribed(broker: Broker, sessionKey: string, internalTopic: string): boolean {
-  const subs = broker.subscriptionsOf(sessionKey);
-  if (subs === undefined) return false;
-  for (const sub of subs.values()) if (topicMatches(sub.topicFilter, internalTopic)) return true;
-  return false;
-}
-
 /**
  * Downlinks for a device (spec §3.3): published under `$dev/{id}/downlink/…`, so they reach the
  * device's own subscription and every gateway subscribed to it, each capped by its granted QoS.
@@ -60,13 +51,11 @@ export function createDownlinkService(deps: DownlinkDeps): DownlinkService & { c
 
     unsolicited(deviceId, topic, payload) {
       metrics.downlinks++;
-      const internal = deviceTopic(deviceId, topic);
-      const key = deviceSessionKey(deviceId);
-      // spec §3.1: reaches the device without a subscription, at QoS 0; a subscribed device gets
-      // it through broker.publish below, once.
-      if (broker.isConnected(key) && !isSubscribed(broker, key, internal))
-        broker.deliverTo(key, downlinkMessage(clock, internal, payload, 0));
-      broker.publish(downlinkMessage(clock, internal, payload, 0));
+      const message = downlinkMessage(clock, deviceTopic(deviceId, topic), payload, 0);
+      // spec §3.1: reaches the device without a subscription, at QoS 0 (on whichever node of a
+      // cluster it is connected to); a subscribed device gets it through broker.publish, once.
+      broker.deliverUnsolicited(deviceSessionKey(deviceId), message);
+      broker.publish(message);
     },
 
     ping(deviceId) {

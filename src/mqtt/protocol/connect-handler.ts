@@ -53,6 +53,11 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
     ch.broker.metrics.connectionsRejected++;
     throw new MqttError(ReasonCode.QuotaExceeded, 'too many sessions for this credential'); // decision 0009
   }
+  const claimed = ch.broker.acquireSession(sessionKey);
+  if (claimed !== undefined) {
+    await acquire(ch, claimed);
+    if (ch.state !== 'connecting') return; // closed while the cluster decided
+  }
   ch.identity = result.identity;
   ch.adapter = result.adapter;
   ch.sessionKey = sessionKey;
@@ -98,6 +103,20 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
   });
   ch.markConnected(keepalive);
   session.resume();
+}
+
+/**
+ * In a cluster, this node becomes the session's owner (decision 0029); when that cannot be decided
+ * (the cluster's database away) the client is told to come back later.
+ */
+async function acquire(ch: Channel, claimed: Promise<void>): Promise<void> {
+  try {
+    await claimed;
+  } catch (err) {
+    ch.logger.warn({ err, clientId: ch.clientId }, 'session ownership could not be decided');
+    ch.broker.metrics.connectionsRejected++;
+    throw new MqttError(ReasonCode.ServerUnavailable, 'the cluster cannot take the session now');
+  }
 }
 
 /** [MQTT-3.1.3-6/7/8] an empty id is assigned (v5) or allowed with clean session (3.1.1). */

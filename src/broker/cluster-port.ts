@@ -1,0 +1,78 @@
+/**
+ * What the broker needs from a cluster of nodes (decision 0029). Absent: a single node. The broker
+ * owns this port; src/cluster/ implements it, so the broker never names Redis or PostgreSQL.
+ */
+
+import type { Broker } from './broker.js';
+import type { BrokerMessage } from './message.js';
+
+/** A filter with local subscribers, or with `share` a `$share/{share}/{filter}` group with members. */
+export interface ClusterRoute {
+  readonly filter: string;
+  readonly share?: string;
+}
+
+/** What forwarding a message to the other nodes did. */
+export interface ForwardOutcome {
+  /** Other nodes the message was sent to (one copy each). */
+  readonly nodes: number;
+  /**
+   * Share groups with members here that the publisher's pick sent to another node: this node does
+   * not deliver to them (each message goes to one member of a group in the whole cluster).
+   */
+  readonly elsewhere: ((share: string, filter: string) => boolean) | undefined;
+}
+
+/** How a claimed session was found. */
+export interface SessionClaim {
+  /**
+   * Another node held the session and has released it (or stopped answering): its state is in the
+   * shared store, to be loaded before the session is resumed here.
+   */
+  readonly moved: boolean;
+}
+
+export interface ClusterPort {
+  /** This node's name. */
+  readonly nodeId: string;
+  /** A route gained a subscription here (the port counts; only the first one matters to others). */
+  routeAdded(route: ClusterRoute): void;
+  /** A route lost a subscription here. */
+  routeRemoved(route: ClusterRoute): void;
+  /**
+   * Sends `message` to every other node with a matching route, one copy per node, and picks the
+   * node of each share group with members on several nodes. `hasLocalGroup` says whether a group has
+   * a member here. Never throws; sending is queued (see `flush`).
+   */
+  forward(message: BrokerMessage, hasLocalGroup: (share: string, filter: string) => boolean): ForwardOutcome;
+  /** A retained message was set or cleared here: every other node updates its copy. */
+  retained(message: BrokerMessage): void;
+  /**
+   * Hands `message` to the session `sessionKey` wherever it is connected, whatever it subscribed to
+   * (unsolicited downlinks); for a session that is not on this node.
+   */
+  deliverElsewhere(sessionKey: string, message: BrokerMessage): void;
+  /**
+   * Makes this node the owner of `sessionKey` before a connection attaches to it: a node that holds
+   * it is asked to close its connection (DISCONNECT 0x8E) and release the session. Rejects when the
+   * cluster cannot decide (its database away): the connection is then refused.
+   */
+  claim(sessionKey: string): Promise<SessionClaim>;
+  /** The session ended here: nobody owns it any more. */
+  release(sessionKey: string): void;
+  /** Keys of the sessions this node owned when it last stopped (restored at start). */
+  ownedSessions(): Promise<readonly string[]>;
+  /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */
+  flush(): Promise<void>;
+}
+
+/** A cluster node as the composition runs it: the broker's port, then the exchange with the others. */
+export interface ClusterRuntime {
+  readonly port: ClusterPort;
+  /** Starts exchanging with the other nodes for `broker` (started, restored, not yet listening). */
+  start(broker: Broker): Promise<void>;
+  /** Resolves while this node is a healthy member (readiness); rejects saying why not. */
+  check(): Promise<void>;
+  /** Leaves the cluster (after the broker closed). */
+  close(): Promise<void>;
+}

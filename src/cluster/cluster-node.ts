@@ -1,0 +1,247 @@
+import type { Logger } from 'pino';
+import type { Broker } from '../broker/broker.js';
+import type { ClusterPort, ClusterRoute, ForwardOutcome, SessionClaim } from '../broker/cluster-port.js';
+import type { BrokerMessage } from '../broker/message.js';
+import { ShareGroupPicker } from './share-group-picker.js';
+import type { ClusterEnvelope, InboxEntry, NodeId, Route, RouteChange } from './types.js';
+
+/** This node's inbox on the bus between nodes (Redis Streams). */
+export interface InboxPart {
+  send(to: NodeId, envelope: ClusterEnvelope): void;
+  flush(): Promise<void>;
+}
+
+/** Other nodes' routes, matched for every message published here. */
+export interface RemoteRoutesPart {
+  match(topic: string): {
+    readonly direct: readonly NodeId[];
+    readonly groups: readonly { readonly route: Route; readonly nodes: readonly NodeId[] }[];
+  };
+}
+
+/** This node's routes, counted; changes reach the other nodes through the replica. */
+export interface LocalRoutesPart {
+  add(route: Route): void;
+  remove(route: Route): void;
+}
+
+/** Who owns which session (PostgreSQL, compare-and-set on an epoch). */
+export interface OwnershipPart {
+  claim(sessionKey: string): Promise<{ epoch: number; previousNode: NodeId | undefined }>;
+  release(sessionKey: string, epoch: number): void;
+  ownersOf(keys: readonly string[]): Promise<Map<string, { node: NodeId; epoch: number }>>;
+  ownedBy(node: NodeId): Promise<string[]>;
+}
+
+export interface ClusterNodeOptions {
+  readonly nodeId: NodeId;
+  readonly inbox: InboxPart;
+  readonly localRoutes: LocalRoutesPart;
+  readonly remoteRoutes: RemoteRoutesPart;
+  readonly ownership: OwnershipPart;
+  /** True while `node` is a live member of the cluster (PostgreSQL heartbeats). */
+  readonly isLive: (node: NodeId) => boolean;
+  /** The other live nodes (for what every node must see: retained messages). */
+  readonly otherNodes: () => readonly NodeId[];
+  readonly logger: Logger;
+  /** How long a takeover waits for the previous owner to release the session. */
+  readonly releaseTimeoutMs?: number;
+}
+
+const NOTHING_FORWARDED: ForwardOutcome = { nodes: 0, elsewhere: undefined };
+
+/** Where one message goes on one other node. */
+interface Destination {
+  direct: boolean;
+  groups: Route[] | undefined;
+}
+
+/**
+ * The broker's view of the cluster (decision 0029): forwards messages to the nodes whose routes
+ * match, one copy per node; picks the node of share groups spread over several nodes; claims
+ * sessions in PostgreSQL and asks their previous node to let go; applies what other nodes send.
+ */
+export class ClusterNode implements ClusterPort {
+  readonly nodeId: NodeId;
+  #broker: Broker | undefined;
+  readonly #options: ClusterNodeOptions;
+  readonly #picker = new ShareGroupPicker();
+  /** The epoch of each session key this node claimed last. */
+  readonly #epochs = new Map<string, number>();
+  /** Takeovers waiting for the previous owner's `released`, by key and epoch. */
+  readonly #releaseWaiters = new Map<string, () => void>();
+
+  constructor(options: ClusterNodeOptions) {
+    this.nodeId = options.nodeId;
+    this.#options = options;
+  }
+
+  /** The broker this node serves (made after this object, which it takes as its port). */
+  attach(broker: Broker): void {
+    this.#broker = broker;
+  }
+
+  routeAdded(route: ClusterRoute): void {
+    this.#options.localRoutes.add(route);
+  }
+
+  routeRemoved(route: ClusterRoute): void {
+    this.#options.localRoutes.remove(route);
+  }
+
+  forward(message: BrokerMessage, hasLocalGroup: (share: string, filter: string) => boolean): ForwardOutcome {
+    const match = this.#options.remoteRoutes.match(message.topic);
+    if (match.direct.length === 0 && match.groups.length === 0) return NOTHING_FORWARDED;
+    const destinations = new Map<NodeId, Destination>();
+    for (const node of match.direct) destinations.set(node, { direct: true, groups: undefined });
+    let elsewhere: Set<string> | undefined;
+    for (const { route, nodes } of match.groups) {
+      const share = route.share as string;
+      const here = hasLocalGroup(share, route.filter);
+      const picked = this.#picker.pick(route, nodes, here ? this.nodeId : undefined);
+      if (picked === this.nodeId) continue;
+      if (here) (elsewhere ??= new Set()).add(groupKey(share, route.filter));
+      const destination = destinations.get(picked) ?? { direct: false, groups: undefined };
+      (destination.groups ??= []).push(route);
+      destinations.set(picked, destination);
+    }
+    const forwarded = withoutLocalParts(message);
+    for (const [node, { direct, groups }] of destinations) {
+      this.#options.inbox.send(node, {
+        type: 'publish',
+        message: forwarded,
+        direct,
+        ...(groups === undefined ? {} : { groups }),
+      });
+    }
+    const skip = elsewhere;
+    return {
+      nodes: destinations.size,
+      elsewhere: skip === undefined ? undefined : (share, filter) => skip.has(groupKey(share, filter)),
+    };
+  }
+
+  retained(message: BrokerMessage): void {
+    const envelope: ClusterEnvelope = { type: 'retained', message: withoutLocalParts(message) };
+    for (const node of this.#options.otherNodes()) this.#options.inbox.send(node, envelope);
+  }
+
+  deliverElsewhere(sessionKey: string, message: BrokerMessage): void {
+    this.#options.ownership.ownersOf([sessionKey]).then(
+      (owners) => {
+        const owner = owners.get(sessionKey);
+        if (owner === undefined || owner.node === this.nodeId) return;
+        this.#options.inbox.send(owner.node, {
+          type: 'deliver',
+          sessionKey,
+          message: withoutLocalParts(message),
+        });
+      },
+      (err: unknown) =>
+        this.#options.logger.warn({ err }, 'cluster: the owner of a session could not be looked up'),
+    );
+  }
+
+  async claim(sessionKey: string): Promise<SessionClaim> {
+    const { epoch, previousNode } = await this.#options.ownership.claim(sessionKey);
+    this.#epochs.set(sessionKey, Math.max(epoch, this.#epochs.get(sessionKey) ?? 0));
+    if (previousNode === undefined || previousNode === this.nodeId) return { moved: false };
+    if (this.#options.isLive(previousNode)) await this.#takeFrom(previousNode, sessionKey, epoch);
+    return { moved: true };
+  }
+
+  /** Asks `node` to let go of the session and waits (bounded) for its answer. */
+  #takeFrom(node: NodeId, sessionKey: string, epoch: number): Promise<void> {
+    const key = waiterKey(sessionKey, epoch);
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#options.releaseTimeoutMs ?? 3000);
+      const waiters = this.#releaseWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        if (waiters.get(key) === done) waiters.delete(key);
+        resolve();
+      }
+      waiters.set(key, done);
+      this.#options.inbox.send(node, { type: 'kick', sessionKey, epoch, from: this.nodeId });
+    });
+  }
+
+  release(sessionKey: string): void {
+    const epoch = this.#epochs.get(sessionKey);
+    if (epoch === undefined) return;
+    this.#epochs.delete(sessionKey);
+    this.#options.ownership.release(sessionKey, epoch);
+  }
+
+  ownedSessions(): Promise<readonly string[]> {
+    return this.#options.ownership.ownedBy(this.nodeId);
+  }
+
+  flush(): Promise<void> {
+    return this.#options.inbox.flush();
+  }
+
+  /**
+   * Applies one batch read from this node's inbox, in order; resolves once its effects are
+   * durable, so the read position moves past it only then.
+   */
+  async receive(batch: readonly InboxEntry[]): Promise<void> {
+    const broker = this.#broker;
+    if (broker === undefined) return;
+    for (const { from, envelope } of batch) {
+      switch (envelope.type) {
+        case 'publish':
+          broker.routeForwarded(envelope.message, envelope.direct, envelope.groups);
+          break;
+        case 'deliver':
+          broker.deliverUnsolicited(envelope.sessionKey, envelope.message, false);
+          break;
+        case 'retained':
+          broker.retained.applyFromCluster(envelope.message);
+          break;
+        case 'kick':
+          // Not awaited: a takeover waits for CONNECTs in progress, the inbox must not.
+          void this.#letGo(broker, envelope.sessionKey, envelope.epoch, envelope.from);
+          break;
+        case 'released':
+          this.#releaseWaiters.get(waiterKey(envelope.sessionKey, envelope.epoch))?.();
+          break;
+        default:
+          this.#options.logger.warn({ from }, 'cluster: unknown envelope ignored');
+      }
+    }
+    await broker.flushStores();
+  }
+
+  /** Another node claimed `sessionKey` at `epoch`: closes it here unless this node's claim is newer. */
+  async #letGo(broker: Broker, sessionKey: string, epoch: number, from: NodeId): Promise<void> {
+    try {
+      await broker.settled(sessionKey);
+      const own = this.#epochs.get(sessionKey);
+      if (own === undefined || own < epoch) {
+        if (own !== undefined) this.#epochs.delete(sessionKey);
+        await broker.evict(sessionKey);
+      }
+    } catch (err) {
+      this.#options.logger.error({ err }, 'cluster: a session taken over could not be released cleanly');
+    }
+    this.#options.inbox.send(from, { type: 'released', sessionKey, epoch, from: this.nodeId });
+  }
+}
+
+function groupKey(share: string, filter: string): string {
+  return `${share}\u0000${filter}`; // U+0000 is never in a topic filter [MQTT-1.5.4-2]
+}
+
+function waiterKey(sessionKey: string, epoch: number): string {
+  return `${sessionKey}\u0000${epoch}`;
+}
+
+/** The message as it travels: what only this process can use (an acknowledgement callback) left out. */
+function withoutLocalParts(message: BrokerMessage): BrokerMessage {
+  if (message.onAcknowledged === undefined) return message;
+  const { onAcknowledged: _local, ...rest } = message;
+  return rest;
+}
+
+export type { RouteChange };

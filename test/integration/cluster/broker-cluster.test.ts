@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import type { IDisconnectPacket } from 'mqtt-packet';
+import { MemoryClusterNet } from '../../helpers/memory-cluster.js';
+import { connectClient, destroyClient, serverClose, uniqueId } from '../../helpers/mqtt-client.js';
+import { freshDatabase, postgresTestOptions } from '../../helpers/postgres.js';
+import { startServer, type TestServer } from '../../helpers/start-server.js';
+import { payloads } from '../../helpers/sync.js';
+
+/**
+ * The broker's cluster behaviour (decision 0029) with in-process nodes on one PostgreSQL database
+ * (the engine stores they share) and an in-memory bus in place of Redis.
+ */
+async function cluster(
+  t: TestContext,
+  count: number,
+): Promise<{ net: MemoryClusterNet; nodes: TestServer[] }> {
+  const nodes: TestServer[] = [];
+  // The nodes close (flushing their stores) before the database is dropped.
+  const databaseUrl = await freshDatabase(t, async () => {
+    for (const node of nodes) await node.close();
+  });
+  const net = new MemoryClusterNet();
+  for (let i = 1; i <= count; i++) {
+    nodes.push(await startServer(t, { databaseUrl, deps: { cluster: net.node(`n${i}`) } }));
+  }
+  return { net, nodes };
+}
+
+const options = postgresTestOptions();
+
+test(
+  'decision 0029: a QoS 1 message published on one node reaches a subscriber on another, in order, none lost [MQTT-4.6.0-5]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 2);
+    const [a, b] = nodes as [TestServer, TestServer];
+    for (const protocolVersion of [4, 5] as const) {
+      const sub = await connectClient(t, a.port, { protocolVersion });
+      await sub.client.subscribeAsync('cross/+', { qos: 1 });
+      const pub = await connectClient(t, b.port, { protocolVersion });
+      const sent: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        sent.push(String(i));
+        await pub.client.publishAsync(`cross/${protocolVersion}`, String(i), { qos: 1 });
+      }
+      assert.deepEqual(payloads(await sub.inbox.take(200)), sent);
+      await Promise.all([destroyClient(sub.client), destroyClient(pub.client)]);
+    }
+  },
+);
+
+test(
+  'decision 0029: a v5 PUBACK counts subscribers on other nodes (no 0x10 No matching subscribers) [MQTT-3.4.2-1]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 2);
+    const [a, b] = nodes as [TestServer, TestServer];
+    const sub = await connectClient(t, a.port, { protocolVersion: 5 });
+    await sub.client.subscribeAsync('only/there', { qos: 1 });
+    const pub = await connectClient(t, b.port, { protocolVersion: 5 });
+    const codes: number[] = [];
+    pub.client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback') codes.push(packet.reasonCode ?? 0);
+    });
+    await pub.client.publishAsync('only/there', 'x', { qos: 1 });
+    await pub.client.publishAsync('nobody/here', 'x', { qos: 1 });
+    assert.deepEqual(codes, [0, 0x10]);
+  },
+);
+
+test(
+  'decision 0029: a $share group with a member on each of three nodes gets each QoS 1 message exactly once [MQTT-4.8.2-2]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 3);
+    const members: Awaited<ReturnType<typeof connectClient>>[] = [];
+    for (const node of nodes) {
+      const member = await connectClient(t, node.port, { protocolVersion: 5 });
+      await member.client.subscribeAsync('$share/g/jobs/#', { qos: 1 });
+      members.push(member);
+    }
+    const pub = await connectClient(t, nodes[0]!.port, { protocolVersion: 5 });
+    for (let i = 0; i < 300; i++) await pub.client.publishAsync('jobs/x', String(i), { qos: 1 });
+    const deadline = Date.now() + 5000;
+    const total = (): number => members.reduce((sum, m) => sum + m.inbox.all.length, 0);
+    while (total() < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const received = members.flatMap((m) => payloads(m.inbox.all));
+    assert.equal(received.length, 300, 'each message delivered once in the whole cluster');
+    assert.equal(new Set(received).size, 300);
+    for (const member of members) assert.ok(member.inbox.all.length > 0, 'every node took a share');
+  },
+);
+
+test(
+  'decision 0029: the same client id connecting on another node takes the session over: DISCONNECT 0x8E to the first [MQTT-3.1.4-3]',
+  options,
+  async (t) => {
+    const { nodes, net } = await cluster(t, 2);
+    const [a, b] = nodes as [TestServer, TestServer];
+    const clientId = uniqueId('takeover');
+    const first = await connectClient(t, a.port, { protocolVersion: 5, clientId });
+    const closed = serverClose(first.client);
+    await connectClient(t, b.port, { protocolVersion: 5, clientId });
+    const { disconnect } = await closed;
+    assert.equal((disconnect as IDisconnectPacket | undefined)?.reasonCode, 0x8e);
+    assert.equal(net.ownerOf(clientId), 'n2');
+    assert.equal(a.server.broker.sessionCount, 0);
+  },
+);
+
+test(
+  'decision 0029: a persistent session resumed on another node keeps its subscriptions and queued QoS 1 messages [MQTT-3.1.2-5]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 3);
+    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+    const clientId = uniqueId('moving');
+    const session = {
+      protocolVersion: 5 as const,
+      clientId,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
+    const first = await connectClient(t, a.port, session);
+    await first.client.subscribeAsync('queue/#', { qos: 1 });
+    await first.client.endAsync();
+    const pub = await connectClient(t, c.port, { protocolVersion: 5 });
+    for (let i = 0; i < 20; i++) await pub.client.publishAsync('queue/x', String(i), { qos: 1 });
+    const resumed = await connectClient(t, b.port, session);
+    assert.equal(resumed.connack.sessionPresent, true);
+    assert.deepEqual(
+      payloads(await resumed.inbox.take(20)),
+      Array.from({ length: 20 }, (_, i) => String(i)),
+    );
+    // The subscription came along: a new message reaches the client on its new node.
+    await pub.client.publishAsync('queue/y', 'after', { qos: 1 });
+    assert.equal((await resumed.inbox.next()).payload.toString(), 'after');
+  },
+);
+
+test(
+  'decision 0029: simultaneous connects of one client id on two nodes leave exactly one live connection [MQTT-3.1.4-3]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 2);
+    const [a, b] = nodes as [TestServer, TestServer];
+    for (let round = 0; round < 30; round++) {
+      const clientId = uniqueId(`race${round}`);
+      const both = await Promise.all([
+        connectClient(t, a.port, { protocolVersion: 5, clientId }),
+        connectClient(t, b.port, { protocolVersion: 5, clientId }),
+      ]);
+      const deadline = Date.now() + 3000;
+      const live = (): number => both.filter((c) => c.client.connected).length;
+      while (live() > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(live(), 1, `round ${round}: one live connection`);
+      const connected = a.server.broker.isConnected(clientId) ? 1 : 0;
+      assert.equal(connected + (b.server.broker.isConnected(clientId) ? 1 : 0), 1);
+      await Promise.all(both.map((c) => destroyClient(c.client)));
+    }
+  },
+);
+
+test(
+  'decision 0029: a retained message set on one node is sent to a new subscriber on another [MQTT-3.3.1-6]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 2);
+    const [a, b] = nodes as [TestServer, TestServer];
+    const pub = await connectClient(t, a.port, { protocolVersion: 5 });
+    await pub.client.publishAsync('state/lamp', 'on', { qos: 1, retain: true });
+    const deadline = Date.now() + 3000;
+    while (b.server.broker.retained.size === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    const sub = await connectClient(t, b.port, { protocolVersion: 5 });
+    await sub.client.subscribeAsync('state/#', { qos: 1 });
+    const message = await sub.inbox.next();
+    assert.equal(message.payload.toString(), 'on');
+    assert.equal(message.packet.retain, true);
+    // Cleared on one node, gone on the other [MQTT-3.3.1-10].
+    await pub.client.publishAsync('state/lamp', '', { qos: 1, retain: true });
+    while (b.server.broker.retained.size !== 0 && Date.now() < deadline + 3000)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(b.server.broker.retained.size, 0);
+  },
+);

@@ -100,9 +100,13 @@ export class ClusterNode implements ClusterPort {
       const here = hasLocalGroup(share, route.filter);
       const picked = this.#picker.pick(route, nodes, here ? this.nodeId : undefined);
       if (picked === this.nodeId) continue;
-      if (here) (elsewhere ??= new Set()).add(groupKey(share, route.filter));
+      if (here) {
+        elsewhere ??= new Set();
+        elsewhere.add(groupKey(share, route.filter));
+      }
       const destination = destinations.get(picked) ?? { direct: false, groups: undefined };
-      (destination.groups ??= []).push(route);
+      destination.groups ??= [];
+      destination.groups.push(route);
       destinations.set(picked, destination);
     }
     const forwarded = withoutLocalParts(message);

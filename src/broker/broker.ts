@@ -489,6 +489,17 @@ export class Broker {
 
   private readonly isOnline = (clientId: string): boolean => this.sessions.get(clientId)?.link !== undefined;
 
+  /** True when this broker is one node of a cluster. */
+  get clustered(): boolean {
+    return this.cluster !== undefined;
+  }
+
+  /** In a cluster, true when another node owns the session `sessionKey` now. */
+  heldElsewhere(sessionKey: string): Promise<boolean> {
+    if (this.cluster === undefined || this.sessions.has(sessionKey)) return Promise.resolve(false);
+    return this.cluster.heldElsewhere(sessionKey);
+  }
+
   /** True while the session `sessionKey` has a live connection. */
   isConnected(sessionKey: string): boolean {
     return this.isOnline(sessionKey);

@@ -60,6 +60,8 @@ export interface ClusterPort {
   claim(sessionKey: string): Promise<SessionClaim>;
   /** The session ended here: nobody owns it any more. */
   release(sessionKey: string): void;
+  /** True when another node owns the session `sessionKey` now. */
+  heldElsewhere(sessionKey: string): Promise<boolean>;
   /** Keys of the sessions this node owned when it last stopped (restored at start). */
   ownedSessions(): Promise<readonly string[]>;
   /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */

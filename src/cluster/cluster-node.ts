@@ -177,6 +177,11 @@ export class ClusterNode implements ClusterPort {
     this.#options.ownership.release(sessionKey, epoch);
   }
 
+  async heldElsewhere(sessionKey: string): Promise<boolean> {
+    const owner = (await this.#options.ownership.ownersOf([sessionKey])).get(sessionKey);
+    return owner !== undefined && owner.node !== this.nodeId;
+  }
+
   ownedSessions(): Promise<readonly string[]> {
     return this.#options.ownership.ownedBy(this.nodeId);
   }

@@ -21,6 +21,11 @@ export interface PresenceDeps {
   readonly platform: Platform;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * In a cluster: true when the device's session is now held by another node (it reconnected
+   * there), whose presence is then the one that counts: this node writes no Offline for it.
+   */
+  readonly heldElsewhere?: (deviceId: number) => Promise<boolean>;
 }
 
 /**
@@ -56,7 +61,17 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
       return;
     }
     states.delete(deviceId);
-    record(deviceId, false, state.lastActivity);
+    const heldElsewhere = deps.heldElsewhere;
+    if (heldElsewhere === undefined) {
+      record(deviceId, false, state.lastActivity);
+      return;
+    }
+    heldElsewhere(deviceId).then(
+      (elsewhere) => {
+        if (!elsewhere && !states.has(deviceId) && !closed) record(deviceId, false, state.lastActivity);
+      },
+      (err: unknown) => logger.warn({ err, deviceId }, 'presence: the cluster could not say where a device is'),
+    );
   };
 
   const arm = (deviceId: number, state: State): void => {

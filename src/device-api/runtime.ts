@@ -8,6 +8,7 @@ import { DeviceLimits } from './device-limits.js';
 import { DiagThrottle } from './diag-throttle.js';
 import { createDownlinkService } from './downlink-service.js';
 import { GatewaySessions } from './gateway-sessions.js';
+import { deviceSessionKey } from './internal-topics.js';
 import { createPresenceService } from './presence-service.js';
 import { type DeviceApiOptions, type DeviceApiRuntime, defaultDeviceApiOptions } from './types.js';
 import { createUplinkService } from './uplink-service.js';
@@ -35,7 +36,14 @@ export function createDeviceApiRuntime(deps: DeviceApiDeps): DeviceApiRuntime {
   const logger = deps.logger.child({ component: 'device-api' });
   const metrics = new DeviceApiMetrics();
   const limits = new DeviceLimits(options, clock, metrics);
-  const presence = createPresenceService({ platform, clock, logger });
+  const presence = createPresenceService({
+    platform,
+    clock,
+    logger,
+    ...(broker.clustered && {
+      heldElsewhere: (deviceId: number) => broker.heldElsewhere(deviceSessionKey(deviceId)),
+    }),
+  });
   const downlinks = createDownlinkService({ broker, clock, metrics });
   const deviceInfoListeners: Array<(deviceId: number, info: HardwareInfo) => void> = [];
   const uplinks = createUplinkService({

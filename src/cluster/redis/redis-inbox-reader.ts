@@ -38,7 +38,7 @@ export async function readInboxBatch(
   for (const [id, fields] of items) {
     const entry = parseEntry(fields);
     if (entry instanceof Error)
-      logger.warn({ key, id: id.toString(), err: entry.message }, 'garbled inbox entry skipped');
+      logger.warn({ key, id: id.toString(), err: entry.message }, 'cluster inbox: garbled entry skipped');
     else entries.push(entry);
   }
   return { entries, lastId: (items[items.length - 1] as [Buffer, Buffer[]])[0].toString() };
@@ -75,7 +75,7 @@ export async function handOver(
     // Skipped, not retried: an entry that always fails must not block the inbox forever.
     logger.error(
       { err: error, key, entries: batch.entries.length, lastId: batch.lastId },
-      'inbox handler failed; batch skipped',
+      'cluster inbox: handler failed; batch skipped',
     );
   }
 }
@@ -103,7 +103,12 @@ export class InboxReadLoop {
   ) {}
 
   start(handler: InboxHandler): void {
-    void this.run(handler);
+    this.run(handler).catch((error: unknown) => {
+      this.options.logger.error(
+        { err: error, key: this.options.streamKey },
+        'cluster inbox: reader stopped unexpectedly',
+      );
+    });
   }
 
   /** Stops reading; a batch whose handler has not resolved yet is not acknowledged. */
@@ -136,7 +141,10 @@ export class InboxReadLoop {
         position = undefined;
         failures++;
         if (failures === 1)
-          logger.warn({ err: (error as Error).message, key: streamKey }, 'inbox read failed; retrying');
+          logger.warn(
+            { err: (error as Error).message, key: streamKey },
+            'cluster inbox: read failed; retrying',
+          );
         await nextReadyOrAfter(this.redis, retryDelayMs(failures));
       }
     }

@@ -76,7 +76,7 @@ export class RedisInboxWriter {
     try {
       return encodeEnvelope(envelope);
     } catch (error) {
-      this.options.logger.error({ err: error, to }, 'cluster envelope could not be encoded; dropped');
+      this.options.logger.error({ err: error, to }, 'cluster inbox: envelope could not be encoded; dropped');
       this.drop(new InboxError('refused', 'envelope could not be encoded', { cause: error }));
       return undefined;
     }
@@ -98,7 +98,7 @@ export class RedisInboxWriter {
     clearTimeout(timer);
     const lost = this.queue.length;
     if (lost === 0) return;
-    this.options.logger.warn({ lost }, 'cluster inbox closed with sends not yet appended; dropped');
+    this.options.logger.warn({ lost }, 'cluster inbox: closed with sends not yet appended; dropped');
     this.counters.dropped += lost;
     this.queue.clear();
     this.doneSeq = this.lastSeq;
@@ -118,7 +118,7 @@ export class RedisInboxWriter {
     if (this.droppedThisOverflow === 0) {
       this.options.logger.warn(
         { maxPending: this.options.maxPending },
-        'cluster inbox sends dropped: too many waiting to be appended',
+        'cluster inbox: sends dropped, too many waiting to be appended',
       );
     }
     this.droppedThisOverflow++;
@@ -142,7 +142,14 @@ export class RedisInboxWriter {
   private schedule(): void {
     if (this.busy) return;
     this.busy = true;
-    setImmediate(() => void this.appendBatch());
+    setImmediate(() => {
+      this.appendBatch().catch((error: unknown) => {
+        // Not expected (every step handles its failures); the queue must not stall if it happens.
+        this.options.logger.error({ err: error }, 'cluster inbox: append failed unexpectedly');
+        this.busy = false;
+        setTimeout(() => this.schedule(), 1000).unref();
+      });
+    });
   }
 
   private async appendBatch(): Promise<void> {
@@ -194,13 +201,13 @@ export class RedisInboxWriter {
       this.counters.appendErrors++;
       this.options.logger.error(
         { err: error.message, key: entry.key },
-        'redis refused a cluster envelope; dropped',
+        'cluster inbox: redis refused an envelope; dropped',
       );
       this.drop(new InboxError('refused', `redis refused an append: ${error.message}`));
     }
     this.failures = 0;
     if (this.droppedThisOverflow > 0 && this.queue.length < this.options.maxPending) {
-      this.options.logger.warn({ dropped: this.droppedThisOverflow }, 'cluster inbox accepts sends again');
+      this.options.logger.warn({ dropped: this.droppedThisOverflow }, 'cluster inbox: accepting sends again');
       this.droppedThisOverflow = 0;
     }
     return undefined;
@@ -232,7 +239,7 @@ export class RedisInboxWriter {
       const reason = error instanceof Error ? error.message : String(error);
       this.options.logger.warn(
         { err: reason, pending: this.queue.length },
-        'cluster sends waiting for redis',
+        'cluster inbox: sends waiting for redis',
       );
     }
     if (this.closing && this.redis.status === 'end') return;

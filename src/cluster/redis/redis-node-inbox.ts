@@ -63,6 +63,7 @@ export class RedisNodeInbox {
   private reader: InboxReadLoop | undefined;
   private lastError: string | undefined;
   private closed = false;
+  private drained = 0;
 
   constructor(private readonly options: RedisNodeInboxOptions) {
     this.prefix = options.prefix ?? 'devgate';
@@ -83,7 +84,7 @@ export class RedisNodeInbox {
   get stats(): InboxStats {
     return {
       ...this.writer.counters,
-      received: this.reader?.received ?? 0,
+      received: (this.reader?.received ?? 0) + this.drained,
       pending: this.writer.pending,
     };
   }
@@ -141,6 +142,7 @@ export class RedisNodeInbox {
       }
       await handOver(handler, batch, streamKey, this.options.logger);
       handled += batch.entries.length;
+      this.drained += batch.entries.length;
       // Progress survives this node: another survivor resumes the drain where it stopped.
       await this.writerRedis.set(positionKey, batch.lastId);
       position = batch.lastId;

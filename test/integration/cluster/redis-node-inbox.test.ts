@@ -255,10 +255,10 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     await a.flush(); // the loss was reported once; the ten kept are appended
     assert.equal(await probe.xlen('devgate:inbox:node-b'), 10);
     const overflowLogs = log.records.filter(
-      (r) => r.msg === 'cluster inbox sends dropped: too many waiting to be appended',
+      (r) => r.msg === 'cluster inbox: sends dropped, too many waiting to be appended',
     );
     assert.equal(overflowLogs.length, 1);
-    await log.until('cluster inbox accepts sends again');
+    await log.until('cluster inbox: accepting sends again');
   });
 
   test('a garbled entry is logged and skipped; the entries after it are read', async (t) => {
@@ -283,7 +283,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     await b.start(atB.handler);
     await atB.until(1);
     assert.deepEqual(atB.entries.map(numberOf), [1]);
-    assert.equal(log.records.filter((r) => r.msg === 'garbled inbox entry skipped').length, 3);
+    assert.equal(log.records.filter((r) => r.msg === 'cluster inbox: garbled entry skipped').length, 3);
   });
 
   test('a handler that throws is logged, its batch skipped, and the inbox goes on', async (t) => {
@@ -299,7 +299,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     });
     a.send('node-b', numbered(1));
     await a.flush();
-    await log.until('inbox handler failed; batch skipped');
+    await log.until('cluster inbox: handler failed; batch skipped');
     a.send('node-b', numbered(2));
     await a.flush();
     await atB.until(1);

@@ -70,10 +70,25 @@ function messageHeader(message: BrokerMessage): MessageHeader {
   };
   if (message.expiresAt !== undefined) header.e = message.expiresAt;
   if (message.publisherId !== undefined) header.p = message.publisherId;
-  const { correlationData, ...rest } = message.properties;
-  if (Object.keys(rest).length > 0) header.pr = rest;
-  if (correlationData !== undefined) header.cd = correlationData.length;
+  const properties = message.properties;
+  // Most messages have no properties: no copy then; otherwise all but the one binary field.
+  if (properties.correlationData !== undefined) header.cd = properties.correlationData.length;
+  if (hasTextProperties(properties)) header.pr = withoutCorrelationData(properties);
   return header;
+}
+
+function hasTextProperties(properties: MessageProperties): boolean {
+  return (
+    properties.payloadFormatIndicator !== undefined ||
+    properties.contentType !== undefined ||
+    properties.responseTopic !== undefined ||
+    properties.userProperties !== undefined
+  );
+}
+
+function withoutCorrelationData(properties: MessageProperties): Omit<MessageProperties, 'correlationData'> {
+  const { correlationData: _binary, ...text } = properties;
+  return text;
 }
 
 function frame(header: Header, message?: BrokerMessage): Buffer {

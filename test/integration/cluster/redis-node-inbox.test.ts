@@ -351,6 +351,43 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.deepEqual(atA.entries.map(numberOf), [7]);
   });
 
+  test('an envelope Redis refuses (key of the wrong type) is dropped and reported, and does not stall the others', async (t) => {
+    const redis = await startRedis(t);
+    const log = capturingLogger();
+    const probe = admin(t, redis.url);
+    await probe.set('devgate:inbox:node-broken', 'not a stream');
+    const a = openInbox(t, redis.url, 'node-a', { logger: log.logger });
+    a.send('node-b', numbered(1));
+    a.send('node-broken', numbered(2));
+    a.send('node-b', numbered(3));
+    await assert.rejects(a.flush(), (error) => error instanceof InboxError && error.code === 'refused');
+    assert.deepEqual(
+      {
+        sent: a.stats.sent,
+        dropped: a.stats.dropped,
+        appendErrors: a.stats.appendErrors,
+        pending: a.stats.pending,
+      },
+      { sent: 2, dropped: 1, appendErrors: 1, pending: 0 },
+    );
+    assert.equal(await probe.xlen('devgate:inbox:node-b'), 2);
+    assert.ok(log.records.some((r) => r.msg === 'cluster inbox: redis refused an envelope; dropped'));
+  });
+
+  test('an inbox opened while Redis is down sends and reads once Redis is up', async (t) => {
+    const redis = await startRedis(t);
+    await redis.kill();
+    const a = openInbox(t, redis.url, 'node-a');
+    const atA = collector();
+    await a.start(atA.handler);
+    a.send('node-a', numbered(1));
+    const flush = a.flush();
+    await redis.start();
+    await within(flush, LONG_WAIT_MS, 'flush once Redis is up');
+    await atA.until(1);
+    assert.deepEqual(atA.entries.map(numberOf), [1]);
+  });
+
   test('close while Redis is away is bounded: pending sends are dropped, counted and the waiting flush rejects', async (t) => {
     const redis = await startRedis(t);
     const a = openInbox(t, redis.url, 'node-a');

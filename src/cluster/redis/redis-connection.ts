@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
+const SOCKET_TIMEOUT_MS = 15_000;
+
 /** Reconnect delay after the n-th failed attempt: 50 ms growing to 2 s, forever. */
 export function reconnectDelayMs(attempt: number): number {
   return Math.min(attempt * 50, 2000);
@@ -18,6 +20,9 @@ export function openRedisConnection(url: string, role: string, logger: Logger): 
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
+    // A connection that went silent (no RST: a partition, a frozen host) is noticed while a
+    // command waits; longer than the reader's blocking XREAD, which answers within 5 s.
+    socketTimeout: SOCKET_TIMEOUT_MS,
     retryStrategy: reconnectDelayMs,
     connectionName: `devgate-${role}`,
     lazyConnect: false,

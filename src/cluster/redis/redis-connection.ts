@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 const SOCKET_TIMEOUT_MS = 15_000;
 
 /** Reconnect delay after the n-th failed attempt: 50 ms growing to 2 s, forever. */
-export function reconnectDelayMs(attempt: number): number {
+function reconnectDelayMs(attempt: number): number {
   return Math.min(attempt * 50, 2000);
 }
 

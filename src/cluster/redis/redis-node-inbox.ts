@@ -67,7 +67,9 @@ export class RedisNodeInbox {
 
   constructor(private readonly options: RedisNodeInboxOptions) {
     this.prefix = options.prefix ?? 'devgate';
-    this.readBatch = options.readBatch ?? 512;
+    this.readBatch = positive('readBatch', options.readBatch ?? 512);
+    const maxPending = positive('maxPending', options.maxPending ?? 100_000);
+    const maxStreamLength = positive('maxStreamLength', options.maxStreamLength ?? 1_000_000);
     this.writerRedis = openRedisConnection(options.url, 'inbox-writer', options.logger);
     this.writerRedis.on('error', (error: Error) => {
       this.lastError = error.message;
@@ -75,8 +77,8 @@ export class RedisNodeInbox {
     this.writer = new RedisInboxWriter(this.writerRedis, {
       from: options.nodeId,
       keyOf: (to) => inboxKey(this.prefix, to),
-      maxPending: options.maxPending ?? 100_000,
-      maxStreamLength: options.maxStreamLength ?? 1_000_000,
+      maxPending,
+      maxStreamLength,
       logger: options.logger,
     });
   }
@@ -190,4 +192,10 @@ export class RedisNodeInbox {
     if (this.writerRedis.status === 'ready') await this.writerRedis.quit().catch(() => undefined);
     this.writerRedis.disconnect();
   }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, not ${value}`);
+  return value;
 }

@@ -1,0 +1,135 @@
+/**
+ * Cluster inbox throughput on a throwaway local redis-server: N envelopes with a 1 KiB payload
+ * appended by one node to another's inbox (sent `--per-turn` per event-loop turn, then one
+ * flush), then read back by the receiver; then both at once. Reports envelopes/s.
+ * Not part of `npm run bench`.
+ *
+ *   npx tsc -p tsconfig.json
+ *   node dist/bench/cluster-inbox.js [--envelopes 100000] [--per-turn 1000] [--payload 1024]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { RedisNodeInbox } from '../src/cluster/redis/redis-node-inbox.js';
+import type { ClusterEnvelope, InboxEntry } from '../src/cluster/types.js';
+
+const { values: args } = parseArgs({
+  options: {
+    envelopes: { type: 'string', default: '100000' },
+    'per-turn': { type: 'string', default: '1000' },
+    payload: { type: 'string', default: '1024' },
+    'redis-server': { type: 'string', default: process.env.DEVGATE_REDIS_SERVER ?? '/usr/bin/redis-server' },
+  },
+});
+const total = Number(args.envelopes);
+const perTurn = Number(args['per-turn']);
+const logger = pino({ level: 'warn' });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+function startRedis(port: number, dir: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(args['redis-server'] as string, [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('error', reject);
+  });
+}
+
+function envelope(n: number): ClusterEnvelope {
+  const payload = Buffer.alloc(Number(args.payload), 0x61);
+  payload.writeUInt32BE(n, 0);
+  return {
+    type: 'publish',
+    direct: true,
+    message: {
+      topic: `bench/${n % 100}`,
+      payload,
+      qos: 1,
+      retain: false,
+      properties: {},
+      createdAt: Date.now(),
+    },
+  };
+}
+
+async function sendAll(from: RedisNodeInbox, to: string): Promise<void> {
+  for (let sent = 0; sent < total; ) {
+    for (const end = Math.min(total, sent + perTurn); sent < end; sent++) from.send(to, envelope(sent));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await from.flush();
+}
+
+function receiveAll(inbox: RedisNodeInbox): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    void inbox.start((batch: readonly InboxEntry[]) => {
+      for (const entry of batch) {
+        if (entry.envelope.type !== 'publish' || entry.envelope.message.payload.readUInt32BE(0) !== next++) {
+          reject(new Error(`out of order at ${next - 1}`));
+        }
+      }
+      if (next === total) resolve();
+    });
+  });
+}
+
+function rate(ms: number): string {
+  return `${Math.round((total / ms) * 1000).toLocaleString('en')} envelopes/s (${total} in ${Math.round(ms)} ms)`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'devgate-bench-redis-'));
+  const port = await freePort();
+  const redis = await startRedis(port, dir);
+  const url = `redis://127.0.0.1:${port}`;
+  try {
+    const a = new RedisNodeInbox({ url, nodeId: 'a', logger });
+    const b = new RedisNodeInbox({ url, nodeId: 'b', logger });
+    const c = new RedisNodeInbox({ url, nodeId: 'c', logger });
+    await Promise.all([a.ping(), b.ping(), c.ping()]);
+
+    let started = performance.now();
+    await sendAll(a, 'b');
+    console.log(`append:  ${rate(performance.now() - started)}`);
+
+    started = performance.now();
+    await receiveAll(b);
+    console.log(`read:    ${rate(performance.now() - started)}`);
+
+    started = performance.now();
+    await Promise.all([receiveAll(c), sendAll(a, 'c')]);
+    console.log(`both:    ${rate(performance.now() - started)} appended and read concurrently`);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  } finally {
+    redis.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { BrokerMessage } from '../../../src/broker/message.js';
+import { decodeEnvelope, EnvelopeDecodeError, encodeEnvelope } from '../../../src/cluster/envelope-codec.js';
+import type { ClusterEnvelope } from '../../../src/cluster/types.js';
+
+const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+function message(overrides: Partial<BrokerMessage> = {}): BrokerMessage {
+  return {
+    topic: 'a/b',
+    payload: Buffer.from('hello'),
+    qos: 1,
+    retain: false,
+    properties: {},
+    createdAt: 1_700_000_000_123,
+    ...overrides,
+  };
+}
+
+const messages: Record<string, BrokerMessage> = {
+  'minimal QoS 0': message({ qos: 0 }),
+  'QoS 1': message({ qos: 1 }),
+  'QoS 2': message({ qos: 2 }),
+  retain: message({ retain: true }),
+  'empty payload': message({ payload: Buffer.alloc(0) }),
+  'every byte value in the payload': message({ payload: allBytes }),
+  'payload that looks like a header': message({ payload: Buffer.from('\u0001\u0000\u0000\u0000\u0002{}') }),
+  '1 MiB random payload': message({ payload: randomBytes(1 << 20) }),
+  'UTF-8 topic': message({ topic: 'häuser/温度/😀' }),
+  expiresAt: message({ expiresAt: 1_700_000_060_000 }),
+  publisherId: message({ publisherId: 'device-42' }),
+  'payloadFormatIndicator true': message({ properties: { payloadFormatIndicator: true } }),
+  'payloadFormatIndicator false': message({ properties: { payloadFormatIndicator: false } }),
+  contentType: message({ properties: { contentType: 'application/json' } }),
+  responseTopic: message({ properties: { responseTopic: 'reply/to/me' } }),
+  'correlationData (binary)': message({ properties: { correlationData: allBytes } }),
+  'empty correlationData': message({ properties: { correlationData: Buffer.alloc(0) } }),
+  'userProperties, single and repeated keys': message({
+    properties: { userProperties: { a: '1', repeated: ['x', 'y', 'x'], ключ: 'значение' } },
+  }),
+  'every property at once': message({
+    qos: 2,
+    retain: true,
+    expiresAt: 1_700_000_099_000,
+    publisherId: 'pub',
+    payload: randomBytes(1024),
+    properties: {
+      payloadFormatIndicator: true,
+      contentType: 'text/plain',
+      responseTopic: 'r',
+      correlationData: randomBytes(16),
+      userProperties: { k: 'v' },
+    },
+  }),
+};
+
+const envelopes: Record<string, ClusterEnvelope> = {
+  kick: { type: 'kick', sessionKey: 'client-1', epoch: 7, from: 'node-a:1883' },
+  released: { type: 'released', sessionKey: 'client-1', epoch: 7, from: 'node-b:1883' },
+  'kick with an empty session key and epoch 0': { type: 'kick', sessionKey: '', epoch: 0, from: 'n' },
+  'publish without groups': { type: 'publish', message: message(), direct: true },
+  'publish with empty groups': { type: 'publish', message: message(), direct: true, groups: [] },
+  'publish to share groups only': {
+    type: 'publish',
+    message: message(),
+    direct: false,
+    groups: [
+      { filter: 'a/+', share: 'g1' },
+      { filter: '#', share: 'g2' },
+    ],
+  },
+  'publish with a group route without share': {
+    type: 'publish',
+    message: message(),
+    direct: false,
+    groups: [{ filter: 'x' }],
+  },
+};
+for (const [name, m] of Object.entries(messages)) {
+  envelopes[`publish: ${name}`] = { type: 'publish', message: m, direct: true };
+  envelopes[`deliver: ${name}`] = { type: 'deliver', sessionKey: 'device/42', message: m };
+}
+
+describe('cluster envelope codec', () => {
+  for (const [name, envelope] of Object.entries(envelopes)) {
+    test(`round-trips exactly: ${name}`, () => {
+      assert.deepStrictEqual(decodeEnvelope(encodeEnvelope(envelope)), envelope);
+    });
+  }
+
+  test('onAcknowledged is a local callback and is never serialised', () => {
+    const withCallback = message({ onAcknowledged: () => undefined });
+    const decoded = decodeEnvelope(
+      encodeEnvelope({ type: 'deliver', sessionKey: 's', message: withCallback }),
+    );
+    assert.equal(decoded.type, 'deliver');
+    assert.ok(decoded.type === 'deliver' && !('onAcknowledged' in decoded.message));
+  });
+
+  test('the payload travels raw: a 1 KiB payload costs the header only, not base64', () => {
+    const payload = randomBytes(1024);
+    const encoded = encodeEnvelope({
+      type: 'publish',
+      message: message({ payload, topic: 'devices/1/up' }),
+      direct: true,
+    });
+    assert.ok(encoded.length < payload.length + 100, `encoded size ${encoded.length}`);
+    assert.ok(encoded.subarray(encoded.length - payload.length).equals(payload));
+  });
+
+  test('the encoding is a copy: changing the payload afterwards does not change the envelope', () => {
+    const payload = Buffer.from('original');
+    const encoded = encodeEnvelope({ type: 'publish', message: message({ payload }), direct: true });
+    payload.fill(0);
+    const decoded = decodeEnvelope(encoded);
+    assert.ok(decoded.type === 'publish' && decoded.message.payload.toString() === 'original');
+  });
+
+  test('the decoded payload and correlation data do not share memory with the input', () => {
+    const encoded = encodeEnvelope({
+      type: 'publish',
+      message: message({ properties: { correlationData: Buffer.from('cd') } }),
+      direct: true,
+    });
+    const decoded = decodeEnvelope(encoded);
+    encoded.fill(0);
+    assert.ok(decoded.type === 'publish');
+    assert.equal(decoded.message.payload.toString(), 'hello');
+    assert.equal(decoded.message.properties.correlationData?.toString(), 'cd');
+  });
+});
+
+function framed(header: unknown, body: Buffer = Buffer.alloc(0), format = 1): Buffer {
+  const json = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt8(format, 0);
+  prefix.writeUInt32BE(json.length, 1);
+  return Buffer.concat([prefix, json, body]);
+}
+
+const m = { tp: 't', q: 0, r: false, c: 1 };
+const garbled: Record<string, Buffer> = {
+  empty: Buffer.alloc(0),
+  'shorter than the prefix': Buffer.from([1, 0, 0]),
+  'unknown format byte': framed({ t: 'kick', s: 's', ep: 1, f: 'n' }, undefined, 2),
+  'header length past the end': Buffer.from([1, 0xff, 0xff, 0xff, 0xff, 0x7b]),
+  'header not JSON': framed('{not json'),
+  'header not UTF-8 JSON': framed(Buffer.from([0xff, 0xfe]).toString('latin1')),
+  'header is an array': framed([1, 2]),
+  'header is null': framed('null'),
+  'unknown type': framed({ t: 'explode' }),
+  'kick without epoch': framed({ t: 'kick', s: 's', f: 'n' }),
+  'kick with a string epoch': framed({ t: 'kick', s: 's', ep: '1', f: 'n' }),
+  'kick with trailing bytes': framed({ t: 'kick', s: 's', ep: 1, f: 'n' }, Buffer.from('x')),
+  'released without from': framed({ t: 'released', s: 's', ep: 1 }),
+  'publish without message': framed({ t: 'publish', d: true }),
+  'publish with a non-boolean direct': framed({ t: 'publish', d: 1, m }),
+  'publish with groups not a list': framed({ t: 'publish', d: true, g: {}, m }),
+  'publish with a group lacking filter': framed({ t: 'publish', d: true, g: [{ share: 'x' }], m }),
+  'deliver without session key': framed({ t: 'deliver', m }),
+  'message with QoS 3': framed({ t: 'deliver', s: 's', m: { ...m, q: 3 } }),
+  'message with a numeric topic': framed({ t: 'deliver', s: 's', m: { ...m, tp: 1 } }),
+  'message with retain as string': framed({ t: 'deliver', s: 's', m: { ...m, r: 'no' } }),
+  'message without createdAt': framed({ t: 'deliver', s: 's', m: { tp: 't', q: 0, r: false } }),
+  'message with expiresAt as string': framed({ t: 'deliver', s: 's', m: { ...m, e: '5' } }),
+  'message with publisherId as number': framed({ t: 'deliver', s: 's', m: { ...m, p: 5 } }),
+  'properties not an object': framed({ t: 'deliver', s: 's', m: { ...m, pr: 'x' } }),
+  'contentType as number': framed({ t: 'deliver', s: 's', m: { ...m, pr: { contentType: 1 } } }),
+  'userProperties with a numeric value': framed({
+    t: 'deliver',
+    s: 's',
+    m: { ...m, pr: { userProperties: { a: 1 } } },
+  }),
+  'correlation length past the end': framed(
+    { t: 'deliver', s: 's', m: { ...m, cd: 10 } },
+    Buffer.from('abc'),
+  ),
+  'negative correlation length': framed({ t: 'deliver', s: 's', m: { ...m, cd: -1 } }),
+};
+
+describe('cluster envelope codec: untrusted bytes', () => {
+  for (const [name, bytes] of Object.entries(garbled)) {
+    test(`throws EnvelopeDecodeError, never anything else: ${name}`, () => {
+      assert.throws(() => decodeEnvelope(bytes), EnvelopeDecodeError);
+    });
+  }
+
+  test('random bytes and truncations of valid envelopes throw only EnvelopeDecodeError', () => {
+    const valid = encodeEnvelope(envelopes['publish: every property at once'] as ClusterEnvelope);
+    const inputs = [
+      ...Array.from({ length: 2000 }, () => randomBytes(Math.floor(Math.random() * 64))),
+      ...Array.from({ length: 200 }, () => Buffer.concat([Buffer.from([1]), randomBytes(40)])),
+      ...Array.from({ length: Math.min(valid.length, 400) }, (_, i) => valid.subarray(0, i)),
+    ];
+    for (const input of inputs) {
+      try {
+        decodeEnvelope(input);
+      } catch (error) {
+        assert.ok(error instanceof EnvelopeDecodeError, `unexpected ${String(error)}`);
+      }
+    }
+  });
+});

@@ -41,6 +41,7 @@ interface MessageHeader {
 type Header =
   | { t: 'publish'; m: MessageHeader; d: boolean; g?: readonly Route[] }
   | { t: 'deliver'; m: MessageHeader; s: string }
+  | { t: 'retained'; m: MessageHeader }
   | { t: 'kick' | 'released'; s: string; ep: number; f: string };
 
 export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
@@ -58,6 +59,8 @@ export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
     case 'kick':
     case 'released':
       return frame({ t: envelope.type, s: envelope.sessionKey, ep: envelope.epoch, f: envelope.from });
+    case 'retained':
+      return frame({ t: 'retained', m: messageHeader(envelope.message) }, envelope.message);
   }
 }
 
@@ -133,6 +136,8 @@ export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
       const sessionKey = field(header, 's', isString, 'string');
       return { type: 'deliver', sessionKey, message: decodeMessage(header.m, buf, headerEnd) };
     }
+    case 'retained':
+      return { type: 'retained', message: decodeMessage(header.m, buf, headerEnd) };
     case 'kick':
     case 'released': {
       if (headerEnd !== buf.length) throw new EnvelopeDecodeError(`${header.t} envelope has trailing bytes`);

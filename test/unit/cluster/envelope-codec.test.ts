@@ -81,6 +81,7 @@ const envelopes: Record<string, ClusterEnvelope> = {
 for (const [name, m] of Object.entries(messages)) {
   envelopes[`publish: ${name}`] = { type: 'publish', message: m, direct: true };
   envelopes[`deliver: ${name}`] = { type: 'deliver', sessionKey: 'device/42', message: m };
+  envelopes[`retained: ${name}`] = { type: 'retained', message: m };
 }
 
 describe('cluster envelope codec', () => {

@@ -136,6 +136,6 @@ describe('--print-config', () => {
 
   test('secret settings: string values named password/secret/token/key, and the database URL; paths and numbers are not', () => {
     const secret = START_OPTIONS.filter(isSecretSetting).map((spec) => spec.key);
-    assert.deepEqual(secret, ['databaseUrl', 'metricsToken']);
+    assert.deepEqual(secret, ['databaseUrl', 'redisUrl', 'metricsToken']);
   });
 });

@@ -2,35 +2,18 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { type Clock, systemClock, type Timer } from '../../lib/clock.js';
 import type { NodeId } from '../types.js';
+import { DeadNodeReports } from './dead-node-reports.js';
 import { ClusterClosedError, toClusterError } from './errors.js';
 import { Listeners } from './listeners.js';
+import {
+  type MembershipStats,
+  membershipTimings,
+  type PostgresMembershipOptions,
+} from './membership-options.js';
 import { EXPIRED, FORGET, HEARTBEAT, JOIN, LEAVE, LIVE, REJOIN } from './membership-sql.js';
 import { openClusterPool } from './schema.js';
 
-export interface PostgresMembershipOptions {
-  /** A pool on the database with the cluster tables migrated (see openClusterPool) … */
-  readonly pool?: pg.Pool;
-  /** … or its URL: join() opens (and migrates) a pool of its own, which close() ends. */
-  readonly url?: string;
-  readonly nodeId: NodeId;
-  /** Where other nodes reach this one (informational). */
-  readonly address?: string;
-  /** Between heartbeats. Default 2000 ms. */
-  readonly heartbeatMs?: number;
-  /** A node whose heartbeat is older is dead; a node whose own heartbeat failed this long fences itself. Default 10 000 ms. */
-  readonly deadAfterMs?: number;
-  /** A dead node's row that owns no session is deleted after this long. Default max(60 s, 6 × deadAfterMs). */
-  readonly forgetAfterMs?: number;
-  readonly logger?: Logger;
-  readonly clock?: Clock;
-}
-
-export interface MembershipStats {
-  /** Heartbeats that extended this node's row. */
-  heartbeats: number;
-  /** Heartbeats and rejoins that failed (PostgreSQL unreachable, the row lost, expired or held). */
-  failedHeartbeats: number;
-}
+export type { MembershipStats, PostgresMembershipOptions } from './membership-options.js';
 
 /**
  * Membership of the cluster through rows in `cluster_nodes`: each node heartbeats its row with the
@@ -50,8 +33,7 @@ export class PostgresMembership {
   readonly #fencedListeners: Listeners<[string]>;
   readonly #unfencedListeners: Listeners<[]>;
   readonly #counts: MembershipStats = { heartbeats: 0, failedHeartbeats: 0 };
-  /** Dead nodes already reported, with the incarnation reported. */
-  readonly #reported = new Map<NodeId, number>();
+  readonly #reported = new DeadNodeReports();
   #pool: pg.Pool | undefined;
   #ownsPool = false;
   #incarnation: number | undefined;
@@ -63,18 +45,12 @@ export class PostgresMembership {
   #closed = false;
 
   constructor(options: PostgresMembershipOptions) {
-    if (options.pool === undefined && options.url === undefined) {
-      throw new TypeError('PostgresMembership needs a pool or a url');
-    }
     this.#options = options;
-    this.#heartbeatMs = options.heartbeatMs ?? 2000;
-    this.#deadAfterMs = options.deadAfterMs ?? 10_000;
-    if (this.#deadAfterMs <= this.#heartbeatMs) {
-      throw new RangeError(
-        `deadAfterMs (${this.#deadAfterMs}) must exceed heartbeatMs (${this.#heartbeatMs})`,
-      );
-    }
-    this.#forgetAfterMs = options.forgetAfterMs ?? Math.max(60_000, 6 * this.#deadAfterMs);
+    ({
+      heartbeatMs: this.#heartbeatMs,
+      deadAfterMs: this.#deadAfterMs,
+      forgetAfterMs: this.#forgetAfterMs,
+    } = membershipTimings(options));
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#dead = new Listeners('node-dead', this.#logger);
@@ -149,8 +125,8 @@ export class PostgresMembership {
   /** Stops heartbeating and deletes this node's row: a graceful exit, not a death. */
   async leave(): Promise<void> {
     this.#stop();
+    if (this.#incarnation === undefined) return; // never joined: no row to delete
     const pool = this.#requirePool();
-    if (this.#incarnation === undefined) return;
     try {
       await this.#query(pool, LEAVE, [this.nodeId, this.#incarnation]);
     } catch (err) {
@@ -223,7 +199,9 @@ export class PostgresMembership {
       extended = result.rowCount === 1;
     } catch (err) {
       this.#counts.failedHeartbeats++;
-      this.#logger?.warn({ err }, 'cluster: heartbeat failed; fencing if none succeeds in time');
+      if (!this.#stopped) {
+        this.#logger?.warn({ err }, 'cluster: heartbeat failed; fencing if none succeeds in time');
+      }
       return;
     }
     if (this.#stopped || this.fenced) return; // fenced while waiting: only a rejoin unfences
@@ -300,15 +278,14 @@ export class PostgresMembership {
       ]));
       await this.#query(pool, FORGET, [this.#forgetAfterMs]);
     } catch (err) {
-      this.#logger?.warn({ err }, 'cluster: could not look for dead nodes; trying again next heartbeat');
+      if (!this.#stopped) {
+        this.#logger?.warn({ err }, 'cluster: could not look for dead nodes; trying again next heartbeat');
+      }
       return;
     }
     if (this.#stopped || this.fenced) return;
-    const expired = new Map(rows.map((row) => [row.node_id, Number(row.incarnation)]));
-    for (const node of this.#reported.keys()) if (!expired.has(node)) this.#reported.delete(node);
-    for (const [node, incarnation] of expired) {
-      if (this.#reported.get(node) === incarnation) continue;
-      this.#reported.set(node, incarnation);
+    const expired = rows.map((row) => ({ node: row.node_id, incarnation: Number(row.incarnation) }));
+    for (const [node, incarnation] of this.#reported.unreported(expired)) {
       this.#logger?.warn({ nodeId: node, incarnation }, 'cluster: node dead (heartbeat expired)');
       this.#dead.emit(node, incarnation);
     }

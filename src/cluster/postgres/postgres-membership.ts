@@ -41,6 +41,8 @@ export class PostgresMembership {
   #tickTimer: Timer | undefined;
   #fenceTimer: Timer | undefined;
   #busy = false;
+  /** A failure since the last success was logged at warn level already. */
+  #failureLogged = false;
   #stopped = false;
   #closed = false;
 
@@ -198,10 +200,7 @@ export class PostgresMembership {
       const result = await this.#query(pool, HEARTBEAT, [this.nodeId, this.#incarnation, this.#deadAfterMs]);
       extended = result.rowCount === 1;
     } catch (err) {
-      this.#counts.failedHeartbeats++;
-      if (!this.#stopped) {
-        this.#logger?.warn({ err }, 'cluster: heartbeat failed; fencing if none succeeds in time');
-      }
+      this.#failed(err, 'cluster: heartbeat failed; fencing if none succeeds in time');
       return;
     }
     if (this.#stopped || this.fenced) return; // fenced while waiting: only a rejoin unfences
@@ -227,14 +226,12 @@ export class PostgresMembership {
         this.#deadAfterMs,
       ]));
     } catch (err) {
-      this.#counts.failedHeartbeats++;
-      this.#logger?.debug({ err }, 'cluster: fenced; rejoining failed');
+      this.#failed(err, 'cluster: fenced; joining again failed');
       return;
     }
     if (this.#stopped) return;
     if (rows.length === 0) {
-      this.#counts.failedHeartbeats++;
-      this.#logger?.warn({ nodeId: this.nodeId }, 'cluster: fenced; another live process holds this node id');
+      this.#failed(undefined, 'cluster: fenced; another live process holds this node id');
       return;
     }
     this.#incarnation = Number(rows[0]?.incarnation);
@@ -254,11 +251,21 @@ export class PostgresMembership {
    * later than survivors can see the row expire.
    */
   #succeeded(sentAt: number): void {
+    this.#failureLogged = false;
     this.#fenceTimer?.cancel();
     const remaining = sentAt + this.#deadAfterMs - this.#clock.now();
     this.#fenceTimer = this.#clock.schedule(remaining, () =>
       this.#fence(`no heartbeat succeeded for ${this.#deadAfterMs} ms`),
     );
+  }
+
+  /** Counts a failed heartbeat or rejoin; logs the first of a run as a warning, the rest as debug. */
+  #failed(err: unknown, message: string): void {
+    this.#counts.failedHeartbeats++;
+    if (this.#stopped) return;
+    const level = this.#failureLogged ? 'debug' : 'warn';
+    this.#failureLogged = true;
+    this.#logger?.[level]({ err, nodeId: this.nodeId }, message);
   }
 
   #fence(reason: string): void {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
-import { ClusterSchemaError, ClusterUnavailableError } from '../../src/cluster/postgres/errors.js';
+import {
+  ClusterClosedError,
+  ClusterOverloadedError,
+  ClusterSchemaError,
+  ClusterUnavailableError,
+} from '../../src/cluster/postgres/errors.js';
 import {
   type Claimed,
   PostgresSessionOwnership,
@@ -271,5 +276,64 @@ test(
     assert.ok(refused instanceof ClusterSchemaError);
     assert.equal(refused.sqlState, '42P01');
     await a.close();
+  },
+);
+
+test(
+  'session ownership - claims issued while a statement runs wait and go together in the next one; releases batch the same way',
+  options,
+  async (t) => {
+    const { pool, closeFirst } = await clusterDatabase(t);
+    const a = ownership(pool, 'a', closeFirst);
+    const first = a.claim('first');
+    await new Promise((resolve) => setImmediate(resolve)); // the first statement is now running
+    const later: Promise<Claimed>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      for (let i = 0; i < 100; i++) later.push(a.claim(`later-${turn}-${i}`));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const answers = [await first, ...(await Promise.all(later))];
+    assert.ok(answers.every((c) => c.epoch === 1));
+    assert.ok(a.stats.statements <= 3, `statements: ${a.stats.statements}`);
+    const before = a.stats.statements;
+    for (const [i, claimed] of later.entries())
+      a.release(`later-${Math.floor(i / 100)}-${i % 100}`, (await claimed).epoch);
+    await a.flush();
+    assert.equal(a.stats.statements - before, 1);
+    assert.deepEqual(await a.ownedBy('a'), ['first']);
+  },
+);
+
+test(
+  'session ownership - a full claim queue refuses with ClusterOverloadedError (every queue has a limit)',
+  options,
+  async (t) => {
+    const { pool, closeFirst } = await clusterDatabase(t);
+    const a = new PostgresSessionOwnership({ pool, nodeId: 'a', maxPending: 10 });
+    closeFirst(() => a.close());
+    const claims = Array.from({ length: 11 }, (_, i) => a.claim(`k${i}`));
+    const results = await Promise.allSettled(claims);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 10);
+    const refused = results[10];
+    assert.equal(refused?.status, 'rejected');
+    assert.ok(refused?.status === 'rejected' && refused.reason instanceof ClusterOverloadedError);
+  },
+);
+
+test(
+  'session ownership - after close, claims reject and releases throw ClusterClosedError; queued work was applied',
+  options,
+  async (t) => {
+    const { pool } = await clusterDatabase(t);
+    const a = new PostgresSessionOwnership({ pool, nodeId: 'a' });
+    const claimed = await a.claim('s');
+    a.release('s', claimed.epoch);
+    await a.close();
+    await a.close();
+    await assert.rejects(a.claim('t'), ClusterClosedError);
+    assert.throws(() => a.release('s', 1), ClusterClosedError);
+    const reader = new PostgresSessionOwnership({ pool, nodeId: 'b' });
+    assert.deepEqual(await reader.ownersOf(['s']), new Map());
+    await reader.close();
   },
 );

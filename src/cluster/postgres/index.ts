@@ -17,4 +17,4 @@ export {
   PostgresSessionOwnership,
   type PostgresSessionOwnershipOptions,
 } from './postgres-session-ownership.js';
-export { type ClusterPoolOptions, clusterSchema, migrateCluster, openClusterPool } from './schema.js';
+export { type ClusterPoolOptions, migrateCluster, openClusterPool } from './schema.js';

@@ -76,6 +76,12 @@ export interface LoadedSession {
 export interface SessionStore {
   /** Every stored session with its outbound messages and inbound QoS 2 ids. */
   loadAll(): Promise<LoadedSession[]>;
+  /**
+   * The stored sessions among `clientIds` (unknown ids are left out), shaped as `loadAll` returns
+   * them, after every write issued before the call. A cluster node reads a session it just claimed
+   * from another node this way; what that node flushed before releasing it is visible.
+   */
+  load(clientIds: readonly string[]): Promise<LoadedSession[]>;
   /** Inserts or replaces the session row (subscriptions, expiry, will, disconnectedAt). */
   putSession(session: PersistedSession): void;
   /** Removes the session and everything that belongs to it. */

@@ -5,7 +5,7 @@ import { type PgMigration, pgLatestVersion, pgMigrations } from '../../src/store
 import { openPostgresStores } from '../../src/store/postgres/open-postgres-stores.js';
 import { freshDatabase, postgresTestOptions, queryAt, SKIP_REASON } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { bareSession, fullMessage, outbound } from './fixtures.js';
+import { bareSession, fullMessage, fullSession, outbound } from './fixtures.js';
 import { postgresHarness } from './postgres-harness.js';
 import { describeRetainedStoreContract } from './retained-store.contract.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
@@ -191,3 +191,42 @@ test('PostgreSQL store - an unreachable server fails the open with StoreUnavaila
   );
   assert.doesNotMatch(refused.message, /topsecret/);
 });
+
+test(
+  'PostgreSQL store - load reads sessions another store flushed, in one statement (a claimed session moving between nodes)',
+  options,
+  async (t) => {
+    const url = await freshDatabase(t, async () => {
+      await releasing.close();
+      await claiming.close();
+    });
+    const releasing = await openPostgresStores(url);
+    const claiming = await openPostgresStores(url);
+    releasing.sessions.putSession(fullSession('moved'));
+    releasing.sessions.putOutbound('moved', outbound(1, 'publish', 9, fullMessage('q')));
+    releasing.sessions.addInboundQoS2('moved', 77);
+    await releasing.sessions.flush();
+
+    const pg = (await import('pg')).default;
+    const query = pg.Client.prototype.query;
+    let statements = 0;
+    pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+      statements++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let loaded: Awaited<ReturnType<typeof claiming.sessions.load>>;
+    try {
+      loaded = await claiming.sessions.load(['moved', 'absent']);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    assert.equal(statements, 1);
+    assert.deepEqual(loaded, [
+      {
+        session: fullSession('moved'),
+        outbound: [outbound(1, 'publish', 9, fullMessage('q'))],
+        inboundQoS2: [77],
+      },
+    ]);
+  },
+);

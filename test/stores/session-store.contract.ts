@@ -209,6 +209,45 @@ export function describeSessionStoreContract(name: string, open: OpenStores, opt
     await sessions.flush();
   });
 
+  it('load returns the requested sessions shaped as loadAll does; unknown ids are left out', async (t) => {
+    const { sessions } = (await open(t)).stores;
+    sessions.putSession(fullSession('c1'));
+    sessions.putOutbound('c1', { ...outbound(2, 'pubrel', 8, fullMessage('x')), subscriptionIds: [3] });
+    sessions.putOutbound('c1', outbound(1, 'publish', 7));
+    sessions.addInboundQoS2('c1', 300);
+    sessions.addInboundQoS2('c1', 42);
+    sessions.putSession(bareSession('c2'));
+    sessions.putSession(bareSession('other'));
+    sessions.putOutbound('other', outbound(1));
+    sessions.putOutbound('orphan', outbound(1)); // no session row: not a session
+    const byId = (all: LoadedSession[]) =>
+      all.sort((a, b) => a.session.clientId.localeCompare(b.session.clientId));
+    const wanted = (await sessions.loadAll()).filter((l) => ['c1', 'c2'].includes(l.session.clientId));
+    const loaded = await sessions.load(['c2', 'unknown', 'c1', 'orphan', 'c1']);
+    assert.deepEqual(byId(loaded), byId(wanted));
+    assert.deepEqual(
+      loaded.find((l) => l.session.clientId === 'c1')?.outbound.map((o) => o.seq),
+      [1, 2],
+    );
+    assert.deepEqual(loaded.find((l) => l.session.clientId === 'c1')?.inboundQoS2, [42, 300]);
+    assert.deepEqual(await sessions.load([]), []);
+    assert.deepEqual(await sessions.load(['unknown']), []);
+  });
+
+  it('load sees writes issued before it and deletes of the session', async (t) => {
+    const { sessions } = (await open(t)).stores;
+    sessions.putSession(bareSession('c1'));
+    sessions.putOutbound('c1', outbound(1));
+    sessions.addInboundQoS2('c1', 5);
+    assert.deepEqual(await sessions.load(['c1']), [
+      { session: bareSession('c1'), outbound: [outbound(1)], inboundQoS2: [5] },
+    ]);
+    sessions.deleteSession('c1');
+    assert.deepEqual(await sessions.load(['c1']), []);
+    const loaded = await sessions.load(['c1', 'c1']);
+    assert.equal(loaded.length, 0);
+  });
+
   it('refuses writes after close with StoreClosedError; close is idempotent', async (t) => {
     const { stores } = await open(t);
     await stores.close();
@@ -216,6 +255,7 @@ export function describeSessionStoreContract(name: string, open: OpenStores, opt
     assert.throws(() => stores.sessions.putSession(bareSession()), StoreClosedError);
     assert.throws(() => stores.sessions.putOutbound('c', outbound(1)), StoreClosedError);
     await assert.rejects(stores.sessions.loadAll(), StoreClosedError);
+    await assert.rejects(stores.sessions.load(['c']), StoreClosedError);
   });
 
   if (!options.durable) return;

@@ -21,15 +21,28 @@ export class MemorySessionStore implements SessionStore {
 
   async loadAll(): Promise<LoadedSession[]> {
     this.#assertOpen();
+    return [...this.#sessions.keys()].map((clientId) => this.#loadOne(clientId) as LoadedSession);
+  }
+
+  async load(clientIds: readonly string[]): Promise<LoadedSession[]> {
+    this.#assertOpen();
     const loaded: LoadedSession[] = [];
-    for (const [clientId, session] of this.#sessions) {
-      const outbound = [...(this.#outbound.get(clientId)?.values() ?? [])]
-        .sort((a, b) => a.seq - b.seq)
-        .map(copyOutbound);
-      const inboundQoS2 = [...(this.#inbound.get(clientId) ?? [])].sort((a, b) => a - b);
-      loaded.push({ session: copySession(session), outbound, inboundQoS2 });
+    for (const clientId of new Set(clientIds)) {
+      const one = this.#loadOne(clientId);
+      if (one !== undefined) loaded.push(one);
     }
     return loaded;
+  }
+
+  /** A copy of one session with its queue sorted by seq; undefined without a session row. */
+  #loadOne(clientId: string): LoadedSession | undefined {
+    const session = this.#sessions.get(clientId);
+    if (session === undefined) return undefined;
+    const outbound = [...(this.#outbound.get(clientId)?.values() ?? [])]
+      .sort((a, b) => a.seq - b.seq)
+      .map(copyOutbound);
+    const inboundQoS2 = [...(this.#inbound.get(clientId) ?? [])].sort((a, b) => a - b);
+    return { session: copySession(session), outbound, inboundQoS2 };
   }
 
   putSession(session: PersistedSession): void {

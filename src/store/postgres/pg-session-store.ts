@@ -19,6 +19,31 @@ const SELECT_OUTBOUND = `SELECT client_id, seq, packet_id, state, ${MESSAGE_SELE
   subscription_ids::text AS subscription_ids FROM engine_outbound ORDER BY client_id, seq`;
 const SELECT_INBOUND = 'SELECT client_id, packet_id FROM engine_inbound_qos2 ORDER BY client_id, packet_id';
 
+/** What `load` reads: a session row (part 0), an outbound row (1) or an inbound QoS 2 id (2). */
+type LoadRow = SessionRow & OutboundRow & { part: 0 | 1 | 2 };
+
+/**
+ * The three tables of some clients in one statement (one snapshot, one round trip): the parts are
+ * stacked with UNION ALL, each filling its own columns, and arrive grouped by client, in order.
+ */
+const SELECT_SOME = `
+  SELECT 0 AS part, client_id, protocol_version, expiry_interval, disconnected_at,
+    subscriptions::text AS subscriptions, will::text AS will, identity::text AS identity,
+    NULL::bigint AS seq, NULL::integer AS packet_id, NULL::text AS state, NULL::text AS topic,
+    NULL::bytea AS payload, NULL::smallint AS qos, NULL::boolean AS retain, NULL::text AS properties,
+    NULL::bigint AS expires_at, NULL::bigint AS created_at, NULL::text AS publisher_id,
+    NULL::text AS subscription_ids
+  FROM engine_sessions WHERE client_id = ANY($1::text[])
+  UNION ALL
+  SELECT 1, client_id, NULL, NULL, NULL, NULL, NULL, NULL, seq, packet_id, state, ${MESSAGE_SELECT},
+    subscription_ids::text
+  FROM engine_outbound WHERE client_id = ANY($1::text[])
+  UNION ALL
+  SELECT 2, client_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, packet_id, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL
+  FROM engine_inbound_qos2 WHERE client_id = ANY($1::text[])
+  ORDER BY client_id, part, seq, packet_id`;
+
 /**
  * SessionStore on PostgreSQL. Every write becomes column values at call time (later changes to
  * the caller's objects do not leak in) and is queued on the shared batcher, keyed by row so
@@ -56,6 +81,31 @@ export class PgSessionStore implements SessionStore {
     } finally {
       client.release();
     }
+  }
+
+  async load(clientIds: readonly string[]): Promise<LoadedSession[]> {
+    this.#state.assertOpen();
+    await this.#state.handle.batcher.settle(); // sees earlier writes; a failure stays for flush()
+    const { rows } = await this.#state.handle.pool.query<LoadRow>(SELECT_SOME, [[...new Set(clientIds)]]);
+    const found = new Map<
+      string,
+      { session?: PersistedSession; outbound: PersistedOutbound[]; inbound: number[] }
+    >();
+    for (const row of rows) {
+      let entry = found.get(row.client_id);
+      if (entry === undefined) {
+        entry = { outbound: [], inbound: [] };
+        found.set(row.client_id, entry);
+      }
+      if (row.part === 0) entry.session = rowToSession(row);
+      else if (row.part === 1) entry.outbound.push(rowToOutbound(row, rowToMessage(row)));
+      else entry.inbound.push(row.packet_id as number);
+    }
+    const loaded: LoadedSession[] = [];
+    for (const { session, outbound, inbound } of found.values()) {
+      if (session !== undefined) loaded.push({ session, outbound, inboundQoS2: inbound });
+    }
+    return loaded;
   }
 
   putSession(session: PersistedSession): void {

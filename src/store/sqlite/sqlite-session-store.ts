@@ -57,6 +57,18 @@ function prepare(handle: StoreHandle) {
     selectInbound: db.prepare(
       'SELECT client_id, packet_id FROM inbound_qos2 ORDER BY client_id, packet_id',
     ) as Statement<[], InboundRow>,
+    // The ids arrive as one JSON array parameter: any number of them, one statement each.
+    selectSessionsIn: db.prepare(
+      'SELECT * FROM sessions WHERE client_id IN (SELECT value FROM json_each(?))',
+    ) as Statement<[string], SessionRow>,
+    selectOutboundIn: db.prepare(
+      `SELECT * FROM outbound WHERE client_id IN (SELECT value FROM json_each(?))
+       ORDER BY client_id, seq`,
+    ) as Statement<[string], OutboundRow>,
+    selectInboundIn: db.prepare(
+      `SELECT client_id, packet_id FROM inbound_qos2 WHERE client_id IN (SELECT value FROM json_each(?))
+       ORDER BY client_id, packet_id`,
+    ) as Statement<[string], InboundRow>,
   };
 }
 
@@ -86,6 +98,22 @@ export class SqliteSessionStore implements SessionStore {
     );
     const inbound = groupByClient(this.#sql.selectInbound.iterate(), (row) => row.packet_id);
     return this.#sql.selectSessions.all().map((row) => ({
+      session: rowToSession(row),
+      outbound: outbound.get(row.client_id) ?? [],
+      inboundQoS2: inbound.get(row.client_id) ?? [],
+    }));
+  }
+
+  async load(clientIds: readonly string[]): Promise<LoadedSession[]> {
+    this.#assertOpen();
+    this.#handle.batcher.commit();
+    const ids = JSON.stringify([...new Set(clientIds)]);
+    // Synchronous reads in one turn: no write of this process can land between them.
+    const outbound = groupByClient(this.#sql.selectOutboundIn.iterate(ids), (row) =>
+      rowToOutbound(row, columnsToMessage(row)),
+    );
+    const inbound = groupByClient(this.#sql.selectInboundIn.iterate(ids), (row) => row.packet_id);
+    return this.#sql.selectSessionsIn.all(ids).map((row) => ({
       session: rowToSession(row),
       outbound: outbound.get(row.client_id) ?? [],
       inboundQoS2: inbound.get(row.client_id) ?? [],

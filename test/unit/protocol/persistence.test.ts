@@ -41,6 +41,7 @@ function gatedStores(): { stores: EngineStores; release: () => void; flushes: ()
   const s = inner.sessions;
   const sessions: SessionStore = {
     loadAll: () => s.loadAll(),
+    load: (clientIds) => s.load(clientIds),
     putSession: (session) => s.putSession(session),
     deleteSession: (clientId) => s.deleteSession(clientId),
     putOutbound: (clientId, outbound) => s.putOutbound(clientId, outbound),

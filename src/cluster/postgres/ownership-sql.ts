@@ -1,0 +1,51 @@
+/**
+ * The statements of PostgresSessionOwnership. Statements that lock many rows lock them in one
+ * order (`session_key COLLATE "C"`), so two nodes' batches wait for each other instead of
+ * deadlocking; a deadlock that still happens (releases) is retried.
+ */
+
+/**
+ * Claims every key of a batch for node $1: keys $2 with the number of claims $3 each. A new key
+ * starts at epoch n; a held one moves to epoch + n and records who held it, which RETURNING reads
+ * back from the locked, latest row version (a CTE reading the old row could see a stale one).
+ */
+export const CLAIM = `
+  INSERT INTO cluster_sessions AS s (session_key, node_id, epoch, claimed_at, previous_node)
+  SELECT key, $1, n, now(), NULL FROM unnest($2::text[], $3::int[]) AS i(key, n)
+  ORDER BY key COLLATE "C"
+  ON CONFLICT (session_key) DO UPDATE SET previous_node = s.node_id, node_id = EXCLUDED.node_id,
+    epoch = s.epoch + EXCLUDED.epoch, claimed_at = EXCLUDED.claimed_at
+  RETURNING session_key, epoch, previous_node`;
+
+/** Deletes the rows ($2 keys, $3 epochs) still held by node $1 at those epochs. */
+export const RELEASE = `
+  DELETE FROM cluster_sessions s USING unnest($2::text[], $3::bigint[]) AS r(key, epoch)
+  WHERE s.session_key = r.key AND s.epoch = r.epoch AND s.node_id = $1`;
+
+/**
+ * Moves every row of dead node $2 to node $1 at epoch + 1. The locking subquery takes the rows in
+ * key order and re-checks each one it had to wait for, so when survivors race, a row another
+ * survivor moved first is skipped: each goes to exactly one. With incarnation $3, only rows claimed
+ * before a newer incarnation of that node started move (a node that came back keeps its new ones).
+ */
+export const ADOPT = `
+  UPDATE cluster_sessions s SET previous_node = s.node_id, node_id = $1, epoch = s.epoch + 1,
+    claimed_at = now()
+  FROM (
+    SELECT session_key FROM cluster_sessions
+    WHERE node_id = $2 AND claimed_at < COALESCE(
+      (SELECT started_at FROM cluster_nodes WHERE node_id = $2 AND incarnation > $3::bigint),
+      'infinity')
+    ORDER BY session_key COLLATE "C"
+    FOR UPDATE
+  ) AS locked
+  WHERE s.session_key = locked.session_key AND s.node_id = $2
+  RETURNING s.session_key, s.epoch`;
+
+export const OWNERS_OF =
+  'SELECT session_key, node_id, epoch FROM cluster_sessions WHERE session_key = ANY($1::text[])';
+
+export const OWNED_BY = 'SELECT session_key FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key';
+
+export const STILL_OWNS =
+  'SELECT 1 FROM cluster_sessions WHERE session_key = $1 AND node_id = $2 AND epoch = $3';

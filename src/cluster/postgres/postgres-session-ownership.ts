@@ -1,0 +1,138 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { NodeId } from '../types.js';
+import { ClusterClosedError, toClusterError } from './errors.js';
+import { type Claimed, OwnershipBatcher, type OwnershipStats } from './ownership-batcher.js';
+import { ADOPT, OWNED_BY, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
+import { withConflictRetry } from './retry.js';
+
+export type { Claimed, OwnershipStats } from './ownership-batcher.js';
+
+export interface PostgresSessionOwnershipOptions {
+  /** A pool on the database with the cluster tables migrated (see openClusterPool). */
+  readonly pool: pg.Pool;
+  readonly nodeId: NodeId;
+  readonly logger?: Logger;
+  /** Claims (or releases) per statement at most. Default 10 000. */
+  readonly maxBatchSize?: number;
+  /** Claims (and, apart, releases) waiting for a statement at most. Default 100 000. */
+  readonly maxPending?: number;
+}
+
+/**
+ * Which node owns which MQTT session, as rows of `cluster_sessions` with an epoch that grows on
+ * every change of hands: compare-and-set on the row, no consensus of our own. Claims and releases
+ * are batched per event-loop turn (OwnershipBatcher); reads and adoption run at once.
+ */
+export class PostgresSessionOwnership {
+  readonly stats: Readonly<OwnershipStats>;
+  readonly #pool: pg.Pool;
+  readonly #nodeId: NodeId;
+  readonly #logger: Logger | undefined;
+  readonly #counts: OwnershipStats = {
+    statements: 0,
+    claims: 0,
+    releases: 0,
+    failedBatches: 0,
+    droppedReleases: 0,
+  };
+  readonly #batcher: OwnershipBatcher;
+  #closed = false;
+
+  constructor(options: PostgresSessionOwnershipOptions) {
+    this.#pool = options.pool;
+    this.#nodeId = options.nodeId;
+    this.#logger = options.logger;
+    this.stats = this.#counts;
+    this.#batcher = new OwnershipBatcher({
+      pool: options.pool,
+      nodeId: options.nodeId,
+      logger: options.logger,
+      maxBatchSize: Math.max(1, options.maxBatchSize ?? 10_000),
+      maxPending: options.maxPending ?? 100_000,
+      stats: this.#counts,
+    });
+  }
+
+  /**
+   * Makes this node the owner of `sessionKey` at the next epoch (1 for a new key). Rejects with a
+   * ClusterError when the batch's statement failed; the caller then refuses the connection.
+   */
+  claim(sessionKey: string): Promise<Claimed> {
+    if (this.#closed) return Promise.reject(new ClusterClosedError('session ownership'));
+    return this.#batcher.claim(sessionKey);
+  }
+
+  /** Deletes the row if this node still owns it at `epoch` (the session ended); queued. */
+  release(sessionKey: string, epoch: number): void {
+    if (this.#closed) throw new ClusterClosedError('session ownership');
+    this.#batcher.release(sessionKey, epoch);
+  }
+
+  /** Resolves once every release issued before it is applied; rejects once after a lost one. */
+  flush(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClusterClosedError('session ownership'));
+    return this.#batcher.flush();
+  }
+
+  /** The owner and epoch of each of `keys` that has one. */
+  async ownersOf(keys: readonly string[]): Promise<Map<string, { node: NodeId; epoch: number }>> {
+    const rows = await this.#read<{ session_key: string; node_id: string; epoch: string | number }>(
+      'reading session owners',
+      OWNERS_OF,
+      [[...keys]],
+    );
+    return new Map(rows.map((row) => [row.session_key, { node: row.node_id, epoch: Number(row.epoch) }]));
+  }
+
+  /** The keys `node` owns, sorted. */
+  async ownedBy(node: NodeId): Promise<string[]> {
+    const rows = await this.#read<{ session_key: string }>('listing owned sessions', OWNED_BY, [node]);
+    return rows.map((row) => row.session_key);
+  }
+
+  /**
+   * Moves every session of `deadNode` to this node at epoch + 1, in one statement; racing
+   * survivors each get a disjoint part. With the dead `incarnation` (from onNodeDead), sessions
+   * that node claimed after it came back as a newer incarnation stay with it.
+   */
+  async adopt(deadNode: NodeId, incarnation?: number): Promise<{ sessionKey: string; epoch: number }[]> {
+    const rows = await this.#read<{ session_key: string; epoch: string | number }>(
+      `adopting the sessions of ${deadNode}`,
+      ADOPT,
+      [this.#nodeId, deadNode, incarnation ?? null],
+    );
+    return rows.map((row) => ({ sessionKey: row.session_key, epoch: Number(row.epoch) }));
+  }
+
+  /** Whether this node still owns `sessionKey` at `epoch` (nobody claimed it since). */
+  async stillOwns(sessionKey: string, epoch: number): Promise<boolean> {
+    const rows = await this.#read('checking session ownership', STILL_OWNS, [
+      sessionKey,
+      this.#nodeId,
+      epoch,
+    ]);
+    return rows.length === 1;
+  }
+
+  /** Applies what is queued, then refuses further calls. The pool is the caller's. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const flushed = this.#batcher.flush().catch((err: unknown) => {
+      this.#logger?.warn({ err }, 'cluster: session releases lost while closing');
+    });
+    this.#closed = true;
+    await flushed;
+    await this.#batcher.idle();
+  }
+
+  async #read<R extends pg.QueryResultRow>(what: string, sql: string, values: unknown[]): Promise<R[]> {
+    if (this.#closed) throw new ClusterClosedError('session ownership');
+    try {
+      const run = () => this.#pool.query<R>(sql, values);
+      return (await withConflictRetry(run, () => this.#counts.statements++, this.#logger)).rows;
+    } catch (err) {
+      throw toClusterError(what, err);
+    }
+  }
+}

@@ -12,6 +12,11 @@ import {
 } from './redis-route-wire.js';
 import { RouteWriter } from './redis-route-writer.js';
 
+/** How long ping waits for both answers. */
+const PING_TIMEOUT_MS = 2_000;
+/** How long close waits for the last write. */
+const CLOSE_FLUSH_MS = 2_000;
+
 export interface RedisRouteReplicaOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`). */
   readonly url: string;
@@ -49,10 +54,10 @@ export class RedisRouteReplica {
     this.#url = options.url;
     this.#keys = routeKeys(options.prefix ?? 'devgate');
     this.#logger = options.logger.child({ component: 'cluster-routes' });
-    this.#command = this.#connection(`devgate-routes:${this.#nodeId}`, {
-      // A write cut off by a disconnect is not replayed: the writer rewrites the whole set instead.
-      autoResendUnfulfilledCommands: false,
-    });
+    // Commands cut off by a disconnect are sent again after it (ioredis' default; without it their
+    // promises would never settle). A replayed write is harmless: its set operations are
+    // idempotent and receivers ignore a sequence number they have seen.
+    this.#command = this.#connection(`devgate-routes:${this.#nodeId}`, {});
     this.#subscriber = this.#connection(`devgate-routes-sub:${this.#nodeId}`, {
       // Resubscribed by hand on 'ready', so the full reload starts only once messages flow again.
       autoResubscribe: false,
@@ -72,6 +77,9 @@ export class RedisRouteReplica {
     this.#follower = follower;
     try {
       await Promise.all([this.#command.connect(), this.#subscriber.connect()]);
+      // From now on a 'ready' is a reconnect.
+      this.#command.on('ready', () => void this.#afterCommandReconnect());
+      this.#subscriber.on('ready', () => void this.#afterSubscriberReconnect());
       await this.#subscriber.subscribe(this.#keys.channel);
       this.#redisRunId = await this.#serverRunId();
       this.#writer.activate(initial);
@@ -82,8 +90,6 @@ export class RedisRouteReplica {
       await this.close(); // no reconnect loop behind a failed start
       throw error;
     }
-    this.#command.on('ready', () => void this.#afterCommandReconnect());
-    this.#subscriber.on('ready', () => void this.#afterSubscriberReconnect());
   }
 
   /** Queues this node's change for Redis; never throws (failures end in a full rewrite). */
@@ -111,12 +117,23 @@ export class RedisRouteReplica {
     if (results === null || failed !== undefined) throw failed ?? new Error('transaction aborted');
   }
 
-  /** Resolves when Redis answers on both connections; rejects at once while one is down. */
-  async ping(): Promise<void> {
+  /**
+   * Resolves when Redis answers on both connections within `timeoutMs`; rejects at once while one
+   * is down.
+   */
+  async ping(timeoutMs = PING_TIMEOUT_MS): Promise<void> {
     for (const connection of [this.#command, this.#subscriber]) {
       if (connection.status !== 'ready') throw new Error(`Redis connection is ${connection.status}`);
     }
-    await Promise.all([this.#command.ping(), this.#subscriber.ping()]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all([this.#command.ping(), this.#subscriber.ping()]), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Writes what is pending if Redis is there, then disconnects. Stored routes stay (see dropNode). */
@@ -124,7 +141,7 @@ export class RedisRouteReplica {
     if (this.#closed) return;
     this.#closed = true;
     this.#follower?.close();
-    if (this.#command.status === 'ready') await this.#writer.settled();
+    if (this.#command.status === 'ready') await settledWithin(this.#writer, CLOSE_FLUSH_MS);
     this.#writer.deactivate();
     await Promise.all([quit(this.#command), quit(this.#subscriber)]);
   }
@@ -190,6 +207,16 @@ export class RedisRouteReplica {
     const info = await this.#command.info('server');
     return /^run_id:(\w+)/m.exec(info)?.[1];
   }
+}
+
+/** Waits for the pending write at close, but not for a Redis that stopped answering. */
+async function settledWithin(writer: RouteWriter, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([writer.settled(), timeout]);
+  clearTimeout(timer);
 }
 
 async function quit(connection: Redis): Promise<void> {

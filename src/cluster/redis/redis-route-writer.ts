@@ -125,8 +125,14 @@ export class RouteWriter {
       // Whatever reached Redis is unknown: write the whole set once Redis answers again.
       this.#needsRewrite = true;
       this.#pending.clear();
+      // Logged once per outage: the retry repeats every RETRY_MS while Redis is away.
+      if (!this.#lastWriteFailed) {
+        this.logger.warn(
+          { err: error },
+          'writing cluster routes to Redis failed; retrying with the full set',
+        );
+      }
       this.#lastWriteFailed = true;
-      this.logger.warn({ err: error }, 'writing cluster routes to Redis failed; retrying with the full set');
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
         this.#kick();

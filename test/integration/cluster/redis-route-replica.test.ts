@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RedisRouteReplica } from '../../../src/cluster/redis/redis-route-replica.js';
+import { MAX_PENDING_ROUTES } from '../../../src/cluster/redis/redis-route-writer.js';
 import { RemoteRoutes } from '../../../src/cluster/remote-routes.js';
 import { routeKey } from '../../../src/cluster/route-key.js';
 import type { Route } from '../../../src/cluster/types.js';
@@ -233,6 +234,21 @@ test(
   },
 );
 
+test('a backlog beyond its bound becomes one rewrite of the whole set', redisTestOptions(), async (t) => {
+  const redis = await startRedis(t);
+  const raw = inspector(t, redis.url);
+  const a = await startNode(t, redis.url, 'a', [r('kept/1'), r('gone/1')]);
+  const b = await startNode(t, redis.url, 'b');
+  await raw.config('RESETSTAT');
+  const routes = Array.from({ length: MAX_PENDING_ROUTES + 1 }, (_, i) => r(`$dev/${i}/downlink/#`));
+  a.replica.announce({ added: routes, removed: [r('gone/1')] });
+  await a.replica.settled();
+  const stats = String(await raw.info('commandstats'));
+  assert.match(stats, /cmdstat_del:calls=1,/, 'the set was replaced, not patched');
+  assert.equal(await raw.scard('devgate:routes:a'), MAX_PENDING_ROUTES + 2);
+  await converged(b, 'a', [r('kept/1'), ...routes]);
+});
+
 test('garbage on the channel and invalid stored routes stop nothing', redisTestOptions(), async (t) => {
   const redis = await startRedis(t);
   const raw = inspector(t, redis.url);
@@ -254,7 +270,7 @@ test('ping rejects while Redis is down and close never hangs', redisTestOptions(
   const a = await startNode(t, redis.url, 'a', [r('a/1')]);
   await a.replica.ping();
   await redis.kill();
-  await assert.rejects(a.replica.ping());
+  await assert.rejects(a.replica.ping(300)); // at once when the close was seen, else by the bound
   a.replica.announce({ added: [r('a/2')], removed: [] }); // never throws
   await a.replica.close();
 });

@@ -29,10 +29,12 @@ const NO_MATCH: RemoteMatch = Object.freeze({ direct: NO_NODES, groups: NO_GROUP
  * With no remote routes at all a match costs one comparison.
  */
 export class RemoteRoutes {
-  /** filter → node → node (the trie keys entries; the value is the key). */
-  readonly #direct = new SubscriptionTrie<NodeId>();
-  /** filter → share name → the group, replaced (not mutated) when its nodes change. */
-  readonly #shared = new SubscriptionTrie<RemoteGroup>();
+  /**
+   * One trie for both kinds, so a match splits the topic and walks once: filter → node id → node id
+   * for plain routes, filter → NUL + share name → the group (replaced, never mutated, when its
+   * nodes change). The NUL keeps group keys apart from node ids.
+   */
+  readonly #trie = new SubscriptionTrie<NodeId | RemoteGroup>();
   /** node → its routes by key: what reset and dropNode diff against. */
   readonly #byNode = new Map<NodeId, Map<string, Route>>();
   readonly #cache: MatchCache<RemoteMatch>;
@@ -91,7 +93,7 @@ export class RemoteRoutes {
 
   /** The nodes (and share groups) that need a message on `topic`, a valid topic name. */
   match(topic: string): RemoteMatch {
-    if (this.#direct.size === 0 && this.#shared.size === 0) return NO_MATCH;
+    if (this.#trie.size === 0) return NO_MATCH;
     if (!this.#cache.enabled || topic.length > MAX_CACHED_TOPIC_LENGTH) return this.#matchUncached(topic);
     const cached = this.#cache.get(topic);
     if (cached !== undefined) return cached;
@@ -104,8 +106,7 @@ export class RemoteRoutes {
   #matchUncached(topic: string): RemoteMatch {
     this.#visitDirect = undefined;
     this.#visitGroups = undefined;
-    this.#direct.match(topic, this.#onDirect);
-    this.#shared.match(topic, this.#onGroup);
+    this.#trie.match(topic, this.#onEntry);
     const direct = this.#visitDirect;
     const groups = this.#visitGroups;
     if (direct === undefined && groups === undefined) return NO_MATCH;
@@ -117,16 +118,16 @@ export class RemoteRoutes {
     });
   }
 
-  /** Visitors bound once, so a match allocates nothing unless something matches. */
-  readonly #onDirect = (node: NodeId): void => {
-    this.#visitDirect ??= [];
-    const out = this.#visitDirect;
-    if (!out.includes(node)) out.push(node); // a node matching through several filters gets one copy
-  };
-
-  readonly #onGroup = (group: RemoteGroup): void => {
+  /** The visitor, bound once, so a match allocates nothing unless something matches. */
+  readonly #onEntry = (entry: NodeId | RemoteGroup): void => {
+    if (typeof entry === 'string') {
+      this.#visitDirect ??= [];
+      // A node matching through several filters gets one copy.
+      if (!this.#visitDirect.includes(entry)) this.#visitDirect.push(entry);
+      return;
+    }
     this.#visitGroups ??= [];
-    this.#visitGroups.push(group);
+    this.#visitGroups.push(entry);
   };
 
   #routesOf(node: NodeId): Map<string, Route> {
@@ -148,14 +149,14 @@ export class RemoteRoutes {
     this.#count++;
     this.#cache.invalidate(copy.filter);
     if (copy.share === undefined) {
-      this.#direct.set(copy.filter, node, node);
+      this.#trie.set(copy.filter, node, node);
       return;
     }
-    const group = this.#shared.get(copy.filter, copy.share);
+    const group = this.#trie.get(copy.filter, groupKey(copy.share)) as RemoteGroup | undefined;
     const nodes = group === undefined ? [node] : [...group.nodes, node];
-    this.#shared.set(
+    this.#trie.set(
       copy.filter,
-      copy.share,
+      groupKey(copy.share),
       Object.freeze({ route: group?.route ?? copy, nodes: Object.freeze(nodes) }),
     );
   }
@@ -167,18 +168,20 @@ export class RemoteRoutes {
     this.#count--;
     this.#cache.invalidate(route.filter);
     if (route.share === undefined) {
-      this.#direct.delete(route.filter, node);
+      this.#trie.delete(route.filter, node);
       return;
     }
-    const group = this.#shared.get(route.filter, route.share);
+    const group = this.#trie.get(route.filter, groupKey(route.share)) as RemoteGroup | undefined;
     if (group === undefined) return;
     const nodes = group.nodes.filter((n) => n !== node);
-    if (nodes.length === 0) this.#shared.delete(route.filter, route.share);
+    if (nodes.length === 0) this.#trie.delete(route.filter, groupKey(route.share));
     else
-      this.#shared.set(
+      this.#trie.set(
         route.filter,
-        route.share,
+        groupKey(route.share),
         Object.freeze({ route: group.route, nodes: Object.freeze(nodes) }),
       );
   }
 }
+
+const groupKey = (share: string): string => `\u0000${share}`;

@@ -77,7 +77,8 @@ export function decodeMessage(text: string): RouteMessage | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const m = value as Record<string, unknown>;
-  if (typeof m.node !== 'string' || m.node.length === 0) return undefined;
+  // RemoteRoutes keys share groups by NUL + name beside node ids: no node id holds a NUL.
+  if (typeof m.node !== 'string' || m.node.length === 0 || m.node.includes('\u0000')) return undefined;
   if (m.type === 'drop') return { type: 'drop', node: m.node };
   if (typeof m.run !== 'string' || !Number.isSafeInteger(m.seq)) return undefined;
   const seq = m.seq as number;

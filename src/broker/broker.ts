@@ -164,9 +164,8 @@ export class Broker {
   /** Every stored session alone; in a cluster, the ones this node owned when it stopped. */
   private async loadOwnSessions(stores: EngineStores): Promise<LoadedSession[]> {
     if (this.cluster === undefined) return stores.sessions.loadAll();
-    const owned = new Set(await this.cluster.ownedSessions());
-    if (owned.size === 0) return [];
-    return (await stores.sessions.loadAll()).filter((loaded) => owned.has(loaded.session.clientId));
+    const owned = await this.cluster.ownedSessions();
+    return owned.length === 0 ? [] : stores.sessions.load(owned);
   }
 
   /**
@@ -316,9 +315,28 @@ export class Broker {
   private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<void> {
     const claim = await cluster.claim(sessionKey);
     if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return;
-    const loaded = (await this.stores.sessions.loadAll()).filter((l) => l.session.clientId === sessionKey);
+    const loaded = await this.stores.sessions.load([sessionKey]);
     if (this.sessions.has(sessionKey) || this.closing) return; // a connection here got there first
     await restoreSessions(this, loaded, this.filterSeal);
+  }
+
+  /**
+   * Sessions of a dead node this node now owns (decision 0029): restored from the shared store as
+   * after a restart, disconnected, their expiry and pending wills armed.
+   */
+  async adoptSessions(sessionKeys: readonly string[]): Promise<void> {
+    if (this.stores === undefined || sessionKeys.length === 0) return;
+    const loaded = await this.stores.sessions.load(sessionKeys);
+    await restoreSessions(
+      this,
+      loaded.filter((item) => !this.sessions.has(item.session.clientId)),
+      this.filterSeal,
+    );
+  }
+
+  /** In a cluster, resolves once this node's new routes reach the other nodes; else undefined. */
+  routesSettled(): Promise<void> | undefined {
+    return this.cluster?.routesSettled();
   }
 
   /**

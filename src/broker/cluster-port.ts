@@ -45,6 +45,11 @@ export interface ClusterPort {
    * a member here. Never throws; sending is queued (see `flush`).
    */
   forward(message: BrokerMessage, hasLocalGroup: (share: string, filter: string) => boolean): ForwardOutcome;
+  /**
+   * Resolves once the routes changed here so far are visible to the other nodes' writers (a
+   * SUBACK waits for it, so a message published elsewhere after it is routed here).
+   */
+  routesSettled(): Promise<void>;
   /** A retained message was set or cleared here: every other node updates its copy. */
   retained(message: BrokerMessage): void;
   /**

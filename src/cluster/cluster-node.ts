@@ -43,6 +43,8 @@ export interface ClusterNodeOptions {
   readonly isLive: (node: NodeId) => boolean;
   /** The other live nodes (for what every node must see: retained messages). */
   readonly otherNodes: () => readonly NodeId[];
+  /** Resolves once this node's route changes so far are written where the other nodes read them. */
+  readonly routesSettled: () => Promise<void>;
   readonly logger: Logger;
   /** How long a takeover waits for the previous owner to release the session. */
   readonly releaseTimeoutMs?: number;
@@ -123,6 +125,15 @@ export class ClusterNode implements ClusterPort {
       nodes: destinations.size,
       elsewhere: skip === undefined ? undefined : (share, filter) => skip.has(groupKey(share, filter)),
     };
+  }
+
+  routesSettled(): Promise<void> {
+    return this.#options.routesSettled();
+  }
+
+  /** Sessions adopted from a dead node: owned here at these epochs. */
+  adopted(rows: readonly { readonly sessionKey: string; readonly epoch: number }[]): void {
+    for (const { sessionKey, epoch } of rows) this.#epochs.set(sessionKey, epoch);
   }
 
   retained(message: BrokerMessage): void {

@@ -30,6 +30,7 @@ export class MemoryClusterNet {
       isLive: (other) => this.#nodes.has(other) && !this.#down.has(other),
       otherNodes: () => [...this.#nodes.keys()].filter((other) => other !== nodeId),
       releaseTimeoutMs: 1000,
+      routesSettled: () => Promise.resolve(),
       inbox: {
         send: (to, envelope) => this.#send(nodeId, to, envelope),
         flush: () => Promise.resolve(),

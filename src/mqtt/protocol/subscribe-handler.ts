@@ -28,6 +28,12 @@ export async function handleSubscribe(ch: Channel, packet: SubscribePacket): Pro
   const results: Granted[] = [];
   for (const wire of packet.subscriptions) results.push(await subscribeOne(ch, wire, subscriptionId));
   if (ch.state !== 'connected') return;
+  // In a cluster the SUBACK waits until the other nodes can route to this subscription.
+  const routed = ch.broker.routesSettled();
+  if (routed !== undefined) {
+    await routed;
+    if (ch.state !== 'connected') return;
+  }
   ch.session!.saveState();
   const codes = results.map((r) => subackCode(r.code, ch.protocolVersion));
   ch.send({ cmd: 'suback', messageId: packet.messageId!, granted: codes });

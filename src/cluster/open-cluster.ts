@@ -1,0 +1,164 @@
+import type { Logger } from 'pino';
+import type { Broker } from '../broker/broker.js';
+import type { ClusterRuntime } from '../broker/cluster-port.js';
+import { ClusterNode } from './cluster-node.js';
+import { LiveNodes } from './live-nodes.js';
+import { LocalRoutes } from './local-routes.js';
+import { openClusterPool, PostgresMembership, PostgresSessionOwnership } from './postgres/index.js';
+import { RedisNodeInbox } from './redis/redis-node-inbox.js';
+import { RedisRouteReplica } from './redis/redis-route-replica.js';
+import { RemoteRoutes } from './remote-routes.js';
+import type { NodeId } from './types.js';
+
+export interface ClusterSettings {
+  readonly nodeId: NodeId;
+  readonly redisUrl: string;
+  readonly databaseUrl: string;
+  readonly logger: Logger;
+  /** The PostgreSQL pool settings of `--database-pool-size` / `--database-query-timeout-sec`. */
+  readonly pool?: { readonly maxConnections?: number; readonly queryTimeoutMs?: number };
+  /** Between heartbeats (default 2 s) and until a silent node counts as dead (default 10 s). */
+  readonly heartbeatMs?: number;
+  readonly deadAfterMs?: number;
+}
+
+/**
+ * Joins the cluster (decision 0029): the membership and session ownership tables in PostgreSQL,
+ * this node's inbox and the route table in Redis. The runtime starts exchanging once the broker is
+ * restored, and leaves on close.
+ */
+export async function openCluster(settings: ClusterSettings): Promise<ClusterRuntime> {
+  const { nodeId, logger } = settings;
+  const pool = await openClusterPool(settings.databaseUrl, {
+    logger,
+    ...(settings.pool?.maxConnections !== undefined && { maxConnections: settings.pool.maxConnections }),
+    ...(settings.pool?.queryTimeoutMs !== undefined && { queryTimeoutMs: settings.pool.queryTimeoutMs }),
+  });
+  const membership = new PostgresMembership({
+    pool,
+    nodeId,
+    logger,
+    ...(settings.heartbeatMs !== undefined && { heartbeatMs: settings.heartbeatMs }),
+    ...(settings.deadAfterMs !== undefined && { deadAfterMs: settings.deadAfterMs }),
+  });
+  try {
+    await membership.join();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  const parts = clusterParts(settings, membership, pool);
+  await parts.live.refresh();
+  return new ClusterNodeRuntime(parts);
+}
+
+type ClusterParts = ReturnType<typeof clusterParts>;
+
+function clusterParts(
+  settings: ClusterSettings,
+  membership: PostgresMembership,
+  pool: Awaited<ReturnType<typeof openClusterPool>>,
+) {
+  const { nodeId, redisUrl, logger } = settings;
+  const ownership = new PostgresSessionOwnership({ pool, nodeId, logger });
+  const inbox = new RedisNodeInbox({ url: redisUrl, nodeId, logger });
+  const replica = new RedisRouteReplica({ url: redisUrl, nodeId, logger });
+  const remote = new RemoteRoutes();
+  const local = new LocalRoutes((change) => replica.announce(change));
+  const live = new LiveNodes(membership, nodeId, logger);
+  const node = new ClusterNode({
+    nodeId,
+    inbox,
+    localRoutes: local,
+    remoteRoutes: remote,
+    ownership,
+    isLive: (other) => live.has(other),
+    otherNodes: () => live.others(),
+    routesSettled: () => {
+      local.flush();
+      return replica.settled();
+    },
+    logger,
+  });
+  return { nodeId, logger, pool, membership, ownership, inbox, replica, remote, local, live, node };
+}
+
+/** The running parts of one node, started for its broker and closed in reverse. */
+class ClusterNodeRuntime implements ClusterRuntime {
+  readonly port: ClusterNode;
+  readonly #parts: ClusterParts;
+  #broker: Broker | undefined;
+  #closed = false;
+
+  constructor(parts: ClusterParts) {
+    this.#parts = parts;
+    this.port = parts.node;
+  }
+
+  async start(broker: Broker): Promise<void> {
+    const { node, replica, remote, local, inbox, membership, live, logger } = this.#parts;
+    this.#broker = broker;
+    node.attach(broker);
+    await replica.start(remote, local.snapshot());
+    await inbox.start((batch) => node.receive(batch));
+    live.start();
+    membership.onNodeDead((dead, incarnation) => this.#nodeDied(dead, incarnation));
+    membership.onFenced((reason) => {
+      logger.error({ reason }, 'cluster: this node is cut off from the cluster database; closing its clients');
+      broker.fence().catch((err: unknown) => logger.error({ err }, 'cluster: fencing failed'));
+    });
+    membership.onUnfenced(() => logger.warn('cluster: this node is back in the cluster'));
+  }
+
+  /**
+   * A node stopped heartbeating: its routes go, and one survivor (the first live node by name)
+   * adopts its sessions, then reads what was left in its inbox into them.
+   */
+  async #nodeDied(dead: NodeId, incarnation: number): Promise<void> {
+    const { replica, ownership, inbox, node, live, logger, nodeId } = this.#parts;
+    const broker = this.#broker;
+    if (broker === undefined || this.#closed) return;
+    try {
+      await live.refresh();
+      if (live.adopterFor(dead) !== nodeId) return;
+      await replica.dropNode(dead);
+      const adopted = await ownership.adopt(dead, incarnation);
+      node.adopted(adopted);
+      await broker.adoptSessions(adopted.map((row) => row.sessionKey));
+      const replayed = await inbox.drain(dead, (batch) => node.receive(batch));
+      logger.warn({ node: dead, sessions: adopted.length, replayed }, 'cluster: adopted the sessions of a dead node');
+    } catch (err) {
+      logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
+    }
+  }
+
+  async check(): Promise<void> {
+    const { membership, inbox, replica } = this.#parts;
+    if (membership.fenced) throw new Error('fenced: cut off from the cluster database');
+    await Promise.all([inbox.ping(), replica.ping()]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { live, membership, inbox, replica, ownership, pool, local, logger } = this.#parts;
+    live.stop();
+    local.flush();
+    const steps: Array<() => Promise<unknown>> = [
+      () => ownership.flush(),
+      () => membership.leave(),
+      () => inbox.close(),
+      () => replica.close(),
+      () => ownership.close(),
+      () => membership.close(),
+      () => pool.end(),
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        logger.warn({ err }, 'cluster: a part did not close cleanly');
+      }
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { type Cli, cliStarted, spawnCli } from './spawn-cli.js';
 import { within } from './wait.js';
 
 /**
- * One `devgate start` process of a test cluster: fixed ports (chosen free before the first start,
+ * One `devgate start` (or `devgate broker`) process of a test cluster: fixed ports (chosen free before the first start,
  * so a restart comes back on the same ones), its own data directory and node id, and its output
  * kept across restarts.
  */
@@ -15,6 +15,7 @@ export const NODE_START_MS = 30_000;
 export interface NodeSetup {
   readonly index: number;
   readonly name: string;
+  readonly command: 'start' | 'broker';
   readonly dataDir: string;
   /** The node's own listeners (with the PROXY protocol they take HAProxy's connections only). */
   readonly ports: { readonly mqtt: number; readonly http: number };
@@ -59,7 +60,7 @@ export class ClusterNode {
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} is running`);
     if (this.cli !== undefined) this.earlier.push(`${this.cli.output.stdout}${this.cli.output.stderr}`);
-    this.cli = spawnCli(this.t, ['start', ...this.setup.args], {
+    this.cli = spawnCli(this.t, [this.setup.command, ...this.setup.args], {
       env: this.setup.env,
       timeoutMs: NODE_START_MS,
     });

@@ -138,6 +138,7 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
   const setups = Array.from({ length: count }, (_, index) => ({
     index,
     name: `node-${index + 1}`,
+    command: options.command ?? 'start',
     dataDir: join(shared.dir, `node-${index + 1}`),
     ports: { mqtt: own[2 * index]!, http: own[2 * index + 1]! },
   }));

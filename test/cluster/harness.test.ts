@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
-import { type Cluster, clusterTestOptions, startCluster } from '../helpers/cluster.js';
+import {
+  CLUSTER_FLAGS,
+  type Cluster,
+  clusterNodeArgs,
+  clusterTestOptions,
+  startCluster,
+} from '../helpers/cluster.js';
 import type { ApiDevice, ApiTemplate } from '../helpers/cluster-api.js';
 import { connectFrom } from '../helpers/from-address.js';
 import { connackCode, connectClient, connectRefused, serverClose } from '../helpers/mqtt-client.js';
@@ -16,6 +22,9 @@ const CLIENT_ADDRESS = '127.0.0.9';
 
 /** How long a change made through one node may take to show on another (LISTEN/NOTIFY, decision 0028). */
 const PROPAGATION_MS = 5000;
+
+/** Each test's own bound (`npm run test:cluster` gives the whole file longer). */
+const TEST_MS = 120_000;
 
 /** Polls `read` until `done`, bounded: another process's state can only be observed by asking it. */
 async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
@@ -62,7 +71,9 @@ describe(
   'cluster harness (devgate start × 3 on one PostgreSQL, behind HAProxy with PROXY v2)',
   clusterTestOptions(),
   () => {
-    test('three nodes start and report ready; a device made through node 2 logs in through the balancer; values written through node 1 are read back through node 3; PROXY v2 passes the client address', async (t) => {
+    test('three nodes start and report ready; a device made through node 2 logs in through the balancer; values written through node 1 are read back through node 3; PROXY v2 passes the client address', {
+      timeout: TEST_MS,
+    }, async (t) => {
       const cluster = await startCluster(t);
       const statuses = await cluster.balancer!.statuses();
       assert.deepEqual([...statuses.values()], ['UP', 'UP', 'UP'], JSON.stringify([...statuses]));
@@ -114,7 +125,9 @@ describe(
       }
     });
 
-    test('spec §6.4 token rotate through node 2: the old token is refused on node 1 (0x86 / 3.1.1 code 4), the new one accepted', async (t) => {
+    test('spec §6.4 token rotate through node 2: the old token is refused on node 1 (0x86 / 3.1.1 code 4), the new one accepted', {
+      timeout: TEST_MS,
+    }, async (t) => {
       const cluster = await startCluster(t);
       const { device } = await deviceThrough(cluster, 0, 'Rotated');
       const one = node(cluster, 0);
@@ -132,7 +145,9 @@ describe(
       assert.equal(await deviceLogin(t, node(cluster, 2).mqttPort, device.token), 0x86);
     });
 
-    test('kill9() and restart() of a node: HAProxy takes it out and back in; same node, ports and data directory; stop() exits 0', async (t) => {
+    test('kill9() and restart() of a node: HAProxy takes it out and back in; same node, ports and data directory; stop() exits 0', {
+      timeout: TEST_MS,
+    }, async (t) => {
       const cluster = await startCluster(t);
       const { device } = await deviceThrough(cluster, 0, 'Survivor');
       const two = node(cluster, 1);
@@ -163,3 +178,27 @@ describe(
     });
   },
 );
+
+test('cluster harness: each node gets --node-id and the shared --redis-url when the cluster flags are on, neither while they are off (CLUSTER_FLAGS)', () => {
+  const setup = {
+    index: 1,
+    name: 'node-2',
+    command: 'start' as const,
+    dataDir: '/tmp/node-2',
+    ports: { mqtt: 20001, http: 20002 },
+  };
+  const redis = { url: 'redis://127.0.0.1:20003', port: 20003, kill: async () => {}, start: async () => {} };
+  const shared = { redis, secretKeyFile: '/tmp/secret.key' };
+  const on = clusterNodeArgs(setup, shared, { clusterFlags: true });
+  const pairs = (args: string[]) =>
+    new Map(args.flatMap((a, i) => (a.startsWith('--') ? [[a, args[i + 1]]] : [])));
+  assert.equal(pairs(on).get('--node-id'), 'node-2');
+  assert.equal(pairs(on).get('--redis-url'), 'redis://127.0.0.1:20003');
+  assert.equal(pairs(on).get('--secret-key-file'), '/tmp/secret.key');
+  assert.equal(pairs(on).get('--proxy-protocol-from'), '127.0.0.1');
+  const off = clusterNodeArgs(setup, shared, { clusterFlags: false, haproxy: false });
+  assert.ok(
+    !off.includes('--node-id') && !off.includes('--redis-url') && !off.includes('--proxy-protocol-listeners'),
+  );
+  assert.deepEqual(clusterNodeArgs(setup, shared, {}).includes('--node-id'), CLUSTER_FLAGS);
+});

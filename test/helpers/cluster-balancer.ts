@@ -1,6 +1,5 @@
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePorts } from './free-port.js';
 import { type RunningHaproxy, serverStatuses, startHaproxy } from './haproxy.js';
 
 /**
@@ -100,14 +99,22 @@ export interface ClusterBalancer {
   untilUp(name: string, ms?: number): Promise<void>;
 }
 
-/** Starts HAProxy in front of `nodes` on free ports; killed after the test. */
+/** How many ports `startBalancer` takes for `nodes` nodes. */
+export function balancerPortCount(nodes: number): number {
+  return 2 + 2 * nodes;
+}
+
+/**
+ * Starts HAProxy in front of `nodes` on `free` (balancerPortCount ports, picked together with the
+ * nodes' own so none is handed out twice); killed after the test.
+ */
 export async function startBalancer(
   t: TestContext,
   binary: string,
   dir: string,
   nodes: readonly BalancedNode[],
+  free: readonly number[],
 ): Promise<ClusterBalancer> {
-  const free = await freePorts(2 + 2 * nodes.length);
   const ports: BalancerPorts = {
     mqtt: free[0]!,
     http: free[1]!,

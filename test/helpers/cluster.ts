@@ -7,7 +7,7 @@ import { SECRET_KEY_BYTES } from '../../src/lib/secret-key-file.js';
 import { readAdminCredentials } from '../../src/platform/admin-bootstrap.js';
 import type { AdminCredentials } from '../../src/platform/bootstrap.js';
 import { ClusterApi } from './cluster-api.js';
-import { type ClusterBalancer, startBalancer } from './cluster-balancer.js';
+import { balancerPortCount, type ClusterBalancer, startBalancer } from './cluster-balancer.js';
 import { ClusterNode, type NodeSetup } from './cluster-node.js';
 import { freePorts } from './free-port.js';
 import { haproxyBinary } from './haproxy.js';
@@ -71,9 +71,10 @@ export function clusterTestOptions(): { skip: string | false } {
   return { skip: postgresTestOptions().skip || redisTestOptions().skip || missingHaproxy };
 }
 
-function nodeArgs(
+/** The command line of one node (exported for the harness's own tests). */
+export function clusterNodeArgs(
   setup: Omit<NodeSetup, 'args' | 'env'>,
-  shared: SharedParts,
+  shared: Pick<SharedParts, 'redis' | 'secretKeyFile'>,
   options: ClusterOptions,
 ): string[] {
   const { command = 'start', haproxy = true, clusterFlags = CLUSTER_FLAGS } = options;
@@ -93,7 +94,7 @@ function nodeArgs(
   ];
 }
 
-interface SharedParts {
+export interface SharedParts {
   readonly dir: string;
   readonly databaseUrl: string;
   readonly redis: TestRedis | undefined;
@@ -134,7 +135,10 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
   const count = options.nodes ?? 3;
   const nodes: ClusterNode[] = [];
   const shared = await sharedParts(t, options, () => nodes);
-  const own = await freePorts(2 * count);
+  const haproxy = options.haproxy !== false;
+  // Every port at once, so the nodes' and HAProxy's never collide.
+  const free = await freePorts(2 * count + (haproxy ? balancerPortCount(count) : 0));
+  const own = free.slice(0, 2 * count);
   const setups = Array.from({ length: count }, (_, index) => ({
     index,
     name: `node-${index + 1}`,
@@ -143,17 +147,17 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
     ports: { mqtt: own[2 * index]!, http: own[2 * index + 1]! },
   }));
   let balancer: ClusterBalancer | undefined;
-  if (options.haproxy !== false) {
+  if (haproxy) {
     const binary = haproxyBinary();
     if (binary === undefined) throw new Error('haproxy not installed (apt-get install haproxy)');
     const balanced = setups.map((s) => ({ name: s.name, mqttPort: s.ports.mqtt, httpPort: s.ports.http }));
-    balancer = await startBalancer(t, binary, shared.dir, balanced);
+    balancer = await startBalancer(t, binary, shared.dir, balanced, free.slice(2 * count));
   }
   for (const setup of setups) {
     const front = balancer?.ports.nodes[setup.index];
     const full: NodeSetup = {
       ...setup,
-      args: nodeArgs(setup, shared, options),
+      args: clusterNodeArgs(setup, shared, options),
       env: { DEVGATE_DATABASE_URL: shared.databaseUrl, ...options.env },
     };
     const node = new ClusterNode(t, full, front?.mqtt ?? setup.ports.mqtt, front?.http ?? setup.ports.http);

@@ -130,6 +130,17 @@ function reportErrors(t: TestContext, nodes: readonly ClusterNode[]): void {
   }
 }
 
+/** Each node's name, data directory and own ports (the first `2 × count` of `free`). */
+function nodeSetups(shared: SharedParts, count: number, free: readonly number[], options: ClusterOptions) {
+  return Array.from({ length: count }, (_, index) => ({
+    index,
+    name: `node-${index + 1}`,
+    command: options.command ?? 'start',
+    dataDir: join(shared.dir, `node-${index + 1}`),
+    ports: { mqtt: free[2 * index]!, http: free[2 * index + 1]! },
+  }));
+}
+
 /** Starts the cluster: node 1 first (it migrates the database and makes the root org), then the rest together. */
 export async function startCluster(t: TestContext, options: ClusterOptions = {}): Promise<Cluster> {
   const count = options.nodes ?? 3;
@@ -138,14 +149,7 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
   const haproxy = options.haproxy !== false;
   // Every port at once, so the nodes' and HAProxy's never collide.
   const free = await freePorts(2 * count + (haproxy ? balancerPortCount(count) : 0));
-  const own = free.slice(0, 2 * count);
-  const setups = Array.from({ length: count }, (_, index) => ({
-    index,
-    name: `node-${index + 1}`,
-    command: options.command ?? 'start',
-    dataDir: join(shared.dir, `node-${index + 1}`),
-    ports: { mqtt: own[2 * index]!, http: own[2 * index + 1]! },
-  }));
+  const setups = nodeSetups(shared, count, free, options);
   let balancer: ClusterBalancer | undefined;
   if (haproxy) {
     const binary = haproxyBinary();
@@ -154,12 +158,9 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
     balancer = await startBalancer(t, binary, shared.dir, balanced, free.slice(2 * count));
   }
   for (const setup of setups) {
+    const env = { DEVGATE_DATABASE_URL: shared.databaseUrl, ...options.env };
+    const full: NodeSetup = { ...setup, args: clusterNodeArgs(setup, shared, options), env };
     const front = balancer?.ports.nodes[setup.index];
-    const full: NodeSetup = {
-      ...setup,
-      args: clusterNodeArgs(setup, shared, options),
-      env: { DEVGATE_DATABASE_URL: shared.databaseUrl, ...options.env },
-    };
     const node = new ClusterNode(t, full, front?.mqtt ?? setup.ports.mqtt, front?.http ?? setup.ports.http);
     const b = balancer;
     if (b !== undefined) node.balancerUp = () => b.untilUp(setup.name);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { freePort } from '../helpers/free-port.js';
+import { haproxyOrSkip, startHaproxy } from '../helpers/haproxy.js';
 import { untilRecord } from '../helpers/log-lines.js';
 import { tempDataDir } from '../helpers/platform-server.js';
 import { connackOver } from '../helpers/proxied-client.js';
@@ -18,25 +18,8 @@ import { nextEvent, WAIT_MS, within } from '../helpers/wait.js';
  * Skipped without the binary, unless DEVGATE_REQUIRE_HAPROXY=1 (CI), where that fails.
  */
 
-const HAPROXY_CANDIDATES = ['/usr/sbin/haproxy', 'haproxy'];
 /** The client's own source: a loopback address HAProxy itself does not use, so the log can only name it through the header. */
 const CLIENT_ADDRESS = '127.0.0.9';
-
-function haproxyBinary(): string | undefined {
-  for (const candidate of HAPROXY_CANDIDATES) {
-    const probe = spawnSync(candidate, ['-v'], { stdio: 'ignore' });
-    if (probe.error === undefined && probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 function haproxyConfig(fronts: readonly { port: number; backend: number; send: string }[]): string {
   const sections = fronts.map(
@@ -58,34 +41,6 @@ defaults
 ${sections.join('')}`;
 }
 
-/** Starts HAProxy in the foreground; resolves once every frontend accepts. */
-async function startHaproxy(t: TestContext, binary: string, dir: string, config: string, ports: number[]) {
-  const path = join(dir, 'haproxy.cfg');
-  await writeFile(path, config);
-  const child = spawn(binary, ['-db', '-f', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  const deadline = Date.now() + 10_000;
-  for (const port of ports) {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${output}`);
-      const probe = tcpConnect({ host: '127.0.0.1', port });
-      const ok = await new Promise<boolean>((resolve) => {
-        probe.once('connect', () => resolve(true));
-        probe.once('error', () => resolve(false));
-      });
-      probe.destroy();
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${port}: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 async function clientSocket(t: TestContext, port: number): Promise<Socket> {
   const socket = tcpConnect({ host: '127.0.0.1', port, localAddress: CLIENT_ADDRESS });
   t.after(() => socket.destroy());
@@ -94,13 +49,8 @@ async function clientSocket(t: TestContext, port: number): Promise<Socket> {
 }
 
 test('interop: HAProxy send-proxy and send-proxy-v2 (TCP mode) in front of devgate broker --proxy-protocol; the connection log names the client behind it', async (t) => {
-  const binary = haproxyBinary();
-  if (binary === undefined) {
-    const reason = 'haproxy not installed (apt-get install haproxy)';
-    if (process.env.DEVGATE_REQUIRE_HAPROXY === '1') assert.fail(`DEVGATE_REQUIRE_HAPROXY=1 but ${reason}`);
-    t.skip(reason);
-    return;
-  }
+  const binary = haproxyOrSkip(t);
+  if (binary === undefined) return;
   const dir = await tempDataDir(t, 'devgate-haproxy-');
   const dataDir = join(dir, 'data');
   const cli = spawnCli(

@@ -70,6 +70,8 @@ export interface DevgateServer {
   readonly tls?: TlsCredentials;
   /** Present with `socketWorkers`: the processes that hold the MQTT TCP/TLS sockets. */
   readonly socketWorkers?: SocketWorkerPool;
+  /** Present when this process is one node of a cluster. */
+  readonly cluster?: ClusterRuntime;
   /**
    * Reads the password/ACL files and the TLS pair again (SIGHUP), keeping every connection; a
    * part whose new files are unusable keeps its previous state. Logs what it did.
@@ -259,6 +261,7 @@ async function startBroker(
     await deps.cluster?.start(broker);
   } catch (err) {
     await stores?.close().catch(() => undefined);
+    await deps.cluster?.close().catch(() => undefined);
     throw err;
   }
   return broker;
@@ -368,6 +371,7 @@ export async function createServer(config: ServerConfig, deps: ServerDeps = {}):
       ...(tls === undefined ? {} : { tlsCertPath: tls.files.certPath, tls: tls.credentials }),
       tlsSelfSigned: tls?.files.selfSigned ?? false,
       ...(pool === undefined ? {} : { socketWorkers: pool }),
+      ...(deps.cluster === undefined ? {} : { cluster: deps.cluster }),
       reload: reloader({ files: auth.files, tls: credentials, logger }),
       close: () => {
         closing ??= shutdown(running());

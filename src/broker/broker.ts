@@ -75,6 +75,8 @@ export interface OpenSessionRequest {
   readonly expiryInterval: number;
   readonly protocolVersion: 3 | 4 | 5;
   readonly identity: ClientIdentity;
+  /** In a cluster: the epoch this node claimed the session at (acquireSession). */
+  readonly ownerEpoch?: number | undefined;
 }
 
 /**
@@ -276,6 +278,7 @@ export class Broker {
       session.protocolVersion = request.protocolVersion;
     }
     session.identity = request.identity;
+    session.ownerEpoch = request.ownerEpoch;
     this.claimSession(session);
     session.link = link;
     session.disconnectedAt = null;
@@ -289,7 +292,7 @@ export class Broker {
    * (a connection to it on another node is closed with 0x8E [MQTT-3.1.4-3]) and loads the state
    * that node left in the shared store. Rejects when ownership cannot be decided.
    */
-  acquireSession(sessionKey: string): Promise<void> | undefined {
+  acquireSession(sessionKey: string): Promise<number> | undefined {
     const cluster = this.cluster;
     if (cluster === undefined) return undefined;
     const acquired = this.claimAndLoad(cluster, sessionKey);
@@ -312,12 +315,14 @@ export class Broker {
     }
   }
 
-  private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<void> {
+  /** Resolves with the epoch this node holds the session at. */
+  private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<number> {
     const claim = await cluster.claim(sessionKey);
-    if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return;
+    if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return claim.epoch;
     const loaded = await this.stores.sessions.load([sessionKey]);
-    if (this.sessions.has(sessionKey) || this.closing) return; // a connection here got there first
-    await restoreSessions(this, loaded, this.filterSeal);
+    // A connection here got there first: its session stands.
+    if (!this.sessions.has(sessionKey) && !this.closing) await restoreSessions(this, loaded, this.filterSeal);
+    return claim.epoch;
   }
 
   /**
@@ -424,7 +429,7 @@ export class Broker {
       this.sessions.delete(session.clientId);
       this.sessionQuota.move(session.quotaKey, undefined);
       session.quotaKey = undefined;
-      if (release) this.cluster?.release(session.clientId);
+      if (release) this.cluster?.release(session.clientId, session.ownerEpoch);
     }
     session.setExpiryInterval(0);
   }
@@ -613,9 +618,15 @@ export class Broker {
    */
   flushStores(): Promise<void> | undefined {
     const cluster = this.cluster?.flush();
-    if (this.stores === undefined) return cluster;
-    const stores = [this.stores.sessions.flush(), this.stores.retained.flush()];
-    return Promise.all(cluster === undefined ? stores : [...stores, cluster]).then(() => undefined);
+    const stores = this.flushEngineStores();
+    if (cluster === undefined || stores === undefined) return cluster ?? stores;
+    return Promise.all([stores, cluster]).then(() => undefined);
+  }
+
+  /** The stores' barrier alone (readiness: the cluster's parts are checked apart). */
+  flushEngineStores(): Promise<void> | undefined {
+    if (this.stores === undefined) return undefined;
+    return Promise.all([this.stores.sessions.flush(), this.stores.retained.flush()]).then(() => undefined);
   }
 }
 

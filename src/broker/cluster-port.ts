@@ -30,6 +30,8 @@ export interface SessionClaim {
    * shared store, to be loaded before the session is resumed here.
    */
   readonly moved: boolean;
+  /** The epoch this node holds the session at (released with it, so a newer claim is never undone). */
+  readonly epoch: number;
 }
 
 export interface ClusterPort {
@@ -63,8 +65,11 @@ export interface ClusterPort {
    * cluster cannot decide (its database away): the connection is then refused.
    */
   claim(sessionKey: string): Promise<SessionClaim>;
-  /** The session ended here: nobody owns it any more. */
-  release(sessionKey: string): void;
+  /**
+   * The session ended here: nobody owns it any more, unless it was claimed again since `epoch`
+   * (absent: the latest claim of this node).
+   */
+  release(sessionKey: string, epoch: number | undefined): void;
   /** True when another node owns the session `sessionKey` now. */
   heldElsewhere(sessionKey: string): Promise<boolean>;
   /** Keys of the sessions this node owned when it last stopped (restored at start). */

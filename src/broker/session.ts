@@ -54,6 +54,8 @@ export class Session {
   quotaKey: string | undefined;
   expiryTimer: Timer | undefined;
   will: PendingWill | undefined;
+  /** In a cluster: the epoch of this node's claim on the session (released with that epoch). */
+  ownerEpoch: number | undefined;
   private nextSeq = 1;
   private nextPacketId = 1;
   /** Another node of the cluster owns the session now; this copy is being dropped. */

@@ -13,6 +13,7 @@ import { type CliIo, ExitCode } from './io.js';
 import { operatorOutput } from './operator-output.js';
 import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { reloadOnHangup } from './reload-signal.js';
+import { joinClusterIfConfigured } from './cluster-node.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
 import { startupSummary } from './summary.js';
 
@@ -35,7 +36,8 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
   const operations = new Operations({ server: () => listening, metricsToken: config.metricsToken });
   try {
     const httpHandler = operationsHandler(operations, notFoundHandler);
-    listening = await createServer(config, { logger, httpHandler });
+    const cluster = await joinClusterIfConfigured(config, logger);
+    listening = await createServer(config, { logger, httpHandler, ...(cluster !== undefined && { cluster }) });
     const server = listening;
     const sys = startSysTopics(server, config.sysInterval ?? DEFAULT_SYS_INTERVAL_SEC);
     const close = (): Promise<void> => {

@@ -32,6 +32,7 @@ import { operatorOutput } from './operator-output.js';
 import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
+import { joinClusterIfConfigured } from './cluster-node.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 
@@ -197,7 +198,9 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       liveStreams,
     });
     closers.push(() => app.close());
+    const cluster = await joinClusterIfConfigured(config.server, logger);
     const server = await createServer(config.server, {
+      ...(cluster !== undefined && { cluster }),
       logger,
       authThrottle,
       authenticator: createPlatformAuthenticator(platform, logger, adapters),

@@ -160,9 +160,9 @@ export class ClusterNode implements ClusterPort {
   async claim(sessionKey: string): Promise<SessionClaim> {
     const { epoch, previousNode } = await this.#options.ownership.claim(sessionKey);
     this.#epochs.set(sessionKey, Math.max(epoch, this.#epochs.get(sessionKey) ?? 0));
-    if (previousNode === undefined || previousNode === this.nodeId) return { moved: false };
+    if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
     if (this.#options.isLive(previousNode)) await this.#takeFrom(previousNode, sessionKey, epoch);
-    return { moved: true };
+    return { moved: true, epoch };
   }
 
   /** Asks `node` to let go of the session and waits (bounded) for its answer. */
@@ -181,10 +181,12 @@ export class ClusterNode implements ClusterPort {
     });
   }
 
-  release(sessionKey: string): void {
-    const epoch = this.#epochs.get(sessionKey);
+  release(sessionKey: string, sessionEpoch: number | undefined): void {
+    const latest = this.#epochs.get(sessionKey);
+    const epoch = sessionEpoch ?? latest;
     if (epoch === undefined) return;
-    this.#epochs.delete(sessionKey);
+    // A connection here may have claimed the key again meanwhile: that claim stays.
+    if (latest === epoch) this.#epochs.delete(sessionKey);
     this.#options.ownership.release(sessionKey, epoch);
   }
 

@@ -4,11 +4,15 @@ import type { Broker } from '../broker/broker.js';
 export interface ReadinessCheck {
   readonly name: string;
   check(): Promise<void> | void;
+  /** False when the part is not in this process (the check is left out of the answer). */
+  applies?(): boolean;
 }
 
 /** What the operations endpoints need of a running server; `DevgateServer` is one. */
 export interface OperatedServer {
   readonly broker: Broker;
+  /** Present when the server is one node of a cluster: healthy member, inbox and routes reachable. */
+  readonly cluster?: { check(): Promise<void> };
 }
 
 /** `checks` maps each part to `ok` or why it failed. */
@@ -47,7 +51,8 @@ export async function checkReadiness(
   checks: readonly ReadinessCheck[],
   timeoutMs = READINESS_TIMEOUT_MS,
 ): Promise<ReadinessReport> {
-  const results = await Promise.all(checks.map(async (c) => [c.name, await run(c, timeoutMs)] as const));
+  const applying = checks.filter((c) => c.applies?.() !== false);
+  const results = await Promise.all(applying.map(async (c) => [c.name, await run(c, timeoutMs)] as const));
   return { ready: results.every(([, result]) => result === 'ok'), checks: Object.fromEntries(results) };
 }
 
@@ -64,6 +69,11 @@ export function serverChecks(server: () => OperatedServer | undefined): Readines
   };
   return [
     { name: 'listeners', check: () => void running() },
-    { name: 'engine-store', check: async () => void (await running().flushStores()) },
+    { name: 'engine-store', check: async () => void (await running().flushEngineStores()) },
+    {
+      name: 'cluster',
+      applies: () => server()?.cluster !== undefined,
+      check: () => server()?.cluster?.check(),
+    },
   ];
 }

@@ -23,8 +23,8 @@ import { quietPeriod, WAIT_MS, within } from '../helpers/wait.js';
 
 /** Each test's own bound (`npm run test:cluster` gives the whole file longer). */
 const TEST_MS = 120_000;
-const ROUTING = { todo: 'needs cross-node routing', timeout: TEST_MS };
-const TAKEOVER = { todo: 'needs session takeover across nodes', timeout: TEST_MS };
+const ROUTING = { timeout: TEST_MS };
+const TAKEOVER = { timeout: TEST_MS };
 
 /** Messages per scenario; QoS 1 must lose none. */
 const COUNT = 300;

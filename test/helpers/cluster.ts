@@ -25,7 +25,7 @@ import { redisTestOptions, startRedis, type TestRedis } from './redis.js';
  * Whether `devgate` has the cluster settings (`--redis-url`, `--node-id`). Until it does, the
  * nodes start without them: they share the database only, which is what the harness tests check.
  */
-export const CLUSTER_FLAGS = false;
+export const CLUSTER_FLAGS = true;
 
 export interface ClusterOptions {
   readonly nodes?: number;

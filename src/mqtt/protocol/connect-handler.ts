@@ -54,8 +54,9 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
     throw new MqttError(ReasonCode.QuotaExceeded, 'too many sessions for this credential'); // decision 0009
   }
   const claimed = ch.broker.acquireSession(sessionKey);
+  let ownerEpoch: number | undefined;
   if (claimed !== undefined) {
-    await acquire(ch, claimed);
+    ownerEpoch = await acquire(ch, claimed);
     if (ch.state !== 'connecting') return; // closed while the cluster decided
   }
   ch.identity = result.identity;
@@ -72,6 +73,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
       expiryInterval: expiry,
       protocolVersion: version,
       identity: result.identity,
+      ownerEpoch,
     },
     ch,
   );
@@ -109,9 +111,9 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
  * In a cluster, this node becomes the session's owner (decision 0029); when that cannot be decided
  * (the cluster's database away) the client is told to come back later.
  */
-async function acquire(ch: Channel, claimed: Promise<void>): Promise<void> {
+async function acquire(ch: Channel, claimed: Promise<number>): Promise<number> {
   try {
-    await claimed;
+    return await claimed;
   } catch (err) {
     ch.logger.warn({ err, clientId: ch.clientId }, 'session ownership could not be decided');
     ch.broker.metrics.connectionsRejected++;

@@ -145,8 +145,9 @@ test(
   async (t) => {
     const { nodes } = await cluster(t, 2);
     const [a, b] = nodes as [TestServer, TestServer];
-    for (let round = 0; round < 30; round++) {
-      const clientId = uniqueId(`race${round}`);
+    // One client id for every round: each round starts from what the last one left (released rows).
+    const clientId = uniqueId('race');
+    for (let round = 0; round < 100; round++) {
       const both = await Promise.all([
         connectClient(t, a.port, { protocolVersion: 5, clientId }),
         connectClient(t, b.port, { protocolVersion: 5, clientId }),

@@ -3,6 +3,7 @@ import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { LocalRoutes } from '../../../src/cluster/local-routes.js';
 import { RedisRouteReplica } from '../../../src/cluster/redis/redis-route-replica.js';
 import { MAX_PENDING_ROUTES, MAX_ROUTES_PER_MESSAGE } from '../../../src/cluster/redis/redis-route-writer.js';
 import { RemoteRoutes } from '../../../src/cluster/remote-routes.js';
@@ -28,7 +29,8 @@ async function startNode(t: TestContext, url: string, id: string, initial: Route
 /** A raw connection for looking at and tampering with what the replicas keep in Redis. */
 function inspector(t: TestContext, url: string): Redis {
   const redis = new Redis(url);
-  t.after(() => redis.quit());
+  redis.on('error', () => undefined); // some tests stop the server under it
+  t.after(() => redis.disconnect());
   return redis;
 }
 
@@ -292,5 +294,63 @@ test(
     await redis.kill();
     const replica = new RedisRouteReplica({ url: redis.url, nodeId: 'a', logger: pino({ level: 'silent' }) });
     await assert.rejects(replica.start(new RemoteRoutes(), []));
+  },
+);
+
+test(
+  'seeded churn through LocalRoutes, with killed subscribers and a Redis restart, converges to the truth',
+  redisTestOptions(),
+  async (t) => {
+    const redis = await startRedis(t);
+    const raw = inspector(t, redis.url);
+    const nodes: { node: Node; local: LocalRoutes; subscriptions: Route[] }[] = [];
+    for (const id of ['a', 'b', 'c']) {
+      const replica = new RedisRouteReplica({
+        url: redis.url,
+        nodeId: id,
+        logger: pino({ level: 'silent' }),
+      });
+      t.after(() => replica.close());
+      const local = new LocalRoutes((change) => replica.announce(change));
+      const remote = new RemoteRoutes();
+      await replica.start(remote, local.snapshot());
+      nodes.push({ node: { id, replica, remote }, local, subscriptions: [] });
+    }
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 150; round++) {
+      for (let k = 0; k < 20; k++) {
+        const n = nodes[random(nodes.length)]!;
+        if (random(3) > 0 || n.subscriptions.length === 0) {
+          const route =
+            random(4) === 0 ? r(`s/${random(50)}`, `g${random(3)}`) : r(`$dev/${random(500)}/downlink/#`);
+          n.local.add(route);
+          n.subscriptions.push(route);
+        } else {
+          const [route] = n.subscriptions.splice(random(n.subscriptions.length), 1);
+          n.local.remove(route!);
+        }
+      }
+      if (round % 50 === 25) {
+        for (const [, id] of String(await raw.client('LIST')).matchAll(
+          /id=(\d+) [^\n]*name=devgate-routes-sub:/g,
+        )) {
+          if (random(2) === 0) await raw.client('KILL', 'ID', id!).catch(() => undefined);
+        }
+      }
+      if (round === 100) {
+        await redis.kill();
+        await redis.start();
+      }
+      await sleep(random(3)); // let some batches go out between rounds, at varying points
+    }
+    for (const { node, local } of nodes) {
+      for (const other of nodes)
+        if (other.node !== node) await converged(other.node, node.id, local.snapshot());
+      assert.deepEqual((await raw.smembers(`devgate:routes:${node.id}`)).sort(), keysOf(local.snapshot()));
+    }
   },
 );

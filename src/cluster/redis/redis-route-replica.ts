@@ -146,10 +146,7 @@ export class RedisRouteReplica {
     await Promise.all([quit(this.#command), quit(this.#subscriber)]);
   }
 
-  #connection(
-    name: string,
-    options: { autoResendUnfulfilledCommands?: boolean; autoResubscribe?: boolean },
-  ): Redis {
+  #connection(name: string, options: { autoResubscribe?: boolean }): Redis {
     const connection = new Redis(this.#url, { ...options, lazyConnect: true, connectionName: name });
     connection.on('error', (error: Error) => this.#onError(name, error));
     connection.on('ready', () => {

@@ -11,7 +11,7 @@ import { encodeMessage, encodeVersion, type RouteKeys, type RouteMessage } from 
  * away, and the full set is what a rewrite sends anyway.
  */
 export const MAX_PENDING_ROUTES = 50_000;
-/** A batch larger than this is published as `full` (receivers reload the set) instead of listed. */
+/** Most routes listed in one change message; a larger batch is published as several. */
 export const MAX_ROUTES_PER_MESSAGE = 2_000;
 /** Members per SADD/SREM command inside a MULTI. */
 const CHUNK = 1_000;
@@ -110,12 +110,11 @@ export class RouteWriter {
   }
 
   async #write(): Promise<void> {
-    const seq = ++this.#seq;
     const multi = this.redis.multi();
-    const message = this.#needsRewrite ? this.#queueRewrite(multi, seq) : this.#queueChanges(multi, seq);
+    const messages = this.#needsRewrite ? this.#queueRewrite(multi) : this.#queueChanges(multi);
     multi.sadd(this.keys.nodes, this.nodeId);
-    multi.hset(this.keys.versions, this.nodeId, encodeVersion({ run: this.run, seq }));
-    multi.publish(this.keys.channel, encodeMessage(message));
+    multi.hset(this.keys.versions, this.nodeId, encodeVersion({ run: this.run, seq: this.#seq }));
+    for (const message of messages) multi.publish(this.keys.channel, encodeMessage(message));
     try {
       const results = await multi.exec();
       const failed = results?.find(([error]) => error !== null)?.[0];
@@ -140,16 +139,21 @@ export class RouteWriter {
     }
   }
 
-  #queueRewrite(multi: ChainableCommander, seq: number): RouteMessage {
+  #queueRewrite(multi: ChainableCommander): RouteMessage[] {
     this.#needsRewrite = false;
     this.#pending.clear();
     const key = this.keys.routesOf(this.nodeId);
     multi.del(key);
     queueChunked(multi, 'sadd', key, [...this.#own.keys()]);
-    return { type: 'full', node: this.nodeId, run: this.run, seq };
+    return [{ type: 'full', node: this.nodeId, run: this.run, seq: ++this.#seq }];
   }
 
-  #queueChanges(multi: ChainableCommander, seq: number): RouteMessage {
+  /**
+   * The pending changes, and their messages: at most MAX_ROUTES_PER_MESSAGE routes each, with
+   * consecutive sequence numbers, so a large batch stays a list of changes (no reload anywhere)
+   * while no message grows without bound. Removals go first; a route is in one list only.
+   */
+  #queueChanges(multi: ChainableCommander): RouteMessage[] {
     const added: string[] = [];
     const removed: string[] = [];
     for (const [key, isAdded] of this.#pending) (isAdded ? added : removed).push(key);
@@ -157,10 +161,20 @@ export class RouteWriter {
     const key = this.keys.routesOf(this.nodeId);
     queueChunked(multi, 'srem', key, removed);
     queueChunked(multi, 'sadd', key, added);
-    if (added.length + removed.length > MAX_ROUTES_PER_MESSAGE) {
-      return { type: 'full', node: this.nodeId, run: this.run, seq };
+    const messages: RouteMessage[] = [];
+    const all = [...removed, ...added];
+    for (let i = 0; i < all.length; i += MAX_ROUTES_PER_MESSAGE) {
+      const part = all.slice(i, i + MAX_ROUTES_PER_MESSAGE);
+      messages.push({
+        type: 'change',
+        node: this.nodeId,
+        run: this.run,
+        seq: ++this.#seq,
+        removed: i < removed.length ? part.slice(0, removed.length - i) : [],
+        added: i + part.length > removed.length ? part.slice(Math.max(removed.length - i, 0)) : [],
+      });
     }
-    return { type: 'change', node: this.nodeId, run: this.run, seq, added, removed };
+    return messages;
   }
 }
 

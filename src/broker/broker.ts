@@ -329,14 +329,20 @@ export class Broker {
    * Sessions of a dead node this node now owns (decision 0029): restored from the shared store as
    * after a restart, disconnected, their expiry and pending wills armed.
    */
-  async adoptSessions(sessionKeys: readonly string[]): Promise<void> {
-    if (this.stores === undefined || sessionKeys.length === 0) return;
-    const loaded = await this.stores.sessions.load(sessionKeys);
+  async adoptSessions(
+    adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
+  ): Promise<void> {
+    if (this.stores === undefined || adopted.length === 0) return;
+    const loaded = await this.stores.sessions.load(adopted.map((row) => row.sessionKey));
     await restoreSessions(
       this,
       loaded.filter((item) => !this.sessions.has(item.session.clientId)),
       this.filterSeal,
     );
+    for (const { sessionKey, epoch } of adopted) {
+      const session = this.sessions.get(sessionKey);
+      if (session !== undefined && session.ownerEpoch === undefined) session.ownerEpoch = epoch;
+    }
   }
 
   /** In a cluster, resolves once this node's new routes reach the other nodes; else undefined. */
@@ -348,11 +354,15 @@ export class Broker {
    * Another node of the cluster took the session over: its connection here is closed with 0x8E
    * [MQTT-3.1.4-3], its will follows the takeover rules (published now only without a delay
    * [MQTT-3.1.3-9]), and its state is made durable for the new owner, then forgotten here (not
-   * ended: the session lives on, on the other node).
+   * ended: the session lives on, on the other node). With `olderThan`, only a session this node
+   * claimed before that epoch goes.
    */
-  async evict(sessionKey: string, flush = true): Promise<void> {
+  async evict(sessionKey: string, olderThan?: number, flush = true): Promise<void> {
     const session = this.sessions.get(sessionKey);
     if (session === undefined) return;
+    // A session this node claimed after `olderThan` is the newer one: it stays.
+    if (olderThan !== undefined && session.ownerEpoch !== undefined && session.ownerEpoch >= olderThan)
+      return;
     // The state as it is now goes to the store first; from then on this copy writes nothing.
     session.disconnectedAt = this.clock.now();
     this.wills.cancel(session); // the new connection opened before any will delay ran out
@@ -381,7 +391,7 @@ export class Broker {
    */
   async fence(): Promise<void> {
     await Promise.all([...this.connections].map((c) => c.shutdown()));
-    await Promise.all([...this.sessions.keys()].map((key) => this.evict(key, false)));
+    await Promise.all([...this.sessions.keys()].map((key) => this.evict(key, undefined, false)));
   }
 
   /**

@@ -8,12 +8,12 @@ import { Operations, operationsHandler } from '../observability/operations.js';
 import { DEFAULT_SYS_INTERVAL_SEC, SysTopics } from '../observability/sys-topics.js';
 import { createServer, type DevgateServer } from '../server.js';
 import type { DataDirLock } from '../store/data-dir-lock.js';
+import { joinClusterIfConfigured } from './cluster-node.js';
 import { brokerUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
 import { operatorOutput } from './operator-output.js';
 import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { reloadOnHangup } from './reload-signal.js';
-import { joinClusterIfConfigured } from './cluster-node.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
 import { startupSummary } from './summary.js';
 
@@ -37,7 +37,11 @@ async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<D
   try {
     const httpHandler = operationsHandler(operations, notFoundHandler);
     const cluster = await joinClusterIfConfigured(config, logger);
-    listening = await createServer(config, { logger, httpHandler, ...(cluster !== undefined && { cluster }) });
+    listening = await createServer(config, {
+      logger,
+      httpHandler,
+      ...(cluster !== undefined && { cluster }),
+    });
     const server = listening;
     const sys = startSysTopics(server, config.sysInterval ?? DEFAULT_SYS_INTERVAL_SEC);
     const close = (): Promise<void> => {

@@ -23,6 +23,7 @@ import { openPlatform, type Platform } from '../platform/platform.js';
 import { createServer, type DevgateServer } from '../server.js';
 import type { DataDirLock } from '../store/data-dir-lock.js';
 import { preparePrivateDir } from '../store/private-files.js';
+import { joinClusterIfConfigured } from './cluster-node.js';
 import { DEMO_FILE, ensureDemoStatus } from './demo.js';
 import { connectHost, demoCommands, demoReminder, demoText } from './demo-commands.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
@@ -32,7 +33,6 @@ import { operatorOutput } from './operator-output.js';
 import { runPrintConfig, wantsPrintConfig } from './print-config-command.js';
 import { type HangupReload, reloadOnHangup } from './reload-signal.js';
 import { startSummary } from './start-summary.js';
-import { joinClusterIfConfigured } from './cluster-node.js';
 import { preflight, reportStartFailure } from './startup-checks.js';
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 

@@ -40,7 +40,7 @@ export interface ClusterNodeOptions {
   readonly remoteRoutes: RemoteRoutesPart;
   readonly ownership: OwnershipPart;
   /** True while `node` is a live member of the cluster (PostgreSQL heartbeats). */
-  readonly isLive: (node: NodeId) => boolean;
+  readonly isLive: (node: NodeId) => Promise<boolean>;
   /** The other live nodes (for what every node must see: retained messages). */
   readonly otherNodes: () => readonly NodeId[];
   /** Resolves once this node's route changes so far are written where the other nodes read them. */
@@ -68,8 +68,6 @@ export class ClusterNode implements ClusterPort {
   #broker: Broker | undefined;
   readonly #options: ClusterNodeOptions;
   readonly #picker = new ShareGroupPicker();
-  /** The epoch of each session key this node claimed last. */
-  readonly #epochs = new Map<string, number>();
   /** Takeovers waiting for the previous owner's `released`, by key and epoch. */
   readonly #releaseWaiters = new Map<string, () => void>();
 
@@ -131,11 +129,6 @@ export class ClusterNode implements ClusterPort {
     return this.#options.routesSettled();
   }
 
-  /** Sessions adopted from a dead node: owned here at these epochs. */
-  adopted(rows: readonly { readonly sessionKey: string; readonly epoch: number }[]): void {
-    for (const { sessionKey, epoch } of rows) this.#epochs.set(sessionKey, epoch);
-  }
-
   retained(message: BrokerMessage): void {
     const envelope: ClusterEnvelope = { type: 'retained', message: withoutLocalParts(message) };
     for (const node of this.#options.otherNodes()) this.#options.inbox.send(node, envelope);
@@ -159,9 +152,8 @@ export class ClusterNode implements ClusterPort {
 
   async claim(sessionKey: string): Promise<SessionClaim> {
     const { epoch, previousNode } = await this.#options.ownership.claim(sessionKey);
-    this.#epochs.set(sessionKey, Math.max(epoch, this.#epochs.get(sessionKey) ?? 0));
     if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
-    if (this.#options.isLive(previousNode)) await this.#takeFrom(previousNode, sessionKey, epoch);
+    if (await this.#options.isLive(previousNode)) await this.#takeFrom(previousNode, sessionKey, epoch);
     return { moved: true, epoch };
   }
 
@@ -181,13 +173,10 @@ export class ClusterNode implements ClusterPort {
     });
   }
 
-  release(sessionKey: string, sessionEpoch: number | undefined): void {
-    const latest = this.#epochs.get(sessionKey);
-    const epoch = sessionEpoch ?? latest;
-    if (epoch === undefined) return;
-    // A connection here may have claimed the key again meanwhile: that claim stays.
-    if (latest === epoch) this.#epochs.delete(sessionKey);
-    this.#options.ownership.release(sessionKey, epoch);
+  release(sessionKey: string, epoch: number | undefined): void {
+    // A session restored without its epoch keeps its row: the next claimer asks this node, which
+    // answers at once.
+    if (epoch !== undefined) this.#options.ownership.release(sessionKey, epoch);
   }
 
   async heldElsewhere(sessionKey: string): Promise<boolean> {
@@ -235,19 +224,24 @@ export class ClusterNode implements ClusterPort {
     await broker.flushStores();
   }
 
-  /** Another node claimed `sessionKey` at `epoch`: closes it here unless this node's claim is newer. */
+  /**
+   * Another node claimed `sessionKey` at `epoch`. Unless this node's own claim is newer, the
+   * session here goes and the answer is sent at once (two nodes that claimed at the same time must
+   * not wait on each other); a CONNECT still in progress here is closed once it has attached.
+   */
   async #letGo(broker: Broker, sessionKey: string, epoch: number, from: NodeId): Promise<void> {
     try {
-      await broker.settled(sessionKey);
-      const own = this.#epochs.get(sessionKey);
-      if (own === undefined || own < epoch) {
-        if (own !== undefined) this.#epochs.delete(sessionKey);
-        await broker.evict(sessionKey);
-      }
+      await broker.evict(sessionKey, epoch);
     } catch (err) {
       this.#options.logger.error({ err }, 'cluster: a session taken over could not be released cleanly');
     }
     this.#options.inbox.send(from, { type: 'released', sessionKey, epoch, from: this.nodeId });
+    try {
+      await broker.settled(sessionKey);
+      await broker.evict(sessionKey, epoch);
+    } catch (err) {
+      this.#options.logger.error({ err }, 'cluster: a session taken over could not be closed');
+    }
   }
 }
 

@@ -28,6 +28,13 @@ export class LiveNodes {
     return this.#nodes.has(node);
   }
 
+  /** Like `has`, reading the list again for a node not in it (it may have joined since). */
+  async isLive(node: NodeId): Promise<boolean> {
+    if (this.#nodes.has(node)) return true;
+    await this.refresh();
+    return this.#nodes.has(node);
+  }
+
   /** The other live nodes. */
   others(): readonly NodeId[] {
     return this.#others;

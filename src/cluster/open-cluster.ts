@@ -72,7 +72,7 @@ function clusterParts(
     localRoutes: local,
     remoteRoutes: remote,
     ownership,
-    isLive: (other) => live.has(other),
+    isLive: (other) => live.isLive(other),
     otherNodes: () => live.others(),
     routesSettled: () => {
       local.flush();
@@ -104,7 +104,10 @@ class ClusterNodeRuntime implements ClusterRuntime {
     live.start();
     membership.onNodeDead((dead, incarnation) => this.#nodeDied(dead, incarnation));
     membership.onFenced((reason) => {
-      logger.error({ reason }, 'cluster: this node is cut off from the cluster database; closing its clients');
+      logger.error(
+        { reason },
+        'cluster: this node is cut off from the cluster database; closing its clients',
+      );
       broker.fence().catch((err: unknown) => logger.error({ err }, 'cluster: fencing failed'));
     });
     membership.onUnfenced(() => logger.warn('cluster: this node is back in the cluster'));
@@ -123,10 +126,12 @@ class ClusterNodeRuntime implements ClusterRuntime {
       if (live.adopterFor(dead) !== nodeId) return;
       await replica.dropNode(dead);
       const adopted = await ownership.adopt(dead, incarnation);
-      node.adopted(adopted);
-      await broker.adoptSessions(adopted.map((row) => row.sessionKey));
+      await broker.adoptSessions(adopted);
       const replayed = await inbox.drain(dead, (batch) => node.receive(batch));
-      logger.warn({ node: dead, sessions: adopted.length, replayed }, 'cluster: adopted the sessions of a dead node');
+      logger.warn(
+        { node: dead, sessions: adopted.length, replayed },
+        'cluster: adopted the sessions of a dead node',
+      );
     } catch (err) {
       logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
     }

@@ -70,7 +70,8 @@ export function createPresenceService(deps: PresenceDeps): PresenceService & { c
       (elsewhere) => {
         if (!elsewhere && !states.has(deviceId) && !closed) record(deviceId, false, state.lastActivity);
       },
-      (err: unknown) => logger.warn({ err, deviceId }, 'presence: the cluster could not say where a device is'),
+      (err: unknown) =>
+        logger.warn({ err, deviceId }, 'presence: the cluster could not say where a device is'),
     );
   };
 

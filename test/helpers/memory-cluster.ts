@@ -27,7 +27,7 @@ export class MemoryClusterNet {
     const node = new ClusterNode({
       nodeId,
       logger: createLogger({ level: 'silent' }),
-      isLive: (other) => this.#nodes.has(other) && !this.#down.has(other),
+      isLive: async (other) => this.#nodes.has(other) && !this.#down.has(other),
       otherNodes: () => [...this.#nodes.keys()].filter((other) => other !== nodeId),
       releaseTimeoutMs: 1000,
       routesSettled: () => Promise.resolve(),

@@ -24,7 +24,6 @@ function fakeBroker(clock: FakeClock) {
   return { broker, published, delivered, unsolicited };
 }
 
-
 test('spec §3.1 downlinks: QoS ≤ 1, never retained, under $dev/{id}/', () => {
   const clock = new FakeClock();
   const { broker, published } = fakeBroker(clock);

@@ -46,7 +46,7 @@ export interface ClusterNodeOptions {
   /** Resolves once this node's route changes so far are written where the other nodes read them. */
   readonly routesSettled: () => Promise<void>;
   readonly logger: Logger;
-  /** How long a takeover waits for the previous owner to release the session. */
+  /** How long a takeover waits for the previous owner to release the session (default 1 s: a live node answers in milliseconds; a node that died is declared dead only later). */
   readonly releaseTimeoutMs?: number;
 }
 
@@ -161,7 +161,7 @@ export class ClusterNode implements ClusterPort {
   #takeFrom(node: NodeId, sessionKey: string, epoch: number): Promise<void> {
     const key = waiterKey(sessionKey, epoch);
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#options.releaseTimeoutMs ?? 3000);
+      const timer = setTimeout(done, this.#options.releaseTimeoutMs ?? 1000);
       const waiters = this.#releaseWaiters;
       function done(): void {
         clearTimeout(timer);

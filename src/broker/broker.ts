@@ -522,6 +522,11 @@ export class Broker {
 
   private readonly isOnline = (clientId: string): boolean => this.sessions.get(clientId)?.link !== undefined;
 
+  /** True when a session `sessionKey` is held here (connected or not). */
+  holds(sessionKey: string): boolean {
+    return this.sessions.has(sessionKey);
+  }
+
   /** True when this broker is one node of a cluster. */
   get clustered(): boolean {
     return this.cluster !== undefined;

@@ -78,6 +78,27 @@ export interface ClusterPort {
   flush(): Promise<void>;
 }
 
+/** A cluster node's counters and gauges, read at scrape time. */
+export interface ClusterStats {
+  /** Live members as this node last read them, itself included. */
+  readonly liveNodes: number;
+  readonly fenced: boolean;
+  /** Message copies sent to other nodes. */
+  readonly forwarded: number;
+  /** Envelopes read from this node's inbox. */
+  readonly received: number;
+  /** Envelopes waiting to be appended to other nodes' inboxes. */
+  readonly pendingSends: number;
+  /** Envelopes that will never be appended (over the limit, refused by Redis). */
+  readonly droppedSends: number;
+  /** Sessions this node took from another node. */
+  readonly takeoversIn: number;
+  /** Sessions another node took from this one. */
+  readonly takeoversOut: number;
+  /** Sessions adopted from dead nodes. */
+  readonly adoptedSessions: number;
+}
+
 /** A cluster node as the composition runs it: the broker's port, then the exchange with the others. */
 export interface ClusterRuntime {
   readonly port: ClusterPort;
@@ -85,6 +106,8 @@ export interface ClusterRuntime {
   start(broker: Broker): Promise<void>;
   /** Resolves while this node is a healthy member (readiness); rejects saying why not. */
   check(): Promise<void>;
+  /** What the node counted so far (`/metrics`). */
+  stats(): ClusterStats;
   /** Leaves the cluster (after the broker closed). */
   close(): Promise<void>;
 }

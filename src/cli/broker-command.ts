@@ -33,7 +33,11 @@ function configFrom(argv: readonly string[], io: CliIo): ServerConfig | ExitCode
  */
 async function start(config: ServerConfig, logger: Logger, io: CliIo): Promise<DevgateServer | ExitCode> {
   let listening: DevgateServer | undefined;
-  const operations = new Operations({ server: () => listening, metricsToken: config.metricsToken });
+  const operations = new Operations({
+    server: () => listening,
+    metricsToken: config.metricsToken,
+    clustered: config.redisUrl !== undefined,
+  });
   try {
     const httpHandler = operationsHandler(operations, notFoundHandler);
     const cluster = await joinClusterIfConfigured(config, logger);

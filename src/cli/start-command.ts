@@ -193,6 +193,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       deviceApi: () => runtime,
       server: () => listening,
       metricsToken: config.server.metricsToken,
+      clustered: config.server.redisUrl !== undefined,
       ota: { service: ota, maxFirmwareBytes: config.ota.maxFirmwareBytes },
       uploads: deviceUploads(config, backend, publicUrl),
       liveStreams,

@@ -65,6 +65,8 @@ interface Destination {
  */
 export class ClusterNode implements ClusterPort {
   readonly nodeId: NodeId;
+  /** Counters for `/metrics`: copies forwarded, takeovers in (asked of another node) and out. */
+  readonly counts = { forwarded: 0, takeoversIn: 0, takeoversOut: 0 };
   #broker: Broker | undefined;
   readonly #options: ClusterNodeOptions;
   readonly #picker = new ShareGroupPicker();
@@ -110,6 +112,7 @@ export class ClusterNode implements ClusterPort {
       destinations.set(picked, destination);
     }
     const forwarded = withoutLocalParts(message);
+    this.counts.forwarded += destinations.size;
     for (const [node, { direct, groups }] of destinations) {
       this.#options.inbox.send(node, {
         type: 'publish',
@@ -153,6 +156,7 @@ export class ClusterNode implements ClusterPort {
   async claim(sessionKey: string): Promise<SessionClaim> {
     const { epoch, previousNode } = await this.#options.ownership.claim(sessionKey);
     if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
+    this.counts.takeoversIn++;
     if (await this.#options.isLive(previousNode)) await this.#takeFrom(previousNode, sessionKey, epoch);
     return { moved: true, epoch };
   }
@@ -230,6 +234,7 @@ export class ClusterNode implements ClusterPort {
    * not wait on each other); a CONNECT still in progress here is closed once it has attached.
    */
   async #letGo(broker: Broker, sessionKey: string, epoch: number, from: NodeId): Promise<void> {
+    if (broker.holds(sessionKey)) this.counts.takeoversOut++;
     try {
       await broker.evict(sessionKey, epoch);
     } catch (err) {

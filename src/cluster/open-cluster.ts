@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
-import type { ClusterRuntime } from '../broker/cluster-port.js';
+import type { ClusterRuntime, ClusterStats } from '../broker/cluster-port.js';
 import { ClusterNode } from './cluster-node.js';
 import { LiveNodes } from './live-nodes.js';
 import { LocalRoutes } from './local-routes.js';
@@ -89,6 +89,7 @@ class ClusterNodeRuntime implements ClusterRuntime {
   readonly #parts: ClusterParts;
   #broker: Broker | undefined;
   #closed = false;
+  #adopted = 0;
 
   constructor(parts: ClusterParts) {
     this.#parts = parts;
@@ -127,6 +128,7 @@ class ClusterNodeRuntime implements ClusterRuntime {
       await replica.dropNode(dead);
       const adopted = await ownership.adopt(dead, incarnation);
       await broker.adoptSessions(adopted);
+      this.#adopted += adopted.length;
       const replayed = await inbox.drain(dead, (batch) => node.receive(batch));
       logger.warn(
         { node: dead, sessions: adopted.length, replayed },
@@ -135,6 +137,22 @@ class ClusterNodeRuntime implements ClusterRuntime {
     } catch (err) {
       logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
     }
+  }
+
+  stats(): ClusterStats {
+    const { live, membership, inbox, node } = this.#parts;
+    const sends = inbox.stats;
+    return {
+      liveNodes: live.others().length + 1,
+      fenced: membership.fenced,
+      forwarded: node.counts.forwarded,
+      received: sends.received,
+      pendingSends: sends.pending,
+      droppedSends: sends.dropped,
+      takeoversIn: node.counts.takeoversIn,
+      takeoversOut: node.counts.takeoversOut,
+      adoptedSessions: this.#adopted,
+    };
   }
 
   async check(): Promise<void> {

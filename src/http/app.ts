@@ -67,6 +67,8 @@ export interface HttpAppDeps {
   readonly server?: () => OperatedServer | undefined;
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken?: string | undefined;
+  /** The process is a cluster node (its `devgate_cluster_*` metrics are exported). */
+  readonly clustered?: boolean;
   /** Device file uploads and `GET /device_uploads/…` (absent: uploads are refused with 403). */
   readonly uploads?: DeviceUploads;
   /** Failed-login throttling, shared with the MQTT listeners (absent: none). */
@@ -141,6 +143,7 @@ function operationsFor(
     }),
     checks: [platformCheck(deps.platform)],
     metricsToken: deps.metricsToken,
+    clustered: deps.clustered === true,
     ...(deviceApi === undefined
       ? {}
       : { deviceApi: () => deviceApi()?.metrics, devicesOnline: () => deviceApi()?.presence.onlineCount() }),

@@ -1,7 +1,9 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
+import type { ClusterStats } from '../broker/cluster-port.js';
 import { registerAuthThrottleCollectors } from './auth-throttle-collectors.js';
+import { registerClusterCollectors } from './cluster-collectors.js';
 import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';
 import { HttpMetrics } from './http-metrics.js';
@@ -19,6 +21,8 @@ export interface MetricsRegistryOptions {
   readonly devicesOnline?: () => number | undefined;
   /** The console's live streams (`devgate start`); absent in the plain broker. */
   readonly liveStreams?: () => LiveStreamCounts;
+  /** This node's cluster counters; absent when the process is not a cluster node. */
+  readonly cluster?: () => ClusterStats | undefined;
 }
 
 /** Store flushes take from well under a millisecond (idle) to seconds (a stalled disk). */
@@ -47,6 +51,7 @@ export class MetricsRegistry {
     if (options.deviceApi !== undefined) registerDeviceApiCollectors(this.registry, options.deviceApi);
     if (options.devicesOnline !== undefined) registerPresenceCollector(this.registry, options.devicesOnline);
     if (options.liveStreams !== undefined) registerLiveStreamCollectors(this.registry, options.liveStreams);
+    if (options.cluster !== undefined) registerClusterCollectors(this.registry, options.cluster);
     registerProcessCollectors(this.registry);
     this.flushSeconds = new Histogram({
       name: 'devgate_store_flush_seconds',

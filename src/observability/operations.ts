@@ -22,6 +22,8 @@ export interface OperationsOptions {
   readonly devicesOnline?: () => number | undefined;
   /** The console's live streams, exported on `/metrics` (`devgate start`). */
   readonly liveStreams?: () => LiveStreamCounts;
+  /** The process is a cluster node: its `devgate_cluster_*` metrics are exported. */
+  readonly clustered?: boolean;
 }
 
 export interface OperationsResponse {
@@ -58,6 +60,7 @@ export class Operations {
       ...(options.deviceApi === undefined ? {} : { deviceApi: options.deviceApi }),
       ...(options.devicesOnline === undefined ? {} : { devicesOnline: options.devicesOnline }),
       ...(options.liveStreams === undefined ? {} : { liveStreams: options.liveStreams }),
+      ...(options.clustered === true && { cluster: () => options.server()?.cluster?.stats() }),
     });
     this.checks = [...serverChecks(options.server), ...(options.checks ?? [])];
     this.metricsToken = options.metricsToken;

@@ -1,4 +1,5 @@
 import type { Broker } from '../broker/broker.js';
+import type { ClusterStats } from '../broker/cluster-port.js';
 
 /** One part `/readyz` checks: resolves when it answers, throws (or rejects) saying why not. */
 export interface ReadinessCheck {
@@ -12,7 +13,7 @@ export interface ReadinessCheck {
 export interface OperatedServer {
   readonly broker: Broker;
   /** Present when the server is one node of a cluster: healthy member, inbox and routes reachable. */
-  readonly cluster?: { check(): Promise<void> };
+  readonly cluster?: { check(): Promise<void>; stats(): ClusterStats };
 }
 
 /** `checks` maps each part to `ok` or why it failed. */

@@ -87,6 +87,17 @@ export class MemoryClusterNet {
       port: node,
       start: async (broker: Broker) => node.attach(broker),
       check: async () => undefined,
+      stats: () => ({
+        liveNodes: this.#nodes.size,
+        fenced: false,
+        forwarded: node.counts.forwarded,
+        received: 0,
+        pendingSends: 0,
+        droppedSends: 0,
+        takeoversIn: node.counts.takeoversIn,
+        takeoversOut: node.counts.takeoversOut,
+        adoptedSessions: 0,
+      }),
       close: async () => {
         this.#nodes.delete(nodeId);
         this.#routes.delete(nodeId);

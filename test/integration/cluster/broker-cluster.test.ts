@@ -106,6 +106,9 @@ test(
     assert.equal((disconnect as IDisconnectPacket | undefined)?.reasonCode, 0x8e);
     assert.equal(net.ownerOf(clientId), 'n2');
     assert.equal(a.server.broker.sessionCount, 0);
+    // What /metrics reads (devgate_cluster_takeovers_in_total / _out_total).
+    assert.equal(b.server.cluster?.stats().takeoversIn, 1);
+    assert.equal(a.server.cluster?.stats().takeoversOut, 1);
   },
 );
 

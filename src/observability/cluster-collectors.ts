@@ -1,0 +1,78 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { ClusterStats } from '../broker/cluster-port.js';
+import { scrapedCounter } from './scrape-counters.js';
+
+const NONE: ClusterStats = {
+  liveNodes: 0,
+  fenced: false,
+  forwarded: 0,
+  received: 0,
+  pendingSends: 0,
+  droppedSends: 0,
+  takeoversIn: 0,
+  takeoversOut: 0,
+  adoptedSessions: 0,
+};
+
+/** `devgate_cluster_*`: this node's view of the cluster (decision 0029); registered on cluster nodes only. */
+export function registerClusterCollectors(registry: Registry, source: () => ClusterStats | undefined): void {
+  const stats = (): ClusterStats => source() ?? NONE;
+  gauge(
+    registry,
+    'devgate_cluster_nodes',
+    'Live cluster members as this node last read them, itself included',
+    () => stats().liveNodes,
+  );
+  gauge(
+    registry,
+    'devgate_cluster_fenced',
+    '1 while this node is cut off from the cluster database and has fenced itself',
+    () => (stats().fenced ? 1 : 0),
+  );
+  gauge(
+    registry,
+    'devgate_cluster_pending_sends',
+    'Envelopes waiting to be appended to other nodes\u2019 inboxes',
+    () => stats().pendingSends,
+  );
+  const counters: [string, string, (s: ClusterStats) => number][] = [
+    [
+      'devgate_cluster_forwarded_total',
+      'Message copies sent to other nodes (one per node with subscribers)',
+      (s) => s.forwarded,
+    ],
+    ['devgate_cluster_received_total', 'Envelopes read from this node\u2019s inbox', (s) => s.received],
+    [
+      'devgate_cluster_dropped_sends_total',
+      'Envelopes for other nodes dropped (over the pending limit, refused by Redis)',
+      (s) => s.droppedSends,
+    ],
+    [
+      'devgate_cluster_takeovers_in_total',
+      'Sessions this node took over from another node',
+      (s) => s.takeoversIn,
+    ],
+    [
+      'devgate_cluster_takeovers_out_total',
+      'Sessions another node took over from this one',
+      (s) => s.takeoversOut,
+    ],
+    [
+      'devgate_cluster_adopted_sessions_total',
+      'Sessions adopted from nodes that died',
+      (s) => s.adoptedSessions,
+    ],
+  ];
+  for (const [name, help, pick] of counters) scrapedCounter(registry, stats, name, help, pick);
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(read());
+    },
+  });
+}

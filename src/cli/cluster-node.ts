@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import type { ClusterRuntime } from '../broker/cluster-port.js';
-import { openCluster } from '../cluster/open-cluster.js';
 import { databasePoolOptions, type ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -19,6 +18,8 @@ export async function joinClusterIfConfigured(
 ): Promise<ClusterRuntime | undefined> {
   if (config.redisUrl === undefined || config.databaseUrl === undefined) return undefined;
   const nodeId = nodeIdOf(config);
+  // Loaded only for a cluster node: a single node never loads the Redis client.
+  const { openCluster } = await import('../cluster/open-cluster.js');
   const cluster = await openCluster({
     nodeId,
     redisUrl: config.redisUrl,

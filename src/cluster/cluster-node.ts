@@ -52,6 +52,9 @@ export interface ClusterNodeOptions {
 
 const NOTHING_FORWARDED: ForwardOutcome = { nodes: 0, elsewhere: undefined };
 
+/** How long a SUBACK waits for its route to reach Redis before going out anyway. */
+const ROUTES_WAIT_MS = 1000;
+
 /** Where one message goes on one other node. */
 interface Destination {
   direct: boolean;
@@ -128,8 +131,14 @@ export class ClusterNode implements ClusterPort {
     };
   }
 
+  /** Bounded: with Redis away a SUBACK goes out after ROUTES_WAIT_MS (the route follows later). */
   routesSettled(): Promise<void> {
-    return this.#options.routesSettled();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ROUTES_WAIT_MS);
+    });
+    const written = this.#options.routesSettled().catch(() => undefined);
+    return Promise.race([written, bound]).finally(() => clearTimeout(timer));
   }
 
   retained(message: BrokerMessage): void {

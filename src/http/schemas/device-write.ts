@@ -114,6 +114,10 @@ export const pingResultSchema = {
   properties: {
     connected: { type: 'boolean' },
     rttMs: { type: ['number', 'null'], description: 'PUBACK round trip; null when unanswered' },
+    otherNode: {
+      type: 'boolean',
+      description: 'Cluster: the device is connected to another node, which alone can ping it (rttMs null)',
+    },
   },
 } as const;
 

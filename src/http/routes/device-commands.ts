@@ -30,8 +30,8 @@ export function runtimeOf(ctx: RouteContext): DeviceApiRuntime {
  * PUBACK is the pong. Waits for it, records the round trip for `…/device/online`, and answers
  * `{connected, rttMs}`: rttMs null when nothing answered, connected false when the device has no
  * connection of its own either (a device behind a gateway answers through it). In a cluster, a
- * device connected to another node is `{connected: true, rttMs: null, otherNode: true}`: only its
- * own node can time the PUBACK.
+ * device connected to another node is pinged there (that node times the PUBACK); when that node
+ * does not answer in time the device is `{connected: true, rttMs: null, otherNode: true}`.
  */
 function pingRoute(app: FastifyInstance, ctx: RouteContext): void {
   const schema = op('Ping a device and measure the PUBACK round trip', {
@@ -47,10 +47,10 @@ function pingRoute(app: FastifyInstance, ctx: RouteContext): void {
     const key = deviceSessionKey(device.id);
     if (rttMs !== undefined || runtime.broker.isConnected(key))
       return { connected: true, rttMs: rttMs ?? null };
-    // In a cluster the device may be connected to another node: the ping went nowhere (it is sent
-    // only on the device's own node), the answer says so.
-    const elsewhere =
-      (ctx.presence?.isOnline(device.id) ?? false) && (await runtime.broker.heldElsewhere(key));
+    // In a cluster the ping went to the device's node if another one holds it; connected there but
+    // unanswered (or the nodes could not reach each other), the answer says where it is.
+    // The session ownership table (PostgreSQL) says which node holds it: right without Redis too.
+    const elsewhere = await runtime.broker.heldElsewhere(key);
     return elsewhere ? { connected: true, rttMs: null, otherNode: true } : { connected: false, rttMs: null };
   });
 }

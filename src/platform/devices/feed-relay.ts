@@ -1,3 +1,4 @@
+import Denque from 'denque';
 import type { Logger } from '../../observability/logger.js';
 import type { DeviceChange, DeviceFeed, FeedRelayPort } from './device-feed.js';
 import {
@@ -29,8 +30,9 @@ export interface FeedRelayLimits {
 }
 
 export const defaultFeedRelayLimits: FeedRelayLimits = {
-  maxQueuedChanges: 10_000,
-  changesPerMessage: 500,
+  // A gateway that starts speaking for many devices records their presence in batches of 5,000.
+  maxQueuedChanges: 50_000,
+  changesPerMessage: 1_000,
   devicesPerMessage: 5_000,
   beatMs: 5_000,
   silentAfterMs: 20_000,
@@ -79,7 +81,8 @@ export class FeedRelay implements FeedRelayPort {
   /** Devices online here, as this node recorded them (announced to nodes that ask). */
   readonly #localOnline = new Set<number>();
   readonly #told = new Map<number, Promise<void>>();
-  #queue: RelayedChange[] = [];
+  /** O(1) FIFO (decision 0010): a burst of presence changes may queue thousands. */
+  readonly #queue = new Denque<RelayedChange>();
   #pumping = false;
   #round = 0;
   #troubled = false;
@@ -223,7 +226,7 @@ export class FeedRelay implements FeedRelayPort {
     clearInterval(this.#timer);
     const bye = this.#publish({ type: 'bye', node: this.#node });
     this.#closed = true;
-    this.#queue = [];
+    this.#queue.clear();
     await bye;
   }
 
@@ -252,7 +255,9 @@ export class FeedRelay implements FeedRelayPort {
 
   async #pump(): Promise<void> {
     while (this.#queue.length > 0 && !this.#closed) {
-      const changes = this.#queue.splice(0, this.#limits.changesPerMessage);
+      const changes: RelayedChange[] = [];
+      while (changes.length < this.#limits.changesPerMessage && this.#queue.length > 0)
+        changes.push(this.#queue.shift() as RelayedChange);
       try {
         await this.#options.bus.publish(encodeRelayMessage({ type: 'changes', node: this.#node, changes }));
         this.counts.sent += changes.length;

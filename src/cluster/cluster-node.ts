@@ -210,6 +210,7 @@ export class ClusterNode implements ClusterPort {
     const waiters = this.#pingWaiters;
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), this.#pingTimeoutMs + PING_TRANSIT_MS);
+      timer.unref(); // a ping in flight never holds a shutdown
       function done(rttMs: number | undefined): void {
         clearTimeout(timer);
         waiters.delete(id);
@@ -293,6 +294,7 @@ export class ClusterNode implements ClusterPort {
     };
     this.#pingsAnswering++;
     const timer = setTimeout(() => answer(undefined), this.#pingTimeoutMs);
+    timer.unref();
     if (this.#pingsAnswering > MAX_PINGS || !broker.isConnected(sessionKey)) {
       answer(undefined);
       return;

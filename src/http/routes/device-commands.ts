@@ -47,9 +47,9 @@ function pingRoute(app: FastifyInstance, ctx: RouteContext): void {
     const key = deviceSessionKey(device.id);
     if (rttMs !== undefined || runtime.broker.isConnected(key))
       return { connected: true, rttMs: rttMs ?? null };
-    // In a cluster the ping went to the device's node if another one holds it; connected there but
-    // unanswered (or the nodes could not reach each other), the answer says where it is.
-    // The session ownership table (PostgreSQL) says which node holds it: right without Redis too.
+    // In a cluster the ping went to the node holding the device, if another one does; unanswered
+    // there (or unreachable), the session ownership table (PostgreSQL, right without Redis too)
+    // still says the device is connected, elsewhere.
     const elsewhere = await runtime.broker.heldElsewhere(key);
     return elsewhere ? { connected: true, rttMs: null, otherNode: true } : { connected: false, rttMs: null };
   });

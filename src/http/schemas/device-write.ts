@@ -116,7 +116,7 @@ export const pingResultSchema = {
     rttMs: { type: ['number', 'null'], description: 'PUBACK round trip; null when unanswered' },
     otherNode: {
       type: 'boolean',
-      description: 'Cluster: the device is connected to another node, which alone can ping it (rttMs null)',
+      description: 'Cluster: connected to another node, which did not answer the ping in time (rttMs null)',
     },
   },
 } as const;

@@ -104,6 +104,9 @@ export class RedisFeedBus {
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: commands ? 0 : null,
       connectTimeout: 2_000,
+      // A Redis that stopped answering (no RST) fails the publish in flight instead of holding the
+      // relay's sending forever: the connection is made again.
+      ...(commands ? { socketTimeout: 15_000 } : {}),
       retryStrategy: (attempt: number) => Math.min(attempt * 50, 2_000),
     });
     connection.on('error', (error: Error) => {

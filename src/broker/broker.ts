@@ -538,6 +538,15 @@ export class Broker {
     return this.cluster.heldElsewhere(sessionKey);
   }
 
+  /**
+   * In a cluster, times `message` (QoS 1) to the session `sessionKey` on the node holding it: the
+   * PUBACK round trip measured there, or undefined (not held elsewhere, or no answer in time).
+   */
+  pingElsewhere(sessionKey: string, message: BrokerMessage): Promise<number | undefined> {
+    if (this.cluster === undefined || this.sessions.has(sessionKey)) return Promise.resolve(undefined);
+    return this.cluster.pingElsewhere(sessionKey, message);
+  }
+
   /** True while the session `sessionKey` has a live connection. */
   isConnected(sessionKey: string): boolean {
     return this.isOnline(sessionKey);

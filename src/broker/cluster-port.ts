@@ -70,6 +70,12 @@ export interface ClusterPort {
    * (absent: the latest claim of this node).
    */
   release(sessionKey: string, epoch: number | undefined): void;
+  /**
+   * Hands `message` (a QoS 1 downlink) to the session `sessionKey` on the node that holds it (not
+   * this one) and resolves with the PUBACK round trip that node measured, in ms; undefined when no
+   * other node holds it, nothing answered in time, or the cluster could not be asked.
+   */
+  pingElsewhere(sessionKey: string, message: BrokerMessage): Promise<number | undefined>;
   /** True when another node owns the session `sessionKey` now. */
   heldElsewhere(sessionKey: string): Promise<boolean>;
   /** Keys of the sessions this node owned when it last stopped (restored at start). */

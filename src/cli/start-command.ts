@@ -26,6 +26,7 @@ import { preparePrivateDir } from '../store/private-files.js';
 import { joinClusterIfConfigured } from './cluster-node.js';
 import { DEMO_FILE, ensureDemoStatus } from './demo.js';
 import { connectHost, demoCommands, demoReminder, demoText } from './demo-commands.js';
+import { type RunningFeedRelay, relayDeviceFeedIfClustered } from './feed-relay-node.js';
 import { deviceUploads, openOta, publicUrlOf } from './file-services.js';
 import { startUsage } from './help.js';
 import { type CliIo, ExitCode } from './io.js';
@@ -186,11 +187,16 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       maxStreamsPerCaller: config.deviceApi.liveStreamsPerCaller,
       maxBufferedBytes: config.deviceApi.liveStreamBufferBytes,
     });
+    // In a cluster, set once the feed relay runs: presence answers cover every node's devices.
+    let relay: RunningFeedRelay | undefined;
     const app = await buildHttpApp({
       authThrottle,
       platform,
       logger,
       deviceApi: () => runtime,
+      presence: {
+        isOnline: (id) => (runtime?.presence.isOnline(id) ?? false) || (relay?.onlineElsewhere(id) ?? false),
+      },
       server: () => listening,
       metricsToken: config.server.metricsToken,
       clustered: config.server.redisUrl !== undefined,
@@ -199,6 +205,8 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       liveStreams,
     });
     closers.push(() => app.close());
+    relay = await relayDeviceFeedIfClustered(config.server, platform.feed, logger);
+    if (relay !== undefined) closers.push(() => relay?.close());
     const cluster = await joinClusterIfConfigured(config.server, logger);
     const server = await createServer(config.server, {
       ...(cluster !== undefined && { cluster }),

@@ -48,7 +48,14 @@ export interface ClusterNodeOptions {
   readonly logger: Logger;
   /** How long a takeover waits for the previous owner to release the session (default 1 s: a live node answers in milliseconds; a node that died is declared dead only later). */
   readonly releaseTimeoutMs?: number;
+  /** How long the node holding a pinged session waits for its PUBACK (the asker waits a little longer). */
+  readonly pingTimeoutMs?: number;
 }
+
+/** Pings this node waits answers for, and answers it is timing, at once: beyond, undefined at once. */
+const MAX_PINGS = 10_000;
+/** What the asker of a ping adds to the answering node's wait: the way there and back. */
+const PING_TRANSIT_MS = 2_000;
 
 const NOTHING_FORWARDED: ForwardOutcome = { nodes: 0, elsewhere: undefined };
 
@@ -75,6 +82,10 @@ export class ClusterNode implements ClusterPort {
   readonly #picker = new ShareGroupPicker();
   /** Takeovers waiting for the previous owner's `released`, by key and epoch. */
   readonly #releaseWaiters = new Map<string, () => void>();
+  /** Pings sent to other nodes waiting for their `pong`, by id. */
+  readonly #pingWaiters = new Map<number, (rttMs: number | undefined) => void>();
+  #lastPingId = 0;
+  #pingsAnswering = 0;
 
   constructor(options: ClusterNodeOptions) {
     this.nodeId = options.nodeId;
@@ -197,6 +208,42 @@ export class ClusterNode implements ClusterPort {
     return owner !== undefined && owner.node !== this.nodeId;
   }
 
+  async pingElsewhere(sessionKey: string, message: BrokerMessage): Promise<number | undefined> {
+    if (this.#pingWaiters.size >= MAX_PINGS) return undefined;
+    let owner: { node: NodeId } | undefined;
+    try {
+      owner = (await this.#options.ownership.ownersOf([sessionKey])).get(sessionKey);
+    } catch (err) {
+      this.#options.logger.warn({ err }, 'cluster: the owner of a session could not be looked up');
+      return undefined;
+    }
+    if (owner === undefined || owner.node === this.nodeId) return undefined;
+    const node = owner.node;
+    const id = ++this.#lastPingId;
+    const waiters = this.#pingWaiters;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), this.#pingTimeoutMs + PING_TRANSIT_MS);
+      timer.unref(); // a ping in flight never holds a shutdown
+      function done(rttMs: number | undefined): void {
+        clearTimeout(timer);
+        waiters.delete(id);
+        resolve(rttMs);
+      }
+      waiters.set(id, done);
+      this.#options.inbox.send(node, {
+        type: 'ping',
+        sessionKey,
+        id,
+        from: this.nodeId,
+        message: withoutLocalParts(message),
+      });
+    });
+  }
+
+  get #pingTimeoutMs(): number {
+    return this.#options.pingTimeoutMs ?? 10_000;
+  }
+
   ownedSessions(): Promise<readonly string[]> {
     return this.#options.ownership.ownedBy(this.nodeId);
   }
@@ -230,11 +277,48 @@ export class ClusterNode implements ClusterPort {
         case 'released':
           this.#releaseWaiters.get(waiterKey(envelope.sessionKey, envelope.epoch))?.();
           break;
+        case 'ping':
+          this.#answerPing(broker, envelope);
+          break;
+        case 'pong':
+          this.#pingWaiters.get(envelope.id)?.(envelope.rttMs);
+          break;
         default:
           this.#options.logger.warn({ from }, 'cluster: unknown envelope ignored');
       }
     }
     await broker.flushStores();
+  }
+
+  /** Another node's ping of a session here: handed over, its PUBACK timed here, answered `pong`. */
+  #answerPing(broker: Broker, ping: Extract<ClusterEnvelope, { type: 'ping' }>): void {
+    const { sessionKey, id, from } = ping;
+    let answered = false;
+    const answer = (rttMs: number | undefined): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      this.#pingsAnswering--;
+      const pong: ClusterEnvelope =
+        rttMs === undefined
+          ? { type: 'pong', id, from: this.nodeId }
+          : { type: 'pong', id, rttMs, from: this.nodeId };
+      this.#options.inbox.send(from, pong);
+    };
+    this.#pingsAnswering++;
+    const timer = setTimeout(() => answer(undefined), this.#pingTimeoutMs);
+    timer.unref();
+    if (this.#pingsAnswering > MAX_PINGS || !broker.isConnected(sessionKey)) {
+      answer(undefined);
+      return;
+    }
+    // The PUBACK time comes from the engine's clock, so the send time does too.
+    const sentAt = broker.clock.now();
+    const timed: BrokerMessage = {
+      ...ping.message,
+      onAcknowledged: (at) => answer(Math.max(0, at - sentAt)),
+    };
+    if (!broker.deliverTo(sessionKey, timed)) answer(undefined);
   }
 
   /**

@@ -42,7 +42,9 @@ type Header =
   | { t: 'publish'; m: MessageHeader; d: boolean; g?: readonly Route[] }
   | { t: 'deliver'; m: MessageHeader; s: string }
   | { t: 'retained'; m: MessageHeader }
-  | { t: 'kick' | 'released'; s: string; ep: number; f: string };
+  | { t: 'kick' | 'released'; s: string; ep: number; f: string }
+  | { t: 'ping'; m: MessageHeader; s: string; i: number; f: string }
+  | { t: 'pong'; i: number; r?: number; f: string };
 
 export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
   switch (envelope.type) {
@@ -61,6 +63,16 @@ export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
       return frame({ t: envelope.type, s: envelope.sessionKey, ep: envelope.epoch, f: envelope.from });
     case 'retained':
       return frame({ t: 'retained', m: messageHeader(envelope.message) }, envelope.message);
+    case 'ping': {
+      const { sessionKey: s, id: i, from: f, message } = envelope;
+      return frame({ t: 'ping', m: messageHeader(message), s, i, f }, message);
+    }
+    case 'pong':
+      return frame(
+        envelope.rttMs === undefined
+          ? { t: 'pong', i: envelope.id, f: envelope.from }
+          : { t: 'pong', i: envelope.id, r: envelope.rttMs, f: envelope.from },
+      );
   }
 }
 
@@ -144,6 +156,19 @@ export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
       const sessionKey = field(header, 's', isString, 'string');
       const epoch = field(header, 'ep', isNumber, 'number');
       return { type: header.t, sessionKey, epoch, from: field(header, 'f', isString, 'string') };
+    }
+    case 'ping': {
+      const sessionKey = field(header, 's', isString, 'string');
+      const id = field(header, 'i', isNumber, 'number');
+      const from = field(header, 'f', isString, 'string');
+      return { type: 'ping', sessionKey, id, from, message: decodeMessage(header.m, buf, headerEnd) };
+    }
+    case 'pong': {
+      if (headerEnd !== buf.length) throw new EnvelopeDecodeError('pong envelope has trailing bytes');
+      const id = field(header, 'i', isNumber, 'number');
+      const from = field(header, 'f', isString, 'string');
+      const rttMs = optional(header, 'r', isNumber, 'number');
+      return rttMs === undefined ? { type: 'pong', id, from } : { type: 'pong', id, rttMs, from };
     }
     default:
       throw new EnvelopeDecodeError(`unknown envelope type ${JSON.stringify(header.t)}`);

@@ -35,6 +35,10 @@ export interface RouteChange {
  * - `released`: answer to `kick`.
  * - `retained`: a retained message was set (or, empty, cleared) on the sender, which stored it;
  *   every node keeps a copy to answer subscriptions.
+ * - `ping`: the receiver holds the session `sessionKey`: it hands `message` (a QoS 1 downlink) to
+ *   it, times the PUBACK with its own clock and answers `pong` with the same `id`.
+ * - `pong`: answer to `ping`: `rttMs` the round trip, absent when nothing answered in time or the
+ *   session is not on the receiver.
  */
 export type ClusterEnvelope =
   | {
@@ -46,7 +50,15 @@ export type ClusterEnvelope =
   | { readonly type: 'deliver'; readonly sessionKey: string; readonly message: BrokerMessage }
   | { readonly type: 'kick'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId }
   | { readonly type: 'released'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId }
-  | { readonly type: 'retained'; readonly message: BrokerMessage };
+  | { readonly type: 'retained'; readonly message: BrokerMessage }
+  | {
+      readonly type: 'ping';
+      readonly sessionKey: string;
+      readonly id: number;
+      readonly from: NodeId;
+      readonly message: BrokerMessage;
+    }
+  | { readonly type: 'pong'; readonly id: number; readonly rttMs?: number; readonly from: NodeId };
 
 /** One envelope read from this node's inbox, with the node that sent it. */
 export interface InboxEntry {

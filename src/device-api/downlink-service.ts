@@ -60,7 +60,13 @@ export function createDownlinkService(deps: DownlinkDeps): DownlinkService & { c
 
     ping(deviceId) {
       const key = deviceSessionKey(deviceId);
-      if (!broker.isConnected(key)) return Promise.resolve(undefined);
+      // In a cluster, a device connected to another node is pinged there (spec §3.3, same message);
+      // that node counts the downlink and times the PUBACK.
+      if (!broker.isConnected(key))
+        return broker.pingElsewhere(
+          key,
+          downlinkMessage(clock, deviceTopic(deviceId, 'downlink/ping'), '', 1),
+        );
       metrics.downlinks++;
       return new Promise((resolve) => {
         // The PUBACK time comes from the engine's clock, so the send time does too.

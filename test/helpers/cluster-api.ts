@@ -62,6 +62,11 @@ export class ClusterApi {
     return new ClusterApi(baseUrl, this.bearer);
   }
 
+  /** A GET whose body is read as it comes (a Server-Sent Events stream): the response, body unread. */
+  open(path: string): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.bearer}` } });
+  }
+
   async call(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,

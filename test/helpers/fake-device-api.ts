@@ -25,17 +25,22 @@ export interface FakeDeviceApi {
   pingAnswer: number | undefined;
   /** Devices both present (presence) and connected (broker session). */
   readonly online: Set<number>;
+  /** Devices whose session another cluster node holds. */
+  readonly elsewhere: Set<number>;
 }
 
 export function fakeDeviceApi(platform: Platform): FakeDeviceApi {
   const published: PublishedDownlink[] = [];
   const metrics = new DeviceApiMetrics();
   const online = new Set<number>();
+  const elsewhere = new Set<number>();
+  const deviceOf = (key: string) => Number(key.slice('device:'.length));
   const fake: FakeDeviceApi = {
     published,
     pinged: [],
     pingAnswer: undefined,
     online,
+    elsewhere,
     runtime: undefined as unknown as DeviceApiRuntime,
   };
   const publish = (deviceId: number, topic: string, payload: Buffer | string, qos: 0 | 1 = 1) => {
@@ -62,7 +67,10 @@ export function fakeDeviceApi(platform: Platform): FakeDeviceApi {
   const runtime = {
     platform,
     // Tests mark a device connected through `online`; the session key is `device:{id}`.
-    broker: { isConnected: (key: string) => online.has(Number(key.slice('device:'.length))) },
+    broker: {
+      isConnected: (key: string) => online.has(deviceOf(key)),
+      heldElsewhere: async (key: string) => elsewhere.has(deviceOf(key)),
+    },
     downlinks: {
       publish,
       unsolicited: (deviceId: number, topic: string, payload: Buffer | string) =>

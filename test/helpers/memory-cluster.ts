@@ -30,6 +30,8 @@ export class MemoryClusterNet {
       isLive: async (other) => this.#nodes.has(other) && !this.#down.has(other),
       otherNodes: () => [...this.#nodes.keys()].filter((other) => other !== nodeId),
       releaseTimeoutMs: 1000,
+      // A ping of a session on another node: its PUBACK awaited this long there.
+      pingTimeoutMs: 500,
       routesSettled: () => Promise.resolve(),
       inbox: {
         send: (to, envelope) => this.#send(nodeId, to, envelope),

@@ -50,14 +50,19 @@ export class DeviceLiveStream implements LiveStreamHandle {
     const stream = new SseStream(res, streams.limits.maxBufferedBytes, (reason) => this.#ended(reason));
     this.#stream = stream;
     // Subscribed before the snapshot is read: a change meanwhile is queued behind it, never lost.
-    this.#unsubscribe = this.#ctx.platform.feed.subscribe(this.#device.id, (change) => this.#changed(change));
-    this.#snapshot().then(
-      (first) => stream.open(first),
-      (err: unknown) => {
-        this.#logger.warn({ err, deviceId: this.#device.id }, 'live stream snapshot failed');
-        stream.close('gone');
-      },
-    );
+    const feed = this.#ctx.platform.feed;
+    this.#unsubscribe = feed.subscribe(this.#device.id, (change) => this.#changed(change));
+    // In a cluster, the other nodes are told first, so their changes after the snapshot come too.
+    feed
+      .ready(this.#device.id)
+      .then(() => this.#snapshot())
+      .then(
+        (first) => stream.open(first),
+        (err: unknown) => {
+          this.#logger.warn({ err, deviceId: this.#device.id }, 'live stream snapshot failed');
+          stream.close('gone');
+        },
+      );
   }
 
   ping(): void {

@@ -29,7 +29,9 @@ export function runtimeOf(ctx: RouteContext): DeviceApiRuntime {
  * `POST …/device/ping` (devgate): `downlink/ping` at QoS 1 (spec §3.3); the device's automatic
  * PUBACK is the pong. Waits for it, records the round trip for `…/device/online`, and answers
  * `{connected, rttMs}`: rttMs null when nothing answered, connected false when the device has no
- * connection of its own either (a device behind a gateway answers through it).
+ * connection of its own either (a device behind a gateway answers through it). In a cluster, a
+ * device connected to another node is pinged there (that node times the PUBACK); when that node
+ * does not answer in time the device is `{connected: true, rttMs: null, otherNode: true}`.
  */
 function pingRoute(app: FastifyInstance, ctx: RouteContext): void {
   const schema = op('Ping a device and measure the PUBACK round trip', {
@@ -42,8 +44,14 @@ function pingRoute(app: FastifyInstance, ctx: RouteContext): void {
     const rttMs = await runtime.downlinks.ping(device.id);
     ctx.pings.record(device.id, rttMs);
     // Connected means a live connection now, not presence (which stays Online for the offline delay).
-    const connected = rttMs !== undefined || runtime.broker.isConnected(deviceSessionKey(device.id));
-    return { connected, rttMs: rttMs ?? null };
+    const key = deviceSessionKey(device.id);
+    if (rttMs !== undefined || runtime.broker.isConnected(key))
+      return { connected: true, rttMs: rttMs ?? null };
+    // In a cluster the ping went to the node holding the device, if another one does; unanswered
+    // there (or unreachable), the session ownership table (PostgreSQL, right without Redis too)
+    // still says the device is connected, elsewhere.
+    const elsewhere = await runtime.broker.heldElsewhere(key);
+    return elsewhere ? { connected: true, rttMs: null, otherNode: true } : { connected: false, rttMs: null };
   });
 }
 

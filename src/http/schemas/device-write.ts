@@ -114,6 +114,10 @@ export const pingResultSchema = {
   properties: {
     connected: { type: 'boolean' },
     rttMs: { type: ['number', 'null'], description: 'PUBACK round trip; null when unanswered' },
+    otherNode: {
+      type: 'boolean',
+      description: 'Cluster: connected to another node, which did not answer the ping in time (rttMs null)',
+    },
   },
 } as const;
 

@@ -189,3 +189,38 @@ test(
     assert.equal(b.server.broker.retained.size, 0);
   },
 );
+
+test(
+  'spec §3.3 ping across nodes: the node holding the session hands over the QoS 1 message and times the PUBACK',
+  options,
+  async (t) => {
+    const { net, nodes } = await cluster(t, 2);
+    const [a, b] = nodes as [TestServer, TestServer];
+    const ping = (topic: string) => ({
+      topic,
+      payload: Buffer.alloc(0),
+      qos: 1 as const,
+      retain: false,
+      properties: {},
+      createdAt: Date.now(),
+    });
+    const answering = await connectClient(t, a.port, { protocolVersion: 5, clientId: uniqueId('pinged') });
+    const key = answering.client.options.clientId as string;
+    const rtt = await b.server.broker.pingElsewhere(key, ping('ping/1'));
+    assert.ok(typeof rtt === 'number' && rtt >= 0, String(rtt));
+    assert.deepEqual(payloads(await answering.inbox.take(1)), ['']);
+    // Nobody holds the key: not asked at all.
+    const before = net.sent.get('ping');
+    assert.equal(await b.server.broker.pingElsewhere('nobody', ping('ping/2')), undefined);
+    assert.equal(net.sent.get('ping'), before);
+    // Held, but its PUBACK never comes: unanswered once the holder's wait is over.
+    const silent = await connectClient(t, a.port, {
+      protocolVersion: 5,
+      clientId: uniqueId('silent'),
+      customHandleAcks: () => undefined,
+    });
+    const silentKey = silent.client.options.clientId as string;
+    assert.equal(await b.server.broker.pingElsewhere(silentKey, ping('ping/3')), undefined);
+    assert.equal(net.sent.get('pong'), 2);
+  },
+);

@@ -11,6 +11,7 @@ function fakeBroker(clock: FakeClock) {
   const published: BrokerMessage[] = [];
   const delivered: Array<{ key: string; message: BrokerMessage }> = [];
   const unsolicited: Array<{ key: string; message: BrokerMessage }> = [];
+  const askedElsewhere: Array<{ key: string; message: BrokerMessage }> = [];
   const broker = {
     deliverUnsolicited: (key: string, message: BrokerMessage) => unsolicited.push({ key, message }),
     clock,
@@ -20,8 +21,13 @@ function fakeBroker(clock: FakeClock) {
       return true;
     },
     isConnected: (key: string) => key === 'device:7',
+    // A cluster where device 9 is connected to another node, which answers in 5 ms.
+    pingElsewhere: async (key: string, message: BrokerMessage) => {
+      askedElsewhere.push({ key, message });
+      return key === 'device:9' ? 5 : undefined;
+    },
   } as unknown as Broker;
-  return { broker, published, delivered, unsolicited };
+  return { broker, published, delivered, unsolicited, askedElsewhere };
 }
 
 test('spec §3.1 downlinks: QoS ≤ 1, never retained, under $dev/{id}/', () => {
@@ -73,5 +79,22 @@ test('spec §3.3 ping: QoS 1, RTT from the PUBACK; timeout and offline give unde
   const pending = service.ping(7);
   service.close();
   assert.equal(await pending, undefined);
+  assert.equal(clock.pending, 0);
+});
+
+test('spec §3.3 ping in a cluster: a device not connected here is pinged on the node holding it, same message', async () => {
+  const clock = new FakeClock(0);
+  const { broker, delivered, askedElsewhere } = fakeBroker(clock);
+  const service = createDownlinkService({ broker, clock, metrics: new DeviceApiMetrics() });
+  assert.equal(await service.ping(9), 5);
+  assert.equal(await service.ping(8), undefined);
+  assert.deepEqual(
+    askedElsewhere.map(({ key, message }) => [key, message.topic, message.qos, message.payload.length]),
+    [
+      ['device:9', '$dev/9/downlink/ping', 1, 0],
+      ['device:8', '$dev/8/downlink/ping', 1, 0],
+    ],
+  );
+  assert.equal(delivered.length, 0);
   assert.equal(clock.pending, 0);
 });

@@ -29,7 +29,8 @@ function infoJson(query: RawQuery): string {
 export function deviceStatusRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/external/api/isHardwareConnected', hidden, async (request, reply) => {
     const { device } = await authenticate(ctx, request);
-    const online = ctx.deviceApi()?.presence.isOnline(device.id) ?? false;
+    // Presence anywhere in a cluster (ctx.presence asks the other nodes' relayed presence too).
+    const online = ctx.presence?.isOnline(device.id) ?? false;
     return reply.type('application/json').send(online ? 'true' : 'false');
   });
   app.get('/external/api/provision', hidden, async (request, reply) => {

@@ -365,6 +365,8 @@ export async function scenarioCluster(args: BenchArgs, progress: Progress, resul
   };
   try {
     for (const nodes of [1, 3]) {
+      // The latency and takeover cases need three nodes; one node serves the flows and CONNECTs.
+      if (nodes === 1 && cases.length === 0 && !wanted('connect')) continue;
       progress.step(`[6] starting a ${nodes}-node cluster`);
       const cluster = await startDevgateCluster({
         nodes,

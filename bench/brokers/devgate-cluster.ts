@@ -29,6 +29,8 @@ export interface DevgateCluster {
   /** All nodes as one broker: host and port of node 1, CPU summed over every node's process tree. */
   readonly combined: BrokerHandle;
   readonly redisUrl: string;
+  /** Redis calls so far by command. */
+  redisCalls(): Promise<Map<string, number>>;
   /** Every PartsSample taken by `combined.sample()`, in order (the phases sample before and after). */
   readonly history: PartsSample[];
   sampleParts(): PartsSample;
@@ -176,6 +178,7 @@ function clusterView(
     nodes,
     combined,
     redisUrl: redis.url,
+    redisCalls: () => redis.commandCalls(),
     history,
     sampleParts,
     refreshPostgresPids: async () => {

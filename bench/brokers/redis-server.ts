@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild } from './broker-process.js';
@@ -12,7 +12,29 @@ export const REDIS_SERVER = process.env.DEVGATE_REDIS_SERVER ?? '/usr/bin/redis-
 export interface BenchRedis {
   readonly url: string;
   readonly pid: number;
+  /** Calls so far by command (`INFO commandstats`): what the nodes asked of Redis. */
+  commandCalls(): Promise<Map<string, number>>;
   stop(): Promise<void>;
+}
+
+/** `INFO commandstats` over a raw socket (inline command, one bulk reply), as calls by command. */
+function commandCalls(port: number): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const header = /^\$(\d+)\r\n/.exec(text);
+      if (header === null || Buffer.byteLength(text) < header[0].length + Number(header[1])) return;
+      socket.end();
+      const calls = new Map<string, number>();
+      for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]));
+      resolve(calls);
+    });
+    socket.write('INFO commandstats\r\n');
+  });
 }
 
 export function freePort(): Promise<number> {
@@ -71,6 +93,7 @@ export async function startRedisServer(): Promise<BenchRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid!,
+    commandCalls: () => commandCalls(port),
     stop: async () => {
       await stopChild(child, 2000);
       rmSync(dir, { recursive: true, force: true });

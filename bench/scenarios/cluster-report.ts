@@ -71,11 +71,16 @@ function flowDetails(results: readonly ClusterFlowResult[]): string {
       'generator CPU',
       'p50 / p99 at saturation (ms)',
       'lost',
+      'Redis calls per message',
     ],
     results
       .filter((r) => r.throughput !== undefined)
       .map((r) => {
         const t = r.throughput!;
+        const calls = Object.entries(r.redisCallsPerMessage ?? {})
+          .sort((a, b) => b[1] - a[1])
+          .map(([command, n]) => `${command} ${n.toFixed(n >= 0.1 ? 2 : 3)}`)
+          .join(', ');
         return [
           r.name,
           TOPOLOGY_NAMES[r.topology],
@@ -86,6 +91,7 @@ function flowDetails(results: readonly ClusterFlowResult[]): string {
           pct(t.generatorCpu),
           `${ms(t.latency.p50)} / ${ms(t.latency.p99)}`,
           int(t.lost),
+          calls === '' ? '–' : calls,
         ];
       }),
   );

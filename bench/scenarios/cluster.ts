@@ -53,6 +53,8 @@ export interface ClusterFlowResult {
   readonly cpu?: PartsCpu;
   /** Deliveries per CPU-second of the nodes' processes (summed): the figure compared. */
   readonly perNodeCpuSecond?: number;
+  /** Redis calls per published message over warm-up and measurement, by command (about). */
+  readonly redisCallsPerMessage?: Record<string, number>;
   readonly error?: string;
 }
 
@@ -165,6 +167,16 @@ async function connectFlow(
   return connectSpread(fleet, cluster.nodes, c.publishers, pubNode, 0, `p-${tag}`);
 }
 
+/** Redis calls made between two INFO samples per message, the busiest commands only. */
+function callsPer(before: Map<string, number>, after: Map<string, number>, messages: number) {
+  const out: Record<string, number> = {};
+  for (const [command, calls] of after) {
+    const made = calls - (before.get(command) ?? 0);
+    if (made / messages >= 0.001 && command !== 'info') out[command] = made / messages;
+  }
+  return out;
+}
+
 /** Saturation throughput of one case on one topology, with the cluster's CPU by part. */
 export async function runClusterFlow(
   pool: WorkerPool,
@@ -192,7 +204,11 @@ export async function runClusterFlow(
     };
     progress.step(`[6] ${TOPOLOGY_NAMES[topology]}: ${c.name}: throughput`);
     const seen = cluster.history.length;
+    const callsBefore = await cluster.redisCalls();
     const throughput = await measureThroughput(fleet, plan, { ...timing, window: c.window }, progress);
+    const callsAfter = await cluster.redisCalls();
+    // The publish phase lasts warm-up + measure + 200 ms (measureThroughput).
+    const published = (throughput.publishedPerSec * (timing.warmupMs + timing.measureMs + 200)) / 1000;
     const [before, after] = cluster.history.slice(seen, seen + 2);
     const cpu = before === undefined || after === undefined ? undefined : partsCpu(before, after);
     const nodeCpuSeconds = (cpu?.nodesTotal ?? 0) / 100;
@@ -201,6 +217,7 @@ export async function runClusterFlow(
       throughput,
       ...(cpu === undefined ? {} : { cpu }),
       ...(nodeCpuSeconds > 0 ? { perNodeCpuSecond: throughput.deliveredPerSec / nodeCpuSeconds } : {}),
+      ...(published > 0 ? { redisCallsPerMessage: callsPer(callsBefore, callsAfter, published) } : {}),
     };
   } catch (err) {
     return { ...base, error: (err as Error).message };

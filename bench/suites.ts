@@ -22,6 +22,7 @@ import {
   runClusterLatency,
   TOPOLOGY_NAMES,
 } from './scenarios/cluster.js';
+import { runClusterIngest } from './scenarios/cluster-ingest.js';
 import type { ClusterResult } from './scenarios/cluster-report.js';
 import { runClusterConnect, runClusterTakeover } from './scenarios/cluster-sessions.js';
 import {
@@ -336,12 +337,16 @@ function clusterPlan(quick: boolean) {
         fanSize: 300,
         connects: 2000,
         takeovers: 200,
+        devices: 500,
+        ingestMs: 4000,
       }
     : {
         timing: { warmupMs: 2000, measureMs: 8000, latencyMs: 8000 },
         fanSize: 1000,
         connects: 6000,
         takeovers: 500,
+        devices: 1000,
+        ingestMs: 10_000,
       };
 }
 
@@ -366,7 +371,8 @@ export async function scenarioCluster(args: BenchArgs, progress: Progress, resul
   try {
     for (const nodes of [1, 3]) {
       // The latency and takeover cases need three nodes; one node serves the flows and CONNECTs.
-      if (nodes === 1 && cases.length === 0 && !wanted('connect')) continue;
+      const threeOnly = nodes === 3 && (wanted('latency') || wanted('takeover'));
+      if (cases.length === 0 && !wanted('connect') && !threeOnly) continue;
       progress.step(`[6] starting a ${nodes}-node cluster`);
       const cluster = await startDevgateCluster({
         nodes,
@@ -403,6 +409,23 @@ export async function scenarioCluster(args: BenchArgs, progress: Progress, resul
         }
       } finally {
         await cluster.stop();
+      }
+    }
+    if (wanted('ingest')) {
+      for (const nodes of [1, 3]) {
+        const r = await runClusterIngest(
+          pool,
+          nodes,
+          databaseUrl,
+          plan.devices,
+          plan.ingestMs,
+          progress,
+          args.cpuProfDir,
+        );
+        push(
+          r,
+          `devgate start, ${nodes} node(s): ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s stored, ${Math.round(r.perNodeCpuSecond ?? 0).toLocaleString('en-US')} per node CPU-s` : `error: ${r.error}`}`,
+        );
       }
     }
   } finally {

@@ -29,6 +29,8 @@ export interface DevgateCluster {
   /** All nodes as one broker: host and port of node 1, CPU summed over every node's process tree. */
   readonly combined: BrokerHandle;
   readonly redisUrl: string;
+  /** The cluster's fresh database. */
+  readonly databaseUrl: string;
   /** Redis calls so far by command. */
   redisCalls(): Promise<Map<string, number>>;
   /** Every PartsSample taken by `combined.sample()`, in order (the phases sample before and after). */
@@ -100,6 +102,13 @@ export interface ClusterStartOptions {
   readonly databaseUrl: string;
   readonly cpuProfDir?: string;
   readonly extraArgs?: readonly string[];
+  /** `broker` (default: plain, anonymous clients) or `start` (the platform; see `prepare`). */
+  readonly command?: 'broker' | 'start';
+  /**
+   * Run on the fresh database before the nodes start (`devgate start`: create the devices);
+   * returns node 1's data directory (the others get fresh ones) and more arguments for every node.
+   */
+  readonly prepare?: (databaseUrl: string) => Promise<{ dataDir: string; nodeArgs: readonly string[] }>;
 }
 
 /**
@@ -123,19 +132,22 @@ export async function startDevgateCluster(options: ClusterStartOptions): Promise
     await admin.connect();
     redis = await startRedisServer();
     const redisUrl = redis.url;
+    const prepared = await options.prepare?.(database.url);
     const startNode = async (i: number): Promise<BrokerHandle> =>
       startDevgate({
-        command: 'broker',
+        command: options.command ?? 'broker',
         label: `node-${i + 1}`,
+        ...(i === 0 && prepared !== undefined ? { dataDir: prepared.dataDir } : {}),
         extraArgs: [
           ...['--database-url', database.url, '--redis-url', redisUrl, '--node-id', `node-${i + 1}`],
+          ...(prepared?.nodeArgs ?? []),
           ...(options.extraArgs ?? []),
         ],
         ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
       });
     nodes.push(await startNode(0));
     nodes.push(...(await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => startNode(i + 1)))));
-    return clusterView(nodes, redis, admin, database.name, stopAll);
+    return clusterView(nodes, redis, admin, database, stopAll);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
@@ -146,7 +158,7 @@ function clusterView(
   nodes: readonly BrokerHandle[],
   redis: BenchRedis,
   admin: pg.Client,
-  databaseName: string,
+  database: { readonly url: string; readonly name: string },
   stop: () => Promise<void>,
 ): DevgateCluster {
   let postgresPids: number[] = [];
@@ -178,13 +190,14 @@ function clusterView(
     nodes,
     combined,
     redisUrl: redis.url,
+    databaseUrl: database.url,
     redisCalls: () => redis.commandCalls(),
     history,
     sampleParts,
     refreshPostgresPids: async () => {
       const { rows } = await admin.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE datname = $1',
-        [databaseName],
+        [database.name],
       );
       postgresPids = rows.map((r) => r.pid);
     },

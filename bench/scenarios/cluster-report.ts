@@ -6,13 +6,15 @@ import {
   type ClusterTopology,
   TOPOLOGY_NAMES,
 } from './cluster.js';
+import type { ClusterIngestResult } from './cluster-ingest.js';
 import type { ClusterConnectResult, ClusterTakeoverResult } from './cluster-sessions.js';
 
 export type ClusterResult =
   | ClusterFlowResult
   | ClusterLatencyResult
   | ClusterConnectResult
-  | ClusterTakeoverResult;
+  | ClusterTakeoverResult
+  | ClusterIngestResult;
 
 /** Nodes in the multi-node topologies: the projection multiplies by this. */
 const NODES = 3;
@@ -183,12 +185,41 @@ function takeoverTable(results: readonly ClusterTakeoverResult[]): string {
   );
 }
 
+function ingestTable(results: readonly ClusterIngestResult[]): string {
+  const one = results.find((r) => r.nodes === 1)?.perNodeCpuSecond;
+  return table(
+    [
+      'nodes',
+      'devices',
+      'values stored/s',
+      'acked / stored',
+      'node CPU (each)',
+      'PostgreSQL CPU',
+      'Redis CPU',
+      'values per node CPU-s',
+      `${NODES} × this ÷ 1 node (≥ 2.5x)`,
+    ],
+    results.map((r) => [
+      String(r.nodes),
+      int(r.devices),
+      r.error === undefined ? int(r.persistedPerSec ?? 0) : `error: ${r.error}`,
+      `${int(r.acked ?? 0)} / ${int(r.persisted ?? 0)}`,
+      `${pct(r.cpu?.nodesTotal ?? 0)} (${(r.cpu?.nodes ?? []).map(pct).join(', ')})`,
+      pct(r.cpu?.postgres ?? 0),
+      pct(r.cpu?.redis ?? 0),
+      int(r.perNodeCpuSecond ?? 0),
+      r.nodes === 1 ? '–' : projected(r.perNodeCpuSecond, one),
+    ]),
+  );
+}
+
 /** Scenario 6 as Markdown. */
 export function clusterReport(results: readonly ClusterResult[]): string {
   const flows = results.filter((r): r is ClusterFlowResult => r.kind === 'flow');
   const latency = results.filter((r): r is ClusterLatencyResult => r.kind === 'latency');
   const connects = results.filter((r): r is ClusterConnectResult => r.kind === 'connect');
   const takeovers = results.filter((r): r is ClusterTakeoverResult => r.kind === 'takeover');
+  const ingest = results.filter((r): r is ClusterIngestResult => r.kind === 'ingest');
   return [
     '### Scenario 6: cluster (devgate broker nodes on one PostgreSQL and one Redis, MQTT 3.1.1, 64-byte payloads)',
     '',
@@ -210,5 +241,9 @@ export function clusterReport(results: readonly ClusterResult[]): string {
     'Takeover: a client id connected (MQTT 5) on node 1 connects again on node 2; times from that CONNECT:',
     '',
     takeovers.length > 0 ? takeoverTable(takeovers) : '(not run)',
+    '',
+    'Values stored cluster-wide: `devgate start` nodes, devices spread round-robin, `ds/Temperature` at QoS 1 (20 in flight each):',
+    '',
+    ingest.length > 0 ? ingestTable(ingest) : '(not run)',
   ].join('\n');
 }

@@ -37,6 +37,14 @@ const PARTS: ReadonlyArray<readonly [string, RegExp]> = [
   ['broker and sessions (src/broker, src/mqtt/protocol)', /src\/broker\/|src\/mqtt\/protocol\//],
   ['MQTT transport (sockets to clients)', /src\/mqtt\/transport\//],
   ['metrics and logs', /src\/observability\/|node_modules\/(prom-client|pino)/],
+  [
+    'platform (device and gateway API, platform stores and caches)',
+    /src\/(platform|device-api|gateway-api)\//,
+  ],
+  [
+    'HTTP (fastify and src/http; start-up, mostly)',
+    /src\/http\/|node_modules\/(fastify|@fastify|avvio|find-my-way)\//,
+  ],
   ['other devgate code', /\/src\//],
 ];
 const GC = 'garbage collector';

@@ -74,6 +74,7 @@ function flowDetails(results: readonly ClusterFlowResult[]): string {
       'p50 / p99 at saturation (ms)',
       'lost',
       'Redis calls per message',
+      'routes ready after (ms)',
     ],
     results
       .filter((r) => r.throughput !== undefined)
@@ -94,6 +95,7 @@ function flowDetails(results: readonly ClusterFlowResult[]): string {
           `${ms(t.latency.p50)} / ${ms(t.latency.p99)}`,
           int(t.lost),
           calls === '' ? '–' : calls,
+          r.routesReadyMs === undefined ? '–' : int(r.routesReadyMs),
         ];
       }),
   );

@@ -6,11 +6,17 @@ import {
   type LatencyResult,
   measureLatency,
   measureThroughput,
+  mergePublish,
   type PublishPlan,
+  publishCommands,
+  receiverStats,
+  resetReceivers,
+  settle,
   type ThroughputResult,
 } from '../lib/phases.js';
 import type { Progress } from '../lib/progress.js';
 import type { WorkerPool } from '../lib/worker-pool.js';
+import type { PublishResult } from '../lib/worker-protocol.js';
 
 /**
  * Scenario 6: message flows through a cluster of `devgate broker` nodes, clients connected to the
@@ -51,6 +57,8 @@ export interface ClusterFlowResult {
   readonly throughput?: ThroughputResult;
   /** CPU of each part over the measured span (share of one core, %). */
   readonly cpu?: PartsCpu;
+  /** How long until a probe round from every publisher reached every subscriber (routes spread). */
+  readonly routesReadyMs?: number;
   /** Deliveries per CPU-second of the nodes' processes (summed): the figure compared. */
   readonly perNodeCpuSecond?: number;
   /** Redis calls per published message over warm-up and measurement, by command (about). */
@@ -177,6 +185,27 @@ function callsPer(before: Map<string, number>, after: Map<string, number>, messa
   return out;
 }
 
+/**
+ * Subscriptions reach the other nodes through Redis: until they have, a node routes a message
+ * nowhere. Each publisher sends one QoS 1 probe per round until a whole round arrives at every
+ * subscriber (at most 15 s); returns the time that took.
+ */
+async function awaitRoutes(fleet: Fleet, plan: PublishPlan): Promise<number> {
+  const started = performance.now();
+  const probe: PublishPlan = { ...plan, qos: 1 };
+  while (performance.now() - started < 15_000) {
+    await resetReceivers(fleet, plan.format, true);
+    const rate = { kind: 'rate' as const, perSecond: plan.publishers.length * 4 };
+    const sent = mergePublish(
+      await fleet.pool.each<PublishResult>(publishCommands(fleet, probe, rate, 250)),
+    ).sent;
+    await settle(fleet, 200, 3000);
+    const { received } = await receiverStats(fleet, true);
+    if (sent > 0 && received >= sent * plan.fanout) return performance.now() - started;
+  }
+  throw new Error('subscriptions did not reach every node within 15 s');
+}
+
 /** Saturation throughput of one case on one topology, with the cluster's CPU by part. */
 export async function runClusterFlow(
   pool: WorkerPool,
@@ -190,8 +219,6 @@ export async function runClusterFlow(
   const base = { kind: 'flow' as const, case: c.id, name: c.name, topology, nodes: cluster.nodes.length };
   try {
     const publishers = await connectFlow(fleet, cluster, c, topology);
-    // Route changes travel through Redis: let every node learn the new subscriptions first.
-    await new Promise((resolve) => setTimeout(resolve, 300));
     await cluster.refreshPostgresPids();
     const plan: PublishPlan = {
       publishers,
@@ -202,6 +229,8 @@ export async function runClusterFlow(
       maxInflight: c.publishers > 1 ? 50 : 1000,
       format: 'stamp',
     };
+    progress.step(`[6] ${TOPOLOGY_NAMES[topology]}: ${c.name}: waiting for the routes`);
+    const routesReadyMs = await awaitRoutes(fleet, plan);
     progress.step(`[6] ${TOPOLOGY_NAMES[topology]}: ${c.name}: throughput`);
     const seen = cluster.history.length;
     const callsBefore = await cluster.redisCalls();
@@ -214,6 +243,7 @@ export async function runClusterFlow(
     const nodeCpuSeconds = (cpu?.nodesTotal ?? 0) / 100;
     return {
       ...base,
+      routesReadyMs,
       throughput,
       ...(cpu === undefined ? {} : { cpu }),
       ...(nodeCpuSeconds > 0 ? { perNodeCpuSecond: throughput.deliveredPerSec / nodeCpuSeconds } : {}),
@@ -251,8 +281,6 @@ export async function runClusterLatency(
     const subs = await connectSpread(fleet, cluster.nodes, 1, () => subNode, pool.size - 1, `s-${c.id}`);
     await subscribeAll(fleet, subs, topicsFor(c).filter, qos);
     const publishers = await connectSpread(fleet, cluster.nodes, 1, () => 0, 0, `p-${c.id}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    progress.step(`[6] latency QoS ${qos}, ${placement}, ${ratePerSec} msg/s`);
     const plan: PublishPlan = {
       publishers,
       topics: () => [topicsFor(c).topic(0)],
@@ -262,6 +290,8 @@ export async function runClusterLatency(
       maxInflight: 1000,
       format: 'stamp',
     };
+    await awaitRoutes(fleet, plan);
+    progress.step(`[6] latency QoS ${qos}, ${placement}, ${ratePerSec} msg/s`);
     const latency = await measureLatency(fleet, plan, { ratePerSec, durationMs }, progress);
     return { ...base, latency };
   } catch (err) {

@@ -195,7 +195,8 @@ async function awaitRoutes(fleet: Fleet, plan: PublishPlan): Promise<number> {
   const probe: PublishPlan = { ...plan, qos: 1 };
   while (performance.now() - started < 15_000) {
     await resetReceivers(fleet, plan.format, true);
-    const rate = { kind: 'rate' as const, perSecond: plan.publishers.length * 4 };
+    // About two messages per publisher in the 250 ms (a rate below 4/s would send none).
+    const rate = { kind: 'rate' as const, perSecond: Math.max(20, plan.publishers.length * 8) };
     const sent = mergePublish(
       await fleet.pool.each<PublishResult>(publishCommands(fleet, probe, rate, 250)),
     ).sent;

@@ -8,6 +8,7 @@ import { parseArgs, recordedArgs, USAGE } from './lib/args.js';
 import { machineInfo } from './lib/machine.js';
 import { Progress } from './lib/progress.js';
 import { backlogReport } from './scenarios/backlog-report.js';
+import { clusterReport } from './scenarios/cluster-report.js';
 import { connectionsReport } from './scenarios/connections-report.js';
 import { generatorReport, plainReport } from './scenarios/plain-report.js';
 import { downlinkReport, ingestReport } from './scenarios/platform-report.js';
@@ -15,6 +16,7 @@ import {
   generatorCheck,
   type Results,
   scenarioBacklog,
+  scenarioCluster,
   scenarioConnections,
   scenarioPlain,
   scenarioPlatform,
@@ -52,6 +54,7 @@ async function main(): Promise<number> {
     downlinks: [],
     connections: [],
     backlog: [],
+    cluster: [],
   };
   progress.done(
     `devgate bench${args.quick ? ' --quick' : ''}: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`,
@@ -65,6 +68,8 @@ async function main(): Promise<number> {
   }
   if (args.scenarios.includes(4)) await scenarioConnections(args, progress, results);
   if (args.scenarios.includes(5)) await scenarioBacklog(args, progress, results);
+  if (args.scenarios.includes(6) && args.brokers.includes('devgate'))
+    await scenarioCluster(args, progress, results);
   const markdown = [
     `## Results ${started.toISOString()}${args.quick ? ' (quick)' : ''}`,
     '',
@@ -82,6 +87,8 @@ async function main(): Promise<number> {
     results.connections.length > 0 ? connectionsReport(results.connections) : '',
     '',
     results.backlog.length > 0 ? backlogReport(results.backlog) : '',
+    '',
+    results.cluster.length > 0 ? clusterReport(results.cluster) : '',
   ].join('\n');
   const outDir = args.outDir ?? join(BENCH_SRC, 'results');
   mkdirSync(outDir, { recursive: true });

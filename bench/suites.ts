@@ -1,6 +1,7 @@
 import { startAedes } from './brokers/aedes.js';
 import type { BrokerHandle, BrokerName } from './brokers/broker-process.js';
 import { startDevgate } from './brokers/devgate.js';
+import { startDevgateCluster } from './brokers/devgate-cluster.js';
 import { type PreparedPlatform, preparePlatform } from './brokers/devgate-platform.js';
 import { startMosquitto } from './brokers/mosquitto.js';
 import type { BenchArgs } from './lib/args.js';
@@ -13,6 +14,17 @@ import {
   backlogCases,
   runBacklogCase,
 } from './scenarios/backlog.js';
+import {
+  appliesTo,
+  type ClusterTopology,
+  clusterFlowCases,
+  runClusterFlow,
+  runClusterLatency,
+  TOPOLOGY_NAMES,
+} from './scenarios/cluster.js';
+import { runClusterIngest } from './scenarios/cluster-ingest.js';
+import type { ClusterResult } from './scenarios/cluster-report.js';
+import { runClusterConnect, runClusterTakeover } from './scenarios/cluster-sessions.js';
 import {
   baselineBrokerTarget,
   type ConnectionsResult,
@@ -55,6 +67,7 @@ export interface Results {
   downlinks: DownlinkResult[];
   connections: ConnectionsResult[];
   backlog: BacklogResult[];
+  cluster: ClusterResult[];
 }
 
 /**
@@ -310,6 +323,133 @@ export async function scenarioBacklog(args: BenchArgs, progress: Progress, resul
         results.backlog.push(r);
         progress.done(
           `[5] ${c.name.padEnd(30)} ${r.broker.padEnd(16)} ${r.error === undefined ? `${Math.round(r.deliveredPerSec ?? 0).toLocaleString('en-US')} msg/s, ${(r.delivered ?? 0).toLocaleString('en-US')}/${c.messages.toLocaleString('en-US')} delivered, ${(r.dropped ?? 0).toLocaleString('en-US')} dropped` : `error: ${r.error}`}`,
+        );
+      }
+    }
+  }
+}
+
+/** Scenario 6 sizes and phases: `--quick` keeps the whole scenario under about two minutes. */
+function clusterPlan(quick: boolean) {
+  return quick
+    ? {
+        timing: { warmupMs: 1000, measureMs: 2000, latencyMs: 2000 },
+        fanSize: 300,
+        connects: 2000,
+        takeovers: 200,
+        devices: 500,
+        ingestMs: 4000,
+      }
+    : {
+        timing: { warmupMs: 2000, measureMs: 8000, latencyMs: 8000 },
+        fanSize: 1000,
+        connects: 6000,
+        takeovers: 500,
+        devices: 1000,
+        ingestMs: 10_000,
+      };
+}
+
+/**
+ * Scenario 6: a one-node cluster, then a three-node one (each on a fresh database and its own
+ * redis-server); the same flow cases on both, the latency, CONNECT and takeover cases.
+ */
+export async function scenarioCluster(args: BenchArgs, progress: Progress, results: Results): Promise<void> {
+  const databaseUrl = args.databaseUrl;
+  if (databaseUrl === undefined) {
+    progress.done('[6] skipped: the cluster scenario needs --database-url (a PostgreSQL server)');
+    return;
+  }
+  const plan = clusterPlan(args.quick);
+  const wanted = (id: string) => args.caseFilter === undefined || id.includes(args.caseFilter);
+  const cases = clusterFlowCases(plan.fanSize).filter((c) => wanted(c.id));
+  const pool = await WorkerPool.start(args.workers);
+  const push = (r: ClusterResult, line: string): void => {
+    results.cluster.push(r);
+    progress.done(`[6] ${line}`);
+  };
+  try {
+    for (const nodes of [1, 3]) {
+      // The latency and takeover cases need three nodes; one node serves the flows and CONNECTs.
+      const threeOnly = nodes === 3 && (wanted('latency') || wanted('takeover'));
+      if (cases.length === 0 && !wanted('connect') && !threeOnly) continue;
+      progress.step(`[6] starting a ${nodes}-node cluster`);
+      const cluster = await startDevgateCluster({
+        nodes,
+        databaseUrl,
+        ...(args.cpuProfDir === undefined ? {} : { cpuProfDir: args.cpuProfDir }),
+      });
+      try {
+        const topologies: ClusterTopology[] =
+          nodes === 1 ? ['one-node'] : ['all-remote', 'two-thirds-remote'];
+        for (const c of cases) {
+          for (const topology of topologies.filter((t) => appliesTo(c, t))) {
+            const r = await runClusterFlow(pool, cluster, c, topology, plan.timing, progress);
+            push(
+              r,
+              `${c.name.padEnd(24)} ${TOPOLOGY_NAMES[topology].padEnd(20)} ${r.throughput === undefined ? `error: ${r.error}` : `${Math.round(r.throughput.deliveredPerSec).toLocaleString('en-US')} msg/s, ${Math.round(r.perNodeCpuSecond ?? 0).toLocaleString('en-US')} per node CPU-s`}`,
+            );
+          }
+        }
+        if (nodes === 3 && wanted('latency'))
+          await clusterLatency(pool, cluster, plan.timing.latencyMs, progress, push);
+        if (wanted('connect')) {
+          const r = await runClusterConnect(pool, cluster, plan.connects, progress);
+          push(
+            r,
+            `${nodes} node(s): ${Math.round(r.perSec ?? 0).toLocaleString('en-US')} CONNECT/s, ${Math.round(r.perNodeCpuSecond ?? 0).toLocaleString('en-US')} per node CPU-s${r.error === undefined ? '' : ` (${r.error})`}`,
+          );
+        }
+        if (nodes === 3 && wanted('takeover')) {
+          const r = await runClusterTakeover(cluster, plan.takeovers, progress);
+          push(
+            r,
+            `takeover: ${r.completed}/${r.attempts}, CONNACK p99 ${((r.connack?.p99 ?? 0) / 1000).toFixed(2)} ms, DISCONNECT 0x8E p99 ${((r.kicked?.p99 ?? 0) / 1000).toFixed(2)} ms${r.error === undefined ? '' : ` (${r.error})`}`,
+          );
+        }
+      } finally {
+        await cluster.stop();
+      }
+    }
+    // Two more clusters of `devgate start` with their devices: a minute more, so not in --quick
+    // unless asked for by name (--case ingest).
+    if (args.quick ? args.caseFilter?.includes('ingest') === true : wanted('ingest')) {
+      for (const nodes of [1, 3]) {
+        const r = await runClusterIngest(
+          pool,
+          nodes,
+          databaseUrl,
+          plan.devices,
+          plan.ingestMs,
+          progress,
+          args.cpuProfDir,
+        );
+        push(
+          r,
+          `devgate start, ${nodes} node(s): ${r.error === undefined ? `${Math.round(r.persistedPerSec ?? 0).toLocaleString('en-US')} values/s stored, ${Math.round(r.perNodeCpuSecond ?? 0).toLocaleString('en-US')} per node CPU-s` : `error: ${r.error}`}`,
+        );
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+async function clusterLatency(
+  pool: WorkerPool,
+  cluster: Awaited<ReturnType<typeof startDevgateCluster>>,
+  durationMs: number,
+  progress: Progress,
+  push: (r: ClusterResult, line: string) => void,
+): Promise<void> {
+  for (const qos of [0, 1] as const) {
+    for (const rate of [1000, 10_000]) {
+      for (const placement of ['same node', 'cross node'] as const) {
+        const r = await runClusterLatency(pool, cluster, qos, rate, placement, durationMs, progress);
+        const l = r.latency;
+        push(
+          r,
+          `latency QoS ${qos} ${rate} msg/s ${placement.padEnd(10)} ${l === undefined ? `error: ${r.error}` : `p50 ${(l.latency.p50 / 1000).toFixed(2)} ms, p99 ${(l.latency.p99 / 1000).toFixed(2)} ms, ${l.received}/${l.sent}`}`,
         );
       }
     }

@@ -131,6 +131,20 @@ async function create(
   return { tokens, deviceIds, gateway };
 }
 
+function cacheDir(count: number, backend: PrepareBackend): string {
+  const suffix = backend.cacheKey === SQLITE.cacheKey ? '' : `-${backend.cacheKey}`;
+  return join(CACHE, `devices-${count}-v3${suffix}`);
+}
+
+/**
+ * Removes the cached devices of a database dropped after use (scenario 6 makes a fresh one per
+ * cluster), and its token key file beside them (see platform-backend.ts).
+ */
+export function forgetPreparedPlatform(count: number, backend: PrepareBackend): void {
+  rmSync(cacheDir(count, backend), { recursive: true, force: true });
+  rmSync(join(CACHE, `${backend.cacheKey}.key`), { force: true });
+}
+
 /**
  * A data directory with `count` devices (and a gateway), made once and cached under the OS temp
  * dir (device creation takes ~3 ms each); every call returns a fresh copy of it. On PostgreSQL the
@@ -141,8 +155,7 @@ export async function preparePlatform(
   progress: (text: string) => void,
   backend: PrepareBackend = SQLITE,
 ): Promise<PreparedPlatform> {
-  const suffix = backend.cacheKey === SQLITE.cacheKey ? '' : `-${backend.cacheKey}`;
-  const cached = join(CACHE, `devices-${count}-v3${suffix}`);
+  const cached = cacheDir(count, backend);
   const manifestFile = join(cached, 'manifest.json');
   if (!existsSync(manifestFile)) {
     rmSync(cached, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import type { BrokerName } from '../brokers/broker-process.js';
 
 export interface BenchArgs {
   readonly quick: boolean;
-  /** Scenario numbers to run (1..5). */
+  /** Scenario numbers to run (1..6; 6 only with a database URL). */
   readonly scenarios: readonly number[];
   readonly brokers: readonly BrokerName[];
   /** Load-generator processes. */
@@ -22,14 +22,14 @@ export interface BenchArgs {
   readonly baselineCli?: string;
   /** Scenarios 2 and 3: where `devgate start` keeps the platform, each in turn in one run. */
   readonly backends: ReadonlyArray<'sqlite' | 'postgres'>;
-  /** Scenarios 2 and 3 on PostgreSQL: a throwaway database. */
+  /** Scenarios 2 and 3 on PostgreSQL: a throwaway database; scenario 6: the server for fresh ones. */
   readonly databaseUrl?: string;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick                 short run (about 6 minutes): fewer cases, shorter phases, smaller backlogs
-  --scenarios 1,2,3,4,5   which scenarios (default: all)
+  --scenarios 1,2,3,4,5,6 which scenarios (default: all; 6, the cluster, needs --database-url)
   --brokers devgate,mosquitto,aedes
   --workers N             load-generator processes (default 1: on 2 cores the broker gets one)
   --connections 10000,19000   scenario 4 sizes (default: 5000 quick, 10000,19000,50000,100000
@@ -45,7 +45,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --backend sqlite,postgres   scenarios 2 and 3: the platform's database, each in turn (default
                           sqlite, and postgres too when --database-url is given)
   --database-url URL      a throwaway PostgreSQL database (devices are created there once,
-                          value tables are truncated before every case)
+                          value tables are truncated before every case); scenario 6 creates a
+                          fresh database per cluster on this server and drops it after
 `;
 
 function list(value: string | undefined, flag: string): string[] {
@@ -58,7 +59,7 @@ function list(value: string | undefined, flag: string): string[] {
 
 export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
   let quick = false;
-  let scenarios = [1, 2, 3, 4, 5];
+  let scenarios = [1, 2, 3, 4, 5, 6];
   let brokers: BrokerName[] = ['devgate', 'mosquitto', 'aedes'];
   let workers = 1;
   let connections: number[] | undefined;

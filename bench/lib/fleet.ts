@@ -54,13 +54,20 @@ export class Fleet {
 
   /**
    * Connects clients (`spec(i)` for the i-th, `worker[i]` its worker); returns refs in order.
-   * `concurrency` CONNECTs are outstanding per worker at once.
+   * `concurrency` CONNECTs are outstanding per worker at once. `target`: another listener than
+   * the fleet's broker (a cluster node of its own).
    */
   async connect(
     workers: readonly number[],
     spec: (i: number) => Omit<ClientSpec, 'source'>,
-    options: { concurrency?: number; keepalive?: number; timeoutMs?: number } = {},
+    options: {
+      concurrency?: number;
+      keepalive?: number;
+      timeoutMs?: number;
+      target?: { host: string; port: number };
+    } = {},
   ): Promise<{ refs: ClientRef[]; summary: ConnectSummary }> {
+    const target = options.target ?? this.broker;
     const byWorker: ClientSpec[][] = this.counts.map(() => []);
     const refs = workers.map((worker, i) => {
       const ref = { worker, client: this.counts[worker]! + byWorker[worker]!.length };
@@ -73,8 +80,8 @@ export class Fleet {
         ? undefined
         : {
             op: 'connect',
-            host: this.broker.host,
-            port: this.broker.port,
+            host: target.host,
+            port: target.port,
             clients: byWorker[w]!,
             concurrency: options.concurrency ?? 200,
             keepalive: options.keepalive ?? 60,

@@ -3,6 +3,7 @@
  * owns this port; src/cluster/ implements it, so the broker never names Redis or PostgreSQL.
  */
 
+import type { ClusterStats } from '../observability/cluster-collectors.js';
 import type { Broker } from './broker.js';
 import type { BrokerMessage } from './message.js';
 
@@ -82,27 +83,6 @@ export interface ClusterPort {
   ownedSessions(): Promise<readonly string[]>;
   /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */
   flush(): Promise<void>;
-}
-
-/** A cluster node's counters and gauges, read at scrape time. */
-export interface ClusterStats {
-  /** Live members as this node last read them, itself included. */
-  readonly liveNodes: number;
-  readonly fenced: boolean;
-  /** Message copies sent to other nodes. */
-  readonly forwarded: number;
-  /** Envelopes read from this node's inbox. */
-  readonly received: number;
-  /** Envelopes waiting to be appended to other nodes' inboxes. */
-  readonly pendingSends: number;
-  /** Envelopes that will never be appended (over the limit, refused by Redis). */
-  readonly droppedSends: number;
-  /** Sessions this node took from another node. */
-  readonly takeoversIn: number;
-  /** Sessions another node took from this one. */
-  readonly takeoversOut: number;
-  /** Sessions adopted from dead nodes. */
-  readonly adoptedSessions: number;
 }
 
 /** A cluster node as the composition runs it: the broker's port, then the exchange with the others. */

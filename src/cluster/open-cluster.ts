@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
-import type { ClusterRuntime, ClusterStats } from '../broker/cluster-port.js';
+import type { ClusterRuntime } from '../broker/cluster-port.js';
+import type { ClusterStats } from '../observability/cluster-collectors.js';
 import { ClusterNode } from './cluster-node.js';
 import { LiveNodes } from './live-nodes.js';
 import { LocalRoutes } from './local-routes.js';

@@ -1,6 +1,26 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { ClusterStats } from '../broker/cluster-port.js';
 import { scrapedCounter } from './scrape-counters.js';
+
+/** A cluster node's counters and gauges, read at scrape time. */
+export interface ClusterStats {
+  /** Live members as this node last read them, itself included. */
+  readonly liveNodes: number;
+  readonly fenced: boolean;
+  /** Message copies sent to other nodes. */
+  readonly forwarded: number;
+  /** Envelopes read from this node's inbox. */
+  readonly received: number;
+  /** Envelopes waiting to be appended to other nodes' inboxes. */
+  readonly pendingSends: number;
+  /** Envelopes that will never be appended (over the limit, refused by Redis). */
+  readonly droppedSends: number;
+  /** Sessions this node took from another node. */
+  readonly takeoversIn: number;
+  /** Sessions another node took from this one. */
+  readonly takeoversOut: number;
+  /** Sessions adopted from dead nodes. */
+  readonly adoptedSessions: number;
+}
 
 const NONE: ClusterStats = {
   liveNodes: 0,

@@ -1,8 +1,8 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
-import type { ClusterStats } from '../broker/cluster-port.js';
 import { registerAuthThrottleCollectors } from './auth-throttle-collectors.js';
+import type { ClusterStats } from './cluster-collectors.js';
 import { registerClusterCollectors } from './cluster-collectors.js';
 import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';

@@ -1,5 +1,5 @@
 import type { Broker } from '../broker/broker.js';
-import type { ClusterStats } from '../broker/cluster-port.js';
+import type { ClusterStats } from './cluster-collectors.js';
 
 /** One part `/readyz` checks: resolves when it answers, throws (or rejects) saying why not. */
 export interface ReadinessCheck {

@@ -132,16 +132,21 @@ export class TestClient {
     this.#inbound = new PacketDecoder({ maxPacketSize: harness.limits.maxPacketSize });
   }
 
-  /** Encodes the packet, decodes it as the server's decoder would, and awaits the channel. */
+  /**
+   * Encodes the packet, decodes it as the server's decoder would, and awaits the channel, and the
+   * acknowledgements it deferred (a QoS 1 PUBACK waits for the store flush after the handler).
+   */
   async send(packet: Packet): Promise<void> {
     for (const decoded of this.#inbound.push(encodePacket(packet, this.version))) {
       await this.channel.handle(decoded);
     }
+    await this.channel.acks.whenBelow(1);
   }
 
   /** Hands a packet object to the channel as is, bypassing the codec (for cases it would refuse). */
   async handle(packet: Packet): Promise<void> {
     await this.channel.handle(packet);
+    await this.channel.acks.whenBelow(1);
   }
 
   publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {

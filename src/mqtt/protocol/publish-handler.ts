@@ -155,12 +155,22 @@ function accept(
   // Acknowledge only what is durable [MQTT-4.3.2-2 / 4.3.3-2 hold the message for us].
   const flushed = broker.flushStores();
   if (flushed === undefined) return acknowledge(ch, packet, code);
-  return flushed.then(
-    () => acknowledge(ch, packet, code),
-    (err: unknown) => {
-      ch.logger.error({ err }, 'store flush failed');
-      acknowledge(ch, packet, ReasonCode.ImplementationSpecificError);
-    },
+  const failed = (err: unknown): ReasonCode => {
+    ch.logger.error({ err }, 'store flush failed');
+    return ReasonCode.ImplementationSpecificError;
+  };
+  if (packet.qos === 2) {
+    return flushed.then(
+      () => acknowledge(ch, packet, code),
+      (err: unknown) => acknowledge(ch, packet, failed(err)),
+    );
+  }
+  // QoS 1: the next PUBLISH comes in while this one's flush is pending, so the messages of one
+  // turn share one commit (and, in a cluster, one append per node); acks keep arrival order.
+  const settle = ch.acks.defer(packet);
+  void flushed.then(
+    () => settle(code),
+    (err: unknown) => settle(failed(err)),
   );
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import type { ClusterStats } from '../../../src/broker/cluster-port.js';
+import type { ClusterStats } from '../../../src/observability/cluster-collectors.js';
 import { registerClusterCollectors } from '../../../src/observability/cluster-collectors.js';
 
 const stats: ClusterStats = {

@@ -281,6 +281,7 @@ export class Broker {
     session.ownerEpoch = request.ownerEpoch;
     this.claimSession(session);
     session.link = link;
+    session.connectedWill = undefined; // the previous connection's; this one's comes with keepWill
     session.disconnectedAt = null;
     session.setExpiryInterval(request.expiryInterval);
     session.saveState();
@@ -345,6 +346,11 @@ export class Broker {
     }
   }
 
+  /** In a cluster: the will of `link`'s connection is kept in the session row (see Session.connectedWill). */
+  keepWill(session: Session, link: SessionLink, will: WillSpec | undefined): void {
+    if (this.cluster !== undefined && will !== undefined) this.wills.keepWhileConnected(session, link, will);
+  }
+
   /** In a cluster, resolves once this node's new routes reach the other nodes; else undefined. */
   routesSettled(): Promise<void> | undefined {
     return this.cluster?.routesSettled();
@@ -365,6 +371,7 @@ export class Broker {
       return;
     // The state as it is now goes to the store first; from then on this copy writes nothing.
     session.disconnectedAt = this.clock.now();
+    session.connectedWill = undefined; // its connection's will follows the takeover rules here
     this.wills.cancel(session); // the new connection opened before any will delay ran out
     session.expiryTimer?.cancel();
     session.expiryTimer = undefined;
@@ -402,6 +409,7 @@ export class Broker {
     const takenOver = session.link !== link;
     if (!takenOver) {
       session.link = undefined;
+      session.connectedWill = undefined; // decided now, as `will` says
       session.disconnectedAt = this.clock.now();
     }
     if (will !== undefined) this.wills.schedule(session, will);

@@ -79,6 +79,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
   );
   ch.session = session;
   ch.will = willFrom(packet, ch);
+  ch.broker.keepWill(session, ch, ch.will);
   const keepalive = effectiveKeepalive(packet.keepalive ?? 0, limits.maxKeepAlive, version);
   ch.broker.metrics.connectionsAccepted++;
   ch.send(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { type Cluster, clusterTestOptions, startCluster } from '../helpers/cluster.js';
+import { type Cluster, clusterTestOptions, FAST_MEMBERSHIP, startCluster } from '../helpers/cluster.js';
 import { jsonRecords } from '../helpers/log-lines.js';
 import { baseOptions, type Connected, connectClient, destroyClient } from '../helpers/mqtt-client.js';
 import { quietPeriod } from '../helpers/wait.js';
@@ -13,7 +13,6 @@ import { quietPeriod } from '../helpers/wait.js';
  * is noticed within about two seconds.
  */
 
-export const FAST_MEMBERSHIP = { DEVGATE_CLUSTER_HEARTBEAT_MS: '300', DEVGATE_CLUSTER_DEAD_AFTER_MS: '1500' };
 const TEST_MS = 180_000;
 /** Bound for the survivors to notice the death, adopt, and the clients to come back. */
 const RECOVERY_MS = 30_000;

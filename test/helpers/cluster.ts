@@ -28,6 +28,9 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
  */
 export const CLUSTER_FLAGS = true;
 
+/** Node environment: membership heartbeat 300 ms, dead after 1.5 s (docs/operations.md tuning knobs). */
+export const FAST_MEMBERSHIP = { DEVGATE_CLUSTER_HEARTBEAT_MS: '300', DEVGATE_CLUSTER_DEAD_AFTER_MS: '1500' };
+
 export interface ClusterOptions {
   readonly nodes?: number;
   readonly haproxy?: boolean;

@@ -100,6 +100,8 @@ export class Broker {
   private readonly sessions = new Map<string, Session>();
   /** Cluster claims in progress by session key, each settled one turn after its CONNECT went on. */
   private readonly acquiring = new Map<string, Promise<void>>();
+  /** Adoptions of a dead node's sessions in progress (adoptSessions); evictions wait for them. */
+  private readonly adoptions = new Set<Promise<void>>();
   private readonly sessionQuota: SessionQuota;
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
@@ -319,6 +321,8 @@ export class Broker {
   /** Resolves with the epoch this node holds the session at. */
   private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<number> {
     const claim = await cluster.claim(sessionKey);
+    // This node may be adopting the session from a dead node: it attaches to the adopted one.
+    if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return claim.epoch;
     const loaded = await this.stores.sessions.load([sessionKey]);
     // A connection here got there first: its session stands.
@@ -331,6 +335,21 @@ export class Broker {
    * after a restart, disconnected, their expiry and pending wills armed.
    */
   async adoptSessions(
+    adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
+    afterRestore?: () => Promise<void>,
+  ): Promise<void> {
+    const adoption = this.restoreAdopted(adopted).then(afterRestore);
+    // A takeover of an adopted session waits until what the dead node left has reached it.
+    const pending = adoption.catch(() => undefined);
+    this.adoptions.add(pending);
+    try {
+      await adoption;
+    } finally {
+      this.adoptions.delete(pending);
+    }
+  }
+
+  private async restoreAdopted(
     adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
   ): Promise<void> {
     if (this.stores === undefined || adopted.length === 0) return;
@@ -364,6 +383,7 @@ export class Broker {
    * claimed before that epoch goes.
    */
   async evict(sessionKey: string, olderThan?: number, flush = true): Promise<void> {
+    if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     const session = this.sessions.get(sessionKey);
     if (session === undefined) return;
     // A session this node claimed after `olderThan` is the newer one: it stays.

@@ -130,7 +130,10 @@ async function nodeCutFromPostgres(t: TestContext): Promise<void> {
   await closed;
   const fencedAfter = Date.now() - cutAt;
   let answer = await readyz(cut);
-  await until('/readyz 503', async () => (answer = await readyz(cut)).status === 503);
+  await until('/readyz 503', async () => {
+    answer = await readyz(cut);
+    return answer.status === 503;
+  });
   assert.match(answer.body, /cluster/, `/readyz names the cluster check: ${answer.body}`);
   assert.match(answer.body, /fenced/, `/readyz says why: ${answer.body}`);
   relay.up();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { type Cluster, clusterTestOptions, FAST_MEMBERSHIP, startCluster } from '../helpers/cluster.js';
+import type { ClusterApi } from '../helpers/cluster-api.js';
 import { jsonRecords } from '../helpers/log-lines.js';
 import { baseOptions, type Connected, connectClient, destroyClient } from '../helpers/mqtt-client.js';
 import { quietPeriod } from '../helpers/wait.js';
@@ -266,6 +267,66 @@ async function willsOfDeadNode(t: TestContext): Promise<void> {
   assert.deepEqual(wills(), ['wills/will-now'], 'only the will of the client cut off, without delay');
 }
 
+/** Every value of `ds` stored for `deviceId`, read through `api` (newest first, pages of 1000). */
+async function storedValues(api: ClusterApi, deviceId: number, ds: number): Promise<string[]> {
+  const values: string[] = [];
+  for (let page = 0; ; page += 1) {
+    const answer = await api.expect<{ content: { value: unknown }[] }>(
+      200,
+      'GET',
+      `/api/v1/organization/device/datastream/history?deviceId=${deviceId}&dataStreamId=${ds}&page=${page}&size=1000`,
+    );
+    values.push(...answer.content.map((c) => String(c.value)));
+    if (answer.content.length < 1000) return values;
+  }
+}
+
+async function ingestDuringKill(t: TestContext): Promise<void> {
+  const cluster = await startCluster(t, { nodes: 2, haproxy: false, env: FAST_MEMBERSHIP });
+  const [survivor, doomed] = cluster.nodes;
+  const api = await cluster.api(survivor);
+  const template = await api.createTemplate('Ingest');
+  const power = template.datastreams.find((d) => d.name === 'Power')!;
+  const device = await api.createDevice(template.id, 'Ingesting');
+  const login = { protocolVersion: 5 as const, username: 'device', password: device.token };
+  const connected = await connectClient(t, doomed!.mqttPort, login);
+  const acked: string[] = [];
+  let next = 1;
+  let running = true;
+  const publishing = (async () => {
+    while (running && next <= 1000) {
+      const value = String(next++);
+      try {
+        await connected.client.publishAsync('ds/Power', value, { qos: 1 });
+      } catch {
+        return; // the connection went with the node
+      }
+      acked.push(value);
+    }
+  })();
+  await until(() => acked.length >= 100);
+  const closed = new Promise<void>((resolve) => connected.client.once('close', () => resolve()));
+  await doomed!.kill9();
+  running = false;
+  // A publish in flight when the connection went is never answered: the close ends the run.
+  await Promise.race([publishing, closed]);
+  const pubacked = [...acked];
+  const stored = new Set(await storedValues(api, device.id, power.id));
+  const missing = pubacked.filter((v) => !stored.has(v));
+  t.diagnostic(
+    `PUBACKed ${pubacked.length} values before the kill, ${missing.length} missing from PostgreSQL`,
+  );
+  assert.deepEqual(missing, [], 'every PUBACKed value is stored');
+}
+
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + RECOVERY_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not within ${RECOVERY_MS} ms`);
+    await quietPeriod(20);
+  }
+}
+
 describe('a node dies (kill -9)', clusterTestOptions(), () => {
   test(
     '[MQTT-4.3.2] kill -9 under QoS 1 load: persistent subscribers resume through another node with no PUBACKed message missing (duplicates allowed) for those resumed on the adopting node',
@@ -276,5 +337,10 @@ describe('a node dies (kill -9)', clusterTestOptions(), () => {
     '[MQTT-3.1.2-8] [MQTT-3.1.3-9] [MQTT-3.1.2-10] the will (delay 0) of a client of the killed node is published by the node adopting its session; not the will of a client that disconnected normally, nor one whose client reconnected within its delay',
     { timeout: TEST_MS },
     (t) => willsOfDeadNode(t),
+  );
+  test(
+    "spec §3.5 device ingest during a kill -9: every value a device got a PUBACK for on the killed node is stored in PostgreSQL (read through the other node's HTTP API)",
+    { timeout: TEST_MS },
+    (t) => ingestDuringKill(t),
   );
 });

@@ -295,10 +295,10 @@ export class Broker {
    * (a connection to it on another node is closed with 0x8E [MQTT-3.1.4-3]) and loads the state
    * that node left in the shared store. Rejects when ownership cannot be decided.
    */
-  acquireSession(sessionKey: string): Promise<number> | undefined {
+  acquireSession(sessionKey: string, resume = true): Promise<number> | undefined {
     const cluster = this.cluster;
     if (cluster === undefined) return undefined;
-    const acquired = this.claimAndLoad(cluster, sessionKey);
+    const acquired = this.claimAndLoad(cluster, sessionKey, resume);
     const settled = acquired.then(nextTurn, nextTurn);
     this.acquiring.set(sessionKey, settled);
     void settled.then(() => {
@@ -319,8 +319,8 @@ export class Broker {
   }
 
   /** Resolves with the epoch this node holds the session at. */
-  private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<number> {
-    const claim = await cluster.claim(sessionKey);
+  private async claimAndLoad(cluster: ClusterPort, sessionKey: string, resume: boolean): Promise<number> {
+    const claim = await cluster.claim(sessionKey, resume);
     // This node may be adopting the session from a dead node: it attaches to the adopted one.
     if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return claim.epoch;

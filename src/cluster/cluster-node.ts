@@ -174,15 +174,17 @@ export class ClusterNode implements ClusterPort {
    * Makes this node the session's owner. When the previous owner does not answer (it died), the
    * claim is undone and refused (the client comes back later): the session must go through the
    * survivor adopting that node, which replays what the dead node's inbox still held for it.
-   * Bounded by adoptionWaitMs, after which the session is taken as it is in the store.
+   * Bounded by adoptionWaitMs, after which the session is taken as it is in the store; not for a
+   * clean start (`resume` false), which discards the old session anyway.
    */
-  async claim(sessionKey: string): Promise<SessionClaim> {
+  async claim(sessionKey: string, resume = true): Promise<SessionClaim> {
     const { ownership } = this.#options;
     const { epoch, previousNode } = await ownership.claim(sessionKey);
     if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
     const released =
       (await this.#options.isLive(previousNode)) && (await this.#takeFrom(previousNode, sessionKey, epoch));
-    if (released || this.#waitedLongEnough(sessionKey)) {
+    // A clean start discards the old session [MQTT-3.1.2-4]: nothing of it is waited for.
+    if (released || !resume || this.#waitedLongEnough(sessionKey)) {
       this.#waitingSince.delete(sessionKey);
       return { moved: true, epoch };
     }

@@ -100,6 +100,8 @@ export class Broker {
   private readonly sessions = new Map<string, Session>();
   /** Cluster claims in progress by session key, each settled one turn after its CONNECT went on. */
   private readonly acquiring = new Map<string, Promise<void>>();
+  /** Adoptions of a dead node's sessions in progress (adoptSessions); evictions wait for them. */
+  private readonly adoptions = new Set<Promise<void>>();
   private readonly sessionQuota: SessionQuota;
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
@@ -281,6 +283,7 @@ export class Broker {
     session.ownerEpoch = request.ownerEpoch;
     this.claimSession(session);
     session.link = link;
+    session.connectedWill = undefined; // the previous connection's; this one's comes with keepWill
     session.disconnectedAt = null;
     session.setExpiryInterval(request.expiryInterval);
     session.saveState();
@@ -292,10 +295,10 @@ export class Broker {
    * (a connection to it on another node is closed with 0x8E [MQTT-3.1.4-3]) and loads the state
    * that node left in the shared store. Rejects when ownership cannot be decided.
    */
-  acquireSession(sessionKey: string): Promise<number> | undefined {
+  acquireSession(sessionKey: string, resume = true): Promise<number> | undefined {
     const cluster = this.cluster;
     if (cluster === undefined) return undefined;
-    const acquired = this.claimAndLoad(cluster, sessionKey);
+    const acquired = this.claimAndLoad(cluster, sessionKey, resume);
     const settled = acquired.then(nextTurn, nextTurn);
     this.acquiring.set(sessionKey, settled);
     void settled.then(() => {
@@ -316,8 +319,10 @@ export class Broker {
   }
 
   /** Resolves with the epoch this node holds the session at. */
-  private async claimAndLoad(cluster: ClusterPort, sessionKey: string): Promise<number> {
-    const claim = await cluster.claim(sessionKey);
+  private async claimAndLoad(cluster: ClusterPort, sessionKey: string, resume: boolean): Promise<number> {
+    const claim = await cluster.claim(sessionKey, resume);
+    // This node may be adopting the session from a dead node: it attaches to the adopted one.
+    if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return claim.epoch;
     const loaded = await this.stores.sessions.load([sessionKey]);
     // A connection here got there first: its session stands.
@@ -330,6 +335,21 @@ export class Broker {
    * after a restart, disconnected, their expiry and pending wills armed.
    */
   async adoptSessions(
+    adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
+    afterRestore?: () => Promise<void>,
+  ): Promise<void> {
+    const adoption = this.restoreAdopted(adopted).then(afterRestore);
+    // A takeover of an adopted session waits until what the dead node left has reached it.
+    const pending = adoption.catch(() => undefined);
+    this.adoptions.add(pending);
+    try {
+      await adoption;
+    } finally {
+      this.adoptions.delete(pending);
+    }
+  }
+
+  private async restoreAdopted(
     adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
   ): Promise<void> {
     if (this.stores === undefined || adopted.length === 0) return;
@@ -345,6 +365,11 @@ export class Broker {
     }
   }
 
+  /** In a cluster: the will of `link`'s connection is kept in the session row (see Session.connectedWill). */
+  keepWill(session: Session, link: SessionLink, will: WillSpec | undefined): void {
+    if (this.cluster !== undefined && will !== undefined) this.wills.keepWhileConnected(session, link, will);
+  }
+
   /** In a cluster, resolves once this node's new routes reach the other nodes; else undefined. */
   routesSettled(): Promise<void> | undefined {
     return this.cluster?.routesSettled();
@@ -358,6 +383,7 @@ export class Broker {
    * claimed before that epoch goes.
    */
   async evict(sessionKey: string, olderThan?: number, flush = true): Promise<void> {
+    if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     const session = this.sessions.get(sessionKey);
     if (session === undefined) return;
     // A session this node claimed after `olderThan` is the newer one: it stays.
@@ -365,6 +391,7 @@ export class Broker {
       return;
     // The state as it is now goes to the store first; from then on this copy writes nothing.
     session.disconnectedAt = this.clock.now();
+    session.connectedWill = undefined; // its connection's will follows the takeover rules here
     this.wills.cancel(session); // the new connection opened before any will delay ran out
     session.expiryTimer?.cancel();
     session.expiryTimer = undefined;
@@ -402,6 +429,7 @@ export class Broker {
     const takenOver = session.link !== link;
     if (!takenOver) {
       session.link = undefined;
+      session.connectedWill = undefined; // decided now, as `will` says
       session.disconnectedAt = this.clock.now();
     }
     if (will !== undefined) this.wills.schedule(session, will);

@@ -63,9 +63,10 @@ export interface ClusterPort {
   /**
    * Makes this node the owner of `sessionKey` before a connection attaches to it: a node that holds
    * it is asked to close its connection (DISCONNECT 0x8E) and release the session. Rejects when the
-   * cluster cannot decide (its database away): the connection is then refused.
+   * cluster cannot decide (its database away): the connection is then refused. With `resume`
+   * (clean start off), a session whose owner died is refused until a survivor has adopted it.
    */
-  claim(sessionKey: string): Promise<SessionClaim>;
+  claim(sessionKey: string, resume?: boolean): Promise<SessionClaim>;
   /**
    * The session ended here: nobody owns it any more, unless it was claimed again since `epoch`
    * (absent: the latest claim of this node).

@@ -81,7 +81,10 @@ function rebuild(broker: Broker, loaded: LoadedSession, unsealed: Unsealed, now:
   for (const sub of unsealed.subscriptions) broker.subscribe(session, sub);
   for (const entry of outbound) session.restore(entry, entry.subscriptionIds);
   for (const id of inboundQoS2) session.inboundQoS2.add(id);
-  if (stored.will !== undefined) broker.wills.setPending(session, stored.will.message, stored.will.dueAt);
+  const will = stored.will;
+  if (will?.whileConnectedDelay !== undefined)
+    broker.wills.lostWithNode(session, will.message, will.whileConnectedDelay);
+  else if (will !== undefined) broker.wills.setPending(session, will.message, will.dueAt);
   // Written again without what was dropped, and sealed where it held a secret in clear text.
   if (unsealed.dropped > 0 || unsealed.clearText) session.saveState();
   const remaining = session.disconnectedAt + expiry * 1000 - now;

@@ -6,7 +6,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 import type { ClientIdentity } from './auth.js';
 import type { BrokerMessage } from './message.js';
 import type { SessionLink } from './session-link.js';
-import type { PersistedOutbound, PersistedSession, SessionStore } from './store-ports.js';
+import type { PersistedOutbound, PersistedSession, PersistedWill, SessionStore } from './store-ports.js';
 import type { Subscription } from './subscription.js';
 import type { PendingWill } from './will.js';
 
@@ -54,6 +54,11 @@ export class Session {
   quotaKey: string | undefined;
   expiryTimer: Timer | undefined;
   will: PendingWill | undefined;
+  /**
+   * In a cluster: the will of the attached connection as it would be published, kept in the
+   * session row so a node adopting this session after this node died can publish it.
+   */
+  connectedWill: { readonly message: BrokerMessage; readonly delay: number } | undefined;
   /** In a cluster: the epoch of this node's claim on the session (released with that epoch). */
   ownerEpoch: number | undefined;
   private nextSeq = 1;
@@ -346,7 +351,14 @@ export class Session {
   }
 
   private toPersisted(): PersistedSession {
-    const will = this.will;
+    const will: PersistedWill | undefined =
+      this.will === undefined
+        ? this.connectedWill && {
+            message: this.connectedWill.message,
+            dueAt: 0,
+            whileConnectedDelay: this.connectedWill.delay,
+          }
+        : { message: this.will.message, dueAt: this.will.dueAt };
     return {
       clientId: this.clientId,
       protocolVersion: this.protocolVersion,
@@ -363,7 +375,7 @@ export class Session {
         ...(s.subscriptionId === undefined ? {} : { subscriptionId: s.subscriptionId }),
         ...(s.shareName === undefined && s.topicFilter !== s.filter ? { matchFilter: s.topicFilter } : {}),
       })),
-      ...(will === undefined ? {} : { will: { message: will.message, dueAt: will.dueAt } }),
+      ...(will === undefined ? {} : { will }),
       identity: this.identity,
     };
   }

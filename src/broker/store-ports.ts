@@ -30,6 +30,12 @@ export interface PersistedWill {
   readonly message: BrokerMessage;
   /** Epoch ms at which the will is due. */
   readonly dueAt: number;
+  /**
+   * Set while the will's connection is open (in a cluster): the will is due this many seconds
+   * after the connection is lost, and `dueAt` means nothing yet. A node that adopts the session of
+   * a dead node finds it so and publishes it [MQTT-3.1.2-8].
+   */
+  readonly whileConnectedDelay?: number;
 }
 
 /** The durable part of a session (not its queue; see PersistedOutbound). */

@@ -25,17 +25,59 @@ export class WillScheduler {
 
   /** A connection ended without a normal DISCONNECT: its will goes out now or when due. */
   schedule(session: Session, will: WillSpec): void {
-    // An adapter's onWill decides for its connection, as its onPublish does for publishes; `$SYS`
-    // is the broker's own [MQTT-4.7.2-1].
-    const allowed =
-      will.mapTopic !== undefined ||
-      (!isSysTopic(will.topic) && this.deps.authorizer.canPublish(will.identity, will.topic));
+    const allowed = this.allowed(will);
     if (typeof allowed === 'boolean') this.decide(session, will, allowed);
     // One catch for both: a throw while deciding must not become an unhandled rejection.
     else
       allowed
         .then((ok) => this.decide(session, will, ok))
         .catch((err: unknown) => this.deps.logger.error({ err }, 'will authorization or publication failed'));
+  }
+
+  /**
+   * In a cluster: keeps the will of `link`'s connection, as it would be published, in the session
+   * row, so a node adopting the session after this one died publishes it (see lostWithNode).
+   */
+  keepWhileConnected(session: Session, link: unknown, will: WillSpec): void {
+    const keep = (allowed: boolean) => {
+      if (!allowed || session.link !== link) return;
+      const message = willToMessage(will, this.deps.clock.now());
+      if (message === undefined) return;
+      session.connectedWill = { message, delay: will.delay };
+      session.saveState();
+    };
+    const allowed = this.allowed(will);
+    if (typeof allowed === 'boolean') keep(allowed);
+    else
+      allowed
+        .then(keep)
+        .catch((err: unknown) => this.deps.logger.error({ err }, 'will authorization failed'));
+  }
+
+  /**
+   * A session restored from a row written while its connection was open: that connection was lost
+   * with its node, without DISCONNECT, so its will goes out after its delay [MQTT-3.1.2-8],
+   * [MQTT-3.1.3-9] (at once without one), unless the client reconnects first.
+   */
+  lostWithNode(session: Session, message: BrokerMessage, delay: number): void {
+    const seconds = Math.min(delay, session.expiryInterval);
+    const now = this.deps.clock.now();
+    if (seconds === 0) {
+      session.connectedWill = undefined;
+      session.saveState();
+      this.deps.publish({ ...message, createdAt: now });
+      return;
+    }
+    this.setPending(session, { ...message, createdAt: now + seconds * 1000 }, now + seconds * 1000);
+  }
+
+  private allowed(will: WillSpec): boolean | Promise<boolean> {
+    // An adapter's onWill decides for its connection, as its onPublish does for publishes; `$SYS`
+    // is the broker's own [MQTT-4.7.2-1].
+    return (
+      will.mapTopic !== undefined ||
+      (!isSysTopic(will.topic) && this.deps.authorizer.canPublish(will.identity, will.topic))
+    );
   }
 
   private decide(session: Session, will: WillSpec, allowed: boolean): void {

@@ -31,6 +31,8 @@ export interface OwnershipPart {
   release(sessionKey: string, epoch: number): void;
   ownersOf(keys: readonly string[]): Promise<Map<string, { node: NodeId; epoch: number }>>;
   ownedBy(node: NodeId): Promise<string[]>;
+  /** Undoes a claim at `epoch`: the session goes back to `previousNode` (see ClusterNode.claim). */
+  handBack(sessionKey: string, epoch: number, previousNode: NodeId): Promise<void>;
 }
 
 export interface ClusterNodeOptions {
@@ -50,6 +52,22 @@ export interface ClusterNodeOptions {
   readonly releaseTimeoutMs?: number;
   /** How long the node holding a pinged session waits for its PUBACK (the asker waits a little longer). */
   readonly pingTimeoutMs?: number;
+  /**
+   * How long a session whose owner died is refused, waiting for the survivor adopting it; after
+   * that it is taken directly (what the dead node's inbox held for it is then lost).
+   */
+  readonly adoptionWaitMs?: number;
+}
+
+/** Sessions refused while their dead owner is adopted, remembered at most this many at once. */
+const MAX_WAITING = 10_000;
+
+/** A CONNECT for a session of a node that died or does not answer: it waits for the adopter. */
+export class SessionBeingAdoptedError extends Error {
+  constructor(sessionKey: string, owner: NodeId) {
+    super(`session ${sessionKey} belongs to ${owner}, which does not answer: wait for its adoption`);
+    this.name = 'SessionBeingAdoptedError';
+  }
 }
 
 /** Pings this node waits answers for, and answers it is timing, at once: beyond, undefined at once. */
@@ -86,6 +104,8 @@ export class ClusterNode implements ClusterPort {
   readonly #pingWaiters = new Map<number, (rttMs: number | undefined) => void>();
   #lastPingId = 0;
   #pingsAnswering = 0;
+  /** Sessions refused while their owner is adopted: when first refused (see claim). */
+  readonly #waitingSince = new Map<string, number>();
 
   constructor(options: ClusterNodeOptions) {
     this.nodeId = options.nodeId;
@@ -173,24 +193,51 @@ export class ClusterNode implements ClusterPort {
     );
   }
 
-  async claim(sessionKey: string): Promise<SessionClaim> {
-    const { epoch, previousNode } = await this.#options.ownership.claim(sessionKey);
+  /**
+   * Makes this node the session's owner. When the previous owner does not answer (it died), the
+   * claim is undone and refused (the client comes back later): the session must go through the
+   * survivor adopting that node, which replays what the dead node's inbox still held for it.
+   * Bounded by adoptionWaitMs, after which the session is taken as it is in the store; not for a
+   * clean start (`resume` false), which discards the old session anyway.
+   */
+  async claim(sessionKey: string, resume = true): Promise<SessionClaim> {
+    const { ownership } = this.#options;
+    const { epoch, previousNode } = await ownership.claim(sessionKey);
     if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
     this.counts.takeoversIn++;
-    if (await this.#options.isLive(previousNode)) await this.#takeFrom(previousNode, sessionKey, epoch);
-    return { moved: true, epoch };
+    const released =
+      (await this.#options.isLive(previousNode)) && (await this.#takeFrom(previousNode, sessionKey, epoch));
+    // A clean start discards the old session [MQTT-3.1.2-4]: nothing of it is waited for.
+    if (released || !resume || this.#waitedLongEnough(sessionKey)) {
+      this.#waitingSince.delete(sessionKey);
+      return { moved: true, epoch };
+    }
+    await ownership.handBack(sessionKey, epoch, previousNode);
+    throw new SessionBeingAdoptedError(sessionKey, previousNode);
   }
 
-  /** Asks `node` to let go of the session and waits (bounded) for its answer. */
-  #takeFrom(node: NodeId, sessionKey: string, epoch: number): Promise<void> {
+  /** Whether `sessionKey` has been refused for adoptionWaitMs already (remembers the first refusal). */
+  #waitedLongEnough(sessionKey: string): boolean {
+    const now = Date.now();
+    const since = this.#waitingSince.get(sessionKey);
+    if (since === undefined) {
+      if (this.#waitingSince.size >= MAX_WAITING) this.#waitingSince.clear();
+      this.#waitingSince.set(sessionKey, now);
+      return false;
+    }
+    return now - since >= (this.#options.adoptionWaitMs ?? 30_000);
+  }
+
+  /** Asks `node` to let go of the session; resolves with whether it answered in time. */
+  #takeFrom(node: NodeId, sessionKey: string, epoch: number): Promise<boolean> {
     const key = waiterKey(sessionKey, epoch);
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#options.releaseTimeoutMs ?? 1000);
+      const timer = setTimeout(() => done(false), this.#options.releaseTimeoutMs ?? 1000);
       const waiters = this.#releaseWaiters;
-      function done(): void {
+      function done(answered = true): void {
         clearTimeout(timer);
         if (waiters.get(key) === done) waiters.delete(key);
-        resolve();
+        resolve(answered);
       }
       waiters.set(key, done);
       this.#options.inbox.send(node, { type: 'kick', sessionKey, epoch, from: this.nodeId });

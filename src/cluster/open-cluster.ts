@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
 import type { ClusterRuntime } from '../broker/cluster-port.js';
@@ -67,6 +68,7 @@ function clusterParts(
   const remote = new RemoteRoutes();
   const local = new LocalRoutes((change) => replica.announce(change));
   const live = new LiveNodes(membership, nodeId, logger);
+  const timings = adoptionTimings(settings);
   const node = new ClusterNode({
     nodeId,
     inbox,
@@ -80,8 +82,25 @@ function clusterParts(
       return replica.settled();
     },
     logger,
+    releaseTimeoutMs: timings.releaseTimeoutMs,
+    adoptionWaitMs: timings.adoptionWaitMs,
   });
-  return { nodeId, logger, pool, membership, ownership, inbox, replica, remote, local, live, node };
+  return { nodeId, logger, pool, membership, ownership, inbox, replica, remote, local, live, node, timings };
+}
+
+/**
+ * A takeover waits for the previous owner at most half the dead time, so a claim on a node that
+ * just died is undone (ClusterNode.claim) before that node is found dead and adopted; a session
+ * whose owner died is refused for at most three dead times while it is adopted.
+ */
+function adoptionTimings(settings: ClusterSettings) {
+  const deadAfterMs = settings.deadAfterMs ?? 10_000;
+  return {
+    releaseTimeoutMs: Math.min(1000, Math.floor(deadAfterMs / 2)),
+    adoptionWaitMs: 3 * deadAfterMs,
+    /** After the dead node's routes are dropped, late forwards to its inbox are read once more. */
+    secondDrainMs: Math.min(2000, deadAfterMs),
+  };
 }
 
 /** The running parts of one node, started for its broker and closed in reverse. */
@@ -116,25 +135,37 @@ class ClusterNodeRuntime implements ClusterRuntime {
   }
 
   /**
-   * A node stopped heartbeating: its routes go, and one survivor (the first live node by name)
-   * adopts its sessions, then reads what was left in its inbox into them.
+   * A node stopped heartbeating; one survivor (the first live node by name) adopts its sessions.
+   * In this order, so that no message for them is lost: it waits out takeovers still asking the
+   * dead node (their claims are undone, see ClusterNode.claim), takes the sessions, restores them
+   * with their routes, and only once those routes have reached Redis drops the dead node's, then
+   * reads what was left in the dead node's inbox into them (twice: the other nodes forward there
+   * until they learn of the drop). Messages may arrive twice meanwhile (QoS 1), none is lost.
    */
   async #nodeDied(dead: NodeId, incarnation: number): Promise<void> {
-    const { replica, ownership, inbox, node, live, logger, nodeId } = this.#parts;
+    const { replica, ownership, inbox, node, live, logger, nodeId, timings } = this.#parts;
     const broker = this.#broker;
     if (broker === undefined || this.#closed) return;
     try {
       await live.refresh();
       if (live.adopterFor(dead) !== nodeId) return;
-      await replica.dropNode(dead);
+      await delay(timings.releaseTimeoutMs);
       const adopted = await ownership.adopt(dead, incarnation);
-      await broker.adoptSessions(adopted);
+      const replay = (batch: Parameters<typeof node.receive>[0]) => node.receive(batch);
+      let replayed = 0;
+      await broker.adoptSessions(adopted, async () => {
+        await node.routesSettled();
+        await replica.dropNode(dead);
+        replayed = await inbox.drain(dead, replay);
+      });
       this.#adopted += adopted.length;
-      const replayed = await inbox.drain(dead, (batch) => node.receive(batch));
       logger.warn(
         { node: dead, sessions: adopted.length, replayed },
         'cluster: adopted the sessions of a dead node',
       );
+      await delay(timings.secondDrainMs);
+      if (!this.#closed) replayed += await inbox.drain(dead, replay);
+      logger.info({ node: dead, replayed }, 'cluster: read the inbox of a dead node to its end');
     } catch (err) {
       logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
     }

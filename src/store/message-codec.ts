@@ -71,6 +71,7 @@ export function decodeSubscriptions(json: string): PersistedSubscription[] {
 /** The will as one JSON document; its message reuses the column shape with a base64 payload. */
 interface StoredWill {
   dueAt: number;
+  whileConnectedDelay?: number;
   message: Omit<MessageColumns, 'payload'> & { payload: string };
 }
 
@@ -79,6 +80,7 @@ export function encodeWill(will: PersistedWill | undefined): string | null {
   const columns = messageToColumns(will.message);
   const stored: StoredWill = {
     dueAt: will.dueAt,
+    ...(will.whileConnectedDelay === undefined ? {} : { whileConnectedDelay: will.whileConnectedDelay }),
     message: { ...columns, payload: columns.payload.toString('base64') },
   };
   return JSON.stringify(stored);
@@ -88,5 +90,9 @@ export function decodeWill(json: string | null): PersistedWill | undefined {
   if (json === null) return undefined;
   const stored = JSON.parse(json) as StoredWill;
   const payload = Buffer.from(stored.message.payload, 'base64');
-  return { dueAt: stored.dueAt, message: columnsToMessage({ ...stored.message, payload }) };
+  return {
+    dueAt: stored.dueAt,
+    message: columnsToMessage({ ...stored.message, payload }),
+    ...(stored.whileConnectedDelay === undefined ? {} : { whileConnectedDelay: stored.whileConnectedDelay }),
+  };
 }

@@ -13,6 +13,7 @@ import { freePorts } from './free-port.js';
 import { haproxyBinary } from './haproxy.js';
 import { freshDatabase, postgresTestOptions } from './postgres.js';
 import { redisTestOptions, startRedis, type TestRedis } from './redis.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /**
  * A devgate cluster for one test: N real `devgate start` (or `devgate broker`) processes on one
@@ -27,6 +28,9 @@ import { redisTestOptions, startRedis, type TestRedis } from './redis.js';
  */
 export const CLUSTER_FLAGS = true;
 
+/** Node environment: membership heartbeat 300 ms, dead after 1.5 s (docs/operations.md tuning knobs). */
+export const FAST_MEMBERSHIP = { DEVGATE_CLUSTER_HEARTBEAT_MS: '300', DEVGATE_CLUSTER_DEAD_AFTER_MS: '1500' };
+
 export interface ClusterOptions {
   readonly nodes?: number;
   readonly haproxy?: boolean;
@@ -39,6 +43,17 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
   /** Pass `--redis-url` and `--node-id` (default CLUSTER_FLAGS). */
   readonly clusterFlags?: boolean;
+  /**
+   * Node indexes whose PostgreSQL (`database`) or Redis (`redis`) connections go through their own
+   * TCP relay (`Cluster.relays`), so a test can cut one node off while the others stay connected.
+   */
+  readonly relayed?: { readonly database?: readonly number[]; readonly redis?: readonly number[] };
+}
+
+/** One node's relays (see ClusterOptions.relayed). */
+export interface NodeRelays {
+  readonly database?: TcpProxy;
+  readonly redis?: TcpProxy;
 }
 
 export interface Cluster {
@@ -52,6 +67,8 @@ export interface Cluster {
   readonly redis: TestRedis | undefined;
   readonly balancer: ClusterBalancer | undefined;
   readonly secretKeyFile: string;
+  /** By node index: the relays of ClusterOptions.relayed (empty for the others). */
+  readonly relays: readonly NodeRelays[];
   /** `devgate start`: the admin OAuth client node 1 made on its first start (admin-credentials.json). */
   admin(): Promise<AdminCredentials>;
   /** `devgate start`: the Platform API of `node` (default: the balancer) as the admin client. */
@@ -157,9 +174,17 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
     const balanced = setups.map((s) => ({ name: s.name, mqttPort: s.ports.mqtt, httpPort: s.ports.http }));
     balancer = await startBalancer(t, binary, shared.dir, balanced, free.slice(2 * count));
   }
+  const relays = await startRelays(t, shared, count, options);
   for (const setup of setups) {
-    const env = { DEVGATE_DATABASE_URL: shared.databaseUrl, ...options.env };
-    const full: NodeSetup = { ...setup, args: clusterNodeArgs(setup, shared, options), env };
+    const relay = relays[setup.index]!;
+    const databaseUrl = relay.database ? viaRelay(shared.databaseUrl, relay.database) : shared.databaseUrl;
+    const env = { DEVGATE_DATABASE_URL: databaseUrl, ...options.env };
+    const redis =
+      relay.redis && shared.redis
+        ? { ...shared.redis, url: viaRelay(shared.redis.url, relay.redis) }
+        : shared.redis;
+    const args = clusterNodeArgs(setup, { ...shared, redis }, options);
+    const full: NodeSetup = { ...setup, args, env };
     const front = balancer?.ports.nodes[setup.index];
     const node = new ClusterNode(t, full, front?.mqtt ?? setup.ports.mqtt, front?.http ?? setup.ports.http);
     const b = balancer;
@@ -172,7 +197,37 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
   };
   await launch(nodes[0]!);
   await Promise.all(nodes.slice(1).map(launch));
-  return clusterView(nodes, shared, balancer, options);
+  return clusterView(nodes, shared, balancer, options, relays);
+}
+
+/** The relays of ClusterOptions.relayed, by node index. */
+async function startRelays(
+  t: TestContext,
+  shared: SharedParts,
+  count: number,
+  options: ClusterOptions,
+): Promise<NodeRelays[]> {
+  const target = (url: string) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) });
+  return Promise.all(
+    Array.from({ length: count }, async (_, index): Promise<NodeRelays> => {
+      const database = options.relayed?.database?.includes(index)
+        ? await startTcpProxy(t, target(shared.databaseUrl))
+        : undefined;
+      const redis =
+        options.relayed?.redis?.includes(index) && shared.redis !== undefined
+          ? await startTcpProxy(t, target(shared.redis.url))
+          : undefined;
+      return { ...(database && { database }), ...(redis && { redis }) };
+    }),
+  );
+}
+
+/** `url` with its host and port replaced by the relay's. */
+function viaRelay(url: string, relay: TcpProxy): string {
+  const relayed = new URL(url);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String(relay.port);
+  return relayed.toString();
 }
 
 function clusterView(
@@ -180,6 +235,7 @@ function clusterView(
   shared: SharedParts,
   balancer: ClusterBalancer | undefined,
   options: ClusterOptions,
+  relays: readonly NodeRelays[],
 ): Cluster {
   const mqttPort = balancer?.ports.mqtt ?? nodes[0]!.mqttPort;
   const httpPort = balancer?.ports.http ?? nodes[0]!.httpPort;
@@ -196,6 +252,7 @@ function clusterView(
     redis: shared.redis,
     balancer,
     secretKeyFile: shared.secretKeyFile,
+    relays,
     admin() {
       if (options.command === 'broker') throw new Error('devgate broker has no admin client');
       admin ??= readAdminCredentials(nodes[0]!.setup.dataDir).then((found) => {

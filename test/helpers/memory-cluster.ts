@@ -72,6 +72,11 @@ export class MemoryClusterNet {
           return found;
         },
         ownedBy: async (owner) => [...this.#owners].filter(([, o]) => o.node === owner).map(([key]) => key),
+        handBack: async (key, epoch, previousNode) => {
+          const owner = this.#owners.get(key);
+          if (owner?.node === nodeId && owner.epoch === epoch)
+            this.#owners.set(key, { node: previousNode, epoch: epoch + 1 });
+        },
       },
     });
     this.#nodes.set(nodeId, node);

@@ -42,6 +42,14 @@ export const ADOPT = `
   WHERE s.session_key = locked.session_key AND s.node_id = $2
   RETURNING s.session_key, s.epoch`;
 
+/**
+ * Gives session $1, held by node $2 at epoch $3, back to node $4 at the next epoch: a claim whose
+ * previous owner did not answer (dead) is undone so that owner's adopter takes the session.
+ */
+export const HAND_BACK = `
+  UPDATE cluster_sessions SET node_id = $4, previous_node = $2, epoch = epoch + 1
+  WHERE session_key = $1 AND node_id = $2 AND epoch = $3`;
+
 export const OWNERS_OF =
   'SELECT session_key, node_id, epoch FROM cluster_sessions WHERE session_key = ANY($1::text[])';
 

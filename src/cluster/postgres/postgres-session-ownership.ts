@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { NodeId } from '../types.js';
 import { ClusterClosedError, toClusterError } from './errors.js';
 import { type Claimed, OwnershipBatcher, type OwnershipStats } from './ownership-batcher.js';
-import { ADOPT, OWNED_BY, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
+import { ADOPT, HAND_BACK, OWNED_BY, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
 import { withConflictRetry } from './retry.js';
 
 export type { Claimed, OwnershipStats } from './ownership-batcher.js';
@@ -103,6 +103,15 @@ export class PostgresSessionOwnership {
       [this.#nodeId, deadNode, incarnation ?? null],
     );
     return rows.map((row) => ({ sessionKey: row.session_key, epoch: Number(row.epoch) }));
+  }
+
+  /**
+   * Undoes this node's claim of `sessionKey` at `epoch` (if nobody claimed it since): the session
+   * goes back to `previousNode`, so the survivor adopting that dead node takes it with what the
+   * dead node's inbox still held for it.
+   */
+  async handBack(sessionKey: string, epoch: number, previousNode: NodeId): Promise<void> {
+    await this.#read('handing a session back', HAND_BACK, [sessionKey, this.#nodeId, epoch, previousNode]);
   }
 
   /** Whether this node still owns `sessionKey` at `epoch` (nobody claimed it since). */

@@ -53,7 +53,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
     ch.broker.metrics.connectionsRejected++;
     throw new MqttError(ReasonCode.QuotaExceeded, 'too many sessions for this credential'); // decision 0009
   }
-  const claimed = ch.broker.acquireSession(sessionKey);
+  const claimed = ch.broker.acquireSession(sessionKey, packet.clean === false);
   let ownerEpoch: number | undefined;
   if (claimed !== undefined) {
     ownerEpoch = await acquire(ch, claimed);
@@ -79,6 +79,7 @@ export async function handleConnect(ch: Channel, packet: ConnectPacket): Promise
   );
   ch.session = session;
   ch.will = willFrom(packet, ch);
+  ch.broker.keepWill(session, ch, ch.will);
   const keepalive = effectiveKeepalive(packet.keepalive ?? 0, limits.maxKeepAlive, version);
   ch.broker.metrics.connectionsAccepted++;
   ch.send(

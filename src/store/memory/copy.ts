@@ -41,7 +41,7 @@ export function copySession(session: PersistedSession): PersistedSession {
     subscriptions: session.subscriptions.map((s) => ({ ...s })),
   };
   if (session.will !== undefined) {
-    copy.will = { dueAt: session.will.dueAt, message: copyMessage(session.will.message) };
+    copy.will = { ...session.will, message: copyMessage(session.will.message) };
   }
   if (session.identity !== undefined) copy.identity = structuredClone(session.identity);
   return copy;

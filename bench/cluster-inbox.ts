@@ -7,58 +7,22 @@
  *   npx tsc -p tsconfig.json
  *   node dist/bench/cluster-inbox.js [--envelopes 100000] [--per-turn 1000] [--payload 1024]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { RedisNodeInbox } from '../src/cluster/redis/redis-node-inbox.js';
 import type { ClusterEnvelope, InboxEntry } from '../src/cluster/types.js';
+import { startRedisServer } from './brokers/redis-server.js';
 
 const { values: args } = parseArgs({
   options: {
     envelopes: { type: 'string', default: '100000' },
     'per-turn': { type: 'string', default: '1000' },
     payload: { type: 'string', default: '1024' },
-    'redis-server': { type: 'string', default: process.env.DEVGATE_REDIS_SERVER ?? '/usr/bin/redis-server' },
   },
 });
 const total = Number(args.envelopes);
 const perTurn = Number(args['per-turn']);
 const logger = pino({ level: 'warn' });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args['redis-server'] as string, [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]);
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) resolve(child);
-    });
-    child.once('error', reject);
-  });
-}
 
 function envelope(n: number): ClusterEnvelope {
   const payload = Buffer.alloc(Number(args.payload), 0x61);
@@ -104,10 +68,8 @@ function rate(ms: number): string {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'devgate-bench-redis-'));
-  const port = await freePort();
-  const redis = await startRedis(port, dir);
-  const url = `redis://127.0.0.1:${port}`;
+  const redis = await startRedisServer();
+  const url = redis.url;
   try {
     const a = new RedisNodeInbox({ url, nodeId: 'a', logger });
     const b = new RedisNodeInbox({ url, nodeId: 'b', logger });
@@ -127,8 +89,7 @@ async function main(): Promise<void> {
     console.log(`both:    ${rate(performance.now() - started)} appended and read concurrently`);
     await Promise.all([a.close(), b.close(), c.close()]);
   } finally {
-    redis.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await redis.stop();
   }
 }
 

@@ -46,6 +46,19 @@ export function isReplyError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
+/** Resolves when every connection answers PING; rejects saying so after `timeoutMs` (readiness). */
+export async function pingAll(connections: readonly Redis[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([Promise.all(connections.map((connection) => connection.ping())), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Back-off before retrying a failed command: 50 ms doubling to 2 s. */
 export function retryDelayMs(failures: number): number {
   return Math.min(50 * 2 ** Math.max(0, failures - 1), 2000);

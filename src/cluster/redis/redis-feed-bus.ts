@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { NodeId } from '../types.js';
+import { pingAll } from './redis-connection.js';
 
 export interface RedisFeedBusOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`). */
@@ -67,16 +68,8 @@ export class RedisFeedBus {
   }
 
   /** Resolves when Redis answers on both connections within the timeout. */
-  async ping(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('Redis did not answer')), PING_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([Promise.all([this.#command.ping(), this.#subscriber.ping()]), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  ping(): Promise<void> {
+    return pingAll([this.#command, this.#subscriber], PING_TIMEOUT_MS);
   }
 
   async close(): Promise<void> {

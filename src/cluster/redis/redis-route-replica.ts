@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RemoteRoutes } from '../remote-routes.js';
 import type { NodeId, Route, RouteChange } from '../types.js';
+import { pingAll } from './redis-connection.js';
 import { RouteFollower } from './redis-route-follower.js';
 import {
   decodeMessage,
@@ -125,15 +126,7 @@ export class RedisRouteReplica {
     for (const connection of [this.#command, this.#subscriber]) {
       if (connection.status !== 'ready') throw new Error(`Redis connection is ${connection.status}`);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([Promise.all([this.#command.ping(), this.#subscriber.ping()]), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await pingAll([this.#command, this.#subscriber], timeoutMs);
   }
 
   /** Writes what is pending if Redis is there, then disconnects. Stored routes stay (see dropNode). */

@@ -285,6 +285,11 @@ test(
   async (t) => {
     const { pool, closeFirst } = await clusterDatabase(t);
     const a = ownership(pool, 'a', closeFirst);
+    // Another session holds the table, so the first claim's statement is still running (waiting
+    // for the lock) however fast the database is, while the later claims are issued.
+    const holder = await pool.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE cluster_sessions IN EXCLUSIVE MODE');
     const first = a.claim('first');
     await new Promise((resolve) => setImmediate(resolve)); // the first statement is now running
     const later: Promise<Claimed>[] = [];
@@ -292,6 +297,8 @@ test(
       for (let i = 0; i < 100; i++) later.push(a.claim(`later-${turn}-${i}`));
       await new Promise((resolve) => setImmediate(resolve));
     }
+    await holder.query('COMMIT');
+    holder.release();
     const answers = [await first, ...(await Promise.all(later))];
     assert.ok(answers.every((c) => c.epoch === 1));
     assert.ok(a.stats.statements <= 3, `statements: ${a.stats.statements}`);

@@ -404,11 +404,7 @@ export class Broker {
       previous.takeOver();
     }
     for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
-    if (this.sessions.get(sessionKey) === session) {
-      this.sessions.delete(sessionKey);
-      this.sessionQuota.move(session.quotaKey, undefined);
-      session.quotaKey = undefined;
-    }
+    this.forget(session);
     if (flush) await this.flushStores();
   }
 
@@ -463,13 +459,17 @@ export class Broker {
     if (will !== undefined) this.publish(will.message);
     for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
     session.subscriptions.clear();
-    if (this.sessions.get(session.clientId) === session) {
-      this.sessions.delete(session.clientId);
-      this.sessionQuota.move(session.quotaKey, undefined);
-      session.quotaKey = undefined;
-      if (release) this.cluster?.release(session.clientId, session.ownerEpoch);
-    }
+    if (this.forget(session) && release) this.cluster?.release(session.clientId, session.ownerEpoch);
     session.setExpiryInterval(0);
+  }
+
+  /** Drops `session` from the map and its credential's count; false when it was no longer there. */
+  private forget(session: Session): boolean {
+    if (this.sessions.get(session.clientId) !== session) return false;
+    this.sessions.delete(session.clientId);
+    this.sessionQuota.move(session.quotaKey, undefined);
+    session.quotaKey = undefined;
+    return true;
   }
 
   /** Stores the retained part of a publication; false when the retained quota is full. */
@@ -489,11 +489,7 @@ export class Broker {
    * cluster, one copy to each other node with a matching route. Returns sessions + nodes reached.
    */
   route(message: BrokerMessage): number {
-    const now = this.clock.now();
-    if (message.expiresAt !== undefined && message.expiresAt <= now) {
-      this.metrics.droppedExpired++;
-      return 0;
-    }
+    if (this.expired(message)) return 0;
     if (this.cluster === undefined) {
       return this.deliverAll(message, this.router.route(message.topic, message.publisherId, this.isOnline));
     }
@@ -516,10 +512,7 @@ export class Broker {
     direct: boolean,
     groups: readonly ClusterRoute[] | undefined,
   ): number {
-    if (message.expiresAt !== undefined && message.expiresAt <= this.clock.now()) {
-      this.metrics.droppedExpired++;
-      return 0;
-    }
+    if (this.expired(message)) return 0;
     const deliveries = this.router.routeForwarded(
       message.topic,
       message.publisherId,
@@ -528,6 +521,13 @@ export class Broker {
       groups,
     );
     return this.deliverAll(message, deliveries);
+  }
+
+  /** True (and counted) when the message's expiry interval has run out: it is delivered nowhere. */
+  private expired(message: BrokerMessage): boolean {
+    if (message.expiresAt === undefined || message.expiresAt > this.clock.now()) return false;
+    this.metrics.droppedExpired++;
+    return true;
   }
 
   private readonly hasLocalGroup = (share: string, filter: string): boolean =>

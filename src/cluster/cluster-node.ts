@@ -3,7 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import type { ClusterPort, ClusterRoute, ForwardOutcome, SessionClaim } from '../broker/cluster-port.js';
 import type { BrokerMessage } from '../broker/message.js';
 import { ShareGroupPicker } from './share-group-picker.js';
-import type { ClusterEnvelope, InboxEntry, NodeId, Route, RouteChange } from './types.js';
+import type { ClusterEnvelope, InboxEntry, NodeId, Route } from './types.js';
 
 /** This node's inbox on the bus between nodes (Redis Streams). */
 export interface InboxPart {
@@ -178,19 +178,20 @@ export class ClusterNode implements ClusterPort {
   }
 
   deliverElsewhere(sessionKey: string, message: BrokerMessage): void {
-    this.#options.ownership.ownersOf([sessionKey]).then(
-      (owners) => {
-        const owner = owners.get(sessionKey);
-        if (owner === undefined || owner.node === this.nodeId) return;
-        this.#options.inbox.send(owner.node, {
-          type: 'deliver',
-          sessionKey,
-          message: withoutLocalParts(message),
-        });
+    this.#ownerElsewhere(sessionKey).then(
+      (node) => {
+        if (node === undefined) return;
+        this.#options.inbox.send(node, { type: 'deliver', sessionKey, message: withoutLocalParts(message) });
       },
       (err: unknown) =>
         this.#options.logger.warn({ err }, 'cluster: the owner of a session could not be looked up'),
     );
+  }
+
+  /** The other node that owns `sessionKey` now (ownership table); undefined when none or this one. */
+  async #ownerElsewhere(sessionKey: string): Promise<NodeId | undefined> {
+    const owner = (await this.#options.ownership.ownersOf([sessionKey])).get(sessionKey);
+    return owner === undefined || owner.node === this.nodeId ? undefined : owner.node;
   }
 
   /**
@@ -251,21 +252,19 @@ export class ClusterNode implements ClusterPort {
   }
 
   async heldElsewhere(sessionKey: string): Promise<boolean> {
-    const owner = (await this.#options.ownership.ownersOf([sessionKey])).get(sessionKey);
-    return owner !== undefined && owner.node !== this.nodeId;
+    return (await this.#ownerElsewhere(sessionKey)) !== undefined;
   }
 
   async pingElsewhere(sessionKey: string, message: BrokerMessage): Promise<number | undefined> {
     if (this.#pingWaiters.size >= MAX_PINGS) return undefined;
-    let owner: { node: NodeId } | undefined;
+    let node: NodeId | undefined;
     try {
-      owner = (await this.#options.ownership.ownersOf([sessionKey])).get(sessionKey);
+      node = await this.#ownerElsewhere(sessionKey);
     } catch (err) {
       this.#options.logger.warn({ err }, 'cluster: the owner of a session could not be looked up');
       return undefined;
     }
-    if (owner === undefined || owner.node === this.nodeId) return undefined;
-    const node = owner.node;
+    if (node === undefined) return undefined;
     const id = ++this.#lastPingId;
     const waiters = this.#pingWaiters;
     return new Promise((resolve) => {
@@ -404,5 +403,3 @@ function withoutLocalParts(message: BrokerMessage): BrokerMessage {
   const { onAcknowledged: _local, ...rest } = message;
   return rest;
 }
-
-export type { RouteChange };

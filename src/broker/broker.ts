@@ -331,14 +331,23 @@ export class Broker {
   }
 
   /**
-   * Sessions of a dead node this node now owns (decision 0029): restored from the shared store as
-   * after a restart, disconnected, their expiry and pending wills armed.
+   * Sessions of a dead node this node now owns (decision 0029), taken by `take`: restored from the
+   * shared store as after a restart, disconnected, their expiry and pending wills armed. Resolves
+   * with how many were taken.
    */
   async adoptSessions(
-    adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
+    take: () => Promise<readonly { readonly sessionKey: string; readonly epoch: number }[]>,
     afterRestore?: () => Promise<void>,
-  ): Promise<void> {
-    const adoption = this.restoreAdopted(adopted).then(afterRestore);
+  ): Promise<number> {
+    // Counted as in progress before the sessions are taken: a CONNECT here that claims one of
+    // them meanwhile finds it this node's already and must attach to the restored session.
+    let count = 0;
+    const adoption = take()
+      .then((adopted) => {
+        count = adopted.length;
+        return this.restoreAdopted(adopted);
+      })
+      .then(afterRestore);
     // A takeover of an adopted session waits until what the dead node left has reached it.
     const pending = adoption.catch(() => undefined);
     this.adoptions.add(pending);
@@ -347,6 +356,7 @@ export class Broker {
     } finally {
       this.adoptions.delete(pending);
     }
+    return count;
   }
 
   private async restoreAdopted(

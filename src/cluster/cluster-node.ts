@@ -27,7 +27,14 @@ export interface LocalRoutesPart {
 
 /** Who owns which session (PostgreSQL, compare-and-set on an epoch). */
 export interface OwnershipPart {
-  claim(sessionKey: string): Promise<{ epoch: number; previousNode: NodeId | undefined }>;
+  /**
+   * Takes the session at a new epoch; with `takeFromDead` false, a session held by a node whose
+   * heartbeat expired is left for that node's adopter and its owner named instead.
+   */
+  claim(
+    sessionKey: string,
+    takeFromDead: boolean,
+  ): Promise<{ epoch: number; previousNode: NodeId | undefined } | { deadOwner: NodeId }>;
   release(sessionKey: string, epoch: number): void;
   ownersOf(keys: readonly string[]): Promise<Map<string, { node: NodeId; epoch: number }>>;
   ownedBy(node: NodeId): Promise<string[]>;
@@ -195,38 +202,45 @@ export class ClusterNode implements ClusterPort {
   }
 
   /**
-   * Makes this node the session's owner. When the previous owner does not answer (it died), the
-   * claim is undone and refused (the client comes back later): the session must go through the
+   * Makes this node the session's owner. A session of a node already dead by the database clock is
+   * not taken, and one whose owner does not answer the kick (it just died) is handed back: the
+   * CONNECT is refused (the client comes back later), since the session must go through the
    * survivor adopting that node, which replays what the dead node's inbox still held for it.
    * Bounded by adoptionWaitMs, after which the session is taken as it is in the store; not for a
    * clean start (`resume` false), which discards the old session anyway.
    */
   async claim(sessionKey: string, resume = true): Promise<SessionClaim> {
     const { ownership } = this.#options;
-    const { epoch, previousNode } = await ownership.claim(sessionKey);
+    // A clean start discards the old session [MQTT-3.1.2-4]: nothing of it is waited for.
+    const takeAnyway = !resume || this.#waitedLongEnough(sessionKey);
+    const claimed = await ownership.claim(sessionKey, takeAnyway);
+    if ('deadOwner' in claimed) this.#refuse(sessionKey, claimed.deadOwner);
+    const { epoch, previousNode } = claimed;
     if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
     this.counts.takeoversIn++;
     const released =
       (await this.#options.isLive(previousNode)) && (await this.#takeFrom(previousNode, sessionKey, epoch));
-    // A clean start discards the old session [MQTT-3.1.2-4]: nothing of it is waited for.
-    if (released || !resume || this.#waitedLongEnough(sessionKey)) {
+    if (released || takeAnyway) {
       this.#waitingSince.delete(sessionKey);
       return { moved: true, epoch };
     }
     await ownership.handBack(sessionKey, epoch, previousNode);
-    throw new SessionBeingAdoptedError(sessionKey, previousNode);
+    this.#refuse(sessionKey, previousNode);
   }
 
-  /** Whether `sessionKey` has been refused for adoptionWaitMs already (remembers the first refusal). */
+  /** Whether `sessionKey` has been refused for adoptionWaitMs already. */
   #waitedLongEnough(sessionKey: string): boolean {
-    const now = Date.now();
     const since = this.#waitingSince.get(sessionKey);
-    if (since === undefined) {
+    return since !== undefined && Date.now() - since >= (this.#options.adoptionWaitMs ?? 30_000);
+  }
+
+  /** Refuses a CONNECT for the session of a dead or silent `owner`, remembering the first refusal. */
+  #refuse(sessionKey: string, owner: NodeId): never {
+    if (!this.#waitingSince.has(sessionKey)) {
       if (this.#waitingSince.size >= MAX_WAITING) this.#waitingSince.clear();
-      this.#waitingSince.set(sessionKey, now);
-      return false;
+      this.#waitingSince.set(sessionKey, Date.now());
     }
-    return now - since >= (this.#options.adoptionWaitMs ?? 30_000);
+    throw new SessionBeingAdoptedError(sessionKey, owner);
   }
 
   /** Asks `node` to let go of the session; resolves with whether it answered in time. */

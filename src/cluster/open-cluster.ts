@@ -62,13 +62,13 @@ function clusterParts(
   pool: Awaited<ReturnType<typeof openClusterPool>>,
 ) {
   const { nodeId, redisUrl, logger } = settings;
-  const ownership = new PostgresSessionOwnership({ pool, nodeId, logger });
+  const timings = adoptionTimings(settings);
+  const ownership = new PostgresSessionOwnership({ pool, nodeId, logger, deadAfterMs: timings.deadAfterMs });
   const inbox = new RedisNodeInbox({ url: redisUrl, nodeId, logger });
   const replica = new RedisRouteReplica({ url: redisUrl, nodeId, logger });
   const remote = new RemoteRoutes();
   const local = new LocalRoutes((change) => replica.announce(change));
   const live = new LiveNodes(membership, nodeId, logger);
-  const timings = adoptionTimings(settings);
   const node = new ClusterNode({
     nodeId,
     inbox,
@@ -89,14 +89,19 @@ function clusterParts(
 }
 
 /**
- * A takeover waits for the previous owner at most half the dead time, so a claim on a node that
- * just died is undone (ClusterNode.claim) before that node is found dead and adopted; a session
- * whose owner died is refused for at most three dead times while it is adopted.
+ * A takeover waits for the previous owner at most half the dead time, and the adopter waits twice
+ * that after finding a node dead, so a claim on a node that just died is handed back
+ * (ClusterNode.claim) before the adoption, even with a slow database; later claims leave a dead
+ * node's sessions alone. A session whose owner died is refused for at most three dead times while
+ * it is adopted.
  */
 function adoptionTimings(settings: ClusterSettings) {
   const deadAfterMs = settings.deadAfterMs ?? 10_000;
+  const releaseTimeoutMs = Math.min(1000, Math.floor(deadAfterMs / 2));
   return {
-    releaseTimeoutMs: Math.min(1000, Math.floor(deadAfterMs / 2)),
+    deadAfterMs,
+    releaseTimeoutMs,
+    handBackWaitMs: 2 * releaseTimeoutMs,
     adoptionWaitMs: 3 * deadAfterMs,
     /** After the dead node's routes are dropped, late forwards to its inbox are read once more. */
     secondDrainMs: Math.min(2000, deadAfterMs),
@@ -149,23 +154,24 @@ class ClusterNodeRuntime implements ClusterRuntime {
     try {
       await live.refresh();
       if (live.adopterFor(dead) !== nodeId) return;
-      await delay(timings.releaseTimeoutMs);
-      const adopted = await ownership.adopt(dead, incarnation);
+      await delay(timings.handBackWaitMs);
+      const take = () => ownership.adopt(dead, incarnation);
       const replay = (batch: Parameters<typeof node.receive>[0]) => node.receive(batch);
       let replayed = 0;
-      await broker.adoptSessions(adopted, async () => {
+      const sessions = await broker.adoptSessions(take, async () => {
         await node.routesSettled();
         await replica.dropNode(dead);
         replayed = await inbox.drain(dead, replay);
       });
-      this.#adopted += adopted.length;
-      logger.warn(
-        { node: dead, sessions: adopted.length, replayed },
-        'cluster: adopted the sessions of a dead node',
-      );
+      this.#adopted += sessions;
+      logger.warn({ node: dead, sessions, replayed }, 'cluster: adopted the sessions of a dead node');
       await delay(timings.secondDrainMs);
-      if (!this.#closed) replayed += await inbox.drain(dead, replay);
-      logger.info({ node: dead, replayed }, 'cluster: read the inbox of a dead node to its end');
+      if (this.#closed) return;
+      // A claim handed back later than expected (a very slow database) is not left with the dead node.
+      const late = await broker.adoptSessions(take);
+      this.#adopted += late;
+      replayed += await inbox.drain(dead, replay);
+      logger.info({ node: dead, replayed, late }, 'cluster: read the inbox of a dead node to its end');
     } catch (err) {
       logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
     }

@@ -214,6 +214,45 @@ test(
 );
 
 test(
+  'session ownership - a resumed claim leaves a session of a node whose heartbeat expired for its adopter (naming the dead owner), in a batch with claims that go through; a clean start takes it',
+  options,
+  async (t) => {
+    const { url, pool, closeFirst } = await clusterDatabase(t);
+    await queryAt(
+      url,
+      "INSERT INTO cluster_nodes VALUES ('dead', 1, now(), now() - interval '1 minute', NULL)",
+    );
+    await queryAt(url, "INSERT INTO cluster_nodes VALUES ('live', 1, now(), now(), NULL)");
+    const dead = ownership(pool, 'dead', closeFirst);
+    const live = ownership(pool, 'live', closeFirst);
+    await Promise.all([dead.claim('orphan'), dead.claim('other-orphan'), live.claim('kept')]);
+    const a = ownership(pool, 'a', closeFirst);
+    const [orphan, kept, fresh] = await Promise.all([
+      a.claim('orphan', false),
+      a.claim('kept', false),
+      a.claim('fresh', false),
+    ]);
+    assert.equal(a.stats.statements, 1, 'one statement for the batch');
+    assert.deepEqual(orphan, { deadOwner: 'dead' });
+    assert.deepEqual(kept, { epoch: 2, previousNode: 'live' }, 'a live owner is asked to let go as before');
+    assert.deepEqual(fresh, { epoch: 1, previousNode: undefined });
+    assert.deepEqual(await a.ownersOf(['orphan']), new Map([['orphan', { node: 'dead', epoch: 1 }]]));
+    // The adopter takes it; a clean start (or a wait for the adopter run out) takes one anyway.
+    const adopted = await ownership(pool, 'survivor', closeFirst).adopt('dead', 1);
+    assert.deepEqual(
+      adopted.sort((x, y) => x.sessionKey.localeCompare(y.sessionKey)),
+      [
+        { sessionKey: 'orphan', epoch: 2 },
+        { sessionKey: 'other-orphan', epoch: 2 },
+      ],
+    );
+    assert.deepEqual(await a.claim('orphan', false), { epoch: 3, previousNode: 'survivor' });
+    await dead.claim('late');
+    assert.deepEqual(await a.claim('late', true), { epoch: 2, previousNode: 'dead' });
+  },
+);
+
+test(
   'session ownership - adopt with the dead incarnation leaves sessions the node claimed after it came back',
   options,
   async (t) => {

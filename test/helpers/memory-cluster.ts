@@ -52,7 +52,8 @@ export class MemoryClusterNet {
       },
       remoteRoutes: { match: (topic) => this.#match(nodeId, topic) },
       ownership: {
-        claim: async (key) => {
+        // Every node of the memory bus is live: nothing is left for an adopter.
+        claim: async (key, _takeFromDead) => {
           await Promise.resolve();
           const previous = this.#owners.get(key);
           const epoch = (previous?.epoch ?? 0) + 1;

@@ -3,7 +3,8 @@
  * clock, so skew between nodes does not matter. `$ms` parameters are milliseconds.
  */
 
-const AGO = (param: string) => `now() - ${param}::float8 * interval '1 millisecond'`;
+/** The database time `param` milliseconds ago. */
+export const AGO = (param: string) => `now() - ${param}::float8 * interval '1 millisecond'`;
 
 /** A node joins: a new row at incarnation 1, or the next incarnation of its old row. */
 export const JOIN = `

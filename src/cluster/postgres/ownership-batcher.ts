@@ -12,6 +12,13 @@ export interface Claimed {
   readonly previousNode: NodeId | undefined;
 }
 
+/** A claim left alone: the key belongs to a node whose heartbeat expired, for its adopter. */
+export interface HeldByDeadNode {
+  readonly deadOwner: NodeId;
+}
+
+export type ClaimOutcome = Claimed | HeldByDeadNode;
+
 export interface OwnershipStats {
   /** Statements run (claim and release batches, reads, retries included). */
   statements: number;
@@ -31,13 +38,25 @@ export interface OwnershipBatcherOptions {
   readonly maxBatchSize: number;
   /** Claims (and, apart, releases) waiting for a statement at most. */
   readonly maxPending: number;
+  /** A node whose heartbeat is older than this (database clock) is dead. */
+  readonly deadAfterMs: number;
   readonly stats: OwnershipStats;
 }
 
 interface PendingClaim {
   readonly key: string;
-  readonly resolve: (claimed: Claimed) => void;
+  /** Whether the key is taken even from a dead node (a clean start, or adoption waited out). */
+  readonly takeFromDead: boolean;
+  readonly resolve: (claimed: ClaimOutcome) => void;
   readonly reject: (err: ClusterError) => void;
+}
+
+interface ClaimRow {
+  readonly session_key: string;
+  readonly epoch: string | number | null;
+  readonly previous_node: string | null;
+  /** Set instead of the epoch when the key was left with its dead owner. */
+  readonly dead_owner: string | null;
 }
 
 /** A release, or a flush() barrier waiting for the releases queued before it. */
@@ -66,12 +85,12 @@ export class OwnershipBatcher {
     this.#options = options;
   }
 
-  claim(key: string): Promise<Claimed> {
+  claim(key: string, takeFromDead: boolean): Promise<ClaimOutcome> {
     if (this.#claims.length >= this.#options.maxPending) {
       return Promise.reject(new ClusterOverloadedError('claiming a session', this.#options.maxPending));
     }
-    return new Promise<Claimed>((resolve, reject) => {
-      this.#claims.push({ key, resolve, reject });
+    return new Promise<ClaimOutcome>((resolve, reject) => {
+      this.#claims.push({ key, takeFromDead, resolve, reject });
       this.#schedule();
     });
   }
@@ -135,10 +154,13 @@ export class OwnershipBatcher {
     }
     const keys = [...byKey.keys()];
     const counts = keys.map((key) => byKey.get(key)?.length ?? 0);
-    let rows: { session_key: string; epoch: string | number; previous_node: string | null }[];
+    // One clean start among a key's claims takes it for all of them.
+    const takeFromDead = keys.map((key) => byKey.get(key)?.some((claim) => claim.takeFromDead) ?? false);
+    const { nodeId, deadAfterMs } = this.#options;
+    let rows: ClaimRow[];
     try {
       ({ rows } = await this.#run(() =>
-        this.#options.pool.query(CLAIM, [this.#options.nodeId, keys, counts]),
+        this.#options.pool.query<ClaimRow>(CLAIM, [nodeId, keys, counts, takeFromDead, deadAfterMs]),
       ));
     } catch (err) {
       this.#options.stats.failedBatches++;
@@ -159,12 +181,13 @@ export class OwnershipBatcher {
    * n claims of one key in a batch moved its epoch by n: the i-th (0-based) got epoch - n + 1 + i,
    * and only the first had another owner before it; the last one wins.
    */
-  #answer(
-    key: string,
-    claims: PendingClaim[],
-    row: { epoch: string | number; previous_node: string | null } | undefined,
-  ): void {
-    if (row === undefined) {
+  #answer(key: string, claims: PendingClaim[], row: ClaimRow | undefined): void {
+    if (row !== undefined && row.dead_owner !== null) {
+      const deadOwner = row.dead_owner;
+      for (const claim of claims) claim.resolve({ deadOwner });
+      return;
+    }
+    if (row === undefined || row.epoch === null) {
       const error = new ClusterQueryError(`claiming ${key}`, {
         cause: new Error('no row came back for the key'),
       });

@@ -4,18 +4,38 @@
  * deadlocking; a deadlock that still happens (releases) is retried.
  */
 
+import { AGO } from './membership-sql.js';
+
 /**
  * Claims every key of a batch for node $1: keys $2 with the number of claims $3 each. A new key
  * starts at epoch n; a held one moves to epoch + n and records who held it, which RETURNING reads
  * back from the locked, latest row version (a CTE reading the old row could see a stale one).
+ *
+ * A key whose $4 flag is false (a resumed session) is left alone while its owner is a node whose
+ * heartbeat expired by the database clock ($5 ms): that node's sessions are for its adopter, which
+ * replays what its inbox still holds for them. Those keys come back with the dead owner instead of
+ * an epoch. Taking such a row and handing it back later could land after the adoption and strand
+ * the session with the dead node.
  */
 export const CLAIM = `
-  INSERT INTO cluster_sessions AS s (session_key, node_id, epoch, claimed_at, previous_node)
-  SELECT key, $1, n, now(), NULL FROM unnest($2::text[], $3::int[]) AS i(key, n)
-  ORDER BY key COLLATE "C"
-  ON CONFLICT (session_key) DO UPDATE SET previous_node = s.node_id, node_id = EXCLUDED.node_id,
-    epoch = s.epoch + EXCLUDED.epoch, claimed_at = EXCLUDED.claimed_at
-  RETURNING session_key, epoch, previous_node`;
+  WITH input AS (
+    SELECT key, n, take_from_dead FROM unnest($2::text[], $3::int[], $4::bool[]) AS i(key, n, take_from_dead)
+  ), held_by_dead AS (
+    SELECT c.session_key, c.node_id FROM input
+    JOIN cluster_sessions c ON c.session_key = input.key
+    JOIN cluster_nodes m ON m.node_id = c.node_id
+    WHERE NOT input.take_from_dead AND c.node_id <> $1 AND m.heartbeat_at < ${AGO('$5')}
+  ), claimed AS (
+    INSERT INTO cluster_sessions AS s (session_key, node_id, epoch, claimed_at, previous_node)
+    SELECT key, $1, n, now(), NULL FROM input
+    WHERE key NOT IN (SELECT session_key FROM held_by_dead)
+    ORDER BY key COLLATE "C"
+    ON CONFLICT (session_key) DO UPDATE SET previous_node = s.node_id, node_id = EXCLUDED.node_id,
+      epoch = s.epoch + EXCLUDED.epoch, claimed_at = EXCLUDED.claimed_at
+    RETURNING session_key, epoch, previous_node
+  )
+  SELECT session_key, epoch, previous_node, NULL AS dead_owner FROM claimed
+  UNION ALL SELECT session_key, NULL, NULL, node_id FROM held_by_dead`;
 
 /** Deletes the rows ($2 keys, $3 epochs) still held by node $1 at those epochs. */
 export const RELEASE = `

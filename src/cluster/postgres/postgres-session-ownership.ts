@@ -2,11 +2,16 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { NodeId } from '../types.js';
 import { ClusterClosedError, toClusterError } from './errors.js';
-import { type Claimed, OwnershipBatcher, type OwnershipStats } from './ownership-batcher.js';
+import {
+  type Claimed,
+  type ClaimOutcome,
+  OwnershipBatcher,
+  type OwnershipStats,
+} from './ownership-batcher.js';
 import { ADOPT, HAND_BACK, OWNED_BY, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
 import { withConflictRetry } from './retry.js';
 
-export type { Claimed, OwnershipStats } from './ownership-batcher.js';
+export type { Claimed, ClaimOutcome, HeldByDeadNode, OwnershipStats } from './ownership-batcher.js';
 
 export interface PostgresSessionOwnershipOptions {
   /** A pool on the database with the cluster tables migrated (see openClusterPool). */
@@ -17,6 +22,8 @@ export interface PostgresSessionOwnershipOptions {
   readonly maxBatchSize?: number;
   /** Claims (and, apart, releases) waiting for a statement at most. Default 100 000. */
   readonly maxPending?: number;
+  /** A node whose heartbeat is older than this (database clock) is dead. Default 10 000 ms. */
+  readonly deadAfterMs?: number;
 }
 
 /**
@@ -50,17 +57,22 @@ export class PostgresSessionOwnership {
       logger: options.logger,
       maxBatchSize: Math.max(1, options.maxBatchSize ?? 10_000),
       maxPending: options.maxPending ?? 100_000,
+      deadAfterMs: options.deadAfterMs ?? 10_000,
       stats: this.#counts,
     });
   }
 
   /**
-   * Makes this node the owner of `sessionKey` at the next epoch (1 for a new key). Rejects with a
-   * ClusterError when the batch's statement failed; the caller then refuses the connection.
+   * Makes this node the owner of `sessionKey` at the next epoch (1 for a new key), unless the key
+   * belongs to a dead node and `takeFromDead` is false: it is then left for that node's adopter
+   * and the answer names the dead owner. Rejects with a ClusterError when the batch's statement
+   * failed; the caller then refuses the connection.
    */
-  claim(sessionKey: string): Promise<Claimed> {
+  claim(sessionKey: string, takeFromDead?: true): Promise<Claimed>;
+  claim(sessionKey: string, takeFromDead: boolean): Promise<ClaimOutcome>;
+  claim(sessionKey: string, takeFromDead = true): Promise<ClaimOutcome> {
     if (this.#closed) return Promise.reject(new ClusterClosedError('session ownership'));
-    return this.#batcher.claim(sessionKey);
+    return this.#batcher.claim(sessionKey, takeFromDead);
   }
 
   /** Deletes the row if this node still owns it at `epoch` (the session ended); queued. */

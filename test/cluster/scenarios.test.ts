@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, type TestContext, test } from 'node:test';
 import { connect, type MqttClient } from 'mqtt';
+import { ReasonCode } from '../../src/mqtt/codec/reason-codes.js';
 import { type Cluster, type ClusterOptions, clusterTestOptions, startCluster } from '../helpers/cluster.js';
+import type { ApiDevice, ClusterApi } from '../helpers/cluster-api.js';
 import {
   baseOptions,
   type Connected,
   connectClient,
   destroyClient,
+  type Received,
   serverClose,
+  subscribeCodes,
 } from '../helpers/mqtt-client.js';
 import { payloads } from '../helpers/sync.js';
 import { quietPeriod, WAIT_MS, within } from '../helpers/wait.js';
+import { publishCode, subscribeCode } from '../integration/gateway-api/gateway-mqtt.js';
 
 /**
  * The cluster's behaviour across nodes (decision 0029: routing through Redis, session takeover
@@ -31,6 +37,11 @@ const RACES = { timeout: 300_000 };
 const ROUNDS = 1000;
 /** Devices one gateway speaks for (the issue's figure). */
 const GATEWAY_DEVICES = 1000;
+
+/** Devices the scope scenario's gateway speaks for (a handful: the scenario above has the size). */
+const SCOPED_DEVICES = 4;
+/** How long a change made through one node may take to reach another (LISTEN/NOTIFY, decision 0028). */
+const PROPAGATION_MS = 5000;
 
 /** Messages per scenario; QoS 1 must lose none. */
 const COUNT = 300;
@@ -220,6 +231,122 @@ async function gatewayDownlinks(t: TestContext, placement: Placement): Promise<v
   assert.deepEqual(received.map((m) => `${m.topic}=${m.payload.toString()}`).sort(), expected.sort());
 }
 
+/** `topic=payload` of each message, to compare with what was written. */
+function written(messages: readonly Received[]): string[] {
+  return messages.map((m) => `${m.topic}=${m.payload.toString()}`);
+}
+
+/**
+ * Publishes for a target until the v5 PUBACK code is `code`: the gateway's node has followed a
+ * change made on another node (it can only be observed by asking that node).
+ */
+async function untilPublishCode(gateway: MqttClient, token: string, code: ReasonCode): Promise<void> {
+  const deadline = Date.now() + PROPAGATION_MS;
+  let last = await publishCode(gateway, `dev/${token}/ds/Power`, '1');
+  while (last !== code) {
+    if (Date.now() > deadline)
+      throw new Error(`PUBACK still 0x${last.toString(16)}, not 0x${code.toString(16)}`);
+    await quietPeriod(25);
+    last = await publishCode(gateway, `dev/${token}/ds/Power`, '1');
+  }
+}
+
+/** Consumes the gateway's messages up to `wanted` (as `topic=payload`); those before it. */
+async function takeUntil(gateway: Connected, wanted: string): Promise<string[]> {
+  const before: string[] = [];
+  for (;;) {
+    const [got] = written([await gateway.inbox.next(BATCH_MS)]);
+    if (got === wanted) return before;
+    before.push(got!);
+  }
+}
+
+/**
+ * Writes a value for `moved`, then one for `stayed`, through the same node, again while the copy
+ * for `moved` still arrives (for up to `patienceMs`: until the gateway's node has followed the
+ * move), until only the copy for `stayed` does. Both cross from the same node in order, so a copy
+ * for `moved` comes first if at all; none may come late either.
+ */
+async function onlyStayedDelivered(
+  gateway: Connected,
+  writer: ClusterApi,
+  power: number,
+  [moved, stayed]: readonly [ApiDevice, ApiDevice],
+  from: number,
+  patienceMs: number,
+): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (let value = from; ; value += 2) {
+    await writer.writeValue(moved.id, power, value);
+    await writer.writeValue(stayed.id, power, value + 1);
+    const before = await takeUntil(gateway, `dev/${stayed.token}/downlink/ds/Power=${value + 1}`);
+    if (before.length === 0) break;
+    assert.deepEqual(before, [`dev/${moved.token}/downlink/ds/Power=${value}`]);
+    if (Date.now() > deadline)
+      throw new Error(`writes for the moved device still delivered after ${patienceMs} ms`);
+  }
+  await gateway.inbox.expectNone(500);
+}
+
+/**
+ * An OAuth client of a sub-organization speaks for its devices on the first node; one device is
+ * moved to a sibling organization through the third node while values are written through the second.
+ */
+async function gatewayScope(t: TestContext, placement: Placement): Promise<void> {
+  const cluster = await start(t, placement);
+  const api = await cluster.api();
+  const scope = await api.createOrganization('Gateway scope');
+  const elsewhere = await api.createOrganization('Elsewhere');
+  const template = await api.createTemplate('Scoped fleet');
+  const power = template.datastreams.find((d) => d.name === 'Power')!.id;
+  const devices: ApiDevice[] = [];
+  for (let i = 0; i < SCOPED_DEVICES; i += 1)
+    devices.push(await api.createDevice(template.id, `Scoped ${i}`, scope));
+  const [moved, stayed] = devices as [ApiDevice, ApiDevice];
+  const credentials = await api.createOAuthClient('Scoped gateway', scope);
+  const login = { username: credentials.clientId, password: credentials.secret };
+  const gateway = await connectClient(t, port(cluster, placement.at(0)), { protocolVersion: 5, ...login });
+  const filters = devices.map((d) => `dev/${d.token}/downlink/#`);
+  assert.deepEqual(
+    await subscribeCodes(gateway.client, filters, { qos: 1 }),
+    filters.map(() => 1),
+  );
+  const writer = api.at(cluster.nodes[placement.at(1)]!.httpUrl);
+  const mover = api.at(cluster.nodes[placement.at(2)]!.httpUrl);
+
+  for (const [i, d] of devices.entries()) await writer.writeValue(d.id, power, i);
+  const before = devices.map((d, i) => `dev/${d.token}/downlink/ds/Power=${i}`);
+  assert.deepEqual(written(await gateway.inbox.take(devices.length, BATCH_MS)).sort(), before.sort());
+
+  // Writes, not the gateway's publishes, wait for the move: a publish for the device while the
+  // gateway's node still has it in scope would refresh that node's copy itself.
+  assert.equal((await mover.transferDevice(moved.id, elsewhere)).orgId, elsewhere);
+  await onlyStayedDelivered(gateway, writer, power, [moved, stayed], 100, PROPAGATION_MS);
+
+  // The same answers as for a token that does not exist (v5 0x87; 3.1.1 SUBACK 0x80, publish dropped).
+  const unknown = randomBytes(24).toString('base64url');
+  const legacy = await connectClient(t, port(cluster, placement.at(0)), { protocolVersion: 4, ...login });
+  for (const token of [moved.token, unknown]) {
+    const what = token === unknown ? 'unknown token' : 'moved device';
+    assert.equal(await publishCode(gateway.client, `dev/${token}/ds/Power`, '2'), 0x87, what);
+    assert.equal(await subscribeCode(gateway.client, `dev/${token}/downlink/#`), 0x87, what);
+    assert.equal(await publishCode(legacy.client, `dev/${token}/ds/Power`, '2'), 0, what);
+    assert.equal(await subscribeCode(legacy.client, `dev/${token}/downlink/#`), 0x80, what);
+  }
+  await gateway.inbox.expectNone(300); // no diag tells the two apart either
+  assert.deepEqual(legacy.inbox.all, []);
+
+  // The move dropped the gateway's subscription: back in scope, the device needs a new one.
+  await mover.transferDevice(moved.id, scope);
+  await untilPublishCode(gateway.client, moved.token, ReasonCode.Success); // refused ones change nothing
+  await onlyStayedDelivered(gateway, writer, power, [moved, stayed], 500, 0);
+  assert.equal(await subscribeCode(gateway.client, `dev/${moved.token}/downlink/#`), 1);
+  await writer.writeValue(moved.id, power, 300);
+  assert.deepEqual(written(await gateway.inbox.take(1, BATCH_MS)), [
+    `dev/${moved.token}/downlink/ds/Power=300`,
+  ]);
+}
+
 const SCENARIOS = [
   {
     name: '[MQTT-4.6.0-5] QoS 1 messages of one publisher reach two subscribers all and in order',
@@ -245,6 +372,11 @@ const SCENARIOS = [
     name: 'gateway API: a gateway subscribed to dev/{token}/downlink/# for 1,000 devices gets datastream writes made through the HTTP API as dev/{token}/downlink/ds/Power',
     run: gatewayDownlinks,
     options: RACES,
+  },
+  {
+    name: 'spec §4.2, §9 "Gateway scope": a device moved out of the gateway\'s organization stops being delivered to it, refused like an unknown token (v5 0x87, 3.1.1 SUBACK 0x80), its subscription dropped; a device that stayed still is delivered',
+    run: gatewayScope,
+    options: ROUTING,
   },
 ];
 

@@ -100,8 +100,38 @@ export class ClusterApi {
     });
   }
 
-  createDevice(templateId: number, name: string): Promise<ApiDevice> {
-    return this.expect(201, 'POST', '/api/v1/organization/device/create', { templateId, name });
+  /** A device in `orgId` (default: the caller's organization). */
+  createDevice(templateId: number, name: string, orgId?: number): Promise<ApiDevice> {
+    return this.expect(201, 'POST', '/api/v1/organization/device/create', {
+      templateId,
+      name,
+      ...(orgId === undefined ? {} : { orgId }),
+    });
+  }
+
+  /** A sub-organization of `parentOrganizationId` (default: the caller's organization); its id. */
+  async createOrganization(name: string, parentOrganizationId?: number): Promise<number> {
+    const org = await this.expect<{ id: number }>(201, 'POST', '/api/v1/organization/create', {
+      name,
+      ...(parentOrganizationId === undefined ? {} : { parentOrganizationId }),
+    });
+    return org.id;
+  }
+
+  /** An OAuth client created in `orgId` (its gateway logins reach that org's subtree, spec §2.2). */
+  async createOAuthClient(name: string, orgId: number): Promise<{ clientId: string; secret: string }> {
+    const created = await this.expect<{ clientId: string; secret: string }>(
+      201,
+      'POST',
+      '/api/v1/organization/oauth/clients/create',
+      { name, orgId },
+    );
+    return { clientId: created.clientId, secret: created.secret };
+  }
+
+  /** Moves a device to another organization (spec §6.4 device transfer). */
+  async transferDevice(deviceId: number, newOrgId: number): Promise<ApiDevice> {
+    return this.expect(200, 'POST', '/api/v1/organization/device/transfer', { deviceId, newOrgId });
   }
 
   /** Stores a value and sends it to the device as `downlink/ds/NAME` (spec §6.4 datastream write). */

@@ -9,7 +9,7 @@ import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
-import type { ClusterPort, ClusterRoute } from './cluster-port.js';
+import type { ClusterPort, ClusterRoute, RelayedCopy } from './cluster-port.js';
 import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
@@ -17,6 +17,7 @@ import { type Delivery, Router } from './router.js';
 import { Session, type SessionDeps } from './session.js';
 import type { SessionLink } from './session-link.js';
 import { SessionQuota } from './session-quota.js';
+import { SessionRelays } from './session-relays.js';
 import { restoreSessions } from './session-restore.js';
 import type { EngineStores, LoadedSession } from './store-ports.js';
 import type { Subscription } from './subscription.js';
@@ -110,6 +111,8 @@ export class Broker {
   private readonly sessionDeps: SessionDeps;
   /** Wills waiting for their delay or the end of their session. */
   readonly wills: WillScheduler;
+  /** In a cluster: sessions taken over by another node whose messages are relayed there for a while. */
+  private readonly relays: SessionRelays;
 
   constructor(options: BrokerOptions) {
     this.limits = options.limits;
@@ -136,6 +139,10 @@ export class Broker {
     this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
     const cluster = this.cluster;
     if (cluster !== undefined) this.retained.onChange = (message) => cluster.retained(message);
+    this.relays = new SessionRelays(
+      (sessionKey) => this.endRelay(sessionKey),
+      (node, routes) => cluster?.routesReached(node, routes) ?? true,
+    );
     this.wills = new WillScheduler({
       clock: this.clock,
       authorizer: this.authorizer,
@@ -227,6 +234,7 @@ export class Broker {
 
   /** Creates a session object registered in the broker (used by CONNECT and by restore). */
   createSession(clientId: string, protocolVersion: 3 | 4 | 5, expiryInterval: number): Session {
+    this.endRelay(clientId); // the session came back here: its new routes replace the relayed ones
     const session = new Session(clientId, protocolVersion, expiryInterval, this.sessionDeps);
     this.sessions.set(clientId, session);
     return session;
@@ -326,8 +334,40 @@ export class Broker {
     if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return claim.epoch;
     const loaded = await this.stores.sessions.load([sessionKey]);
     // A connection here got there first: its session stands.
-    if (!this.sessions.has(sessionKey) && !this.closing) await restoreSessions(this, loaded, this.filterSeal);
+    if (!this.sessions.has(sessionKey) && !this.closing) {
+      await restoreSessions(this, loaded, this.filterSeal);
+      this.movedIn(cluster, sessionKey, claim.epoch);
+    }
     return claim.epoch;
+  }
+
+  /**
+   * The session moved here from another node at `epoch` and is restored: it takes the copies that
+   * node relayed meanwhile (and only this copy of it does: a clean start replaces it).
+   */
+  private movedIn(cluster: ClusterPort, sessionKey: string, epoch: number): void {
+    const held = cluster.movedIn(sessionKey, epoch);
+    const session = this.sessions.get(sessionKey);
+    if (session === undefined) return;
+    session.movedInEpoch = epoch;
+    for (const copy of held) session.deliver(copy.message, copy.subscriptionIds);
+  }
+
+  /** A copy the previous owner of `sessionKey` relayed for the session resumed here at `epoch`. */
+  deliverRelayed(sessionKey: string, epoch: number, copy: RelayedCopy): void {
+    const session = this.sessions.get(sessionKey);
+    if (session?.movedInEpoch !== epoch || this.expired(copy.message)) return;
+    session.deliver(copy.message, copy.subscriptionIds);
+  }
+
+  /** The new owner of a session relayed from here answered: the relay ends once its routes show. */
+  relayAnswered(sessionKey: string, epoch: number): void {
+    this.relays.answered(sessionKey, epoch);
+  }
+
+  private endRelay(sessionKey: string): void {
+    const relay = this.relays.remove(sessionKey);
+    if (relay !== undefined) for (const sub of relay.subscriptions) this.removeRoute(sessionKey, sub);
   }
 
   /**
@@ -392,7 +432,7 @@ export class Broker {
    * ended: the session lives on, on the other node). With `olderThan`, only a session this node
    * claimed before that epoch goes.
    */
-  async evict(sessionKey: string, olderThan?: number, flush = true): Promise<void> {
+  async evict(sessionKey: string, olderThan?: number, movedTo?: string, flush = true): Promise<void> {
     if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     const session = this.sessions.get(sessionKey);
     if (session === undefined) return;
@@ -413,7 +453,12 @@ export class Broker {
       this.metrics.sessionTakeovers++;
       previous.takeOver();
     }
-    for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
+    const routes = [...session.subscriptions.values()].map(clusterRoute);
+    const relayed =
+      movedTo !== undefined &&
+      olderThan !== undefined &&
+      this.relays.start(session, movedTo, olderThan, routes);
+    if (!relayed) for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
     this.forget(session);
     if (flush) await this.flushStores();
   }
@@ -424,7 +469,7 @@ export class Broker {
    */
   async fence(): Promise<void> {
     await Promise.all([...this.connections].map((c) => c.shutdown()));
-    await Promise.all([...this.sessions.keys()].map((key) => this.evict(key, undefined, false)));
+    await Promise.all([...this.sessions.keys()].map((key) => this.evict(key, undefined, undefined, false)));
   }
 
   /**
@@ -547,15 +592,31 @@ export class Broker {
     let delivered = 0;
     for (const d of deliveries) {
       const session = this.sessions.get(d.clientId);
-      if (session === undefined) continue;
+      if (session === undefined) {
+        if (this.relayed(message, d)) delivered++;
+        continue;
+      }
       if (this.authorizer.canReceive?.(session.identity, message.topic) === false) continue;
-      const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
-      const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
-      const copy = qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
-      session.deliver(copy, d.subscriptionIds);
+      session.deliver(copyFor(message, d), d.subscriptionIds);
       delivered++;
     }
     return delivered;
+  }
+
+  /** Relays `message` to the node that took over `d`'s session, while it is relayed (SessionRelays). */
+  private relayed(message: BrokerMessage, d: Delivery): boolean {
+    const relay = this.relays.get(d.clientId);
+    if (relay === undefined || this.cluster === undefined) return false;
+    if (this.relays.done(relay)) {
+      this.endRelay(d.clientId); // a copy forwarded to that node in this same routing reaches it
+      return false;
+    }
+    if (this.authorizer.canReceive?.(relay.identity, message.topic) === false) return false;
+    this.cluster.relay(relay.node, d.clientId, relay.epoch, {
+      message: copyFor(message, d),
+      subscriptionIds: d.subscriptionIds,
+    });
+    return true;
   }
 
   private readonly isOnline = (clientId: string): boolean => this.sessions.get(clientId)?.link !== undefined;
@@ -662,6 +723,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.relays.clear();
     await Promise.all([...this.connections].map((c) => c.shutdown()));
     for (const session of this.sessions.values()) {
       session.expiryTimer?.cancel();
@@ -690,6 +752,13 @@ export class Broker {
     if (this.stores === undefined) return undefined;
     return Promise.all([this.stores.sessions.flush(), this.stores.retained.flush()]).then(() => undefined);
   }
+}
+
+/** The copy of `message` one delivery gets. */
+function copyFor(message: BrokerMessage, d: Delivery): BrokerMessage {
+  const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
+  const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
+  return qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
 }
 
 function clusterRoute(sub: Subscription): ClusterRoute {

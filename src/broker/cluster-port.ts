@@ -84,6 +84,25 @@ export interface ClusterPort {
   ownedSessions(): Promise<readonly string[]>;
   /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */
   flush(): Promise<void>;
+  /**
+   * Sends `node` a copy for the session `sessionKey` this node released to its claim at `epoch`
+   * (the routes here still matched it; see Broker.evict). Never throws; queued like a forward.
+   */
+  relay(node: string, sessionKey: string, epoch: number, copy: RelayedCopy): void;
+  /** True once every one of `routes` is known here as held by `node`. */
+  routesReached(node: string, routes: readonly ClusterRoute[]): boolean;
+  /**
+   * The session `sessionKey`, claimed here at `epoch` from another node, is restored here: returns
+   * the copies that node relayed meanwhile, in order, and tells it once this node's routes are
+   * settled, so it stops relaying.
+   */
+  movedIn(sessionKey: string, epoch: number): readonly RelayedCopy[];
+}
+
+/** A copy relayed for a session that moved here, as the old owner's routes matched it. */
+export interface RelayedCopy {
+  readonly message: BrokerMessage;
+  readonly subscriptionIds: readonly number[] | undefined;
 }
 
 /** A cluster node as the composition runs it: the broker's port, then the exchange with the others. */

@@ -61,6 +61,11 @@ export class Session {
   connectedWill: { readonly message: BrokerMessage; readonly delay: number } | undefined;
   /** In a cluster: the epoch of this node's claim on the session (released with that epoch). */
   ownerEpoch: number | undefined;
+  /**
+   * In a cluster: the epoch of the claim that moved this session here from another node, which
+   * may relay copies for it meanwhile (Broker.deliverRelayed); absent for a session begun here.
+   */
+  movedInEpoch: number | undefined;
   private nextSeq = 1;
   private nextPacketId = 1;
   /** Another node of the cluster owns the session now; this copy is being dropped. */

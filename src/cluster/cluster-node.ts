@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
-import type { ClusterPort, ClusterRoute, ForwardOutcome, SessionClaim } from '../broker/cluster-port.js';
+import type {
+  ClusterPort,
+  ClusterRoute,
+  ForwardOutcome,
+  RelayedCopy,
+  SessionClaim,
+} from '../broker/cluster-port.js';
 import type { BrokerMessage } from '../broker/message.js';
+import { SessionsMovingIn } from './sessions-moving-in.js';
 import { ShareGroupPicker } from './share-group-picker.js';
 import type { ClusterEnvelope, InboxEntry, NodeId, Route } from './types.js';
 
@@ -17,6 +24,8 @@ export interface RemoteRoutesPart {
     readonly direct: readonly NodeId[];
     readonly groups: readonly { readonly route: Route; readonly nodes: readonly NodeId[] }[];
   };
+  /** True when `route` is among `node`'s routes as replicated here. */
+  holds(node: NodeId, route: Route): boolean;
 }
 
 /** This node's routes, counted; changes reach the other nodes through the replica. */
@@ -113,6 +122,8 @@ export class ClusterNode implements ClusterPort {
   #pingsAnswering = 0;
   /** Sessions refused while their owner is adopted: when first refused (see claim). */
   readonly #waitingSince = new Map<string, number>();
+  /** Sessions released to this node and not yet restored here, with the copies relayed for them. */
+  readonly movingIn = new SessionsMovingIn();
 
   constructor(options: ClusterNodeOptions) {
     this.nodeId = options.nodeId;
@@ -255,6 +266,8 @@ export class ClusterNode implements ClusterPort {
         resolve(answered);
       }
       waiters.set(key, done);
+      // From its kick on, the old owner may relay copies for the session (even before `released`).
+      this.movingIn.expect(sessionKey, epoch, node);
       this.#options.inbox.send(node, { type: 'kick', sessionKey, epoch, from: this.nodeId });
     });
   }
@@ -337,6 +350,15 @@ export class ClusterNode implements ClusterPort {
         case 'released':
           this.#releaseWaiters.get(waiterKey(envelope.sessionKey, envelope.epoch))?.();
           break;
+        case 'relay': {
+          const { sessionKey, epoch, message, subscriptionIds } = envelope;
+          const copy: RelayedCopy = { message, subscriptionIds };
+          if (!this.movingIn.hold(sessionKey, epoch, copy)) broker.deliverRelayed(sessionKey, epoch, copy);
+          break;
+        }
+        case 'moved':
+          broker.relayAnswered(envelope.sessionKey, envelope.epoch);
+          break;
         case 'ping':
           this.#answerPing(broker, envelope);
           break;
@@ -348,6 +370,32 @@ export class ClusterNode implements ClusterPort {
       }
     }
     await broker.flushStores();
+  }
+
+  relay(node: NodeId, sessionKey: string, epoch: number, copy: RelayedCopy): void {
+    const message = withoutLocalParts(copy.message);
+    const { subscriptionIds } = copy;
+    this.#options.inbox.send(
+      node,
+      subscriptionIds === undefined
+        ? { type: 'relay', sessionKey, epoch, message }
+        : { type: 'relay', sessionKey, epoch, message, subscriptionIds },
+    );
+  }
+
+  routesReached(node: NodeId, routes: readonly ClusterRoute[]): boolean {
+    return routes.every((route) => this.#options.remoteRoutes.holds(node, route));
+  }
+
+  movedIn(sessionKey: string, epoch: number): readonly RelayedCopy[] {
+    const arrived = this.movingIn.arrived(sessionKey, epoch);
+    if (arrived === undefined) return [];
+    const answer: ClusterEnvelope = { type: 'moved', sessionKey, epoch, from: this.nodeId };
+    this.#options.routesSettled().then(
+      () => this.#options.inbox.send(arrived.from, answer),
+      (err: unknown) => this.#options.logger.warn({ err }, 'cluster: routes of a moved session not settled'),
+    );
+    return arrived.held;
   }
 
   /** Another node's ping of a session here: handed over, its PUBACK timed here, answered `pong`. */
@@ -389,14 +437,14 @@ export class ClusterNode implements ClusterPort {
   async #letGo(broker: Broker, sessionKey: string, epoch: number, from: NodeId): Promise<void> {
     if (broker.holds(sessionKey)) this.counts.takeoversOut++;
     try {
-      await broker.evict(sessionKey, epoch);
+      await broker.evict(sessionKey, epoch, from);
     } catch (err) {
       this.#options.logger.error({ err }, 'cluster: a session taken over could not be released cleanly');
     }
     this.#options.inbox.send(from, { type: 'released', sessionKey, epoch, from: this.nodeId });
     try {
       await broker.settled(sessionKey);
-      await broker.evict(sessionKey, epoch);
+      await broker.evict(sessionKey, epoch, from);
     } catch (err) {
       this.#options.logger.error({ err }, 'cluster: a session taken over could not be closed');
     }

@@ -42,7 +42,8 @@ type Header =
   | { t: 'publish'; m: MessageHeader; d: boolean; g?: readonly Route[] }
   | { t: 'deliver'; m: MessageHeader; s: string }
   | { t: 'retained'; m: MessageHeader }
-  | { t: 'kick' | 'released'; s: string; ep: number; f: string }
+  | { t: 'kick' | 'released' | 'moved'; s: string; ep: number; f: string }
+  | { t: 'relay'; m: MessageHeader; s: string; ep: number; si?: readonly number[] }
   | { t: 'ping'; m: MessageHeader; s: string; i: number; f: string }
   | { t: 'pong'; i: number; r?: number; f: string };
 
@@ -60,7 +61,14 @@ export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
       );
     case 'kick':
     case 'released':
+    case 'moved':
       return frame({ t: envelope.type, s: envelope.sessionKey, ep: envelope.epoch, f: envelope.from });
+    case 'relay': {
+      const { sessionKey: s, epoch: ep, message, subscriptionIds } = envelope;
+      const header: Header = { t: 'relay', m: messageHeader(message), s, ep };
+      if (subscriptionIds !== undefined) header.si = subscriptionIds;
+      return frame(header, message);
+    }
     case 'retained':
       return frame({ t: 'retained', m: messageHeader(envelope.message) }, envelope.message);
     case 'ping': {
@@ -150,8 +158,18 @@ export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
     }
     case 'retained':
       return { type: 'retained', message: decodeMessage(header.m, buf, headerEnd) };
+    case 'relay': {
+      const sessionKey = field(header, 's', isString, 'string');
+      const epoch = field(header, 'ep', isNumber, 'number');
+      const subscriptionIds = optional(header, 'si', isNumberList, 'number list');
+      const message = decodeMessage(header.m, buf, headerEnd);
+      return subscriptionIds === undefined
+        ? { type: 'relay', sessionKey, epoch, message }
+        : { type: 'relay', sessionKey, epoch, message, subscriptionIds: [...subscriptionIds] };
+    }
     case 'kick':
-    case 'released': {
+    case 'released':
+    case 'moved': {
       if (headerEnd !== buf.length) throw new EnvelopeDecodeError(`${header.t} envelope has trailing bytes`);
       const sessionKey = field(header, 's', isString, 'string');
       const epoch = field(header, 'ep', isNumber, 'number');
@@ -255,6 +273,10 @@ function isQoS(value: unknown): value is QoS {
 
 function isLength(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isNumberList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every(isNumber);
 }
 
 function isRouteList(value: unknown): value is Route[] {

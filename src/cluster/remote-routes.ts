@@ -67,6 +67,11 @@ export class RemoteRoutes {
     return [...(this.#byNode.get(node)?.values() ?? [])];
   }
 
+  /** True when `route` is among `node`'s routes as replicated here. */
+  holds(node: NodeId, route: Route): boolean {
+    return this.#byNode.get(node)?.has(routeKey(route)) ?? false;
+  }
+
   /** Applies one batch of `node`'s changes: removals first, then additions (either order is idempotent). */
   apply(node: NodeId, change: RouteChange): void {
     const routes = this.#routesOf(node);

@@ -39,6 +39,11 @@ export interface RouteChange {
  *   it, times the PUBACK with its own clock and answers `pong` with the same `id`.
  * - `pong`: answer to `ping`: `rttMs` the round trip, absent when nothing answered in time or the
  *   session is not on the receiver.
+ * - `relay`: the sender released `sessionKey` to the receiver's claim at `epoch` and still had its
+ *   routes: a copy for that session that matched them (QoS and retain already as delivered), to
+ *   be queued only in the session resumed at that epoch.
+ * - `moved`: answer to the relays: the session resumed on the sender at `epoch` and its routes
+ *   reached Redis; the receiver stops relaying once it sees them.
  */
 export type ClusterEnvelope =
   | {
@@ -58,7 +63,15 @@ export type ClusterEnvelope =
       readonly from: NodeId;
       readonly message: BrokerMessage;
     }
-  | { readonly type: 'pong'; readonly id: number; readonly rttMs?: number; readonly from: NodeId };
+  | { readonly type: 'pong'; readonly id: number; readonly rttMs?: number; readonly from: NodeId }
+  | {
+      readonly type: 'relay';
+      readonly sessionKey: string;
+      readonly epoch: number;
+      readonly message: BrokerMessage;
+      readonly subscriptionIds?: readonly number[];
+    }
+  | { readonly type: 'moved'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId };
 
 /** One envelope read from this node's inbox, with the node that sent it. */
 export interface InboxEntry {

@@ -50,7 +50,10 @@ export class MemoryClusterNet {
           if (entry !== undefined && --entry.count === 0) routes.delete(key);
         },
       },
-      remoteRoutes: { match: (topic) => this.#match(nodeId, topic) },
+      remoteRoutes: {
+        match: (topic) => this.#match(nodeId, topic),
+        holds: (node, route) => this.#routes.get(node)?.has(routeKey(route)) ?? false,
+      },
       ownership: {
         // Every node of the memory bus is live: nothing is left for an adopter.
         claim: async (key, _takeFromDead) => {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import type { MqttClient } from 'mqtt';
 import type { IDisconnectPacket } from 'mqtt-packet';
 import { MemoryClusterNet } from '../../helpers/memory-cluster.js';
 import { connectClient, destroyClient, serverClose, uniqueId } from '../../helpers/mqtt-client.js';
 import { freshDatabase, postgresTestOptions } from '../../helpers/postgres.js';
 import { startServer, type TestServer } from '../../helpers/start-server.js';
 import { payloads } from '../../helpers/sync.js';
+import { quietPeriod } from '../../helpers/wait.js';
 
 /**
  * The broker's cluster behaviour (decision 0029) with in-process nodes on one PostgreSQL database
@@ -139,6 +141,63 @@ test(
     // The subscription came along: a new message reaches the client on its new node.
     await pub.client.publishAsync('queue/y', 'after', { qos: 1 });
     assert.equal((await resumed.inbox.next()).payload.toString(), 'after');
+  },
+);
+
+/** Publishes `topic` with QoS 1 (ten in flight) until stopped; resolves with what was PUBACKed. */
+function publishUntil(client: MqttClient, topic: string, prefix: string): { stop: () => Promise<string[]> } {
+  const acked: string[] = [];
+  let running = true;
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (running) {
+      const payload = `${prefix}${next++}`;
+      await client.publishAsync(topic, payload, { qos: 1 });
+      acked.push(payload);
+    }
+  };
+  const loops = Promise.all(Array.from({ length: 10 }, loop));
+  return {
+    stop: async () => {
+      running = false;
+      await loops;
+      return acked;
+    },
+  };
+}
+
+test(
+  'decision 0029: a persistent subscriber taken over by another node while QoS 1 messages flow misses none that were PUBACKed, published on the old node or a third one [MQTT-4.3.2] [MQTT-3.1.4-3]',
+  options,
+  async (t) => {
+    const { net, nodes } = await cluster(t, 3);
+    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+    const session = {
+      protocolVersion: 5 as const,
+      clientId: uniqueId('moving'),
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
+    const first = await connectClient(t, a.port, session);
+    await first.client.subscribeAsync('flow/#', { qos: 1 });
+    const onA = await connectClient(t, a.port, { protocolVersion: 5 });
+    const onC = await connectClient(t, c.port, { protocolVersion: 5 });
+    const publishers = [publishUntil(onA.client, 'flow/a', 'a'), publishUntil(onC.client, 'flow/c', 'c')];
+    await first.inbox.take(50);
+    const resumed = await connectClient(t, b.port, session);
+    assert.equal(resumed.connack.sessionPresent, true);
+    await resumed.inbox.take(50); // still flowing, now through node b
+    const acked = (await Promise.all(publishers.map((p) => p.stop()))).flat();
+    const received = () =>
+      new Set([...first.inbox.all, ...resumed.inbox.all].map((m) => m.payload.toString()));
+    const deadline = Date.now() + 5000;
+    while (acked.some((p) => !received().has(p)) && Date.now() < deadline) await quietPeriod(50);
+    const missing = acked.filter((p) => !received().has(p));
+    t.diagnostic(
+      `acked ${acked.length}, missing ${missing.join(',')}, relayed ${net.sent.get('relay') ?? 0}`,
+    );
+    assert.deepEqual(missing, [], 'every PUBACKed message reached the subscriber on one of its nodes');
+    assert.ok((net.sent.get('relay') ?? 0) > 0, 'the old node relayed what it matched during the move');
   },
 );
 

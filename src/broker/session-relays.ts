@@ -1,0 +1,115 @@
+import type { ClientIdentity } from './auth.js';
+import type { ClusterRoute } from './cluster-port.js';
+import type { Session } from './session.js';
+import type { Subscription } from './subscription.js';
+
+/** Sessions relayed at once, at most: beyond, a takeover drops its routes at once as before. */
+const MAX_RELAYS = 10_000;
+/** A relay ends after this long even if the new owner never answered or its routes never showed. */
+const MAX_RELAY_MS = 5_000;
+/** How often an answered relay looks again for the new owner's routes. */
+const ROUTES_POLL_MS = 20;
+
+/** A session released to another node whose routes are kept here until that node's are seen. */
+export interface Relay {
+  readonly node: string;
+  /** The new owner's claim: its copy of the session takes relayed copies only at this epoch. */
+  readonly epoch: number;
+  readonly identity: ClientIdentity;
+  readonly subscriptions: readonly Subscription[];
+  readonly routes: readonly ClusterRoute[];
+  /** The new owner restored the session and settled its routes (`moved`). */
+  answered: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The old owner's side of a takeover between nodes. Between dropping a session and the new
+ * owner's routes reaching the publishers' nodes, messages for it would match nowhere; so the old
+ * owner keeps the session's routes and relays what they match to the new owner, until it has
+ * answered and its routes are seen here. A publisher on this node then switches from relayed to
+ * forwarded copies in one step; a publisher elsewhere switches within its own replication lag.
+ */
+export class SessionRelays {
+  readonly #relays = new Map<string, Relay>();
+
+  /** `end` is called for a relay whose time ran out or whose new owner's routes are seen. */
+  constructor(
+    private readonly end: (sessionKey: string) => void,
+    private readonly routesReached: (node: string, routes: readonly ClusterRoute[]) => boolean,
+  ) {}
+
+  get size(): number {
+    return this.#relays.size;
+  }
+
+  /**
+   * Starts relaying `session` (taken over by `node` at `epoch`); false when there is nothing to
+   * relay (no subscriptions, or a session that ends with its connection) or too many relays.
+   */
+  start(session: Session, node: string, epoch: number, routes: readonly ClusterRoute[]): boolean {
+    if (session.expiryInterval === 0 || session.subscriptions.size === 0) return false;
+    if (this.#relays.size >= MAX_RELAYS || this.#relays.has(session.clientId)) return false;
+    const sessionKey = session.clientId;
+    const timer = setTimeout(() => this.end(sessionKey), MAX_RELAY_MS);
+    timer.unref();
+    this.#relays.set(sessionKey, {
+      node,
+      epoch,
+      identity: session.identity,
+      subscriptions: [...session.subscriptions.values()],
+      routes,
+      answered: false,
+      timer,
+    });
+    return true;
+  }
+
+  /** The relay of `sessionKey` still going on, if any. */
+  get(sessionKey: string): Relay | undefined {
+    return this.#relays.get(sessionKey);
+  }
+
+  /** True when the relay must stop: its new owner answered and its routes are seen here. */
+  done(relay: Relay): boolean {
+    return relay.answered && this.routesReached(relay.node, relay.routes);
+  }
+
+  /** The new owner answered for `epoch`: ends now if its routes are seen, else looks again shortly. */
+  answered(sessionKey: string, epoch: number): void {
+    const relay = this.#relays.get(sessionKey);
+    if (relay === undefined || relay.epoch !== epoch) return;
+    relay.answered = true;
+    this.#endWhenSeen(sessionKey, relay);
+  }
+
+  /** Forgets the relay of `sessionKey`: returns it so its routes are dropped. */
+  remove(sessionKey: string): Relay | undefined {
+    const relay = this.#relays.get(sessionKey);
+    if (relay === undefined) return undefined;
+    clearTimeout(relay.timer);
+    this.#relays.delete(sessionKey);
+    return relay;
+  }
+
+  /** Ends every relay (closing). */
+  clear(): void {
+    for (const key of [...this.#relays.keys()]) this.end(key);
+  }
+
+  #endWhenSeen(sessionKey: string, relay: Relay): void {
+    if (this.#relays.get(sessionKey) !== relay) return;
+    if (this.done(relay)) {
+      this.end(sessionKey);
+      return;
+    }
+    clearTimeout(relay.timer);
+    const deadline = Date.now() + MAX_RELAY_MS;
+    const poll = (): void => {
+      if (this.#relays.get(sessionKey) !== relay) return;
+      if (this.done(relay) || Date.now() >= deadline) this.end(sessionKey);
+      else relay.timer = setTimeout(poll, ROUTES_POLL_MS).unref();
+    };
+    relay.timer = setTimeout(poll, ROUTES_POLL_MS).unref();
+  }
+}

@@ -435,7 +435,13 @@ export class Broker {
   async evict(sessionKey: string, olderThan?: number, movedTo?: string, flush = true): Promise<void> {
     if (this.adoptions.size > 0) await Promise.all(this.adoptions);
     const session = this.sessions.get(sessionKey);
-    if (session === undefined) return;
+    if (session === undefined) {
+      if (movedTo === undefined || olderThan === undefined) return;
+      this.relays.claimedAgain(sessionKey, movedTo, olderThan);
+      // An eviction for an earlier claim may still be writing the state the new owner will load.
+      if (flush) await this.flushStores();
+      return;
+    }
     // A session this node claimed after `olderThan` is the newer one: it stays.
     if (olderThan !== undefined && session.ownerEpoch !== undefined && session.ownerEpoch >= olderThan)
       return;

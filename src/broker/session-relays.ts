@@ -14,7 +14,7 @@ const ROUTES_POLL_MS = 20;
 export interface Relay {
   readonly node: string;
   /** The new owner's claim: its copy of the session takes relayed copies only at this epoch. */
-  readonly epoch: number;
+  epoch: number;
   readonly identity: ClientIdentity;
   readonly subscriptions: readonly Subscription[];
   readonly routes: readonly ClusterRoute[];
@@ -63,6 +63,17 @@ export class SessionRelays {
       timer,
     });
     return true;
+  }
+
+  /**
+   * `node` claimed `sessionKey` again at `epoch` (its first claim gave up waiting for this node's
+   * answer, which came late): the relay goes on for the newer claim.
+   */
+  claimedAgain(sessionKey: string, node: string, epoch: number): void {
+    const relay = this.#relays.get(sessionKey);
+    if (relay === undefined || relay.node !== node || epoch <= relay.epoch) return;
+    relay.epoch = epoch;
+    relay.answered = false;
   }
 
   /** The relay of `sessionKey` still going on, if any. */

@@ -10,6 +10,8 @@ const FORGET_AFTER_MS = 5_000;
 
 interface MovingIn {
   readonly epoch: number;
+  /** The first claim of this node on the session from `from` whose copies are held here. */
+  readonly since: number;
   readonly from: NodeId;
   readonly held: RelayedCopy[];
   readonly timer: NodeJS.Timeout;
@@ -25,8 +27,14 @@ export class SessionsMovingIn {
   dropped = 0;
   readonly #moving = new Map<string, MovingIn>();
 
-  /** This node claimed `sessionKey` at `epoch` and asks its owner `from` to let go. */
+  /**
+   * This node claimed `sessionKey` at `epoch` and asks its owner `from` to let go. An earlier claim
+   * of it from the same node that was refused (no answer in time) keeps what was held for it: that
+   * node may still have let go late, relaying from the state the new claim will load.
+   */
   expect(sessionKey: string, epoch: number, from: NodeId): void {
+    const earlier = this.#moving.get(sessionKey);
+    const carried = earlier?.from === from ? earlier : undefined;
     this.#forget(sessionKey);
     if (this.#moving.size >= MAX_MOVING) {
       const oldest = this.#moving.keys().next().value;
@@ -34,13 +42,14 @@ export class SessionsMovingIn {
     }
     const timer = setTimeout(() => this.#forget(sessionKey, epoch), FORGET_AFTER_MS);
     timer.unref();
-    this.#moving.set(sessionKey, { epoch, from, held: [], timer });
+    const since = carried?.since ?? epoch;
+    this.#moving.set(sessionKey, { epoch, since, from, held: carried?.held ?? [], timer });
   }
 
-  /** Holds `copy` when `sessionKey` is being loaded at `epoch`; false when it is not. */
+  /** Holds `copy` when `sessionKey` is being loaded after a claim at `epoch`; false when it is not. */
   hold(sessionKey: string, epoch: number, copy: RelayedCopy): boolean {
     const moving = this.#moving.get(sessionKey);
-    if (moving === undefined || moving.epoch !== epoch) return false;
+    if (moving === undefined || epoch < moving.since || epoch > moving.epoch) return false;
     if (moving.held.length < MAX_HELD) moving.held.push(copy);
     else this.dropped++;
     return true;

@@ -226,12 +226,12 @@ async function killUnderLoad(t: TestContext): Promise<void> {
         t.diagnostic(`${node.name}: ${line.slice(0, 300)}`);
   assert.ok(load.acked.size > 0, 'the publisher got PUBACKs');
   assert.ok(adoptedAt !== undefined, 'a survivor adopted the dead node');
-  // Known gap, reported: the subscriber that moved on from the adopter (through node-3) misses the
-  // last messages of the run, which the diagnostics above list; it is reported, not asserted.
+  // The one that came back through node-3 moved again, from the adopter, in an ordinary takeover:
+  // what the adopter matched for it meanwhile was relayed (decision 0029).
   assert.deepEqual(
-    missing.slice(0, -1),
-    subs.slice(0, -1).map(() => 0),
-    'every PUBACKed message reached every subscriber resumed on the adopter',
+    missing,
+    subs.map(() => 0),
+    'every PUBACKed message reached every subscriber, the one moved on from the adopter too',
   );
 }
 
@@ -328,7 +328,7 @@ async function until(done: () => boolean): Promise<void> {
 
 describe('a node dies (kill -9)', clusterTestOptions(), () => {
   test(
-    '[MQTT-4.3.2] kill -9 under QoS 1 load: persistent subscribers resume through another node with no PUBACKed message missing (duplicates allowed) for those resumed on the adopting node',
+    '[MQTT-4.3.2] kill -9 under QoS 1 load: persistent subscribers resume through another node (the adopter, or a third node taking the session over from it) with no PUBACKed message missing (duplicates allowed)',
     { timeout: TEST_MS },
     (t) => killUnderLoad(t),
   );

@@ -566,12 +566,15 @@ export class Broker {
 
   /**
    * A message another node of the cluster forwarded: delivered to this node's sessions only, its
-   * non-shared subscribers when `direct` and one member of each of `groups`.
+   * non-shared subscribers when `direct` and one member of each of `groups`. With `directOnlyTo`
+   * (a dead node's inbox read by its adopter), only those sessions among the non-shared
+   * subscribers: the others here got their own copy.
    */
   routeForwarded(
     message: BrokerMessage,
     direct: boolean,
     groups: readonly ClusterRoute[] | undefined,
+    directOnlyTo?: ReadonlySet<string>,
   ): number {
     if (this.expired(message)) return 0;
     const deliveries = this.router.routeForwarded(
@@ -580,6 +583,7 @@ export class Broker {
       this.isOnline,
       direct,
       groups,
+      directOnlyTo,
     );
     return this.deliverAll(message, deliveries);
   }

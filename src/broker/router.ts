@@ -131,8 +131,9 @@ export class Router {
   }
 
   /**
-   * Deliveries for a message another node forwarded: its non-shared subscribers when `direct`,
-   * and one member of each of `groups` that the publisher's node picked this node for.
+   * Deliveries for a message another node forwarded: its non-shared subscribers when `direct`
+   * (only those in `directOnlyTo` when given), and one member of each of `groups` that the
+   * publisher's node picked this node for.
    */
   routeForwarded(
     topic: string,
@@ -140,8 +141,10 @@ export class Router {
     isOnline: (clientId: string) => boolean,
     direct: boolean,
     groups: readonly { readonly share?: string; readonly filter: string }[] | undefined,
+    directOnlyTo?: ReadonlySet<string>,
   ): readonly Delivery[] {
-    const out: Delivery[] = direct ? this.matchDirect(topic, publisherId, undefined) : [];
+    const matched: Delivery[] = direct ? this.matchDirect(topic, publisherId, undefined) : [];
+    const out = directOnlyTo === undefined ? matched : matched.filter((d) => directOnlyTo.has(d.clientId));
     for (const { share, filter } of groups ?? []) {
       if (share === undefined) continue;
       const group = this.shared.get(filter, shareKey(share));

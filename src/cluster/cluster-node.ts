@@ -327,15 +327,17 @@ export class ClusterNode implements ClusterPort {
 
   /**
    * Applies one batch read from this node's inbox, in order; resolves once its effects are
-   * durable, so the read position moves past it only then.
+   * durable, so the read position moves past it only then. `adopted`: the batch comes from the
+   * inbox of a dead node whose sessions these are; its messages go to them alone (this node's own
+   * subscribers had their own copies), share groups apart (the dead node was picked for them).
    */
-  async receive(batch: readonly InboxEntry[]): Promise<void> {
+  async receive(batch: readonly InboxEntry[], adopted?: ReadonlySet<string>): Promise<void> {
     const broker = this.#broker;
     if (broker === undefined) return;
     for (const { from, envelope } of batch) {
       switch (envelope.type) {
         case 'publish':
-          broker.routeForwarded(envelope.message, envelope.direct, envelope.groups);
+          broker.routeForwarded(envelope.message, envelope.direct, envelope.groups, adopted);
           break;
         case 'deliver':
           broker.deliverUnsolicited(envelope.sessionKey, envelope.message, false);

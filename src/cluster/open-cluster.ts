@@ -155,8 +155,13 @@ class ClusterNodeRuntime implements ClusterRuntime {
       await live.refresh();
       if (live.adopterFor(dead) !== nodeId) return;
       await delay(timings.handBackWaitMs);
-      const take = () => ownership.adopt(dead, incarnation);
-      const replay = (batch: Parameters<typeof node.receive>[0]) => node.receive(batch);
+      const adoptedKeys = new Set<string>();
+      const take = async () => {
+        const rows = await ownership.adopt(dead, incarnation);
+        for (const row of rows) adoptedKeys.add(row.sessionKey);
+        return rows;
+      };
+      const replay = (batch: Parameters<typeof node.receive>[0]) => node.receive(batch, adoptedKeys);
       let replayed = 0;
       const sessions = await broker.adoptSessions(take, async () => {
         await node.routesSettled();

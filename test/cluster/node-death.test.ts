@@ -182,7 +182,10 @@ async function killUnderLoad(t: TestContext): Promise<void> {
   for (let i = 0; i < SUBSCRIBERS; i += 1)
     subs.push(await subscriber(t, doomed!.mqttPort, `sub-${i}`, 'load/#'));
   const publisher = await connectClient(t, first!.mqttPort, { protocolVersion: 5 });
-  for (const s of subs) await untilRouted(publisher.client, 'load/probe', () => s.received.includes('probe'));
+  // A subscriber of the adopter's own: it gets its copies directly, none from the dead node's inbox.
+  const own = await subscriber(t, first!.mqttPort, 'own-sub', 'load/#');
+  for (const s of [...subs, own])
+    await untilRouted(publisher.client, 'load/probe', () => s.received.includes('probe'));
 
   const load = new LoadPublisher(publisher.client, 'load/seq');
   await quietPeriod(1000); // load flowing before the kill
@@ -200,14 +203,18 @@ async function killUnderLoad(t: TestContext): Promise<void> {
   await quietPeriod(1000); // load flowing after the clients came back
   await load.stop();
 
-  await untilAll(subs, load.acked);
+  await untilAll([...subs, own], load.acked);
   const missing = subs.map((s) => [...load.acked].filter((p) => !s.received.includes(p)).length);
   const duplicates = subs.map((s) => s.received.length - new Set(s.received).size);
+  const ownLoad = own.received.filter((p) => p !== 'probe');
+  const ownMissing = [...load.acked].filter((p) => !ownLoad.includes(p)).length;
+  const ownDuplicates = ownLoad.length - new Set(ownLoad).size;
   const adoptedAt = loggedAt(cluster, 'cluster: adopted the sessions of a dead node');
   t.diagnostic(
     `acked ${load.acked.size}; missing ${missing.join('/')}; duplicates ${duplicates.join('/')}; ` +
       `adopted ${adoptedAt === undefined ? 'never' : `${adoptedAt - killedAt} ms`} after the kill; ` +
-      `resumed after ${resumed.join('/')} ms`,
+      `resumed after ${resumed.join('/')} ms; the adopter's own subscriber: missing ${ownMissing}, ` +
+      `duplicates ${ownDuplicates}`,
   );
   for (const s of subs) {
     const lost = [...load.acked]
@@ -232,6 +239,11 @@ async function killUnderLoad(t: TestContext): Promise<void> {
     missing,
     subs.map(() => 0),
     'every PUBACKed message reached every subscriber, the one moved on from the adopter too',
+  );
+  assert.deepEqual(
+    { missing: ownMissing, duplicates: ownDuplicates },
+    { missing: 0, duplicates: 0 },
+    "the adopter's own subscriber got each message once: the dead node's inbox went to its sessions alone",
   );
 }
 
@@ -328,7 +340,7 @@ async function until(done: () => boolean): Promise<void> {
 
 describe('a node dies (kill -9)', clusterTestOptions(), () => {
   test(
-    '[MQTT-4.3.2] kill -9 under QoS 1 load: persistent subscribers resume through another node (the adopter, or a third node taking the session over from it) with no PUBACKed message missing (duplicates allowed)',
+    '[MQTT-4.3.2] kill -9 under QoS 1 load: persistent subscribers resume through another node (the adopter, or a third node taking the session over from it) with no PUBACKed message missing (duplicates allowed), and a subscriber of the adopter’s own gets no duplicate',
     { timeout: TEST_MS },
     (t) => killUnderLoad(t),
   );

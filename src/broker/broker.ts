@@ -149,6 +149,11 @@ export class Broker {
       logger: this.logger,
       publish: (message) => this.publish(message),
       isLive: (session) => this.sessions.get(session.clientId) === session,
+      // A persistent session keeps the will in its row; one that ends with its connection has none.
+      kept: (session, will) => {
+        if (session.expiryInterval === 0 && session.ownerEpoch !== undefined)
+          cluster?.keepWill(session.clientId, session.ownerEpoch, will);
+      },
     });
   }
 
@@ -376,7 +381,7 @@ export class Broker {
    * with how many were taken.
    */
   async adoptSessions(
-    take: () => Promise<readonly { readonly sessionKey: string; readonly epoch: number }[]>,
+    take: () => Promise<readonly AdoptedSession[]>,
     afterRestore?: () => Promise<void>,
   ): Promise<number> {
     // Counted as in progress before the sessions are taken: a CONNECT here that claims one of
@@ -399,9 +404,7 @@ export class Broker {
     return count;
   }
 
-  private async restoreAdopted(
-    adopted: readonly { readonly sessionKey: string; readonly epoch: number }[],
-  ): Promise<void> {
+  private async restoreAdopted(adopted: readonly AdoptedSession[]): Promise<void> {
     if (this.stores === undefined || adopted.length === 0) return;
     const loaded = await this.stores.sessions.load(adopted.map((row) => row.sessionKey));
     await restoreSessions(
@@ -409,9 +412,16 @@ export class Broker {
       loaded.filter((item) => !this.sessions.has(item.session.clientId)),
       this.filterSeal,
     );
-    for (const { sessionKey, epoch } of adopted) {
+    for (const { sessionKey, epoch, will } of adopted) {
       const session = this.sessions.get(sessionKey);
-      if (session !== undefined && session.ownerEpoch === undefined) session.ownerEpoch = epoch;
+      if (session !== undefined) {
+        if (session.ownerEpoch === undefined) session.ownerEpoch = epoch;
+        continue;
+      }
+      // A session that ended with its connection, lost with its node without DISCONNECT: its will
+      // goes out now [MQTT-3.1.2-8] (the session ended, so no delay applies [MQTT-3.1.3-9]).
+      if (will !== undefined) this.publish(will);
+      this.cluster?.release(sessionKey, epoch);
     }
   }
 
@@ -769,6 +779,13 @@ function copyFor(message: BrokerMessage, d: Delivery): BrokerMessage {
   const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
   const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
   return qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
+}
+
+/** A session of a dead node this node took (ClusterPort adoption), with the will kept for it. */
+export interface AdoptedSession {
+  readonly sessionKey: string;
+  readonly epoch: number;
+  readonly will?: BrokerMessage;
 }
 
 function clusterRoute(sub: Subscription): ClusterRoute {

@@ -89,6 +89,11 @@ export interface ClusterPort {
    * (the routes here still matched it; see Broker.evict). Never throws; queued like a forward.
    */
   relay(node: string, sessionKey: string, epoch: number, copy: RelayedCopy): void;
+  /**
+   * Keeps `will`, the will of the connection attached to the session `sessionKey` (held here at
+   * `epoch`, ending with its connection), where the node adopting this one finds it. Queued.
+   */
+  keepWill(sessionKey: string, epoch: number, will: BrokerMessage): void;
   /** True once every one of `routes` is known here as held by `node`. */
   routesReached(node: string, routes: readonly ClusterRoute[]): boolean;
   /**

@@ -13,6 +13,8 @@ export interface WillSchedulerDeps {
   readonly publish: (message: BrokerMessage) => void;
   /** False once the session has ended (its will then goes out at once). */
   readonly isLive: (session: Session) => boolean;
+  /** In a cluster: a connected client's will was kept (keepWhileConnected). */
+  readonly kept?: (session: Session, will: BrokerMessage) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export class WillScheduler {
       if (message === undefined) return;
       session.connectedWill = { message, delay: will.delay };
       session.saveState();
+      this.deps.kept?.(session, message);
     };
     const allowed = this.allowed(will);
     if (typeof allowed === 'boolean') keep(allowed);

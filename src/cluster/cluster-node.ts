@@ -8,6 +8,7 @@ import type {
   SessionClaim,
 } from '../broker/cluster-port.js';
 import type { BrokerMessage } from '../broker/message.js';
+import { encodeMessage } from './envelope-codec.js';
 import { SessionsMovingIn } from './sessions-moving-in.js';
 import { ShareGroupPicker } from './share-group-picker.js';
 import type { ClusterEnvelope, InboxEntry, NodeId, Route } from './types.js';
@@ -49,6 +50,8 @@ export interface OwnershipPart {
   ownedBy(node: NodeId): Promise<string[]>;
   /** Undoes a claim at `epoch`: the session goes back to `previousNode` (see ClusterNode.claim). */
   handBack(sessionKey: string, epoch: number, previousNode: NodeId): Promise<void>;
+  /** Keeps the encoded will of the connected session held here at `epoch`, for an adopter. */
+  keepWill(sessionKey: string, epoch: number, will: Buffer): void;
 }
 
 export interface ClusterNodeOptions {
@@ -383,6 +386,10 @@ export class ClusterNode implements ClusterPort {
         ? { type: 'relay', sessionKey, epoch, message }
         : { type: 'relay', sessionKey, epoch, message, subscriptionIds },
     );
+  }
+
+  keepWill(sessionKey: string, epoch: number, will: BrokerMessage): void {
+    this.#options.ownership.keepWill(sessionKey, epoch, encodeMessage(withoutLocalParts(will)));
   }
 
   routesReached(node: NodeId, routes: readonly ClusterRoute[]): boolean {

@@ -45,7 +45,8 @@ type Header =
   | { t: 'kick' | 'released' | 'moved'; s: string; ep: number; f: string }
   | { t: 'relay'; m: MessageHeader; s: string; ep: number; si?: readonly number[] }
   | { t: 'ping'; m: MessageHeader; s: string; i: number; f: string }
-  | { t: 'pong'; i: number; r?: number; f: string };
+  | { t: 'pong'; i: number; r?: number; f: string }
+  | { t: 'message'; m: MessageHeader };
 
 export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
   switch (envelope.type) {
@@ -128,8 +129,20 @@ function frame(header: Header, message?: BrokerMessage): Buffer {
   return buf;
 }
 
-/** Throws EnvelopeDecodeError for anything but an envelope encodeEnvelope produced. */
-export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
+/** A message alone, in the envelope's frame: a will kept in the cluster's ownership table. */
+export function encodeMessage(message: BrokerMessage): Buffer {
+  return frame({ t: 'message', m: messageHeader(message) }, message);
+}
+
+/** Throws EnvelopeDecodeError for anything but what encodeMessage produced. */
+export function decodeMessageFrame(buf: Buffer): BrokerMessage {
+  const { header, headerEnd } = readHeader(buf);
+  if (header.t !== 'message')
+    throw new EnvelopeDecodeError(`not a message frame: ${JSON.stringify(header.t)}`);
+  return decodeMessage(header.m, buf, headerEnd);
+}
+
+function readHeader(buf: Buffer): { header: Record<string, unknown>; headerEnd: number } {
   if (buf.length < PREFIX_BYTES)
     throw new EnvelopeDecodeError(`envelope of ${buf.length} bytes is truncated`);
   const format = buf.readUInt8(0);
@@ -143,6 +156,12 @@ export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
     throw new EnvelopeDecodeError('envelope header is not JSON', { cause: error });
   }
   if (!isRecord(header)) throw new EnvelopeDecodeError('envelope header is not an object');
+  return { header, headerEnd };
+}
+
+/** Throws EnvelopeDecodeError for anything but an envelope encodeEnvelope produced. */
+export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
+  const { header, headerEnd } = readHeader(buf);
   switch (header.t) {
     case 'publish': {
       const direct = field(header, 'd', isBoolean, 'boolean');

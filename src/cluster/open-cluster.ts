@@ -1,9 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.js';
+import type { AdoptedSession, Broker } from '../broker/broker.js';
 import type { ClusterRuntime } from '../broker/cluster-port.js';
 import type { ClusterStats } from '../observability/cluster-collectors.js';
 import { ClusterNode } from './cluster-node.js';
+import { decodeMessageFrame } from './envelope-codec.js';
 import { LiveNodes } from './live-nodes.js';
 import { LocalRoutes } from './local-routes.js';
 import { openClusterPool, PostgresMembership, PostgresSessionOwnership } from './postgres/index.js';
@@ -108,6 +109,18 @@ function adoptionTimings(settings: ClusterSettings) {
   };
 }
 
+/** An adopted row with its will decoded; a will that does not decode is logged and left out. */
+function withWill(row: { sessionKey: string; epoch: number; will?: Buffer }, logger: Logger): AdoptedSession {
+  const { sessionKey, epoch, will } = row;
+  if (will === undefined) return { sessionKey, epoch };
+  try {
+    return { sessionKey, epoch, will: decodeMessageFrame(will) };
+  } catch (err) {
+    logger.error({ err }, 'cluster: the will kept for an adopted session does not decode; not published');
+    return { sessionKey, epoch };
+  }
+}
+
 /** The running parts of one node, started for its broker and closed in reverse. */
 class ClusterNodeRuntime implements ClusterRuntime {
   readonly port: ClusterNode;
@@ -159,7 +172,7 @@ class ClusterNodeRuntime implements ClusterRuntime {
       const take = async () => {
         const rows = await ownership.adopt(dead, incarnation);
         for (const row of rows) adoptedKeys.add(row.sessionKey);
-        return rows;
+        return rows.map((row) => withWill(row, logger));
       };
       const replay = (batch: Parameters<typeof node.receive>[0]) => node.receive(batch, adoptedKeys);
       let replayed = 0;

@@ -260,6 +260,17 @@ async function willsOfDeadNode(t: TestContext): Promise<void> {
   await willClient(t, doomed!.mqttPort, 'will-now', 0);
   const leaver = await willClient(t, doomed!.mqttPort, 'will-left', 0);
   await willClient(t, doomed!.mqttPort, 'will-later', 60);
+  // Sessions that end with their connection (v5 expiry 0, 3.1.1 clean session): no session row.
+  for (const [clientId, protocolVersion] of [
+    ['will-clean', 5],
+    ['will-clean-311', 4],
+  ] as const)
+    await connectClient(t, doomed!.mqttPort, {
+      protocolVersion,
+      clientId,
+      clean: true,
+      will: { topic: `wills/${clientId}`, payload: Buffer.from('gone'), qos: 1, retain: false },
+    });
   await leaver.client.endAsync(); // normal DISCONNECT: its will is discarded [MQTT-3.1.2-10]
   const probe = await connectClient(t, doomed!.mqttPort, { protocolVersion: 5 });
   await untilRouted(probe.client, 'wills/probe', () =>
@@ -270,12 +281,17 @@ async function willsOfDeadNode(t: TestContext): Promise<void> {
   // Reconnected within its will delay [MQTT-3.1.3-9]: that will must not go out.
   await resume(t, survivor!.mqttPort, 'will-later');
   const wills = () => observer.inbox.all.filter((m) => m.topic !== 'wills/probe').map((m) => m.topic);
+  const expected = ['wills/will-clean', 'wills/will-clean-311', 'wills/will-now'];
   const deadline = Date.now() + RECOVERY_MS;
-  while (!wills().includes('wills/will-now') && Date.now() < deadline) await quietPeriod(100);
+  while (expected.some((w) => !wills().includes(w)) && Date.now() < deadline) await quietPeriod(100);
   const publishedAfter = Date.now() - killedAt;
   await quietPeriod(1000); // a will that must not go out would arrive now
-  t.diagnostic(`will published ${publishedAfter} ms after the kill`);
-  assert.deepEqual(wills(), ['wills/will-now'], 'only the will of the client cut off, without delay');
+  t.diagnostic(`wills published ${publishedAfter} ms after the kill`);
+  assert.deepEqual(
+    wills().sort(),
+    expected,
+    'only the wills of the clients cut off without a delay, sessions that ended with them included',
+  );
 }
 
 /** Every value of `ds` stored for `deviceId`, read through `api` (newest first, pages of 1000). */
@@ -345,7 +361,7 @@ describe('a node dies (kill -9)', clusterTestOptions(), () => {
     (t) => killUnderLoad(t),
   );
   test(
-    '[MQTT-3.1.2-8] [MQTT-3.1.3-9] [MQTT-3.1.2-10] the will (delay 0) of a client of the killed node is published by the node adopting its session; not the will of a client that disconnected normally, nor one whose client reconnected within its delay',
+    '[MQTT-3.1.2-8] [MQTT-3.1.3-9] [MQTT-3.1.2-10] the wills of clients of the killed node are published by the node adopting it: without a delay (persistent session), or whose session ended with the connection (v5 expiry 0, 3.1.1 clean session); not the will of a client that disconnected normally, nor one whose client reconnected within its delay',
     { timeout: TEST_MS },
     (t) => willsOfDeadNode(t),
   );

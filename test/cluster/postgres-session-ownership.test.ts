@@ -253,6 +253,33 @@ test(
 );
 
 test(
+  'session ownership - a will kept at the epoch held comes back with the adoption of the node that kept it; one kept at a stale epoch is ignored; one another node kept is not published for this one',
+  options,
+  async (t) => {
+    const { url, pool, closeFirst } = await clusterDatabase(t);
+    const dead = ownership(pool, 'dead', closeFirst);
+    const other = ownership(pool, 'other', closeFirst);
+    const held = await dead.claim('with-will');
+    const stale = await dead.claim('stale');
+    await dead.claim('stale'); // a newer claim: the will kept for the older one is refused
+    await other.claim('moved');
+    other.keepWill('moved', 1, Buffer.from('will of other'));
+    await dead.claim('moved'); // taken over by the dead node, whose connection kept no will
+    dead.keepWill('with-will', held.epoch, Buffer.from('will of dead'));
+    dead.keepWill('stale', stale.epoch, Buffer.from('stale will'));
+    const kept = async () =>
+      (
+        await queryAt<{ n: string }>(url, 'SELECT count(*) AS n FROM cluster_sessions WHERE will IS NOT NULL')
+      )[0]?.n;
+    const deadline = Date.now() + 5000;
+    while ((await kept()) !== '2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const adopted = await ownership(pool, 'survivor', closeFirst).adopt('dead');
+    const wills = Object.fromEntries(adopted.map((row) => [row.sessionKey, row.will?.toString()]));
+    assert.deepEqual(wills, { 'with-will': 'will of dead', stale: undefined, moved: undefined });
+  },
+);
+
+test(
   'session ownership - adopt with the dead incarnation leaves sessions the node claimed after it came back',
   options,
   async (t) => {

@@ -43,10 +43,11 @@ export const RELEASE = `
   WHERE s.session_key = r.key AND s.epoch = r.epoch AND s.node_id = $1`;
 
 /**
- * Moves every row of dead node $2 to node $1 at epoch + 1. The locking subquery takes the rows in
- * key order and re-checks each one it had to wait for, so when survivors race, a row another
- * survivor moved first is skipped: each goes to exactly one. With incarnation $3, only rows claimed
- * before a newer incarnation of that node started move (a node that came back keeps its new ones).
+ * Moves every row of dead node $2 to node $1 at epoch + 1, with the will that node kept for it.
+ * The locking subquery takes the rows in key order and re-checks each one it had to wait for, so
+ * when survivors race, a row another survivor moved first is skipped: each goes to exactly one.
+ * With incarnation $3, only rows claimed before a newer incarnation of that node started move (a
+ * node that came back keeps its new ones).
  */
 export const ADOPT = `
   UPDATE cluster_sessions s SET previous_node = s.node_id, node_id = $1, epoch = s.epoch + 1,
@@ -60,7 +61,7 @@ export const ADOPT = `
     FOR UPDATE
   ) AS locked
   WHERE s.session_key = locked.session_key AND s.node_id = $2
-  RETURNING s.session_key, s.epoch`;
+  RETURNING s.session_key, s.epoch, CASE WHEN s.will_node = $2 THEN s.will END AS will`;
 
 /**
  * Gives session $1, held by node $2 at epoch $3, back to node $4 at the next epoch: a claim whose
@@ -69,6 +70,18 @@ export const ADOPT = `
 export const HAND_BACK = `
   UPDATE cluster_sessions SET node_id = $4, previous_node = $2, epoch = epoch + 1
   WHERE session_key = $1 AND node_id = $2 AND epoch = $3`;
+
+/**
+ * Keeps the wills ($4, encoded messages) of sessions ($2) that node $1 holds at epochs $3: the
+ * wills of connected clients whose session ends with the connection, for the node adopting them
+ * if this one dies. A claim since (another epoch) leaves the row alone. A will belongs to the node
+ * that kept it (`will_node`): adopting a node publishes only its own, so a claim need not clear
+ * the column (a claim handed back to a node that just died keeps that node's will).
+ */
+export const KEEP_WILLS = `
+  UPDATE cluster_sessions s SET will = w.will, will_node = $1
+  FROM unnest($2::text[], $3::bigint[], $4::bytea[]) AS w(key, epoch, will)
+  WHERE s.session_key = w.key AND s.epoch = w.epoch AND s.node_id = $1`;
 
 export const OWNERS_OF =
   'SELECT session_key, node_id, epoch FROM cluster_sessions WHERE session_key = ANY($1::text[])';

@@ -10,6 +10,7 @@ import {
 } from './ownership-batcher.js';
 import { ADOPT, HAND_BACK, OWNED_BY, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
 import { withConflictRetry } from './retry.js';
+import { WillWriter } from './will-writer.js';
 
 export type { Claimed, ClaimOutcome, HeldByDeadNode, OwnershipStats } from './ownership-batcher.js';
 
@@ -44,6 +45,7 @@ export class PostgresSessionOwnership {
     droppedReleases: 0,
   };
   readonly #batcher: OwnershipBatcher;
+  readonly #wills: WillWriter;
   #closed = false;
 
   constructor(options: PostgresSessionOwnershipOptions) {
@@ -60,6 +62,22 @@ export class PostgresSessionOwnership {
       deadAfterMs: options.deadAfterMs ?? 10_000,
       stats: this.#counts,
     });
+    this.#wills = new WillWriter({
+      pool: options.pool,
+      nodeId: options.nodeId,
+      logger: options.logger,
+      maxPending: options.maxPending ?? 100_000,
+      maxBatchSize: Math.max(1, options.maxBatchSize ?? 10_000),
+      onStatement: () => this.#counts.statements++,
+    });
+  }
+
+  /**
+   * Keeps the will of the connected session `sessionKey`, held here at `epoch`, in its row (an
+   * encoded message): the node adopting this one publishes it. Queued, best effort.
+   */
+  keepWill(sessionKey: string, epoch: number, will: Buffer): void {
+    if (!this.#closed) this.#wills.keep(sessionKey, epoch, will);
   }
 
   /**
@@ -104,17 +122,24 @@ export class PostgresSessionOwnership {
   }
 
   /**
-   * Moves every session of `deadNode` to this node at epoch + 1, in one statement; racing
-   * survivors each get a disjoint part. With the dead `incarnation` (from onNodeDead), sessions
-   * that node claimed after it came back as a newer incarnation stay with it.
+   * Moves every session of `deadNode` to this node at epoch + 1, in one statement, with the will
+   * that node kept for it (a session that ends with its connection); racing survivors each get a
+   * disjoint part. With the dead `incarnation` (from onNodeDead), sessions that node claimed
+   * after it came back as a newer incarnation stay with it.
    */
-  async adopt(deadNode: NodeId, incarnation?: number): Promise<{ sessionKey: string; epoch: number }[]> {
-    const rows = await this.#read<{ session_key: string; epoch: string | number }>(
+  async adopt(
+    deadNode: NodeId,
+    incarnation?: number,
+  ): Promise<{ sessionKey: string; epoch: number; will?: Buffer }[]> {
+    const rows = await this.#read<{ session_key: string; epoch: string | number; will: Buffer | null }>(
       `adopting the sessions of ${deadNode}`,
       ADOPT,
       [this.#nodeId, deadNode, incarnation ?? null],
     );
-    return rows.map((row) => ({ sessionKey: row.session_key, epoch: Number(row.epoch) }));
+    return rows.map((row) => {
+      const adopted = { sessionKey: row.session_key, epoch: Number(row.epoch) };
+      return row.will === null ? adopted : { ...adopted, will: row.will };
+    });
   }
 
   /**
@@ -144,7 +169,7 @@ export class PostgresSessionOwnership {
     });
     this.#closed = true;
     await flushed;
-    await this.#batcher.idle();
+    await Promise.all([this.#batcher.idle(), this.#wills.idle()]);
   }
 
   async #read<R extends pg.QueryResultRow>(what: string, sql: string, values: unknown[]): Promise<R[]> {

@@ -31,6 +31,16 @@ export const clusterMigrations: readonly PgMigration[] = [
         CREATE INDEX cluster_sessions_node ON cluster_sessions (node_id);
       `),
   },
+  {
+    version: 2,
+    description: 'the will of a connected session that ends with its connection, for the adopter',
+    up: (client) =>
+      client.query(`
+        ALTER TABLE cluster_sessions
+          ADD COLUMN will bytea,      -- encoded will message, as it would be published
+          ADD COLUMN will_node text;  -- the node whose connection it belongs to
+      `),
+  },
 ];
 
 export const clusterSchema: PgSchema = { steps: clusterMigrations, versionTable: 'devgate_cluster_schema' };

@@ -189,14 +189,16 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
     });
     // In a cluster, set once the feed relay runs: presence answers cover every node's devices.
     let relay: RunningFeedRelay | undefined;
+    const presence = {
+      isOnline: (id: number) =>
+        (runtime?.presence.isOnline(id) ?? false) || (relay?.onlineElsewhere(id) ?? false),
+    };
     const app = await buildHttpApp({
       authThrottle,
       platform,
       logger,
       deviceApi: () => runtime,
-      presence: {
-        isOnline: (id) => (runtime?.presence.isOnline(id) ?? false) || (relay?.onlineElsewhere(id) ?? false),
-      },
+      presence,
       server: () => listening,
       metricsToken: config.server.metricsToken,
       clustered: config.server.redisUrl !== undefined,
@@ -225,7 +227,9 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
           logger,
         });
         closers.push(() => runtime?.close());
-        ota.attach(runtime);
+        // A shipment started here offers the firmware to devices online on any node.
+        const { downlinks, deviceInfoListeners } = runtime;
+        ota.attach({ downlinks, presence, deviceInfoListeners });
       },
     });
     listening = server;

@@ -4,6 +4,7 @@ import { clusterTestOptions, startCluster } from '../helpers/cluster.js';
 import type { ClusterApi } from '../helpers/cluster-api.js';
 import type { ClusterNode } from '../helpers/cluster-node.js';
 import { connectClient } from '../helpers/mqtt-client.js';
+import { firmwareImage } from '../helpers/ota-world.js';
 import { SseReader } from '../helpers/sse-reader.js';
 import { quietPeriod } from '../helpers/wait.js';
 
@@ -132,6 +133,27 @@ test('spec §5.10, decision 0025 across nodes: a device on node 1 as seen from n
       assert.equal(online.lastPingRttMs, answer.rttMs);
     }
   });
+
+  await t.test(
+    'spec §3.4 a shipment started through node 2 offers the firmware at once to the device online on node 1',
+    async () => {
+      const firmware = await api2.upload<{ id: number }>(
+        '/api/v1/organization/ota/firmware?name=across',
+        firmwareImage({ mcu: '2.0.0', blynk: '1.3.2' }, 8192),
+      );
+      const shipment = await api2.expect<{ devices: { status: string }[] }>(
+        201,
+        'POST',
+        '/api/v1/organization/ota/shipment',
+        { firmwareId: firmware.id, deviceIds: [device.id] },
+      );
+      assert.deepEqual(
+        shipment.devices.map((d) => d.status),
+        ['request sent'],
+      );
+      await mqtt.inbox.until('downlink/ota/json', CROSS_MS);
+    },
+  );
 
   await t.test(
     'Redis lost: each node’s streams keep their own node’s changes; back, they cross again',

@@ -80,6 +80,18 @@ export class ClusterApi {
     return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
   }
 
+  /** Uploads `bytes` (application/octet-stream) to `path`, which must answer 201; the JSON answer. */
+  async upload<T>(path: string, bytes: Buffer): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.bearer}`, 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    const text = await response.text();
+    assert.equal(response.status, 201, `POST ${path} on ${this.baseUrl}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
   /** `call` that must answer `status`; the JSON answer. */
   async expect<T>(status: number, method: string, path: string, body?: unknown): Promise<T> {
     const answer = await this.call(method, path, body);

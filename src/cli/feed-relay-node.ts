@@ -2,13 +2,15 @@ import { RedisFeedBus } from '../cluster/redis/redis-feed-bus.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeviceFeed } from '../platform/devices/device-feed.js';
-import { FeedRelay } from '../platform/devices/feed-relay.js';
+import { FeedRelay, type FeedRelayCounts } from '../platform/devices/feed-relay.js';
 import { nodeIdOf } from './cluster-node.js';
 
 /** The device feed relay of one cluster node, as `devgate start` runs it. */
 export interface RunningFeedRelay {
   /** True when another node recorded the device Online last (its presence, spec §5.10). */
   onlineElsewhere(deviceId: number): boolean;
+  /** What was relayed so far (`/metrics`). */
+  readonly counts: Readonly<FeedRelayCounts>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function relayDeviceFeedIfClustered(
   }
   return {
     onlineElsewhere: (deviceId) => relay.onlineElsewhere(deviceId),
+    counts: relay.counts,
     close: async () => {
       await relay.close();
       await bus.close();

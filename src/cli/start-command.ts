@@ -202,6 +202,7 @@ export async function startPlatform(config: StartConfig, logger: Logger): Promis
       server: () => listening,
       metricsToken: config.server.metricsToken,
       clustered: config.server.redisUrl !== undefined,
+      deviceFeedRelay: () => relay?.counts,
       ota: { service: ota, maxFirmwareBytes: config.ota.maxFirmwareBytes },
       uploads: deviceUploads(config, backend, publicUrl),
       liveStreams,

@@ -119,9 +119,10 @@ export class ClusterNode implements ClusterPort {
   readonly #picker = new ShareGroupPicker();
   /** Takeovers waiting for the previous owner's `released`, by key and epoch. */
   readonly #releaseWaiters = new Map<string, () => void>();
-  /** Pings sent to other nodes waiting for their `pong`, by id. */
-  readonly #pingWaiters = new Map<number, (rttMs: number | undefined) => void>();
-  #lastPingId = 0;
+  /** Pings sent to other nodes waiting for their `pong`, by id, with the node asked. */
+  readonly #pingWaiters = new Map<number, { node: NodeId; done: (rttMs: number | undefined) => void }>();
+  /** Starts anywhere: a pong meant for this node's previous life does not match a new ping. */
+  #lastPingId = Math.floor(Math.random() * 2 ** 40);
   #pingsAnswering = 0;
   /** Sessions refused while their owner is adopted: when first refused (see claim). */
   readonly #waitingSince = new Map<string, number>();
@@ -305,7 +306,7 @@ export class ClusterNode implements ClusterPort {
         waiters.delete(id);
         resolve(rttMs);
       }
-      waiters.set(id, done);
+      waiters.set(id, { node, done });
       this.#options.inbox.send(node, {
         type: 'ping',
         sessionKey,
@@ -367,9 +368,12 @@ export class ClusterNode implements ClusterPort {
         case 'ping':
           this.#answerPing(broker, envelope);
           break;
-        case 'pong':
-          this.#pingWaiters.get(envelope.id)?.(envelope.rttMs);
+        case 'pong': {
+          // Only from the node asked: a late answer to an earlier incarnation's ping of that id is not it.
+          const waiter = this.#pingWaiters.get(envelope.id);
+          if (waiter?.node === envelope.from) waiter.done(envelope.rttMs);
           break;
+        }
         default:
           this.#options.logger.warn({ from }, 'cluster: unknown envelope ignored');
       }

@@ -10,6 +10,7 @@ import type { AuthThrottle } from '../auth/throttle/auth-throttle.js';
 import type { DeviceApiRuntime } from '../device-api/types.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { HttpRequestHandler } from '../mqtt/transport/http-server.js';
+import type { DeviceFeedRelayCounts } from '../observability/cluster-collectors.js';
 import type { Logger } from '../observability/logger.js';
 import { Operations } from '../observability/operations.js';
 import type { OperatedServer } from '../observability/readiness.js';
@@ -69,6 +70,8 @@ export interface HttpAppDeps {
   readonly metricsToken?: string | undefined;
   /** The process is a cluster node (its `devgate_cluster_*` metrics are exported). */
   readonly clustered?: boolean;
+  /** The device feed relay's counts on a cluster node (set once it runs). */
+  readonly deviceFeedRelay?: () => DeviceFeedRelayCounts | undefined;
   /** Device file uploads and `GET /device_uploads/…` (absent: uploads are refused with 403). */
   readonly uploads?: DeviceUploads;
   /** Failed-login throttling, shared with the MQTT listeners (absent: none). */
@@ -144,6 +147,7 @@ function operationsFor(
     checks: [platformCheck(deps.platform)],
     metricsToken: deps.metricsToken,
     clustered: deps.clustered === true,
+    ...(deps.deviceFeedRelay !== undefined && { deviceFeedRelay: deps.deviceFeedRelay }),
     ...(deviceApi === undefined
       ? {}
       : { deviceApi: () => deviceApi()?.metrics, devicesOnline: () => deviceApi()?.presence.onlineCount() }),

@@ -34,6 +34,52 @@ const NONE: ClusterStats = {
   adoptedSessions: 0,
 };
 
+/** The device feed relay's counts (changes, not messages), read at scrape time. */
+export interface DeviceFeedRelayCounts {
+  readonly sent: number;
+  readonly received: number;
+  /** Not sent: the relay's queue was full. */
+  readonly dropped: number;
+  /** Not sent: the channel was away. */
+  readonly lost: number;
+  /** Messages from other nodes that did not decode. */
+  readonly malformed: number;
+}
+
+const NO_FEED: DeviceFeedRelayCounts = { sent: 0, received: 0, dropped: 0, lost: 0, malformed: 0 };
+
+/** `devgate_cluster_device_feed_*`: the device changes this node relays to and from the others. */
+export function registerDeviceFeedRelayCollectors(
+  registry: Registry,
+  source: () => DeviceFeedRelayCounts | undefined,
+): void {
+  const counts = (): DeviceFeedRelayCounts => source() ?? NO_FEED;
+  const counters: [string, string, (c: DeviceFeedRelayCounts) => number][] = [
+    ['devgate_cluster_device_feed_sent_total', 'Device changes relayed to the other nodes', (c) => c.sent],
+    [
+      'devgate_cluster_device_feed_received_total',
+      'Device changes received from the other nodes',
+      (c) => c.received,
+    ],
+    [
+      'devgate_cluster_device_feed_dropped_total',
+      'Device changes not relayed: the relay queue was full',
+      (c) => c.dropped,
+    ],
+    [
+      'devgate_cluster_device_feed_lost_total',
+      'Device changes not relayed: the channel to the other nodes was away',
+      (c) => c.lost,
+    ],
+    [
+      'devgate_cluster_device_feed_malformed_total',
+      'Messages from other nodes\u2019 device feed that did not decode',
+      (c) => c.malformed,
+    ],
+  ];
+  for (const [name, help, pick] of counters) scrapedCounter(registry, counts, name, help, pick);
+}
+
 /** `devgate_cluster_*`: this node's view of the cluster (decision 0029); registered on cluster nodes only. */
 export function registerClusterCollectors(registry: Registry, source: () => ClusterStats | undefined): void {
   const stats = (): ClusterStats => source() ?? NONE;

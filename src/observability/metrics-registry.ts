@@ -2,8 +2,8 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import { registerAuthThrottleCollectors } from './auth-throttle-collectors.js';
-import type { ClusterStats } from './cluster-collectors.js';
-import { registerClusterCollectors } from './cluster-collectors.js';
+import type { ClusterStats, DeviceFeedRelayCounts } from './cluster-collectors.js';
+import { registerClusterCollectors, registerDeviceFeedRelayCollectors } from './cluster-collectors.js';
 import { type DeviceApiMetricsSource, registerDeviceApiCollectors } from './device-api-collectors.js';
 import { registerEngineCollectors } from './engine-collectors.js';
 import { HttpMetrics } from './http-metrics.js';
@@ -23,6 +23,8 @@ export interface MetricsRegistryOptions {
   readonly liveStreams?: () => LiveStreamCounts;
   /** This node's cluster counters; absent when the process is not a cluster node. */
   readonly cluster?: () => ClusterStats | undefined;
+  /** The device feed relay's counts (`devgate start` cluster nodes). */
+  readonly deviceFeedRelay?: () => DeviceFeedRelayCounts | undefined;
 }
 
 /** Store flushes take from well under a millisecond (idle) to seconds (a stalled disk). */
@@ -52,6 +54,8 @@ export class MetricsRegistry {
     if (options.devicesOnline !== undefined) registerPresenceCollector(this.registry, options.devicesOnline);
     if (options.liveStreams !== undefined) registerLiveStreamCollectors(this.registry, options.liveStreams);
     if (options.cluster !== undefined) registerClusterCollectors(this.registry, options.cluster);
+    if (options.deviceFeedRelay !== undefined)
+      registerDeviceFeedRelayCollectors(this.registry, options.deviceFeedRelay);
     registerProcessCollectors(this.registry);
     this.flushSeconds = new Histogram({
       name: 'devgate_store_flush_seconds',

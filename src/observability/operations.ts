@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeviceFeedRelayCounts } from './cluster-collectors.js';
 import type { DeviceApiMetricsSource } from './device-api-collectors.js';
 import type { LiveStreamCounts } from './live-stream-collectors.js';
 import { MetricsRegistry } from './metrics-registry.js';
@@ -24,6 +25,8 @@ export interface OperationsOptions {
   readonly liveStreams?: () => LiveStreamCounts;
   /** The process is a cluster node: its `devgate_cluster_*` metrics are exported. */
   readonly clustered?: boolean;
+  /** The device feed relay's counts (`devgate start` cluster nodes). */
+  readonly deviceFeedRelay?: () => DeviceFeedRelayCounts | undefined;
 }
 
 export interface OperationsResponse {
@@ -61,6 +64,8 @@ export class Operations {
       ...(options.devicesOnline === undefined ? {} : { devicesOnline: options.devicesOnline }),
       ...(options.liveStreams === undefined ? {} : { liveStreams: options.liveStreams }),
       ...(options.clustered === true && { cluster: () => options.server()?.cluster?.stats() }),
+      ...(options.clustered === true &&
+        options.deviceFeedRelay !== undefined && { deviceFeedRelay: options.deviceFeedRelay }),
     });
     this.checks = [...serverChecks(options.server), ...(options.checks ?? [])];
     this.metricsToken = options.metricsToken;

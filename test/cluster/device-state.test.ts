@@ -95,6 +95,20 @@ test('spec §5.10, decision 0025 across nodes: a device on node 1 as seen from n
     );
   });
 
+  await t.test(
+    'operations: the relayed changes are counted on /metrics, sent on node 1, received on node 2',
+    async () => {
+      const metric = async (node: ClusterNode, name: string): Promise<number> => {
+        const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+        return Number(line?.split(' ')[1] ?? Number.NaN);
+      };
+      assert.ok((await metric(one, 'devgate_cluster_device_feed_sent_total')) >= 1);
+      assert.ok((await metric(two, 'devgate_cluster_device_feed_received_total')) >= 1);
+      assert.equal(await metric(two, 'devgate_cluster_device_feed_malformed_total'), 0);
+    },
+  );
+
   await t.test('spec §5.10 / §6.2 presence on node 2 of a device connected to node 1', async () => {
     const state = await api2.expect<{ connected: boolean }>(
       200,

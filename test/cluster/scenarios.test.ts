@@ -165,7 +165,48 @@ async function takeover(t: TestContext, placement: Placement): Promise<void> {
   }
 }
 
-/** One round: two CONNECTs of one device at once; resolves with how many stay open. */
+/**
+ * A persistent session with a delayed will, subscribed on one node, drops off without DISCONNECT;
+ * QoS 1 messages published on another node queue for it; it resumes on a third node within the
+ * will delay: its queue comes along in order and its will is never published [MQTT-3.1.3-9].
+ */
+async function resumedWithQueue(t: TestContext, placement: Placement): Promise<void> {
+  const cluster = await start(t, placement, { command: 'broker' });
+  const session = (extra = {}) => ({
+    protocolVersion: 5 as const,
+    clientId: 'resumed-with-queue',
+    clean: false,
+    properties: { sessionExpiryInterval: 300 },
+    ...extra,
+  });
+  const will = { topic: 'wills/resumed', payload: Buffer.from('gone'), qos: 1 as const, retain: false };
+  const observer = await brokerClient(t, cluster, placement.at(1));
+  await observer.client.subscribeAsync('wills/#', { qos: 1 });
+  const first = await connectClient(
+    t,
+    port(cluster, placement.at(0)),
+    session({ will: { ...will, properties: { willDelayInterval: 30 } } }),
+  );
+  await first.client.subscribeAsync('queued/#', { qos: 1 });
+  const publisher = await brokerClient(t, cluster, placement.at(1));
+  await untilRouted(publisher.client, 'queued/probe', () =>
+    first.inbox.all.some((m) => m.topic === 'queued/probe'),
+  );
+  const closed = serverClose(first.client, WAIT_MS);
+  first.client.stream.destroy(); // gone without DISCONNECT: the will waits for its delay
+  await closed;
+  const sent = Array.from({ length: COUNT }, (_, i) => String(i));
+  for (const payload of sent) await publisher.client.publishAsync('queued/seq', payload, { qos: 1 });
+  const resumed = await connectClient(t, port(cluster, placement.at(2)), session());
+  assert.equal(resumed.connack.sessionPresent, true, '[MQTT-3.2.2-2] the session came along');
+  const seq = () => resumed.inbox.all.filter((m) => m.topic === 'queued/seq');
+  await untilCount(() => seq().length, COUNT);
+  assert.deepEqual(payloads(seq()), sent, '[MQTT-4.6.0-5] the queue, complete and in order');
+  // Long enough for a will published by either node to cross to the observer.
+  await observer.inbox.expectNone(2000);
+}
+
+/** One round: two CONNECTs of one device at once; resolves with how many stay open. */ /** One round: two CONNECTs of one device at once; resolves with how many stay open. */
 async function racedRound(ports: readonly number[], token: string, round: number): Promise<number> {
   const clients = ports.map((p) =>
     connect(baseOptions(p, { protocolVersion: 5, username: 'device', password: token, clientId: 'raced' })),
@@ -361,6 +402,11 @@ const SCENARIOS = [
   {
     name: 'spec §2.1 one live connection per device token: a second login takes over the first (v5 DISCONNECT 0x8E, 3.1.1 closed)',
     run: takeover,
+    options: TAKEOVER,
+  },
+  {
+    name: '[MQTT-3.1.2-5] [MQTT-3.1.3-9] a persistent session cut off on one node and resumed on another within its will delay keeps its queue of QoS 1 messages in order, and its will is not published',
+    run: resumedWithQueue,
     options: TAKEOVER,
   },
   {

@@ -77,6 +77,7 @@ function clusterParts(
     remoteRoutes: remote,
     ownership,
     isLive: (other) => live.isLive(other),
+    hasLeft: (other) => membership.hasLeft(other),
     otherNodes: () => live.others(),
     routesSettled: () => {
       local.flush();

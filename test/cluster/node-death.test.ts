@@ -294,6 +294,32 @@ async function willsOfDeadNode(t: TestContext): Promise<void> {
   );
 }
 
+/**
+ * A graceful stop makes every session durable and leaves the member list: a client resuming on
+ * another node must be served at once, not refused until the stopped node counts as dead.
+ */
+async function gracefulStop(t: TestContext): Promise<void> {
+  // Default membership timings: a refusal would last the dead time and more.
+  const cluster = await startCluster(t, { nodes: 2, command: 'broker', haproxy: false });
+  const [survivor, stopped] = cluster.nodes;
+  const first = await connectClient(t, stopped!.mqttPort, persistentOptions('graceful'));
+  await first.client.subscribeAsync('graceful/#', { qos: 1 });
+  const publisher = await connectClient(t, survivor!.mqttPort, { protocolVersion: 5 });
+  await untilRouted(publisher.client, 'graceful/probe', () =>
+    first.inbox.all.some((m) => m.topic === 'graceful/probe'),
+  );
+  await first.client.endAsync(); // normal DISCONNECT: the session stays (expiry 300 s)
+  const queued = ['1', '2', '3', '4', '5'];
+  for (const payload of queued) await publisher.client.publishAsync('graceful/seq', payload, { qos: 1 });
+  assert.equal(await stopped!.stop(), 0, 'the node stopped gracefully');
+  const startedAt = Date.now();
+  const resumed = await connectClient(t, survivor!.mqttPort, persistentOptions('graceful'));
+  t.diagnostic(`resumed ${Date.now() - startedAt} ms after the stop`);
+  assert.equal(resumed.connack.sessionPresent, true, 'the session resumed on the first CONNECT');
+  const seq = (await resumed.inbox.take(queued.length)).map((m) => m.payload.toString());
+  assert.deepEqual(seq, queued, 'with the messages queued for it while it was away');
+}
+
 /** Every value of `ds` stored for `deviceId`, read through `api` (newest first, pages of 1000). */
 async function storedValues(api: ClusterApi, deviceId: number, ds: number): Promise<string[]> {
   const values: string[] = [];
@@ -355,6 +381,11 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 describe('a node dies (kill -9)', clusterTestOptions(), () => {
+  test(
+    '[MQTT-3.1.2-5] a node stopped gracefully (SIGTERM): a persistent session resumes on another node at the first CONNECT, with its queued QoS 1 messages',
+    { timeout: TEST_MS },
+    (t) => gracefulStop(t),
+  );
   test(
     '[MQTT-4.3.2] kill -9 under QoS 1 load: persistent subscribers resume through another node (the adopter, or a third node taking the session over from it) with no PUBACKed message missing (duplicates allowed), and a subscriber of the adopter’s own gets no duplicate',
     { timeout: TEST_MS },

@@ -206,7 +206,7 @@ test(
 );
 
 test(
-  'membership - leave deletes the row (a graceful exit is not reported as a death)',
+  'membership - leave deletes the row (a graceful exit is not reported as a death, and hasLeft says so)',
   options,
   async (t) => {
     const { url, pool, closeFirst } = await clusterDatabase(t);
@@ -218,7 +218,9 @@ test(
     await staying.join();
     const leaving = member({ pool }, 'leaving', closeFirst);
     await leaving.join();
+    assert.equal(await staying.hasLeft('leaving'), false);
     await leaving.leave();
+    assert.equal(await staying.hasLeft('leaving'), true);
     await leaving.close();
     assert.deepEqual(await queryAt(url, "SELECT 1 FROM cluster_nodes WHERE node_id = 'leaving'"), []);
     const seen = staying.stats.heartbeats;

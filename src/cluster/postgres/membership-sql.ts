@@ -52,4 +52,7 @@ export const FORGET = `
 
 export const LIVE = `SELECT node_id FROM cluster_nodes WHERE heartbeat_at >= ${AGO('$1')} ORDER BY node_id`;
 
+/** Whether node $1 has a row (live or not yet adopted); none once it left or was forgotten. */
+export const MEMBER = 'SELECT 1 FROM cluster_nodes WHERE node_id = $1';
+
 export const LEAVE = 'DELETE FROM cluster_nodes WHERE node_id = $1 AND incarnation = $2';

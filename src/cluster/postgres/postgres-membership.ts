@@ -10,7 +10,7 @@ import {
   membershipTimings,
   type PostgresMembershipOptions,
 } from './membership-options.js';
-import { EXPIRED, FORGET, HEARTBEAT, JOIN, LEAVE, LIVE, REJOIN } from './membership-sql.js';
+import { EXPIRED, FORGET, HEARTBEAT, JOIN, LEAVE, LIVE, MEMBER, REJOIN } from './membership-sql.js';
 import { openClusterPool } from './schema.js';
 
 export type { MembershipStats, PostgresMembershipOptions } from './membership-options.js';
@@ -121,6 +121,20 @@ export class PostgresMembership {
       return rows.map((row) => row.node_id);
     } catch (err) {
       throw toClusterError('listing live nodes', err);
+    }
+  }
+
+  /**
+   * True when `node` left the cluster (a graceful exit deleted its row; so does forgetting a dead
+   * node that owns nothing): its sessions were made durable and nobody will adopt them.
+   */
+  async hasLeft(node: NodeId): Promise<boolean> {
+    const pool = this.#requirePool();
+    try {
+      const { rows } = await this.#query(pool, MEMBER, [node]);
+      return rows.length === 0;
+    } catch (err) {
+      throw toClusterError('looking up a node', err);
     }
   }
 

@@ -93,8 +93,8 @@ export interface ClusterPort {
   /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */
   flush(): Promise<void>;
   /**
-   * Sends `node` a copy for the session `sessionKey` this node released to its claim at `epoch`
-   * (the routes here still matched it; see Broker.evict). Never throws; queued like a forward.
+   * Sends `node` a copy for the session `sessionKey` this node released to its claim at `epoch` (the
+   * routes here still matched it; see ClusterSessions.evict). Never throws; queued like a forward.
    */
   relay(node: string, sessionKey: string, epoch: number, copy: RelayedCopy): void;
   /**

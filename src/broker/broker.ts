@@ -1,25 +1,30 @@
 import type { Logger } from 'pino';
 import type { Limits } from '../config/limits.js';
 import { type Clock, systemClock } from '../lib/clock.js';
-import type { QoS } from '../mqtt/codec/packet.js';
 import { topicMatches } from '../mqtt/topic/match.js';
 import { redactTopic } from '../mqtt/topic/redact.js';
 import type { ThrottleStats } from '../observability/auth-throttle-collectors.js';
 import { ConnectionLog } from '../observability/connection-log.js';
 import { DropLog } from '../observability/drop-log.js';
 import { EngineMetrics } from '../observability/metrics.js';
-import type { Authenticator, Authorizer, ClientIdentity, ConnectionInfo } from './auth.js';
-import type { ClusterPort, ClusterRoute, RelayedCopy } from './cluster-port.js';
+import type { Authenticator, Authorizer, ClientIdentity } from './auth.js';
+import {
+  type ConnectionDescription,
+  connectionStats,
+  type SessionStats,
+  sessionStats,
+} from './broker-stats.js';
+import { type ClusterPort, type ClusterRoute, clusterRoute, type RelayedCopy } from './cluster-port.js';
+import { type AdoptedSession, ClusterSessions } from './cluster-sessions.js';
 import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
 import { RetainedMessages } from './retained.js';
-import { type Delivery, Router } from './router.js';
+import { copyFor, type Delivery, Router } from './router.js';
 import { Session, type SessionDeps } from './session.js';
 import type { SessionLink } from './session-link.js';
 import { SessionQuota } from './session-quota.js';
-import { SessionRelays } from './session-relays.js';
 import { restoreSessions } from './session-restore.js';
-import type { EngineStores, LoadedSession } from './store-ports.js';
+import type { EngineStores } from './store-ports.js';
 import type { Subscription } from './subscription.js';
 import type { WillSpec } from './will.js';
 import { WillScheduler } from './will-scheduler.js';
@@ -51,25 +56,6 @@ export interface ManagedConnection {
   describe?(): ConnectionDescription | undefined;
 }
 
-/** One accepted connection as the metrics see it: no client id, no address. */
-export interface ConnectionDescription {
-  readonly transport: ConnectionInfo['transport'];
-  /** The listener's port; undefined when the transport does not know it. */
-  readonly port: number | undefined;
-  readonly protocolVersion: 3 | 4 | 5;
-}
-
-/** What the broker holds now, walked on each metrics scrape and `$SYS` update. */
-export interface SessionStats {
-  /** Sessions with a live connection. */
-  readonly connected: number;
-  /** Sessions kept for a client that is not connected (waiting for their expiry). */
-  readonly disconnected: number;
-  readonly subscriptions: number;
-  /** Outbound QoS 1/2 messages held for sessions: in flight or queued. */
-  readonly pending: number;
-}
-
 export interface OpenSessionRequest {
   readonly clientId: string;
   readonly cleanStart: boolean;
@@ -99,10 +85,6 @@ export class Broker {
   private readonly cluster: ClusterPort | undefined;
   private readonly router = new Router();
   private readonly sessions = new Map<string, Session>();
-  /** Cluster claims in progress by session key, each settled one turn after its CONNECT went on. */
-  private readonly acquiring = new Map<string, Promise<void>>();
-  /** Adoptions of a dead node's sessions in progress (adoptSessions); evictions wait for them. */
-  private readonly adoptions = new Set<Promise<void>>();
   private readonly sessionQuota: SessionQuota;
   private readonly connections = new Set<ManagedConnection>();
   private closing = false;
@@ -111,8 +93,8 @@ export class Broker {
   private readonly sessionDeps: SessionDeps;
   /** Wills waiting for their delay or the end of their session. */
   readonly wills: WillScheduler;
-  /** In a cluster: sessions taken over by another node whose messages are relayed there for a while. */
-  private readonly relays: SessionRelays;
+  /** Claims, adoptions, takeovers and relays of sessions between the nodes of a cluster. */
+  private readonly clusterSessions: ClusterSessions;
 
   constructor(options: BrokerOptions) {
     this.limits = options.limits;
@@ -139,21 +121,28 @@ export class Broker {
     this.retained = new RetainedMessages(this.stores?.retained, this.limits.maxRetainedMessages);
     const cluster = this.cluster;
     if (cluster !== undefined) this.retained.onChange = (message) => cluster.retained(message);
-    this.relays = new SessionRelays(
-      (sessionKey) => this.endRelay(sessionKey),
-      (node, routes) => cluster?.routesReached(node, routes) ?? true,
-    );
     this.wills = new WillScheduler({
       clock: this.clock,
       authorizer: this.authorizer,
       logger: this.logger,
       publish: (message) => this.publish(message),
       isLive: (session) => this.sessions.get(session.clientId) === session,
-      // A persistent session keeps the will in its row; one that ends with its connection has none.
-      kept: (session, will) => {
-        if (session.expiryInterval === 0 && session.ownerEpoch !== undefined)
-          cluster?.keepWill(session.clientId, session.ownerEpoch, will);
-      },
+      kept: (session, will) => this.clusterSessions.willKept(session, will),
+    });
+    this.clusterSessions = new ClusterSessions(cluster, {
+      clock: this.clock,
+      metrics: this.metrics,
+      authorizer: this.authorizer,
+      wills: this.wills,
+      store: this.stores?.sessions,
+      session: (sessionKey) => this.sessions.get(sessionKey),
+      closing: () => this.closing,
+      restore: (loaded) => restoreSessions(this, loaded, this.filterSeal),
+      forget: (session) => this.forget(session),
+      removeRoute: (sessionKey, sub) => this.removeRoute(sessionKey, sub),
+      publish: (message) => this.publish(message),
+      expired: (message) => this.expired(message),
+      flushStores: () => this.flushStores(),
     });
   }
 
@@ -161,7 +150,7 @@ export class Broker {
   async start(): Promise<void> {
     if (this.stores === undefined) return;
     this.retained.load(await this.stores.retained.loadAll());
-    const loaded = await this.loadOwnSessions(this.stores);
+    const loaded = await this.clusterSessions.ownSessions(this.stores.sessions);
     const { dropped, resealed } = await restoreSessions(this, loaded, this.filterSeal);
     if (dropped > 0)
       this.logger.info(
@@ -175,13 +164,6 @@ export class Broker {
       this.logger.info({ sessions: resealed }, 'stored sessions rewritten without clear-text secrets');
     }
     this.logger.info({ sessions: this.sessions.size, retained: this.retained.size }, 'engine state restored');
-  }
-
-  /** Every stored session alone; in a cluster, the ones this node owned when it stopped. */
-  private async loadOwnSessions(stores: EngineStores): Promise<LoadedSession[]> {
-    if (this.cluster === undefined) return stores.sessions.loadAll();
-    const owned = await this.cluster.ownedSessions();
-    return owned.length === 0 ? [] : stores.sessions.load(owned);
   }
 
   /**
@@ -204,16 +186,7 @@ export class Broker {
 
   /** Accepted connections per transport and protocol version (walked on each metrics scrape). */
   connectionStats(): Map<string, { description: ConnectionDescription; count: number }> {
-    const stats = new Map<string, { description: ConnectionDescription; count: number }>();
-    for (const connection of this.connections) {
-      const description = connection.describe?.();
-      if (description === undefined) continue;
-      const key = `${description.transport}/${description.port}/${description.protocolVersion}`;
-      const entry = stats.get(key);
-      if (entry === undefined) stats.set(key, { description, count: 1 });
-      else entry.count++;
-    }
-    return stats;
+    return connectionStats(this.connections);
   }
 
   get sessionCount(): number {
@@ -222,15 +195,7 @@ export class Broker {
 
   /** Sessions by state, subscriptions and pending messages: one walk of every session. */
   sessionStats(): SessionStats {
-    let connected = 0;
-    let subscriptions = 0;
-    let pending = 0;
-    for (const session of this.sessions.values()) {
-      if (session.link !== undefined) connected++;
-      subscriptions += session.subscriptionCount;
-      pending += session.pendingCount;
-    }
-    return { connected, disconnected: this.sessions.size - connected, subscriptions, pending };
+    return sessionStats(this.sessions.values(), this.sessions.size);
   }
 
   get isClosing(): boolean {
@@ -239,7 +204,7 @@ export class Broker {
 
   /** Creates a session object registered in the broker (used by CONNECT and by restore). */
   createSession(clientId: string, protocolVersion: 3 | 4 | 5, expiryInterval: number): Session {
-    this.endRelay(clientId); // the session came back here: its new routes replace the relayed ones
+    this.clusterSessions.endRelay(clientId); // the session came back here: its new routes replace the relayed ones
     const session = new Session(clientId, protocolVersion, expiryInterval, this.sessionDeps);
     this.sessions.set(clientId, session);
     return session;
@@ -303,131 +268,37 @@ export class Broker {
     return { session, present };
   }
 
-  /**
-   * Before a connection attaches to `sessionKey`: in a cluster, makes this node the session's owner
-   * (a connection to it on another node is closed with 0x8E [MQTT-3.1.4-3]) and loads the state
-   * that node left in the shared store. Rejects when ownership cannot be decided.
-   */
+  /** In a cluster: claims `sessionKey` for a connection (ClusterSessions.acquire); else undefined. */
   acquireSession(sessionKey: string, resume = true): Promise<number> | undefined {
-    const cluster = this.cluster;
-    if (cluster === undefined) return undefined;
-    const acquired = this.claimAndLoad(cluster, sessionKey, resume);
-    const settled = acquired.then(nextTurn, nextTurn);
-    this.acquiring.set(sessionKey, settled);
-    void settled.then(() => {
-      if (this.acquiring.get(sessionKey) === settled) this.acquiring.delete(sessionKey);
-    });
-    return acquired;
+    return this.clusterSessions.acquire(sessionKey, resume);
   }
 
-  /**
-   * Resolves once no connection here is still acquiring `sessionKey` (its CONNECT has attached
-   * or failed), so a takeover from another node sees the session that connection opened.
-   */
-  async settled(sessionKey: string): Promise<void> {
-    for (let pending = this.acquiring.get(sessionKey); pending !== undefined; ) {
-      await pending;
-      pending = this.acquiring.get(sessionKey);
-    }
+  /** Resolves once no connection here is still acquiring `sessionKey` (ClusterSessions.settled). */
+  settled(sessionKey: string): Promise<void> {
+    return this.clusterSessions.settled(sessionKey);
   }
 
-  /** Resolves with the epoch this node holds the session at. */
-  private async claimAndLoad(cluster: ClusterPort, sessionKey: string, resume: boolean): Promise<number> {
-    const claim = await cluster.claim(sessionKey, resume);
-    // This node may be adopting the session from a dead node: it attaches to the adopted one.
-    if (this.adoptions.size > 0) await Promise.all(this.adoptions);
-    if (!claim.moved || this.stores === undefined || this.sessions.has(sessionKey)) return claim.epoch;
-    const loaded = await this.stores.sessions.load([sessionKey]);
-    // A connection here got there first: its session stands.
-    if (!this.sessions.has(sessionKey) && !this.closing) {
-      await restoreSessions(this, loaded, this.filterSeal);
-      this.movedIn(cluster, sessionKey, claim.epoch);
-    }
-    return claim.epoch;
-  }
-
-  /**
-   * The session moved here from another node at `epoch` and is restored: it takes the copies that
-   * node relayed meanwhile (and only this copy of it does: a clean start replaces it).
-   */
-  private movedIn(cluster: ClusterPort, sessionKey: string, epoch: number): void {
-    const held = cluster.movedIn(sessionKey, epoch);
-    const session = this.sessions.get(sessionKey);
-    if (session === undefined) return;
-    session.movedInEpoch = epoch;
-    for (const copy of held) session.deliver(copy.message, copy.subscriptionIds);
-  }
-
-  /** A copy the previous owner of `sessionKey` relayed for the session resumed here at `epoch`. */
+  /** A copy relayed by the previous owner of `sessionKey` (ClusterSessions.deliverRelayed). */
   deliverRelayed(sessionKey: string, epoch: number, copy: RelayedCopy): void {
-    const session = this.sessions.get(sessionKey);
-    if (session?.movedInEpoch !== epoch || this.expired(copy.message)) return;
-    session.deliver(copy.message, copy.subscriptionIds);
+    this.clusterSessions.deliverRelayed(sessionKey, epoch, copy);
   }
 
-  /** The new owner of a session relayed from here answered: the relay ends once its routes show. */
+  /** The new owner of a session relayed from here answered (ClusterSessions.relayAnswered). */
   relayAnswered(sessionKey: string, epoch: number): void {
-    this.relays.answered(sessionKey, epoch);
+    this.clusterSessions.relayAnswered(sessionKey, epoch);
   }
 
-  private endRelay(sessionKey: string): void {
-    const relay = this.relays.remove(sessionKey);
-    if (relay !== undefined) for (const sub of relay.subscriptions) this.removeRoute(sessionKey, sub);
-  }
-
-  /**
-   * Sessions of a dead node this node now owns (decision 0029), taken by `take`: restored from the
-   * shared store as after a restart, disconnected, their expiry and pending wills armed. Resolves
-   * with how many were taken.
-   */
-  async adoptSessions(
+  /** Takes and restores a dead node's sessions (ClusterSessions.adopt); resolves with their number. */
+  adoptSessions(
     take: () => Promise<readonly AdoptedSession[]>,
     afterRestore?: () => Promise<void>,
   ): Promise<number> {
-    // Counted as in progress before the sessions are taken: a CONNECT here that claims one of
-    // them meanwhile finds it this node's already and must attach to the restored session.
-    let count = 0;
-    const adoption = take()
-      .then((adopted) => {
-        count = adopted.length;
-        return this.restoreAdopted(adopted);
-      })
-      .then(afterRestore);
-    // A takeover of an adopted session waits until what the dead node left has reached it.
-    const pending = adoption.catch(() => undefined);
-    this.adoptions.add(pending);
-    try {
-      await adoption;
-    } finally {
-      this.adoptions.delete(pending);
-    }
-    return count;
+    return this.clusterSessions.adopt(take, afterRestore);
   }
 
-  private async restoreAdopted(adopted: readonly AdoptedSession[]): Promise<void> {
-    if (this.stores === undefined || adopted.length === 0) return;
-    const loaded = await this.stores.sessions.load(adopted.map((row) => row.sessionKey));
-    await restoreSessions(
-      this,
-      loaded.filter((item) => !this.sessions.has(item.session.clientId)),
-      this.filterSeal,
-    );
-    for (const { sessionKey, epoch, will } of adopted) {
-      const session = this.sessions.get(sessionKey);
-      if (session !== undefined) {
-        if (session.ownerEpoch === undefined) session.ownerEpoch = epoch;
-        continue;
-      }
-      // A session that ended with its connection, lost with its node without DISCONNECT: its will
-      // goes out now [MQTT-3.1.2-8] (the session ended, so no delay applies [MQTT-3.1.3-9]).
-      if (will !== undefined) this.publish(will);
-      this.cluster?.release(sessionKey, epoch);
-    }
-  }
-
-  /** In a cluster: the will of `link`'s connection is kept in the session row (see Session.connectedWill). */
+  /** In a cluster: the will of `link`'s connection is kept in the session row (ClusterSessions.keepWill). */
   keepWill(session: Session, link: SessionLink, will: WillSpec | undefined): void {
-    if (this.cluster !== undefined && will !== undefined) this.wills.keepWhileConnected(session, link, will);
+    this.clusterSessions.keepWill(session, link, will);
   }
 
   /** In a cluster, resolves once this node's new routes reach the other nodes; else undefined. */
@@ -435,48 +306,9 @@ export class Broker {
     return this.cluster?.routesSettled();
   }
 
-  /**
-   * Another node of the cluster took the session over: its connection here is closed with 0x8E
-   * [MQTT-3.1.4-3], its will follows the takeover rules (published now only without a delay
-   * [MQTT-3.1.3-9]), and its state is made durable for the new owner, then forgotten here (not
-   * ended: the session lives on, on the other node). With `olderThan`, only a session this node
-   * claimed before that epoch goes.
-   */
-  async evict(sessionKey: string, olderThan?: number, movedTo?: string, flush = true): Promise<void> {
-    if (this.adoptions.size > 0) await Promise.all(this.adoptions);
-    const session = this.sessions.get(sessionKey);
-    if (session === undefined) {
-      if (movedTo === undefined || olderThan === undefined) return;
-      this.relays.claimedAgain(sessionKey, movedTo, olderThan);
-      // An eviction for an earlier claim may still be writing the state the new owner will load.
-      if (flush) await this.flushStores();
-      return;
-    }
-    // A session this node claimed after `olderThan` is the newer one: it stays.
-    if (olderThan !== undefined && session.ownerEpoch !== undefined && session.ownerEpoch >= olderThan)
-      return;
-    // The state as it is now goes to the store first; from then on this copy writes nothing.
-    session.disconnectedAt = this.clock.now();
-    session.connectedWill = undefined; // its connection's will follows the takeover rules here
-    this.wills.cancel(session); // the new connection opened before any will delay ran out
-    session.expiryTimer?.cancel();
-    session.expiryTimer = undefined;
-    session.saveState();
-    session.detach();
-    const previous = session.link;
-    if (previous !== undefined) {
-      session.link = undefined;
-      this.metrics.sessionTakeovers++;
-      previous.takeOver();
-    }
-    const routes = [...session.subscriptions.values()].map(clusterRoute);
-    const relayed =
-      movedTo !== undefined &&
-      olderThan !== undefined &&
-      this.relays.start(session, movedTo, olderThan, routes);
-    if (!relayed) for (const sub of session.subscriptions.values()) this.removeRoute(session.clientId, sub);
-    this.forget(session);
-    if (flush) await this.flushStores();
+  /** Another node took the session `sessionKey` over: it goes there (ClusterSessions.evict). */
+  evict(sessionKey: string, olderThan?: number, movedTo?: string, flush = true): Promise<void> {
+    return this.clusterSessions.evict(sessionKey, olderThan, movedTo, flush);
   }
 
   /**
@@ -613,7 +445,7 @@ export class Broker {
     for (const d of deliveries) {
       const session = this.sessions.get(d.clientId);
       if (session === undefined) {
-        if (this.relayed(message, d)) delivered++;
+        if (this.clusterSessions.relay(message, d)) delivered++;
         continue;
       }
       if (this.authorizer.canReceive?.(session.identity, message.topic) === false) continue;
@@ -621,22 +453,6 @@ export class Broker {
       delivered++;
     }
     return delivered;
-  }
-
-  /** Relays `message` to the node that took over `d`'s session, while it is relayed (SessionRelays). */
-  private relayed(message: BrokerMessage, d: Delivery): boolean {
-    const relay = this.relays.get(d.clientId);
-    if (relay === undefined || this.cluster === undefined) return false;
-    if (this.relays.done(relay)) {
-      this.endRelay(d.clientId); // a copy forwarded to that node in this same routing reaches it
-      return false;
-    }
-    if (this.authorizer.canReceive?.(relay.identity, message.topic) === false) return false;
-    this.cluster.relay(relay.node, d.clientId, relay.epoch, {
-      message: copyFor(message, d),
-      subscriptionIds: d.subscriptionIds,
-    });
-    return true;
   }
 
   private readonly isOnline = (clientId: string): boolean => this.sessions.get(clientId)?.link !== undefined;
@@ -653,17 +469,12 @@ export class Broker {
 
   /** In a cluster, true when another node owns the session `sessionKey` now. */
   heldElsewhere(sessionKey: string): Promise<boolean> {
-    if (this.cluster === undefined || this.sessions.has(sessionKey)) return Promise.resolve(false);
-    return this.cluster.heldElsewhere(sessionKey);
+    return this.clusterSessions.heldElsewhere(sessionKey);
   }
 
-  /**
-   * In a cluster, times `message` (QoS 1) to the session `sessionKey` on the node holding it: the
-   * PUBACK round trip measured there, or undefined (not held elsewhere, or no answer in time).
-   */
+  /** In a cluster, the PUBACK round trip of `message` to `sessionKey` on another node (ClusterSessions). */
   pingElsewhere(sessionKey: string, message: BrokerMessage): Promise<number | undefined> {
-    if (this.cluster === undefined || this.sessions.has(sessionKey)) return Promise.resolve(undefined);
-    return this.cluster.pingElsewhere(sessionKey, message);
+    return this.clusterSessions.pingElsewhere(sessionKey, message);
   }
 
   /** True while the session `sessionKey` has a live connection. */
@@ -743,7 +554,7 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.relays.clear();
+    this.clusterSessions.endRelays();
     await Promise.all([...this.connections].map((c) => c.shutdown()));
     for (const session of this.sessions.values()) {
       session.expiryTimer?.cancel();
@@ -774,27 +585,5 @@ export class Broker {
   }
 }
 
-/** The copy of `message` one delivery gets. */
-function copyFor(message: BrokerMessage, d: Delivery): BrokerMessage {
-  const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
-  const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
-  return qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
-}
-
-/** A session of a dead node this node took (ClusterPort adoption), with the will kept for it. */
-export interface AdoptedSession {
-  readonly sessionKey: string;
-  readonly epoch: number;
-  readonly will?: BrokerMessage;
-}
-
-function clusterRoute(sub: Subscription): ClusterRoute {
-  return sub.shareName === undefined
-    ? { filter: sub.topicFilter }
-    : { filter: sub.topicFilter, share: sub.shareName };
-}
-
-/** Resolves on the next turn of the event loop (after the microtasks a CONNECT goes on with). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export type { ConnectionDescription, SessionStats } from './broker-stats.js';
+export type { AdoptedSession } from './cluster-sessions.js';

@@ -6,11 +6,19 @@
 import type { ClusterStats } from '../observability/cluster-collectors.js';
 import type { Broker } from './broker.js';
 import type { BrokerMessage } from './message.js';
+import type { Subscription } from './subscription.js';
 
 /** A filter with local subscribers, or with `share` a `$share/{share}/{filter}` group with members. */
 export interface ClusterRoute {
   readonly filter: string;
   readonly share?: string;
+}
+
+/** The route a subscription here gives the other nodes. */
+export function clusterRoute(sub: Subscription): ClusterRoute {
+  return sub.shareName === undefined
+    ? { filter: sub.topicFilter }
+    : { filter: sub.topicFilter, share: sub.shareName };
 }
 
 /** What forwarding a message to the other nodes did. */
@@ -85,8 +93,8 @@ export interface ClusterPort {
   /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */
   flush(): Promise<void>;
   /**
-   * Sends `node` a copy for the session `sessionKey` this node released to its claim at `epoch`
-   * (the routes here still matched it; see Broker.evict). Never throws; queued like a forward.
+   * Sends `node` a copy for the session `sessionKey` this node released to its claim at `epoch` (the
+   * routes here still matched it; see ClusterSessions.evict). Never throws; queued like a forward.
    */
   relay(node: string, sessionKey: string, epoch: number, copy: RelayedCopy): void;
   /**

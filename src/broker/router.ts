@@ -1,6 +1,7 @@
 import type { QoS } from '../mqtt/codec/packet.js';
 import { SubscriptionTrie } from '../mqtt/topic/trie.js';
 import { MAX_CACHED_TOPIC_LENGTH, MatchCache, type MatchCacheLimits } from './match-cache.js';
+import type { BrokerMessage } from './message.js';
 import type { Subscription } from './subscription.js';
 
 /**
@@ -12,6 +13,13 @@ export interface Delivery {
   readonly qos: QoS;
   readonly retainAsPublished: boolean;
   readonly subscriptionIds: readonly number[] | undefined;
+}
+
+/** The copy of `message` one delivery gets. */
+export function copyFor(message: BrokerMessage, d: Delivery): BrokerMessage {
+  const qos = Math.min(message.qos, d.qos) as QoS; // [MQTT-3.8.4-8] downgrade to granted QoS
+  const retain = d.retainAsPublished && message.retain; // [MQTT-3.3.1-12/13]
+  return qos === message.qos && retain === message.retain ? message : { ...message, qos, retain };
 }
 
 /** A delivery while overlapping subscriptions are merged into it. */

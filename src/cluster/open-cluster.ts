@@ -142,6 +142,7 @@ class ClusterNodeRuntime implements ClusterRuntime {
     await replica.start(remote, local.snapshot());
     await inbox.start((batch) => node.receive(batch));
     live.start();
+    await this.#settlePreviousRun(broker);
     membership.onNodeDead((dead, incarnation) => this.#nodeDied(dead, incarnation));
     membership.onFenced((reason) => {
       logger.error(
@@ -151,6 +152,24 @@ class ClusterNodeRuntime implements ClusterRuntime {
       broker.fence().catch((err: unknown) => logger.error({ err }, 'cluster: fencing failed'));
     });
     membership.onUnfenced(() => logger.warn('cluster: this node is back in the cluster'));
+  }
+
+  /**
+   * Rows this node still owns from its previous run (restored by the broker at start when their
+   * session was persistent): their epochs are taken up, and a session that ended with a connection
+   * lost in a crash has its kept will published and its row deleted, now that the cluster is
+   * reachable (a restart before the crash counted as a death: no survivor adopted them).
+   */
+  async #settlePreviousRun(broker: Broker): Promise<void> {
+    const { ownership, logger } = this.#parts;
+    try {
+      const rows = await ownership.ownedRows();
+      if (rows.length === 0) return;
+      await broker.adoptSessions(async () => rows.map((row) => withWill(row, logger)));
+      logger.info({ sessions: rows.length }, 'cluster: sessions of the previous run taken up');
+    } catch (err) {
+      logger.error({ err }, 'cluster: sessions of the previous run could not be taken up');
+    }
   }
 
   /**

@@ -320,6 +320,39 @@ async function gracefulStop(t: TestContext): Promise<void> {
   assert.deepEqual(seq, queued, 'with the messages queued for it while it was away');
 }
 
+/**
+ * A node killed and restarted under the same name before it counts as dead: no survivor adopts
+ * it, so the restarted node publishes the wills its previous run kept for clients whose session
+ * ended with the lost connection.
+ */
+async function willsAfterQuickRestart(t: TestContext): Promise<void> {
+  // Default membership timings: the restart (a few seconds) beats the dead time (10 s).
+  const cluster = await startCluster(t, { nodes: 2, command: 'broker', haproxy: false });
+  const [survivor, crashed] = cluster.nodes;
+  const observer = await connectClient(t, survivor!.mqttPort, { protocolVersion: 5 });
+  await observer.client.subscribeAsync('wills/#', { qos: 1 });
+  await connectClient(t, crashed!.mqttPort, {
+    protocolVersion: 4,
+    clientId: 'will-restart',
+    clean: true,
+    will: { topic: 'wills/will-restart', payload: Buffer.from('gone'), qos: 1, retain: false },
+  });
+  const probe = await connectClient(t, crashed!.mqttPort, { protocolVersion: 5 });
+  await untilRouted(probe.client, 'wills/probe', () =>
+    observer.inbox.all.some((m) => m.topic === 'wills/probe'),
+  );
+  await crashed!.kill9();
+  const killedAt = Date.now();
+  await crashed!.restart();
+  const wills = () => observer.inbox.all.filter((m) => m.topic === 'wills/will-restart');
+  const deadline = Date.now() + RECOVERY_MS;
+  while (wills().length === 0 && Date.now() < deadline) await quietPeriod(100);
+  t.diagnostic(`will published ${Date.now() - killedAt} ms after the kill`);
+  await quietPeriod(1000); // a second copy would arrive now
+  assert.equal(wills().length, 1, '[MQTT-3.1.2-8] the will of the connection lost in the crash, once');
+  assert.equal(loggedAt(cluster, 'cluster: adopted the sessions of a dead node'), undefined, 'no adoption');
+}
+
 /** Every value of `ds` stored for `deviceId`, read through `api` (newest first, pages of 1000). */
 async function storedValues(api: ClusterApi, deviceId: number, ds: number): Promise<string[]> {
   const values: string[] = [];
@@ -381,6 +414,11 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 describe('a node dies (kill -9)', clusterTestOptions(), () => {
+  test(
+    '[MQTT-3.1.2-8] a node killed and restarted before it counts as dead publishes the will of a client whose session ended with the lost connection (3.1.1 clean session)',
+    { timeout: TEST_MS },
+    (t) => willsAfterQuickRestart(t),
+  );
   test(
     '[MQTT-3.1.2-5] a node stopped gracefully (SIGTERM): a persistent session resumes on another node at the first CONNECT, with its queued QoS 1 messages',
     { timeout: TEST_MS },

@@ -86,6 +86,11 @@ export const KEEP_WILLS = `
 export const OWNERS_OF =
   'SELECT session_key, node_id, epoch FROM cluster_sessions WHERE session_key = ANY($1::text[])';
 
+/** The rows node $1 owns, with the will it kept for each (see KEEP_WILLS). */
+export const OWNED_ROWS = `
+  SELECT session_key, epoch, CASE WHEN will_node = $1 THEN will END AS will
+  FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key`;
+
 export const OWNED_BY = 'SELECT session_key FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key';
 
 export const STILL_OWNS =

@@ -8,7 +8,7 @@ import {
   OwnershipBatcher,
   type OwnershipStats,
 } from './ownership-batcher.js';
-import { ADOPT, HAND_BACK, OWNED_BY, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
+import { ADOPT, HAND_BACK, OWNED_BY, OWNED_ROWS, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
 import { withConflictRetry } from './retry.js';
 import { WillWriter } from './will-writer.js';
 
@@ -115,6 +115,19 @@ export class PostgresSessionOwnership {
     return new Map(rows.map((row) => [row.session_key, { node: row.node_id, epoch: Number(row.epoch) }]));
   }
 
+  /**
+   * What this node owned when it last stopped, with the will it kept for each: at start, the
+   * sessions its previous run left (a crash and a restart before it counted as dead).
+   */
+  async ownedRows(): Promise<{ sessionKey: string; epoch: number; will?: Buffer }[]> {
+    const rows = await this.#read<{ session_key: string; epoch: string | number; will: Buffer | null }>(
+      'listing owned sessions',
+      OWNED_ROWS,
+      [this.#nodeId],
+    );
+    return rows.map(adoptedRow);
+  }
+
   /** The keys `node` owns, sorted. */
   async ownedBy(node: NodeId): Promise<string[]> {
     const rows = await this.#read<{ session_key: string }>('listing owned sessions', OWNED_BY, [node]);
@@ -136,10 +149,7 @@ export class PostgresSessionOwnership {
       ADOPT,
       [this.#nodeId, deadNode, incarnation ?? null],
     );
-    return rows.map((row) => {
-      const adopted = { sessionKey: row.session_key, epoch: Number(row.epoch) };
-      return row.will === null ? adopted : { ...adopted, will: row.will };
-    });
+    return rows.map(adoptedRow);
   }
 
   /**
@@ -181,4 +191,13 @@ export class PostgresSessionOwnership {
       throw toClusterError(what, err);
     }
   }
+}
+
+function adoptedRow(row: { session_key: string; epoch: string | number; will: Buffer | null }): {
+  sessionKey: string;
+  epoch: number;
+  will?: Buffer;
+} {
+  const taken = { sessionKey: row.session_key, epoch: Number(row.epoch) };
+  return row.will === null ? taken : { ...taken, will: row.will };
 }

@@ -1,11 +1,13 @@
 /**
  * Cluster inbox throughput on a throwaway local redis-server: N envelopes with a 1 KiB payload
  * appended by one node to another's inbox (sent `--per-turn` per event-loop turn, then one
- * flush), then read back by the receiver; then both at once. Reports envelopes/s.
+ * flush), then read back by the receiver (`--read-batch` stream entries per XREAD); then both at
+ * once. Sends of one turn to one node are one stream entry (up to 4,096). Reports envelopes/s.
  * Not part of `npm run bench`.
  *
  *   npx tsc -p tsconfig.json
  *   node dist/bench/cluster-inbox.js [--envelopes 100000] [--per-turn 1000] [--payload 1024]
+ *     [--read-batch 512]
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -18,6 +20,7 @@ const { values: args } = parseArgs({
     envelopes: { type: 'string', default: '100000' },
     'per-turn': { type: 'string', default: '1000' },
     payload: { type: 'string', default: '1024' },
+    'read-batch': { type: 'string', default: '512' },
   },
 });
 const total = Number(args.envelopes);
@@ -72,8 +75,9 @@ async function main(): Promise<void> {
   const url = redis.url;
   try {
     const a = new RedisNodeInbox({ url, nodeId: 'a', logger });
-    const b = new RedisNodeInbox({ url, nodeId: 'b', logger });
-    const c = new RedisNodeInbox({ url, nodeId: 'c', logger });
+    const readBatch = Number(args['read-batch']);
+    const b = new RedisNodeInbox({ url, nodeId: 'b', logger, readBatch });
+    const c = new RedisNodeInbox({ url, nodeId: 'c', logger, readBatch });
     await Promise.all([a.ping(), b.ping(), c.ping()]);
 
     let started = performance.now();

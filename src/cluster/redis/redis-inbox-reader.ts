@@ -2,10 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeEnvelope } from '../envelope-codec.js';
 import type { InboxEntry } from '../types.js';
-import { ENVELOPE_FIELD, FROM_FIELD, STREAM_START } from './inbox-keys.js';
+import { splitEnvelopeBatch } from './inbox-batch.js';
+import { BATCH_FIELD, ENVELOPE_FIELD, FROM_FIELD, STREAM_START } from './inbox-keys.js';
 import { nextReadyOrAfter, retryDelayMs } from './redis-connection.js';
 
-/** Receives the entries of an inbox, one batch at a time, in stream order. */
+/** Receives the envelopes of an inbox, those of a few stream entries at a time, in stream order. */
 export type InboxHandler = (batch: readonly InboxEntry[]) => Promise<void> | void;
 
 /** How long one blocking XREAD waits: also how soon a silently dead connection is noticed. */
@@ -19,7 +20,10 @@ interface ReadBatch {
 
 type XreadReply = [key: Buffer, items: [id: Buffer, fields: Buffer[]][]][] | null;
 
-/** Up to `count` entries after `after` (blocking up to `blockMs` when given); null when none. */
+/**
+ * Up to `count` stream entries after `after` (blocking up to `blockMs` when given), their
+ * envelopes flattened in order; null when none.
+ */
 export async function readInboxBatch(
   redis: Redis,
   key: string,
@@ -36,29 +40,54 @@ export async function readInboxBatch(
   if (items === undefined || items.length === 0) return null;
   const entries: InboxEntry[] = [];
   for (const [id, fields] of items) {
-    const entry = parseEntry(fields);
-    if (entry instanceof Error)
-      logger.warn({ key, id: id.toString(), err: entry.message }, 'cluster inbox: garbled entry skipped');
-    else entries.push(entry);
+    const error = parseEntry(fields, entries, (index, why) =>
+      logger.warn({ key, id: id.toString(), index, err: why }, 'cluster inbox: garbled envelope skipped'),
+    );
+    if (error !== undefined)
+      logger.warn({ key, id: id.toString(), err: error }, 'cluster inbox: garbled entry skipped');
   }
   return { entries, lastId: (items[items.length - 1] as [Buffer, Buffer[]])[0].toString() };
 }
 
-function parseEntry(fields: readonly Buffer[]): InboxEntry | Error {
+/**
+ * Appends the envelopes of one stream entry to `into`. A garbled envelope of a batch is reported
+ * to `skipped` and the others kept; returns why the entry as a whole is garbled, if it is.
+ */
+function parseEntry(
+  fields: readonly Buffer[],
+  into: InboxEntry[],
+  skipped: (index: number, why: string) => void,
+): string | undefined {
   let from: string | undefined;
   let envelope: Buffer | undefined;
+  let batch: Buffer | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = (fields[i] as Buffer).toString();
     if (name === FROM_FIELD) from = (fields[i + 1] as Buffer).toString();
     else if (name === ENVELOPE_FIELD) envelope = fields[i + 1];
+    else if (name === BATCH_FIELD) batch = fields[i + 1];
   }
-  if (from === undefined || envelope === undefined)
-    return new Error('entry lacks its from or envelope field');
-  try {
-    return { from, envelope: decodeEnvelope(envelope) };
-  } catch (error) {
-    return error as Error;
+  if (from === undefined || (envelope === undefined && batch === undefined))
+    return 'entry lacks its from or envelope field';
+  if (envelope !== undefined) {
+    try {
+      into.push({ from, envelope: decodeEnvelope(envelope) });
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
   }
+  const split = splitEnvelopeBatch(batch as Buffer);
+  if (split.envelopes.length === 0) return split.error ?? 'empty batch';
+  split.envelopes.forEach((bytes, index) => {
+    try {
+      into.push({ from, envelope: decodeEnvelope(bytes) });
+    } catch (error) {
+      skipped(index, (error as Error).message);
+    }
+  });
+  if (split.error !== undefined) skipped(split.envelopes.length, `rest of the batch lost: ${split.error}`);
+  return undefined;
 }
 
 /** Runs the handler on one batch; a handler that throws is logged and its batch counts as handled. */
@@ -83,6 +112,7 @@ export async function handOver(
 export interface InboxReadLoopOptions {
   readonly streamKey: string;
   readonly positionKey: string;
+  /** Stream entries per XREAD (each one envelope or a batch of them). */
   readonly readBatch: number;
   readonly logger: Logger;
 }
@@ -94,6 +124,7 @@ export interface InboxReadLoopOptions {
  * new, empty stream is read from its start).
  */
 export class InboxReadLoop {
+  /** Envelopes handed to the handler. */
   received = 0;
   private stopped = false;
 

@@ -3,17 +3,17 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { encodeEnvelope } from '../envelope-codec.js';
 import type { ClusterEnvelope, NodeId } from '../types.js';
+import { type AppendPlan, type PendingAppend, planAppend } from './inbox-append-plan.js';
+import { encodeEnvelopeBatch } from './inbox-batch.js';
 import { InboxError } from './inbox-errors.js';
-import { ENVELOPE_FIELD, FROM_FIELD } from './inbox-keys.js';
+import { BATCH_FIELD, ENVELOPE_FIELD, FROM_FIELD } from './inbox-keys.js';
 import { isReplyError, nextReadyOrAfter, retryDelayMs } from './redis-connection.js';
 
-/** At most this many XADDs per pipeline: bounds one write and one reply. */
-const MAX_PIPELINE_ENTRIES = 4096;
+/** What became of one planned entry: appended (null), refused by Redis, or met a lost connection. */
+type GroupOutcome = null | InboxError | ConnectionLost;
 
-interface PendingAppend {
-  readonly key: string;
-  readonly data: Buffer;
-  readonly seq: number;
+class ConnectionLost {
+  constructor(readonly error: unknown) {}
 }
 
 interface FlushWaiter {
@@ -33,8 +33,9 @@ export interface InboxWriterOptions {
 /**
  * The sending half of the inbox: a bounded FIFO of encoded envelopes, appended in order with one
  * pipeline at a time (what was sent during one event-loop turn, or while the previous pipeline
- * was in flight, goes in the next one). Entries leave the FIFO only once Redis confirmed them,
- * so a lost connection retries them, in order, when it comes back.
+ * was in flight, goes in the next one), as one stream entry per destination node (a batch,
+ * inbox-batch.ts; several when it is full). Envelopes leave the FIFO only once Redis confirmed
+ * their entry, so a lost connection retries them, in order, when it comes back.
  */
 export class RedisInboxWriter {
   readonly counters = { sent: 0, dropped: 0, appendErrors: 0 };
@@ -154,20 +155,24 @@ export class RedisInboxWriter {
 
   private async appendBatch(): Promise<void> {
     if (this.redis.status !== 'ready') return this.waitForRedis();
-    const count = Math.min(this.queue.length, MAX_PIPELINE_ENTRIES);
+    const plan = planAppend(this.queue);
     const pipeline = this.redis.pipeline();
-    for (let i = 0; i < count; i++) {
-      const entry = this.queue.peekAt(i) as PendingAppend;
+    for (const group of plan.groups) {
+      // An entry of one keeps the one-envelope form: any node version reads it.
+      const [field, value] =
+        group.envelopes.length === 1
+          ? [ENVELOPE_FIELD, group.envelopes[0] as Buffer]
+          : [BATCH_FIELD, encodeEnvelopeBatch(group.envelopes, group.bytes)];
       pipeline.xadd(
-        entry.key,
+        group.key,
         'MAXLEN',
         '~',
         this.options.maxStreamLength,
         '*',
         FROM_FIELD,
         this.options.from,
-        ENVELOPE_FIELD,
-        entry.data,
+        field,
+        value,
       );
     }
     let results: [Error | null, unknown][] | null = null;
@@ -177,34 +182,40 @@ export class RedisInboxWriter {
     } catch (error) {
       failure = error;
     }
-    const lost = this.settle(count, results, failure);
+    const lost = this.settle(plan, outcomesOf(plan, results, failure));
     this.resolveWaiters();
     this.busy = false;
     if (lost !== undefined) await this.retryLater(lost);
     else if (this.queue.length > 0) this.schedule();
   }
 
-  /** Removes the confirmed (or refused) head of the queue; returns the connection error, if any. */
-  private settle(count: number, results: [Error | null, unknown][] | null, failure: unknown): unknown {
-    for (let i = 0; i < count; i++) {
-      const reply = results?.[i];
-      const error = reply === undefined ? toError(failure ?? 'no reply') : reply[0];
-      if (error !== null && !isReplyError(error)) return error;
-      const entry = this.queue.shift();
-      if (entry === undefined) return undefined; // close gave the queue up meanwhile
-      this.doneSeq = entry.seq;
-      if (error === null) {
-        this.counters.sent++;
-        continue;
-      }
+  /**
+   * Removes the planned envelopes from the FIFO but those whose entry met a lost connection,
+   * which stay at its head, in order; returns the connection error, if any.
+   */
+  private settle(plan: AppendPlan, outcomes: GroupOutcome[]): unknown {
+    if (this.queue.peekFront() !== plan.first) return undefined; // close gave the queue up meanwhile
+    const retry: PendingAppend[] = [];
+    for (let i = 0; i < plan.taken; i++) {
+      const entry = this.queue.shift() as PendingAppend;
+      const outcome = outcomes[plan.groupOf[i] as number];
+      if (outcome === null) this.counters.sent++;
+      else if (outcome instanceof InboxError) this.drop(outcome);
+      else retry.push(entry);
+    }
+    for (let i = retry.length - 1; i >= 0; i--) this.queue.unshift(retry[i] as PendingAppend);
+    this.doneSeq = (this.queue.peekFront()?.seq ?? this.lastSeq + 1) - 1;
+    plan.groups.forEach((group, index) => {
+      if (!(outcomes[index] instanceof InboxError)) return;
       // Retrying what Redis refused (wrong type, out of memory) would stall every later entry.
       this.counters.appendErrors++;
       this.options.logger.error(
-        { err: error.message, key: entry.key },
+        { err: (outcomes[index] as InboxError).message, key: group.key, envelopes: group.envelopes.length },
         'cluster inbox: redis refused an envelope; dropped',
       );
-      this.drop(new InboxError('refused', `redis refused an append: ${error.message}`));
-    }
+    });
+    const lost = outcomes.find((outcome) => outcome instanceof ConnectionLost);
+    if (lost !== undefined) return (lost as ConnectionLost).error;
     this.failures = 0;
     if (this.droppedThisOverflow > 0 && this.queue.length < this.options.maxPending) {
       this.options.logger.warn({ dropped: this.droppedThisOverflow }, 'cluster inbox: accepting sends again');
@@ -248,6 +259,25 @@ export class RedisInboxWriter {
     this.busy = false;
     if (this.queue.length > 0) this.schedule();
   }
+}
+
+/**
+ * Replies come in order: from the first entry that met a lost connection on, none counts as
+ * appended (a retry may then append one twice, never out of order).
+ */
+function outcomesOf(
+  plan: AppendPlan,
+  results: [Error | null, unknown][] | null,
+  failure: unknown,
+): GroupOutcome[] {
+  let lost: ConnectionLost | undefined;
+  return plan.groups.map((_, index) => {
+    const reply = results?.[index];
+    const error = reply === undefined ? toError(failure ?? 'no reply') : reply[0];
+    if (lost === undefined && error !== null && !isReplyError(error)) lost = new ConnectionLost(error);
+    if (lost !== undefined) return lost;
+    return error === null ? null : new InboxError('refused', `redis refused an append: ${error.message}`);
+  });
 }
 
 function toError(value: unknown): Error {

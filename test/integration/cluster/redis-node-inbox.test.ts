@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import { describe, type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
+import { encodeEnvelope } from '../../../src/cluster/envelope-codec.js';
+import { encodeEnvelopeBatch, splitEnvelopeBatch } from '../../../src/cluster/redis/inbox-batch.js';
 import {
   InboxError,
   RedisNodeInbox,
@@ -111,6 +113,24 @@ function collector(): {
   };
 }
 
+/** How many envelopes each entry of a stream holds, in stream order (one for the one-envelope form). */
+async function envelopesPerEntry(redis: Redis, key: string): Promise<number[]> {
+  const items = await redis.xrangeBuffer(key, '-', '+');
+  return items.map(([, fields]) => {
+    const names = fields.filter((_, i) => i % 2 === 0).map(String);
+    const batch = fields[names.indexOf('batch') * 2 + 1];
+    if (names.includes('envelope')) return 1;
+    assert.ok(batch !== undefined, `entry with fields ${names.join(', ')}`);
+    const split = splitEnvelopeBatch(batch);
+    assert.equal(split.error, undefined);
+    return split.envelopes.length;
+  });
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
@@ -148,7 +168,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.equal(b.stats.received, 10_000);
   });
 
-  test('pipelining: 50 sends in one event-loop turn reach Redis in one round trip (one read event, 50 XADDs)', async (t) => {
+  test('pipelining: 50 sends in one event-loop turn reach Redis in one round trip (one read event, one XADD)', async (t) => {
     const redis = await startRedis(t);
     const a = openInbox(t, redis.url, 'node-a');
     const probe = admin(t, redis.url);
@@ -159,7 +179,8 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     const readsAfter = await redisStat(probe, 'stats', 'total_reads_processed');
     // One read for the pipeline, one for the second INFO itself; 50 round trips would be 51.
     assert.ok(readsAfter - readsBefore <= 3, `redis processed ${readsAfter - readsBefore} reads`);
-    assert.equal(await redisStat(probe, 'commandstats', 'cmdstat_xadd'), 50);
+    assert.equal(await redisStat(probe, 'commandstats', 'cmdstat_xadd'), 1);
+    assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [50]);
   });
 
   test('flush is a barrier: when it resolves every earlier send is in the stream, not before', async (t) => {
@@ -174,7 +195,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.ok(a.stats.pending > 0, 'sends are queued, not appended synchronously');
     await a.flush();
     assert.equal(a.stats.pending, 0);
-    assert.equal(await probe.xlen('devgate:inbox:node-b'), 3000);
+    assert.equal(sum(await envelopesPerEntry(probe, 'devgate:inbox:node-b')), 3000);
     assert.equal(a.stats.sent, 3000);
   });
 
@@ -253,7 +274,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.deepEqual({ dropped: a.stats.dropped, pending: a.stats.pending }, { dropped: 15, pending: 10 });
     await assert.rejects(a.flush(), (error) => error instanceof InboxError && error.code === 'overflow');
     await a.flush(); // the loss was reported once; the ten kept are appended
-    assert.equal(await probe.xlen('devgate:inbox:node-b'), 10);
+    assert.equal(sum(await envelopesPerEntry(probe, 'devgate:inbox:node-b')), 10);
     const overflowLogs = log.records.filter(
       (r) => r.msg === 'cluster inbox: sends dropped, too many waiting to be appended',
     );
@@ -310,7 +331,11 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     const redis = await startRedis(t);
     const probe = admin(t, redis.url);
     const a = openInbox(t, redis.url, 'node-a', { prefix: 'dg' });
-    for (const n of range(0, 1200)) a.send('node-dead', numbered(n));
+    for (const n of range(0, 5)) {
+      a.send('node-dead', numbered(n));
+      await a.flush(); // one entry each
+    }
+    for (const n of range(5, 1200)) a.send('node-dead', numbered(n));
     await a.flush();
     // The dead node had handled the first 5 entries.
     const handled = await probe.xrange('dg:inbox:node-dead', '-', '+', 'COUNT', 5);
@@ -370,7 +395,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
       },
       { sent: 2, dropped: 1, appendErrors: 1, pending: 0 },
     );
-    assert.equal(await probe.xlen('devgate:inbox:node-b'), 2);
+    assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [2]);
     assert.ok(log.records.some((r) => r.msg === 'cluster inbox: redis refused an envelope; dropped'));
   });
 
@@ -404,3 +429,161 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.equal(a.stats.dropped, 6);
   });
 });
+
+describe(
+  'RedisNodeInbox batch entries (one stream entry per destination node per pipeline)',
+  redisTestOptions(),
+  () => {
+    test('2,000 sends to one node in one turn are one stream entry and arrive in send order', async (t) => {
+      const redis = await startRedis(t);
+      const probe = admin(t, redis.url);
+      const a = openInbox(t, redis.url, 'node-a');
+      for (const n of range(0, 2000)) a.send('node-b', numbered(n));
+      await a.flush();
+      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [2000]);
+      assert.equal(await redisStat(probe, 'commandstats', 'cmdstat_xadd'), 1);
+      const b = openInbox(t, redis.url, 'node-b');
+      const atB = collector();
+      await b.start(atB.handler);
+      await atB.until(2000);
+      assert.deepEqual(atB.entries.map(numberOf), range(0, 2000));
+      assert.ok(atB.entries.every((e) => e.from === 'node-a'));
+      assert.deepEqual({ sent: a.stats.sent, received: b.stats.received }, { sent: 2000, received: 2000 });
+    });
+
+    test('sends to three nodes interleaved in one turn make one entry per node, each in send order', async (t) => {
+      const redis = await startRedis(t);
+      const probe = admin(t, redis.url);
+      const a = openInbox(t, redis.url, 'node-a');
+      const nodes = ['node-b', 'node-c', 'node-d'];
+      for (const n of range(0, 300)) a.send(nodes[n % 3] as string, numbered(n));
+      await a.flush();
+      assert.equal(await redisStat(probe, 'commandstats', 'cmdstat_xadd'), 3);
+      for (const [i, node] of nodes.entries()) {
+        assert.deepEqual(await envelopesPerEntry(probe, `devgate:inbox:${node}`), [100]);
+        const drained = collector();
+        await openInbox(t, redis.url, `reader-${i}`).drain(node, drained.handler);
+        assert.deepEqual(
+          drained.entries.map(numberOf),
+          range(0, 300).filter((n) => n % 3 === i),
+        );
+      }
+    });
+
+    test('a batch over the bound (4,096 envelopes, 1 MiB) is split into several entries, order kept', async (t) => {
+      const redis = await startRedis(t);
+      const probe = admin(t, redis.url);
+      const a = openInbox(t, redis.url, 'node-a');
+      for (const n of range(0, 5000)) a.send('node-b', numbered(n));
+      for (const n of range(5000, 5003)) a.send('node-c', numbered(n, 400 * 1024));
+      await a.flush();
+      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [4096, 904]);
+      // Two of 400 KiB fit in 1 MiB, a third does not.
+      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-c'), [2, 1]);
+      const sizes = (await probe.xrangeBuffer('devgate:inbox:node-c', '-', '+')).map(
+        ([, fields]) => (fields[3] as Buffer).length,
+      );
+      assert.ok(
+        sizes.every((size) => size <= 1024 * 1024),
+        `entry sizes ${sizes.join(', ')}`,
+      );
+      const b = openInbox(t, redis.url, 'node-b');
+      const atB = collector();
+      await b.start(atB.handler);
+      await atB.until(5000);
+      assert.deepEqual(atB.entries.map(numberOf), range(0, 5000));
+      const drained = collector();
+      await b.drain('node-c', drained.handler);
+      assert.deepEqual(drained.entries.map(numberOf), [5000, 5001, 5002]);
+    });
+
+    test('an entry in the one-envelope form (as written before batches) is still read, in stream order with batches', async (t) => {
+      const redis = await startRedis(t);
+      const probe = admin(t, redis.url);
+      await probe.xadd(
+        'devgate:inbox:node-b',
+        '*',
+        'from',
+        'node-old',
+        'envelope',
+        encodeEnvelope(numbered(1)),
+      );
+      const a = openInbox(t, redis.url, 'node-a');
+      a.send('node-b', numbered(2));
+      a.send('node-b', numbered(3));
+      await a.flush();
+      await probe.xadd(
+        'devgate:inbox:node-b',
+        '*',
+        'from',
+        'node-old',
+        'envelope',
+        encodeEnvelope(numbered(4)),
+      );
+      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [1, 2, 1]);
+      const b = openInbox(t, redis.url, 'node-b');
+      const atB = collector();
+      await b.start(atB.handler);
+      await atB.until(4);
+      assert.deepEqual(atB.entries.map(numberOf), [1, 2, 3, 4]);
+      assert.deepEqual(
+        atB.entries.map((e) => e.from),
+        ['node-old', 'node-a', 'node-a', 'node-old'],
+      );
+      assert.equal(b.stats.received, 4);
+    });
+
+    test('a garbled envelope inside a batch is logged and skipped, the others of the batch are delivered', async (t) => {
+      const redis = await startRedis(t);
+      const log = capturingLogger();
+      const probe = admin(t, redis.url);
+      const garbage = Buffer.from([1, 0, 0, 0, 9, 0x7b]);
+      const good = (n: number): Buffer => encodeEnvelope(numbered(n));
+      const parts = [good(1), garbage, good(3)];
+      const batch = encodeEnvelopeBatch(parts, sum(parts.map((p) => p.length)));
+      await probe.xadd('devgate:inbox:node-b', '*', 'from', 'node-x', 'batch', batch);
+      // Framing broken after the first envelope: that one is kept, the rest is lost.
+      const truncated = Buffer.concat([
+        encodeEnvelopeBatch([good(4)], good(4).length),
+        Buffer.from([0, 0, 9, 9]),
+      ]);
+      await probe.xadd('devgate:inbox:node-b', '*', 'from', 'node-x', 'batch', truncated);
+      // Unknown batch format: the entry as a whole is garbled.
+      await probe.xadd('devgate:inbox:node-b', '*', 'from', 'node-x', 'batch', Buffer.from([9, 0, 0, 0, 0]));
+      const a = openInbox(t, redis.url, 'node-a');
+      a.send('node-b', numbered(5));
+      a.send('node-b', numbered(6));
+      await a.flush();
+      const b = openInbox(t, redis.url, 'node-b', { logger: log.logger });
+      const atB = collector();
+      await b.start(atB.handler);
+      await atB.until(5);
+      await quietPeriod();
+      assert.deepEqual(atB.entries.map(numberOf), [1, 3, 4, 5, 6]);
+      const count = (msg: string): number => log.records.filter((r) => r.msg === msg).length;
+      assert.equal(count('cluster inbox: garbled envelope skipped'), 2);
+      assert.equal(count('cluster inbox: garbled entry skipped'), 1);
+    });
+
+    test('flush during a pending batch resolves only once that batch and every earlier send are appended', async (t) => {
+      const redis = await startRedis(t);
+      const probe = admin(t, redis.url);
+      const a = openInbox(t, redis.url, 'node-a');
+      await a.ping();
+      // Writes wait while Redis is paused: the first batch's pipeline stays in flight.
+      await probe.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+      for (const n of range(0, 50)) a.send('node-b', numbered(n));
+      await new Promise((resolve) => setImmediate(resolve)); // the first pipeline is sent
+      for (const n of range(50, 100)) a.send('node-b', numbered(n));
+      let flushed = false;
+      const flush = a.flush().then(() => (flushed = true));
+      await quietPeriod(300);
+      assert.equal(flushed, false, 'flush waits for the pending batch');
+      assert.equal(await probe.xlen('devgate:inbox:node-b'), 0);
+      assert.equal(a.stats.pending, 100);
+      await within(flush, LONG_WAIT_MS, 'flush once Redis writes again');
+      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [50, 50]);
+      assert.deepEqual({ sent: a.stats.sent, pending: a.stats.pending }, { sent: 100, pending: 0 });
+    });
+  },
+);

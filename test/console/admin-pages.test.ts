@@ -24,7 +24,10 @@ test('web console management pages in Chromium', { skip }, async (t) => {
     'templates: the datastream editor saves types, ranges, enum values and the gateway flag',
     async (t) => {
       const page = await signedInPage(world, t);
+      // The first page of the run: the list must have loaded (its render done) before the click.
+      const listed = page.waitForResponse((r) => r.url().includes('/api/v1/organization/templates?'));
       await page.getByRole('link', { name: 'Templates' }).click();
+      await listed;
       await page.getByRole('button', { name: 'New template' }).click();
       await page.getByLabel('Template name').fill('Pump');
       await page.getByLabel('Gateway (devices of this template may act for other devices)').check();

@@ -310,6 +310,7 @@ interface Running {
 /** Stop accepting everywhere first, so nobody connects to a broker that is shutting down. */
 async function shutdown(running: Running): Promise<void> {
   for (const listener of running.listeners) listener.stopAccepting();
+  running.cluster?.quiesce();
   try {
     await running.broker.close();
   } finally {

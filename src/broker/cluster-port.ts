@@ -127,6 +127,11 @@ export interface ClusterRuntime {
   check(): Promise<void>;
   /** What the node counted so far (`/metrics`). */
   stats(): ClusterStats;
+  /**
+   * A graceful stop begins: stops taking messages from the other nodes, so none is applied once
+   * the broker's stores close (they stay for the node that adopts this one's sessions).
+   */
+  quiesce(): void;
   /** Leaves the cluster (after the broker closed). */
   close(): Promise<void>;
 }

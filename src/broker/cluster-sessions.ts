@@ -206,7 +206,9 @@ export class ClusterSessions {
   async #restoreAdopted(adopted: readonly AdoptedSession[]): Promise<void> {
     const host = this.#host;
     if (host.store === undefined || adopted.length === 0) return;
-    const loaded = await host.store.load(adopted.map((row) => row.sessionKey));
+    // Only what is not held here yet (at start, this node's own sessions are restored already).
+    const missing = adopted.filter((row) => host.session(row.sessionKey) === undefined);
+    const loaded = missing.length === 0 ? [] : await host.store.load(missing.map((row) => row.sessionKey));
     await host.restore(loaded.filter((item) => host.session(item.session.clientId) === undefined));
     for (const { sessionKey, epoch, will } of adopted) {
       const session = host.session(sessionKey);

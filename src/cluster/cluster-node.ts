@@ -62,8 +62,6 @@ export interface ClusterNodeOptions {
   readonly ownership: OwnershipPart;
   /** True while `node` is a live member of the cluster (PostgreSQL heartbeats). */
   readonly isLive: (node: NodeId) => Promise<boolean>;
-  /** True when `node` left the cluster gracefully: its sessions are durable, nobody adopts them. */
-  readonly hasLeft?: (node: NodeId) => Promise<boolean>;
   /** The other live nodes (for what every node must see: retained messages). */
   readonly otherNodes: () => readonly NodeId[];
   /** Resolves once this node's route changes so far are written where the other nodes read them. */
@@ -235,25 +233,14 @@ export class ClusterNode implements ClusterPort {
     const { epoch, previousNode } = claimed;
     if (previousNode === undefined || previousNode === this.nodeId) return { moved: false, epoch };
     this.counts.takeoversIn++;
-    const released = (await this.#options.isLive(previousNode))
-      ? await this.#takeFrom(previousNode, sessionKey, epoch)
-      : await this.#leftCluster(previousNode);
+    const released =
+      (await this.#options.isLive(previousNode)) && (await this.#takeFrom(previousNode, sessionKey, epoch));
     if (released || takeAnyway) {
       this.#waitingSince.delete(sessionKey);
       return { moved: true, epoch };
     }
     await ownership.handBack(sessionKey, epoch, previousNode);
     this.#refuse(sessionKey, previousNode);
-  }
-
-  /** A node that is not live either left gracefully (its sessions are durable) or died. */
-  async #leftCluster(node: NodeId): Promise<boolean> {
-    try {
-      return (await this.#options.hasLeft?.(node)) ?? false;
-    } catch (err) {
-      this.#options.logger.warn({ err, node }, 'cluster: whether a node left could not be read');
-      return false;
-    }
   }
 
   /** Whether `sessionKey` has been refused for adoptionWaitMs already. */

@@ -77,7 +77,6 @@ function clusterParts(
     remoteRoutes: remote,
     ownership,
     isLive: (other) => live.isLive(other),
-    hasLeft: (other) => membership.hasLeft(other),
     otherNodes: () => live.others(),
     routesSettled: () => {
       local.flush();
@@ -213,6 +212,10 @@ class ClusterNodeRuntime implements ClusterRuntime {
     } catch (err) {
       logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
     }
+  }
+
+  quiesce(): void {
+    this.#parts.inbox.stopReading();
   }
 
   stats(): ClusterStats {

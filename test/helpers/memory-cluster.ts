@@ -110,6 +110,7 @@ export class MemoryClusterNet {
         takeoversOut: node.counts.takeoversOut,
         adoptedSessions: 0,
       }),
+      quiesce: () => undefined, // the memory bus delivers at once: nothing waits to be read
       close: async () => {
         this.#nodes.delete(nodeId);
         this.#routes.delete(nodeId);

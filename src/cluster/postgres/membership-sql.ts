@@ -52,7 +52,10 @@ export const FORGET = `
 
 export const LIVE = `SELECT node_id FROM cluster_nodes WHERE heartbeat_at >= ${AGO('$1')} ORDER BY node_id`;
 
-/** Whether node $1 has a row (live or not yet adopted); none once it left or was forgotten. */
-export const MEMBER = 'SELECT 1 FROM cluster_nodes WHERE node_id = $1';
-
-export const LEAVE = 'DELETE FROM cluster_nodes WHERE node_id = $1 AND incarnation = $2';
+/**
+ * A graceful exit: the row's heartbeat is set to long ago, so the survivors see the node dead at
+ * once and one adopts its sessions (made durable before) and reads what its inbox still holds
+ * for them, as after a death. FORGET deletes the row once it owns nothing.
+ */
+export const LEAVE = `
+  UPDATE cluster_nodes SET heartbeat_at = '-infinity' WHERE node_id = $1 AND incarnation = $2`;

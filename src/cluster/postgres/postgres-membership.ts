@@ -10,7 +10,7 @@ import {
   membershipTimings,
   type PostgresMembershipOptions,
 } from './membership-options.js';
-import { EXPIRED, FORGET, HEARTBEAT, JOIN, LEAVE, LIVE, MEMBER, REJOIN } from './membership-sql.js';
+import { EXPIRED, FORGET, HEARTBEAT, JOIN, LEAVE, LIVE, REJOIN } from './membership-sql.js';
 import { openClusterPool } from './schema.js';
 
 export type { MembershipStats, PostgresMembershipOptions } from './membership-options.js';
@@ -125,20 +125,9 @@ export class PostgresMembership {
   }
 
   /**
-   * True when `node` left the cluster (a graceful exit deleted its row; so does forgetting a dead
-   * node that owns nothing): its sessions were made durable and nobody will adopt them.
+   * Stops heartbeating and marks this node's row dead at once: a graceful exit, after which a
+   * survivor adopts this node's sessions (durable by then) and what its inbox still holds.
    */
-  async hasLeft(node: NodeId): Promise<boolean> {
-    const pool = this.#requirePool();
-    try {
-      const { rows } = await this.#query(pool, MEMBER, [node]);
-      return rows.length === 0;
-    } catch (err) {
-      throw toClusterError('looking up a node', err);
-    }
-  }
-
-  /** Stops heartbeating and deletes this node's row: a graceful exit, not a death. */
   async leave(): Promise<void> {
     this.#stop();
     if (this.#incarnation === undefined) return; // never joined: no row to delete

@@ -190,6 +190,15 @@ export class RedisNodeInbox {
     );
   }
 
+  /**
+   * Stops reading this node's inbox (a graceful stop, before the broker closes its stores): a
+   * batch in hand is not acknowledged, so what was not durably applied stays in the stream for
+   * whoever reads it next. Sends go on until close.
+   */
+  stopReading(): void {
+    this.reader?.stop();
+  }
+
   /** Stops reading, waits up to 5 s for pending appends, and closes the connections. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -39,10 +39,6 @@ export class SessionRelays {
     private readonly routesReached: (node: string, routes: readonly ClusterRoute[]) => boolean,
   ) {}
 
-  get size(): number {
-    return this.#relays.size;
-  }
-
   /**
    * Starts relaying `session` (taken over by `node` at `epoch`); false when there is nothing to
    * relay (no subscriptions, or a session that ends with its connection) or too many relays.

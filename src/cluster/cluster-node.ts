@@ -127,7 +127,7 @@ export class ClusterNode implements ClusterPort {
   /** Sessions refused while their owner is adopted: when first refused (see claim). */
   readonly #waitingSince = new Map<string, number>();
   /** Sessions released to this node and not yet restored here, with the copies relayed for them. */
-  readonly movingIn = new SessionsMovingIn();
+  readonly #movingIn = new SessionsMovingIn();
 
   constructor(options: ClusterNodeOptions) {
     this.nodeId = options.nodeId;
@@ -271,7 +271,7 @@ export class ClusterNode implements ClusterPort {
       }
       waiters.set(key, done);
       // From its kick on, the old owner may relay copies for the session (even before `released`).
-      this.movingIn.expect(sessionKey, epoch, node);
+      this.#movingIn.expect(sessionKey, epoch, node);
       this.#options.inbox.send(node, { type: 'kick', sessionKey, epoch, from: this.nodeId });
     });
   }
@@ -359,7 +359,7 @@ export class ClusterNode implements ClusterPort {
         case 'relay': {
           const { sessionKey, epoch, message, subscriptionIds } = envelope;
           const copy: RelayedCopy = { message, subscriptionIds };
-          if (!this.movingIn.hold(sessionKey, epoch, copy)) broker.deliverRelayed(sessionKey, epoch, copy);
+          if (!this.#movingIn.hold(sessionKey, epoch, copy)) broker.deliverRelayed(sessionKey, epoch, copy);
           break;
         }
         case 'moved':
@@ -401,7 +401,7 @@ export class ClusterNode implements ClusterPort {
   }
 
   movedIn(sessionKey: string, epoch: number): readonly RelayedCopy[] {
-    const arrived = this.movingIn.arrived(sessionKey, epoch);
+    const arrived = this.#movingIn.arrived(sessionKey, epoch);
     if (arrived === undefined) return [];
     const answer: ClusterEnvelope = { type: 'moved', sessionKey, epoch, from: this.nodeId };
     this.#options.routesSettled().then(

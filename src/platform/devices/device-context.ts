@@ -5,6 +5,7 @@ import type { Caller, OrgService, TemplateService } from '../services.js';
 import type { DeviceFeed } from './device-feed.js';
 import { deviceNotFound } from './device-rules.js';
 import type { DeviceStores } from './device-stores.js';
+import { DeviceWriteOrder } from './device-write-order.js';
 import type { TokenCache } from './token-cache.js';
 
 /** What the parts of the device service share. */
@@ -27,8 +28,14 @@ export interface DeviceContext {
   templateFrom(caller: Caller, orgId: number, templateId: number | string): Promise<Template>;
   /** Like templateFrom, for an existing device moving to `orgId`: a hidden template is a ValidationError. */
   templateReachable(caller: Caller, orgId: number, templateId: number): Promise<void>;
-  /** Keeps the token cache in step with a changed device. */
-  changed(device: Device | undefined): Device | undefined;
+  /**
+   * Writes device rows: after the earlier writes of the same devices, and the rows the write
+   * returns refresh the token cache before the next write of those devices starts.
+   */
+  writeRows<T extends Device | readonly Device[] | undefined>(
+    deviceIds: readonly number[],
+    write: () => Promise<T>,
+  ): Promise<T>;
 }
 
 export function createDeviceContext(
@@ -44,6 +51,7 @@ export function createDeviceContext(
     if (device === undefined) throw deviceNotFound(deviceId);
     return device;
   };
+  const order = new DeviceWriteOrder();
   const templateFrom = (caller: Caller, orgId: number, templateId: number | string) =>
     templates.get({ orgId, actor: caller.actor }, templateId);
   return {
@@ -79,9 +87,13 @@ export function createDeviceContext(
         throw err;
       }
     },
-    changed(device) {
-      if (device !== undefined) cache.refresh(device);
-      return device;
+    writeRows(deviceIds, write) {
+      return order.run(deviceIds, async () => {
+        const written = await write();
+        if (Array.isArray(written)) for (const device of written) cache.refresh(device);
+        else if (written !== undefined) cache.refresh(written as Device);
+        return written;
+      });
     },
   };
 }

@@ -84,13 +84,18 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
       const device = await ctx.existing(deviceId);
       if (device.status !== DeviceStatus.Pending) return device;
       const patch = { status: DeviceStatus.Activated, activatedAt: ctx.now(), hardwareInfo };
-      const activated = await stores.devices.update(deviceId, patch, ctx.now());
+      const activated = await ctx.writeRows([deviceId], () =>
+        stores.devices.update(deviceId, patch, ctx.now()),
+      );
       ctx.deps.logger.info({ deviceId }, 'device activated');
-      return found(ctx.changed(activated), deviceId);
+      return found(activated, deviceId);
     },
 
     async setHardwareInfo(deviceId, hardwareInfo) {
-      found(ctx.changed(await stores.devices.update(deviceId, { hardwareInfo }, ctx.now())), deviceId);
+      const written = ctx.writeRows([deviceId], () =>
+        stores.devices.update(deviceId, { hardwareInfo }, ctx.now()),
+      );
+      found(await written, deviceId);
     },
 
     async recordConnection(deviceId, event) {
@@ -114,11 +119,11 @@ async function recordConnections(
   ctx: DeviceContext,
   records: readonly ConnectionRecord[],
 ): Promise<Set<number>> {
-  const stored = new Set<number>();
-  for (const device of await ctx.stores.devices.recordConnections(records)) {
-    ctx.changed(device);
-    stored.add(device.id);
-  }
+  const written = ctx.writeRows(
+    records.map((r) => r.deviceId),
+    () => ctx.stores.devices.recordConnections(records),
+  );
+  const stored = new Set((await written).map((device) => device.id));
   for (const { deviceId, connectedAt, disconnectedAt } of records) {
     if (!stored.has(deviceId)) continue;
     // Merged records: the later of the two is where the device stands now.

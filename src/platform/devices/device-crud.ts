@@ -64,15 +64,14 @@ export function deviceCrud(ctx: DeviceContext): DeviceCrud {
     async update(caller, deviceId, patch) {
       await ctx.scoped(caller, deviceId);
       const name = patch.name === undefined ? undefined : validateDeviceName(patch.name);
-      const updated = await stores.devices.update(
-        deviceId,
-        {
-          ...(name === undefined ? {} : { name }),
-          ...(patch.ownerUserId === undefined ? {} : { ownerUserId: patch.ownerUserId }),
-        },
-        ctx.now(),
+      const fields = {
+        ...(name === undefined ? {} : { name }),
+        ...(patch.ownerUserId === undefined ? {} : { ownerUserId: patch.ownerUserId }),
+      };
+      const updated = await ctx.writeRows([deviceId], () =>
+        stores.devices.update(deviceId, fields, ctx.now()),
       );
-      return found(ctx.changed(updated), deviceId);
+      return found(updated, deviceId);
     },
 
     async delete(caller, deviceId) {
@@ -81,9 +80,11 @@ export function deviceCrud(ctx: DeviceContext): DeviceCrud {
       if (staticToken?.status === 'CLAIMED') {
         // spec §5.9: the owner deleting a claimed device returns it to the token's org, unclaimed,
         // with the owner's data erased; the firmware's token keeps working.
-        await stores.staticTokens.unclaim(staticToken.id, ctx.now());
         // Refresh the cached row first: the old owner's connections must lose it before the clears.
-        ctx.changed(await stores.devices.get(deviceId));
+        await ctx.writeRows([deviceId], async () => {
+          await stores.staticTokens.unclaim(staticToken.id, ctx.now());
+          return stores.devices.get(deviceId);
+        });
         await Promise.all([
           stores.values.clear(deviceId),
           stores.attributes.clear(deviceId),
@@ -101,12 +102,14 @@ export function deviceCrud(ctx: DeviceContext): DeviceCrud {
       const device = await ctx.scoped(caller, deviceId);
       await ctx.targetOrg(caller, newOrgId);
       await ctx.templateReachable(caller, newOrgId, device.templateId);
-      const moved = await stores.devices.update(deviceId, { orgId: newOrgId }, ctx.now());
+      const moved = await ctx.writeRows([deviceId], () =>
+        stores.devices.update(deviceId, { orgId: newOrgId }, ctx.now()),
+      );
       ctx.deps.logger.info(
         { deviceId, from: device.orgId, to: newOrgId, actor: caller.actor },
         'device transferred',
       );
-      return found(ctx.changed(moved), deviceId);
+      return found(moved, deviceId);
     },
   };
 }

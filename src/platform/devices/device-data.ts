@@ -110,7 +110,8 @@ export function deviceData(ctx: DeviceContext): DeviceData {
       validateMetaValue(field, value);
       if (field.type === MetaFieldType.DeviceName) {
         // The Device Name field is the device's name.
-        ctx.changed(await stores.devices.update(deviceId, { name: validateDeviceName(value) }, ctx.now()));
+        const name = validateDeviceName(value);
+        await ctx.writeRows([deviceId], () => stores.devices.update(deviceId, { name }, ctx.now()));
         return;
       }
       if (!(await stores.attributes.setMetaValue(deviceId, metaFieldId, value)))

@@ -75,20 +75,23 @@ export function staticTokens(ctx: DeviceContext): StaticTokens {
       const name = input.name === undefined ? undefined : validateDeviceName(input.name);
       const orgId = await ctx.targetOrg(caller, input.orgId ?? caller.orgId);
       await ctx.templateReachable(caller, orgId, staticToken.productId);
-      const claimed = await stores.staticTokens.claim(staticToken.id, {
+      const claim = {
         orgId,
         ownerId: input.ownerUserId ?? null,
         ...(name === undefined ? {} : { name }),
         at: ctx.now(),
+      };
+      const claimed = await ctx.writeRows([staticToken.deviceId], async () => {
+        const done = await stores.staticTokens.claim(staticToken.id, claim);
+        return done?.device;
       });
       // A concurrent claim won the race.
       if (claimed === undefined) throw new ConflictError('Static token is already claimed.');
-      ctx.changed(claimed.device);
       ctx.deps.logger.info(
-        { staticTokenId: staticToken.id, deviceId: claimed.device.id, orgId, actor: caller.actor },
+        { staticTokenId: staticToken.id, deviceId: claimed.id, orgId, actor: caller.actor },
         'static token claimed',
       );
-      return claimed.device;
+      return claimed;
     },
 
     async deleteStaticToken(caller, id) {

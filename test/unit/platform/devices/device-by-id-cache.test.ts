@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { createDeviceService } from '../../../../src/platform/devices/device-service.js';
 import type { DeviceStores } from '../../../../src/platform/devices/device-stores.js';
 import { TokenCache } from '../../../../src/platform/devices/token-cache.js';
-import { type Device, MetaFieldType } from '../../../../src/platform/model.js';
+import { type Device, DeviceStatus, MetaFieldType } from '../../../../src/platform/model.js';
 import { createOrgService } from '../../../../src/platform/orgs/org-service.js';
 import type { Caller, DeviceService } from '../../../../src/platform/services.js';
 import { openSqliteDeviceStores } from '../../../../src/platform/sqlite/open-device-stores.js';
@@ -22,8 +22,14 @@ interface Setup {
   cachedDevice(create?: 'plain' | 'provisioning'): Promise<{ device: Device; token: string }>;
 }
 
-/** A device service on real SQLite whose stores the test reads directly (the truth). */
-async function setup(t: TestContext): Promise<Setup> {
+/**
+ * A device service on real SQLite whose stores the test reads directly (the truth); `wrap` may
+ * change what the service's stores do (the test's reads stay direct).
+ */
+async function setup(
+  t: TestContext,
+  wrap: (stores: DeviceStores) => DeviceStores = (s) => s,
+): Promise<Setup> {
   const deps = openPlatformDeps(t);
   const orgs = await createOrgService(deps, deps.stores.orgs);
   const rootOrg = await orgs.createRoot({ name: 'Root' });
@@ -34,7 +40,7 @@ async function setup(t: TestContext): Promise<Setup> {
   const nameField = template.metaFields.find((f) => f.type === MetaFieldType.DeviceName);
   assert.ok(nameField);
   const stores = openSqliteDeviceStores(deps.db, deps.tokenKey);
-  const devices = createDeviceService(deps, orgs, templates, { stores });
+  const devices = createDeviceService(deps, orgs, templates, { stores: wrap(stores) });
   return {
     devices,
     stores,
@@ -90,6 +96,36 @@ describe('device by id from the authentication cache (spec §9: a change takes e
     await s.devices.recordConnection(device.id, { connected: false, at: 2000 });
     await assertCurrent(s, device.id, 'disconnect');
     assert.equal(s.devices.peekById(device.id)?.disconnectTime, 2000);
+  });
+
+  test('spec §5.9 a write that commits first but answers last does not leave its older row in the cache', async (t) => {
+    // PostgreSQL: a connection time and an activation written on two pool connections at once may
+    // answer in the other order than they committed. Here the connection write commits at once
+    // and answers only when the test lets it.
+    let answer = (): void => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const s = await setup(t, (stores) => ({
+      ...stores,
+      devices: {
+        ...stores.devices,
+        async recordConnections(records) {
+          const rows = await stores.devices.recordConnections(records);
+          await answered;
+          return rows;
+        },
+      },
+    }));
+    const { device } = await s.cachedDevice('provisioning');
+    const connected = s.devices.recordConnection(device.id, { connected: true, at: 1000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    const activated = s.devices.activate(device.id, { version: '0.1' });
+    await new Promise((resolve) => setImmediate(resolve));
+    answer();
+    await Promise.all([connected, activated]);
+    assert.equal(s.devices.peekById(device.id)?.status, DeviceStatus.Activated);
+    await assertCurrent(s, device.id, 'connection answered after the activation committed');
   });
 
   test('spec §9 token rotation and deletion drop the device from the cache', async (t) => {

@@ -22,7 +22,7 @@ interface Profile {
 /** Parts, tried in order on each frame from the leaf up; the first that matches takes the sample. */
 const PARTS: ReadonlyArray<readonly [string, RegExp]> = [
   ['bench probe (loop-probe, not devgate)', /bench\/brokers\/loop-probe/],
-  ['cluster envelope codec', /src\/cluster\/envelope-codec/],
+  ['cluster envelope codec', /src\/cluster\/envelope-(codec|bytes|json-decoder)/],
   [
     'Redis client (ioredis, its socket writes and reply parsing)',
     /node_modules\/(ioredis|redis-parser|@ioredis)\//,

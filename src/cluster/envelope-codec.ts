@@ -1,104 +1,211 @@
 import type { BrokerMessage, MessageProperties } from '../broker/message.js';
 import type { QoS, UserProperties } from '../mqtt/codec/packet.js';
+import { ByteReader, ByteWriter, EnvelopeDecodeError } from './envelope-bytes.js';
+import { decodeJsonEnvelope, decodeJsonMessageFrame, JSON_FORMAT } from './envelope-json-decoder.js';
 import type { ClusterEnvelope, Route } from './types.js';
 
+export { EnvelopeDecodeError } from './envelope-bytes.js';
+
 /**
- * The bytes of one ClusterEnvelope between nodes:
+ * The bytes of one ClusterEnvelope between nodes (format 2), every integer big-endian:
  *
- *   [u8 format = 1][u32be header length][header: UTF-8 JSON][correlation data][payload]
+ *   [u8 format = 2][u8 type][the type's fields][message fields, if it carries one][payload]
  *
- * The header holds everything but the two binary fields, which follow raw (no base64 on the
- * per-message path); the header says how long the correlation data is, the payload is the rest.
- * `onAcknowledged` is a local callback and never leaves the process.
+ * A string is [u32 byte length][UTF-8], a number an f64, correlation data [u32 length][bytes];
+ * the payload runs to the end, raw. Binary because the cluster writes and reads one per message
+ * per hop: the JSON header of format 1 (still read, envelope-json-decoder.ts) was the largest
+ * per-message cost of a cross-node hop. `onAcknowledged` is a local callback and never leaves
+ * the process.
  */
-const FORMAT = 1;
-const PREFIX_BYTES = 5;
+const FORMAT = 2;
 
-/** Bytes that are not an envelope of this format: garbled, truncated or from elsewhere. */
-export class EnvelopeDecodeError extends Error {
-  readonly code = 'CLUSTER_ENVELOPE_MALFORMED';
+const TYPE_CODES = {
+  publish: 1,
+  deliver: 2,
+  retained: 3,
+  kick: 4,
+  released: 5,
+  moved: 6,
+  relay: 7,
+  ping: 8,
+  pong: 9,
+  message: 10,
+} as const;
 
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'EnvelopeDecodeError';
-  }
-}
+/** Message flags: bits 0–1 are the QoS. */
+const RETAIN = 1 << 2;
+const EXPIRES = 1 << 3;
+const PUBLISHER = 1 << 4;
+const CORRELATION = 1 << 5;
+const TEXT_PROPERTIES = 1 << 6;
+const MESSAGE_FLAGS = 0x7f;
 
-/** The message fields in the header, with short keys: the header is written per message. */
-interface MessageHeader {
-  tp: string;
-  q: QoS;
-  r: boolean;
-  c: number;
-  e?: number;
-  p?: string;
-  /** Properties without correlationData. */
-  pr?: Omit<MessageProperties, 'correlationData'>;
-  /** Length of the correlation data that follows the header. */
-  cd?: number;
-}
+/** Text property flags. */
+const FORMAT_INDICATOR = 1 << 0;
+const FORMAT_IS_UTF8 = 1 << 1;
+const CONTENT_TYPE = 1 << 2;
+const RESPONSE_TOPIC = 1 << 3;
+const USER_PROPERTIES = 1 << 4;
+const PROPERTY_FLAGS = 0x1f;
 
-type Header =
-  | { t: 'publish'; m: MessageHeader; d: boolean; g?: readonly Route[] }
-  | { t: 'deliver'; m: MessageHeader; s: string }
-  | { t: 'retained'; m: MessageHeader }
-  | { t: 'kick' | 'released' | 'moved'; s: string; ep: number; f: string }
-  | { t: 'relay'; m: MessageHeader; s: string; ep: number; si?: readonly number[] }
-  | { t: 'ping'; m: MessageHeader; s: string; i: number; f: string }
-  | { t: 'pong'; i: number; r?: number; f: string }
-  | { t: 'message'; m: MessageHeader };
+/** Publish flags. */
+const DIRECT = 1 << 0;
+const GROUPS = 1 << 1;
+
+const writer = new ByteWriter();
 
 export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
+  const w = writer.reset().u8(FORMAT).u8(TYPE_CODES[envelope.type]);
   switch (envelope.type) {
     case 'publish': {
-      const header: Header = { t: 'publish', m: messageHeader(envelope.message), d: envelope.direct };
-      if (envelope.groups !== undefined) header.g = envelope.groups;
-      return frame(header, envelope.message);
+      const { groups } = envelope;
+      w.u8((envelope.direct ? DIRECT : 0) | (groups === undefined ? 0 : GROUPS));
+      if (groups !== undefined) writeRoutes(w, groups);
+      return withMessage(w, envelope.message);
     }
     case 'deliver':
-      return frame(
-        { t: 'deliver', m: messageHeader(envelope.message), s: envelope.sessionKey },
-        envelope.message,
-      );
+      return withMessage(w.str(envelope.sessionKey), envelope.message);
+    case 'retained':
+      return withMessage(w, envelope.message);
     case 'kick':
     case 'released':
     case 'moved':
-      return frame({ t: envelope.type, s: envelope.sessionKey, ep: envelope.epoch, f: envelope.from });
+      return w.str(envelope.sessionKey).f64(envelope.epoch).str(envelope.from).finish();
     case 'relay': {
-      const { sessionKey: s, epoch: ep, message, subscriptionIds } = envelope;
-      const header: Header = { t: 'relay', m: messageHeader(message), s, ep };
-      if (subscriptionIds !== undefined) header.si = subscriptionIds;
-      return frame(header, message);
+      const { subscriptionIds } = envelope;
+      w.str(envelope.sessionKey)
+        .f64(envelope.epoch)
+        .u8(subscriptionIds === undefined ? 0 : 1);
+      if (subscriptionIds !== undefined) {
+        w.u32(subscriptionIds.length);
+        for (const id of subscriptionIds) w.f64(id);
+      }
+      return withMessage(w, envelope.message);
     }
-    case 'retained':
-      return frame({ t: 'retained', m: messageHeader(envelope.message) }, envelope.message);
-    case 'ping': {
-      const { sessionKey: s, id: i, from: f, message } = envelope;
-      return frame({ t: 'ping', m: messageHeader(message), s, i, f }, message);
-    }
+    case 'ping':
+      return withMessage(w.str(envelope.sessionKey).f64(envelope.id).str(envelope.from), envelope.message);
     case 'pong':
-      return frame(
-        envelope.rttMs === undefined
-          ? { t: 'pong', i: envelope.id, f: envelope.from }
-          : { t: 'pong', i: envelope.id, r: envelope.rttMs, f: envelope.from },
-      );
+      w.f64(envelope.id).u8(envelope.rttMs === undefined ? 0 : 1);
+      if (envelope.rttMs !== undefined) w.f64(envelope.rttMs);
+      return w.str(envelope.from).finish();
   }
 }
 
-function messageHeader(message: BrokerMessage): MessageHeader {
-  const header: MessageHeader = {
-    tp: message.topic,
-    q: message.qos,
-    r: message.retain,
-    c: message.createdAt,
+/** A message alone, in the envelope's frame: a will kept in the cluster's ownership table. */
+export function encodeMessage(message: BrokerMessage): Buffer {
+  return withMessage(writer.reset().u8(FORMAT).u8(TYPE_CODES.message), message);
+}
+
+/** Throws EnvelopeDecodeError for anything but an envelope encodeEnvelope (or format 1) produced. */
+export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
+  if (buf.length >= 1 && buf[0] === JSON_FORMAT) return decodeJsonEnvelope(buf);
+  const r = new ByteReader(buf, 0);
+  if (r.u8('format') !== FORMAT) throw new EnvelopeDecodeError(`unknown envelope format ${buf[0]}`);
+  const type = r.u8('type');
+  switch (type) {
+    case TYPE_CODES.publish: {
+      const flags = r.u8('publish flags');
+      if (flags > (DIRECT | GROUPS)) throw new EnvelopeDecodeError(`unknown publish flags ${flags}`);
+      const direct = (flags & DIRECT) !== 0;
+      if ((flags & GROUPS) === 0) return { type: 'publish', direct, message: readMessage(r) };
+      const groups = readRoutes(r);
+      return { type: 'publish', direct, groups, message: readMessage(r) };
+    }
+    case TYPE_CODES.deliver: {
+      const sessionKey = r.str('session key');
+      return { type: 'deliver', sessionKey, message: readMessage(r) };
+    }
+    case TYPE_CODES.retained:
+      return { type: 'retained', message: readMessage(r) };
+    case TYPE_CODES.kick:
+    case TYPE_CODES.released:
+    case TYPE_CODES.moved: {
+      const kind: 'kick' | 'released' | 'moved' =
+        type === TYPE_CODES.kick ? 'kick' : type === TYPE_CODES.released ? 'released' : 'moved';
+      const envelope = {
+        type: kind,
+        sessionKey: r.str('session key'),
+        epoch: r.f64('epoch'),
+        from: r.str('from'),
+      };
+      return ended(r, kind, envelope);
+    }
+    case TYPE_CODES.relay:
+      return readRelay(r);
+    case TYPE_CODES.ping: {
+      const sessionKey = r.str('session key');
+      const id = r.f64('ping id');
+      const from = r.str('from');
+      return { type: 'ping', sessionKey, id, from, message: readMessage(r) };
+    }
+    case TYPE_CODES.pong: {
+      const id = r.f64('pong id');
+      const rttMs = readPresence(r, 'round trip') ? r.f64('round trip') : undefined;
+      const from = r.str('from');
+      return ended(
+        r,
+        'pong',
+        rttMs === undefined ? { type: 'pong', id, from } : { type: 'pong', id, rttMs, from },
+      );
+    }
+    default:
+      throw new EnvelopeDecodeError(`unknown envelope type ${type}`);
+  }
+}
+
+/** Throws EnvelopeDecodeError for anything but what encodeMessage (or format 1) produced. */
+export function decodeMessageFrame(buf: Buffer): BrokerMessage {
+  if (buf.length >= 1 && buf[0] === JSON_FORMAT) return decodeJsonMessageFrame(buf);
+  const r = new ByteReader(buf, 0);
+  if (r.u8('format') !== FORMAT) throw new EnvelopeDecodeError(`unknown envelope format ${buf[0]}`);
+  const type = r.u8('type');
+  if (type !== TYPE_CODES.message) throw new EnvelopeDecodeError(`not a message frame: type ${type}`);
+  return readMessage(r);
+}
+
+function withMessage(w: ByteWriter, message: BrokerMessage): Buffer {
+  const { properties } = message;
+  const correlation = properties.correlationData;
+  const text = hasTextProperties(properties);
+  w.u8(
+    message.qos |
+      (message.retain ? RETAIN : 0) |
+      (message.expiresAt === undefined ? 0 : EXPIRES) |
+      (message.publisherId === undefined ? 0 : PUBLISHER) |
+      (correlation === undefined ? 0 : CORRELATION) |
+      (text ? TEXT_PROPERTIES : 0),
+  );
+  w.f64(message.createdAt);
+  if (message.expiresAt !== undefined) w.f64(message.expiresAt);
+  w.str(message.topic);
+  if (message.publisherId !== undefined) w.str(message.publisherId);
+  if (correlation !== undefined) w.bytes(correlation);
+  if (text) writeTextProperties(w, properties);
+  return w.finish(message.payload);
+}
+
+function readMessage(r: ByteReader): BrokerMessage {
+  const flags = r.u8('message flags');
+  const qos = flags & 3;
+  if (qos === 3 || flags > MESSAGE_FLAGS) throw new EnvelopeDecodeError(`unknown message flags ${flags}`);
+  const createdAt = r.f64('createdAt');
+  const expiresAt = (flags & EXPIRES) === 0 ? undefined : r.f64('expiresAt');
+  const topic = r.str('topic');
+  const publisherId = (flags & PUBLISHER) === 0 ? undefined : r.str('publisherId');
+  const correlationData = (flags & CORRELATION) === 0 ? undefined : r.bytes('correlation data');
+  const properties = (flags & TEXT_PROPERTIES) === 0 ? {} : readTextProperties(r);
+  if (correlationData !== undefined) properties.correlationData = correlationData;
+  const message: { -readonly [K in keyof BrokerMessage]: BrokerMessage[K] } = {
+    topic,
+    payload: r.rest(),
+    qos: qos as QoS,
+    retain: (flags & RETAIN) !== 0,
+    properties,
+    createdAt,
   };
-  if (message.expiresAt !== undefined) header.e = message.expiresAt;
-  if (message.publisherId !== undefined) header.p = message.publisherId;
-  const properties = message.properties;
-  // Most messages have no properties: no copy then; otherwise all but the one binary field.
-  if (properties.correlationData !== undefined) header.cd = properties.correlationData.length;
-  if (hasTextProperties(properties)) header.pr = withoutCorrelationData(properties);
-  return header;
+  if (expiresAt !== undefined) message.expiresAt = expiresAt;
+  if (publisherId !== undefined) message.publisherId = publisherId;
+  return message;
 }
 
 function hasTextProperties(properties: MessageProperties): boolean {
@@ -110,207 +217,100 @@ function hasTextProperties(properties: MessageProperties): boolean {
   );
 }
 
-function withoutCorrelationData(properties: MessageProperties): Omit<MessageProperties, 'correlationData'> {
-  const { correlationData: _binary, ...text } = properties;
-  return text;
-}
-
-function frame(header: Header, message?: BrokerMessage): Buffer {
-  const json = JSON.stringify(header);
-  const headerBytes = Buffer.byteLength(json);
-  const correlation = message?.properties.correlationData;
-  const total = PREFIX_BYTES + headerBytes + (correlation?.length ?? 0) + (message?.payload.length ?? 0);
-  const buf = Buffer.allocUnsafe(total);
-  buf.writeUInt8(FORMAT, 0);
-  buf.writeUInt32BE(headerBytes, 1);
-  let offset = PREFIX_BYTES + buf.write(json, PREFIX_BYTES, 'utf8');
-  if (correlation !== undefined) offset += correlation.copy(buf, offset);
-  if (message !== undefined) message.payload.copy(buf, offset);
-  return buf;
-}
-
-/** A message alone, in the envelope's frame: a will kept in the cluster's ownership table. */
-export function encodeMessage(message: BrokerMessage): Buffer {
-  return frame({ t: 'message', m: messageHeader(message) }, message);
-}
-
-/** Throws EnvelopeDecodeError for anything but what encodeMessage produced. */
-export function decodeMessageFrame(buf: Buffer): BrokerMessage {
-  const { header, headerEnd } = readHeader(buf);
-  if (header.t !== 'message')
-    throw new EnvelopeDecodeError(`not a message frame: ${JSON.stringify(header.t)}`);
-  return decodeMessage(header.m, buf, headerEnd);
-}
-
-function readHeader(buf: Buffer): { header: Record<string, unknown>; headerEnd: number } {
-  if (buf.length < PREFIX_BYTES)
-    throw new EnvelopeDecodeError(`envelope of ${buf.length} bytes is truncated`);
-  const format = buf.readUInt8(0);
-  if (format !== FORMAT) throw new EnvelopeDecodeError(`unknown envelope format ${format}`);
-  const headerEnd = PREFIX_BYTES + buf.readUInt32BE(1);
-  if (headerEnd > buf.length) throw new EnvelopeDecodeError('envelope header runs past the end');
-  let header: unknown;
-  try {
-    header = JSON.parse(buf.toString('utf8', PREFIX_BYTES, headerEnd));
-  } catch (error) {
-    throw new EnvelopeDecodeError('envelope header is not JSON', { cause: error });
-  }
-  if (!isRecord(header)) throw new EnvelopeDecodeError('envelope header is not an object');
-  return { header, headerEnd };
-}
-
-/** Throws EnvelopeDecodeError for anything but an envelope encodeEnvelope produced. */
-export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
-  const { header, headerEnd } = readHeader(buf);
-  switch (header.t) {
-    case 'publish': {
-      const direct = field(header, 'd', isBoolean, 'boolean');
-      const groups = optional(header, 'g', isRouteList, 'route list')?.map(copyRoute);
-      const message = decodeMessage(header.m, buf, headerEnd);
-      return groups === undefined
-        ? { type: 'publish', message, direct }
-        : { type: 'publish', message, direct, groups };
+function writeTextProperties(w: ByteWriter, properties: MessageProperties): void {
+  const { payloadFormatIndicator: format, contentType, responseTopic, userProperties } = properties;
+  w.u8(
+    (format === undefined ? 0 : FORMAT_INDICATOR | (format ? FORMAT_IS_UTF8 : 0)) |
+      (contentType === undefined ? 0 : CONTENT_TYPE) |
+      (responseTopic === undefined ? 0 : RESPONSE_TOPIC) |
+      (userProperties === undefined ? 0 : USER_PROPERTIES),
+  );
+  if (contentType !== undefined) w.str(contentType);
+  if (responseTopic !== undefined) w.str(responseTopic);
+  if (userProperties === undefined) return;
+  const keys = Object.keys(userProperties);
+  w.u32(keys.length);
+  for (const key of keys) {
+    const value = userProperties[key] as string | string[];
+    w.str(key);
+    // A repeated key is a list, a single one a string: [u8 0][value] or [u8 1][u32 n][values].
+    if (typeof value === 'string') {
+      w.u8(0).str(value);
+      continue;
     }
-    case 'deliver': {
-      const sessionKey = field(header, 's', isString, 'string');
-      return { type: 'deliver', sessionKey, message: decodeMessage(header.m, buf, headerEnd) };
-    }
-    case 'retained':
-      return { type: 'retained', message: decodeMessage(header.m, buf, headerEnd) };
-    case 'relay': {
-      const sessionKey = field(header, 's', isString, 'string');
-      const epoch = field(header, 'ep', isNumber, 'number');
-      const subscriptionIds = optional(header, 'si', isNumberList, 'number list');
-      const message = decodeMessage(header.m, buf, headerEnd);
-      return subscriptionIds === undefined
-        ? { type: 'relay', sessionKey, epoch, message }
-        : { type: 'relay', sessionKey, epoch, message, subscriptionIds: [...subscriptionIds] };
-    }
-    case 'kick':
-    case 'released':
-    case 'moved': {
-      if (headerEnd !== buf.length) throw new EnvelopeDecodeError(`${header.t} envelope has trailing bytes`);
-      const sessionKey = field(header, 's', isString, 'string');
-      const epoch = field(header, 'ep', isNumber, 'number');
-      return { type: header.t, sessionKey, epoch, from: field(header, 'f', isString, 'string') };
-    }
-    case 'ping': {
-      const sessionKey = field(header, 's', isString, 'string');
-      const id = field(header, 'i', isNumber, 'number');
-      const from = field(header, 'f', isString, 'string');
-      return { type: 'ping', sessionKey, id, from, message: decodeMessage(header.m, buf, headerEnd) };
-    }
-    case 'pong': {
-      if (headerEnd !== buf.length) throw new EnvelopeDecodeError('pong envelope has trailing bytes');
-      const id = field(header, 'i', isNumber, 'number');
-      const from = field(header, 'f', isString, 'string');
-      const rttMs = optional(header, 'r', isNumber, 'number');
-      return rttMs === undefined ? { type: 'pong', id, from } : { type: 'pong', id, rttMs, from };
-    }
-    default:
-      throw new EnvelopeDecodeError(`unknown envelope type ${JSON.stringify(header.t)}`);
+    w.u8(1).u32(value.length);
+    for (const one of value) w.str(one);
   }
 }
 
-function decodeMessage(value: unknown, buf: Buffer, bodyStart: number): BrokerMessage {
-  if (!isRecord(value)) throw new EnvelopeDecodeError('envelope message is not an object');
-  const properties = decodeProperties(value.pr);
-  const correlationLength = optional(value, 'cd', isLength, 'length') ?? 0;
-  const payloadStart = bodyStart + correlationLength;
-  if (payloadStart > buf.length) throw new EnvelopeDecodeError('correlation data runs past the end');
-  // Copies: the entry's buffer may be a slice of a large socket read the message must not pin.
-  if (value.cd !== undefined) properties.correlationData = Buffer.from(buf.subarray(bodyStart, payloadStart));
-  const message: { -readonly [K in keyof BrokerMessage]: BrokerMessage[K] } = {
-    topic: field(value, 'tp', isString, 'string'),
-    payload: Buffer.from(buf.subarray(payloadStart)),
-    qos: field(value, 'q', isQoS, 'QoS'),
-    retain: field(value, 'r', isBoolean, 'boolean'),
-    properties,
-    createdAt: field(value, 'c', isNumber, 'number'),
-  };
-  const expiresAt = optional(value, 'e', isNumber, 'number');
-  if (expiresAt !== undefined) message.expiresAt = expiresAt;
-  const publisherId = optional(value, 'p', isString, 'string');
-  if (publisherId !== undefined) message.publisherId = publisherId;
-  return message;
-}
-
-function decodeProperties(value: unknown): MessageProperties {
-  if (value === undefined) return {};
-  if (!isRecord(value)) throw new EnvelopeDecodeError('message properties are not an object');
+function readTextProperties(r: ByteReader): MessageProperties {
+  const flags = r.u8('property flags');
+  if (flags > PROPERTY_FLAGS || (flags & (FORMAT_INDICATOR | FORMAT_IS_UTF8)) === FORMAT_IS_UTF8)
+    throw new EnvelopeDecodeError(`unknown property flags ${flags}`);
   const properties: MessageProperties = {};
-  const format = optional(value, 'payloadFormatIndicator', isBoolean, 'boolean');
-  if (format !== undefined) properties.payloadFormatIndicator = format;
-  const contentType = optional(value, 'contentType', isString, 'string');
-  if (contentType !== undefined) properties.contentType = contentType;
-  const responseTopic = optional(value, 'responseTopic', isString, 'string');
-  if (responseTopic !== undefined) properties.responseTopic = responseTopic;
-  const userProperties = optional(value, 'userProperties', isUserProperties, 'user properties');
-  if (userProperties !== undefined) properties.userProperties = userProperties;
+  if ((flags & FORMAT_INDICATOR) !== 0) properties.payloadFormatIndicator = (flags & FORMAT_IS_UTF8) !== 0;
+  if ((flags & CONTENT_TYPE) !== 0) properties.contentType = r.str('contentType');
+  if ((flags & RESPONSE_TOPIC) !== 0) properties.responseTopic = r.str('responseTopic');
+  if ((flags & USER_PROPERTIES) !== 0) properties.userProperties = readUserProperties(r);
   return properties;
 }
 
-function field<T>(record: Record<string, unknown>, key: string, is: (v: unknown) => v is T, what: string): T {
-  const value = record[key];
-  if (!is(value)) throw new EnvelopeDecodeError(`envelope field ${key} is not a ${what}`);
-  return value;
+function readUserProperties(r: ByteReader): UserProperties {
+  const userProperties: UserProperties = {};
+  const count = r.u32('user property count');
+  for (let i = 0; i < count; i++) {
+    const key = r.str('user property name');
+    if (!readPresence(r, 'user property shape')) {
+      userProperties[key] = r.str('user property value');
+      continue;
+    }
+    const values: string[] = [];
+    // Each value takes at least its 4 length bytes: a count past the end fails at the first read.
+    const n = r.u32('user property values');
+    for (let j = 0; j < n; j++) values.push(r.str('user property value'));
+    userProperties[key] = values;
+  }
+  return userProperties;
 }
 
-function optional<T>(
-  record: Record<string, unknown>,
-  key: string,
-  is: (v: unknown) => v is T,
-  what: string,
-): T | undefined {
-  return record[key] === undefined ? undefined : field(record, key, is, what);
+function writeRoutes(w: ByteWriter, routes: readonly Route[]): void {
+  w.u32(routes.length);
+  for (const route of routes) {
+    w.str(route.filter).u8(route.share === undefined ? 0 : 1);
+    if (route.share !== undefined) w.str(route.share);
+  }
 }
 
-/** Only the fields a Route has, whatever else the header carried. */
-function copyRoute(route: Route): Route {
-  return route.share === undefined ? { filter: route.filter } : { filter: route.filter, share: route.share };
+function readRoutes(r: ByteReader): Route[] {
+  const routes: Route[] = [];
+  const count = r.u32('group count');
+  for (let i = 0; i < count; i++) {
+    const filter = r.str('group filter');
+    routes.push(readPresence(r, 'group share') ? { filter, share: r.str('group share') } : { filter });
+  }
+  return routes;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function readRelay(r: ByteReader): ClusterEnvelope {
+  const sessionKey = r.str('session key');
+  const epoch = r.f64('epoch');
+  if (!readPresence(r, 'subscription ids'))
+    return { type: 'relay', sessionKey, epoch, message: readMessage(r) };
+  const subscriptionIds: number[] = [];
+  const count = r.u32('subscription id count');
+  for (let i = 0; i < count; i++) subscriptionIds.push(r.f64('subscription id'));
+  return { type: 'relay', sessionKey, epoch, message: readMessage(r), subscriptionIds };
 }
 
-function isString(value: unknown): value is string {
-  return typeof value === 'string';
+/** A presence byte: 0 absent, 1 present, anything else garbled. */
+function readPresence(r: ByteReader, what: string): boolean {
+  const value = r.u8(what);
+  if (value > 1) throw new EnvelopeDecodeError(`envelope field ${what} has presence byte ${value}`);
+  return value === 1;
 }
 
-function isBoolean(value: unknown): value is boolean {
-  return typeof value === 'boolean';
-}
-
-function isNumber(value: unknown): value is number {
-  return Number.isFinite(value);
-}
-
-function isQoS(value: unknown): value is QoS {
-  return value === 0 || value === 1 || value === 2;
-}
-
-function isLength(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-function isNumberList(value: unknown): value is number[] {
-  return Array.isArray(value) && value.every(isNumber);
-}
-
-function isRouteList(value: unknown): value is Route[] {
-  return (
-    Array.isArray(value) &&
-    value.every(
-      (route) =>
-        isRecord(route) && isString(route.filter) && (route.share === undefined || isString(route.share)),
-    )
-  );
-}
-
-function isUserProperties(value: unknown): value is UserProperties {
-  return (
-    isRecord(value) &&
-    Object.values(value).every((v) => isString(v) || (Array.isArray(v) && v.every(isString)))
-  );
+/** Envelopes without a payload end with their last field. */
+function ended<T extends ClusterEnvelope>(r: ByteReader, kind: string, envelope: T): T {
+  if (!r.atEnd) throw new EnvelopeDecodeError(`${kind} envelope has trailing bytes`);
+  return envelope;
 }

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { BrokerMessage } from '../../../src/broker/message.js';
-import { decodeEnvelope, EnvelopeDecodeError, encodeEnvelope } from '../../../src/cluster/envelope-codec.js';
+import {
+  decodeEnvelope,
+  decodeMessageFrame,
+  EnvelopeDecodeError,
+  encodeEnvelope,
+  encodeMessage,
+} from '../../../src/cluster/envelope-codec.js';
 import type { ClusterEnvelope } from '../../../src/cluster/types.js';
 
 const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -103,6 +109,26 @@ describe('cluster envelope codec', () => {
     });
   }
 
+  test('a will frame round-trips exactly, and is not an envelope', () => {
+    for (const m of Object.values(messages)) assert.deepStrictEqual(decodeMessageFrame(encodeMessage(m)), m);
+    assert.throws(() => decodeEnvelope(encodeMessage(message())), EnvelopeDecodeError);
+    assert.throws(
+      () => decodeMessageFrame(encodeEnvelope({ type: 'retained', message: message() })),
+      EnvelopeDecodeError,
+    );
+  });
+
+  test('a typical message costs little besides its topic and payload (binary fields)', () => {
+    const payload = Buffer.from('21.5');
+    const encoded = encodeEnvelope({
+      type: 'publish',
+      message: message({ payload, topic: 'devices/1/up', publisherId: 'device-1' }),
+      direct: true,
+    });
+    // format, type, flags, message flags, createdAt, two length-prefixed strings
+    assert.equal(encoded.length, 1 + 1 + 1 + 1 + 8 + (4 + 12) + (4 + 8) + payload.length);
+  });
+
   test('onAcknowledged is a local callback and is never serialised', () => {
     const withCallback = message({ onAcknowledged: () => undefined });
     const decoded = decodeEnvelope(
@@ -157,7 +183,7 @@ const m = { tp: 't', q: 0, r: false, c: 1 };
 const garbled: Record<string, Buffer> = {
   empty: Buffer.alloc(0),
   'shorter than the prefix': Buffer.from([1, 0, 0]),
-  'unknown format byte': framed({ t: 'kick', s: 's', ep: 1, f: 'n' }, undefined, 2),
+  'unknown format byte': framed({ t: 'kick', s: 's', ep: 1, f: 'n' }, undefined, 3),
   'header length past the end': Buffer.from([1, 0xff, 0xff, 0xff, 0xff, 0x7b]),
   'header not JSON': framed('{not json'),
   'header not UTF-8 JSON': framed(Buffer.from([0xff, 0xfe]).toString('latin1')),
@@ -211,6 +237,10 @@ describe('cluster envelope codec: untrusted bytes', () => {
     const inputs = [
       ...Array.from({ length: 2000 }, () => randomBytes(Math.floor(Math.random() * 64))),
       ...Array.from({ length: 200 }, () => Buffer.concat([Buffer.from([1]), randomBytes(40)])),
+      // Format 2, each type code and a few beyond, random fields.
+      ...Array.from({ length: 2400 }, (_, i) =>
+        Buffer.concat([Buffer.from([2, i % 12]), randomBytes(i % 80)]),
+      ),
       ...Array.from({ length: Math.min(valid.length, 400) }, (_, i) => valid.subarray(0, i)),
     ];
     for (const input of inputs) {
@@ -220,5 +250,120 @@ describe('cluster envelope codec: untrusted bytes', () => {
         assert.ok(error instanceof EnvelopeDecodeError, `unexpected ${String(error)}`);
       }
     }
+  });
+});
+
+/** Format 2 bytes built by hand: [2][type][fields…]. */
+function binary(...parts: Array<number[] | Buffer>): Buffer {
+  return Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(part))));
+}
+function str(text: string): Buffer {
+  const bytes = Buffer.from(text);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+function f64(value: number): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeDoubleBE(value);
+  return bytes;
+}
+/** Message fields: flags, createdAt 1, topic "t". */
+const plainMessage = (flags = 1) => binary([flags], f64(1), str('t'));
+
+describe('cluster envelope codec: format 2 rejects what it did not write', () => {
+  const cases: Record<string, Buffer> = {
+    'unknown type 99': binary([2, 99]),
+    'type 0': binary([2, 0]),
+    'kick with trailing bytes': binary([2, 4], str('s'), f64(1), str('n'), [0]),
+    'kick with a NaN epoch': binary([2, 4], str('s'), f64(Number.NaN), str('n')),
+    'kick with an infinite epoch': binary([2, 4], str('s'), f64(Number.POSITIVE_INFINITY), str('n')),
+    'pong with trailing bytes': binary([2, 9], f64(1), [0], str('n'), [7]),
+    'pong with presence byte 2': binary([2, 9], f64(1), [2], str('n')),
+    'publish with unknown flags': binary([2, 1, 4], plainMessage()),
+    'message with QoS 3': binary([2, 3], plainMessage(3)),
+    'message with an unknown flag': binary([2, 3], plainMessage(0x81)),
+    'string length past the end': binary([2, 2, 0, 0, 1, 0], Buffer.from('short')),
+    'correlation length past the end': binary([2, 3, 0x21], f64(1), str('t'), [0, 0, 0, 9], [1, 2]),
+    'format indicator value without the indicator': binary([2, 3, 0x40], f64(1), str('t'), [0x02]),
+    'unknown property flag': binary([2, 3, 0x40], f64(1), str('t'), [0x20]),
+    'user property count past the end': binary(
+      [2, 3, 0x40],
+      f64(1),
+      str('t'),
+      [0x10, 0xff, 0xff, 0xff, 0xff],
+    ),
+    'user property with shape byte 2': binary(
+      [2, 3, 0x40],
+      f64(1),
+      str('t'),
+      [0x10, 0, 0, 0, 1],
+      str('k'),
+      [2],
+    ),
+    'relay with subscription id count past the end': binary(
+      [2, 7],
+      str('s'),
+      f64(1),
+      [1, 0, 0, 0, 9],
+      f64(1),
+    ),
+    'publish with a group count past the end': binary([2, 1, 3, 0, 0, 0, 5], str('a'), [0]),
+    'a will frame read as an envelope of type 10': binary([2, 10], plainMessage()),
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    test(`throws EnvelopeDecodeError, never anything else: ${name}`, () => {
+      assert.throws(() => decodeEnvelope(bytes), EnvelopeDecodeError);
+    });
+  }
+
+  test('every truncation of every valid envelope throws only EnvelopeDecodeError', () => {
+    for (const [name, envelope] of Object.entries(envelopes)) {
+      const encoded = encodeEnvelope(envelope);
+      for (let end = 0; end < Math.min(encoded.length, 300); end++) {
+        try {
+          decodeEnvelope(encoded.subarray(0, end));
+        } catch (error) {
+          assert.ok(error instanceof EnvelopeDecodeError, `${name} cut at ${end}: ${String(error)}`);
+        }
+      }
+    }
+  });
+});
+
+describe('cluster envelope codec: format 1 of the previous version is still read', () => {
+  test('an inbox entry a previous node wrote decodes to the same envelope', () => {
+    const header = { t: 'publish', d: true, m: { tp: 'a/b', q: 1, r: false, c: 5, p: 'dev' } };
+    assert.deepStrictEqual(decodeEnvelope(framed(header, Buffer.from('hi'))), {
+      type: 'publish',
+      direct: true,
+      message: {
+        topic: 'a/b',
+        payload: Buffer.from('hi'),
+        qos: 1,
+        retain: false,
+        properties: {},
+        createdAt: 5,
+        publisherId: 'dev',
+      },
+    });
+    assert.deepStrictEqual(decodeEnvelope(framed({ t: 'kick', s: 's', ep: 3, f: 'n' })), {
+      type: 'kick',
+      sessionKey: 's',
+      epoch: 3,
+      from: 'n',
+    });
+  });
+
+  test('a will a previous node kept in the ownership table decodes to the same message', () => {
+    const will = framed({ t: 'message', m: { tp: 'lwt', q: 1, r: true, c: 9 } }, Buffer.from('gone'));
+    assert.deepStrictEqual(decodeMessageFrame(will), {
+      topic: 'lwt',
+      payload: Buffer.from('gone'),
+      qos: 1,
+      retain: true,
+      properties: {},
+      createdAt: 9,
+    });
   });
 });

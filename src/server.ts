@@ -259,6 +259,7 @@ async function startBroker(
   try {
     await broker.start();
     await deps.cluster?.start(broker);
+    broker.joinedCluster(); // the other nodes' routes are known: the restore's wills reach them
   } catch (err) {
     await stores?.close().catch(() => undefined);
     await deps.cluster?.close().catch(() => undefined);

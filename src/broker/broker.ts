@@ -95,6 +95,13 @@ export class Broker {
   readonly wills: WillScheduler;
   /** Claims, adoptions, takeovers and relays of sessions between the nodes of a cluster. */
   private readonly clusterSessions: ClusterSessions;
+  /**
+   * In a cluster, from `start` until `joinedCluster`: what the restore publishes (wills due at
+   * once, wills of sessions that expired while the node was down). Published before the node knows
+   * the other nodes' routes, they would reach this node's subscribers only, and it has none yet.
+   * At most one will per restored session.
+   */
+  private heldUntilJoined: BrokerMessage[] | undefined;
 
   constructor(options: BrokerOptions) {
     this.limits = options.limits;
@@ -149,6 +156,7 @@ export class Broker {
   /** Loads persisted retained messages and sessions. */
   async start(): Promise<void> {
     if (this.stores === undefined) return;
+    if (this.cluster !== undefined) this.heldUntilJoined = [];
     this.retained.load(await this.stores.retained.loadAll());
     const loaded = await this.clusterSessions.ownSessions(this.stores.sessions);
     const { dropped, resealed } = await restoreSessions(this, loaded, this.filterSeal);
@@ -380,8 +388,22 @@ export class Broker {
     return this.retained.set(message);
   }
 
+  /**
+   * The cluster knows the other nodes' routes now: what the restore published goes out, in order
+   * (see heldUntilJoined).
+   */
+  joinedCluster(): void {
+    const held = this.heldUntilJoined ?? [];
+    this.heldUntilJoined = undefined;
+    for (const message of held) this.publish(message);
+  }
+
   /** Routes a message to every matching session. Returns how many sessions it was given to. */
   publish(message: BrokerMessage): number {
+    if (this.heldUntilJoined !== undefined) {
+      this.heldUntilJoined.push(message);
+      return 0;
+    }
     if (message.retain && !this.retain(message))
       this.logger.warn({ topic: redactTopic(message.topic) }, 'retained quota full');
     return this.route(message);

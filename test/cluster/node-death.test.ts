@@ -332,8 +332,9 @@ async function gracefulStop(t: TestContext): Promise<void> {
 
 /**
  * A node killed and restarted under the same name before it counts as dead: no survivor adopts
- * it, so the restarted node publishes the wills its previous run kept for clients whose session
- * ended with the lost connection.
+ * it, so the restarted node publishes the wills its previous run kept: for clients whose session
+ * ended with the lost connection, and for a persistent session (restored from the node's store,
+ * its will due at once), both to a subscriber on the other node.
  */
 async function willsAfterQuickRestart(t: TestContext): Promise<void> {
   // Default membership timings: the restart (a few seconds) beats the dead time (10 s).
@@ -347,6 +348,12 @@ async function willsAfterQuickRestart(t: TestContext): Promise<void> {
     clean: true,
     will: { topic: 'wills/will-restart', payload: Buffer.from('gone'), qos: 1, retain: false },
   });
+  await connectClient(t, crashed!.mqttPort, {
+    protocolVersion: 4,
+    clientId: 'will-restart-persistent',
+    clean: false,
+    will: { topic: 'wills/persistent-restart', payload: Buffer.from('gone'), qos: 1, retain: false },
+  });
   const probe = await connectClient(t, crashed!.mqttPort, { protocolVersion: 5 });
   await untilRouted(probe.client, 'wills/probe', () =>
     observer.inbox.all.some((m) => m.topic === 'wills/probe'),
@@ -354,12 +361,22 @@ async function willsAfterQuickRestart(t: TestContext): Promise<void> {
   await crashed!.kill9();
   const killedAt = Date.now();
   await crashed!.restart();
-  const wills = () => observer.inbox.all.filter((m) => m.topic === 'wills/will-restart');
+  const wills = (topic: string) => observer.inbox.all.filter((m) => m.topic === topic);
+  const both = () => wills('wills/will-restart').length > 0 && wills('wills/persistent-restart').length > 0;
   const deadline = Date.now() + RECOVERY_MS;
-  while (wills().length === 0 && Date.now() < deadline) await quietPeriod(100);
-  t.diagnostic(`will published ${Date.now() - killedAt} ms after the kill`);
+  while (!both() && Date.now() < deadline) await quietPeriod(100);
+  t.diagnostic(`wills published ${Date.now() - killedAt} ms after the kill`);
   await quietPeriod(1000); // a second copy would arrive now
-  assert.equal(wills().length, 1, '[MQTT-3.1.2-8] the will of the connection lost in the crash, once');
+  assert.equal(
+    wills('wills/will-restart').length,
+    1,
+    '[MQTT-3.1.2-8] the will of the connection lost in the crash, once',
+  );
+  assert.equal(
+    wills('wills/persistent-restart').length,
+    1,
+    '[MQTT-3.1.2-8] the will of a persistent session restored from the store reaches the other node, once',
+  );
   assert.equal(loggedAt(cluster, 'cluster: adopted the sessions of a dead node'), undefined, 'no adoption');
 }
 
@@ -425,7 +442,7 @@ async function until(done: () => boolean): Promise<void> {
 
 describe('a node dies (kill -9)', clusterTestOptions(), () => {
   test(
-    '[MQTT-3.1.2-8] a node killed and restarted before it counts as dead publishes the will of a client whose session ended with the lost connection (3.1.1 clean session)',
+    '[MQTT-3.1.2-8] a node killed and restarted before it counts as dead publishes, to a subscriber on another node, the will of a client whose session ended with the lost connection (3.1.1 clean session) and of a persistent session it restores',
     { timeout: TEST_MS },
     (t) => willsAfterQuickRestart(t),
   );

@@ -134,6 +134,11 @@ export class ClusterNode implements ClusterPort {
     this.#options = options;
   }
 
+  /** Copies relayed for sessions being taken over to this node, dropped over the bound (for `/metrics`). */
+  get droppedRelayedCopies(): number {
+    return this.#movingIn.dropped;
+  }
+
   /** The broker this node serves (made after this object, which it takes as its port). */
   attach(broker: Broker): void {
     this.#broker = broker;

@@ -219,7 +219,7 @@ class ClusterNodeRuntime implements ClusterRuntime {
   }
 
   stats(): ClusterStats {
-    const { live, membership, inbox, node } = this.#parts;
+    const { live, membership, inbox, node, ownership } = this.#parts;
     const sends = inbox.stats;
     return {
       liveNodes: live.others().length + 1,
@@ -231,6 +231,8 @@ class ClusterNodeRuntime implements ClusterRuntime {
       takeoversIn: node.counts.takeoversIn,
       takeoversOut: node.counts.takeoversOut,
       adoptedSessions: this.#adopted,
+      droppedRelayedCopies: node.droppedRelayedCopies,
+      droppedWills: ownership.droppedWills,
     };
   }
 

@@ -20,6 +20,10 @@ export interface ClusterStats {
   readonly takeoversOut: number;
   /** Sessions adopted from dead nodes. */
   readonly adoptedSessions: number;
+  /** Copies relayed for a session being loaded here, dropped beyond the bound held per session. */
+  readonly droppedRelayedCopies: number;
+  /** Wills of connected sessions not kept in their rows (over the queue bound, or the statement failed). */
+  readonly droppedWills: number;
 }
 
 const NONE: ClusterStats = {
@@ -32,6 +36,8 @@ const NONE: ClusterStats = {
   takeoversIn: 0,
   takeoversOut: 0,
   adoptedSessions: 0,
+  droppedRelayedCopies: 0,
+  droppedWills: 0,
 };
 
 /** The device feed relay's counts (changes, not messages), read at scrape time. */
@@ -127,6 +133,16 @@ export function registerClusterCollectors(registry: Registry, source: () => Clus
       'devgate_cluster_adopted_sessions_total',
       'Sessions adopted from nodes that died',
       (s) => s.adoptedSessions,
+    ],
+    [
+      'devgate_cluster_relayed_copies_dropped_total',
+      'Copies relayed for a session being taken over to this node, dropped: over the bound held per session',
+      (s) => s.droppedRelayedCopies,
+    ],
+    [
+      'devgate_cluster_wills_dropped_total',
+      'Wills of connected sessions not kept for an adopter: over the queue bound, or their statement failed',
+      (s) => s.droppedWills,
     ],
   ];
   for (const [name, help, pick] of counters) scrapedCounter(registry, stats, name, help, pick);

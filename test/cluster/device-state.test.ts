@@ -106,6 +106,9 @@ test('spec §5.10, decision 0025 across nodes: a device on node 1 as seen from n
       assert.ok((await metric(one, 'devgate_cluster_device_feed_sent_total')) >= 1);
       assert.ok((await metric(two, 'devgate_cluster_device_feed_received_total')) >= 1);
       assert.equal(await metric(two, 'devgate_cluster_device_feed_malformed_total'), 0);
+      // The node's own drop counters are exported too (nothing was dropped here).
+      assert.equal(await metric(one, 'devgate_cluster_relayed_copies_dropped_total'), 0);
+      assert.equal(await metric(one, 'devgate_cluster_wills_dropped_total'), 0);
     },
   );
 

@@ -346,6 +346,20 @@ test(
 );
 
 test(
+  'session ownership - a will over the queue bound is dropped and counted at once; the wills of a statement that fails are counted when it fails (every queue has a limit)',
+  options,
+  async (t) => {
+    const url = await freshDatabase(t, () => bare.end());
+    const bare = createPool(url); // no cluster tables: the statement keeping the wills fails
+    const a = new PostgresSessionOwnership({ pool: bare, nodeId: 'a', maxPending: 2 });
+    for (const key of ['k1', 'k2', 'k3']) a.keepWill(key, 1, Buffer.from(`will of ${key}`));
+    assert.equal(a.droppedWills, 1);
+    await a.close(); // waits for the wills' statement
+    assert.equal(a.droppedWills, 3);
+  },
+);
+
+test(
   'session ownership - claims issued while a statement runs wait and go together in the next one; releases batch the same way',
   options,
   async (t) => {

@@ -109,6 +109,8 @@ export class MemoryClusterNet {
         takeoversIn: node.counts.takeoversIn,
         takeoversOut: node.counts.takeoversOut,
         adoptedSessions: 0,
+        droppedRelayedCopies: node.droppedRelayedCopies,
+        droppedWills: 0, // the memory bus keeps no wills
       }),
       quiesce: () => undefined, // the memory bus delivers at once: nothing waits to be read
       close: async () => {

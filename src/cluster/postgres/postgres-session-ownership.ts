@@ -72,6 +72,11 @@ export class PostgresSessionOwnership {
     });
   }
 
+  /** Wills not kept: over the queue bound, or their statement failed (for `/metrics`). */
+  get droppedWills(): number {
+    return this.#wills.dropped;
+  }
+
   /**
    * Keeps the will of the connected session `sessionKey`, held here at `epoch`, in its row (an
    * encoded message): the node adopting this one publishes it. Queued, best effort.

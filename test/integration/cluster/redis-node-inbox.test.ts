@@ -127,6 +127,22 @@ async function envelopesPerEntry(redis: Redis, key: string): Promise<number[]> {
   });
 }
 
+/**
+ * Pings until Redis answers: a ping waits for the connection at most 2 s (ending early on its
+ * reconnection), so a reconnection slower than that is asked again, up to LONG_WAIT_MS in all.
+ */
+async function pingUntilAnswered(inbox: RedisNodeInbox): Promise<void> {
+  const deadline = Date.now() + LONG_WAIT_MS;
+  for (;;) {
+    try {
+      return await inbox.ping();
+    } catch (error) {
+      const unreachable = error instanceof InboxError && error.code === 'unreachable';
+      if (!unreachable || Date.now() >= deadline) throw error;
+    }
+  }
+}
+
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
@@ -189,10 +205,13 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     const probe = admin(t, redis.url);
     await a.flush(); // nothing pending: resolves at once
     for (const n of range(0, 3000)) {
+      // Between chunks the writer appends what it has (pipelines in flight while more is sent).
+      if (n > 0 && n % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
       a.send('node-b', numbered(n));
-      if (n % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.ok(a.stats.pending > 0, 'sends are queued, not appended synchronously');
+    // No turn since the last chunk was sent: Redis cannot have confirmed it yet (a yield after it
+    // let a fast Redis confirm everything before this check).
+    assert.ok(a.stats.pending >= 500, `sends are queued, not appended synchronously (${a.stats.pending})`);
     await a.flush();
     assert.equal(a.stats.pending, 0);
     assert.equal(sum(await envelopesPerEntry(probe, 'devgate:inbox:node-b')), 3000);
@@ -210,23 +229,20 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     });
     t.after(() => first.close());
     const seen: number[] = [];
+    let firstBatchCalled: () => void = () => undefined;
+    const firstBatch = new Promise<void>((resolve) => (firstBatchCalled = resolve));
     let secondBatchCalled: () => void = () => undefined;
     const secondBatch = new Promise<void>((resolve) => (secondBatchCalled = resolve));
     await first.start((batch) => {
       seen.push(...batch.map(numberOf));
-      if (seen.length <= 10) return; // the first batch is acknowledged
+      if (seen.length < 10) return;
+      if (seen.length === 10) return firstBatchCalled(); // the first batch is acknowledged
       secondBatchCalled();
       return new Promise<void>(() => undefined); // never resolves: the node "dies" mid-batch
     });
     for (const n of range(0, 10)) a.send('node-b', numbered(n));
     await a.flush();
-    await within(
-      (async () => {
-        while (seen.length < 10) await quietPeriod(20);
-      })(),
-      LONG_WAIT_MS,
-      'first batch',
-    );
+    await within(firstBatch, LONG_WAIT_MS, 'first batch');
     for (const n of range(10, 20)) a.send('node-b', numbered(n));
     await a.flush();
     await within(secondBatch, LONG_WAIT_MS, 'second batch');
@@ -370,7 +386,8 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.ok(elapsed() < 2500, `ping answered after ${elapsed()} ms`);
     a.send('node-a', numbered(7));
     await redis.start();
-    await within(a.ping(), LONG_WAIT_MS, 'ping after restart');
+    // Each ping waits for the reconnection (at most 2 s): asked again until Redis answers.
+    await pingUntilAnswered(a);
     await a.flush();
     await atA.until(1);
     assert.deepEqual(atA.entries.map(numberOf), [7]);
@@ -570,8 +587,9 @@ describe(
       const probe = admin(t, redis.url);
       const a = openInbox(t, redis.url, 'node-a');
       await a.ping();
-      // Writes wait while Redis is paused: the first batch's pipeline stays in flight.
-      await probe.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+      // Writes wait while Redis is paused: the first batch's pipeline stays in flight until the
+      // test lifts the pause (a pause that ran out by itself would race the checks below).
+      await probe.call('CLIENT', 'PAUSE', String(LONG_WAIT_MS), 'WRITE');
       for (const n of range(0, 50)) a.send('node-b', numbered(n));
       await new Promise((resolve) => setImmediate(resolve)); // the first pipeline is sent
       for (const n of range(50, 100)) a.send('node-b', numbered(n));
@@ -581,6 +599,7 @@ describe(
       assert.equal(flushed, false, 'flush waits for the pending batch');
       assert.equal(await probe.xlen('devgate:inbox:node-b'), 0);
       assert.equal(a.stats.pending, 100);
+      await probe.call('CLIENT', 'UNPAUSE');
       await within(flush, LONG_WAIT_MS, 'flush once Redis writes again');
       assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [50, 50]);
       assert.deepEqual({ sent: a.stats.sent, pending: a.stats.pending }, { sent: 100, pending: 0 });

@@ -14,6 +14,8 @@ const stats: ClusterStats = {
   takeoversIn: 2,
   takeoversOut: 3,
   adoptedSessions: 4,
+  droppedRelayedCopies: 6,
+  droppedWills: 8,
 };
 
 test('decision 0029: /metrics exports the node’s view of the cluster as devgate_cluster_* gauges and counters', async () => {
@@ -34,4 +36,18 @@ test('decision 0029: /metrics exports the node’s view of the cluster as devgat
   assert.equal(value('devgate_cluster_takeovers_in_total'), 2);
   assert.equal(value('devgate_cluster_takeovers_out_total'), 3);
   assert.equal(value('devgate_cluster_adopted_sessions_total'), 4);
+  assert.equal(value('devgate_cluster_relayed_copies_dropped_total'), 6);
+  assert.equal(value('devgate_cluster_wills_dropped_total'), 8);
+});
+
+test('decision 0029: before the cluster runtime exists, its counters read 0 (the drop counters included)', async () => {
+  const registry = new Registry();
+  registerClusterCollectors(registry, () => undefined);
+  const text = await registry.metrics();
+  for (const name of [
+    'devgate_cluster_relayed_copies_dropped_total',
+    'devgate_cluster_wills_dropped_total',
+  ]) {
+    assert.ok(text.split('\n').includes(`${name} 0`), `${name} is exported as 0`);
+  }
 });

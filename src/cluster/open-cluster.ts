@@ -233,6 +233,8 @@ class ClusterNodeRuntime implements ClusterRuntime {
       adoptedSessions: this.#adopted,
       droppedRelayedCopies: node.droppedRelayedCopies,
       droppedWills: ownership.droppedWills,
+      failedOwnershipBatches: ownership.stats.failedBatches,
+      droppedReleases: ownership.stats.droppedReleases,
     };
   }
 

@@ -24,6 +24,10 @@ export interface ClusterStats {
   readonly droppedRelayedCopies: number;
   /** Wills of connected sessions not kept in their rows (over the queue bound, or the statement failed). */
   readonly droppedWills: number;
+  /** Ownership statements (claim and release batches) that failed: their claims refused, releases lost. */
+  readonly failedOwnershipBatches: number;
+  /** Session releases not written: over the ownership queue's bound. */
+  readonly droppedReleases: number;
 }
 
 const NONE: ClusterStats = {
@@ -38,6 +42,8 @@ const NONE: ClusterStats = {
   adoptedSessions: 0,
   droppedRelayedCopies: 0,
   droppedWills: 0,
+  failedOwnershipBatches: 0,
+  droppedReleases: 0,
 };
 
 /** The device feed relay's counts (changes, not messages), read at scrape time. */
@@ -143,6 +149,16 @@ export function registerClusterCollectors(registry: Registry, source: () => Clus
       'devgate_cluster_wills_dropped_total',
       'Wills of connected sessions not kept for an adopter: over the queue bound, or their statement failed',
       (s) => s.droppedWills,
+    ],
+    [
+      'devgate_cluster_ownership_batches_failed_total',
+      'Session ownership statements that failed: their claims were refused (0x88) and their releases lost',
+      (s) => s.failedOwnershipBatches,
+    ],
+    [
+      'devgate_cluster_releases_dropped_total',
+      'Session releases not written: over the ownership queue bound (the adopter or the next claim takes the row)',
+      (s) => s.droppedReleases,
     ],
   ];
   for (const [name, help, pick] of counters) scrapedCounter(registry, stats, name, help, pick);

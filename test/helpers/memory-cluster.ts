@@ -111,6 +111,8 @@ export class MemoryClusterNet {
         adoptedSessions: 0,
         droppedRelayedCopies: node.droppedRelayedCopies,
         droppedWills: 0, // the memory bus keeps no wills
+        failedOwnershipBatches: 0, // nor ownership rows
+        droppedReleases: 0,
       }),
       quiesce: () => undefined, // the memory bus delivers at once: nothing waits to be read
       close: async () => {

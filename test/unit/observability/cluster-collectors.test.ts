@@ -16,6 +16,8 @@ const stats: ClusterStats = {
   adoptedSessions: 4,
   droppedRelayedCopies: 6,
   droppedWills: 8,
+  failedOwnershipBatches: 9,
+  droppedReleases: 10,
 };
 
 test('decision 0029: /metrics exports the node’s view of the cluster as devgate_cluster_* gauges and counters', async () => {
@@ -38,6 +40,8 @@ test('decision 0029: /metrics exports the node’s view of the cluster as devgat
   assert.equal(value('devgate_cluster_adopted_sessions_total'), 4);
   assert.equal(value('devgate_cluster_relayed_copies_dropped_total'), 6);
   assert.equal(value('devgate_cluster_wills_dropped_total'), 8);
+  assert.equal(value('devgate_cluster_ownership_batches_failed_total'), 9);
+  assert.equal(value('devgate_cluster_releases_dropped_total'), 10);
 });
 
 test('decision 0029: before the cluster runtime exists, its counters read 0 (the drop counters included)', async () => {
@@ -47,6 +51,8 @@ test('decision 0029: before the cluster runtime exists, its counters read 0 (the
   for (const name of [
     'devgate_cluster_relayed_copies_dropped_total',
     'devgate_cluster_wills_dropped_total',
+    'devgate_cluster_ownership_batches_failed_total',
+    'devgate_cluster_releases_dropped_total',
   ]) {
     assert.ok(text.split('\n').includes(`${name} 0`), `${name} is exported as 0`);
   }

@@ -102,6 +102,8 @@ export class Broker {
    * At most one will per restored session.
    */
   private heldUntilJoined: BrokerMessage[] | undefined;
+  /** The barrier the flushStores calls of this turn share, until it is taken. */
+  private turnFlush: Promise<void> | undefined;
 
   constructor(options: BrokerOptions) {
     this.limits = options.limits;
@@ -590,14 +592,28 @@ export class Broker {
   }
 
   /**
-   * Durability barrier for QoS 1/2 acknowledgements: the stores' writes when persistence is on and,
-   * in a cluster, the copies forwarded to other nodes are in their inboxes.
+   * Durability barrier for QoS 1/2 acknowledgements: resolves once the stores' writes (when
+   * persistence is on) and, in a cluster, the copies forwarded to other nodes issued before the
+   * call are in place. The calls of one turn share one barrier, taken once the turn's synchronous
+   * work is done (a microtask later): it covers every write of the turn, and a read of many QoS 1
+   * PUBLISHes costs one barrier instead of one per message.
    */
   flushStores(): Promise<void> | undefined {
+    if (this.stores === undefined && this.cluster === undefined) return undefined;
+    this.turnFlush ??= new Promise<void>((resolve, reject) => {
+      queueMicrotask(() => {
+        this.turnFlush = undefined;
+        this.barrier().then(resolve, reject);
+      });
+    });
+    return this.turnFlush;
+  }
+
+  /** One barrier of flushStores; async, so that even a synchronous throw becomes its rejection. */
+  private async barrier(): Promise<void> {
     const cluster = this.cluster?.flush();
     const stores = this.flushEngineStores();
-    if (cluster === undefined || stores === undefined) return cluster ?? stores;
-    return Promise.all([stores, cluster]).then(() => undefined);
+    await Promise.all([stores, cluster]);
   }
 
   /** The stores' barrier alone (readiness: the cluster's parts are checked apart). */

@@ -88,7 +88,10 @@ export interface ClusterPort {
   pingElsewhere(sessionKey: string, message: BrokerMessage): Promise<number | undefined>;
   /** True when another node owns the session `sessionKey` now. */
   heldElsewhere(sessionKey: string): Promise<boolean>;
-  /** Keys of the sessions this node owned when it last stopped (restored at start). */
+  /**
+   * Keys of the sessions this node owned when it last stopped, taken up for this run (restored at
+   * start; a survivor adopting the previous run leaves them).
+   */
   ownedSessions(): Promise<readonly string[]>;
   /** Resolves once every message forwarded before the call is in the receiving nodes' inboxes. */
   flush(): Promise<void>;

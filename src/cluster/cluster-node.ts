@@ -48,6 +48,8 @@ export interface OwnershipPart {
   release(sessionKey: string, epoch: number): void;
   ownersOf(keys: readonly string[]): Promise<Map<string, { node: NodeId; epoch: number }>>;
   ownedBy(node: NodeId): Promise<string[]>;
+  /** At start: the keys this node's previous run left it, taken up (a survivor adopting that run leaves them). */
+  takeUp(): Promise<string[]>;
   /** Undoes a claim at `epoch`: the session goes back to `previousNode` (see ClusterNode.claim). */
   handBack(sessionKey: string, epoch: number, previousNode: NodeId): Promise<void>;
   /** Keeps the encoded will of the connected session held here at `epoch`, for an adopter. */
@@ -327,7 +329,7 @@ export class ClusterNode implements ClusterPort {
   }
 
   ownedSessions(): Promise<readonly string[]> {
-    return this.#options.ownership.ownedBy(this.nodeId);
+    return this.#options.ownership.takeUp();
   }
 
   flush(): Promise<void> {

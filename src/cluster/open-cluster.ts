@@ -178,6 +178,8 @@ class ClusterNodeRuntime implements ClusterRuntime {
    * with their routes, and only once those routes have reached Redis drops the dead node's, then
    * reads what was left in the dead node's inbox into them (twice: the other nodes forward there
    * until they learn of the drop). Messages may arrive twice meanwhile (QoS 1), none is lost.
+   * A node that came back under its name meanwhile (a restart: it took its previous run's rows up
+   * at start, so the adoption gets none of them) keeps its routes and its inbox.
    */
   async #nodeDied(dead: NodeId, incarnation: number): Promise<void> {
     const { replica, ownership, inbox, node, live, logger, nodeId, timings } = this.#parts;
@@ -195,15 +197,21 @@ class ClusterNodeRuntime implements ClusterRuntime {
       };
       const replay = (batch: Parameters<typeof node.receive>[0]) => node.receive(batch, adoptedKeys);
       let replayed = 0;
+      let cameBack = false;
       const sessions = await broker.adoptSessions(take, async () => {
         await node.routesSettled();
+        cameBack = await this.#cameBack(dead);
+        if (cameBack) return;
         await replica.dropNode(dead);
         replayed = await inbox.drain(dead, replay);
       });
       this.#adopted += sessions;
-      logger.warn({ node: dead, sessions, replayed }, 'cluster: adopted the sessions of a dead node');
+      logger.warn(
+        { node: dead, sessions, replayed, cameBack },
+        'cluster: adopted the sessions of a dead node',
+      );
       await delay(timings.secondDrainMs);
-      if (this.#closed) return;
+      if (this.#closed || cameBack || (await this.#cameBack(dead))) return;
       // A claim handed back later than expected (a very slow database) is not left with the dead node.
       const late = await broker.adoptSessions(take);
       this.#adopted += late;
@@ -212,6 +220,12 @@ class ClusterNodeRuntime implements ClusterRuntime {
     } catch (err) {
       logger.error({ err, node: dead }, 'cluster: adopting a dead node failed');
     }
+  }
+
+  /** Whether `node`, seen dead, is a live member again (restarted or rejoined under its name). */
+  async #cameBack(node: NodeId): Promise<boolean> {
+    await this.#parts.live.refresh();
+    return this.#parts.live.has(node);
   }
 
   quiesce(): void {

@@ -301,6 +301,40 @@ test(
 );
 
 test(
+  'session ownership - a restarted node takes up its previous run: adopting that run leaves those rows, and rows adopted first are not taken up',
+  options,
+  async (t) => {
+    const { url, pool, closeFirst } = await clusterDatabase(t);
+    await queryAt(url, "INSERT INTO cluster_nodes VALUES ('n', 1, now(), now() - interval '1 minute', NULL)");
+    await queryAt(url, "INSERT INTO cluster_nodes VALUES ('m', 1, now(), now() - interval '1 minute', NULL)");
+    const n = ownership(pool, 'n', closeFirst);
+    const m = ownership(pool, 'm', closeFirst);
+    for (const key of ['n-a', 'n-b']) await n.claim(key);
+    for (const key of ['m-a', 'm-b']) await m.claim(key);
+    const survivor = ownership(pool, 's', closeFirst);
+    // n restarts (incarnation 2) and takes up its rows before the survivor adopts incarnation 1.
+    await queryAt(
+      url,
+      "UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = 'n'",
+    );
+    assert.deepEqual(await n.takeUp(), ['n-a', 'n-b']);
+    assert.deepEqual(await survivor.adopt('n', 1), []);
+    assert.deepEqual(await survivor.ownedBy('n'), ['n-a', 'n-b']);
+    // m is adopted first, then restarts: it takes up nothing, the survivor holds its rows.
+    assert.deepEqual(
+      (await survivor.adopt('m', 1)).map((row) => row.sessionKey),
+      ['m-a', 'm-b'],
+    );
+    await queryAt(
+      url,
+      "UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = 'm'",
+    );
+    assert.deepEqual(await m.takeUp(), []);
+    assert.deepEqual(await survivor.ownedBy('s'), ['m-a', 'm-b']);
+  },
+);
+
+test(
   'session ownership - a batch that fails rejects every claim in it with ClusterUnavailableError; later batches work again',
   options,
   async (t) => {

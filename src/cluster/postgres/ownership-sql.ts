@@ -93,5 +93,21 @@ export const OWNED_ROWS = `
 
 export const OWNED_BY = 'SELECT session_key FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key';
 
+/**
+ * At start, node $1 takes up the rows its previous run left: their claim time becomes now, after
+ * this incarnation started, so a survivor adopting the previous incarnation (ADOPT with it) leaves
+ * them to this node; a row such a survivor moved first is not returned. Locked in key order, as
+ * ADOPT locks, so the two never deadlock and each row goes to exactly one of them.
+ */
+export const TAKE_UP = `
+  UPDATE cluster_sessions s SET claimed_at = now()
+  FROM (
+    SELECT session_key FROM cluster_sessions WHERE node_id = $1
+    ORDER BY session_key COLLATE "C"
+    FOR UPDATE
+  ) AS locked
+  WHERE s.session_key = locked.session_key AND s.node_id = $1
+  RETURNING s.session_key`;
+
 export const STILL_OWNS =
   'SELECT 1 FROM cluster_sessions WHERE session_key = $1 AND node_id = $2 AND epoch = $3';

@@ -8,7 +8,7 @@ import {
   OwnershipBatcher,
   type OwnershipStats,
 } from './ownership-batcher.js';
-import { ADOPT, HAND_BACK, OWNED_BY, OWNED_ROWS, OWNERS_OF, STILL_OWNS } from './ownership-sql.js';
+import { ADOPT, HAND_BACK, OWNED_BY, OWNED_ROWS, OWNERS_OF, STILL_OWNS, TAKE_UP } from './ownership-sql.js';
 import { withConflictRetry } from './retry.js';
 import { WillWriter } from './will-writer.js';
 
@@ -131,6 +131,17 @@ export class PostgresSessionOwnership {
       [this.#nodeId],
     );
     return rows.map(adoptedRow);
+  }
+
+  /**
+   * At start: the keys this node's previous run left it, sorted, taken up so that a survivor
+   * adopting that run leaves them (TAKE_UP).
+   */
+  async takeUp(): Promise<string[]> {
+    const rows = await this.#read<{ session_key: string }>('taking up owned sessions', TAKE_UP, [
+      this.#nodeId,
+    ]);
+    return rows.map((row) => row.session_key).sort();
   }
 
   /** The keys `node` owns, sorted. */

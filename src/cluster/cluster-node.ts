@@ -47,7 +47,6 @@ export interface OwnershipPart {
   ): Promise<{ epoch: number; previousNode: NodeId | undefined } | { deadOwner: NodeId }>;
   release(sessionKey: string, epoch: number): void;
   ownersOf(keys: readonly string[]): Promise<Map<string, { node: NodeId; epoch: number }>>;
-  ownedBy(node: NodeId): Promise<string[]>;
   /** At start: the keys this node's previous run left it, taken up (a survivor adopting that run leaves them). */
   takeUp(): Promise<string[]>;
   /** Undoes a claim at `epoch`: the session goes back to `previousNode` (see ClusterNode.claim). */

@@ -40,6 +40,15 @@ function ownership(
   return owner;
 }
 
+/** The keys `node` owns, sorted, read from the table. */
+async function ownedBy(pool: pg.Pool, node: string): Promise<string[]> {
+  const { rows } = await pool.query<{ session_key: string }>(
+    'SELECT session_key FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key',
+    [node],
+  );
+  return rows.map((row) => row.session_key);
+}
+
 test(
   'session ownership - a new key starts at epoch 1; every claim moves it by 1 and names the owner before',
   options,
@@ -51,8 +60,8 @@ test(
     assert.deepEqual(await a.claim('s1'), { epoch: 2, previousNode: undefined }); // it was this node
     assert.deepEqual(await b.claim('s1'), { epoch: 3, previousNode: 'a' });
     assert.deepEqual(await a.ownersOf(['s1', 'unknown']), new Map([['s1', { node: 'b', epoch: 3 }]]));
-    assert.deepEqual(await b.ownedBy('b'), ['s1']);
-    assert.deepEqual(await a.ownedBy('a'), []);
+    assert.deepEqual(await ownedBy(pool, 'b'), ['s1']);
+    assert.deepEqual(await ownedBy(pool, 'a'), []);
   },
 );
 
@@ -68,7 +77,7 @@ test(
     assert.equal(counter.count(), 1);
     assert.equal(a.stats.statements, 1);
     assert.ok(answers.every((c) => c.epoch === 1 && c.previousNode === undefined));
-    assert.equal((await a.ownedBy('a')).length, 1000);
+    assert.equal((await ownedBy(pool, 'a')).length, 1000);
   },
 );
 
@@ -201,7 +210,7 @@ test(
     const adopted = [...byA, ...byB];
     assert.equal(adopted.length, keys.length);
     assert.equal(new Set(adopted.map((r) => r.sessionKey)).size, keys.length);
-    assert.deepEqual(await a.ownedBy('dead'), []);
+    assert.deepEqual(await ownedBy(pool, 'dead'), []);
     const owners = await a.ownersOf(keys);
     for (const { sessionKey, epoch } of byA) assert.deepEqual(owners.get(sessionKey), { node: 'a', epoch });
     for (const { sessionKey, epoch } of byB) assert.deepEqual(owners.get(sessionKey), { node: 'b', epoch });
@@ -294,7 +303,7 @@ test(
     await n.claim('new');
     const survivor = ownership(pool, 's', closeFirst);
     assert.deepEqual(await survivor.adopt('n', 1), [{ sessionKey: 'old', epoch: 2 }]);
-    assert.deepEqual(await survivor.ownedBy('n'), ['new']);
+    assert.deepEqual(await ownedBy(pool, 'n'), ['new']);
     // Without an incarnation, everything of the node moves.
     assert.deepEqual(await survivor.adopt('n'), [{ sessionKey: 'new', epoch: 2 }]);
   },
@@ -319,7 +328,7 @@ test(
     );
     assert.deepEqual(await n.takeUp(), ['n-a', 'n-b']);
     assert.deepEqual(await survivor.adopt('n', 1), []);
-    assert.deepEqual(await survivor.ownedBy('n'), ['n-a', 'n-b']);
+    assert.deepEqual(await ownedBy(pool, 'n'), ['n-a', 'n-b']);
     // m is adopted first, then restarts: it takes up nothing, the survivor holds its rows.
     assert.deepEqual(
       (await survivor.adopt('m', 1)).map((row) => row.sessionKey),
@@ -330,7 +339,7 @@ test(
       "UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = 'm'",
     );
     assert.deepEqual(await m.takeUp(), []);
-    assert.deepEqual(await survivor.ownedBy('s'), ['m-a', 'm-b']);
+    assert.deepEqual(await ownedBy(pool, 's'), ['m-a', 'm-b']);
   },
 );
 
@@ -421,7 +430,7 @@ test(
       a.release(`later-${Math.floor(i / 100)}-${i % 100}`, (await claimed).epoch);
     await a.flush();
     assert.equal(a.stats.statements - before, 1);
-    assert.deepEqual(await a.ownedBy('a'), ['first']);
+    assert.deepEqual(await ownedBy(pool, 'a'), ['first']);
   },
 );
 

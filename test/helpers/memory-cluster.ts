@@ -75,7 +75,6 @@ export class MemoryClusterNet {
           }
           return found;
         },
-        ownedBy: async (owner) => [...this.#owners].filter(([, o]) => o.node === owner).map(([key]) => key),
         takeUp: async () => [...this.#owners].filter(([, o]) => o.node === nodeId).map(([key]) => key),
         keepWill: () => undefined, // the memory bus has no node death to publish it for
         handBack: async (key, epoch, previousNode) => {

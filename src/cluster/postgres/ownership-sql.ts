@@ -91,8 +91,6 @@ export const OWNED_ROWS = `
   SELECT session_key, epoch, CASE WHEN will_node = $1 THEN will END AS will
   FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key`;
 
-export const OWNED_BY = 'SELECT session_key FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key';
-
 /**
  * At start, node $1 takes up the rows its previous run left: their claim time becomes now, after
  * this incarnation started, so a survivor adopting the previous incarnation (ADOPT with it) leaves

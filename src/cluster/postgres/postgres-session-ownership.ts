@@ -8,7 +8,7 @@ import {
   OwnershipBatcher,
   type OwnershipStats,
 } from './ownership-batcher.js';
-import { ADOPT, HAND_BACK, OWNED_BY, OWNED_ROWS, OWNERS_OF, STILL_OWNS, TAKE_UP } from './ownership-sql.js';
+import { ADOPT, HAND_BACK, OWNED_ROWS, OWNERS_OF, STILL_OWNS, TAKE_UP } from './ownership-sql.js';
 import { withConflictRetry } from './retry.js';
 import { WillWriter } from './will-writer.js';
 
@@ -142,12 +142,6 @@ export class PostgresSessionOwnership {
       this.#nodeId,
     ]);
     return rows.map((row) => row.session_key).sort();
-  }
-
-  /** The keys `node` owns, sorted. */
-  async ownedBy(node: NodeId): Promise<string[]> {
-    const rows = await this.#read<{ session_key: string }>('listing owned sessions', OWNED_BY, [node]);
-    return rows.map((row) => row.session_key);
   }
 
   /**

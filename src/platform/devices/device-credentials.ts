@@ -92,10 +92,10 @@ export function deviceCredentials(ctx: DeviceContext): DeviceCredentials {
     },
 
     async setHardwareInfo(deviceId, hardwareInfo) {
-      const written = ctx.writeRows([deviceId], () =>
+      const written = await ctx.writeRows([deviceId], () =>
         stores.devices.update(deviceId, { hardwareInfo }, ctx.now()),
       );
-      found(await written, deviceId);
+      found(written, deviceId);
     },
 
     async recordConnection(deviceId, event) {

@@ -4,7 +4,7 @@ import { deviceSessionKey } from '../../../src/device-api/internal-topics.js';
 import { ReasonCode } from '../../../src/mqtt/codec/reason-codes.js';
 import { connect, ofType } from '../../helpers/channel-harness.js';
 import { TargetKind } from '../../helpers/gateway-world.js';
-import { gatewayHarness, settle } from './gateway-harness.js';
+import { gatewayHarness, settle, settleUntil } from './gateway-harness.js';
 
 const VERSIONS = [4, 5] as const;
 
@@ -150,9 +150,8 @@ describe('gateway adapter: publish for a device (spec §4.1)', () => {
       },
     });
     client.channel.transportClosed();
-    // The will resolves its target with a store read (PostgreSQL: a round trip, maybe behind the
-    // change feed's own reads): wait for it, boundedly, rather than a fixed number of turns.
-    for (let i = 0; i < 200 && g.handled.length === 0; i++) await settle();
+    // The will resolves its target with a store read (PostgreSQL: maybe behind the change feed's own reads).
+    await settleUntil(() => g.handled.length > 0);
     assert.deepEqual(g.handled, [
       { deviceId: same.device.id, topic: 'ds/Label', payload: 'gateway lost', via: 'gateway' },
     ]);

@@ -171,6 +171,19 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Settles until `condition` holds or `ms` of real time passed: for work behind a store read, a
+ * few turns on SQLite but a round trip on PostgreSQL, which a loaded machine can stretch past any
+ * fixed number of turns. The caller asserts the condition afterwards.
+ */
+export async function settleUntil(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) {
+    await settle();
+    if (!condition()) await new Promise<void>((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 type Decision = PublishDecision | Promise<PublishDecision>;
 
 /** A connected gateway and a way to call its adapter's onPublish directly. */

@@ -26,29 +26,9 @@ export async function joinClusterIfConfigured(
     databaseUrl: config.databaseUrl,
     logger,
     pool: databasePoolOptions(config),
-    ...membershipTimingOverrides(process.env),
+    ...(config.clusterHeartbeatMs !== undefined && { heartbeatMs: config.clusterHeartbeatMs }),
+    ...(config.clusterDeadAfterMs !== undefined && { deadAfterMs: config.clusterDeadAfterMs }),
   });
   logger.info({ node: nodeId }, 'joined the cluster');
   return cluster;
-}
-
-/**
- * Hidden tuning knobs (docs/operations.md): DEVGATE_CLUSTER_HEARTBEAT_MS and
- * DEVGATE_CLUSTER_DEAD_AFTER_MS replace the membership defaults (2 s / 10 s), e.g. for tests that
- * kill nodes. A value that is not a positive integer is ignored.
- */
-export function membershipTimingOverrides(env: NodeJS.ProcessEnv): {
-  heartbeatMs?: number;
-  deadAfterMs?: number;
-} {
-  const positive = (value: string | undefined) => {
-    const n = Number(value);
-    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-  };
-  const heartbeatMs = positive(env.DEVGATE_CLUSTER_HEARTBEAT_MS);
-  const deadAfterMs = positive(env.DEVGATE_CLUSTER_DEAD_AFTER_MS);
-  return {
-    ...(heartbeatMs !== undefined && { heartbeatMs }),
-    ...(deadAfterMs !== undefined && { deadAfterMs }),
-  };
 }

@@ -161,6 +161,12 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     ...optional('databaseUrl', 'databaseUrl'),
     ...optional('redisUrl', 'redisUrl'),
     ...optional('nodeId', 'nodeId'),
+    ...(values.has('clusterHeartbeatMs') && {
+      clusterHeartbeatMs: values.get('clusterHeartbeatMs') as number,
+    }),
+    ...(values.has('clusterDeadAfterMs') && {
+      clusterDeadAfterMs: values.get('clusterDeadAfterMs') as number,
+    }),
     ...(values.has('databasePoolSize') && { databasePoolSize: values.get('databasePoolSize') as number }),
     ...(values.has('databaseQueryTimeoutSec') && {
       databaseQueryTimeoutSec: values.get('databaseQueryTimeoutSec') as number,
@@ -225,6 +231,13 @@ function validateClusterConfig(config: ServerConfig): void {
         '--redis-url needs --database-url: the nodes of a cluster share one PostgreSQL database',
       );
     }
+  }
+  const heartbeatMs = config.clusterHeartbeatMs ?? 2000;
+  const deadAfterMs = config.clusterDeadAfterMs ?? 10_000;
+  if (deadAfterMs < 2 * heartbeatMs) {
+    throw new ConfigError(
+      `--cluster-dead-after-ms (${deadAfterMs}) must be at least twice --cluster-heartbeat-ms (${heartbeatMs}): one late heartbeat must not count a node dead`,
+    );
   }
   if (config.nodeId !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(config.nodeId)) {
     throw new ConfigError('--node-id must be 1 to 64 letters, digits, dots, underscores, colons or hyphens');

@@ -201,6 +201,21 @@ export const OPTIONS: readonly OptionSpec[] = [
     'hostname:mqtt-port',
     "this node's name in the cluster (letters, digits, . _ : -)",
   ),
+  bounded(
+    option('clusterHeartbeatMs', 'integer', '2000', "ms between a cluster node's heartbeats in PostgreSQL"),
+    100,
+    60_000,
+  ),
+  bounded(
+    option(
+      'clusterDeadAfterMs',
+      'integer',
+      '10000',
+      'ms without a heartbeat after which a cluster node counts as dead (its sessions are adopted; a node that cannot write its own fences itself)',
+    ),
+    500,
+    600_000,
+  ),
   option('auth.allowAnonymous', 'boolean', 'false', 'let clients without a username connect'),
   option('auth.passwordFile', 'path', '(none)', 'mosquitto-format password file; reloaded on SIGHUP'),
   option('auth.aclFile', 'path', '(none: allow all)', 'mosquitto-format ACL file; reloaded on SIGHUP'),

@@ -53,6 +53,10 @@ export interface ServerConfig {
   readonly redisUrl?: string;
   /** This node's name in the cluster; absent: hostname:mqtt-port. */
   readonly nodeId?: string;
+  /** Between a cluster node's heartbeats; absent: 2000 ms. */
+  readonly clusterHeartbeatMs?: number;
+  /** A cluster node silent this long counts as dead; absent: 10 000 ms. At least twice the heartbeat. */
+  readonly clusterDeadAfterMs?: number;
   /** Connections at most in each PostgreSQL pool (platform, engine); absent: 8. */
   readonly databasePoolSize?: number;
   /** A PostgreSQL statement without an answer after this many seconds fails; absent: 15. */

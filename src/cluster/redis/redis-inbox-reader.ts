@@ -16,6 +16,8 @@ interface ReadBatch {
   readonly entries: InboxEntry[];
   /** Id of the last stream entry read, garbled ones included: where the next read starts. */
   readonly lastId: string;
+  /** Stream entries read (each one envelope or a batch of them). */
+  readonly streamEntries: number;
 }
 
 type XreadReply = [key: Buffer, items: [id: Buffer, fields: Buffer[]][]][] | null;
@@ -36,6 +38,11 @@ export async function readInboxBatch(
     blockMs === undefined
       ? await redis.xreadBuffer('COUNT', count, 'STREAMS', key, after)
       : await redis.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after);
+  return batchOf(reply, key, logger);
+}
+
+/** The envelopes of an XREAD reply, flattened in order; null when it holds no entry. */
+function batchOf(reply: XreadReply, key: string, logger: Logger): ReadBatch | null {
   const items = reply?.[0]?.[1];
   if (items === undefined || items.length === 0) return null;
   const entries: InboxEntry[] = [];
@@ -46,7 +53,11 @@ export async function readInboxBatch(
     if (error !== undefined)
       logger.warn({ key, id: id.toString(), err: error }, 'cluster inbox: garbled entry skipped');
   }
-  return { entries, lastId: (items[items.length - 1] as [Buffer, Buffer[]])[0].toString() };
+  return {
+    entries,
+    lastId: (items[items.length - 1] as [Buffer, Buffer[]])[0].toString(),
+    streamEntries: items.length,
+  };
 }
 
 /**
@@ -117,16 +128,27 @@ export interface InboxReadLoopOptions {
   readonly logger: Logger;
 }
 
+/** Stream entries consumed between two trims of the stream (Redis trims whole nodes of 100). */
+const TRIM_EVERY_ENTRIES = 256;
+/** A consumed entry stays in the stream at most about this long after its acknowledgement. */
+const TRIM_EVERY_MS = 1000;
+
 /**
  * Reads one inbox on its own (blocking) connection: loads the stored position, reads a batch,
- * hands it over, and only then stores the new position and trims what was consumed. After any
- * failure the position is loaded again from Redis, which may have lost everything (then the
- * new, empty stream is read from its start).
+ * hands it over, and only then stores the new position. The position goes out in the same
+ * round trip as the next read (SET, then the blocking XREAD, in one pipeline): Redis stores it
+ * before it blocks, and a batch costs one round trip instead of two. What was consumed is trimmed
+ * every few hundred entries or each second, not per batch. After any failure the position is
+ * loaded again from Redis, which may have lost everything (then the new, empty stream is read
+ * from its start).
  */
 export class InboxReadLoop {
   /** Envelopes handed to the handler. */
   received = 0;
   private stopped = false;
+  /** Stream entries acknowledged since the last trim, and when that trim was. */
+  private untrimmed = 0;
+  private trimmedAt = Date.now();
 
   constructor(
     private readonly redis: Redis,
@@ -149,8 +171,11 @@ export class InboxReadLoop {
   }
 
   private async run(handler: InboxHandler): Promise<void> {
-    const { streamKey, positionKey, readBatch, logger } = this.options;
+    const { streamKey, positionKey, logger } = this.options;
+    /** Where the next read starts; undefined until loaded from Redis (again after a failure). */
     let position: string | undefined;
+    /** The position to store with the next read: a batch handled but not yet acknowledged. */
+    let handled: string | undefined;
     let failures = 0;
     while (!this.stopped) {
       if (this.redis.status !== 'ready') {
@@ -159,17 +184,21 @@ export class InboxReadLoop {
       }
       try {
         position ??= (await this.redis.get(positionKey)) ?? STREAM_START;
-        const batch = await readInboxBatch(this.redis, streamKey, position, readBatch, logger, BLOCK_MS);
+        const batch = await this.acknowledgeAndRead(handled, position);
+        handled = undefined;
+        failures = 0;
         if (batch === null || this.stopped) continue;
         this.received += batch.entries.length;
         await handOver(handler, batch, streamKey, logger);
         if (this.stopped) break; // not acknowledged: read again after a restart
-        await acknowledge(this.redis, streamKey, positionKey, batch.lastId);
         position = batch.lastId;
-        failures = 0;
+        handled = batch.lastId;
+        this.untrimmed += batch.streamEntries;
       } catch (error) {
         if (this.stopped) break;
+        // A position that did not reach Redis is not retried: the batch is read (and handled) again.
         position = undefined;
+        handled = undefined;
         failures++;
         if (failures === 1)
           logger.warn(
@@ -180,20 +209,27 @@ export class InboxReadLoop {
       }
     }
   }
-}
 
-/** Stores the position and trims the entries up to it (approximately: whole stream nodes). */
-async function acknowledge(
-  redis: Redis,
-  streamKey: string,
-  positionKey: string,
-  lastId: string,
-): Promise<void> {
-  const results = await redis
-    .pipeline()
-    .set(positionKey, lastId)
-    .xtrim(streamKey, 'MINID', '~', lastId)
-    .exec();
-  const failed = results?.find(([error]) => error !== null)?.[0];
-  if (results === null || failed !== undefined) throw failed ?? new Error('no reply to the acknowledgement');
+  /**
+   * Stores `handled` as the position (trimming what it passed when one is due), then reads the
+   * next batch after `position`, blocking, in one round trip. Throws if any of them failed.
+   */
+  private async acknowledgeAndRead(handled: string | undefined, position: string): Promise<ReadBatch | null> {
+    const { streamKey, positionKey, readBatch, logger } = this.options;
+    const pipeline = this.redis.pipeline();
+    if (handled !== undefined) {
+      pipeline.set(positionKey, handled);
+      if (this.untrimmed >= TRIM_EVERY_ENTRIES || Date.now() - this.trimmedAt >= TRIM_EVERY_MS) {
+        pipeline.xtrim(streamKey, 'MINID', '~', handled);
+        this.untrimmed = 0;
+        this.trimmedAt = Date.now();
+      }
+    }
+    pipeline.xreadBuffer('COUNT', readBatch, 'BLOCK', BLOCK_MS, 'STREAMS', streamKey, position);
+    const results = await pipeline.exec();
+    if (results === null) throw new Error('no reply to the read');
+    const failed = results.find(([error]) => error !== null)?.[0];
+    if (failed !== undefined && failed !== null) throw failed;
+    return batchOf((results[results.length - 1] as [null, XreadReply])[1], streamKey, logger);
+  }
 }

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { encodeEnvelope } from '../../../src/cluster/envelope-codec.js';
 import { encodeEnvelopeBatch, splitEnvelopeBatch } from '../../../src/cluster/redis/inbox-batch.js';
+import { inboxKey, inboxPositionKey } from '../../../src/cluster/redis/inbox-keys.js';
 import {
   InboxError,
   RedisNodeInbox,
@@ -196,7 +197,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     // One read for the pipeline, one for the second INFO itself; 50 round trips would be 51.
     assert.ok(readsAfter - readsBefore <= 3, `redis processed ${readsAfter - readsBefore} reads`);
     assert.equal(await redisStat(probe, 'commandstats', 'cmdstat_xadd'), 1);
-    assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [50]);
+    assert.deepEqual(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b')), [50]);
   });
 
   test('flush is a barrier: when it resolves every earlier send is in the stream, not before', async (t) => {
@@ -214,7 +215,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.ok(a.stats.pending >= 500, `sends are queued, not appended synchronously (${a.stats.pending})`);
     await a.flush();
     assert.equal(a.stats.pending, 0);
-    assert.equal(sum(await envelopesPerEntry(probe, 'devgate:inbox:node-b')), 3000);
+    assert.equal(sum(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b'))), 3000);
     assert.equal(a.stats.sent, 3000);
   });
 
@@ -256,6 +257,29 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.deepEqual(after.entries.map(numberOf), range(10, 20));
   });
 
+  test('acknowledgement: the position reaches Redis with the next read, and consumed entries are trimmed (the stream stays bounded)', async (t) => {
+    const redis = await startRedis(t);
+    const a = openInbox(t, redis.url, 'node-a');
+    const b = openInbox(t, redis.url, 'node-b', { readBatch: 10 });
+    const got = collector();
+    await b.start(got.handler);
+    // One stream entry per send: each flush waits for its XADD before the next send.
+    for (const n of range(0, 1000)) {
+      a.send('node-b', numbered(n));
+      await a.flush();
+    }
+    await got.until(1000);
+    assert.deepEqual(got.entries.map(numberOf), range(0, 1000));
+    const r = admin(t, redis.url);
+    const [last] = (await r.xrevrange(inboxKey('devgate', 'node-b'), '+', '-', 'COUNT', 1)).map(([id]) => id);
+    const deadline = Date.now() + LONG_WAIT_MS;
+    while ((await r.get(inboxPositionKey('devgate', 'node-b'))) !== last && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await r.get(inboxPositionKey('devgate', 'node-b')), last, 'the last batch is acknowledged');
+    const length = await r.xlen(inboxKey('devgate', 'node-b'));
+    assert.ok(length < 500, `${length} of 1,000 consumed entries still in the stream`);
+  });
+
   test('Redis killed and restarted mid-send: flushed sends were read, sends during the outage arrive after start()', async (t) => {
     const redis = await startRedis(t);
     const a = openInbox(t, redis.url, 'node-a');
@@ -290,7 +314,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     assert.deepEqual({ dropped: a.stats.dropped, pending: a.stats.pending }, { dropped: 15, pending: 10 });
     await assert.rejects(a.flush(), (error) => error instanceof InboxError && error.code === 'overflow');
     await a.flush(); // the loss was reported once; the ten kept are appended
-    assert.equal(sum(await envelopesPerEntry(probe, 'devgate:inbox:node-b')), 10);
+    assert.equal(sum(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b'))), 10);
     const overflowLogs = log.records.filter(
       (r) => r.msg === 'cluster inbox: sends dropped, too many waiting to be appended',
     );
@@ -303,15 +327,15 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
     const log = capturingLogger();
     const probe = admin(t, redis.url);
     await probe.xadd(
-      'devgate:inbox:node-b',
+      inboxKey('devgate', 'node-b'),
       '*',
       'from',
       'intruder',
       'envelope',
       Buffer.from([1, 0, 0, 0, 9, 0x7b]),
     );
-    await probe.xadd('devgate:inbox:node-b', '*', 'from', 'intruder');
-    await probe.xadd('devgate:inbox:node-b', '*', 'something', 'else', 'entirely', 'x');
+    await probe.xadd(inboxKey('devgate', 'node-b'), '*', 'from', 'intruder');
+    await probe.xadd(inboxKey('devgate', 'node-b'), '*', 'something', 'else', 'entirely', 'x');
     const a = openInbox(t, redis.url, 'node-a');
     a.send('node-b', numbered(1));
     await a.flush();
@@ -412,7 +436,7 @@ describe('RedisNodeInbox against a real redis-server', redisTestOptions(), () =>
       },
       { sent: 2, dropped: 1, appendErrors: 1, pending: 0 },
     );
-    assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [2]);
+    assert.deepEqual(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b')), [2]);
     assert.ok(log.records.some((r) => r.msg === 'cluster inbox: redis refused an envelope; dropped'));
   });
 
@@ -457,7 +481,7 @@ describe(
       const a = openInbox(t, redis.url, 'node-a');
       for (const n of range(0, 2000)) a.send('node-b', numbered(n));
       await a.flush();
-      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [2000]);
+      assert.deepEqual(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b')), [2000]);
       assert.equal(await redisStat(probe, 'commandstats', 'cmdstat_xadd'), 1);
       const b = openInbox(t, redis.url, 'node-b');
       const atB = collector();
@@ -494,7 +518,7 @@ describe(
       for (const n of range(0, 5000)) a.send('node-b', numbered(n));
       for (const n of range(5000, 5003)) a.send('node-c', numbered(n, 400 * 1024));
       await a.flush();
-      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [4096, 904]);
+      assert.deepEqual(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b')), [4096, 904]);
       // Two of 400 KiB fit in 1 MiB, a third does not.
       assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-c'), [2, 1]);
       const sizes = (await probe.xrangeBuffer('devgate:inbox:node-c', '-', '+')).map(
@@ -518,7 +542,7 @@ describe(
       const redis = await startRedis(t);
       const probe = admin(t, redis.url);
       await probe.xadd(
-        'devgate:inbox:node-b',
+        inboxKey('devgate', 'node-b'),
         '*',
         'from',
         'node-old',
@@ -530,14 +554,14 @@ describe(
       a.send('node-b', numbered(3));
       await a.flush();
       await probe.xadd(
-        'devgate:inbox:node-b',
+        inboxKey('devgate', 'node-b'),
         '*',
         'from',
         'node-old',
         'envelope',
         encodeEnvelope(numbered(4)),
       );
-      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [1, 2, 1]);
+      assert.deepEqual(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b')), [1, 2, 1]);
       const b = openInbox(t, redis.url, 'node-b');
       const atB = collector();
       await b.start(atB.handler);
@@ -558,15 +582,22 @@ describe(
       const good = (n: number): Buffer => encodeEnvelope(numbered(n));
       const parts = [good(1), garbage, good(3)];
       const batch = encodeEnvelopeBatch(parts, sum(parts.map((p) => p.length)));
-      await probe.xadd('devgate:inbox:node-b', '*', 'from', 'node-x', 'batch', batch);
+      await probe.xadd(inboxKey('devgate', 'node-b'), '*', 'from', 'node-x', 'batch', batch);
       // Framing broken after the first envelope: that one is kept, the rest is lost.
       const truncated = Buffer.concat([
         encodeEnvelopeBatch([good(4)], good(4).length),
         Buffer.from([0, 0, 9, 9]),
       ]);
-      await probe.xadd('devgate:inbox:node-b', '*', 'from', 'node-x', 'batch', truncated);
+      await probe.xadd(inboxKey('devgate', 'node-b'), '*', 'from', 'node-x', 'batch', truncated);
       // Unknown batch format: the entry as a whole is garbled.
-      await probe.xadd('devgate:inbox:node-b', '*', 'from', 'node-x', 'batch', Buffer.from([9, 0, 0, 0, 0]));
+      await probe.xadd(
+        inboxKey('devgate', 'node-b'),
+        '*',
+        'from',
+        'node-x',
+        'batch',
+        Buffer.from([9, 0, 0, 0, 0]),
+      );
       const a = openInbox(t, redis.url, 'node-a');
       a.send('node-b', numbered(5));
       a.send('node-b', numbered(6));
@@ -597,11 +628,11 @@ describe(
       const flush = a.flush().then(() => (flushed = true));
       await quietPeriod(300);
       assert.equal(flushed, false, 'flush waits for the pending batch');
-      assert.equal(await probe.xlen('devgate:inbox:node-b'), 0);
+      assert.equal(await probe.xlen(inboxKey('devgate', 'node-b')), 0);
       assert.equal(a.stats.pending, 100);
       await probe.call('CLIENT', 'UNPAUSE');
       await within(flush, LONG_WAIT_MS, 'flush once Redis writes again');
-      assert.deepEqual(await envelopesPerEntry(probe, 'devgate:inbox:node-b'), [50, 50]);
+      assert.deepEqual(await envelopesPerEntry(probe, inboxKey('devgate', 'node-b')), [50, 50]);
       assert.deepEqual({ sent: a.stats.sent, pending: a.stats.pending }, { sent: 100, pending: 0 });
     });
   },

@@ -14,7 +14,13 @@ import {
   type SessionStats,
   sessionStats,
 } from './broker-stats.js';
-import { type ClusterPort, type ClusterRoute, clusterRoute, type RelayedCopy } from './cluster-port.js';
+import {
+  type ClusterPort,
+  type ClusterRoute,
+  clusterRoute,
+  type MessageOrigin,
+  type RelayedCopy,
+} from './cluster-port.js';
 import { type AdoptedSession, ClusterSessions } from './cluster-sessions.js';
 import type { FilterSeal } from './filter-seal.js';
 import type { BrokerMessage } from './message.js';
@@ -427,20 +433,21 @@ export class Broker {
       this.isOnline,
       forwarded.elsewhere,
     );
-    return this.deliverAll(message, deliveries) + forwarded.nodes;
+    return this.deliverAll(message, deliveries, forwarded.origin) + forwarded.nodes;
   }
 
   /**
    * A message another node of the cluster forwarded: delivered to this node's sessions only, its
    * non-shared subscribers when `direct` and one member of each of `groups`. With `directOnlyTo`
    * (a dead node's inbox read by its adopter), only those sessions among the non-shared
-   * subscribers: the others here got their own copy.
+   * subscribers: the others here got their own copy. `origin`: the message's name in the cluster.
    */
   routeForwarded(
     message: BrokerMessage,
     direct: boolean,
     groups: readonly ClusterRoute[] | undefined,
     directOnlyTo?: ReadonlySet<string>,
+    origin?: MessageOrigin,
   ): number {
     if (this.expired(message)) return 0;
     const deliveries = this.router.routeForwarded(
@@ -451,7 +458,7 @@ export class Broker {
       groups,
       directOnlyTo,
     );
-    return this.deliverAll(message, deliveries);
+    return this.deliverAll(message, deliveries, origin);
   }
 
   /** True (and counted) when the message's expiry interval has run out: it is delivered nowhere. */
@@ -464,15 +471,20 @@ export class Broker {
   private readonly hasLocalGroup = (share: string, filter: string): boolean =>
     this.router.hasGroup(share, filter);
 
-  private deliverAll(message: BrokerMessage, deliveries: readonly Delivery[]): number {
+  private deliverAll(
+    message: BrokerMessage,
+    deliveries: readonly Delivery[],
+    origin?: MessageOrigin,
+  ): number {
     let delivered = 0;
     for (const d of deliveries) {
       const session = this.sessions.get(d.clientId);
       if (session === undefined) {
-        if (this.clusterSessions.relay(message, d)) delivered++;
+        if (this.clusterSessions.relay(message, d, origin)) delivered++;
         continue;
       }
       if (this.authorizer.canReceive?.(session.identity, message.topic) === false) continue;
+      if (session.movedInOrigins !== undefined && !this.clusterSessions.takesOnce(session, origin)) continue;
       session.deliver(copyFor(message, d), d.subscriptionIds);
       delivered++;
     }

@@ -25,6 +25,8 @@ export function clusterRoute(sub: Subscription): ClusterRoute {
 export interface ForwardOutcome {
   /** Other nodes the message was sent to (one copy each). */
   readonly nodes: number;
+  /** The message's name in the cluster when it was sent anywhere (its copies carry it). */
+  readonly origin: MessageOrigin | undefined;
   /**
    * Share groups with members here that the publisher's pick sent to another node: this node does
    * not deliver to them (each message goes to one member of a group in the whole cluster).
@@ -119,6 +121,19 @@ export interface ClusterPort {
 export interface RelayedCopy {
   readonly message: BrokerMessage;
   readonly subscriptionIds: readonly number[] | undefined;
+  /** The message's name in the cluster, when it has one: a session that moved in takes it once. */
+  readonly origin?: MessageOrigin;
+}
+
+/**
+ * One routed message's name in the whole cluster: the node that routed it and that node's
+ * count of forwarded messages. Every copy of it (forwarded, relayed) carries the same name, so
+ * a session that moved between nodes, which may be sent one copy directly and one relayed by its
+ * previous node, takes it once.
+ */
+export interface MessageOrigin {
+  readonly node: string;
+  readonly seq: number;
 }
 
 /** A cluster node as the composition runs it: the broker's port, then the exchange with the others. */

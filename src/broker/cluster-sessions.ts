@@ -1,8 +1,9 @@
 import type { Clock } from '../lib/clock.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { Authorizer } from './auth.js';
-import { type ClusterPort, clusterRoute, type RelayedCopy } from './cluster-port.js';
+import { type ClusterPort, clusterRoute, type MessageOrigin, type RelayedCopy } from './cluster-port.js';
 import type { BrokerMessage } from './message.js';
+import { MOVED_IN_MEMORY_MS, RecentOrigins } from './recent-origins.js';
 import { copyFor, type Delivery } from './router.js';
 import type { Session } from './session.js';
 import type { SessionLink } from './session-link.js';
@@ -129,14 +130,32 @@ export class ClusterSessions {
     const session = this.#host.session(sessionKey);
     if (session === undefined) return;
     session.movedInEpoch = epoch;
-    for (const copy of held) session.deliver(copy.message, copy.subscriptionIds);
+    session.movedInOrigins = new RecentOrigins(this.#host.clock.now() + MOVED_IN_MEMORY_MS);
+    for (const copy of held)
+      if (this.takesOnce(session, copy.origin)) session.deliver(copy.message, copy.subscriptionIds);
   }
 
   /** A copy the previous owner of `sessionKey` relayed for the session resumed here at `epoch`. */
   deliverRelayed(sessionKey: string, epoch: number, copy: RelayedCopy): void {
     const session = this.#host.session(sessionKey);
     if (session?.movedInEpoch !== epoch || this.#host.expired(copy.message)) return;
-    session.deliver(copy.message, copy.subscriptionIds);
+    if (this.takesOnce(session, copy.origin)) session.deliver(copy.message, copy.subscriptionIds);
+  }
+
+  /**
+   * False for a second copy of the message `origin` names to a session that moved here a moment
+   * ago (one forwarded here, one relayed by its previous node); true otherwise.
+   */
+  takesOnce(session: Session, origin: MessageOrigin | undefined): boolean {
+    const recent = session.movedInOrigins;
+    if (recent === undefined || origin === undefined) return true;
+    if (this.#host.clock.now() > recent.until) {
+      session.movedInOrigins = undefined;
+      return true;
+    }
+    if (recent.firstTime(origin)) return true;
+    this.#host.metrics.droppedDuplicateCopies++;
+    return false;
   }
 
   /** The new owner of a session relayed from here answered: the relay ends once its routes show. */
@@ -159,7 +178,7 @@ export class ClusterSessions {
    * Relays `message` to the node that took over `d`'s session (not held here), while it is relayed
    * (SessionRelays); false when it is not.
    */
-  relay(message: BrokerMessage, d: Delivery): boolean {
+  relay(message: BrokerMessage, d: Delivery, origin: MessageOrigin | undefined): boolean {
     const relay = this.#relays.get(d.clientId);
     if (relay === undefined || this.#cluster === undefined) return false;
     if (this.#relays.done(relay)) {
@@ -167,10 +186,15 @@ export class ClusterSessions {
       return false;
     }
     if (this.#host.authorizer.canReceive?.(relay.identity, message.topic) === false) return false;
-    this.#cluster.relay(relay.node, d.clientId, relay.epoch, {
-      message: copyFor(message, d),
-      subscriptionIds: d.subscriptionIds,
-    });
+    const copy = copyFor(message, d);
+    this.#cluster.relay(
+      relay.node,
+      d.clientId,
+      relay.epoch,
+      origin === undefined
+        ? { message: copy, subscriptionIds: d.subscriptionIds }
+        : { message: copy, subscriptionIds: d.subscriptionIds, origin },
+    );
     return true;
   }
 

@@ -9,6 +9,12 @@ const MAX_RELAYS = 10_000;
 const MAX_RELAY_MS = 5_000;
 /** How often an answered relay looks again for the new owner's routes. */
 const ROUTES_POLL_MS = 20;
+/**
+ * How long a relay goes on once the new owner's routes are seen here: other nodes see them a
+ * little later, and what they sent here before they did is still arriving. The new owner takes
+ * each message once however many copies reach it (RecentOrigins).
+ */
+export const RELAY_GRACE_MS = 1_000;
 
 /** A session released to another node whose routes are kept here until that node's are seen. */
 export interface Relay {
@@ -20,6 +26,8 @@ export interface Relay {
   readonly routes: readonly ClusterRoute[];
   /** The new owner restored the session and settled its routes (`moved`). */
   answered: boolean;
+  /** When the new owner's routes were first seen here, once answered. */
+  seenAt: number | undefined;
   timer: NodeJS.Timeout;
 }
 
@@ -27,8 +35,9 @@ export interface Relay {
  * The old owner's side of a takeover between nodes. Between dropping a session and the new
  * owner's routes reaching the publishers' nodes, messages for it would match nowhere; so the old
  * owner keeps the session's routes and relays what they match to the new owner, until it has
- * answered and its routes are seen here. A publisher on this node then switches from relayed to
- * forwarded copies in one step; a publisher elsewhere switches within its own replication lag.
+ * answered and its routes have been seen here for a grace period, which covers the other nodes'
+ * replication lag and their copies still on the way here. Meanwhile a message may reach the new
+ * owner twice (forwarded and relayed): both copies carry its name, and the session takes one.
  */
 export class SessionRelays {
   readonly #relays = new Map<string, Relay>();
@@ -56,6 +65,7 @@ export class SessionRelays {
       subscriptions: [...session.subscriptions.values()],
       routes,
       answered: false,
+      seenAt: undefined,
       timer,
     });
     return true;
@@ -70,6 +80,7 @@ export class SessionRelays {
     if (relay === undefined || relay.node !== node || epoch <= relay.epoch) return;
     relay.epoch = epoch;
     relay.answered = false;
+    relay.seenAt = undefined;
   }
 
   /** The relay of `sessionKey` still going on, if any. */
@@ -77,9 +88,15 @@ export class SessionRelays {
     return this.#relays.get(sessionKey);
   }
 
-  /** True when the relay must stop: its new owner answered and its routes are seen here. */
+  /**
+   * True when the relay must stop: its new owner answered and its routes have been seen here for
+   * RELAY_GRACE_MS.
+   */
   done(relay: Relay): boolean {
-    return relay.answered && this.routesReached(relay.node, relay.routes);
+    if (!relay.answered || !this.routesReached(relay.node, relay.routes)) return false;
+    const now = Date.now();
+    relay.seenAt ??= now;
+    return now - relay.seenAt >= RELAY_GRACE_MS;
   }
 
   /** The new owner answered for `epoch`: ends now if its routes are seen, else looks again shortly. */

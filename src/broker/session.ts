@@ -5,6 +5,7 @@ import type { ProtocolVersion } from '../mqtt/codec/packet.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { ClientIdentity } from './auth.js';
 import type { BrokerMessage } from './message.js';
+import type { RecentOrigins } from './recent-origins.js';
 import type { SessionLink } from './session-link.js';
 import type { PersistedOutbound, PersistedSession, PersistedWill, SessionStore } from './store-ports.js';
 import type { Subscription } from './subscription.js';
@@ -66,6 +67,8 @@ export class Session {
    * may relay copies for it meanwhile (Broker.deliverRelayed); absent for a session begun here.
    */
   movedInEpoch: number | undefined;
+  /** In a cluster, for a while after the session moved here: the messages it took (one copy each). */
+  movedInOrigins: RecentOrigins | undefined;
   private nextSeq = 1;
   private nextPacketId = 1;
   /** Another node of the cluster owns the session now; this copy is being dropped. */

@@ -95,7 +95,7 @@ const MAX_PINGS = 10_000;
 /** What the asker of a ping adds to the answering node's wait: the way there and back. */
 const PING_TRANSIT_MS = 2_000;
 
-const NOTHING_FORWARDED: ForwardOutcome = { nodes: 0, elsewhere: undefined };
+const NOTHING_FORWARDED: ForwardOutcome = { nodes: 0, elsewhere: undefined, origin: undefined };
 
 /** How long a SUBACK waits for its route to reach Redis before going out anyway. */
 const ROUTES_WAIT_MS = 1000;
@@ -124,6 +124,8 @@ export class ClusterNode implements ClusterPort {
   readonly #pingWaiters = new Map<number, { node: NodeId; done: (rttMs: number | undefined) => void }>();
   /** Starts anywhere: a pong meant for this node's previous life does not match a new ping. */
   #lastPingId = Math.floor(Math.random() * 2 ** 40);
+  /** Names the messages this node forwards (MessageOrigin); random start: a restart does not reuse names. */
+  #forwardSeq = Math.floor(Math.random() * 2 ** 40);
   #pingsAnswering = 0;
   /** Sessions refused while their owner is adopted: when first refused (see claim). */
   readonly #waitingSince = new Map<string, number>();
@@ -175,18 +177,20 @@ export class ClusterNode implements ClusterPort {
     }
     const forwarded = withoutLocalParts(message);
     this.counts.forwarded += destinations.size;
+    const seq = ++this.#forwardSeq;
     for (const [node, { direct, groups }] of destinations) {
-      this.#options.inbox.send(node, {
-        type: 'publish',
-        message: forwarded,
-        direct,
-        ...(groups === undefined ? {} : { groups }),
-      });
+      this.#options.inbox.send(
+        node,
+        groups === undefined
+          ? { type: 'publish', message: forwarded, direct, seq }
+          : { type: 'publish', message: forwarded, direct, groups, seq },
+      );
     }
     const skip = elsewhere;
     return {
       nodes: destinations.size,
       elsewhere: skip === undefined ? undefined : (share, filter) => skip.has(groupKey(share, filter)),
+      origin: { node: this.nodeId, seq },
     };
   }
 
@@ -347,7 +351,13 @@ export class ClusterNode implements ClusterPort {
     for (const { from, envelope } of batch) {
       switch (envelope.type) {
         case 'publish':
-          broker.routeForwarded(envelope.message, envelope.direct, envelope.groups, adopted);
+          broker.routeForwarded(
+            envelope.message,
+            envelope.direct,
+            envelope.groups,
+            adopted,
+            envelope.seq === undefined ? undefined : { node: from, seq: envelope.seq },
+          );
           break;
         case 'deliver':
           broker.deliverUnsolicited(envelope.sessionKey, envelope.message, false);
@@ -363,8 +373,9 @@ export class ClusterNode implements ClusterPort {
           this.#releaseWaiters.get(waiterKey(envelope.sessionKey, envelope.epoch))?.();
           break;
         case 'relay': {
-          const { sessionKey, epoch, message, subscriptionIds } = envelope;
-          const copy: RelayedCopy = { message, subscriptionIds };
+          const { sessionKey, epoch, message, subscriptionIds, origin } = envelope;
+          const copy: RelayedCopy =
+            origin === undefined ? { message, subscriptionIds } : { message, subscriptionIds, origin };
           if (!this.#movingIn.hold(sessionKey, epoch, copy)) broker.deliverRelayed(sessionKey, epoch, copy);
           break;
         }
@@ -389,13 +400,15 @@ export class ClusterNode implements ClusterPort {
 
   relay(node: NodeId, sessionKey: string, epoch: number, copy: RelayedCopy): void {
     const message = withoutLocalParts(copy.message);
-    const { subscriptionIds } = copy;
-    this.#options.inbox.send(
-      node,
-      subscriptionIds === undefined
-        ? { type: 'relay', sessionKey, epoch, message }
-        : { type: 'relay', sessionKey, epoch, message, subscriptionIds },
-    );
+    const { subscriptionIds, origin } = copy;
+    this.#options.inbox.send(node, {
+      type: 'relay',
+      sessionKey,
+      epoch,
+      message,
+      ...(subscriptionIds === undefined ? {} : { subscriptionIds }),
+      ...(origin === undefined ? {} : { origin }),
+    });
   }
 
   keepWill(sessionKey: string, epoch: number, will: BrokerMessage): void {

@@ -6,6 +6,9 @@ import type { ClusterEnvelope, Route } from './types.js';
 
 export { EnvelopeDecodeError } from './envelope-bytes.js';
 
+type PublishEnvelope = Extract<ClusterEnvelope, { type: 'publish' }>;
+type RelayEnvelope = Extract<ClusterEnvelope, { type: 'relay' }>;
+
 /**
  * The bytes of one ClusterEnvelope between nodes (format 2), every integer big-endian:
  *
@@ -51,6 +54,11 @@ const PROPERTY_FLAGS = 0x1f;
 /** Publish flags. */
 const DIRECT = 1 << 0;
 const GROUPS = 1 << 1;
+const SEQ = 1 << 2;
+
+/** Relay flags (a presence byte before the origin was added: bit 0 is still the ids). */
+const SUBSCRIPTION_IDS = 1 << 0;
+const ORIGIN = 1 << 1;
 
 const writer = new ByteWriter();
 
@@ -58,9 +66,12 @@ export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
   const w = writer.reset().u8(FORMAT).u8(TYPE_CODES[envelope.type]);
   switch (envelope.type) {
     case 'publish': {
-      const { groups } = envelope;
-      w.u8((envelope.direct ? DIRECT : 0) | (groups === undefined ? 0 : GROUPS));
+      const { groups, seq } = envelope;
+      w.u8(
+        (envelope.direct ? DIRECT : 0) | (groups === undefined ? 0 : GROUPS) | (seq === undefined ? 0 : SEQ),
+      );
       if (groups !== undefined) writeRoutes(w, groups);
+      if (seq !== undefined) w.f64(seq);
       return withMessage(w, envelope.message);
     }
     case 'deliver':
@@ -72,14 +83,15 @@ export function encodeEnvelope(envelope: ClusterEnvelope): Buffer {
     case 'moved':
       return w.str(envelope.sessionKey).f64(envelope.epoch).str(envelope.from).finish();
     case 'relay': {
-      const { subscriptionIds } = envelope;
+      const { subscriptionIds, origin } = envelope;
       w.str(envelope.sessionKey)
         .f64(envelope.epoch)
-        .u8(subscriptionIds === undefined ? 0 : 1);
+        .u8((subscriptionIds === undefined ? 0 : SUBSCRIPTION_IDS) | (origin === undefined ? 0 : ORIGIN));
       if (subscriptionIds !== undefined) {
         w.u32(subscriptionIds.length);
         for (const id of subscriptionIds) w.f64(id);
       }
+      if (origin !== undefined) w.str(origin.node).f64(origin.seq);
       return withMessage(w, envelope.message);
     }
     case 'ping':
@@ -105,11 +117,18 @@ export function decodeEnvelope(buf: Buffer): ClusterEnvelope {
   switch (type) {
     case TYPE_CODES.publish: {
       const flags = r.u8('publish flags');
-      if (flags > (DIRECT | GROUPS)) throw new EnvelopeDecodeError(`unknown publish flags ${flags}`);
+      if (flags > (DIRECT | GROUPS | SEQ)) throw new EnvelopeDecodeError(`unknown publish flags ${flags}`);
       const direct = (flags & DIRECT) !== 0;
-      if ((flags & GROUPS) === 0) return { type: 'publish', direct, message: readMessage(r) };
-      const groups = readRoutes(r);
-      return { type: 'publish', direct, groups, message: readMessage(r) };
+      const groups = (flags & GROUPS) === 0 ? undefined : readRoutes(r);
+      const seq = (flags & SEQ) === 0 ? undefined : r.f64('seq');
+      const envelope: { -readonly [K in keyof PublishEnvelope]: PublishEnvelope[K] } = {
+        type: 'publish',
+        direct,
+        message: readMessage(r),
+      };
+      if (groups !== undefined) envelope.groups = groups;
+      if (seq !== undefined) envelope.seq = seq;
+      return envelope;
     }
     case TYPE_CODES.deliver: {
       const sessionKey = r.str('session key');
@@ -294,12 +313,25 @@ function readRoutes(r: ByteReader): Route[] {
 function readRelay(r: ByteReader): ClusterEnvelope {
   const sessionKey = r.str('session key');
   const epoch = r.f64('epoch');
-  if (!readPresence(r, 'subscription ids'))
-    return { type: 'relay', sessionKey, epoch, message: readMessage(r) };
-  const subscriptionIds: number[] = [];
-  const count = r.u32('subscription id count');
-  for (let i = 0; i < count; i++) subscriptionIds.push(r.f64('subscription id'));
-  return { type: 'relay', sessionKey, epoch, message: readMessage(r), subscriptionIds };
+  const flags = r.u8('relay flags');
+  if (flags > (SUBSCRIPTION_IDS | ORIGIN)) throw new EnvelopeDecodeError(`unknown relay flags ${flags}`);
+  let subscriptionIds: number[] | undefined;
+  if ((flags & SUBSCRIPTION_IDS) !== 0) {
+    subscriptionIds = [];
+    const count = r.u32('subscription id count');
+    for (let i = 0; i < count; i++) subscriptionIds.push(r.f64('subscription id'));
+  }
+  const origin =
+    (flags & ORIGIN) === 0 ? undefined : { node: r.str('origin node'), seq: r.f64('origin seq') };
+  const envelope: { -readonly [K in keyof RelayEnvelope]: RelayEnvelope[K] } = {
+    type: 'relay',
+    sessionKey,
+    epoch,
+    message: readMessage(r),
+  };
+  if (subscriptionIds !== undefined) envelope.subscriptionIds = subscriptionIds;
+  if (origin !== undefined) envelope.origin = origin;
+  return envelope;
 }
 
 /** A presence byte: 0 absent, 1 present, anything else garbled. */

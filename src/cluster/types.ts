@@ -4,6 +4,7 @@
  * truth (membership, session ownership); Redis carries traffic between nodes.
  */
 
+import type { MessageOrigin } from '../broker/cluster-port.js';
 import type { BrokerMessage } from '../broker/message.js';
 
 /** A node's name in the cluster (`--node-id`; default hostname:port). */
@@ -28,7 +29,7 @@ export interface RouteChange {
  * What one node sends to another's inbox.
  * - `publish`: a message for the receiver's sessions: `direct` = its non-shared subscribers,
  *   `groups` = the share groups (`Route`s with `share`) this node picked the receiver for; each
- *   picked group delivers to exactly one local member.
+ *   picked group delivers to exactly one local member. `seq` names the message with the sender.
  * - `deliver`: a message for one session regardless of its subscriptions (unsolicited downlinks).
  * - `kick`: the sender claimed `sessionKey` at `epoch`; the receiver closes its connection with
  *   DISCONNECT 0x8E, makes the session's state durable, forgets it and answers `released`.
@@ -41,7 +42,8 @@ export interface RouteChange {
  *   session is not on the receiver.
  * - `relay`: the sender released `sessionKey` to the receiver's claim at `epoch` and still had its
  *   routes: a copy for that session that matched them (QoS and retain already as delivered), to
- *   be queued only in the session resumed at that epoch.
+ *   be queued only in the session resumed at that epoch, once (`origin`: the message's name, which
+ *   a copy forwarded to the receiver directly carries too).
  * - `moved`: answer to the relays: the session resumed on the sender at `epoch` and its routes
  *   reached Redis; the receiver stops relaying once it sees them.
  */
@@ -51,6 +53,8 @@ export type ClusterEnvelope =
       readonly message: BrokerMessage;
       readonly direct: boolean;
       readonly groups?: readonly Route[];
+      /** The sender's number for the message (its MessageOrigin with the sender's node id). */
+      readonly seq?: number;
     }
   | { readonly type: 'deliver'; readonly sessionKey: string; readonly message: BrokerMessage }
   | { readonly type: 'kick'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId }
@@ -70,6 +74,7 @@ export type ClusterEnvelope =
       readonly epoch: number;
       readonly message: BrokerMessage;
       readonly subscriptionIds?: readonly number[];
+      readonly origin?: MessageOrigin;
     }
   | { readonly type: 'moved'; readonly sessionKey: string; readonly epoch: number; readonly from: NodeId };
 

@@ -226,6 +226,13 @@ function accessCounters(registry: Registry, broker: BrokerSource): void {
     'Live connections closed because a new CONNECT took over their session (same client id)',
     (m) => m.sessionTakeovers,
   );
+  readCounter(
+    registry,
+    broker,
+    'devgate_cluster_duplicate_copies_total',
+    'Second copies of a message not given to a session that just moved to this node (one came directly, one relayed by its previous node)',
+    (m) => m.droppedDuplicateCopies,
+  );
 }
 
 /** Registers the engine metrics on `registry`; each scrape reads the broker `broker()` returns. */

@@ -67,6 +67,8 @@ export class EngineMetrics {
   droppedTooLarge = 0;
   /** Messages discarded because their Message Expiry Interval elapsed. */
   droppedExpired = 0;
+  /** Cluster: second copies of a message for a session that just moved here (ClusterSessions.takesOnce). */
+  droppedDuplicateCopies = 0;
   /** Socket worker processes running now, and how many exited unexpectedly (decision 0006). */
   socketWorkersRunning = 0;
   socketWorkerExits = 0;

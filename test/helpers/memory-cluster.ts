@@ -15,6 +15,8 @@ export class MemoryClusterNet {
   readonly #nodes = new Map<NodeId, ClusterNode>();
   readonly #owners = new Map<string, { node: NodeId; epoch: number }>();
   readonly #down = new Set<NodeId>();
+  /** Nodes whose view of the others' routes is held at a snapshot (replication lag). */
+  readonly #frozenViews = new Map<NodeId, Map<NodeId, Map<string, { route: Route; count: number }>>>();
   /** Envelopes sent, by type (what a test can count). */
   readonly sent = new Map<string, number>();
 
@@ -52,7 +54,8 @@ export class MemoryClusterNet {
       },
       remoteRoutes: {
         match: (topic) => this.#match(nodeId, topic),
-        holds: (node, route) => this.#routes.get(node)?.has(routeKey(route)) ?? false,
+        holds: (node, route) =>
+          (this.#frozenViews.get(nodeId) ?? this.#routes).get(node)?.has(routeKey(route)) ?? false,
       },
       ownership: {
         // Every node of the memory bus is live: nothing is left for an adopter.
@@ -122,6 +125,22 @@ export class MemoryClusterNet {
     };
   }
 
+  /**
+   * Holds what `nodeId` sees of the other nodes' routes (what it matches, what it knows they
+   * hold) as it is now, as if their changes were slow to reach it, until the returned function
+   * is called. The others see changes at once.
+   */
+  freezeRoutesSeenBy(nodeId: NodeId): () => void {
+    const snapshot = new Map<NodeId, Map<string, { route: Route; count: number }>>();
+    for (const [node, routes] of this.#routes) {
+      const copy = new Map<string, { route: Route; count: number }>();
+      for (const [key, entry] of routes) copy.set(key, { ...entry });
+      snapshot.set(node, copy);
+    }
+    this.#frozenViews.set(nodeId, snapshot);
+    return () => this.#frozenViews.delete(nodeId);
+  }
+
   /** Who owns `key` now. */
   ownerOf(key: string): NodeId | undefined {
     return this.#owners.get(key)?.node;
@@ -137,7 +156,7 @@ export class MemoryClusterNet {
   #match(self: NodeId, topic: string): ReturnType<RemoteRoutesPart['match']> {
     const direct: NodeId[] = [];
     const groups = new Map<string, { route: Route; nodes: NodeId[] }>();
-    for (const [node, routes] of this.#routes) {
+    for (const [node, routes] of this.#frozenViews.get(self) ?? this.#routes) {
       if (node === self) continue;
       let matchedDirect = false;
       for (const { route } of routes.values()) {

@@ -201,6 +201,86 @@ test(
   },
 );
 
+/** A persistent v5 subscriber to `filter` on `node` that then goes offline; its session options. */
+async function offlineSubscriber(t: TestContext, node: TestServer, filter: string) {
+  const session = {
+    protocolVersion: 5 as const,
+    clientId: uniqueId('moving'),
+    clean: false,
+    properties: { sessionExpiryInterval: 300 },
+  };
+  const first = await connectClient(t, node.port, session);
+  await first.client.subscribeAsync(filter, { qos: 1 });
+  await first.client.endAsync();
+  return session;
+}
+
+/** A QoS 1 publisher on `node` numbering its messages; `sent` lists them in order. */
+async function numberedPublisher(t: TestContext, node: TestServer, topic: string) {
+  const pub = await connectClient(t, node.port, { protocolVersion: 5 });
+  const sent: string[] = [];
+  return {
+    sent,
+    async publish(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        const payload = String(sent.length);
+        sent.push(payload);
+        await pub.client.publishAsync(topic, payload, { qos: 1 });
+      }
+    },
+  };
+}
+
+test(
+  'decision 0029: a third node that sees the new owner late still reaches the moved session: the old node relays a while after it sees the new routes [MQTT-4.3.2]',
+  options,
+  async (t) => {
+    const { net, nodes } = await cluster(t, 3);
+    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+    const session = await offlineSubscriber(t, a, 'late/#');
+    const pub = await numberedPublisher(t, c, 'late/x');
+    await pub.publish(5);
+    // Node c keeps seeing the session's route on node a only, as a lagging replica would.
+    const thaw = net.freezeRoutesSeenBy('n3');
+    const resumed = await connectClient(t, b.port, session);
+    assert.equal(resumed.connack.sessionPresent, true);
+    // Node a sees node b's routes by now; what c sends to a alone must still be relayed.
+    await pub.publish(20);
+    thaw();
+    assert.deepEqual(payloads(await resumed.inbox.take(pub.sent.length)), pub.sent);
+    assert.ok((net.sent.get('relay') ?? 0) >= 20, 'node a relayed what c sent it alone');
+  },
+);
+
+test(
+  'decision 0029: a message that reaches a moved session twice (forwarded by its publisher, relayed by the old node) is taken once [MQTT-4.3.2]',
+  options,
+  async (t) => {
+    const { net, nodes } = await cluster(t, 3);
+    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+    const session = await offlineSubscriber(t, a, 'twice/#');
+    const pub = await numberedPublisher(t, c, 'twice/x');
+    // Neither a nor c sees the session's routes on b: a relays, c sends to a alone.
+    const thawA = net.freezeRoutesSeenBy('n1');
+    const thawC = net.freezeRoutesSeenBy('n3');
+    const resumed = await connectClient(t, b.port, session);
+    assert.equal(resumed.connack.sessionPresent, true);
+    await pub.publish(10);
+    // Now c sends to b and to a, which still relays: b gets two copies of each.
+    thawC();
+    await pub.publish(10);
+    thawA();
+    await resumed.inbox.take(pub.sent.length);
+    await quietPeriod(300);
+    const got = payloads(resumed.inbox.all);
+    assert.deepEqual([...got].sort(), [...pub.sent].sort(), 'each message exactly once');
+    assert.ok(
+      b.server.broker.metrics.droppedDuplicateCopies >= 10,
+      `second copies recognised: ${b.server.broker.metrics.droppedDuplicateCopies}`,
+    );
+  },
+);
+
 test(
   'decision 0029: simultaneous connects of one client id on two nodes leave exactly one live connection [MQTT-3.1.4-3]',
   options,

@@ -484,7 +484,12 @@ export class Broker {
         continue;
       }
       if (this.authorizer.canReceive?.(session.identity, message.topic) === false) continue;
-      if (session.movedInOrigins !== undefined && !this.clusterSessions.takesOnce(session, origin)) continue;
+      if (
+        session.movedInOrigins !== undefined &&
+        d.shared !== true &&
+        !this.clusterSessions.takesOnce(session, origin)
+      )
+        continue;
       session.deliver(copyFor(message, d), d.subscriptionIds);
       delivered++;
     }

@@ -187,11 +187,12 @@ export class ClusterSessions {
     }
     if (this.#host.authorizer.canReceive?.(relay.identity, message.topic) === false) return false;
     const copy = copyFor(message, d);
+    // A share group's pick is never sent twice: without the name, the new owner takes it as is.
     this.#cluster.relay(
       relay.node,
       d.clientId,
       relay.epoch,
-      origin === undefined
+      origin === undefined || d.shared === true
         ? { message: copy, subscriptionIds: d.subscriptionIds }
         : { message: copy, subscriptionIds: d.subscriptionIds, origin },
     );

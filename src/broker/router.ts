@@ -13,6 +13,11 @@ export interface Delivery {
   readonly qos: QoS;
   readonly retainAsPublished: boolean;
   readonly subscriptionIds: readonly number[] | undefined;
+  /**
+   * A share group's pick: one per group and message in the whole cluster, so never a second copy
+   * of a direct delivery (a session with both takes both [MQTT-4.8.2]).
+   */
+  readonly shared?: true;
 }
 
 /** The copy of `message` one delivery gets. */
@@ -250,7 +255,7 @@ function mergeInto(delivery: DraftDelivery, sub: Subscription): void {
 /** Appends the group's pick for this message, if it has a member. */
 function pickInto(out: Delivery[], group: ShareGroup, isOnline: (clientId: string) => boolean): void {
   const member = pickMember(group, isOnline);
-  if (member !== undefined) out.push(deliveryOf(member[0], member[1]));
+  if (member !== undefined) out.push({ ...deliveryOf(member[0], member[1]), shared: true });
 }
 
 /** Round robin over the group, skipping offline members while any member is online. */

@@ -282,6 +282,36 @@ test(
 );
 
 test(
+  'decision 0029: a session that just moved still takes a message once per subscription kind: its share group pick and its own subscription [MQTT-4.8.2]',
+  options,
+  async (t) => {
+    const { nodes } = await cluster(t, 3);
+    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+    const session = {
+      protocolVersion: 5 as const,
+      clientId: uniqueId('moving'),
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
+    const first = await connectClient(t, a.port, session);
+    await first.client.subscribeAsync(['both/#', '$share/g/both/#'], { qos: 1 });
+    await first.client.endAsync();
+    const resumed = await connectClient(t, b.port, session);
+    assert.equal(resumed.connack.sessionPresent, true);
+    const pub = await numberedPublisher(t, c, 'both/x');
+    await pub.publish(10);
+    const got = payloads(await resumed.inbox.take(20));
+    assert.deepEqual(
+      [...got].sort(),
+      pub.sent.flatMap((p) => [p, p]).sort(),
+      'two copies of each: the group pick and the subscription',
+    );
+    await quietPeriod(200);
+    assert.equal(resumed.inbox.all.length, 20);
+  },
+);
+
+test(
   'decision 0029: simultaneous connects of one client id on two nodes leave exactly one live connection [MQTT-3.1.4-3]',
   options,
   async (t) => {

@@ -29,6 +29,16 @@ async function cluster(
   return { net, nodes };
 }
 
+/** Connect options of a persistent v5 session (5 minutes) with a fresh client id. */
+function persistentSession() {
+  return {
+    protocolVersion: 5 as const,
+    clientId: uniqueId('moving'),
+    clean: false,
+    properties: { sessionExpiryInterval: 300 },
+  };
+}
+
 const options = postgresTestOptions();
 
 test(
@@ -172,12 +182,7 @@ test(
   async (t) => {
     const { net, nodes } = await cluster(t, 3);
     const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
-    const session = {
-      protocolVersion: 5 as const,
-      clientId: uniqueId('moving'),
-      clean: false,
-      properties: { sessionExpiryInterval: 300 },
-    };
+    const session = persistentSession();
     const first = await connectClient(t, a.port, session);
     await first.client.subscribeAsync('flow/#', { qos: 1 });
     const onA = await connectClient(t, a.port, { protocolVersion: 5 });
@@ -201,18 +206,19 @@ test(
   },
 );
 
-/** A persistent v5 subscriber to `filter` on `node` that then goes offline; its session options. */
-async function offlineSubscriber(t: TestContext, node: TestServer, filter: string) {
-  const session = {
-    protocolVersion: 5 as const,
-    clientId: uniqueId('moving'),
-    clean: false,
-    properties: { sessionExpiryInterval: 300 },
-  };
-  const first = await connectClient(t, node.port, session);
-  await first.client.subscribeAsync(filter, { qos: 1 });
+/**
+ * Three nodes; a persistent v5 subscriber to `filters` on node a (n1) that then goes offline, and
+ * a QoS 1 publisher on `topic` on node c (n3) numbering its messages (`pub.sent`, in order).
+ */
+async function movingSessionWorld(t: TestContext, filters: string | string[], topic: string) {
+  const { net, nodes } = await cluster(t, 3);
+  const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
+  const session = persistentSession();
+  const first = await connectClient(t, a.port, session);
+  await first.client.subscribeAsync(filters, { qos: 1 });
   await first.client.endAsync();
-  return session;
+  const pub = await numberedPublisher(t, c, topic);
+  return { net, b, session, pub };
 }
 
 /** A QoS 1 publisher on `node` numbering its messages; `sent` lists them in order. */
@@ -235,10 +241,7 @@ test(
   'decision 0029: a third node that sees the new owner late still reaches the moved session: the old node relays a while after it sees the new routes [MQTT-4.3.2]',
   options,
   async (t) => {
-    const { net, nodes } = await cluster(t, 3);
-    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
-    const session = await offlineSubscriber(t, a, 'late/#');
-    const pub = await numberedPublisher(t, c, 'late/x');
+    const { net, b, session, pub } = await movingSessionWorld(t, 'late/#', 'late/x');
     await pub.publish(5);
     // Node c keeps seeing the session's route on node a only, as a lagging replica would.
     const thaw = net.freezeRoutesSeenBy('n3');
@@ -256,10 +259,7 @@ test(
   'decision 0029: a message that reaches a moved session twice (forwarded by its publisher, relayed by the old node) is taken once [MQTT-4.3.2]',
   options,
   async (t) => {
-    const { net, nodes } = await cluster(t, 3);
-    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
-    const session = await offlineSubscriber(t, a, 'twice/#');
-    const pub = await numberedPublisher(t, c, 'twice/x');
+    const { net, b, session, pub } = await movingSessionWorld(t, 'twice/#', 'twice/x');
     // Neither a nor c sees the session's routes on b: a relays, c sends to a alone.
     const thawA = net.freezeRoutesSeenBy('n1');
     const thawC = net.freezeRoutesSeenBy('n3');
@@ -285,20 +285,9 @@ test(
   'decision 0029: a session that just moved still takes a message once per subscription kind: its share group pick and its own subscription [MQTT-4.8.2]',
   options,
   async (t) => {
-    const { nodes } = await cluster(t, 3);
-    const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
-    const session = {
-      protocolVersion: 5 as const,
-      clientId: uniqueId('moving'),
-      clean: false,
-      properties: { sessionExpiryInterval: 300 },
-    };
-    const first = await connectClient(t, a.port, session);
-    await first.client.subscribeAsync(['both/#', '$share/g/both/#'], { qos: 1 });
-    await first.client.endAsync();
+    const { b, session, pub } = await movingSessionWorld(t, ['both/#', '$share/g/both/#'], 'both/x');
     const resumed = await connectClient(t, b.port, session);
     assert.equal(resumed.connack.sessionPresent, true);
-    const pub = await numberedPublisher(t, c, 'both/x');
     await pub.publish(10);
     const got = payloads(await resumed.inbox.take(20));
     assert.deepEqual(

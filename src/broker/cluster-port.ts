@@ -122,7 +122,7 @@ export interface RelayedCopy {
   readonly message: BrokerMessage;
   readonly subscriptionIds: readonly number[] | undefined;
   /** The message's name in the cluster, when it has one: a session that moved in takes it once. */
-  readonly origin?: MessageOrigin;
+  readonly origin: MessageOrigin | undefined;
 }
 
 /**

@@ -186,16 +186,12 @@ export class ClusterSessions {
       return false;
     }
     if (this.#host.authorizer.canReceive?.(relay.identity, message.topic) === false) return false;
-    const copy = copyFor(message, d);
-    // A share group's pick is never sent twice: without the name, the new owner takes it as is.
-    this.#cluster.relay(
-      relay.node,
-      d.clientId,
-      relay.epoch,
-      origin === undefined || d.shared === true
-        ? { message: copy, subscriptionIds: d.subscriptionIds }
-        : { message: copy, subscriptionIds: d.subscriptionIds, origin },
-    );
+    this.#cluster.relay(relay.node, d.clientId, relay.epoch, {
+      message: copyFor(message, d),
+      subscriptionIds: d.subscriptionIds,
+      // A share group's pick is never sent twice: without the name, the new owner takes it as is.
+      origin: d.shared === true ? undefined : origin,
+    });
     return true;
   }
 

@@ -374,8 +374,7 @@ export class ClusterNode implements ClusterPort {
           break;
         case 'relay': {
           const { sessionKey, epoch, message, subscriptionIds, origin } = envelope;
-          const copy: RelayedCopy =
-            origin === undefined ? { message, subscriptionIds } : { message, subscriptionIds, origin };
+          const copy: RelayedCopy = { message, subscriptionIds, origin };
           if (!this.#movingIn.hold(sessionKey, epoch, copy)) broker.deliverRelayed(sessionKey, epoch, copy);
           break;
         }

@@ -22,22 +22,15 @@ interface ReadBatch {
 
 type XreadReply = [key: Buffer, items: [id: Buffer, fields: Buffer[]][]][] | null;
 
-/**
- * Up to `count` stream entries after `after` (blocking up to `blockMs` when given), their
- * envelopes flattened in order; null when none.
- */
+/** Up to `count` stream entries after `after`, without waiting, their envelopes flattened in order; null when none. */
 export async function readInboxBatch(
   redis: Redis,
   key: string,
   after: string,
   count: number,
   logger: Logger,
-  blockMs?: number,
 ): Promise<ReadBatch | null> {
-  const reply: XreadReply =
-    blockMs === undefined
-      ? await redis.xreadBuffer('COUNT', count, 'STREAMS', key, after)
-      : await redis.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after);
+  const reply: XreadReply = await redis.xreadBuffer('COUNT', count, 'STREAMS', key, after);
   return batchOf(reply, key, logger);
 }
 

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AdoptedSession, Broker } from '../broker/broker.js';
 import type { ClusterRuntime } from '../broker/cluster-port.js';
+import { DEFAULT_CLUSTER_DEAD_AFTER_MS } from '../config/cluster-timings.js';
 import type { ClusterStats } from '../observability/cluster-collectors.js';
 import { ClusterNode } from './cluster-node.js';
 import { decodeMessageFrame } from './envelope-codec.js';
@@ -97,7 +98,7 @@ function clusterParts(
  * it is adopted.
  */
 function adoptionTimings(settings: ClusterSettings) {
-  const deadAfterMs = settings.deadAfterMs ?? 10_000;
+  const deadAfterMs = settings.deadAfterMs ?? DEFAULT_CLUSTER_DEAD_AFTER_MS;
   const releaseTimeoutMs = Math.min(1000, Math.floor(deadAfterMs / 2));
   return {
     deadAfterMs,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DEFAULT_CLUSTER_DEAD_AFTER_MS, DEFAULT_CLUSTER_HEARTBEAT_MS } from './cluster-timings.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigCommand, type FileSetting, fileSettings, optionsOf } from './config-file.js';
 import { defaultLimits, type Limits } from './limits.js';
@@ -146,6 +147,9 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     if (key.startsWith('limits.')) limits[key.slice('limits.'.length)] = value as number;
   const optional = (key: string, name: string): Record<string, string> =>
     values.has(key) ? { [name]: values.get(key) as string } : {};
+  /** A number setting given under its own name, left out when not given. */
+  const optionalNumber = (key: string): Record<string, number> =>
+    values.has(key) ? { [key]: values.get(key) as number } : {};
   return {
     dataDir: get('dataDir', resolve(cwd, 'data')),
     host: get('host', '0.0.0.0'),
@@ -161,16 +165,10 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     ...optional('databaseUrl', 'databaseUrl'),
     ...optional('redisUrl', 'redisUrl'),
     ...optional('nodeId', 'nodeId'),
-    ...(values.has('clusterHeartbeatMs') && {
-      clusterHeartbeatMs: values.get('clusterHeartbeatMs') as number,
-    }),
-    ...(values.has('clusterDeadAfterMs') && {
-      clusterDeadAfterMs: values.get('clusterDeadAfterMs') as number,
-    }),
-    ...(values.has('databasePoolSize') && { databasePoolSize: values.get('databasePoolSize') as number }),
-    ...(values.has('databaseQueryTimeoutSec') && {
-      databaseQueryTimeoutSec: values.get('databaseQueryTimeoutSec') as number,
-    }),
+    ...optionalNumber('clusterHeartbeatMs'),
+    ...optionalNumber('clusterDeadAfterMs'),
+    ...optionalNumber('databasePoolSize'),
+    ...optionalNumber('databaseQueryTimeoutSec'),
     limits: limits as unknown as Limits,
     auth: {
       allowAnonymous: get('auth.allowAnonymous', false),
@@ -181,7 +179,7 @@ export function assembleServerConfig(values: Map<string, unknown>, cwd: string):
     ...(values.has('logFormat') ? { logFormat: values.get('logFormat') as 'pretty' | 'json' } : {}),
     logConnections: get('logConnections', true),
     ...optional('metricsToken', 'metricsToken'),
-    ...(values.has('sysInterval') ? { sysInterval: values.get('sysInterval') as number } : {}),
+    ...optionalNumber('sysInterval'),
   };
 }
 
@@ -232,8 +230,8 @@ function validateClusterConfig(config: ServerConfig): void {
       );
     }
   }
-  const heartbeatMs = config.clusterHeartbeatMs ?? 2000;
-  const deadAfterMs = config.clusterDeadAfterMs ?? 10_000;
+  const heartbeatMs = config.clusterHeartbeatMs ?? DEFAULT_CLUSTER_HEARTBEAT_MS;
+  const deadAfterMs = config.clusterDeadAfterMs ?? DEFAULT_CLUSTER_DEAD_AFTER_MS;
   if (deadAfterMs < 2 * heartbeatMs) {
     throw new ConfigError(
       `--cluster-dead-after-ms (${deadAfterMs}) must be at least twice --cluster-heartbeat-ms (${heartbeatMs}): one late heartbeat must not count a node dead`,

@@ -1,3 +1,4 @@
+import { DEFAULT_CLUSTER_DEAD_AFTER_MS, DEFAULT_CLUSTER_HEARTBEAT_MS } from './cluster-timings.js';
 import { defaultDeviceApiOptions } from './device-api-options.js';
 import { defaultLimits, type Limits } from './limits.js';
 import { defaultOtaOptions } from './ota-options.js';
@@ -202,7 +203,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     "this node's name in the cluster (letters, digits, . _ : -)",
   ),
   bounded(
-    option('clusterHeartbeatMs', 'integer', '2000', "ms between a cluster node's heartbeats in PostgreSQL"),
+    option(
+      'clusterHeartbeatMs',
+      'integer',
+      String(DEFAULT_CLUSTER_HEARTBEAT_MS),
+      "ms between a cluster node's heartbeats in PostgreSQL",
+    ),
     100,
     60_000,
   ),
@@ -210,7 +216,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     option(
       'clusterDeadAfterMs',
       'integer',
-      '10000',
+      String(DEFAULT_CLUSTER_DEAD_AFTER_MS),
       'ms without a heartbeat after which a cluster node counts as dead (its sessions are adopted; a node that cannot write its own fences itself)',
     ),
     500,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { DEFAULT_CLUSTER_DEAD_AFTER_MS, DEFAULT_CLUSTER_HEARTBEAT_MS } from '../../config/cluster-timings.js';
 import type { Clock } from '../../lib/clock.js';
 import type { NodeId } from '../types.js';
 
@@ -37,8 +38,8 @@ export function membershipTimings(options: PostgresMembershipOptions): {
   if (options.pool === undefined && options.url === undefined) {
     throw new TypeError('PostgresMembership needs a pool or a url');
   }
-  const heartbeatMs = options.heartbeatMs ?? 2000;
-  const deadAfterMs = options.deadAfterMs ?? 10_000;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_CLUSTER_HEARTBEAT_MS;
+  const deadAfterMs = options.deadAfterMs ?? DEFAULT_CLUSTER_DEAD_AFTER_MS;
   if (deadAfterMs <= heartbeatMs) {
     throw new RangeError(`deadAfterMs (${deadAfterMs}) must exceed heartbeatMs (${heartbeatMs})`);
   }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { DEFAULT_CLUSTER_DEAD_AFTER_MS } from '../../config/cluster-timings.js';
 import type { NodeId } from '../types.js';
 import { ClusterClosedError, toClusterError } from './errors.js';
 import {
@@ -59,7 +60,7 @@ export class PostgresSessionOwnership {
       logger: options.logger,
       maxBatchSize: Math.max(1, options.maxBatchSize ?? 10_000),
       maxPending: options.maxPending ?? 100_000,
-      deadAfterMs: options.deadAfterMs ?? 10_000,
+      deadAfterMs: options.deadAfterMs ?? DEFAULT_CLUSTER_DEAD_AFTER_MS,
       stats: this.#counts,
     });
     this.#wills = new WillWriter({

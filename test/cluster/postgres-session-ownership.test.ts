@@ -41,6 +41,22 @@ function ownership(
 }
 
 /** The keys `node` owns, sorted, read from the table. */
+/** A member row for `node` at incarnation 1 whose last heartbeat is a minute old: a dead node. */
+async function silentMember(url: string, node: string): Promise<void> {
+  await queryAt(
+    url,
+    `INSERT INTO cluster_nodes VALUES ('${node}', 1, now(), now() - interval '1 minute', NULL)`,
+  );
+}
+
+/** `node` restarted: its member row is at incarnation 2, started and beating now. */
+async function restarted(url: string, node: string): Promise<void> {
+  await queryAt(
+    url,
+    `UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = '${node}'`,
+  );
+}
+
 async function ownedBy(pool: pg.Pool, node: string): Promise<string[]> {
   const { rows } = await pool.query<{ session_key: string }>(
     'SELECT session_key FROM cluster_sessions WHERE node_id = $1 ORDER BY session_key',
@@ -227,10 +243,7 @@ test(
   options,
   async (t) => {
     const { url, pool, closeFirst } = await clusterDatabase(t);
-    await queryAt(
-      url,
-      "INSERT INTO cluster_nodes VALUES ('dead', 1, now(), now() - interval '1 minute', NULL)",
-    );
+    await silentMember(url, 'dead');
     await queryAt(url, "INSERT INTO cluster_nodes VALUES ('live', 1, now(), now(), NULL)");
     const dead = ownership(pool, 'dead', closeFirst);
     const live = ownership(pool, 'live', closeFirst);
@@ -293,13 +306,10 @@ test(
   options,
   async (t) => {
     const { url, pool, closeFirst } = await clusterDatabase(t);
-    await queryAt(url, "INSERT INTO cluster_nodes VALUES ('n', 1, now(), now() - interval '1 minute', NULL)");
+    await silentMember(url, 'n');
     const n = ownership(pool, 'n', closeFirst);
     await n.claim('old');
-    await queryAt(
-      url,
-      "UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = 'n'",
-    );
+    await restarted(url, 'n');
     await n.claim('new');
     const survivor = ownership(pool, 's', closeFirst);
     assert.deepEqual(await survivor.adopt('n', 1), [{ sessionKey: 'old', epoch: 2 }]);
@@ -314,18 +324,15 @@ test(
   options,
   async (t) => {
     const { url, pool, closeFirst } = await clusterDatabase(t);
-    await queryAt(url, "INSERT INTO cluster_nodes VALUES ('n', 1, now(), now() - interval '1 minute', NULL)");
-    await queryAt(url, "INSERT INTO cluster_nodes VALUES ('m', 1, now(), now() - interval '1 minute', NULL)");
+    await silentMember(url, 'n');
+    await silentMember(url, 'm');
     const n = ownership(pool, 'n', closeFirst);
     const m = ownership(pool, 'm', closeFirst);
     for (const key of ['n-a', 'n-b']) await n.claim(key);
     for (const key of ['m-a', 'm-b']) await m.claim(key);
     const survivor = ownership(pool, 's', closeFirst);
     // n restarts (incarnation 2) and takes up its rows before the survivor adopts incarnation 1.
-    await queryAt(
-      url,
-      "UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = 'n'",
-    );
+    await restarted(url, 'n');
     assert.deepEqual(await n.takeUp(), ['n-a', 'n-b']);
     assert.deepEqual(await survivor.adopt('n', 1), []);
     assert.deepEqual(await ownedBy(pool, 'n'), ['n-a', 'n-b']);
@@ -334,10 +341,7 @@ test(
       (await survivor.adopt('m', 1)).map((row) => row.sessionKey),
       ['m-a', 'm-b'],
     );
-    await queryAt(
-      url,
-      "UPDATE cluster_nodes SET incarnation = 2, started_at = now(), heartbeat_at = now() WHERE node_id = 'm'",
-    );
+    await restarted(url, 'm');
     assert.deepEqual(await m.takeUp(), []);
     assert.deepEqual(await ownedBy(pool, 's'), ['m-a', 'm-b']);
   },

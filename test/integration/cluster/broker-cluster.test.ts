@@ -29,14 +29,12 @@ async function cluster(
   return { net, nodes };
 }
 
-/** Connect options of a persistent v5 session (5 minutes) with a fresh client id. */
-function persistentSession() {
-  return {
-    protocolVersion: 5 as const,
-    clientId: uniqueId('moving'),
-    clean: false,
-    properties: { sessionExpiryInterval: 300 },
-  };
+/** Connect options of a persistent session (v5: 5 minutes) with a fresh client id. */
+function persistentSession(protocolVersion: 4 | 5 = 5) {
+  const clientId = uniqueId('moving');
+  return protocolVersion === 4
+    ? { protocolVersion, clientId, clean: false }
+    : { protocolVersion, clientId, clean: false, properties: { sessionExpiryInterval: 300 } };
 }
 
 const options = postgresTestOptions();
@@ -207,13 +205,18 @@ test(
 );
 
 /**
- * Three nodes; a persistent v5 subscriber to `filters` on node a (n1) that then goes offline, and
+ * Three nodes; a persistent subscriber to `filters` on node a (n1) that then goes offline, and
  * a QoS 1 publisher on `topic` on node c (n3) numbering its messages (`pub.sent`, in order).
  */
-async function movingSessionWorld(t: TestContext, filters: string | string[], topic: string) {
+async function movingSessionWorld(
+  t: TestContext,
+  filters: string | string[],
+  topic: string,
+  protocolVersion: 4 | 5 = 5,
+) {
   const { net, nodes } = await cluster(t, 3);
   const [a, b, c] = nodes as [TestServer, TestServer, TestServer];
-  const session = persistentSession();
+  const session = persistentSession(protocolVersion);
   const first = await connectClient(t, a.port, session);
   await first.client.subscribeAsync(filters, { qos: 1 });
   await first.client.endAsync();
@@ -223,7 +226,7 @@ async function movingSessionWorld(t: TestContext, filters: string | string[], to
 
 /** A QoS 1 publisher on `node` numbering its messages; `sent` lists them in order. */
 async function numberedPublisher(t: TestContext, node: TestServer, topic: string) {
-  const pub = await connectClient(t, node.port, { protocolVersion: 5 });
+  const pub = await connectClient(t, node.port, { protocolVersion: 5 as const });
   const sent: string[] = [];
   return {
     sent,
@@ -237,49 +240,51 @@ async function numberedPublisher(t: TestContext, node: TestServer, topic: string
   };
 }
 
-test(
-  'decision 0029: a third node that sees the new owner late still reaches the moved session: the old node relays a while after it sees the new routes [MQTT-4.3.2]',
-  options,
-  async (t) => {
-    const { net, b, session, pub } = await movingSessionWorld(t, 'late/#', 'late/x');
-    await pub.publish(5);
-    // Node c keeps seeing the session's route on node a only, as a lagging replica would.
-    const thaw = net.freezeRoutesSeenBy('n3');
-    const resumed = await connectClient(t, b.port, session);
-    assert.equal(resumed.connack.sessionPresent, true);
-    // Node a sees node b's routes by now; what c sends to a alone must still be relayed.
-    await pub.publish(20);
-    thaw();
-    assert.deepEqual(payloads(await resumed.inbox.take(pub.sent.length)), pub.sent);
-    assert.ok((net.sent.get('relay') ?? 0) >= 20, 'node a relayed what c sent it alone');
-  },
-);
+for (const version of [4, 5] as const) {
+  test(
+    `decision 0029: a third node that sees the new owner late still reaches the moved session: the old node relays a while after it sees the new routes (v${version}) [MQTT-4.3.2]`,
+    options,
+    async (t) => {
+      const { net, b, session, pub } = await movingSessionWorld(t, 'late/#', 'late/x', version);
+      await pub.publish(5);
+      // Node c keeps seeing the session's route on node a only, as a lagging replica would.
+      const thaw = net.freezeRoutesSeenBy('n3');
+      const resumed = await connectClient(t, b.port, session);
+      assert.equal(resumed.connack.sessionPresent, true);
+      // Node a sees node b's routes by now; what c sends to a alone must still be relayed.
+      await pub.publish(20);
+      thaw();
+      assert.deepEqual(payloads(await resumed.inbox.take(pub.sent.length)), pub.sent);
+      assert.ok((net.sent.get('relay') ?? 0) >= 20, 'node a relayed what c sent it alone');
+    },
+  );
 
-test(
-  'decision 0029: a message that reaches a moved session twice (forwarded by its publisher, relayed by the old node) is taken once [MQTT-4.3.2]',
-  options,
-  async (t) => {
-    const { net, b, session, pub } = await movingSessionWorld(t, 'twice/#', 'twice/x');
-    // Neither a nor c sees the session's routes on b: a relays, c sends to a alone.
-    const thawA = net.freezeRoutesSeenBy('n1');
-    const thawC = net.freezeRoutesSeenBy('n3');
-    const resumed = await connectClient(t, b.port, session);
-    assert.equal(resumed.connack.sessionPresent, true);
-    await pub.publish(10);
-    // Now c sends to b and to a, which still relays: b gets two copies of each.
-    thawC();
-    await pub.publish(10);
-    thawA();
-    await resumed.inbox.take(pub.sent.length);
-    await quietPeriod(300);
-    const got = payloads(resumed.inbox.all);
-    assert.deepEqual([...got].sort(), [...pub.sent].sort(), 'each message exactly once');
-    assert.ok(
-      b.server.broker.metrics.droppedDuplicateCopies >= 10,
-      `second copies recognised: ${b.server.broker.metrics.droppedDuplicateCopies}`,
-    );
-  },
-);
+  test(
+    `decision 0029: a message that reaches a moved session twice (forwarded by its publisher, relayed by the old node) is taken once (v${version}) [MQTT-4.3.2]`,
+    options,
+    async (t) => {
+      const { net, b, session, pub } = await movingSessionWorld(t, 'twice/#', 'twice/x', version);
+      // Neither a nor c sees the session's routes on b: a relays, c sends to a alone.
+      const thawA = net.freezeRoutesSeenBy('n1');
+      const thawC = net.freezeRoutesSeenBy('n3');
+      const resumed = await connectClient(t, b.port, session);
+      assert.equal(resumed.connack.sessionPresent, true);
+      await pub.publish(10);
+      // Now c sends to b and to a, which still relays: b gets two copies of each.
+      thawC();
+      await pub.publish(10);
+      thawA();
+      await resumed.inbox.take(pub.sent.length);
+      await quietPeriod(300);
+      const got = payloads(resumed.inbox.all);
+      assert.deepEqual([...got].sort(), [...pub.sent].sort(), 'each message exactly once');
+      assert.ok(
+        b.server.broker.metrics.droppedDuplicateCopies >= 10,
+        `second copies recognised: ${b.server.broker.metrics.droppedDuplicateCopies}`,
+      );
+    },
+  );
+}
 
 test(
   'decision 0029: a session that just moved still takes a message once per subscription kind: its share group pick and its own subscription [MQTT-4.8.2]',
